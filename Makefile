@@ -1,0 +1,27 @@
+# Two commands on a fresh machine with only Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test venv typecheck lint clean
+
+$(BIN)/hplj: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/hplj
+
+venv: $(BIN)/hplj
+
+demo: venv
+	$(BIN)/hplj demo
+
+test: venv
+	$(BIN)/python -m mypy --strict journeys
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV)

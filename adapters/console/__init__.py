@@ -1,0 +1,43 @@
+"""The console adapter: the bot in a terminal (`hplj demo`, `hplj chat`), same port as Slack and Teams."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from adapters.console.render import render_text
+from adapters.memory import RecordingChat
+from adapters.port import Capabilities, SentRef
+from journeys.messages import Message
+
+
+class ConsoleChat(RecordingChat):
+    """Prints each message as it is delivered; keeps the record so the chat loop can answer buttons."""
+
+    def __init__(self, write: Callable[[str], None] | None = None, *, names: dict[str, str] | None = None) -> None:
+        super().__init__(platform="console",
+                         capabilities=Capabilities(buttons=True, forms=False, update_in_place=True, files=True,
+                                                   reconcile=True))
+        self.write = write or print
+        self.names = names or {}
+        self.clock_label: Callable[[], str] = lambda: ""
+
+    async def open_dm(self, user_id: str) -> str:
+        if user_id not in self.profiles:
+            self.add_user(user_id, self.names.get(user_id, user_id))
+        return await super().open_dm(user_id)
+
+    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+        ref = await super().send(conversation_id, message, delivery_id)
+        self._print(conversation_id, message, updated=False)
+        return ref
+
+    async def update(self, ref: SentRef, message: Message) -> None:
+        await super().update(ref, message)
+
+    def _print(self, conversation_id: str, message: Message, *, updated: bool) -> None:
+        who = conversation_id.removeprefix("D-")
+        name = self.profiles[who].name if who in self.profiles else who
+        stamp = self.clock_label()
+        body = render_text(message, updated=updated)
+        indented = "\n".join("    " + line for line in body.splitlines())
+        self.write(f"{stamp} → {name}\n{indented}")

@@ -1,0 +1,123 @@
+"""The one port every chat platform implements, and the handler the bot offers inbound adapters.
+
+Outbound: the delivery worker calls `ChatPort` (open a DM, send, update, resolve a profile).
+Inbound: an adapter verifies and parses a platform request into an `InboundAction` or a command
+line and calls the `BotHandler`; it renders whatever comes back. Platform SDKs never leak past
+this boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from journeys.messages import Message
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform can show; the neutral model degrades to plain text where it cannot."""
+
+    buttons: bool = True
+    forms: bool = True  # modal (Slack) or card inputs (Teams); else fields are asked one by one
+    update_in_place: bool = True
+    threads: bool = False
+    files: bool = False
+    reconcile: bool = False  # can find an in-doubt send by its delivery id (Slack metadata)
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str  # platform user id (Slack U..., Teams AAD object id, console name)
+    name: str
+    email: str | None = None
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class SentRef:
+    """Where a delivered message lives, so it can be updated in place later."""
+
+    conversation_id: str
+    message_id: str
+
+
+FailureKind = Literal["permanent", "retry", "rate_limited", "in_doubt"]
+
+
+class DeliveryError(Exception):
+    """A send that did not (certainly) succeed, classified for the delivery worker.
+
+    permanent: never retry (user gone, bot blocked); retry: safe to repeat (the request was
+    refused before acceptance); rate_limited: repeat after `retry_after` seconds; in_doubt: the
+    request may have been accepted (dropped connection, timeout, 502/504).
+    """
+
+    def __init__(self, kind: FailureKind, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{kind}: {reason}")
+        self.kind = kind
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class ChatPort(Protocol):
+    platform: str
+    capabilities: Capabilities
+
+    async def open_dm(self, user_id: str) -> str:
+        """Conversation id of the 1:1 chat with `user_id`, opening it if needed."""
+        ...
+
+    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef: ...
+
+    async def update(self, ref: SentRef, message: Message) -> None: ...
+
+    async def resolve_profile(self, user_id: str) -> Profile: ...
+
+    async def find_user_by_email(self, email: str) -> Profile | None: ...
+
+    async def find_delivery(self, conversation_id: str, delivery_id: str) -> SentRef | None:
+        """Look for an earlier send carrying `delivery_id`; None when absent or unsupported."""
+        ...
+
+
+@dataclass(frozen=True)
+class InboundAction:
+    """A button press, form submission or typed message, already verified by the adapter."""
+
+    platform: str
+    user_id: str  # platform user id of whoever acted
+    key: str  # idempotency key: same user action => same key (retries, redeliveries)
+    prompt_id: str | None = None
+    button: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+    profile: Profile | None = None  # when the payload carries name/tz, to refresh the cache
+
+
+@dataclass(frozen=True)
+class HandlerResult:
+    """What the adapter shows right away; everything else travels through the outbox.
+
+    `updated` is the prompt as it now looks (Teams refreshes the card, Slack updates the
+    message); `replies` are shown only to the acting user (Slack ephemeral, Teams reply).
+    """
+
+    updated: Message | None = None
+    replies: tuple[Message, ...] = ()
+
+
+class BotHandler(Protocol):
+    async def handle_action(self, action: InboundAction) -> HandlerResult: ...
+
+    async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
+        """An admin command line (`enroll ...`), without the `/journey` or `journey` prefix."""
+        ...
+
+    async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
+        """Store how to reach a user (Teams ConversationReference); True the first time."""
+        ...
+
+    async def prompt_message(self, prompt_id: str) -> Message | None:
+        """The current rendering of a prompt (to open its form as a modal)."""
+        ...

@@ -1,0 +1,503 @@
+"""Inbound Slack: `POST /slack/events` (events, interactivity, slash commands) on slack-bolt.
+
+    inbound = mount_slack(web_app, handler, signing_secret=..., token=..., api_url=...)
+
+Request path: `SlackInbound.handle_http` first verifies the signature with slack_sdk's
+`SignatureVerifier` (401 on a bad or stale signature, before anything is parsed: bolt's own
+adapter parses first and answers a malformed `payload=` with 500 — DESIGN §6), then checks the
+body is a well-formed Slack payload (400 otherwise), then hands it to the bolt `AsyncApp`, which
+verifies the signature again and dispatches to the listeners below.
+
+Every listener acks first; bolt (process_before_response=False) answers Slack as soon as
+`ack()` runs and the rest of the listener — the `BotHandler` call, `chat.update`, ephemeral
+replies, `views.open` — completes afterwards. `drain()` waits for that work (shutdown, tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.port import BotHandler, HandlerResult
+from adapters.slack.client import (
+    find_message,
+    find_message_by_metadata,
+    make_web_client,
+    prompt_id_of,
+)
+from adapters.slack.parse import (
+    PLATFORM,
+    ButtonClick,
+    FormSubmission,
+    OpenForm,
+    parse_block_action,
+    parse_message_event,
+    parse_slash_command,
+    parse_view_submission,
+    with_prompt,
+)
+from adapters.slack.render import (
+    BUTTON_ACTION_PREFIX,
+    FORM_ACTION_ID,
+    FORM_CALLBACK_ID,
+    fallback_text,
+    render_blocks,
+    render_home,
+    render_modal,
+)
+from journeys.messages import Message
+
+log = logging.getLogger("hplj.slack")
+
+DEFAULT_PATH = "/slack/events"
+DEFAULT_COMMAND = "/journey"
+SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
+
+# Optional hook a BotHandler may offer for the App Home tab.
+HomeHook = Callable[[str, str], Awaitable["list[Message] | None"]]
+
+
+class SlackInbound:
+    """The bolt app, its Web API client and the guarded aiohttp request handler."""
+
+    def __init__(
+        self,
+        handler: BotHandler,
+        *,
+        token: str,
+        signing_secret: str | None,
+        api_url: str | None = None,
+        command: str = DEFAULT_COMMAND,
+        socket_mode: bool = False,
+        client: AsyncWebClient | None = None,
+    ) -> None:
+        if not socket_mode and not (signing_secret or "").strip():
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is required for the Slack HTTP endpoint "
+                "(or set SLACK_APP_TOKEN to use Socket Mode)"
+            )
+        if not (token or "").strip():
+            raise ValueError("SLACK_BOT_TOKEN is required for the Slack adapter")
+        self.handler = handler
+        self.command = command
+        self.client = client or make_web_client(token, api_url)
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._pending: set[asyncio.Task[Any]] = set()
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret if not socket_mode else None,
+            request_verification_enabled=not socket_mode,
+            process_before_response=False,
+            name="hplj",
+        )
+        self._register()
+
+    # --- HTTP ----------------------------------------------------------------------------------
+    async def handle_http(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        if self.verifier is None or not _signature_ok(self.verifier, raw, request.headers):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            text = raw.decode("utf-8")
+            body = parse_slack_body(text, request.content_type)
+            if not well_formed(body):
+                raise ValueError("unexpected payload shape")
+            bolt_req = AsyncBoltRequest(
+                body=text,
+                query=request.query_string,
+                headers={k: v for k, v in request.headers.items()},
+            )
+        except Exception as exc:  # noqa: BLE001 - any unreadable body is the sender's fault
+            log.info("slack: refused malformed request: %s", exc)
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_resp = await self.bolt.async_dispatch(bolt_req)
+        return await to_aiohttp_response(bolt_resp)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for work started after acks (use on shutdown and in tests)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._pending and loop.time() < deadline:
+            await asyncio.wait(set(self._pending), timeout=max(0.0, deadline - loop.time()))
+
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and task not in self._pending:
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    # --- listeners ----------------------------------------------------------------------------
+    def _register(self) -> None:
+        app = self.bolt
+        app.command(self.command)(self._on_command)
+        app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))(self._on_button)
+        app.action(FORM_ACTION_ID)(self._on_form_button)
+        app.view(FORM_CALLBACK_ID)(self._on_view_submission)
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home_opened)
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        self._track()
+        cmd = parse_slash_command(body)
+        if cmd is None:
+            return
+        try:
+            result = await self.handler.handle_command(PLATFORM, cmd.user_id, cmd.text, cmd.key)
+        except Exception:
+            log.exception("slack: command failed")
+            await _safe(respond(text=SORRY, response_type="ephemeral"))
+            return
+        for reply in result.replies:
+            await _safe(
+                respond(
+                    text=fallback_text(reply),
+                    blocks=render_blocks(reply),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            )
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        self._track()
+        for item in parse_block_action(body):
+            if not isinstance(item, ButtonClick):
+                continue
+            result = await self._call(item.action.user_id, item.channel, client, item.action)
+            if result is not None:
+                await self._show(client, result, item.action.user_id, item.channel, item.message_ts)
+
+    async def _on_form_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        self._track()
+        for item in parse_block_action(body):
+            if not isinstance(item, OpenForm):
+                continue
+            try:
+                msg = await self.handler.prompt_message(item.prompt_id)
+            except Exception:
+                log.exception("slack: prompt_message failed")
+                msg = None
+            if msg is None or msg.closed or not msg.fields:
+                await self._ephemeral(
+                    client, item.user_id, item.channel, _note("This form is no longer open.")
+                )
+                continue
+            view = render_modal(msg, channel=item.channel, message_ts=item.message_ts)
+            await _safe(client.views_open(trigger_id=item.trigger_id, view=view))
+
+    async def _on_view_submission(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        self._track()
+        sub: FormSubmission | None = parse_view_submission(body)
+        if sub is None:
+            return
+        result = await self._call(sub.action.user_id, sub.channel, client, sub.action)
+        if result is not None:
+            await self._show(client, result, sub.action.user_id, sub.channel, sub.message_ts)
+
+    async def _on_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._track()
+        typed = parse_message_event(body)
+        if typed is None:
+            return
+        action = typed.action
+        parent_prompt: str | None = None
+        if typed.thread_ts:
+            try:
+                parent_prompt = prompt_id_of(
+                    await find_message(client, typed.channel, typed.thread_ts)
+                )
+            except Exception:  # noqa: BLE001 - routing falls back to the engine's choice
+                log.warning("slack: could not read thread parent %s", typed.thread_ts)
+            action = with_prompt(action, parent_prompt)
+        try:
+            result = await self.handler.handle_action(action)
+        except Exception:
+            log.exception("slack: handle_action failed")
+            await _safe(
+                client.chat_postMessage(
+                    channel=typed.channel, text=SORRY, thread_ts=typed.thread_ts
+                )
+            )
+            return
+        if result.updated is not None and result.updated.prompt_id:
+            ts = typed.thread_ts if parent_prompt == result.updated.prompt_id else None
+            if ts is None:
+                try:
+                    found = await find_message_by_metadata(
+                        client, typed.channel, "prompt_id", result.updated.prompt_id, limit=50
+                    )
+                    ts = found["ts"] if found else None
+                except Exception:  # noqa: BLE001
+                    ts = None
+            if ts:
+                await self._update(client, typed.channel, ts, result.updated)
+        for reply in result.replies:
+            # in a DM only the person sees it anyway; a normal message stays after reload
+            await _safe(
+                client.chat_postMessage(
+                    channel=typed.channel,
+                    text=fallback_text(reply),
+                    blocks=render_blocks(reply),
+                    thread_ts=typed.thread_ts,
+                )
+            )
+
+    async def _on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._track()
+        raw = body.get("event")
+        event: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        user_id = event.get("user")
+        if not isinstance(user_id, str) or event.get("tab", "home") != "home":
+            return
+        messages: list[Message] = []
+        hook = getattr(self.handler, "home_view", None)
+        if callable(hook):
+            try:
+                got = await hook(PLATFORM, user_id)
+                messages = list(got or [])
+            except Exception:
+                log.exception("slack: home_view failed")
+        await _safe(client.views_publish(user_id=user_id, view=render_home(messages)))
+
+    # --- helpers -----------------------------------------------------------------------------
+    async def _call(
+        self, user_id: str, channel: str | None, client: AsyncWebClient, action: Any
+    ) -> HandlerResult | None:
+        try:
+            return await self.handler.handle_action(action)
+        except Exception:
+            log.exception("slack: handle_action failed")
+            await self._ephemeral(client, user_id, channel, _note(SORRY))
+            return None
+
+    async def _show(
+        self,
+        client: AsyncWebClient,
+        result: HandlerResult,
+        user_id: str,
+        channel: str | None,
+        message_ts: str | None,
+    ) -> None:
+        if result.updated is not None and channel and message_ts:
+            await self._update(client, channel, message_ts, result.updated)
+        for reply in result.replies:
+            await self._ephemeral(client, user_id, channel, reply)
+
+    async def _update(self, client: AsyncWebClient, channel: str, ts: str, msg: Message) -> None:
+        await _safe(
+            client.chat_update(
+                channel=channel, ts=ts, text=fallback_text(msg), blocks=render_blocks(msg)
+            )
+        )
+
+    async def _ephemeral(
+        self, client: AsyncWebClient, user_id: str, channel: str | None, msg: Message
+    ) -> None:
+        if not channel:
+            try:
+                opened = await client.conversations_open(users=user_id)
+                channel = opened["channel"]["id"]
+            except Exception:  # noqa: BLE001
+                log.warning("slack: cannot open DM with %s for a reply", user_id)
+                return
+        await _safe(
+            client.chat_postEphemeral(
+                channel=channel, user=user_id, text=fallback_text(msg), blocks=render_blocks(msg)
+            )
+        )
+
+
+def _note(text: str) -> Message:
+    return Message(recipient_id="", text=text)
+
+
+async def _safe(aw: Awaitable[Any]) -> Any:
+    """Await a Web API call made after the ack; log instead of raising (nobody to answer)."""
+    try:
+        return await aw
+    except Exception as exc:  # noqa: BLE001
+        log.warning("slack: post-ack call failed: %s", exc)
+        return None
+
+
+def _signature_ok(verifier: SignatureVerifier, raw: bytes, headers: Any) -> bool:
+    try:
+        return verifier.is_valid_request(raw, dict(headers))
+    except (ValueError, TypeError):  # e.g. a non-numeric X-Slack-Request-Timestamp
+        return False
+
+
+def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """The body as bolt will parse it; raises ValueError for anything bolt would choke on."""
+    if not text:
+        raise ValueError("empty body")
+    if content_type == "application/json" or text.startswith("{"):
+        data = json.loads(text)
+    else:
+        params = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+        if "payload" in text:
+            payload = params.get("payload")
+            data = json.loads(payload) if payload is not None else params
+        else:
+            data = params
+    if not isinstance(data, dict):
+        raise ValueError("body is not an object")  # noqa: TRY004 - a malformed request
+    return data
+
+
+_OBJ_KEYS = (
+    "event",
+    "view",
+    "container",
+    "message",
+    "previous_message",
+    "item",
+    "assistant_thread",
+    "function_data",
+    "state",
+)
+_OBJ_OR_STR_KEYS = ("team", "user", "channel", "enterprise")
+_STR_KEYS = (
+    "type",
+    "team_id",
+    "user_id",
+    "channel_id",
+    "enterprise_id",
+    "thread_ts",
+    "response_url",
+    "trigger_id",
+    "callback_id",
+    "command",
+    "event_id",
+    "token",
+    "challenge",
+    "api_app_id",
+    "id",
+    "ts",
+    "action_id",
+    "bot_id",
+    "subtype",
+    "user_team",
+    "context_team_id",
+    "context_enterprise_id",
+    "function_execution_id",
+    "bot_access_token",
+    "app_installed_team_id",
+)
+
+
+def well_formed(body: Any, depth: int = 0) -> bool:
+    """The structural promises bolt's context extraction and matchers rely on."""
+    if not isinstance(body, dict):
+        return False
+    if depth > 4:
+        return True
+    for key in _STR_KEYS:
+        if key in body and body[key] is not None and not isinstance(body[key], str):
+            return False
+    if "text" in body and not isinstance(body["text"], (str, dict, type(None))):
+        return False
+    for key in _OBJ_OR_STR_KEYS:
+        value = body.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if not well_formed(value, depth + 1):
+            return False
+    for key in _OBJ_KEYS:
+        value = body.get(key)
+        if value is not None and not well_formed(value, depth + 1):
+            return False
+    for key in ("authorizations", "actions", "response_urls"):
+        value = body.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(well_formed(v, depth + 1) for v in value):
+            return False
+    if depth == 0:
+        special = "payload" in body or "command" in body or "ssl_check" in body
+        if not special and not isinstance(body.get("type"), str):
+            return False
+        event = body.get("event")
+        if body.get("type") == "event_callback" and not (
+            isinstance(event, dict) and isinstance(event.get("type"), str)
+        ):
+            return False
+    return True
+
+
+def mount_slack(
+    web_app: web.Application,
+    handler: BotHandler,
+    *,
+    signing_secret: str,
+    token: str,
+    api_url: str | None = None,
+    path: str = DEFAULT_PATH,
+    command: str = DEFAULT_COMMAND,
+) -> SlackInbound:
+    """Add `POST {path}` to `web_app`; raises ValueError without a signing secret."""
+    inbound = SlackInbound(
+        handler, token=token, signing_secret=signing_secret, api_url=api_url, command=command
+    )
+    web_app.router.add_post(path, inbound.handle_http)
+
+    async def _drain(_app: web.Application) -> None:
+        await inbound.drain()
+
+    web_app.on_shutdown.append(_drain)
+    return inbound
+
+
+def build_slack_routes(
+    handler: BotHandler,
+    *,
+    signing_secret: str,
+    token: str,
+    api_url: str | None = None,
+    path: str = DEFAULT_PATH,
+) -> list[web.RouteDef]:
+    """The same endpoint as route definitions (`web_app.add_routes(...)`)."""
+    inbound = SlackInbound(handler, token=token, signing_secret=signing_secret, api_url=api_url)
+    return [web.post(path, inbound.handle_http)]
+
+
+async def start_socket_mode(
+    handler: BotHandler,
+    *,
+    app_token: str,
+    token: str,
+    api_url: str | None = None,
+    command: str = DEFAULT_COMMAND,
+) -> Any:
+    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the bolt handler (`close_async()`)."""
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    inbound = SlackInbound(
+        handler,
+        token=token,
+        signing_secret=None,
+        api_url=api_url,
+        command=command,
+        socket_mode=True,
+    )
+    socket = AsyncSocketModeHandler(inbound.bolt, app_token)
+    await socket.connect_async()  # type: ignore[no-untyped-call]
+    socket.hplj_inbound = inbound  # type: ignore[attr-defined]
+    return socket

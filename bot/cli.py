@@ -1,0 +1,189 @@
+"""The `hplj` command line (DESIGN.md §4). Thin: each verb wires settings, store and service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.")
+db_app = typer.Typer(help="Database maintenance.")
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from bot.settings import Settings
+
+    return Settings()
+
+
+def _library(settings):  # type: ignore[no-untyped-def]
+    from journeys.loader import JourneyFileError, default_library_path, load_library
+
+    folder = Path(settings.journeys_dir) if settings.journeys_dir else default_library_path()
+    try:
+        return load_library(folder)
+    except JourneyFileError as exc:
+        err.print(f"[red]Journey files in {folder} have errors:[/red]")
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+def _parse_at(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2026-12-01T09:30:00Z",
+                                 param_hint="--at") from None
+    if at.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} has no time zone; add Z or an offset like +01:00", param_hint="--at")
+    return at.astimezone(timezone.utc)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Journey YAML files to check.")]) -> None:
+    """Check journey files; print every error with file:line:column."""
+    from journeys.loader import JourneyFileError, load_journey_file
+
+    bad = 0
+    for f in files:
+        try:
+            j = load_journey_file(f)
+        except JourneyFileError as exc:
+            bad += 1
+            for e in exc.errors:
+                console.print(str(e), markup=False, highlight=False)
+        except OSError as exc:
+            bad += 1
+            console.print(f"{f}: cannot read: {exc.strerror or exc}", markup=False, highlight=False)
+        else:
+            console.print(f"{f}: OK — {j.id} v{j.version}, {len(j.steps)} steps", markup=False, highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of journey files (for editor autocompletion)."""
+    from journeys.loader import journey_json_schema
+
+    sys.stdout.write(json.dumps(journey_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def demo(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final report.")] = False,
+    db: Annotated[Optional[Path], typer.Option(help="Keep the demo database in this SQLite file.")] = None,
+) -> None:
+    """Run the sample journey for a simulated cohort and print the conversation and the report."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from bot.demo import run_demo
+
+    lines: list[str] = []
+    with Progress(TextColumn("Simulating the journey"), BarColumn(), TextColumn("{task.description}"),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("", total=1.0)
+
+        def progress(frac: float, label: str) -> None:
+            bar.update(task, completed=min(frac, 1.0), description=label)
+
+        def write(s: str) -> None:
+            if bar.live.is_started and err.is_terminal:
+                bar.console.print(s, markup=False, highlight=False)
+            else:
+                lines.append(s)
+                console.print(s, markup=False, highlight=False)
+
+        if db is not None and db.exists():
+            db.unlink()
+        summary = asyncio.run(run_demo(write=write, db_path=db, quiet=quiet, progress=progress))
+    console.rule("Report")
+    for line in summary.report:
+        console.print(line, markup=False, highlight=False)
+
+
+@app.command()
+def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time (ISO-8601 with zone).")] = None) -> None:
+    """One full scheduler pass (claim due work, deliver the outbox), then exit."""
+    now = _parse_at(at)
+    settings = _settings()
+    from bot.wiring import build_service
+
+    async def run() -> None:
+        service = await build_service(settings, _library(settings))
+        try:
+            fired, delivered = await service.tick(now)
+        finally:
+            await service.db.dispose()
+        console.print(f"tick at {now.isoformat()}: {fired.fired} due prompts, {fired.queued} queued, "
+                      f"{fired.digests} digests; delivered {delivered.sent}, failed {delivered.failed}, "
+                      f"retrying {delivered.retried}, expired {delivered.expired}", highlight=False)
+
+    asyncio.run(run())
+
+
+@app.command()
+def serve(
+    port: Annotated[Optional[int], typer.Option(help="Port (default: $PORT or 3978).")] = None,
+    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Web only; run `hplj worker` apart.")] = False,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+) -> None:
+    """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
+    from bot.web import run_server
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_server(settings, _library(settings), port=port or settings.port, host=host,
+                           scheduler=not no_scheduler))
+
+
+@app.command()
+def worker() -> None:
+    """Scheduler and delivery only (the Procfile's `worker`)."""
+    from bot.web import run_worker
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_worker(settings, _library(settings)))
+
+
+@app.command()
+def chat(
+    as_: Annotated[str, typer.Option("--as", help="Who you are: a participant, a manager or an admin.")] = "ana",
+    db: Annotated[Optional[Path], typer.Option(help="SQLite file for the chat session.")] = None,
+) -> None:
+    """Talk to the bot in the terminal, with time travel (:advance 2d, :as ben, :help)."""
+    from bot.chat import run_chat
+
+    asyncio.run(run_chat(as_, db))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (Alembic)."""
+    from store.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database at {revision}", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

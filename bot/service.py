@@ -1,0 +1,289 @@
+"""The composition of engine, store and ports: what every adapter's inbound request ends up calling.
+
+Each inbound action runs in one write transaction: the idempotency key is inserted first (a
+retried request hits the unique constraint and changes nothing), then the engine's decision is
+saved with its outbox rows. Delivery happens after, outside the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from adapters.port import BotHandler, ChatPort, HandlerResult, InboundAction, Profile
+from bot.clock import Clock, SystemClock
+from journeys import engine
+from journeys.conversation import PersonView, handle_text
+from journeys.definition import Journey
+from journeys.messages import Message, Reply
+from journeys.state import EnrollmentState, Outcome
+from scheduler.delivery import DeliveryResult, Dispatcher
+from scheduler.tick import TickResult, process_due
+from store.db import Database
+from store.models import AdminRow, DigestRow, EnrollmentRow, InboundRow, MtmRow, PersonRow, PromptRow
+from store.repo import (
+    _insert,
+    load_enrollments,
+    mtm_state,
+    new_id,
+    person_state,
+    prompt_state,
+    save_outcome,
+)
+
+log = logging.getLogger("hplj.bot")
+
+
+@dataclass
+class EnrollResult:
+    enrolled: list[tuple[str, str]] = field(default_factory=list)  # (person id, enrollment id)
+    already: list[tuple[str, date]] = field(default_factory=list)  # (person id, since)
+    opted_out: list[str] = field(default_factory=list)
+    prompts: int = 0
+    cohort: str = ""
+
+
+class BotService(BotHandler):
+    def __init__(self, db: Database, library: dict[str, Journey], ports: Mapping[str, ChatPort],
+                 clock: Clock | None = None, *, default_tz: str = "UTC", bootstrap_admins: set[str] | None = None,
+                 settings: Any = None) -> None:
+        self.db = db
+        self.library = library
+        self.ports = dict(ports)
+        self.clock = clock or SystemClock()
+        self.default_tz = default_tz
+        self.bootstrap_admins = bootstrap_admins or set()
+        self.settings = settings
+        self.dispatcher = Dispatcher(db, self.ports)
+        self._kick_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # --- people -----------------------------------------------------------------------------
+
+    async def ensure_person(self, platform: str, user_id: str, *, name: str | None = None,
+                            email: str | None = None, tz: str | None = None, address: dict[str, Any] | None = None,
+                            dm_id: str | None = None) -> PersonRow:
+        now = self.clock.now()
+        async with self.db.write() as s:
+            row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
+                                                           PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+            if row is None:
+                row = PersonRow(id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id,
+                                email=email, tz=tz, tz_checked_at=now if tz else None, address=address,
+                                dm_id=dm_id, created_at=now, greeted=False)
+                s.add(row)
+            else:
+                if name:
+                    row.name = name
+                if email:
+                    row.email = email
+                if tz:
+                    row.tz, row.tz_checked_at = tz, now
+                if address:
+                    row.address = address
+                if dm_id:
+                    row.dm_id = dm_id
+            await s.flush()
+            s.expunge(row)
+            return row
+
+    async def is_admin(self, platform: str, user_id: str) -> bool:
+        async with self.db.read() as s:
+            row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
+                                                           PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+            if row is not None and (row.email or "") in self.bootstrap_admins:
+                return True
+            if user_id in self.bootstrap_admins:
+                return True
+            if row is None:
+                return False
+            return (await s.get(AdminRow, row.id)) is not None
+
+    # --- enrollment ---------------------------------------------------------------------------
+
+    async def enroll(self, journey_id: str, participant_ids: list[str], manager_id: str | None, start: date,
+                     *, events: dict[str, date] | None = None, cohort: str | None = None,
+                     actor_id: str | None = None) -> EnrollResult:
+        journey = self.library[journey_id]
+        now = self.clock.now()
+        cohort_name = cohort or f"{journey_id}-{start.isoformat()}"
+        result = EnrollResult(cohort=cohort_name)
+        from store.models import AuditRow
+
+        async with self.db.write() as s:
+            people = {p.id: p for p in (await s.execute(select(PersonRow).where(
+                PersonRow.id.in_([*participant_ids, *([manager_id] if manager_id else [])])))).scalars().all()}
+            existing = {e.person_id: e for e in (await s.execute(select(EnrollmentRow).where(
+                EnrollmentRow.journey_id == journey_id, EnrollmentRow.person_id.in_(participant_ids),
+                EnrollmentRow.status.in_(("active", "paused"))))).scalars().all()}
+            manager_row = people.get(manager_id or "")
+            combined = Outcome()
+            for pid in participant_ids:
+                person = people[pid]
+                if pid in existing:
+                    result.already.append((pid, existing[pid].start))
+                    continue
+                if person.opted_out_at is not None:
+                    result.opted_out.append(pid)
+                    continue
+                eid = new_id("e_")
+                s.add(EnrollmentRow(id=eid, journey_id=journey_id, journey_version=journey.version, person_id=pid,
+                                    manager_id=manager_id, start=start,
+                                    events={k: v.isoformat() for k, v in (events or {}).items()},
+                                    status="active", cohort=cohort_name, created_at=now))
+                state = EnrollmentState(eid, journey_id, person_state(person, self.default_tz),
+                                        person_state(manager_row, self.default_tz) if manager_row else None,
+                                        start, dict(events or {}), "active", cohort_name)
+                out = engine.schedule_enrollment(journey, state, now)
+                out.enrollments.clear()  # the row was just added
+                combined.extend(out)
+                result.enrolled.append((pid, eid))
+                s.add(AuditRow(at=now, actor_id=actor_id, action="enroll", target_id=pid,
+                               detail={"enrollment": eid, "journey": journey_id, "cohort": cohort_name}))
+            await s.flush()
+            await save_outcome(s, combined, now)
+            result.prompts = len(combined.prompts)
+            if manager_row is not None and journey.manager_digest is not None and result.enrolled:
+                nxt = engine.next_digest_at(journey, person_state(manager_row, self.default_tz), now)
+                stmt = _insert(s)(DigestRow).values(manager_id=manager_row.id, journey_id=journey_id, next_at=nxt,
+                                                   sent=0).on_conflict_do_nothing()
+                await s.execute(stmt)
+        return result
+
+    # --- state for one person -----------------------------------------------------------------
+
+    async def person_view(self, s: Any, person: PersonRow) -> PersonView:
+        rows = (await s.execute(select(EnrollmentRow).where(
+            or_(EnrollmentRow.person_id == person.id, EnrollmentRow.manager_id == person.id),
+            EnrollmentRow.status != "unenrolled"))).scalars().all()
+        ids = [r.id for r in rows]
+        enrollments = await load_enrollments(s, ids, self.default_tz)
+        prompts = (await s.execute(select(PromptRow).where(PromptRow.enrollment_id.in_(ids)))).scalars().all() if ids else []
+        mtms = (await s.execute(select(MtmRow).where(MtmRow.enrollment_id.in_(ids)))).scalars().all() if ids else []
+        return PersonView(person_state(person, self.default_tz), self.library,
+                          [e for e in enrollments.values() if e.journey_id in self.library],
+                          [prompt_state(p) for p in prompts], {m.id: mtm_state(m) for m in mtms})
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    async def handle_action(self, action: InboundAction) -> HandlerResult:
+        profile = action.profile
+        person = await self.ensure_person(action.platform, action.user_id,
+                                          name=profile.name if profile else None,
+                                          email=profile.email if profile else None,
+                                          tz=profile.tz if profile else None)
+        now = self.clock.now()
+        try:
+            async with self.db.write() as s:
+                s.add(InboundRow(key=f"{action.platform}:{action.key}", person_id=person.id, at=now))
+                await s.flush()
+                view = await self.person_view(s, person)
+                reply = Reply(person.id, action.key, action.prompt_id, action.button,
+                              {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
+                outcome = self._decide(view, reply, now)
+                await save_outcome(s, outcome, now)
+        except IntegrityError:
+            log.info("duplicate inbound %s ignored", action.key)
+            return HandlerResult()
+        self.kick()
+        return HandlerResult(updated=outcome.updated, replies=tuple(outcome.replies))
+
+    def _decide(self, view: PersonView, reply: Reply, now: datetime) -> Outcome:
+        if reply.prompt_id is not None and (reply.button is not None or reply.values):
+            prompt = next((p for p in view.prompts if p.id == reply.prompt_id), None)
+            if prompt is None:
+                return Outcome(replies=[Message(view.person.id, "That prompt is no longer available. "
+                                                "Type `status` to see what's open.")])
+            enrollment = view.enrollment(prompt.enrollment_id)
+            journey = self.library[enrollment.journey_id]
+            mtm = view.mtms.get(prompt.mtm_id or "")
+            return engine.answer(journey, enrollment, prompt, mtm, reply, now)
+        if reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}:
+            # a button or thread of a prompt addressed to someone else entirely
+            return Outcome(replies=[Message(view.person.id, "Sorry, that was sent to someone else, so it can't "
+                                                            "act for you. Nothing was changed.")])
+        return handle_text(view, reply, now)
+
+    async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
+        from bot.admin import run_admin_command
+
+        return await run_admin_command(self, platform, user_id, text, key)
+
+    async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
+        person = await self.ensure_person(platform, profile.user_id, name=profile.name, email=profile.email,
+                                          tz=profile.tz, address=address)
+        if person.greeted:
+            return False
+        async with self.db.write() as s:
+            row = await s.get(PersonRow, person.id)
+            if row is None or row.greeted:
+                return False
+            row.greeted = True
+        return True
+
+    async def prompt_message(self, prompt_id: str) -> Message | None:
+        async with self.db.read() as s:
+            row = await s.get(PromptRow, prompt_id)
+            if row is None:
+                return None
+            enrollments = await load_enrollments(s, [row.enrollment_id], self.default_tz)
+            e = enrollments[row.enrollment_id]
+            journey = self.library.get(e.journey_id)
+            if journey is None:
+                return None
+            mtm = mtm_state(m) if row.mtm_id and (m := await s.get(MtmRow, row.mtm_id)) else None
+            return engine.render_prompt(journey, e, prompt_state(row), mtm)
+
+    # --- scheduler ----------------------------------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> tuple[TickResult, DeliveryResult]:
+        """One full pass: due prompts -> outbox -> platforms. `hplj tick --at` calls this."""
+        at = now or self.clock.now()
+        result = await process_due(self.db, self.library, at, default_tz=self.default_tz)
+        delivered = await self.drain(at)
+        return result, delivered
+
+    async def drain(self, now: datetime | None = None) -> DeliveryResult:
+        total = DeliveryResult()
+        async with self._kick_lock:
+            for _ in range(1000):
+                r = await self.dispatcher.deliver(now or self.clock.now())
+                total.sent += r.sent
+                total.failed += r.failed
+                total.retried += r.retried
+                total.expired += r.expired
+                total.ambiguous += r.ambiguous
+                total.sent_keys.extend(r.sent_keys)
+                if not (r.sent or r.failed or r.expired or r.retried):
+                    break
+                if r.retried and not (r.sent or r.failed or r.expired):
+                    break
+        return total
+
+    def kick(self) -> None:
+        """Deliver what an inbound action queued, soon, without holding up the response."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._safe_drain())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _safe_drain(self) -> None:
+        try:
+            await self.drain()
+        except Exception:  # noqa: BLE001 - the scheduler retries; a kick must never crash a request
+            log.exception("background delivery failed; the scheduler will retry")
+
+    async def settle(self) -> None:
+        """Wait for background deliveries (tests, demo)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

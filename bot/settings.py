@@ -1,0 +1,39 @@
+"""Configuration from the environment and `.env` (names as in DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path('hplj.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default_factory=default_database_url, alias="DATABASE_URL")
+    slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str = Field(default="", alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    microsoft_app_id: str = Field(default="", alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str = Field(default="", alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str = Field(default="", alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
+    teams_local_mode: bool = Field(default=False, alias="HPLJ_TEAMS_LOCAL")
+    hplj_admins: str = Field(default="", alias="HPLJ_ADMINS")
+    port: int = Field(default=3978, alias="PORT")
+    journeys_dir: str = Field(default="", alias="HPLJ_JOURNEYS")
+    default_timezone: str = Field(default="UTC", alias="HPLJ_DEFAULT_TZ")
+    tick_seconds: float = Field(default=30.0, alias="HPLJ_TICK_SECONDS")
+    dashboard_secret: str = Field(default="", alias="HPLJ_DASHBOARD_SECRET")
+    public_url: str = Field(default="http://localhost:3978", alias="HPLJ_PUBLIC_URL")
+    min_group_size: int = Field(default=5, alias="HPLJ_MIN_GROUP")
+
+    def admin_ids(self) -> set[str]:
+        """Bootstrap admins: platform user ids or e-mails, comma or space separated."""
+        return {x.strip() for x in self.hplj_admins.replace(",", " ").split() if x.strip()}

@@ -1,0 +1,52 @@
+"""Composition root: settings -> database, journeys, ports, service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from adapters.port import ChatPort
+from bot.clock import Clock, SystemClock
+from bot.service import BotService
+from journeys.definition import Journey
+from store.db import Database
+
+log = logging.getLogger("hplj")
+
+
+def build_ports(settings: Any, service_ref: list[BotService]) -> dict[str, ChatPort]:
+    """Only the platforms that are configured; the console needs nothing."""
+    from adapters.console import ConsoleChat
+
+    ports: dict[str, ChatPort] = {"console": ConsoleChat()}
+    if settings.slack_bot_token:
+        from adapters.slack.client import SlackChat
+
+        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url)
+    try:
+        from adapters.teams.client import TeamsChat
+    except ImportError:  # pragma: no cover - the Teams adapter is optional at import time
+        return ports
+
+    def address_for(user_id: str) -> dict[str, Any] | None:
+        return service_ref[0].addresses.get(user_id) if service_ref else None
+
+    ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
+                               tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
+                               address_for=address_for)
+    return ports
+
+
+async def build_service(settings: Any, library: dict[str, Journey], *, clock: Clock | None = None,
+                        create: bool = True) -> BotService:
+    db = Database(settings.database_url)
+    if create:
+        from store.migrate import upgrade_async
+
+        await upgrade_async(db)
+    ref: list[BotService] = []
+    service = BotService(db, library, build_ports(settings, ref), clock or SystemClock(),
+                         default_tz=settings.default_timezone, bootstrap_admins=settings.admin_ids(),
+                         settings=settings)
+    ref.append(service)
+    return service

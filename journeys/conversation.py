@@ -1,0 +1,205 @@
+"""What a person can type to the bot, and where typed answers go.
+
+A person may be in several journeys and also a manager; typed text goes to the prompt it most
+plausibly answers (the thread it was typed in, else the most recent open prompt), and the reply
+says which journey it was saved to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from journeys import engine
+from journeys.definition import Journey
+from journeys.forms import fields_for, next_field, parse_day
+from journeys.messages import Message, Reply
+from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
+
+HELP = (
+    "I'm your learning-journey coach. You can type:\n"
+    "• `status` — where you are, what's next, your moments that matter\n"
+    "• `snooze` — hold open prompts until the next working morning (or `snooze friday`, "
+    "`snooze 2026-12-03`)\n"
+    "• `pause` / `resume` — hold everything (e.g. while on leave) and pick up where you left off\n"
+    "• `stop` — leave the journey; nothing more is sent\n"
+    "• `help` — this message\n"
+    "To answer a question, use its buttons or simply type your answer here."
+)
+
+
+@dataclass
+class PersonView:
+    """Everything about one person the conversation needs, loaded by the caller in one go."""
+
+    person: Person
+    journeys: dict[str, Journey]
+    enrollments: list[EnrollmentState]  # as participant or as manager
+    prompts: list[PromptState]  # every prompt of those enrollments
+    mtms: dict[str, MtmState] = field(default_factory=dict)
+
+    def enrollment(self, enrollment_id: str) -> EnrollmentState:
+        return next(e for e in self.enrollments if e.id == enrollment_id)
+
+    def own_enrollments(self) -> list[EnrollmentState]:
+        return [e for e in self.enrollments if e.person.id == self.person.id]
+
+    def open_prompts(self) -> list[PromptState]:
+        mine = [p for p in self.prompts if p.recipient_id == self.person.id and p.status == "open"]
+        return sorted(mine, key=lambda p: p.sent_at or p.due_at, reverse=True)
+
+
+def _msg(view: PersonView, text: str, title: str = "") -> Message:
+    return Message(recipient_id=view.person.id, text=text, title=title)
+
+
+def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
+    text = (reply.text or "").strip()
+    word, _, rest = text.partition(" ")
+    command = word.lower().strip("!./")
+    if reply.prompt_id is None:
+        if command in ("help", "hi", "hello", "?") and not rest:
+            return Outcome(replies=[_msg(view, HELP, "How I can help")])
+        if command == "status" and not rest:
+            return Outcome(replies=[status_message(view, now)])
+        if command == "snooze":
+            return _snooze(view, rest, now)
+        if command in ("pause", "resume", "stop") and not rest:
+            return _lifecycle(view, command, now)
+    target = _route(view, reply)
+    if target is None:
+        if not view.own_enrollments() and not view.open_prompts():
+            return Outcome(replies=[_msg(view, "You're not in a learning journey at the moment. If you "
+                                             "expected one, ask your L&D team. Type `help` to see what I can do.")])
+        return Outcome(replies=[_msg(view, "There's no open question for you right now, so I didn't save "
+                                         "that. Type `status` to see what's next, or `help`.")])
+    enrollment = view.enrollment(target.enrollment_id)
+    journey = view.journeys[enrollment.journey_id]
+    mtm = view.mtms.get(target.mtm_id) if target.mtm_id else None
+    out = engine.answer(journey, enrollment, target, mtm, Reply(view.person.id, reply.key, target.id, text=text), now)
+    several = len({p.enrollment_id for p in view.open_prompts()}) > 1
+    if several and out.replies:
+        first = out.replies[0]
+        out.replies[0] = Message(recipient_id=first.recipient_id, text=f"({journey.title}) {first.text}",
+                                 title=first.title, journey_title=first.journey_title)
+    return out
+
+
+def _route(view: PersonView, reply: Reply) -> PromptState | None:
+    if reply.prompt_id is not None:
+        return next((p for p in view.prompts if p.id == reply.prompt_id), None)
+    open_prompts = view.open_prompts()
+    # Prefer a prompt already half-answered by typing, then the most recent one.
+    for p in open_prompts:
+        if p.answers:
+            return p
+    return open_prompts[0] if open_prompts else None
+
+
+def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
+    open_prompts = view.open_prompts()
+    if not open_prompts:
+        return Outcome(replies=[_msg(view, "Nothing is waiting for you, so there's nothing to snooze.")])
+    first = view.enrollment(open_prompts[0].enrollment_id)
+    journey = view.journeys[first.journey_id]
+    cal = engine.calendar_for(journey, view.person)
+    tz = engine.tz_of(journey, view.person)
+    today = engine.local_date(now, tz)
+    arg = rest.strip().lower().removeprefix("until ").strip()
+    if arg:
+        day = parse_day(arg, today)
+        if day is None or day <= today:
+            return Outcome(replies=[_msg(view, f"I couldn't read {rest.strip()!r} as a future day. Try "
+                                             "`snooze`, `snooze friday` or `snooze 2026-12-03`.")])
+        until = cal.local_slot(day, cal.day_start, tz)
+    else:
+        until = cal.next_working_morning(now, tz)
+    out = Outcome()
+    for p in open_prompts:
+        e = view.enrollment(p.enrollment_id)
+        out.extend(engine.snooze(view.journeys[e.journey_id], e, [p], until, now))
+    n = len(open_prompts)
+    out.replies.append(_msg(view, f"Snoozed {n} prompt{'s' if n > 1 else ''} until "
+                                  f"{engine.format_local(until, tz)}."))
+    return out
+
+
+def _lifecycle(view: PersonView, command: str, now: datetime) -> Outcome:
+    out = Outcome()
+    own = view.own_enrollments()
+    touched = []
+    for e in own:
+        prompts = [p for p in view.prompts if p.enrollment_id == e.id]
+        journey = view.journeys[e.journey_id]
+        if command == "pause" and e.status == "active":
+            out.extend(engine.pause(e, prompts, now))
+            touched.append(journey.title)
+        elif command == "resume" and e.status == "paused":
+            out.extend(engine.resume(journey, e, prompts, now))
+            touched.append(journey.title)
+        elif command == "stop" and e.status in ("active", "paused"):
+            out.extend(engine.stop(e, prompts, now))
+            touched.append(journey.title)
+    names = ", ".join(touched)
+    if not touched:
+        state = {"pause": "active", "resume": "paused", "stop": "running"}[command]
+        out.replies.append(_msg(view, f"You have no {state} journey to {command}. Type `status` to see where you are."))
+    elif command == "pause":
+        out.replies.append(_msg(view, f"Paused: {names}. I'll hold everything until you type `resume`."))
+    elif command == "resume":
+        out.replies.append(_msg(view, f"Welcome back! Resumed: {names}. I've moved what was still to come "
+                                      "by the time you were away."))
+    else:
+        out.replies.append(_msg(view, f"You've left: {names}. I won't send anything more about it. "
+                                      "If that was a mistake, ask your L&D team to enroll you again."))
+    return out
+
+
+def status_message(view: PersonView, now: datetime) -> Message:
+    facts: list[tuple[str, str]] = []
+    lines: list[str] = []
+    for e in view.own_enrollments():
+        journey = view.journeys[e.journey_id]
+        tz = engine.tz_of(journey, view.person)
+        prompts = [p for p in view.prompts if p.enrollment_id == e.id and p.recipient_id == view.person.id]
+        done = sum(1 for p in prompts if p.status in ("answered", "done"))
+        total = len([s for s in journey.steps if s.kind not in ("manager_task", "manager_request")])
+        lines.append(f"*{journey.title}* — {e.status}, {done} of {total} steps done")
+        open_now = [p for p in prompts if p.status == "open"]
+        for p in open_now:
+            lines.append(f"  • waiting for you: {_title(journey, p)}")
+        upcoming = sorted((p for p in prompts if p.status == "scheduled"), key=lambda p: p.due_at)
+        if upcoming and e.status == "active":
+            nxt = upcoming[0]
+            lines.append(f"  • next: {_title(journey, nxt)} — {engine.format_local(nxt.due_at, tz)}")
+        for m in view.mtms.values():
+            if m.enrollment_id == e.id:
+                mgr = {"approved": ", approved by your manager", "coach": ", your manager is coaching you"}.get(
+                    m.manager_response or "", "")
+                lines.append(f"  • moment that matters: {engine.format_day(m.when)} — {m.situation[:80]} "
+                             f"({m.status}{mgr})")
+    managed = [e for e in view.enrollments if e.manager and e.manager.id == view.person.id]
+    if managed:
+        lines.append("*Your reports*")
+        for e in managed:
+            journey = view.journeys[e.journey_id]
+            waiting = [p for p in view.prompts if p.enrollment_id == e.id and p.status == "open"
+                       and p.recipient_id == view.person.id]
+            extra = f", {len(waiting)} waiting for you" if waiting else ""
+            lines.append(f"  • {e.person.name} — {journey.title} ({e.status}{extra})")
+    if not lines:
+        lines.append("You're not in a learning journey at the moment.")
+    return Message(recipient_id=view.person.id, title="Your learning journeys", text="\n".join(lines),
+                   facts=tuple(facts))
+
+
+def _title(journey: Journey, p: PromptState) -> str:
+    if p.step_id.endswith(engine.COACH_CHECK):
+        return "coaching follow-up"
+    step = journey.step(p.step_id)
+    return step.title or engine.KIND_TITLES[step.kind] or step.id
+
+
+def pending_field_label(journey: Journey, p: PromptState) -> str | None:
+    f = next_field(fields_for(journey, journey.step(p.step_id)), p.answers)
+    return f.label if f else None

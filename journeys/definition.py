@@ -1,0 +1,440 @@
+"""Journey definitions: the pydantic models behind the YAML files in `journeys/library/`.
+
+Unknown keys are errors (`extra="forbid"`) so a typo never silently drops a step. Cross-reference
+problems are collected as (location, message) pairs by `cross_reference_errors`, so the loader can
+report every one of them with its line and column, not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from typing import Annotated, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Loc = tuple[str | int, ...]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ID = r"^[a-z0-9][a-z0-9_-]*$"
+
+_WHEN_RE = re.compile(
+    r"^\s*(?P<anchor>start|mtm|event:(?P<event>[a-z0-9][a-z0-9_-]*?))"
+    r"\s*(?:(?P<sign>[+-])\s*(?P<days>\d{1,3}))?"
+    r"\s+(?P<hh>\d{1,2}):(?P<mm>\d{2})\s*$"
+)
+WHEN_HELP = "'<anchor>[+|-<working days>] HH:MM' where anchor is start, event:<id> or mtm, e.g. 'start-5 09:30'"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _parse_hhmm(value: str) -> time:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"expected a time of day HH:MM (24h), got {value!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+@dataclass(frozen=True)
+class When:
+    """A parsed `when:`: N working days from an anchor, at a local time of day."""
+
+    anchor: Literal["start", "event", "mtm"]
+    event: str | None
+    days: int
+    at: time
+
+    @staticmethod
+    def parse(text: str) -> When:
+        m = _WHEN_RE.match(text)
+        if not m:
+            raise ValueError(f"expected {WHEN_HELP}, got {text!r}")
+        hh, mm = int(m.group("hh")), int(m.group("mm"))
+        if hh > 23 or mm > 59:
+            raise ValueError(f"time of day out of range in {text!r}")
+        days = int(m.group("days") or 0) * (-1 if m.group("sign") == "-" else 1)
+        anchor_text = m.group("anchor")
+        anchor: Literal["start", "event", "mtm"] = (
+            "event" if anchor_text.startswith("event:") else ("start" if anchor_text == "start" else "mtm")
+        )
+        return When(anchor=anchor, event=m.group("event"), days=days, at=time(hh, mm))
+
+
+class Behaviour(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    text: str = Field(min_length=1)
+
+
+class PerformancePath(_Strict):
+    """The Program Performance Path: business goal -> outcomes -> behaviours -> MTMs."""
+
+    business_goal: str = Field(min_length=1)
+    outcomes: list[str] = Field(min_length=1)
+    behaviours: list[Behaviour] = Field(min_length=1)
+    moments_that_matter: list[str] = Field(default_factory=list)
+
+
+class WorkingHours(_Strict):
+    start: str = "09:00"
+    end: str = "17:30"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _parse_hhmm(v)
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WorkingHours":
+        if not _parse_hhmm(self.start) < _parse_hhmm(self.end):
+            raise ValueError(f"working hours must start before they end ({self.start}-{self.end})")
+        return self
+
+
+class Holidays(_Strict):
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = None
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _weekdays() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
+class Calendar(_Strict):
+    timezone: str = "UTC"
+    working_days: list[Weekday] = Field(default_factory=_weekdays, min_length=1)
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    quiet_hours: list[str] = Field(default_factory=list, description="local 'HH:MM-HH:MM' ranges")
+    holidays: Holidays = Field(default_factory=Holidays)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown IANA time zone {v!r}, e.g. 'Europe/London'") from None
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _ranges(cls, v: list[str]) -> list[str]:
+        for item in v:
+            parts = item.split("-")
+            if len(parts) != 2:
+                raise ValueError(f"expected 'HH:MM-HH:MM', got {item!r}")
+            a, b = (_parse_hhmm(p) for p in parts)
+            if not a < b:
+                raise ValueError(f"quiet hours {item!r} must start before they end")
+        return v
+
+
+class Event(_Strict):
+    """A named date in the journey (the workshop), given at enrollment or defaulted.
+
+    Ids may not end in '-<digits>' so that 'event:workshop-1' always reads as an offset.
+    """
+
+    id: Annotated[str, Field(pattern=_ID)]
+    title: str = Field(min_length=1)
+    default: str | None = Field(
+        default=None, description="when not given at enrollment: 'start+N HH:MM'"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _no_offset_suffix(cls, v: str) -> str:
+        if re.search(r"-\d+$", v):
+            raise ValueError(f"event id {v!r} must not end in '-<number>' (it would read as an offset)")
+        return v
+
+
+class LinkDef(_Strict):
+    label: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
+class Reminders(_Strict):
+    after: int = Field(ge=1, le=20, description="working days after the prompt (and between reminders)")
+    max: int = Field(ge=1, le=5, description="at most this many reminders")
+
+
+AnswerKind = Literal["choice", "multi_choice", "rating", "text", "long_text", "date"]
+QuestionRole = Literal[
+    "scm_classification",
+    "scm_evidence",
+    "scm_result",
+    "scm_contact",
+    "scm_barriers",
+    "scm_barrier_other",
+]
+
+
+class OptionDef(_Strict):
+    value: Annotated[str, Field(pattern=_ID)]
+    label: str = Field(min_length=1)
+
+
+class ShowIf(_Strict):
+    question: str
+    is_in: list[str] = Field(alias="in", min_length=1)
+
+
+class Question(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    text: str = Field(min_length=1)
+    answer: AnswerKind
+    options: list[OptionDef] = Field(default_factory=list)
+    scale: Literal[5, 10] | None = None
+    required: bool = True
+    role: QuestionRole | None = None
+    show_if: ShowIf | None = None
+
+
+class _StepBase(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    title: str = ""
+    text: str = Field(min_length=1)
+    when: str | None = None
+    links: list[LinkDef] = Field(default_factory=list)
+    reminders: Reminders | None = None
+    escalate_to: Literal["manager"] | None = None
+    stale_after: int | None = Field(
+        default=None, ge=0, le=60, description="working days after which an overdue prompt expires"
+    )
+
+
+class MessageStep(_StepBase):
+    kind: Literal["message"]
+
+
+class QuestionStep(_StepBase):
+    kind: Literal["question"]
+    answer: AnswerKind
+    options: list[OptionDef] = Field(default_factory=list)
+    scale: Literal[5, 10] | None = None
+
+
+class MtmPlanStep(_StepBase):
+    kind: Literal["mtm_plan"]
+    practice: Literal["safe", "real"]
+
+
+class MtmFollowUpStep(_StepBase):
+    kind: Literal["mtm_follow_up"]
+    for_mtm: str = Field(description="id of the mtm_plan step whose moment this follows up")
+
+
+class ManagerTaskStep(_StepBase):
+    kind: Literal["manager_task"]
+    guide: str = Field(min_length=1, description="shown when the manager asks for a guide")
+
+
+class ManagerRequestStep(_StepBase):
+    kind: Literal["manager_request"]
+    for_mtm: str
+    coach_guide: str = Field(min_length=1)
+
+
+class SurveyStep(_StepBase):
+    kind: Literal["survey"]
+    questions: list[Question] = Field(min_length=1)
+    evaluation: Literal["success_case"] | None = None
+
+
+Step = Annotated[
+    Union[
+        MessageStep,
+        QuestionStep,
+        MtmPlanStep,
+        MtmFollowUpStep,
+        ManagerTaskStep,
+        ManagerRequestStep,
+        SurveyStep,
+    ],
+    Field(discriminator="kind"),
+]
+
+
+class DigestDef(_Strict):
+    """The weekly manager digest: day and local time."""
+
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    at: str = "09:00"
+    stuck_after: int = Field(default=3, ge=1, le=30, description="working days without a response")
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _parse_hhmm(v)
+        return v
+
+
+class Journey(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    title: str = Field(min_length=1, max_length=80)
+    version: int = Field(ge=1)
+    description: str = ""
+    ppp: PerformancePath
+    target_impact_rate: float = Field(default=0.8, gt=0, le=1)
+    calendar: Calendar = Field(default_factory=Calendar)
+    events: list[Event] = Field(default_factory=list)
+    manager_digest: DigestDef | None = None
+    steps: list[Step] = Field(min_length=1)
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def behaviour_text(self, behaviour_id: str) -> str:
+        for b in self.ppp.behaviours:
+            if b.id == behaviour_id:
+                return b.text
+        return behaviour_id
+
+
+MANAGER_KINDS = ("manager_task", "manager_request")
+
+
+def step_recipient(step: Step) -> Literal["participant", "manager"]:
+    return "manager" if step.kind in MANAGER_KINDS else "participant"
+
+
+def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
+    """Everything pydantic's per-field validation cannot see: ids, references, timing rules."""
+    errors: list[tuple[Loc, str]] = []
+    event_ids = {e.id for e in journey.events}
+    plan_ids = {s.id for s in journey.steps if s.kind == "mtm_plan"}
+
+    seen: dict[str, int] = {}
+    for i, s in enumerate(journey.steps):
+        if s.id in seen:
+            errors.append(
+                (("steps", i, "id"), f"duplicate step id {s.id!r} (first used by step {seen[s.id] + 1})")
+            )
+        else:
+            seen[s.id] = i
+
+    seen_events: set[str] = set()
+    for i, e in enumerate(journey.events):
+        if e.id in seen_events:
+            errors.append((("events", i, "id"), f"duplicate event id {e.id!r}"))
+        seen_events.add(e.id)
+        if e.default is not None:
+            try:
+                w = When.parse(e.default)
+                if w.anchor != "start":
+                    errors.append((("events", i, "default"), "an event default must be relative to 'start'"))
+            except ValueError as exc:
+                errors.append((("events", i, "default"), str(exc)))
+
+    behaviour_ids = [b.id for b in journey.ppp.behaviours]
+    if len(set(behaviour_ids)) != len(behaviour_ids):
+        errors.append((("ppp", "behaviours"), "behaviour ids must be unique"))
+
+    for i, s in enumerate(journey.steps):
+        loc: Loc = ("steps", i)
+        needs_when = s.kind != "manager_request"
+        if s.when is None and needs_when:
+            errors.append(((*loc, "when"), f"a {s.kind} step needs 'when:' ({WHEN_HELP})"))
+        if s.when is not None:
+            if not needs_when:
+                errors.append(
+                    ((*loc, "when"), "a manager_request is sent when its MTM is planned; remove 'when:'")
+                )
+            try:
+                w = When.parse(s.when)
+            except ValueError as exc:
+                errors.append(((*loc, "when"), str(exc)))
+            else:
+                if w.anchor == "event" and w.event not in event_ids:
+                    known = ", ".join(sorted(event_ids)) or "none declared"
+                    errors.append(((*loc, "when"), f"unknown event {w.event!r} (events: {known})"))
+                if w.anchor == "mtm" and s.kind != "mtm_follow_up":
+                    errors.append(((*loc, "when"), "only mtm_follow_up steps can be timed from 'mtm'"))
+                if s.kind == "mtm_follow_up" and w.anchor != "mtm":
+                    errors.append(((*loc, "when"), "an mtm_follow_up is timed from its MTM: use 'mtm+N HH:MM'"))
+        for_mtm = getattr(s, "for_mtm", None)
+        if for_mtm is not None and for_mtm not in plan_ids:
+            known = ", ".join(sorted(plan_ids)) or "none declared"
+            errors.append(((*loc, "for_mtm"), f"{for_mtm!r} is not an mtm_plan step (mtm_plan steps: {known})"))
+        if s.escalate_to is not None and s.kind == "message":
+            errors.append(((*loc, "escalate_to"), "a message needs no answer, so nothing can be escalated"))
+        elif s.escalate_to is not None and s.reminders is None:
+            errors.append(((*loc, "escalate_to"), "escalation happens after the last reminder: add 'reminders:'"))
+        if s.escalate_to == "manager" and step_recipient(s) == "manager":
+            errors.append(((*loc, "escalate_to"), "a manager step cannot escalate to the manager"))
+        if s.kind == "message" and s.reminders is not None:
+            errors.append(((*loc, "reminders"), "a message needs no answer, so it cannot have reminders"))
+        if s.kind == "question":
+            errors.extend(_answer_errors(loc, s.answer, s.options, s.scale))
+        if s.kind == "survey":
+            qids: set[str] = set()
+            for j, q in enumerate(s.questions):
+                qloc: Loc = (*loc, "questions", j)
+                if q.id in qids:
+                    errors.append(((*qloc, "id"), f"duplicate question id {q.id!r}"))
+                errors.extend(_answer_errors(qloc, q.answer, q.options, q.scale))
+                if q.show_if is not None:
+                    target = next((x for x in s.questions[:j] if x.id == q.show_if.question), None)
+                    if target is None:
+                        errors.append(
+                            ((*qloc, "show_if", "question"), f"{q.show_if.question!r} is not an earlier question")
+                        )
+                    else:
+                        values = {o.value for o in target.options}
+                        for v in q.show_if.is_in:
+                            if v not in values:
+                                errors.append(
+                                    ((*qloc, "show_if", "in"), f"{v!r} is not an option of {target.id!r}")
+                                )
+                qids.add(q.id)
+            if s.evaluation == "success_case":
+                roles = [q.role for q in s.questions]
+                if "scm_classification" not in roles:
+                    errors.append(
+                        ((*loc, "questions"), "a success_case survey needs a question with role scm_classification")
+                    )
+                for j, q in enumerate(s.questions):
+                    if q.role == "scm_classification":
+                        values = {o.value for o in q.options}
+                        missing = set(SCM_CLASSES) - values
+                        if q.answer != "choice" or missing:
+                            errors.append(
+                                (
+                                    ("steps", i, "questions", j, "options"),
+                                    "the scm_classification question must be a choice with options "
+                                    + ", ".join(SCM_CLASSES),
+                                )
+                            )
+    for pid in plan_ids:
+        if not any(getattr(s, "for_mtm", None) == pid and s.kind == "mtm_follow_up" for s in journey.steps):
+            idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)
+            errors.append((("steps", idx, "id"), f"mtm_plan {pid!r} has no mtm_follow_up step (for_mtm: {pid})"))
+    return errors
+
+
+SCM_CLASSES = ("success", "applied_no_result", "tried_no_success", "not_applied")
+
+
+def _answer_errors(loc: Loc, answer: str, options: list[OptionDef], scale: int | None) -> list[tuple[Loc, str]]:
+    errors: list[tuple[Loc, str]] = []
+    if answer in ("choice", "multi_choice") and len(options) < 2:
+        errors.append(((*loc, "options"), f"a {answer} answer needs at least two options"))
+    if answer not in ("choice", "multi_choice") and options:
+        errors.append(((*loc, "options"), f"options only apply to choice answers, not {answer}"))
+    if answer == "rating" and scale is None:
+        errors.append(((*loc, "scale"), "a rating needs 'scale: 5' or 'scale: 10'"))
+    values = [o.value for o in options]
+    if len(set(values)) != len(values):
+        errors.append(((*loc, "options"), "option values must be unique"))
+    return errors

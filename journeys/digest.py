@@ -1,0 +1,72 @@
+"""The weekly manager digest: each report's progress, upcoming MTMs, open requests, who is stuck."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from journeys import engine
+from journeys.definition import Journey
+from journeys.messages import Message
+from journeys.state import EnrollmentState, MtmState, Person, PromptState
+
+
+@dataclass(frozen=True)
+class ReportView:
+    enrollment: EnrollmentState
+    prompts: list[PromptState]
+    mtms: list[MtmState]
+
+
+def build_digest(journey: Journey, manager: Person, reports: list[ReportView], now: datetime) -> Message | None:
+    active = [r for r in reports if r.enrollment.status in ("active", "paused")]
+    if not active:
+        return None
+    cal = engine.calendar_for(journey, manager)
+    tz = engine.tz_of(journey, manager)
+    stuck_after = journey.manager_digest.stuck_after if journey.manager_digest else 3
+    today = engine.local_date(now, tz)
+    lines: list[str] = []
+    waiting_for_you = 0
+    stuck_names: list[str] = []
+    for r in sorted(active, key=lambda r: r.enrollment.person.name.lower()):
+        person = r.enrollment.person
+        own = [p for p in r.prompts if p.recipient_id == person.id]
+        done = sum(1 for p in own if p.status in ("answered", "done"))
+        total = len([s for s in journey.steps if s.kind not in ("manager_task", "manager_request")])
+        status = "" if r.enrollment.status == "active" else " (paused)"
+        lines.append(f"*{person.name}*{status} — {done} of {total} steps done")
+        for m in sorted(r.mtms, key=lambda m: m.when):
+            if m.status in ("planned", "postponed") and m.when >= today:
+                what = m.situation[:70] if m.share_plan else "details kept private"
+                lines.append(f"  • upcoming moment: {engine.format_day(m.when)} — {what}")
+        mine = [p for p in r.prompts if p.recipient_id == manager.id and p.status == "open"]
+        for p in mine:
+            waiting_for_you += 1
+            lines.append(f"  • waiting for you: {_title(journey, p)}")
+        late = [p for p in own if p.status == "open" and p.sent_at is not None
+                and cal.working_days_between(engine.local_date(p.sent_at, tz), today) >= stuck_after]
+        if late and r.enrollment.status == "active":
+            stuck_names.append(person.name.split()[0])
+            lines.append(f"  • ⚠️ no response to “{_title(journey, late[0])}” for {stuck_after}+ working days")
+    nudge = ""
+    if stuck_names:
+        nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "
+                 "(what's getting in the way?) is the single biggest thing you can do for their learning.")
+    week = today - timedelta(days=today.weekday())
+    return Message(
+        recipient_id=manager.id,
+        title=f"Your weekly digest · week of {engine.format_day(week)}",
+        text="\n".join(lines) + nudge,
+        journey_title=journey.title,
+        facts=(("Reports in the journey", str(len(active))), ("Waiting for you", str(waiting_for_you))),
+        context=f"{journey.title} · sent every {journey.manager_digest.day if journey.manager_digest else 'week'}",
+        audience="manager",
+    )
+
+
+def _title(journey: Journey, p: PromptState) -> str:
+    if p.step_id.endswith(engine.COACH_CHECK):
+        return "coaching follow-up"
+    step = journey.step(p.step_id)
+    return step.title or engine.KIND_TITLES[step.kind] or step.id

@@ -1,0 +1,737 @@
+"""The journey engine: given stored state, an event and `now`, decide what changes and what to send.
+
+Pure: no clock, no database, no platform. `scheduler/` calls `fire` for due prompts and `bot/`
+calls `answer` for replies; both persist the returned `Outcome` in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from journeys.calendar import WorkCalendar, zone
+from journeys.definition import (
+    Journey,
+    ManagerRequestStep,
+    ManagerTaskStep,
+    MessageStep,
+    MtmFollowUpStep,
+    MtmPlanStep,
+    QuestionStep,
+    Step,
+    SurveyStep,
+    When,
+    step_recipient,
+)
+from journeys.forms import (
+    AnswerError,
+    buttons_for,
+    check_values,
+    describe_answer,
+    fields_for,
+    missing_fields,
+    next_field,
+    parse_typed,
+)
+from journeys.messages import Button, Link, Message, Outgoing, Reply
+from journeys.state import (
+    EnrollmentState,
+    JourneyEvent,
+    MtmState,
+    Outcome,
+    Person,
+    PromptState,
+    mtm_id,
+    prompt_id,
+)
+
+COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
+
+KIND_TITLES = {
+    "message": "",
+    "question": "Quick question",
+    "mtm_plan": "Plan a moment that matters",
+    "mtm_follow_up": "How did your moment go?",
+    "manager_task": "A task for you as a manager",
+    "manager_request": "Support request",
+    "survey": "Survey",
+}
+
+
+# --- time helpers -------------------------------------------------------------------------
+
+
+def calendar_for(journey: Journey, person: Person) -> WorkCalendar:
+    return WorkCalendar.from_definition(journey.calendar, person.country, person.subdivision)
+
+
+def tz_of(journey: Journey, person: Person) -> ZoneInfo:
+    try:
+        return zone(person.tz)
+    except ValueError:
+        return zone(journey.calendar.timezone)
+
+
+def local_date(at: datetime, tz: ZoneInfo) -> date:
+    return at.astimezone(tz).date()
+
+
+def event_date(journey: Journey, enrollment: EnrollmentState, event_id: str) -> date | None:
+    if event_id in enrollment.events:
+        return enrollment.events[event_id]
+    for ev in journey.events:
+        if ev.id == event_id and ev.default is not None:
+            w = When.parse(ev.default)
+            cal = calendar_for(journey, enrollment.person)
+            return cal.add_working_days(enrollment.start, w.days)
+    return None
+
+
+def due_time(journey: Journey, enrollment: EnrollmentState, step: Step, recipient: Person,
+             mtm_date: date | None = None) -> datetime | None:
+    """When a step is due for its recipient: working days from its anchor, at a local time."""
+    if step.when is None:
+        return None
+    w = When.parse(step.when)
+    if w.anchor == "start":
+        anchor: date | None = enrollment.start
+    elif w.anchor == "event":
+        anchor = event_date(journey, enrollment, w.event or "")
+    else:
+        anchor = mtm_date
+    if anchor is None:
+        return None
+    cal = calendar_for(journey, recipient)
+    tz = tz_of(journey, recipient)
+    day = cal.add_working_days(anchor, w.days)
+    return cal.local_slot(day, w.at, tz)
+
+
+def _after_working_days(journey: Journey, person: Person, now: datetime, days: int) -> datetime:
+    cal = calendar_for(journey, person)
+    tz = tz_of(journey, person)
+    local = now.astimezone(tz)
+    day = cal.add_working_days(local.date(), days)
+    return cal.local_slot(day, local.time().replace(second=0, microsecond=0), tz)
+
+
+def format_local(at: datetime, tz: ZoneInfo) -> str:
+    """'Tue 3 Dec, 09:30 (Europe/London)': times are always shown in the reader's zone."""
+    loc = at.astimezone(tz)
+    return f"{loc:%a} {loc.day} {loc:%b}, {loc:%H:%M} ({tz.key})"
+
+
+def format_day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+# --- enrollment ---------------------------------------------------------------------------
+
+
+def recipient_of(step: Step, enrollment: EnrollmentState) -> Person | None:
+    return enrollment.manager if step_recipient(step) == "manager" else enrollment.person
+
+
+def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: datetime) -> Outcome:
+    """Create the prompts whose time is known at enrollment (MTM steps wait for their plan)."""
+    out = Outcome(enrollments=[enrollment])
+    for step in journey.steps:
+        if isinstance(step, (MtmFollowUpStep, ManagerRequestStep)):
+            continue
+        recipient = recipient_of(step, enrollment)
+        if recipient is None:
+            continue  # no manager: manager steps are left out, the participant still gets theirs
+        due = due_time(journey, enrollment, step, recipient)
+        if due is None:
+            continue
+        out.prompts.append(
+            PromptState(
+                id=prompt_id(enrollment.id, step.id),
+                enrollment_id=enrollment.id,
+                step_id=step.id,
+                recipient_id=recipient.id,
+                status="scheduled",
+                due_at=due,
+                next_at=due,
+            )
+        )
+    out.events.append(JourneyEvent("enrolled", enrollment.id, now, data={"start": enrollment.start.isoformat()}))
+    return out
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _first_name(p: Person | None) -> str:
+    return p.name.split()[0] if p and p.name.strip() else "your colleague"
+
+
+def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
+         reader: Person | None = None) -> str:
+    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>}."""
+    reader_tz = tz_of(journey, reader) if reader else tz_of(journey, enrollment.person)
+    values: dict[str, str] = {
+        "name": _first_name(enrollment.person),
+        "manager": _first_name(enrollment.manager),
+        "journey": journey.title,
+        "start": format_day(enrollment.start),
+    }
+    for ev in journey.events:
+        d = event_date(journey, enrollment, ev.id)
+        if d is not None:
+            values[f"event_{ev.id.replace('-', '_')}"] = format_day(d)
+    if mtm is not None:
+        values["mtm_date"] = format_day(mtm.when)
+        values["behaviour"] = journey.behaviour_text(mtm.behaviour)
+        values["practice"] = "safe practice" if mtm.practice == "safe" else "a real moment"
+        private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
+        values["situation"] = "(details kept private)" if private else mtm.situation
+    del reader_tz
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+                  *, closed: bool = False, note: str = "", reminder: bool = False) -> Message:
+    if prompt.step_id.endswith(COACH_CHECK):
+        return _coach_check_message(journey, enrollment, prompt, mtm)
+    step = journey.step(prompt.step_id)
+    reader = recipient_of(step, enrollment) or enrollment.person
+    fields = fields_for(journey, step)
+    text = fill(step.text, journey, enrollment, mtm, reader)
+    if isinstance(step, ManagerRequestStep) and mtm is not None:
+        text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
+    if reminder:
+        text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
+    title = step.title or KIND_TITLES[step.kind]
+    body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
+    if body_closed and note:
+        text = f"{text}\n\n{note}"
+    position = [s.id for s in journey.steps].index(step.id) + 1
+    audience: Literal["participant", "manager"] = step_recipient(step)
+    about = f" about {enrollment.person.name}" if audience == "manager" else ""
+    return Message(
+        recipient_id=reader.id,
+        text=text,
+        title=title,
+        journey_title=journey.title,
+        prompt_id=prompt.id,
+        buttons=() if body_closed else buttons_for(step, fields),
+        fields=() if body_closed else fields,
+        form_label="" if body_closed or not fields or buttons_for(step, fields) else _form_label(step),
+        links=tuple(Link(link.label, link.url) for link in step.links),
+        context=f"{journey.title}{about} · step {position} of {len(journey.steps)}",
+        closed=body_closed,
+        audience=audience,
+    )
+
+
+def _form_label(step: Step) -> str:
+    return {
+        "mtm_plan": "Plan my moment",
+        "mtm_follow_up": "Reflect",
+        "survey": "Answer the survey",
+        "question": "Answer",
+    }.get(step.kind, "Answer")
+
+
+def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, reader: Person) -> str:
+    lines = [
+        f"*When:* {format_day(mtm.when)}",
+        f"*Behaviour:* {journey.behaviour_text(mtm.behaviour)}",
+        f"*Practice:* {'safe practice' if mtm.practice == 'safe' else 'a real, harder moment'}",
+    ]
+    if mtm.share_plan or reader.id == enrollment.person.id:
+        lines.insert(0, f"*Moment:* {mtm.situation}")
+    else:
+        lines.insert(0, f"*Moment:* {_first_name(enrollment.person)} chose to keep the details private.")
+    return "\n".join(lines)
+
+
+def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
+                         mtm: MtmState | None) -> Message:
+    name = _first_name(enrollment.person)
+    when = f" on {format_day(mtm.when)}" if mtm else ""
+    manager = enrollment.manager or enrollment.person
+    return Message(
+        recipient_id=manager.id,
+        title="Coaching follow-up",
+        text=(f"{name}'s moment that matters was planned{when}. A two-minute check-in this week "
+              f"makes the practice stick: ask what they tried, what happened, and what they'll do next time."),
+        journey_title=journey.title,
+        prompt_id=prompt.id,
+        context=f"{journey.title} about {enrollment.person.name}",
+        audience="manager",
+        closed=True,
+    )
+
+
+# --- firing due prompts -------------------------------------------------------------------
+
+
+def _delivery(prompt: PromptState, message: Message, stale_at: datetime | None = None) -> tuple[PromptState, Outgoing]:
+    n = prompt.deliveries + 1
+    key = f"{prompt.id}:{n}"
+    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None)
+    return prompt.with_(deliveries=n, last_delivery_key=key), out
+
+
+def _update_of(prompt: PromptState, message: Message) -> Outgoing | None:
+    if prompt.last_delivery_key is None:
+        return None
+    return Outgoing(f"{prompt.last_delivery_key}:u{prompt.deliveries}", message, replaces_key=prompt.last_delivery_key)
+
+
+def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:
+    if step is None or step.stale_after is None:
+        return None
+    return _after_working_days(journey, recipient, due, step.stale_after + 1)
+
+
+def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+         now: datetime) -> Outcome:
+    """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours."""
+    out = Outcome()
+    if enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
+        out.prompts.append(prompt.with_(next_at=None))
+        return out
+    synthetic = prompt.step_id.endswith(COACH_CHECK)
+    step = None if synthetic else journey.step(prompt.step_id)
+    recipient = (enrollment.manager if synthetic or (step and step_recipient(step) == "manager")
+                 else enrollment.person)
+    if recipient is None:
+        out.prompts.append(prompt.with_(status="cancelled", next_at=None))
+        return out
+    cal = calendar_for(journey, recipient)
+    tz = tz_of(journey, recipient)
+    if not cal.is_open(now, tz):
+        out.prompts.append(prompt.with_(next_at=cal.next_open(now, tz)))
+        return out
+
+    if prompt.status == "scheduled":
+        stale_at = _stale_at(journey, step, recipient, prompt.due_at)
+        if stale_at is not None and now >= stale_at:
+            out.prompts.append(prompt.with_(status="expired", next_at=None))
+            out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
+            return out
+        message = render_prompt(journey, enrollment, prompt, mtm)
+        updated, outgoing = _delivery(prompt, message, stale_at)
+        out.outgoing.append(outgoing)
+        one_way = synthetic or isinstance(step, MessageStep)
+        next_at = None
+        if not one_way and step is not None and step.reminders is not None:
+            next_at = _after_working_days(journey, recipient, now, step.reminders.after)
+        out.prompts.append(updated.with_(status="done" if one_way else "open", sent_at=now, next_at=next_at))
+        out.events.append(JourneyEvent("sent", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
+        return out
+
+    # open: a reminder or an escalation is due
+    assert step is not None
+    reminders = step.reminders
+    if reminders is None:
+        out.prompts.append(prompt.with_(next_at=None))
+        return out
+    if prompt.reminders_sent < reminders.max:
+        message = render_prompt(journey, enrollment, prompt, mtm, reminder=True)
+        updated, outgoing = _delivery(prompt, message)
+        out.outgoing.append(outgoing)
+        sent = prompt.reminders_sent + 1
+        more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
+        next_at = _after_working_days(journey, recipient, now, reminders.after) if more else None
+        out.prompts.append(updated.with_(reminders_sent=sent, next_at=next_at))
+        out.events.append(JourneyEvent("reminded", enrollment.id, now, prompt.id, {"n": sent}))
+        return out
+    if step.escalate_to == "manager" and not prompt.escalated and enrollment.manager is not None:
+        waited = cal.working_days_between(local_date(prompt.sent_at or prompt.due_at, tz), local_date(now, tz))
+        name = enrollment.person.name
+        title = step.title or KIND_TITLES[step.kind] or step.id
+        message = Message(
+            recipient_id=enrollment.manager.id,
+            title=f"{_first_name(enrollment.person)} may be stuck",
+            text=(f"{name} has not responded to “{title}” in {journey.title} for {waited} working days, "
+                  f"after {prompt.reminders_sent} reminder(s). A short, supportive conversation usually "
+                  f"unblocks it: ask what got in the way and agree a next step."),
+            journey_title=journey.title,
+            context=f"{journey.title} about {name}",
+            audience="manager",
+        )
+        out.outgoing.append(Outgoing(f"{prompt.id}:esc", message))
+        out.prompts.append(prompt.with_(escalated=True, next_at=None))
+        out.events.append(JourneyEvent("escalated", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
+        return out
+    out.prompts.append(prompt.with_(next_at=None))
+    return out
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+def _reply(person: str, text: str, journey: Journey | None = None, title: str = "") -> Message:
+    return Message(recipient_id=person, text=text, title=title, journey_title=journey.title if journey else "")
+
+
+def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+           reply: Reply, now: datetime) -> Outcome:
+    """Apply a button press, form submission or typed text to one prompt."""
+    out = Outcome()
+    if reply.person_id != prompt.recipient_id:
+        out.replies.append(_reply(reply.person_id, "Sorry, this button was sent to someone else, so it "
+                                  "can't act for you. Nothing was changed."))
+        return out
+    if prompt.step_id.endswith(COACH_CHECK):
+        out.replies.append(_reply(reply.person_id, "Nothing to answer here; thanks for following up!", journey))
+        return out
+    if prompt.status in ("answered", "done"):
+        when = format_local(prompt.answered_at or prompt.sent_at or now, tz_of(journey, _person(enrollment, reply.person_id)))
+        out.replies.append(_reply(reply.person_id, f"You already answered this ({when}). Nothing was changed.", journey))
+        return out
+    if prompt.status in ("expired", "cancelled") or enrollment.status in ("stopped", "unenrolled", "completed"):
+        out.replies.append(_reply(reply.person_id, "This prompt has closed, so your answer wasn't recorded. "
+                                  "Type `status` to see what's open.", journey))
+        return out
+    step = journey.step(prompt.step_id)
+    person = _person(enrollment, reply.person_id)
+    tz = tz_of(journey, person)
+    today = local_date(now, tz)
+    fields = fields_for(journey, step)
+
+    if isinstance(step, (ManagerTaskStep, ManagerRequestStep)):
+        choice = reply.button
+        if choice is None and reply.text:
+            choice = _match_button(buttons_for(step, fields), reply.text)
+        if choice is None:
+            labels = " / ".join(b.label for b in buttons_for(step, fields))
+            out.replies.append(_reply(reply.person_id, f"Please choose: {labels}.", journey))
+            return out
+        if isinstance(step, ManagerTaskStep):
+            return _manager_task(journey, enrollment, prompt, step, choice, now, out)
+        return _manager_request(journey, enrollment, prompt, step, mtm, choice, now, out)
+
+    values = dict(prompt.answers)
+    from_text = reply.text is not None and reply.button is None and not reply.values
+    try:
+        if reply.button is not None:
+            if len(fields) != 1:
+                raise AnswerError("That button doesn't belong to this prompt.")
+            values.update(check_values(fields, {fields[0].id: reply.button}, today))
+        elif reply.values:
+            values.update(check_values(fields, dict(reply.values), today))
+        elif from_text:
+            f = next_field(fields, values)
+            if f is None:
+                raise AnswerError("This prompt has everything it needs.")
+            values[f.id] = parse_typed(f, reply.text or "", today)
+    except AnswerError as exc:
+        out.replies.append(_reply(reply.person_id, f"{exc}. Nothing was saved yet.", journey))
+        return out
+    values = {k: v for k, v in values.items() if v is not None or from_text}
+    still = missing_fields(fields, {k: v for k, v in values.items()})
+    pending = next_field(fields, values) if from_text else None
+    if still or pending is not None:
+        out.prompts.append(prompt.with_(answers=values))
+        nxt = pending or still[0]
+        if from_text:
+            opts = ""
+            if nxt.options:
+                opts = " " + "; ".join(f"{i}. {o.label}" for i, o in enumerate(nxt.options, 1))
+            skip = "" if nxt.required else " (or `skip`)"
+            out.replies.append(_reply(reply.person_id, f"Got it. Next: {nxt.label}{opts}{skip}", journey))
+        else:
+            names = ", ".join(f"'{f.label}'" for f in still)
+            out.replies.append(_reply(reply.person_id, f"Please also fill in {names}. Nothing was saved yet.", journey))
+            out.prompts.clear()
+        return out
+    clean = {k: v for k, v in values.items() if v is not None}
+    return _complete(journey, enrollment, prompt, step, mtm, clean, now, out)
+
+
+def _person(enrollment: EnrollmentState, person_id: str) -> Person:
+    if enrollment.manager is not None and enrollment.manager.id == person_id:
+        return enrollment.manager
+    return enrollment.person
+
+
+def _match_button(buttons: tuple[Button, ...], text: str) -> str | None:
+    t = text.strip().lower().rstrip(".!")
+    for b in buttons:
+        if t in (b.value, b.label.lower()) or (len(t) >= 3 and b.label.lower().startswith(t)):
+            return b.value
+    return None
+
+
+def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+           note: str, out: Outcome) -> None:
+    msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
+    upd = _update_of(prompt, msg)
+    if upd is not None:
+        out.outgoing.append(upd)
+    out.updated = msg
+
+
+def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: Step,
+              mtm: MtmState | None, values: dict[str, Any], now: datetime, out: Outcome) -> Outcome:
+    fields = fields_for(journey, step)
+    summary = describe_answer(fields, values)
+    answered = prompt.with_(status="answered", answers=values, answered_at=now, next_at=None)
+    data: dict[str, Any] = {"step": step.id, "kind": step.kind,
+                            "response_s": int((now - (prompt.sent_at or now)).total_seconds())}
+    if isinstance(step, MtmPlanStep):
+        return _plan_mtm(journey, enrollment, answered, step, values, now, out, data, summary)
+    if isinstance(step, MtmFollowUpStep):
+        return _follow_up(journey, enrollment, answered, step, mtm, values, now, out, data, summary)
+    if isinstance(step, SurveyStep) and step.evaluation == "success_case":
+        for q in step.questions:
+            if q.role == "scm_classification":
+                data["classification"] = values.get(q.id)
+            elif q.role == "scm_barriers":
+                data["barriers"] = values.get(q.id, [])
+            elif q.role == "scm_contact":
+                data["contact"] = values.get(q.id) == "yes"
+        out.events.append(JourneyEvent("scm_classified", enrollment.id, now, prompt.id, dict(data)))
+    if isinstance(step, (QuestionStep, SurveyStep)):
+        for f in fields:
+            if f.kind in ("choice", "rating", "multi_choice") and f.id in values:
+                data.setdefault("choices", {})[f.id] = values[f.id]
+    out.prompts.append(answered)
+    out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, data))
+    _close(journey, enrollment, answered, mtm, f"✅ {summary}" if summary else "✅ Answered", out)
+    out.replies.append(_reply(prompt.recipient_id, "Thanks, saved. 🙌", journey))
+    return out
+
+
+def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptState, step: MtmPlanStep,
+              values: dict[str, Any], now: datetime, out: Outcome, data: dict[str, Any], summary: str) -> Outcome:
+    mtm = MtmState(
+        id=mtm_id(enrollment.id, step.id),
+        enrollment_id=enrollment.id,
+        plan_step_id=step.id,
+        practice=str(values.get("practice", step.practice)),
+        situation=str(values["situation"]),
+        when=date.fromisoformat(str(values["date"])),
+        behaviour=str(values["behaviour"]),
+        share_plan=values.get("share") == "yes",
+        planned_at=now,
+    )
+    out.mtms.append(mtm)
+    out.prompts.append(answered)
+    follow_ups = [s for s in journey.steps if isinstance(s, MtmFollowUpStep) and s.for_mtm == step.id]
+    for s in follow_ups:
+        due = due_time(journey, enrollment, s, enrollment.person, mtm.when)
+        if due is not None:
+            out.prompts.append(PromptState(prompt_id(enrollment.id, s.id), enrollment.id, s.id,
+                                           enrollment.person.id, "scheduled", due, due, mtm_id=mtm.id))
+    requests = [r for r in journey.steps if isinstance(r, ManagerRequestStep) and r.for_mtm == step.id]
+    manager = enrollment.manager
+    for r in requests:
+        if manager is not None:
+            out.prompts.append(PromptState(prompt_id(enrollment.id, r.id), enrollment.id, r.id, manager.id,
+                                           "scheduled", now, now, mtm_id=mtm.id))
+    data.update(mtm=mtm.id, practice=mtm.practice, behaviour=mtm.behaviour, mtm_date=mtm.when.isoformat())
+    out.events.append(JourneyEvent("answered", enrollment.id, now, answered.id, dict(data)))
+    out.events.append(JourneyEvent("mtm_planned", enrollment.id, now, answered.id, dict(data)))
+    _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
+    followup = f" I'll check in with you after {format_day(mtm.when)}." if follow_ups else ""
+    asked = f" I've asked {_first_name(manager)} for support." if manager and requests else ""
+    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned.{asked}{followup}", journey))
+    return out
+
+
+def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptState, step: MtmFollowUpStep,
+               mtm: MtmState | None, values: dict[str, Any], now: datetime, out: Outcome, data: dict[str, Any],
+               summary: str) -> Outcome:
+    happened = str(values.get("happened"))
+    if happened == "postponed" and mtm is not None:
+        new_day = date.fromisoformat(str(values["new_date"]))
+        moved = replace(mtm, when=new_day, status="postponed")
+        due = due_time(journey, enrollment, step, enrollment.person, new_day) or now
+        out.mtms.append(moved)
+        out.prompts.append(answered.with_(status="scheduled", answers={}, answered_at=None, due_at=due,
+                                          next_at=due, reminders_sent=0))
+        out.events.append(JourneyEvent("mtm_postponed", enrollment.id, now, answered.id, {"mtm": mtm.id}))
+        _close(journey, enrollment, answered, mtm, f"⏭ Moved to {format_day(new_day)}", out)
+        out.replies.append(_reply(enrollment.person.id, f"No problem. I'll check in again after {format_day(new_day)}.", journey))
+        return out
+    share = values.get("share") == "yes"
+    reflection = str(values.get("reflection", ""))
+    rating = int(values["rating"]) if "rating" in values else None
+    if mtm is not None:
+        mtm = replace(mtm, status="happened" if happened == "yes" else "not_happened", reflection=reflection,
+                      rating=rating, share_reflection=share)
+        out.mtms.append(mtm)
+    out.prompts.append(answered)
+    data.update(mtm=mtm.id if mtm else None, happened=happened, rating=rating, shared=share)
+    out.events.append(JourneyEvent("answered", enrollment.id, now, answered.id, dict(data)))
+    out.events.append(JourneyEvent("mtm_followed_up", enrollment.id, now, answered.id, dict(data)))
+    _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
+    if share and enrollment.manager is not None and mtm is not None:
+        name = _first_name(enrollment.person)
+        out.outgoing.append(Outgoing(f"{answered.id}:shared", Message(
+            recipient_id=enrollment.manager.id,
+            title=f"{name} shared a reflection",
+            text=(f"{name} reflected on their moment that matters ({format_day(mtm.when)}, "
+                  f"{journey.behaviour_text(mtm.behaviour)}):\n\n“{reflection}”\n\n"
+                  "Recognise the effort, and ask what they'll try next."),
+            journey_title=journey.title,
+            context=f"{journey.title} about {enrollment.person.name} · shared by {name}",
+            audience="manager",
+        )))
+    shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
+    out.replies.append(_reply(enrollment.person.id, f"Thank you for reflecting.{shared}", journey))
+    return out
+
+
+def _manager_task(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,
+                  choice: str, now: datetime, out: Outcome) -> Outcome:
+    manager = enrollment.manager
+    assert manager is not None
+    if choice == "guide":
+        out.replies.append(_reply(manager.id, fill(step.guide, journey, enrollment, None, manager), journey,
+                                  title="A guide for this conversation"))
+        out.events.append(JourneyEvent("guide_requested", enrollment.id, now, prompt.id, {"step": step.id}))
+        return out
+    if choice == "tomorrow":
+        cal = calendar_for(journey, manager)
+        tz = tz_of(journey, manager)
+        later = cal.next_working_morning(now, tz)
+        out.prompts.append(prompt.with_(next_at=later, reminders_sent=max(0, prompt.reminders_sent - 1)
+                                        if prompt.reminders_sent else 0))
+        out.replies.append(_reply(manager.id, f"OK, I'll remind you {format_local(later, tz)}.", journey))
+        out.events.append(JourneyEvent("snoozed", enrollment.id, now, prompt.id, {"step": step.id}))
+        return out
+    if choice != "done":
+        out.replies.append(_reply(manager.id, "That button doesn't belong to this prompt.", journey))
+        return out
+    answered = prompt.with_(status="answered", answers={"choice": "done"}, answered_at=now, next_at=None)
+    out.prompts.append(answered)
+    before_start = local_date(now, tz_of(journey, manager)) < enrollment.start
+    out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, {
+        "step": step.id, "kind": step.kind, "choice": "done", "before_start": before_start,
+        "response_s": int((now - (prompt.sent_at or now)).total_seconds())}))
+    out.events.append(JourneyEvent("manager_task_done", enrollment.id, now, prompt.id,
+                                   {"step": step.id, "before_start": before_start}))
+    _close(journey, enrollment, answered, None, f"✅ Done ({format_local(now, tz_of(journey, manager))})", out)
+    out.replies.append(_reply(manager.id, "Thanks, marked as done.", journey))
+    return out
+
+
+def _manager_request(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
+                     step: ManagerRequestStep, mtm: MtmState | None, choice: str, now: datetime,
+                     out: Outcome) -> Outcome:
+    manager = enrollment.manager
+    assert manager is not None
+    if choice not in ("approve", "coach"):
+        out.replies.append(_reply(manager.id, "That button doesn't belong to this prompt.", journey))
+        return out
+    answered = prompt.with_(status="answered", answers={"choice": choice}, answered_at=now, next_at=None)
+    out.prompts.append(answered)
+    response: Literal["approved", "coach"] = "approved" if choice == "approve" else "coach"
+    if mtm is not None:
+        mtm = replace(mtm, manager_response=response, manager_responded_at=now)
+        out.mtms.append(mtm)
+    data = {"step": step.id, "kind": step.kind, "choice": choice, "mtm": mtm.id if mtm else None,
+            "response_s": int((now - (prompt.sent_at or now)).total_seconds())}
+    out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, data))
+    out.events.append(JourneyEvent(f"manager_{response}", enrollment.id, now, prompt.id, data))
+    label = "Approved" if choice == "approve" else "Coaching"
+    _close(journey, enrollment, answered, mtm, f"✅ {label} ({format_local(now, tz_of(journey, manager))})", out)
+    mname = _first_name(manager)
+    when = f" for {format_day(mtm.when)}" if mtm else ""
+    text = (f"{mname} approved your plan{when}. Go for it!" if choice == "approve"
+            else f"{mname} would like to coach you before your moment{when}. Expect a short chat; "
+                 "bring your plan and one question.")
+    out.outgoing.append(Outgoing(f"{prompt.id}:notice", Message(
+        recipient_id=enrollment.person.id, title="Your manager responded", text=text,
+        journey_title=journey.title, context=journey.title)))
+    if choice == "coach":
+        out.replies.append(_reply(manager.id, fill(step.coach_guide, journey, enrollment, mtm, manager), journey,
+                                  title="Coaching guide"))
+        if mtm is not None:
+            cal = calendar_for(journey, manager)
+            tz = tz_of(journey, manager)
+            check_day = cal.add_working_days(mtm.when, 1)
+            due = cal.local_slot(check_day, cal.day_start, tz)
+            out.prompts.append(PromptState(prompt_id(enrollment.id, step.id + COACH_CHECK), enrollment.id,
+                                           step.id + COACH_CHECK, manager.id, "scheduled", due, due, mtm_id=mtm.id))
+    else:
+        out.replies.append(_reply(manager.id, f"Thanks! I've let {_first_name(enrollment.person)} know.", journey))
+    return out
+
+
+# --- snooze / pause / resume / stop -------------------------------------------------------
+
+
+def snooze(journey: Journey, enrollment: EnrollmentState, prompts: list[PromptState], until: datetime,
+           now: datetime) -> Outcome:
+    """Hold open prompts until `until`: they come back as a fresh message then."""
+    out = Outcome()
+    for p in prompts:
+        if p.status == "open":
+            out.prompts.append(p.with_(status="scheduled", due_at=until, next_at=until))
+            out.events.append(JourneyEvent("snoozed", enrollment.id, now, p.id, {"step": p.step_id}))
+    return out
+
+
+def pause(enrollment: EnrollmentState, prompts: list[PromptState], now: datetime) -> Outcome:
+    out = Outcome(enrollments=[replace(enrollment, status="paused", paused_at=now)])
+    out.prompts = [p.with_(next_at=None) for p in prompts if p.status in ("scheduled", "open")]
+    out.cancel_pending_for.append(enrollment.id)
+    out.events.append(JourneyEvent("paused", enrollment.id, now))
+    return out
+
+
+def resume(journey: Journey, enrollment: EnrollmentState, prompts: list[PromptState], now: datetime) -> Outcome:
+    """Shift what was still to come by the working days spent paused, so nothing arrives in a burst."""
+    cal = calendar_for(journey, enrollment.person)
+    tz = tz_of(journey, enrollment.person)
+    paused_at = enrollment.paused_at or now
+    shift = cal.working_days_between(local_date(paused_at, tz), local_date(now, tz))
+    out = Outcome(enrollments=[replace(enrollment, status="active", paused_at=None)])
+    for p in prompts:
+        if p.status == "scheduled":
+            recipient = enrollment.manager if enrollment.manager and p.recipient_id == enrollment.manager.id \
+                else enrollment.person
+            rcal = calendar_for(journey, recipient)
+            rtz = tz_of(journey, recipient)
+            loc = p.due_at.astimezone(rtz)
+            day = rcal.add_working_days(loc.date(), shift) if shift else loc.date()
+            due = rcal.local_slot(day, loc.time().replace(second=0, microsecond=0), rtz)
+            due = max(due, now)
+            out.prompts.append(p.with_(due_at=due, next_at=due))
+        elif p.status == "open":
+            out.prompts.append(p.with_(next_at=_after_working_days(journey, enrollment.person, now, 1)))
+    out.events.append(JourneyEvent("resumed", enrollment.id, now, data={"shift_days": shift}))
+    return out
+
+
+def stop(enrollment: EnrollmentState, prompts: list[PromptState], now: datetime,
+         status: str = "stopped") -> Outcome:
+    new_status: Literal["unenrolled", "stopped"] = "unenrolled" if status == "unenrolled" else "stopped"
+    out = Outcome(enrollments=[replace(enrollment, status=new_status)])
+    out.prompts = [p.with_(status="cancelled", next_at=None) for p in prompts if p.status in ("scheduled", "open")]
+    out.cancel_pending_for.append(enrollment.id)
+    out.events.append(JourneyEvent(new_status, enrollment.id, now))
+    return out
+
+
+def next_digest_at(journey: Journey, manager: Person, now: datetime) -> datetime | None:
+    """The next weekly digest slot for a manager, in their zone and working hours."""
+    d = journey.manager_digest
+    if d is None:
+        return None
+    cal = calendar_for(journey, manager)
+    tz = tz_of(journey, manager)
+    hh, mm = (int(x) for x in d.at.split(":"))
+    day = local_date(now, tz)
+    target = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(d.day)
+    for ahead in range(0, 15):
+        cand = day + timedelta(days=ahead)
+        if cand.weekday() != target:
+            continue
+        slot = cal.local_slot(cand, datetime.min.time().replace(hour=hh, minute=mm), tz)
+        if slot > now:
+            return slot
+    return None

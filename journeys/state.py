@@ -1,0 +1,139 @@
+"""The engine's view of stored state: plain frozen dataclasses, loaded and saved by `store/`.
+
+Ids of prompts and MTMs are derived from the enrollment and step ids, so the same decision made
+twice (a retried tick, two workers) produces the same rows and a unique constraint catches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+from journeys.messages import Message, Outgoing
+
+EnrollmentStatus = Literal["active", "paused", "stopped", "completed", "unenrolled"]
+PromptStatus = Literal["scheduled", "open", "answered", "done", "expired", "cancelled"]
+MtmStatus = Literal["planned", "happened", "not_happened", "postponed"]
+
+FINAL_PROMPT_STATUSES: tuple[PromptStatus, ...] = ("answered", "done", "expired", "cancelled")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    tz: str
+    country: str | None = None  # overrides the journey's holiday country
+    subdivision: str | None = None
+
+
+@dataclass(frozen=True)
+class EnrollmentState:
+    id: str
+    journey_id: str
+    person: Person
+    manager: Person | None
+    start: date
+    events: dict[str, date] = field(default_factory=dict)
+    status: EnrollmentStatus = "active"
+    cohort: str = ""
+    paused_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PromptState:
+    """One step (or one MTM's step) for one enrollment, from scheduled to a final status.
+
+    `next_at` is the only thing the scheduler looks at: the next moment the engine must act
+    (send, remind, escalate). It is None when nothing is due, so the due-work index stays small.
+    """
+
+    id: str
+    enrollment_id: str
+    step_id: str
+    recipient_id: str
+    status: PromptStatus
+    due_at: datetime
+    next_at: datetime | None
+    mtm_id: str | None = None
+    reminders_sent: int = 0
+    escalated: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+    sent_at: datetime | None = None
+    answered_at: datetime | None = None
+    deliveries: int = 0  # how many messages this prompt produced (keys delivery ids)
+    last_delivery_key: str | None = None  # the message to update in place when answered
+
+    def with_(self, **changes: Any) -> PromptState:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class MtmState:
+    id: str
+    enrollment_id: str
+    plan_step_id: str
+    practice: str
+    situation: str
+    when: date
+    behaviour: str
+    share_plan: bool
+    status: MtmStatus = "planned"
+    manager_response: Literal["approved", "coach"] | None = None
+    manager_responded_at: datetime | None = None
+    planned_at: datetime | None = None
+    reflection: str = ""
+    rating: int | None = None
+    share_reflection: bool = False
+
+
+@dataclass(frozen=True)
+class JourneyEvent:
+    """A fact for reports and the audit trail ("answered", "manager_approved", ...).
+
+    `data` holds no free text a person wrote; answers live on the prompt so `forget` can erase them.
+    """
+
+    kind: str
+    enrollment_id: str
+    at: datetime
+    prompt_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What one engine decision changes: rows to upsert and messages for the outbox."""
+
+    prompts: list[PromptState] = field(default_factory=list)
+    mtms: list[MtmState] = field(default_factory=list)
+    enrollments: list[EnrollmentState] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+    events: list[JourneyEvent] = field(default_factory=list)
+    # Outbox rows not yet delivered that must not go out any more (stop, pause, superseded).
+    cancel_pending_for: list[str] = field(default_factory=list)  # enrollment ids
+    # Shown at once to whoever acted (confirmations, refusals, help); not durable, not queued.
+    replies: list[Message] = field(default_factory=list)
+    # The acted-on prompt as it now looks (Teams refreshes the card, Slack updates the message).
+    updated: Message | None = None
+
+    def extend(self, other: Outcome) -> Outcome:
+        self.prompts.extend(other.prompts)
+        self.mtms.extend(other.mtms)
+        self.enrollments.extend(other.enrollments)
+        self.outgoing.extend(other.outgoing)
+        self.events.extend(other.events)
+        self.cancel_pending_for.extend(other.cancel_pending_for)
+        self.replies.extend(other.replies)
+        self.updated = other.updated or self.updated
+        return self
+
+
+def prompt_id(enrollment_id: str, step_id: str) -> str:
+    """One prompt per step per enrollment (one MTM per plan step, so MTM steps are unique too)."""
+    return f"{enrollment_id}.{step_id}"
+
+
+def mtm_id(enrollment_id: str, plan_step_id: str) -> str:
+    return f"{enrollment_id}.{plan_step_id}"

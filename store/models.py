@@ -1,0 +1,195 @@
+"""Database tables (SQLAlchemy 2 typed models). The database is the source of truth.
+
+Every timestamp is stored as UTC. Due work is found through partial-width indexes on `next_at`
+(prompts), `next_attempt_at` (outbox) and `next_at` (digests), so a tick's cost follows what is
+due, not how many people are enrolled.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC in the column: the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    tz: Mapped[str | None] = mapped_column(String(64))
+    tz_checked_at: Mapped[datetime | None]
+    country: Mapped[str | None] = mapped_column(String(8))
+    subdivision: Mapped[str | None] = mapped_column(String(16))
+    # How to reach them: Slack DM channel id, or a Teams ConversationReference.
+    dm_id: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    greeted: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    manager_id: Mapped[str | None] = mapped_column(String(64))  # their own manager, for accountability digests
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("ux_people_platform_user", "platform", "platform_user_id", unique=True),)
+
+
+class AdminRow(Base):
+    __tablename__ = "admins"
+    person_id: Mapped[str] = mapped_column(String(64), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    granted_by: Mapped[str | None] = mapped_column(String(64))
+    granted_at: Mapped[datetime]
+
+
+class EnrollmentRow(Base):
+    __tablename__ = "enrollments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    journey_id: Mapped[str] = mapped_column(String(64))
+    journey_version: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[str] = mapped_column(String(64), ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    manager_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("people.id", ondelete="SET NULL"),
+                                                   index=True)
+    start: Mapped[date] = mapped_column(Date)
+    events: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    cohort: Mapped[str] = mapped_column(String(120), index=True)
+    paused_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("ix_enrollments_journey_status", "journey_id", "status"),)
+
+
+class PromptRow(Base):
+    __tablename__ = "prompts"
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    enrollment_id: Mapped[str] = mapped_column(String(64), ForeignKey("enrollments.id", ondelete="CASCADE"),
+                                               index=True)
+    step_id: Mapped[str] = mapped_column(String(96))
+    recipient_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    next_at: Mapped[datetime | None]
+    mtm_id: Mapped[str | None] = mapped_column(String(160))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sent_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    last_delivery_key: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
+    __table_args__ = (Index("ix_prompts_next_at", "next_at"),)
+
+
+class MtmRow(Base):
+    __tablename__ = "mtms"
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    enrollment_id: Mapped[str] = mapped_column(String(64), ForeignKey("enrollments.id", ondelete="CASCADE"),
+                                               index=True)
+    plan_step_id: Mapped[str] = mapped_column(String(96))
+    practice: Mapped[str] = mapped_column(String(16))
+    situation: Mapped[str] = mapped_column(Text)
+    when: Mapped[date] = mapped_column(Date)
+    behaviour: Mapped[str] = mapped_column(String(96))
+    share_plan: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    manager_response: Mapped[str | None] = mapped_column(String(16))
+    manager_responded_at: Mapped[datetime | None]
+    planned_at: Mapped[datetime | None]
+    reflection: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    share_reflection: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EventRow(Base):
+    """Facts for reports: no free text, so aggregates survive `forget` as anonymous numbers."""
+
+    __tablename__ = "journey_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    enrollment_id: Mapped[str] = mapped_column(String(64), index=True)
+    prompt_id: Mapped[str | None] = mapped_column(String(160))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(220), unique=True)
+    recipient_id: Mapped[str] = mapped_column(String(64), index=True)
+    enrollment_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    replaces_key: Mapped[str | None] = mapped_column(String(220))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|expired|cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
+    conversation_id: Mapped[str | None] = mapped_column(String(128))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(String(300))
+    stale_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_outbox_due", "next_attempt_at"),)
+
+
+class InboundRow(Base):
+    """Idempotency: one row per user action (Slack event_id, Teams activity id, click identity)."""
+
+    __tablename__ = "inbound"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    person_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+    manager_id: Mapped[str] = mapped_column(String(64), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[datetime | None] = mapped_column(index=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditRow(Base):
+    """Who changed what, by id only: never names, e-mails or answers."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HeartbeatRow(Base):
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,1 @@
+"""Local fakes of platform services, for tests over real HTTP."""

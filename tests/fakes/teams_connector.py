@@ -1,0 +1,303 @@
+"""A local fake of the Bot Framework Connector service (what Teams' `serviceUrl` points at).
+
+It records every call and answers like the real service:
+
+- `POST /v3/conversations` -> `{"id": <conversation id>, "activityId": ...}`
+- `POST /v3/conversations/{id}/activities` -> `{"id": <activity id>}`
+- `POST /v3/conversations/{id}/activities/{replyToId}` -> `{"id": ...}`; botbuilder's proactive
+  `continue_conversation` posts here with an id it made up, so any reply-to id is accepted.
+- `PUT /v3/conversations/{id}/activities/{activityId}` -> `{"id": activityId}`
+
+Faults are injected per call (`fail_next`): an HTTP status with the Bot Framework error body
+`{"error": {"code": ..., "message": ...}}` and optional `Retry-After`, or a dropped connection
+*after* the call was recorded (the send may have been accepted: in doubt). Optional rate limits
+(per conversation per second, and a per-tenant budget) answer 429 like the real service.
+
+Usage::
+
+    async with FakeConnector() as fake:
+        url = fake.url            # use as the activity's serviceUrl
+        fake.fail_next(403, code="ConversationBlockedByUser")
+        ...
+        fake.sent                 # recorded calls that were accepted
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Any, Self
+
+from aiohttp import web
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    code: str = ""
+    message: str = ""
+    retry_after: float | None = None
+    drop: bool = False  # close the connection after recording, without any answer
+    method: str | None = None  # only calls with this method ("POST", "PUT")
+    conversation_id: str | None = None  # only calls to this conversation
+    times: int = 1
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    conversation_id: str | None
+    activity_id: str | None  # reply-to id (POST) or updated id (PUT)
+    body: Any
+    headers: dict[str, str]
+    status: int = 200
+    response_id: str | None = None
+    fault: Fault | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.conversation_id is None:
+            return "create_conversation"
+        if self.method == "PUT":
+            return "update"
+        return "reply" if self.activity_id else "send"
+
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        body = self.body if isinstance(self.body, dict) else {}
+        return list(body.get("attachments") or [])
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        for a in self.attachments:
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                content = a.get("content")
+                return content if isinstance(content, dict) else None
+        return None
+
+    @property
+    def text(self) -> str | None:
+        return self.body.get("text") if isinstance(self.body, dict) else None
+
+
+@dataclass
+class _Limits:
+    per_conversation_per_second: int | None = None
+    tenant_budget: int | None = None  # calls per tenant per window
+    tenant_window: float = 1.0
+    retry_after: float = 1.0
+
+
+class FakeConnector:
+    def __init__(self, *, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.calls: list[Call] = []
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._limits = _Limits()
+        self._conv_times: dict[str, deque[float]] = defaultdict(deque)
+        self._tenant_times: dict[str, deque[float]] = defaultdict(deque)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.delay: float = 0.0  # seconds to wait before answering (timeouts)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> Self:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{conv}/activities", self._activity)
+        app.router.add_post("/v3/conversations/{conv}/activities/{act}", self._activity)
+        app.router.add_put("/v3/conversations/{conv}/activities/{act}", self._activity)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    # ---- configuration ---------------------------------------------------------------------
+    def fail_next(
+        self,
+        status: int = 500,
+        *,
+        code: str = "",
+        message: str = "",
+        retry_after: float | None = None,
+        drop: bool = False,
+        method: str | None = None,
+        conversation_id: str | None = None,
+        times: int = 1,
+    ) -> Fault:
+        fault = Fault(status, code, message, retry_after, drop, method, conversation_id, times)
+        self._faults.append(fault)
+        return fault
+
+    def rate_limit(
+        self,
+        *,
+        per_conversation_per_second: int | None = 7,
+        tenant_budget: int | None = None,
+        tenant_window: float = 1.0,
+        retry_after: float = 1.0,
+    ) -> None:
+        self._limits = _Limits(per_conversation_per_second, tenant_budget, tenant_window, retry_after)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self._faults.clear()
+
+    # ---- views -----------------------------------------------------------------------------
+    @property
+    def sent(self) -> list[Call]:
+        """Accepted calls that created or changed an activity (sends, replies, updates)."""
+        return [c for c in self.calls if c.status < 300 and c.fault is None]
+
+    def sent_to(self, conversation_id: str) -> list[Call]:
+        return [c for c in self.sent if c.conversation_id == conversation_id]
+
+    # ---- handlers --------------------------------------------------------------------------
+    async def _create_conversation(self, request: web.Request) -> web.StreamResponse:
+        body = await _json(request)
+        call = Call("POST", request.path, None, None, body, dict(request.headers))
+        resp = await self._answer(request, call, tenant=_tenant_of(body))
+        if resp is not None:
+            return resp
+        conv = f"a:conv-{next(self._ids)}"
+        call.response_id = conv
+        self.calls.append(call)
+        return web.json_response({"id": conv, "activityId": f"act-{next(self._ids)}"})
+
+    async def _activity(self, request: web.Request) -> web.StreamResponse:
+        body = await _json(request)
+        conv = request.match_info["conv"]
+        act = request.match_info.get("act")
+        call = Call(request.method, request.path, conv, act, body, dict(request.headers))
+        resp = await self._answer(request, call, tenant=_tenant_of(body))
+        if resp is not None:
+            return resp
+        new_id = act if request.method == "PUT" and act else f"act-{next(self._ids)}"
+        call.response_id = new_id
+        self.calls.append(call)
+        return web.json_response({"id": new_id}, status=200 if request.method == "PUT" else 201)
+
+    async def _answer(self, request: web.Request, call: Call, tenant: str | None) -> web.StreamResponse | None:
+        """A fault or rate-limit answer for this call, or None to accept it."""
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        fault = self._take_fault(call)
+        if fault is not None:
+            call.fault = fault
+            call.status = 0 if fault.drop else fault.status
+            self.calls.append(call)
+            if fault.drop:
+                transport = request.transport
+                if transport is not None:
+                    transport.abort()
+                raise asyncio.CancelledError  # aiohttp drops the request silently
+            return _error(fault.status, fault.code, fault.message, fault.retry_after)
+        limited = self._rate_limited(call.conversation_id, tenant)
+        if limited:
+            call.status = 429
+            self.calls.append(call)
+            return _error(429, "TooManyRequests", limited, self._limits.retry_after)
+        return None
+
+    def _take_fault(self, call: Call) -> Fault | None:
+        for fault in self._faults:
+            if fault.method and fault.method != call.method:
+                continue
+            if fault.conversation_id and fault.conversation_id != call.conversation_id:
+                continue
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.remove(fault)
+            return fault
+        return None
+
+    def _rate_limited(self, conversation_id: str | None, tenant: str | None) -> str | None:
+        now = time.monotonic()
+        lim = self._limits
+        if lim.per_conversation_per_second and conversation_id:
+            q = self._conv_times[conversation_id]
+            while q and now - q[0] >= 1.0:
+                q.popleft()
+            if len(q) >= lim.per_conversation_per_second:
+                return f"more than {lim.per_conversation_per_second}/s in {conversation_id}"
+        if lim.tenant_budget and tenant:
+            t = self._tenant_times[tenant]
+            while t and now - t[0] >= lim.tenant_window:
+                t.popleft()
+            if len(t) >= lim.tenant_budget:
+                return f"tenant {tenant} over its budget of {lim.tenant_budget}"
+        if lim.per_conversation_per_second and conversation_id:
+            self._conv_times[conversation_id].append(now)
+        if lim.tenant_budget and tenant:
+            self._tenant_times[tenant].append(now)
+        return None
+
+
+async def _json(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _tenant_of(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    tenant = ((body.get("channelData") or {}).get("tenant") or {}).get("id")
+    if tenant:
+        return str(tenant)
+    for holder in (body.get("conversation") or {}, body):
+        if isinstance(holder, dict):
+            for key in ("tenantId", "tenantID"):  # botbuilder serializes `tenantID`
+                if holder.get(key):
+                    return str(holder[key])
+    return None
+
+
+def _error(status: int, code: str, message: str, retry_after: float | None) -> web.Response:
+    headers = {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
+    body = {"error": {"code": code or _default_code(status), "message": message or f"fake connector {status}"}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _default_code(status: int) -> str:
+    return {
+        403: "Forbidden",
+        404: "ConversationNotFound",
+        412: "PreconditionFailed",
+        429: "TooManyRequests",
+        502: "BadGateway",
+        503: "ServiceUnavailable",
+        504: "GatewayTimeout",
+    }.get(status, "ServiceError")
+
+
+__all__ = ["Call", "FakeConnector", "Fault"]
