@@ -35,7 +35,7 @@ def _library(settings):  # type: ignore[no-untyped-def]
         return load_library(folder)
     except JourneyFileError as exc:
         err.print(f"[red]Journey files in {folder} have errors:[/red]")
-        err.print(str(exc), markup=False)
+        sys.stderr.write(str(exc) + "\n")
         raise typer.Exit(2) from None
 
 
@@ -64,12 +64,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Journey YAML file
         except JourneyFileError as exc:
             bad += 1
             for e in exc.errors:
-                console.print(str(e), markup=False, highlight=False)
+                print(str(e))
         except OSError as exc:
             bad += 1
-            console.print(f"{f}: cannot read: {exc.strerror or exc}", markup=False, highlight=False)
+            print(f"{f}: cannot read: {exc.strerror or exc}")
         else:
-            console.print(f"{f}: OK — {j.id} v{j.version}, {len(j.steps)} steps", markup=False, highlight=False)
+            print(f"{f}: OK — {j.id} v{j.version}, {len(j.steps)} steps")
     if bad:
         raise typer.Exit(1)
 
@@ -92,7 +92,6 @@ def demo(
 
     from bot.demo import run_demo
 
-    lines: list[str] = []
     with Progress(TextColumn("Simulating the journey"), BarColumn(), TextColumn("{task.description}"),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=1.0)
@@ -104,15 +103,15 @@ def demo(
             if bar.live.is_started and err.is_terminal:
                 bar.console.print(s, markup=False, highlight=False)
             else:
-                lines.append(s)
-                console.print(s, markup=False, highlight=False)
+                sys.stdout.write(s + "\n")
 
         if db is not None and db.exists():
             db.unlink()
         summary = asyncio.run(run_demo(write=write, db_path=db, quiet=quiet, progress=progress))
-    console.rule("Report")
+    sys.stdout.write("\n" + "=" * 30 + " Report " + "=" * 30 + "\n")
     for line in summary.report:
-        console.print(line, markup=False, highlight=False)
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @app.command()
@@ -128,9 +127,9 @@ def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time
             fired, delivered = await service.tick(now)
         finally:
             await service.db.dispose()
-        console.print(f"tick at {now.isoformat()}: {fired.fired} due prompts, {fired.queued} queued, "
-                      f"{fired.digests} digests; delivered {delivered.sent}, failed {delivered.failed}, "
-                      f"retrying {delivered.retried}, expired {delivered.expired}", highlight=False)
+        print(f"tick at {now.isoformat()}: {fired.fired} due prompts, {fired.queued} queued, "
+              f"{fired.digests} digests; delivered {delivered.sent}, failed {delivered.failed}, "
+              f"retrying {delivered.retried}, expired {delivered.expired}")
 
     asyncio.run(run())
 

@@ -228,6 +228,27 @@ class BotService(BotHandler):
             row.greeted = True
         return True
 
+    async def address_of(self, platform: str, user_id: str) -> dict[str, Any] | None:
+        """How to reach a user proactively (a Teams ConversationReference), with their cached profile."""
+        async with self.db.read() as s:
+            row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
+                                                           PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+            if row is None or row.address is None:
+                return None
+            return {**row.address, "tz": row.tz, "email": row.email, "user_name": row.name}
+
+    async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
+        """The Slack App Home: the same status a person gets by typing `status`."""
+        from journeys.conversation import status_message
+
+        async with self.db.read() as s:
+            row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
+                                                           PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+            if row is None:
+                return None
+            view = await self.person_view(s, row)
+        return [status_message(view, self.clock.now())]
+
     async def prompt_message(self, prompt_id: str) -> Message | None:
         async with self.db.read() as s:
             row = await s.get(PromptRow, prompt_id)

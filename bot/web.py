@@ -105,14 +105,24 @@ def build_app(service: BotService, settings: Any) -> web.Application:
 
         mount_slack(app, service, signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
                     api_url=settings.slack_api_url)
-    if settings is not None:
-        try:
-            from adapters.teams.app import mount_teams
-        except ImportError:  # pragma: no cover
-            mount_teams = None  # type: ignore[assignment]
-        if mount_teams is not None:
-            mount_teams(app, service, app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
-                        tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type)
+    if settings is not None and (settings.microsoft_app_id or settings.teams_local_mode):
+        from adapters.teams.app import check_production_auth, mount_teams
+        from adapters.teams.client import TeamsChat
+
+        check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
+                              app_password=settings.microsoft_app_password, app_type=settings.microsoft_app_type)
+        endpoint = mount_teams(app, service, app_id=settings.microsoft_app_id,
+                               app_password=settings.microsoft_app_password,
+                               tenant_id=settings.microsoft_app_tenant_id,
+                               app_type=settings.microsoft_app_type or "MultiTenant")
+
+        async def address_for(user_id: str) -> dict[str, Any] | None:
+            return await service.address_of("teams", user_id)
+
+        # Proactive sends share the endpoint's adapter (one credential cache, one connector client).
+        service.ports["teams"] = TeamsChat(endpoint.adapter, address_for=address_for,
+                                           app_id=settings.microsoft_app_id)
+        service.dispatcher.ports = service.ports
     try:
         from bot.dashboard import mount_dashboard
     except ImportError:
@@ -136,7 +146,16 @@ async def run_server(settings: Any, library: dict[str, Journey], *, port: int, h
     site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("hplj serving on http://%s:%s (scheduler %s)", host, port, "on" if scheduler else "off")
+    socket_mode = None
+    if settings.slack_app_token and settings.slack_bot_token:
+        from adapters.slack.app import start_socket_mode
+
+        socket_mode = await start_socket_mode(service, app_token=settings.slack_app_token,
+                                              token=settings.slack_bot_token, api_url=settings.slack_api_url)
+        log.info("Slack Socket Mode connected")
     await _wait_for_signal()
+    if socket_mode is not None:
+        await socket_mode.close_async()
     if loop:
         loop.shutdown()
     await runner.cleanup()

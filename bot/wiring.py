@@ -23,17 +23,15 @@ def build_ports(settings: Any, service_ref: list[BotService]) -> dict[str, ChatP
         from adapters.slack.client import SlackChat
 
         ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url)
-    try:
+    if settings.microsoft_app_id or settings.teams_local_mode:
         from adapters.teams.client import TeamsChat
-    except ImportError:  # pragma: no cover - the Teams adapter is optional at import time
-        return ports
 
-    def address_for(user_id: str) -> dict[str, Any] | None:
-        return service_ref[0].addresses.get(user_id) if service_ref else None
+        async def address_for(user_id: str) -> dict[str, Any] | None:
+            return await service_ref[0].address_of("teams", user_id) if service_ref else None
 
-    ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
-                               tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
-                               address_for=address_for)
+        ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
+                                   tenant_id=settings.microsoft_app_tenant_id,
+                                   app_type=settings.microsoft_app_type or "MultiTenant", address_for=address_for)
     return ports
 
 

@@ -20,8 +20,8 @@ class ReportView:
 
 def build_digest(journey: Journey, manager: Person, reports: list[ReportView], now: datetime) -> Message | None:
     active = [r for r in reports if r.enrollment.status in ("active", "paused")]
-    if not active:
-        return None
+    if not any(p.sent_at is not None for r in active for p in r.prompts):
+        return None  # nothing has happened yet: no digest of zeros
     cal = engine.calendar_for(journey, manager)
     tz = engine.tz_of(journey, manager)
     stuck_after = journey.manager_digest.stuck_after if journey.manager_digest else 3

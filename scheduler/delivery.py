@@ -73,6 +73,7 @@ class Dispatcher:
                 r.lease_until = now + LEASE
                 r.lease_owner = self.owner
                 r.attempts += 1
+            await s.flush()
             s.expunge_all()
         return rows
 

@@ -107,10 +107,13 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             if not cal.is_open(now, tz):
                 d.next_at = cal.next_open(now, tz)
                 continue
-            message = build_digest(journey, manager, reports, now)
-            if message is None:
+            if not reports:
                 await s.execute(delete(DigestRow).where(DigestRow.manager_id == d.manager_id,
                                                         DigestRow.journey_id == d.journey_id))
+                continue
+            message = build_digest(journey, manager, reports, now)
+            if message is None:
+                d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
                 continue
             key = f"digest:{d.manager_id}:{d.journey_id}:{engine.local_date(now, tz).isoformat()}"
             sent += await queue_outgoing(s, Outcome(outgoing=[Outgoing(key, message)]), now)
