@@ -21,6 +21,11 @@ console = Console()
 err = Console(stderr=True)
 
 
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+
+
 def _settings():  # type: ignore[no-untyped-def]
     from bot.settings import Settings
 
@@ -144,7 +149,7 @@ def serve(
     from bot.web import run_server
 
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging()
     asyncio.run(run_server(settings, _library(settings), port=port or settings.port, host=host,
                            scheduler=not no_scheduler))
 
@@ -155,7 +160,7 @@ def worker() -> None:
     from bot.web import run_worker
 
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging()
     asyncio.run(run_worker(settings, _library(settings)))
 
 
