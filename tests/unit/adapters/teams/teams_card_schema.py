@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import jsonschema
 
 ROOT = Path(__file__).resolve().parents[4]
-SCHEMAS = ROOT.parent / "shared" / "schemas"
+SCHEMAS = ROOT / "tests" / "fixtures" / "schemas"
 CARD_SCHEMA = SCHEMAS / "adaptive-card-1.5.json"
 MANIFEST_SCHEMA = SCHEMAS / "teams-manifest-1.19.json"
 
