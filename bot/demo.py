@@ -125,7 +125,8 @@ class Script:
         if step.kind == "manager_task":
             return delay, {"button": "done"}
         if step.kind == "manager_request":
-            participant = next((p for p in PEOPLE if p.name.split()[0] in msg.text or p.name in msg.text), None)
+            # The request's small print names whom it is about ("... about Fatima Zahra · step ...").
+            participant = next((p for p in PEOPLE if f"about {p.name}" in msg.context), None)
             coach = participant is not None and (who.user_id, participant.user_id, step_id) in COACH
             return delay, {"button": "coach" if coach else who.request_choice}
         if msg.buttons:

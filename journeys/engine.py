@@ -286,6 +286,14 @@ def _update_of(prompt: PromptState, message: Message) -> Outgoing | None:
     return Outgoing(f"{prompt.last_delivery_key}:u{prompt.deliveries}", message, replaces_key=prompt.last_delivery_key)
 
 
+def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime) -> Outgoing:
+    """A message caused by someone else's action, held until the recipient's working hours."""
+    cal = calendar_for(journey, recipient)
+    tz = tz_of(journey, recipient)
+    when = now if cal.is_open(now, tz) else cal.next_open(now, tz)
+    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None)
+
+
 def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:
     if step is None or step.stale_after is None:
         return None
@@ -296,6 +304,8 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
          now: datetime) -> Outcome:
     """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours."""
     out = Outcome()
+    if prompt.next_at is None or prompt.next_at > now:
+        return out  # nothing is due yet: firing early or twice changes nothing
     if enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out
@@ -359,7 +369,7 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
             context=f"{journey.title} about {name}",
             audience="manager",
         )
-        out.outgoing.append(Outgoing(f"{prompt.id}:esc", message))
+        out.outgoing.append(notice(journey, enrollment.manager, f"{prompt.id}:esc", message, now))
         out.prompts.append(prompt.with_(escalated=True, next_at=None))
         out.events.append(JourneyEvent("escalated", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
         return out
@@ -569,7 +579,7 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
     if share and enrollment.manager is not None and mtm is not None:
         name = _first_name(enrollment.person)
-        out.outgoing.append(Outgoing(f"{answered.id}:shared", Message(
+        out.outgoing.append(notice(journey, enrollment.manager, f"{answered.id}:shared", Message(
             recipient_id=enrollment.manager.id,
             title=f"{name} shared a reflection",
             text=(f"{name} reflected on their moment that matters ({format_day(mtm.when)}, "
@@ -578,7 +588,7 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             journey_title=journey.title,
             context=f"{journey.title} about {enrollment.person.name} · shared by {name}",
             audience="manager",
-        )))
+        ), now))
     shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
     out.replies.append(_reply(enrollment.person.id, f"Thank you for reflecting.{shared}", journey))
     return out
@@ -643,9 +653,9 @@ def _manager_request(journey: Journey, enrollment: EnrollmentState, prompt: Prom
     text = (f"{mname} approved your plan{when}. Go for it!" if choice == "approve"
             else f"{mname} would like to coach you before your moment{when}. Expect a short chat; "
                  "bring your plan and one question.")
-    out.outgoing.append(Outgoing(f"{prompt.id}:notice", Message(
+    out.outgoing.append(notice(journey, enrollment.person, f"{prompt.id}:notice", Message(
         recipient_id=enrollment.person.id, title="Your manager responded", text=text,
-        journey_title=journey.title, context=journey.title)))
+        journey_title=journey.title, context=journey.title), now))
     if choice == "coach":
         out.replies.append(_reply(manager.id, fill(step.coach_guide, journey, enrollment, mtm, manager), journey,
                                   title="Coaching guide"))

@@ -126,6 +126,9 @@ class Outgoing:
     replaces_key: str | None = None
     # The latest moment it is still worth sending (None: always); past it the outbox expires it.
     stale_at_iso: str | None = None
+    # Not before this moment (UTC ISO): notices caused by someone else's action wait for the
+    # recipient's working hours instead of arriving at night.
+    not_before_iso: str | None = None
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
             "replaces_key": o.replaces_key,
             "state": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": max(now, datetime.fromisoformat(o.not_before_iso)) if o.not_before_iso else now,
             "stale_at": datetime.fromisoformat(o.stale_at_iso) if o.stale_at_iso else None,
             "created_at": now,
         })

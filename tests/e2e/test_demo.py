@@ -1,0 +1,201 @@
+"""End to end: `hplj demo` runs the whole active-listening journey; check what each person received.
+
+Expectations are derived from the scripted personas in `bot.demo.PEOPLE` wherever possible.
+Delivery instants come from the demo's own SQLite outbox (kept in tmp via `db_path`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.demo import COACH, DEMO_START, PEOPLE, run_demo
+from journeys import engine
+from journeys.state import Person
+
+PARTICIPANTS = [p for p in PEOPLE if p.manager]
+MANAGERS = sorted({p.manager for p in PARTICIPANTS})
+BY_ID = {p.user_id: p for p in PEOPLE}
+GB_BANK_HOLIDAYS = {date(2027, 5, 3), date(2027, 5, 31)}
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Sent:
+    key: str
+    user: str
+    at: datetime
+    replaces: str | None
+    title: str
+    text: str
+    prompt_id: str | None
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    summary = asyncio.run(run_demo(quiet=True, db_path=db))
+    con = sqlite3.connect(db)
+    rows = con.execute("select o.key, p.platform_user_id, o.sent_at, o.replaces_key, o.payload, o.state "
+                       "from outbox o join people p on p.id = o.recipient_id order by o.id").fetchall()
+    con.close()
+    import json
+
+    sent = []
+    states = defaultdict(int)
+    for key, user, at, rep, payload, state in rows:
+        states[state] += 1
+        if state != "sent":
+            continue
+        t = datetime.fromisoformat(at)
+        t = t if t.tzinfo else t.replace(tzinfo=UTC)
+        msg = json.loads(payload)
+        sent.append(Sent(key, user, t, rep, msg.get("title", ""), msg["text"], msg.get("prompt_id")))
+    return summary, sent, dict(states)
+
+
+def step_of(prompt_id: str | None) -> str | None:
+    return prompt_id.split(".", 1)[1] if prompt_id else None
+
+
+def new_messages(sent, user):
+    return [s for s in sent if s.user == user and s.replaces is None]
+
+
+def test_everything_queued_was_delivered(demo):
+    _, _, states = demo
+    assert set(states) == {"sent"}
+
+
+@pytest.mark.parametrize("who", [p.user_id for p in PARTICIPANTS])
+def test_every_participant_got_the_journey(demo, who):
+    summary, _, _ = demo
+    persona = BY_ID[who]
+    steps = [step_of(m.prompt_id) for m in summary.delivered[who]]
+    for before in ("why-it-matters", "focus-situation", "success-picture", "kickoff"):
+        assert before in steps, f"{who} missed {before}"
+    assert "mtm-safe" in steps and "mtm-real" in steps
+    assert "success-case" in steps
+    if "mtm-real" in persona.ignores:  # Eli never plans the real moment: he is reminded
+        reminders = [m for m in summary.delivered[who]
+                     if step_of(m.prompt_id) == "mtm-real" and m.text.startswith("Friendly reminder")]
+        assert len(reminders) == 2
+    # everybody's messages say which journey they belong to
+    assert all(m.journey_title == "Active Listening" for m in summary.delivered[who] if m.prompt_id)
+
+
+def test_responsive_manager_backs_every_moment_and_coaches_fatima(demo):
+    summary, _, _ = demo
+    ben = summary.delivered["ben"]
+    reports = [p for p in PARTICIPANTS if p.manager == "ben"]
+    for p in reports:
+        about = [m for m in ben if f"about {p.name}" in m.context]
+        requested = {step_of(m.prompt_id) for m in about}
+        planned = {"support-safe", "support-real"} - {s.replace("mtm", "support") for s in p.ignores}
+        assert planned <= requested, p.name
+        assert "expectations" in requested
+    # Ben answers everything, so he is never escalated to
+    assert not [m for m in ben if "may be stuck" in m.title]
+
+
+def test_ben_coaches_fatimas_real_moment(demo):
+    summary, _, _ = demo
+    assert ("ben", "fatima", "support-real") in COACH
+    ben = summary.delivered["ben"]
+    check = [m for m in ben if m.prompt_id and m.prompt_id.endswith("support-real~coach-check")]
+    assert len(check) == 1 and "Fatima" in check[0].text
+    fatima = summary.delivered["fatima"]
+    assert any("would like to coach you" in m.text for m in fatima)
+    assert sum("approved your plan" in m.text for m in fatima) == 1  # only the safe one was approved
+
+
+def test_silent_manager_gets_reminders_and_escalations(demo):
+    summary, _, _ = demo
+    grace = summary.delivered["grace"]
+    assert not BY_ID["grace"].responds
+    reminders = [m for m in grace if m.text.startswith("Friendly reminder")]
+    assert reminders
+    assert {step_of(m.prompt_id) for m in reminders} >= {"expectations", "support-safe"}
+    escalations = [m for m in grace if "may be stuck" in m.title]
+    assert escalations and any("Eli" in m.title for m in escalations)
+    # her reports never hear that she approved anything
+    for p in PARTICIPANTS:
+        if p.manager == "grace":
+            assert not any("approved your plan" in m.text for m in summary.delivered[p.user_id])
+
+
+def _calendar(summary, who):
+    journey = summary.service.library["active-listening"]
+    p = BY_ID[who]
+    return engine.calendar_for(journey, Person(who, p.name, p.tz, p.country)), ZoneInfo(p.tz)
+
+
+def test_nothing_on_weekends_or_bank_holidays_in_local_time(demo):
+    summary, sent, _ = demo
+    assert sent
+    for s in sent:
+        if s.replaces:
+            continue  # an answered card updated in place is not a new message
+        p = BY_ID[s.user]
+        local = s.at.astimezone(ZoneInfo(p.tz))
+        assert local.weekday() < 5, (s.key, s.user, local)
+        cal, _ = _calendar(summary, s.user)
+        assert not cal.is_holiday(local.date()), (s.key, s.user, local)
+        if p.country is None:  # journey holidays are GB/ENG unless the person has their own
+            assert local.date() not in GB_BANK_HOLIDAYS, (s.key, s.user, local)
+
+
+def test_scheduled_prompts_arrive_in_working_hours(demo):
+    """Prompts the scheduler fires (first sends and reminders) respect each recipient's hours."""
+    summary, sent, _ = demo
+    for s in sent:
+        if s.replaces or not s.prompt_id or s.key.endswith((":notice", ":shared", ":esc")):
+            continue
+        cal, tz = _calendar(summary, s.user)
+        assert cal.is_open(s.at, tz), (s.key, s.user, s.at.astimezone(tz))
+
+
+def test_every_new_message_arrives_in_the_recipients_working_hours(demo):
+    summary, sent, _ = demo
+    outside = []
+    for s in sent:
+        if s.replaces:
+            continue
+        cal, tz = _calendar(summary, s.user)
+        if not cal.is_open(s.at, tz):
+            outside.append((s.key, s.user, f"{s.at.astimezone(tz):%a %d %b %H:%M}"))
+    assert outside == []
+
+
+def test_report_matches_the_personas(demo):
+    summary, _, _ = demo
+    report = "\n".join(summary.report)
+    n = len(PARTICIPANTS)
+    successes = sum(p.classification == "success" for p in PARTICIPANTS)
+    assert f"Survey answered by {n} of {n} participants (100%)" in report
+    assert f"Impact rate {round(100 * successes / n)}% ({successes} of {n}" in report
+    planned = sum(2 - sum(s.startswith("mtm-") for s in p.ignores) for p in PARTICIPANTS)
+    happened = sum(2 for p in PARTICIPANTS if p.happened == "yes"
+                   and not {"reflect-safe", "reflect-real"} & set(p.ignores))
+    assert f"Moments that matter: {happened} of {planned} planned happened" in report
+    assert f"{successes} success stories may be shared" in report
+    assert summary.report[0] == f"Active Listening — cohort {summary.cohort}"
+    assert summary.end > datetime.combine(DEMO_START, datetime.min.time(), UTC)
+
+
+def test_cli_demo_exits_zero_and_prints_the_report():
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--quiet"], cwd=REPO, capture_output=True, check=False,
+                          text=True, timeout=120, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Report" in proc.stdout
+    assert "Success Case evaluation" in proc.stdout
+    assert "Impact rate" in proc.stdout
