@@ -167,11 +167,11 @@ def status_message(view: PersonView, now: datetime) -> Message:
         lines.append(f"*{journey.title}* — {e.status}, {done} of {total} steps done")
         open_now = [p for p in prompts if p.status == "open"]
         for p in open_now:
-            lines.append(f"  • waiting for you: {_title(journey, p)}")
+            lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
         upcoming = sorted((p for p in prompts if p.status == "scheduled"), key=lambda p: p.due_at)
         if upcoming and e.status == "active":
             nxt = upcoming[0]
-            lines.append(f"  • next: {_title(journey, nxt)} — {engine.format_local(nxt.due_at, tz)}")
+            lines.append(f"  • next: {engine.prompt_title(journey, nxt)} — {engine.format_local(nxt.due_at, tz)}")
         for m in view.mtms.values():
             if m.enrollment_id == e.id:
                 mgr = {"approved": ", approved by your manager", "coach": ", your manager is coaching you"}.get(
@@ -193,11 +193,6 @@ def status_message(view: PersonView, now: datetime) -> Message:
                    facts=tuple(facts))
 
 
-def _title(journey: Journey, p: PromptState) -> str:
-    if p.step_id.endswith(engine.COACH_CHECK):
-        return "coaching follow-up"
-    step = journey.step(p.step_id)
-    return step.title or engine.KIND_TITLES[step.kind] or step.id
 
 
 def pending_field_label(journey: Journey, p: PromptState) -> str | None:

@@ -43,12 +43,12 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         mine = [p for p in r.prompts if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
             waiting_for_you += 1
-            lines.append(f"  • waiting for you: {_title(journey, p)}")
+            lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
         late = [p for p in own if p.status == "open" and p.sent_at is not None
                 and cal.working_days_between(engine.local_date(p.sent_at, tz), today) >= stuck_after]
         if late and r.enrollment.status == "active":
             stuck_names.append(person.name.split()[0])
-            lines.append(f"  • ⚠️ no response to “{_title(journey, late[0])}” for {stuck_after}+ working days")
+            lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, late[0])}” for {stuck_after}+ working days")
     nudge = ""
     if stuck_names:
         nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "
@@ -63,10 +63,3 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         context=f"{journey.title} · sent every {journey.manager_digest.day if journey.manager_digest else 'week'}",
         audience="manager",
     )
-
-
-def _title(journey: Journey, p: PromptState) -> str:
-    if p.step_id.endswith(engine.COACH_CHECK):
-        return "coaching follow-up"
-    step = journey.step(p.step_id)
-    return step.title or engine.KIND_TITLES[step.kind] or step.id

@@ -162,6 +162,14 @@ def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: date
     return out
 
 
+def prompt_title(journey: Journey, p: PromptState) -> str:
+    """The short name people see for a prompt in status lists and digests."""
+    if p.step_id.endswith(COACH_CHECK):
+        return "coaching follow-up"
+    step = journey.step(p.step_id)
+    return step.title or KIND_TITLES[step.kind] or step.id
+
+
 # --- rendering ----------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
