@@ -225,7 +225,7 @@ _SPECS: dict[str, _Spec] = {
         details=(
             "Enrolls one or more participants (mentions, e-mail addresses or @names, separated by "
             "spaces or commas) with one manager, who can't also be a participant. `start` "
-            f"defaults to today and may be up to {GRACE_DAYS} days in the past or a year ahead. "
+            f"defaults to the first working day a week from today; it may be up to {GRACE_DAYS} days in the past or a year ahead. "
             "`event` sets a date the journey's steps are anchored to (repeat it for several events). `cohort` "
             "names the group for `status` and `report` (default: journey and start date). "
             "Enrolling someone twice changes nothing."
