@@ -175,6 +175,56 @@ def chat(
     asyncio.run(run_chat(as_, db))
 
 
+@app.command()
+def enroll(
+    csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, manager_email, journey, start, "
+                                           "[timezone], [cohort], [manager_manager_email], [event:<id>]...")],
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad.")]
+    = False,
+    platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console.")] = "",
+) -> None:
+    """Enroll a cohort from a CSV file; every bad row is reported with its line number."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.csv_import import import_rows, parse_csv
+    from bot.wiring import build_service
+
+    settings = _settings()
+    library = _library(settings)
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise typer.BadParameter(f"cannot read {csv_file}: {exc}", param_hint="--csv") from None
+    chosen = platform or ("slack" if settings.slack_bot_token else "teams" if settings.microsoft_app_id else "console")
+    if chosen not in ("slack", "teams", "console"):
+        raise typer.BadParameter(f"expected slack, teams or console, got {chosen!r}", param_hint="--platform")
+    report = parse_csv(text, library, datetime.now(timezone.utc).date())
+    for line, reason in report.errors:
+        print(f"{csv_file}:{line}: {reason}")
+    if report.errors and (all_or_nothing or not report.valid):
+        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}")
+        raise typer.Exit(1)
+
+    async def run() -> None:
+        service = await build_service(settings, library)
+        try:
+            with Progress(TextColumn("Enrolling"), BarColumn(), MofNCompleteColumn(), console=err,
+                          disable=not err.is_terminal) as bar:
+                task = bar.add_task("", total=len(report.valid))
+                await import_rows(service, report, chosen, progress=lambda n: bar.update(task, completed=n))
+        finally:
+            await service.db.dispose()
+
+    before = len(report.errors)
+    asyncio.run(run())
+    for line, reason in report.errors[before:]:
+        print(f"{csv_file}: {reason}")
+    print(f"enrolled {report.enrolled}, already enrolled {report.already}, opted out {report.opted_out}, "
+          f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply database migrations (Alembic)."""

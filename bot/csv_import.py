@@ -1,0 +1,191 @@
+"""`hplj enroll --csv FILE`: enroll a cohort from an HR export.
+
+Every bad row is reported with its line number and reason before anything is written; the admin
+chooses between importing the valid rows and importing nothing (`--all-or-nothing`).
+Columns: email, manager_email, journey, start, [timezone], [cohort], [manager_manager_email],
+and one `event:<id>` column per journey event date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select, update
+
+from bot.service import BotService
+from store.models import PersonRow
+from store.repo import new_id
+
+REQUIRED = ("email", "manager_email", "journey", "start")
+OPTIONAL = ("timezone", "cohort", "manager_manager_email")
+EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+GRACE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    email: str
+    manager_email: str
+    journey: str
+    start: date
+    timezone: str | None
+    cohort: str | None
+    manager_manager_email: str | None
+    events: tuple[tuple[str, date], ...]
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    valid: list[Row] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    enrolled: int = 0
+    already: int = 0
+    opted_out: int = 0
+    cohorts: set[str] = field(default_factory=set)
+    imported: bool = False
+
+
+def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        report.errors.append((1, f"missing column(s) {', '.join(missing)} (expected {', '.join(REQUIRED)}, "
+                                 f"optionally {', '.join(OPTIONAL)} and event:<id>)"))
+        return report
+    unknown = [h for h in header if h not in REQUIRED + OPTIONAL and not h.startswith("event:")]
+    if unknown:
+        report.errors.append((1, f"unknown column(s) {', '.join(unknown)}"))
+        return report
+    seen: dict[tuple[str, str], int] = {}
+    for raw in reader:
+        line = reader.line_num
+        report.rows += 1
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            report.errors.append((line, "more values than columns"))
+            continue
+        problems: list[str] = []
+        email = row["email"].lower()
+        manager = row["manager_email"].lower()
+        for col, value in (("email", email), ("manager_email", manager)):
+            if not EMAIL.match(value):
+                problems.append(f"{col} {value!r} is not an e-mail address" if value else f"{col} is empty")
+        if email and email == manager:
+            problems.append("manager_email is the participant themselves")
+        journey = journeys.get(row["journey"])
+        if journey is None:
+            problems.append(f"unknown journey {row['journey']!r} (known: {', '.join(sorted(journeys))})")
+        start = _date(row["start"], "start", problems)
+        if start is not None and start < today - timedelta(days=GRACE_DAYS):
+            problems.append(f"start {start.isoformat()} is more than {GRACE_DAYS} days in the past")
+        tz = row.get("timezone") or None
+        if tz:
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                problems.append(f"timezone {tz!r} is not an IANA time zone (e.g. Europe/London)")
+        mm = (row.get("manager_manager_email") or "").lower() or None
+        if mm and not EMAIL.match(mm):
+            problems.append(f"manager_manager_email {mm!r} is not an e-mail address")
+        events: list[tuple[str, date]] = []
+        for key, value in row.items():
+            if key.startswith("event:") and value:
+                eid = key.split(":", 1)[1]
+                if journey is not None and eid not in {e.id for e in journey.events}:
+                    problems.append(f"column {key}: journey {row['journey']!r} has no event {eid!r}")
+                d = _date(value, key, problems)
+                if d is not None:
+                    events.append((eid, d))
+        if journey is not None and email:
+            dup = seen.get((journey.id, email))
+            if dup is not None:
+                problems.append(f"{email} is already listed for {journey.id} on line {dup}")
+            else:
+                seen[(journey.id, email)] = line
+        if problems:
+            report.errors.append((line, "; ".join(problems)))
+            continue
+        assert start is not None and journey is not None
+        report.valid.append(Row(line, email, manager, journey.id, start, tz, row.get("cohort") or None, mm,
+                                tuple(events)))
+    return report
+
+
+def _date(value: str, col: str, problems: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{col} {value!r} is not a date (expected YYYY-MM-DD)" if value else f"{col} is empty")
+        return None
+
+
+async def import_rows(service: BotService, report: ImportReport, platform: str,
+                      progress: Callable[[int], None] | None = None) -> None:
+    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group."""
+    people: dict[str, str] = {}
+    emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
+        r.manager_manager_email for r in report.valid if r.manager_manager_email}
+    tz_of = {r.email: r.timezone for r in report.valid if r.timezone}
+    async with service.db.read() as s:
+        existing = (await s.execute(select(PersonRow).where(func.lower(PersonRow.email).in_(emails)))).scalars().all()
+    for p in existing:
+        people[(p.email or "").lower()] = p.id
+    port = service.ports.get(platform)
+    found: dict[str, tuple[str, str]] = {}
+    for email in sorted(emails - set(people)):
+        user_id, name = email, email.split("@")[0].replace(".", " ").title()
+        if port is not None and platform != "console":
+            profile = await port.find_user_by_email(email)
+            if profile is None:
+                report.errors.append((0, f"no {platform} user has the e-mail {email}"))
+                continue
+            user_id, name = profile.user_id, profile.name
+        found[email] = (user_id, name)
+    # One transaction for all new people: a 10,000-row file must not cost 10,000 commits.
+    now = service.clock.now()
+    async with service.db.write() as s:
+        known = {r.platform_user_id: r.id for r in (await s.execute(select(PersonRow).where(
+            PersonRow.platform == platform, PersonRow.platform_user_id.in_([u for u, _ in found.values()]))))
+            .scalars().all()}
+        for email, (user_id, name) in found.items():
+            if user_id in known:
+                people[email] = known[user_id]
+                continue
+            pid = new_id("p_")
+            s.add(PersonRow(id=pid, platform=platform, platform_user_id=user_id, name=name, email=email,
+                            tz=tz_of.get(email), tz_checked_at=now if tz_of.get(email) else None,
+                            greeted=False, created_at=now))
+            people[email] = pid
+    groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
+    for r in report.valid:
+        if r.email in people and r.manager_email in people:
+            groups[(r.journey, r.manager_email, r.start, r.cohort, r.events)].append(r)
+    done = 0
+    for (journey, manager, start, cohort, events), rows in groups.items():
+        res = await service.enroll(journey, [people[r.email] for r in rows], people[manager], start,
+                                   events=dict(events), cohort=cohort, actor_id=None)
+        report.enrolled += len(res.enrolled)
+        report.already += len(res.already)
+        report.opted_out += len(res.opted_out)
+        report.cohorts.add(res.cohort)
+        done += len(rows)
+        if progress:
+            progress(done)
+    async with service.db.write() as s:
+        for r in report.valid:
+            if r.manager_manager_email and r.manager_manager_email in people and r.manager_email in people:
+                await s.execute(update(PersonRow).where(PersonRow.id == people[r.manager_email])
+                                .values(manager_id=people[r.manager_manager_email]))
+    report.imported = True
