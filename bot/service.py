@@ -187,7 +187,9 @@ class BotService(BotHandler):
                 view = await self.person_view(s, person)
                 reply = Reply(person.id, action.key, action.prompt_id, action.button,
                               {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
-                outcome = self._decide(view, reply, now)
+                exists = (reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}
+                          and await s.get(PromptRow, reply.prompt_id) is not None)
+                outcome = self._decide(view, reply, now, someone_elses=exists)
                 await save_outcome(s, outcome, now)
         except IntegrityError:
             log.info("duplicate inbound %s ignored", action.key)
@@ -195,7 +197,11 @@ class BotService(BotHandler):
         self.kick()
         return HandlerResult(updated=outcome.updated, replies=tuple(outcome.replies))
 
-    def _decide(self, view: PersonView, reply: Reply, now: datetime) -> Outcome:
+    def _decide(self, view: PersonView, reply: Reply, now: datetime, *, someone_elses: bool = False) -> Outcome:
+        if someone_elses:
+            # a button or form of a prompt addressed to someone else entirely
+            return Outcome(replies=[Message(view.person.id, "Sorry, that was sent to someone else, so it can't "
+                                                            "act for you. Nothing was changed.")])
         if reply.prompt_id is not None and (reply.button is not None or reply.values):
             prompt = next((p for p in view.prompts if p.id == reply.prompt_id), None)
             if prompt is None:
@@ -206,9 +212,8 @@ class BotService(BotHandler):
             mtm = view.mtms.get(prompt.mtm_id or "")
             return engine.answer(journey, enrollment, prompt, mtm, reply, now)
         if reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}:
-            # a button or thread of a prompt addressed to someone else entirely
-            return Outcome(replies=[Message(view.person.id, "Sorry, that was sent to someone else, so it can't "
-                                                            "act for you. Nothing was changed.")])
+            return Outcome(replies=[Message(view.person.id, "That prompt is no longer available. "
+                                                            "Type `status` to see what's open.")])
         return handle_text(view, reply, now)
 
     async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:

@@ -1,0 +1,612 @@
+"""The Slack end-to-end scenario over real HTTP (issue 4, "Tests").
+
+The real `BotService` (a SQLite file, a simulated clock, `SlackChat` pointed at `FakeSlackApi`)
+behind the app `bot.web.build_app` builds, served on a free port on 127.0.0.1. Requests are
+signed with the signing secret exactly as Slack signs them: form-encoded slash commands,
+`payload=` interactivity and JSON event envelopes. Every Block Kit payload the bot posts is
+round-tripped through `slack_sdk.models` (which enforces Slack's limits).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
+from sqlalchemy import func, select
+
+from adapters.slack.app import SlackInbound
+from adapters.slack.client import SlackChat
+from bot.clock import SimulatedClock
+from bot.service import BotService
+from bot.web import build_app
+from journeys.loader import default_library_path, load_library
+from store.db import Database
+from store.models import EnrollmentRow, InboundRow, MtmRow, PersonRow, PromptRow
+from tests.fakes.slack_api import (
+    Call,
+    FakeSlackApi,
+    block_actions_payload,
+    message_im_event,
+    sign_request,
+    slash_command_form,
+    view_submission_payload,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SECRET = "e2e-signing-secret-0123456789abcdef"
+TOKEN = "xoxb-e2e-test"
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # a Monday
+START = date(2026, 12, 7)  # the Monday two weeks later
+WORK_START, WORK_END, LUNCH = (9, 0), (17, 30), ((12, 0), (13, 0))  # the journey's calendar
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    tz: str
+
+    @property
+    def dm(self) -> str:
+        return "D" + self.id  # FakeSlackApi's conversations.open
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}|{self.name}>"
+
+
+ADMIN = User("UADMIN", "lee", "Europe/Paris")
+ANA = User("UANA", "ana", "Europe/London")
+CHEN = User("UCHEN", "chen", "America/New_York")
+BEN = User("UBEN", "ben", "Europe/Berlin")
+EVERYONE = (ADMIN, ANA, CHEN, BEN)
+ENROLL = f"enroll active-listening {ANA.mention} {CHEN.mention} manager {BEN.mention} start {START}"
+
+
+def slack_settings(api_url: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        slack_signing_secret=SECRET, slack_bot_token=TOKEN, slack_app_token="", slack_api_url=api_url,
+        microsoft_app_id="", microsoft_app_password="", microsoft_app_tenant_id="",
+        microsoft_app_type="MultiTenant", teams_local_mode=False, dashboard_secret="",
+        public_url="http://localhost", min_group_size=5, default_timezone="UTC", tick_seconds=30.0,
+        hplj_admins=ADMIN.id)
+
+
+def at_local(day: date, hhmm: str, tz: str) -> datetime:
+    h, m = map(int, hhmm.split(":"))
+    return datetime(day.year, day.month, day.day, h, m, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def actions_of(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [el for b in blocks if b.get("type") == "actions" for el in b.get("elements", [])]
+
+
+def prompt_of_button(el: dict[str, Any]) -> tuple[str, str]:
+    data = json.loads(el["value"])
+    return data["p"], data["v"]
+
+
+def check_blocks(blocks: list[dict[str, Any]]) -> None:
+    """Round-trip through slack_sdk.models: raises on anything Slack would reject."""
+    assert 0 < len(blocks) <= 50
+    parsed = Block.parse_all(blocks)
+    assert [b.to_dict() for b in parsed]
+
+
+@dataclass
+class World:
+    service: BotService
+    clock: SimulatedClock
+    fake: FakeSlackApi
+    inbound: SlackInbound
+    url: str
+    session: aiohttp.ClientSession
+    runner: web.AppRunner
+    db: Database
+    posted_at: dict[int, datetime] = field(default_factory=dict)  # id(call) -> simulated send time
+    _n: int = 0
+
+    # ---- sending signed requests ----
+    async def post_raw(self, body: str | bytes, content_type: str, *, sign: bool = True,
+                       timestamp: int | None = None, secret: str = SECRET,
+                       headers: dict[str, str] | None = None) -> tuple[int, str]:
+        h = {"Content-Type": content_type}
+        if sign:
+            h.update(sign_request(body, secret, timestamp))
+        h.update(headers or {})
+        async with self.session.post(self.url, data=body, headers=h) as resp:
+            text = await resp.text()
+            status = resp.status
+        await self.settle()
+        return status, text
+
+    async def command(self, user: User, text: str, **kw: Any) -> tuple[int, dict[str, Any] | None]:
+        self._n += 1
+        form = slash_command_form(user_id=user.id, text=text, response_url=self.fake.response_url(f"cmd{self._n}"),
+                                  trigger_id=f"trig.cmd.{self._n}", channel_id=user.dm)
+        before = len(self.fake.responses)
+        status, _ = await self.post_raw(urlencode(form), "application/x-www-form-urlencoded", **kw)
+        new = self.fake.responses[before:]
+        return status, (new[-1] if new else None)
+
+    async def payload(self, payload: dict[str, Any], **kw: Any) -> int:
+        status, _ = await self.post_raw(urlencode({"payload": json.dumps(payload)}),
+                                        "application/x-www-form-urlencoded", **kw)
+        return status
+
+    async def click(self, user: User, message: dict[str, Any], action_id: str, value: str, *,
+                    channel: str | None = None) -> int:
+        self._n += 1
+        return await self.payload(block_actions_payload(
+            user_id=user.id, action_id=action_id, value=value, channel=channel or user.dm,
+            message_ts=message["ts"], action_ts=f"{1800000000 + self._n}.000001", trigger_id=f"trig.{self._n}",
+            response_url=self.fake.response_url(f"act{self._n}")))
+
+    async def event(self, envelope: dict[str, Any], **kw: Any) -> int:
+        status, _ = await self.post_raw(json.dumps(envelope), "application/json", **kw)
+        return status
+
+    async def type_(self, user: User, text: str, *, event_id: str | None = None, **kw: Any) -> int:
+        self._n += 1
+        return await self.event(message_im_event(user_id=user.id, text=text, channel=user.dm,
+                                                 ts=f"{1800000000 + self._n}.000100",
+                                                 event_id=event_id or f"EvE2E{self._n:05d}"), **kw)
+
+    async def settle(self) -> None:
+        await self.inbound.drain()  # the work bolt listeners do after the ack
+        await self.service.settle()  # deliveries the BotService kicked
+        self._stamp()
+
+    # ---- time ----
+    async def tick(self, at: datetime) -> None:
+        """Tick every hour up to `at`, as the scheduler would."""
+        now = self.clock.now()
+        while now < at:
+            now = min(at, now + timedelta(hours=1))
+            self.clock.set(now)
+            await self.service.tick(now)
+            await self.service.settle()
+            self._stamp()
+
+    def _stamp(self) -> None:
+        for c in self.fake.calls:
+            self.posted_at.setdefault(id(c), self.clock.now())
+
+    # ---- what people got ----
+    def posts_to(self, user: User) -> list[Call]:
+        return [c for c in self.fake.calls_to("chat.postMessage") if c.params.get("channel") == user.dm]
+
+    def messages_to(self, user: User) -> list[dict[str, Any]]:
+        return self.fake.posted(user.dm)
+
+    def prompt_message(self, user: User, step_id: str) -> tuple[str, dict[str, Any]]:
+        """The newest message in `user`'s DM carrying a prompt of `step_id` (by metadata)."""
+        for msg in reversed(self.messages_to(user)):
+            pid = ((msg.get("metadata") or {}).get("event_payload") or {}).get("prompt_id", "")
+            if pid.endswith("." + step_id) or pid.split(".", 1)[-1] == step_id:
+                return pid, msg
+        raise AssertionError(f"no {step_id} message for {user.name}: "
+                             f"{[(m.get('metadata') or {}).get('event_payload') for m in self.messages_to(user)]}")
+
+    def ephemerals_to(self, user: User) -> list[str]:
+        return [json.dumps(e, ensure_ascii=False) for e in self.fake.ephemeral if e.get("user") == user.id]
+
+    # ---- database ----
+    async def scalar(self, stmt: Any) -> Any:
+        async with self.db.read() as s:
+            return (await s.execute(stmt)).scalar_one()
+
+    async def rows(self, stmt: Any) -> list[Any]:
+        async with self.db.read() as s:
+            return list((await s.execute(stmt)).scalars().all())
+
+    async def prompt(self, prompt_id: str) -> PromptRow:
+        async with self.db.read() as s:
+            row = await s.get(PromptRow, prompt_id)
+            assert row is not None, prompt_id
+            s.expunge(row)
+            return row
+
+    async def person(self, user: User) -> PersonRow | None:
+        async with self.db.read() as s:
+            row = (await s.execute(select(PersonRow).where(PersonRow.platform == "slack",
+                                                           PersonRow.platform_user_id == user.id))).scalar_one_or_none()
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    async def counts(self) -> dict[str, int]:
+        out = {}
+        for model in (PersonRow, EnrollmentRow, InboundRow, PromptRow, MtmRow):
+            out[model.__name__] = await self.scalar(select(func.count()).select_from(model))
+        answered = await self.scalar(select(func.count()).select_from(PromptRow).where(PromptRow.status != "open"))
+        out["answered"] = answered
+        return out
+
+
+def _inbound_of(app: web.Application) -> SlackInbound:
+    for route in app.router.routes():
+        if route.resource is not None and route.resource.canonical == "/slack/events":
+            return route.handler.__self__  # type: ignore[union-attr,attr-defined]
+    raise AssertionError("build_app did not mount /slack/events")
+
+
+async def make_world(tmp: Path, start: datetime = T0) -> World:
+    fake = await FakeSlackApi(TOKEN).start()
+    for u in EVERYONE:
+        fake.add_user(u.id, u.name, real_name=u.name.title(), tz=u.tz,
+                      tz_offset=int(datetime.now(ZoneInfo(u.tz)).utcoffset().total_seconds()),  # type: ignore[union-attr]
+                      email=f"{u.name}@example.com")
+    db = Database(f"sqlite:///{tmp / 'hplj.db'}")
+    await db.create_all()
+    clock = SimulatedClock(start)
+    service = BotService(db, load_library(default_library_path()), {"slack": SlackChat(TOKEN, api_url=fake.api_url)},
+                         clock, default_tz="UTC", bootstrap_admins={ADMIN.id})
+    app = build_app(service, slack_settings(fake.api_url))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return World(service, clock, fake, _inbound_of(app), f"http://127.0.0.1:{port}/slack/events",
+                 aiohttp.ClientSession(), runner, db)
+
+
+async def close_world(w: World) -> None:
+    await w.settle()
+    await w.session.close()
+    await w.runner.cleanup()
+    for client in (w.inbound.client, w.service.ports["slack"].client):  # type: ignore[attr-defined]
+        if client.session is not None:
+            await client.session.close()
+    await w.fake.stop()
+    await w.db.dispose()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await make_world(tmp_path)
+    yield w
+    await close_world(w)
+
+
+def assert_in_working_hours(w: World, user: User, calls: list[Call]) -> None:
+    tz = ZoneInfo(user.tz)
+    for c in calls:
+        local = w.posted_at[id(c)].astimezone(tz)
+        hm = (local.hour, local.minute)
+        assert local.weekday() < 5, (user, local)
+        assert WORK_START <= hm <= WORK_END, (user, local)
+        assert not (LUNCH[0] <= hm < LUNCH[1]), (user, local)
+
+
+async def enroll(w: World) -> dict[str, Any]:
+    status, reply = await w.command(ADMIN, ENROLL)
+    assert status == 200
+    assert reply is not None, "no reply on the response_url"
+    return reply
+
+
+async def plan_safe_mtm(w: World, mtm_day: date, *, through_modal: bool = True) -> tuple[str, dict[str, Any]]:
+    """Tick to Ana's mtm-safe prompt and submit the plan; returns (prompt id, prompt message)."""
+    await w.tick(at_local(START + timedelta(days=2), "10:31", ANA.tz))  # Wed 9 Dec, start+2 10:00
+    pid_plan, plan_msg = w.prompt_message(ANA, "mtm-safe")
+    [form_btn] = [el for el in actions_of(plan_msg["blocks"]) if el["action_id"] == "hplj:form"]
+    assert prompt_of_button(form_btn)[0] == pid_plan
+    n_views = len(w.fake.views_opened)
+    assert await w.click(ANA, plan_msg, "hplj:form", form_btn["value"]) == 200
+    await w.fake.wait_for("views.open", n_views + 1)
+    view = w.fake.views_opened[-1]["view"]
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert {"situation", "date", "behaviour", "practice", "share"} <= set(inputs), sorted(inputs)
+    assert inputs["date"]["type"] == "datepicker"
+    behaviour = inputs["behaviour"]["options"][0]["value"]
+    values = {
+        "situation": {"v": {"type": "plain_text_input", "value": "Weekly 1:1 with Sam, who has been quiet lately"}},
+        "date": {"v": {"type": "datepicker", "selected_date": mtm_day.isoformat()}},
+        "behaviour": {"v": {"type": "static_select", "selected_option": {"value": behaviour}}},
+        "practice": {"v": {"type": "static_select", "selected_option": {"value": "safe"}}},
+        "share": {"v": {"type": "static_select", "selected_option": {"value": "yes"}}},
+    }
+    assert await w.payload(view_submission_payload(user_id=ANA.id, private_metadata=view["private_metadata"],
+                                                   values=values, view_id=view["id"], view_hash=view["hash"])) == 200
+    return pid_plan, plan_msg
+
+
+# ---- the scenario ------------------------------------------------------------------------------
+
+async def test_the_whole_journey_over_slack(world: World) -> None:
+    w = world
+    # 1. The admin enrolls Ana and Chen with Ben by slash command; the ephemeral reply lists both.
+    reply = await enroll(w)
+    text = json.dumps(reply, ensure_ascii=False)
+    assert reply.get("response_type") == "ephemeral", reply
+    assert "ana" in text.lower() and "chen" in text.lower(), text
+    check_blocks(reply["blocks"])
+    enrollments = await w.rows(select(EnrollmentRow))
+    ana, chen, ben = await w.person(ANA), await w.person(CHEN), await w.person(BEN)
+    assert ana and chen and ben
+    assert len(enrollments) == 2, text
+    assert {e.person_id for e in enrollments} == {ana.id, chen.id}
+    assert {e.manager_id for e in enrollments} == {ben.id} and {e.start for e in enrollments} == {START}
+    # time zones come from users.info
+    assert (ana.tz, chen.tz, ben.tz) == (ANA.tz, CHEN.tz, BEN.tz)
+    assert {c.params.get("user") for c in w.fake.calls_to("users.info")} >= {ANA.id, CHEN.id, BEN.id}
+    assert not w.fake.calls_to("chat.postMessage")  # nothing is due yet
+
+    # 2. The before phase, each in their own working hours.
+    await w.tick(at_local(START - timedelta(days=7), "17:45", BEN.tz))  # Mon 30 Nov, whole working day
+    exp_posts = w.posts_to(BEN)
+    # one task per report (nothing else for Ben that day)
+    assert len({c.params["metadata"]["event_payload"]["prompt_id"] for c in exp_posts}) == 2 == len(exp_posts)
+    for c in exp_posts:
+        assert c.params["metadata"]["event_type"] == "hplj_delivery"
+        assert c.params["metadata"]["event_payload"]["delivery_id"]
+        assert c.params["metadata"]["event_payload"]["prompt_id"].endswith("expectations")
+        check_blocks(c.params["blocks"])
+        assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
+                                                                     "emoji": True}}
+        assert "Expectations conversation" in json.dumps(c.params["blocks"])
+        labels = {el["text"]["text"] for el in actions_of(c.params["blocks"])}
+        assert "Done" in labels, labels
+    assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {BEN.id}
+    assert not w.posts_to(ANA) and not w.posts_to(CHEN)
+
+    # New York's 10:00 comes five hours after London's.
+    await w.tick(at_local(START - timedelta(days=5), "10:31", ANA.tz))  # Wed 2 Dec
+    assert any("Why this matters" in json.dumps(c.params["blocks"]) for c in w.posts_to(ANA))
+    assert any("Why this matters" in json.dumps(c.params["blocks"]) for c in w.posts_to(CHEN))
+    w.prompt_message(ANA, "focus-situation")
+    with pytest.raises(AssertionError):
+        w.prompt_message(CHEN, "focus-situation")
+    await w.tick(at_local(START - timedelta(days=5), "10:31", CHEN.tz))
+    w.prompt_message(CHEN, "focus-situation")
+    for user in (ANA, CHEN):
+        for c in w.posts_to(user):
+            assert c.params["metadata"]["event_payload"]["delivery_id"]
+            check_blocks(c.params["blocks"])
+    for user in (ANA, CHEN, BEN):
+        assert_in_working_hours(w, user, w.posts_to(user))
+    assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
+
+    # 3. Ben clicks Done on one task: chat.update removes the buttons; the prompt is answered.
+    pid_exp, exp_msg = w.prompt_message(BEN, "expectations")
+    done = next(el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el) == (pid_exp, "done"))
+    n_upd = len(w.fake.calls_to("chat.update"))
+    assert await w.click(BEN, exp_msg, done["action_id"], done["value"]) == 200
+    upd = (await w.fake.wait_for("chat.update", n_upd + 1))[-1]
+    assert (upd.params["channel"], upd.params["ts"]) == (BEN.dm, exp_msg["ts"])
+    assert not actions_of(upd.params["blocks"]) and not actions_of(exp_msg["blocks"])
+    check_blocks(upd.params["blocks"])
+    assert (await w.prompt(pid_exp)).status != "open"
+
+    # 4. Week 1: Ana opens the MTM form from the button and submits the modal.
+    mtm_day = START + timedelta(days=4)  # Fri 11 Dec
+    pid_plan, plan_msg = await plan_safe_mtm(w, mtm_day)
+    assert (await w.prompt(pid_plan)).status != "open"
+    [mtm] = await w.rows(select(MtmRow).where(MtmRow.enrollment_id == (await w.prompt(pid_plan)).enrollment_id))
+    assert mtm.when == mtm_day and "Sam" in mtm.situation
+    upd = w.fake.calls_to("chat.update")[-1]
+    assert upd.params["ts"] == plan_msg["ts"] and not actions_of(upd.params["blocks"])
+
+    # 5. Ben gets the support request (at once, or on the scheduler's next pass) with Approve / Coach.
+    if not any("support-safe" in json.dumps(m.get("metadata")) for m in w.messages_to(BEN)):
+        await w.tick(w.clock.now() + timedelta(minutes=1))  # due at once: the scheduler's next pass
+    pid_sup, sup_msg = w.prompt_message(BEN, "support-safe")
+    assert sup_msg["metadata"]["event_payload"]["delivery_id"]
+    buttons = {el["text"]["text"]: el for el in actions_of(sup_msg["blocks"])}
+    assert {"Approve", "Coach"} <= set(buttons), set(buttons)
+    assert "Sam" in json.dumps(sup_msg["blocks"])  # Ana chose to share the details
+    n_ana = len(w.posts_to(ANA))
+    assert await w.click(BEN, sup_msg, buttons["Approve"]["action_id"], buttons["Approve"]["value"]) == 200
+    assert (await w.prompt(pid_sup)).status != "open"
+    assert not actions_of(sup_msg["blocks"])  # updated in place
+    news = [json.dumps(c.params["blocks"], ensure_ascii=False) for c in w.posts_to(ANA)[n_ana:]]
+    assert any("approved" in t.lower() for t in news), news
+
+    # 6. The follow-up arrives on the working morning after the MTM date (Mon 14 Dec), not before.
+    await w.tick(at_local(START + timedelta(days=6), "17:45", ANA.tz))  # Sun 13 Dec
+    with pytest.raises(AssertionError):
+        w.prompt_message(ANA, "reflect-safe")
+    await w.tick(at_local(START + timedelta(days=7), "09:59", ANA.tz))
+    pid_ref, _ref_msg = w.prompt_message(ANA, "reflect-safe")
+    [ref_call] = [c for c in w.posts_to(ANA) if c.params["metadata"]["event_payload"].get("prompt_id") == pid_ref]
+    assert w.posted_at[id(ref_call)].astimezone(ZoneInfo(ANA.tz)).date() == START + timedelta(days=7)
+    assert_in_working_hours(w, ANA, [ref_call])
+
+    # 7. Ana reflects by typing: the bot asks field by field until the prompt is answered.
+    answers = iter(["yes", "4", "I paraphrased before answering; Sam opened up about the workload.", "yes",
+                    "yes", "yes"])
+    for _ in range(6):
+        if (await w.prompt(pid_ref)).status != "open":
+            break
+        n = len(w.posts_to(ANA))
+        assert await w.type_(ANA, next(answers)) == 200
+        assert len(w.posts_to(ANA)) > n  # every typed answer is acknowledged in the DM
+    row = await w.prompt(pid_ref)
+    assert row.status != "open", (row.status, row.answers, [c.params.get("text") for c in w.posts_to(ANA)[-3:]])
+    assert "Sam opened up" in json.dumps(row.answers)
+    msg = await w.service.prompt_message(pid_ref)
+    assert msg is not None and msg.closed
+
+    # Every Block Kit payload the bot posted or updated is within Slack's limits.
+    for c in [*w.fake.calls_to("chat.postMessage"), *w.fake.calls_to("chat.update")]:
+        if c.params.get("blocks"):
+            check_blocks(c.params["blocks"])
+
+
+# ---- authorization and robustness ----------------------------------------------------------------
+
+async def test_forged_and_stale_signatures_get_401_and_change_nothing(world: World) -> None:
+    w = world
+    await enroll(w)
+    await w.tick(at_local(START - timedelta(days=7), "10:31", BEN.tz))
+    pid, msg = w.prompt_message(BEN, "expectations")
+    before, n_calls, n_resp = await w.counts(), len(w.fake.calls), len(w.fake.responses)
+    done = next(el for el in actions_of(msg["blocks"]) if prompt_of_button(el)[1] == "done")
+    click = urlencode({"payload": json.dumps(block_actions_payload(
+        user_id=BEN.id, action_id=done["action_id"], value=done["value"], channel=BEN.dm, message_ts=msg["ts"]))})
+    cmd = urlencode(slash_command_form(user_id=ADMIN.id, text="enroll active-listening <@UBEN|ben> manager "
+                                       "<@UADMIN|lee>", response_url=w.fake.response_url("forged")))
+    event = json.dumps(message_im_event(user_id=ANA.id, text="status", channel=ANA.dm, event_id="EvForged"))
+    stale = int(time.time()) - 6 * 60
+    for body, ctype in ((click, "application/x-www-form-urlencoded"), (cmd, "application/x-www-form-urlencoded"),
+                        (event, "application/json")):
+        cases = [dict(secret="not-the-secret"), dict(timestamp=stale), dict(sign=False),
+                 dict(sign=False, headers={"X-Slack-Request-Timestamp": str(int(time.time())),
+                                           "X-Slack-Signature": "v0=" + "0" * 64})]
+        for kw in cases:
+            status, _ = await w.post_raw(body, ctype, **kw)  # type: ignore[arg-type]
+            assert status == 401, (ctype, kw)
+    assert await w.counts() == before
+    assert (await w.prompt(pid)).status == "open"
+    assert len(w.fake.calls) == n_calls and len(w.fake.responses) == n_resp
+
+
+async def test_a_non_admin_enrolling_is_refused_and_changes_nothing(world: World) -> None:
+    w = world
+    status, reply = await w.command(ANA, f"enroll active-listening {CHEN.mention} manager {BEN.mention} start {START}")
+    assert status == 200 and reply is not None
+    text = json.dumps(reply, ensure_ascii=False)
+    assert reply.get("response_type") == "ephemeral" and "admin" in text.lower(), text
+    assert await w.scalar(select(func.count()).select_from(EnrollmentRow)) == 0
+    assert await w.scalar(select(func.count()).select_from(PromptRow)) == 0
+    assert not w.fake.calls_to("chat.postMessage")
+
+
+async def test_the_managers_button_clicked_by_someone_else_is_refused(world: World) -> None:
+    w = world
+    await enroll(w)
+    await w.tick(at_local(START - timedelta(days=5), "10:31", CHEN.tz))
+    await plan_safe_mtm(w, START + timedelta(days=4))
+    if not any("support-safe" in json.dumps(m.get("metadata")) for m in w.messages_to(BEN)):
+        await w.tick(w.clock.now() + timedelta(minutes=1))
+    pid_sup, sup_msg = w.prompt_message(BEN, "support-safe")
+    approve = next(el for el in actions_of(sup_msg["blocks"]) if prompt_of_button(el)[1] == "approve")
+    before_row, before = await w.prompt(pid_sup), await w.counts()
+    n_upd, n_posts = len(w.fake.calls_to("chat.update")), len(w.fake.calls_to("chat.postMessage"))
+    # Chen presses the Approve button of Ben's request about Ana (a forwarded message, a crafted request).
+    assert await w.click(CHEN, sup_msg, approve["action_id"], approve["value"], channel=BEN.dm) == 200
+    after = await w.prompt(pid_sup)
+    assert (after.status, after.answers, after.answered_at) == ("open", before_row.answers, before_row.answered_at)
+    counts = await w.counts()
+    assert counts["answered"] == before["answered"] and counts["MtmRow"] == before["MtmRow"]
+    assert len(w.fake.calls_to("chat.update")) == n_upd  # Ben's message keeps its buttons
+    assert len(w.fake.calls_to("chat.postMessage")) == n_posts  # nobody is told anything was approved
+    refusals = w.ephemerals_to(CHEN)
+    assert refusals, "no refusal shown to the person who clicked"
+    assert "someone else" in refusals[-1] and "Nothing was changed" in refusals[-1], refusals[-1]
+
+
+async def test_a_retried_event_is_processed_once(world: World) -> None:
+    w = world
+    await enroll(w)
+    await w.tick(at_local(START - timedelta(days=5), "10:31", CHEN.tz))
+    n_in = await w.scalar(select(func.count()).select_from(InboundRow))
+    n = len(w.posts_to(ANA))
+    assert await w.type_(ANA, "status", event_id="EvRetry0001") == 200
+    first = len(w.posts_to(ANA))
+    assert first > n  # the status answer
+    for attempt in (1, 2):
+        assert await w.type_(ANA, "status", event_id="EvRetry0001",
+                             headers={"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}) == 200
+    assert len(w.posts_to(ANA)) == first
+    assert await w.scalar(select(func.count()).select_from(InboundRow)) == n_in + 1
+    assert await w.scalar(select(func.count()).select_from(InboundRow)
+                          .where(InboundRow.key.like("%EvRetry0001%"))) == 1
+
+
+async def test_a_double_click_answers_once(world: World) -> None:
+    w = world
+    await enroll(w)
+    await w.tick(at_local(START - timedelta(days=7), "10:31", BEN.tz))
+    pid, msg = w.prompt_message(BEN, "expectations")
+    done = next(el for el in actions_of(msg["blocks"]) if prompt_of_button(el)[1] == "done")
+    assert await w.click(BEN, msg, done["action_id"], done["value"]) == 200
+    answered = await w.prompt(pid)
+    assert answered.status != "open"
+    assert await w.click(BEN, msg, done["action_id"], done["value"]) == 200  # a second click, new action_ts
+    again = await w.prompt(pid)
+    assert (again.status, again.answers, again.answered_at) == (answered.status, answered.answers, answered.answered_at)
+
+
+# ---- fuzzing: signed, malformed payloads never get a 500 -----------------------------------------
+
+json_leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+json_values = st.recursive(
+    json_leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = ["type", "user", "actions", "view", "event", "event_id", "container", "channel", "message", "state",
+        "trigger_id", "private_metadata", "callback_id", "value", "action_id", "text", "command", "user_id",
+        "response_url", "team", "token", "ts", "thread_ts", "channel_type", "subtype", "hash", "id"]
+
+
+def _mutate(seed: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    out = json.loads(json.dumps(seed))
+    node = out
+    for key in path[:-1]:
+        nxt = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(nxt, dict):
+            break
+        node = nxt
+    if isinstance(node, dict):
+        node[path[-1]] = value
+    return out
+
+
+def _seeds() -> list[tuple[str, dict[str, Any]]]:
+    pid = "e_fuzz.focus-situation"
+    btn = block_actions_payload(user_id=ANA.id, action_id="hplj:btn:one-to-ones",
+                                value=json.dumps({"p": pid, "v": "one-to-ones"}), channel=ANA.dm)
+    form = block_actions_payload(user_id=ANA.id, action_id="hplj:form", value=json.dumps({"p": pid, "v": ""}),
+                                 channel=ANA.dm)
+    sub = view_submission_payload(user_id=ANA.id, private_metadata=pid,
+                                  values={"answer": {"v": {"type": "static_select",
+                                                           "selected_option": {"value": "one-to-ones"}}}})
+    ev = message_im_event(user_id=ANA.id, text="status", channel=ANA.dm)
+    return [("payload", btn), ("payload", form), ("payload", sub), ("json", ev),
+            ("form", slash_command_form(user_id=ANA.id, text="status"))]
+
+
+SEEDS = _seeds()
+paths = st.lists(st.sampled_from(KEYS), min_size=1, max_size=3)
+mutated = st.tuples(st.integers(0, len(SEEDS) - 1), paths, json_values).map(
+    lambda t: (SEEDS[t[0]][0], _mutate(SEEDS[t[0]][1], t[1], t[2])))
+bodies = st.one_of(
+    mutated.map(lambda kb: (urlencode({"payload": json.dumps(kb[1])}), "application/x-www-form-urlencoded")
+                if kb[0] == "payload" else (json.dumps(kb[1]), "application/json") if kb[0] == "json"
+                else (urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in kb[1].items()}),
+                      "application/x-www-form-urlencoded")),
+    st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6).map(
+        lambda d: ("payload=" + json.dumps(d), "application/x-www-form-urlencoded")),
+    st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6).map(
+        lambda d: (json.dumps({**d, "type": "event_callback", "event": d}), "application/json")),
+    st.text(max_size=200).map(lambda t: ("payload=" + t, "application/x-www-form-urlencoded")),
+    st.binary(max_size=200).map(lambda b: (b, "application/json")),
+)
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=bodies)
+async def test_signed_malformed_payloads_never_get_a_500(world: World, body: tuple[Any, str]) -> None:
+    raw, ctype = body
+    status, text = await world.post_raw(raw, ctype)
+    assert status < 500, (status, text, raw)
