@@ -4,6 +4,12 @@ A row is leased (state `sending`, `lease_until`) before the request leaves, and 
 A lease that expires means the sender died mid-request: the outcome is unknown, so the row is
 reconciled (Slack: look for its delivery id in the DM's history) or, where a platform has no
 lookup, resent once and flagged `ambiguous`.
+
+Sends go through a `RateLimiter` (scheduler/ratelimit.py): rows of different conversations are
+delivered concurrently (bounded by `concurrency`), rows of one conversation in order. A send that
+would have to wait longer than the lease allows is handed back (`pending`, due when its slot
+comes), never sent late under an expired lease. A 429 pauses its conversation (and the platform
+when the refusal looks workspace/tenant-wide) for `Retry-After`: no row for it leaves before.
 """
 
 from __future__ import annotations
@@ -11,15 +17,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.messages import Message
+from scheduler.ratelimit import PlatformLimits, RateLimiter
 from store.db import Database
 from store.models import OutboxRow, PersonRow
 
@@ -36,6 +44,7 @@ class DeliveryResult:
     retried: int = 0
     expired: int = 0
     ambiguous: int = 0
+    deferred: int = 0  # handed back unsent to wait for a rate-limit slot or a Retry-After
     sent_keys: list[str] = field(default_factory=list)
 
 
@@ -45,10 +54,30 @@ def backoff(attempt: int) -> float:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, ports: Mapping[str, ChatPort], *, owner: str | None = None) -> None:
+    def __init__(self, db: Database, ports: Mapping[str, ChatPort], *, owner: str | None = None,
+                 limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
+                 concurrency: int = 16, max_wait: float | None = None) -> None:
         self.db = db
         self.ports = ports
         self.owner = owner or uuid.uuid4().hex[:12]
+        self.concurrency = max(1, concurrency)
+        # Longest a claimed row may wait for its slot: well inside the lease, so no row is ever
+        # sent under a lease that may have expired (and been taken over) meanwhile.
+        self.max_wait = LEASE.total_seconds() / 2 if max_wait is None else max_wait
+        self._offset: float | None = None  # outbox time base minus time.monotonic()
+        # The limiter runs on this dispatcher's clock: the `now` of the current pass plus real
+        # time elapsed since, so Retry-After pauses and `next_attempt_at` share one time base.
+        self.limiter = limiter or RateLimiter(limits, clock=self.clock)
+
+    def clock(self) -> float:
+        """Seconds on the outbox's time base: real time, moved forward to each pass's `now` when that
+        is ahead (a simulated clock), never backwards."""
+        if self._offset is None:
+            return time.time()
+        return time.monotonic() + self._offset
+
+    def current(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
         async with self.db.write() as s:
@@ -78,21 +107,60 @@ class Dispatcher:
         return rows
 
     async def deliver(self, now: datetime, *, limit: int = 200) -> DeliveryResult:
+        offset = now.timestamp() - time.monotonic()
+        self._offset = offset if self._offset is None else max(self._offset, offset)
         result = DeliveryResult()
         rows = await self.claim(now, limit)
         if not rows:
             return result
+        started = time.monotonic()
         async with self.db.read() as s:
             people = {p.id: p for p in (await s.execute(
                 select(PersonRow).where(PersonRow.id.in_({r.recipient_id for r in rows})))).scalars().all()}
             originals = {o.key: o for o in (await s.execute(select(OutboxRow).where(
                 OutboxRow.key.in_({r.replaces_key for r in rows if r.replaces_key})))).scalars().all()}
+        # One conversation's rows go in order; different conversations go side by side.
+        groups: dict[str, list[OutboxRow]] = {}
         for row in rows:
-            await self._one(row, people.get(row.recipient_id), originals.get(row.replaces_key or ""), now, result)
+            groups.setdefault(row.recipient_id, []).append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run(group: list[OutboxRow]) -> None:
+            for row in group:
+                person = people.get(row.recipient_id)
+                if person is not None and person.dm_id and self.limiter.limited(person.platform):
+                    # Wait for this conversation's next slot without holding a concurrency slot.
+                    wait = self.limiter.delay(person.platform, person.dm_id)
+                    if 0 < wait <= self.max_wait - (time.monotonic() - started):
+                        await asyncio.sleep(wait)
+                async with gate:
+                    await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started)
+
+        outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        for o in outcomes:
+            if isinstance(o, BaseException):
+                raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
         return result
 
+    async def _slot(self, row: OutboxRow, platform: str, conversation: str, started: float,
+                    result: DeliveryResult) -> bool:
+        """Wait for the rate limiter; False (row handed back) when the slot is too far away."""
+        if not self.limiter.limited(platform):
+            return True
+        paused = self.limiter.paused_for(platform, conversation)
+        if paused <= 0:
+            budget = max(0.0, self.max_wait - (time.monotonic() - started))
+            if await self.limiter.acquire(platform, conversation, max_wait=budget):
+                return True
+            paused = max(self.limiter.delay(platform, conversation), 0.001)
+        await self._settle(row, state="pending", next_at=self.current() + timedelta(seconds=paused),
+                           error=row.error, attempts=row.attempts - 1)
+        result.deferred += 1
+        return False
+
     async def _one(self, row: OutboxRow, person: PersonRow | None, original: OutboxRow | None, now: datetime,
-                   result: DeliveryResult) -> None:
+                   result: DeliveryResult, started: float | None = None) -> None:
+        started = time.monotonic() if started is None else started
         if person is None:
             await self._settle(row, state="failed", error="recipient no longer exists")
             result.failed += 1
@@ -143,19 +211,24 @@ class Dispatcher:
                         await self._settle(row, state="failed", error="outcome unknown after one resend")
                         result.failed += 1
                         return
-                    row.ambiguous = True
-                    result.ambiguous += 1
+            if not await self._slot(row, person.platform, conversation, started, result):
+                return
+            if row.in_doubt and not port.capabilities.reconcile:
+                row.ambiguous = True
+                result.ambiguous += 1
             ref = await port.send(conversation, message, row.key)
             await self._settle(row, state="sent", sent_at=now, conversation=ref.conversation_id,
                                message_id=ref.message_id)
             result.sent += 1
             result.sent_keys.append(row.key)
         except DeliveryError as exc:
-            await self._failed(row, exc, now, result)
-        except (asyncio.TimeoutError, ConnectionError, OSError) as exc:
-            await self._failed(row, DeliveryError("in_doubt", type(exc).__name__), now, result)
+            await self._failed(row, exc, now, result, person.platform, person.dm_id)
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            await self._failed(row, DeliveryError("in_doubt", type(exc).__name__), now, result, person.platform,
+                               person.dm_id)
 
-    async def _failed(self, row: OutboxRow, exc: DeliveryError, now: datetime, result: DeliveryResult) -> None:
+    async def _failed(self, row: OutboxRow, exc: DeliveryError, now: datetime, result: DeliveryResult,
+                      platform: str | None = None, conversation: str | None = None) -> None:
         if exc.kind == "permanent" or row.attempts >= MAX_ATTEMPTS:
             await self._settle(row, state="failed", error=exc.reason[:300])
             result.failed += 1
@@ -163,6 +236,14 @@ class Dispatcher:
             return
         if exc.kind == "rate_limited":
             delay = max(exc.retry_after or 1.0, 0.0)
+            if platform is not None and self.limiter.limited(platform):
+                # Counted from when the 429 arrived, not from the start of the pass; the key (and,
+                # when the refusal looks workspace-wide, the platform) is paused as long.
+                self.limiter.rate_limited(platform, conversation or row.recipient_id, delay)
+                await self._settle(row, state="pending", next_at=self.current() + timedelta(seconds=delay),
+                                   error=exc.reason[:300], in_doubt=row.in_doubt)
+                result.retried += 1
+                return
         else:
             delay = backoff(row.attempts)
         await self._settle(row, state="pending", next_at=now + timedelta(seconds=delay), error=exc.reason[:300],
@@ -172,9 +253,11 @@ class Dispatcher:
     async def _settle(self, row: OutboxRow, *, state: str, error: str | None = None,
                       next_at: datetime | None = None, sent_at: datetime | None = None,
                       conversation: str | None = None, message_id: str | None = None,
-                      in_doubt: bool | None = None) -> None:
+                      in_doubt: bool | None = None, attempts: int | None = None) -> None:
         values: dict[str, object] = {"state": state, "lease_until": None, "lease_owner": None, "error": error,
                                      "next_attempt_at": next_at, "ambiguous": row.ambiguous}
+        if attempts is not None:
+            values["attempts"] = max(0, attempts)
         if sent_at is not None:
             values.update(sent_at=sent_at, conversation_id=conversation, message_id=message_id, in_doubt=False)
         if in_doubt is not None:

@@ -1,0 +1,382 @@
+"""Teams card actions: `hplj serve` versus a bare botbuilder bot, same run (issue 5, "Benchmark").
+
+    python bench/teams_turn.py [--rate 100] [--seconds 20] [--people 1000] [--twice 0.1]
+
+1. Seeds a SQLite database in a temp dir through the real code paths: Teams people with stored
+   conversation references (serviceUrl = a local FakeConnector), `active-listening` enrollments,
+   one scheduler pass that delivers the before-phase cards. The open prompts with buttons
+   (managers' "Done" on the expectations task, participants' choice on "Your focus") are the
+   targets.
+2. Starts `hplj serve --no-scheduler` (subprocess, HPLJ_TEAMS_LOCAL=1) on that database and, as a
+   second subprocess, a bare botbuilder `ActivityHandler` on `CloudAdapter` (aiohttp) whose
+   `on_invoke_activity` only returns a static Adaptive Card.
+3. Drives each for `--seconds` with `invoke adaptiveCard/action` at a steady `--rate` (open loop:
+   request i is sent at t0 + i/rate whatever happened before; latency is measured from that
+   scheduled time, so queueing shows up). Against hplj every prompt is answered once, and a
+   fraction `--twice` are answered a second time (a double click: new activity id, same prompt).
+4. Prints p50/p99 for both and the p99 ratio. Target: hplj p99 <= 2x the bare bot's p99.
+
+The FakeConnector runs in its own thread (it receives hplj's in-place card updates after each
+answer); the load generator runs in the main thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT = {"id": "28:5b6c7d8e-2222-4b4b-8c8c-000000000abc", "name": "HPLJ Coach"}
+STATIC_CARD = {
+    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.5",
+    "body": [{"type": "TextBlock", "text": "Thanks, noted.", "wrap": True}],
+}
+
+
+# ---- the bare bot (run as a subprocess: `teams_turn.py --bare PORT`) ------------------------------
+
+def run_bare(port: int) -> None:
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+    from botbuilder.schema import AdaptiveCardInvokeResponse
+
+    class Config:
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""
+
+    class Bare(ActivityHandler):
+        async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+            # A model, not a dict: CloudAdapter.process serializes the body with msrest (DESIGN §6).
+            return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.card.adaptive", value=STATIC_CARD))
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
+    bot = Bare()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await adapter.process(request, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", lambda r: web.json_response({"status": "ok"}))
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early ({proc.returncode}): {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server never became healthy")
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or ""
+
+
+class ConnectorThread:
+    """The FakeConnector on its own event loop, so it never competes with the load generator."""
+
+    def __init__(self) -> None:
+        from tests.fakes.teams_connector import FakeConnector
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.fake = asyncio.run_coroutine_threadsafe(FakeConnector().start(), self.loop).result(30)
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def last_weekday_morning(now: datetime) -> datetime:
+    """10:30 London time on the latest working day that is not in the future."""
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    day = now.astimezone(london).date()
+    while True:
+        at = datetime(day.year, day.month, day.day, 10, 30, tzinfo=london)
+        if day.weekday() < 5 and at <= now:
+            return at.astimezone(UTC)
+        day -= timedelta(days=1)
+
+
+def add_working_days(d: date, n: int) -> date:
+    while n:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
+
+
+def aad(kind: str, i: int) -> str:
+    return f"{'a' if kind == 'p' else 'b'}{i:07d}-0000-4000-8000-{i:012d}"
+
+
+def address(user_aad: str, service_url: str) -> dict[str, Any]:
+    return {"channel_id": "msteams", "service_url": service_url, "tenant_id": TENANT,
+            "conversation_id": f"a:1x{user_aad}", "conversation_type": "personal", "user_id": f"29:1{user_aad}",
+            "user_aad_id": user_aad, "user_name": user_aad, "bot_id": BOT["id"], "bot_name": BOT["name"],
+            "locale": "en-GB"}
+
+
+async def seed(db_url: str, service_url: str, people: int, per_manager: int) -> list[tuple[str, str, str]]:
+    """Enroll `people` participants; deliver the before phase; return (aad, prompt id, button) targets."""
+    from sqlalchemy import select
+
+    from adapters.teams.client import TeamsChat
+    from bot.clock import SimulatedClock
+    from bot.service import BotService
+    from journeys.loader import default_library_path, load_library
+    from store.db import Database
+    from store.models import PersonRow, PromptRow
+
+    fire_at = last_weekday_morning(datetime.now(UTC))
+    start = add_working_days(fire_at.date(), 3)  # start-3 = focus question, start-5 = expectations (open)
+    from store.migrate import upgrade_async
+
+    db = Database(db_url)
+    await upgrade_async(db)  # as `hplj serve` does, so it finds the schema current
+    library = load_library(default_library_path())
+    clock = SimulatedClock(fire_at - timedelta(days=7))
+    service = BotService(db, library, {}, clock, default_tz="Europe/London")
+
+    async def address_for(user_id: str) -> dict[str, Any] | None:
+        return await service.address_of("teams", user_id)
+
+    service.ports["teams"] = TeamsChat(address_for=address_for)
+    service.dispatcher.ports = service.ports
+    managers = max(1, people // per_manager)
+    mgr_ids = []
+    for m in range(managers):
+        row = await service.ensure_person("teams", aad("m", m), name=f"Manager {m}", tz="Europe/London",
+                                          address=address(aad("m", m), service_url))
+        mgr_ids.append(row.id)
+    part_ids: list[list[str]] = [[] for _ in range(managers)]
+    for i in range(people):
+        row = await service.ensure_person("teams", aad("p", i), name=f"Person {i}", tz="Europe/London",
+                                          address=address(aad("p", i), service_url))
+        part_ids[i % managers].append(row.id)
+    for m in range(managers):
+        await service.enroll("active-listening", part_ids[m], mgr_ids[m], start, cohort="bench")
+    clock.set(fire_at)
+    for _ in range(50):
+        result, delivered = await service.tick(fire_at)
+        if not result.fired and not delivered.sent:
+            break
+    async with db.read() as s:
+        rows = (await s.execute(select(PromptRow, PersonRow.platform_user_id)
+                                .join(PersonRow, PersonRow.id == PromptRow.recipient_id)
+                                .where(PromptRow.status == "open",
+                                       PromptRow.step_id.in_(("expectations", "focus-situation"))))).all()
+    await db.dispose()
+    buttons = {"expectations": "done", "focus-situation": "one-to-ones"}
+    return [(uid, p.id, buttons[p.step_id]) for p, uid in rows]
+
+
+def invoke(user_aad: str, service_url: str, prompt_id: str, value: str, n: int) -> bytes:
+    return json.dumps({
+        "type": "invoke", "name": "adaptiveCard/action", "id": f"f:bench-{n}-{random.getrandbits(48):x}",
+        "timestamp": datetime.now(UTC).isoformat(), "channelId": "msteams", "serviceUrl": service_url,
+        "from": {"id": f"29:1{user_aad}", "name": user_aad, "aadObjectId": user_aad},
+        "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": f"a:1x{user_aad}"},
+        "recipient": BOT, "channelData": {"tenant": {"id": TENANT}}, "locale": "en-GB",
+        "value": {"action": {"type": "Action.Execute", "verb": "hplj.button",
+                             "data": {"prompt_id": prompt_id, "value": value}}, "trigger": "manual"},
+    }).encode()
+
+
+async def drive(url: str, bodies: list[bytes], rate: float) -> tuple[list[float], dict[int, int], int]:
+    """Open loop: body i is sent at t0 + i/rate. Returns latencies (ms, from the scheduled time)."""
+    import aiohttp
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    conn = aiohttp.TCPConnector(limit=0, force_close=False)
+    async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=180)) as session:
+        async def one(body: bytes, scheduled: float) -> None:
+            nonlocal errors
+            try:
+                async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+                    payload = await resp.read()
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                    if resp.status == 200 and json.loads(payload).get("statusCode") != 200:
+                        errors += 1
+            except Exception:  # noqa: BLE001 - counted, not fatal
+                errors += 1
+                return
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        t0 = time.perf_counter() + 0.2
+        tasks = []
+        for i, body in enumerate(bodies):
+            scheduled = t0 + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(body, scheduled)))
+        await asyncio.gather(*tasks)
+    return latencies, statuses, errors
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=float, default=100.0)
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--people", type=int, default=1000, help="participants enrolled (each gives 2 prompts)")
+    ap.add_argument("--per-manager", type=int, default=10)
+    ap.add_argument("--twice", type=float, default=0.1, help="share of requests that re-answer a prompt")
+    ap.add_argument("--bare", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.bare:
+        run_bare(args.bare)
+        return
+
+    total = int(args.rate * args.seconds)
+    tmp = tempfile.TemporaryDirectory(prefix="hplj-bench-teams-")
+    db_url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    connector = ConnectorThread()
+    url = connector.fake.url
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        t = time.perf_counter()
+        targets = asyncio.run(seed(db_url, url, args.people, args.per_manager))
+        print(f"seeded {len(targets)} open prompts with buttons in {time.perf_counter() - t:.1f}s "
+              f"({len(connector.fake.sent)} cards delivered to the fake connector)")
+        random.seed(7)
+        random.shuffle(targets)
+        firsts = int(total * (1 - args.twice))
+        if len(targets) < firsts:
+            raise SystemExit(f"only {len(targets)} prompts for {firsts} first answers: raise --people")
+        plan = targets[:firsts]
+        repeats = [plan[random.randrange(len(plan) // 2)] for _ in range(total - firsts)]  # earlier ones
+        order = list(plan)
+        for r in repeats:  # a re-answer is placed after its first answer
+            order.insert(random.randrange(order.index(r) + 1, len(order) + 1), r)
+        hplj_bodies = [invoke(uid, url, pid, val, i) for i, (uid, pid, val) in enumerate(order)]
+        bare_bodies = [invoke(uid, url, pid, val, i) for i, (uid, pid, val) in enumerate(order)]
+
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url, "HPLJ_TEAMS_LOCAL": "1",
+               "MICROSOFT_APP_ID": "", "SLACK_SIGNING_SECRET": "", "SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "",
+               "HPLJ_DEFAULT_TZ": "Europe/London"}
+        hplj_port, bare_port = free_port(), free_port()
+        hplj = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
+                                 "127.0.0.1", "--no-scheduler"], env=env, cwd=tmp.name,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(hplj)
+        bare = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--bare", str(bare_port)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(bare)
+        wait_healthy(hplj_port, hplj)
+        wait_healthy(bare_port, bare)
+
+        results = {}
+        for name, port, bodies in (("bare", bare_port, bare_bodies), ("hplj", hplj_port, hplj_bodies)):
+            endpoint = f"http://127.0.0.1:{port}/api/messages"
+            # warm-up: a few requests outside the measurement (bare: same bodies; hplj: unknown prompts)
+            warm = [invoke(uid, url, "e_warmup.none", "x", i) for i, (uid, _, _) in enumerate(order[:20])]
+            asyncio.run(drive(endpoint, warm, args.rate))
+            t = time.perf_counter()
+            lat, statuses, errors = asyncio.run(drive(endpoint, bodies, args.rate))
+            elapsed = time.perf_counter() - t
+            results[name] = (lat, statuses, errors, elapsed)
+            print(f"{name:5s} n={len(lat)} in {elapsed:.1f}s  p50={pct(lat, 50):7.1f} ms  p99={pct(lat, 99):7.1f} ms  "
+                  f"max={max(lat):7.1f} ms  mean={statistics.fmean(lat):6.1f} ms  http={statuses}  "
+                  f"non-200 invoke bodies/errors={errors}")
+        time.sleep(1.0)  # let hplj's background in-place updates finish
+        answered = asyncio.run(_answered(db_url, [pid for _, pid, _ in plan]))
+        updates = sum(1 for c in connector.fake.sent if c.method == "PUT")
+        bare_p99, hplj_p99 = pct(results["bare"][0], 99), pct(results["hplj"][0], 99)
+        ratio = hplj_p99 / bare_p99
+        print(f"prompts answered: {answered}/{len(plan)} (plus {len(repeats)} double answers); "
+              f"in-place card updates received by the connector: {updates}")
+        print(f"p50 ratio hplj/bare = {pct(results['hplj'][0], 50) / pct(results['bare'][0], 50):.2f}x; "
+              f"p99 ratio hplj/bare = {ratio:.2f}x (target <= 2.00x): {'MET' if ratio <= 2 else 'NOT MET'}")
+    finally:
+        for p, name in zip(procs, ("hplj", "bare"), strict=False):
+            out = stop(p)
+            log_path = Path(tempfile.gettempdir()) / f"teams_turn-{name}.log"
+            log_path.write_text(out, encoding="utf-8")
+            kinds: dict[str, int] = {}
+            for line in out.splitlines():
+                if line.startswith(("sqlalchemy.", "sqlite3.")) or ("Error:" in line and not line.startswith(" ")):
+                    kinds[line[:160]] = kinds.get(line[:160], 0) + 1
+            if kinds:
+                print(f"{name} server errors (full log: {log_path}):")
+                for line, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
+                    print(f"  {n:5d} x {line}")
+        connector.close()
+        tmp.cleanup()
+
+
+async def _answered(db_url: str, prompt_ids: list[str]) -> int:
+    from sqlalchemy import func, select
+
+    from store.db import Database
+    from store.models import PromptRow
+
+    db = Database(db_url)
+    async with db.read() as s:
+        n = (await s.execute(select(func.count()).select_from(PromptRow).where(
+            PromptRow.id.in_(prompt_ids), PromptRow.status != "open"))).scalar_one()
+    await db.dispose()
+    return int(n)
+
+
+if __name__ == "__main__":
+    main()

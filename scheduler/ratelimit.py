@@ -1,0 +1,236 @@
+"""Client-side rate limiting for outbound chat sends: spread a wave instead of collecting 429s.
+
+Each platform has a per-conversation scope (a Slack channel, a Teams conversation) and a global
+scope (the Slack workspace, the Teams app in one tenant). A scope is limited by
+
+- sliding windows: "at most `count` sends in any `seconds`" (exact, kept as a log of send times), and
+- an optional smooth rate (GCRA token bucket, `rate` per second with `burst`), which is what
+  spreads a large wave evenly instead of firing a window's whole budget at once.
+
+`await limiter.acquire(platform, key)` waits until both the key's scope and the platform's global
+scope allow one more send, then takes the slot. A 429 is fed back with `limiter.rate_limited(...)`:
+the key is paused for `Retry-After` seconds (nothing for that key is released before), and when
+several different keys are refused within a short window — the sign of a workspace/tenant-wide
+limit, since neither platform says which limit was hit — the global scope is paused too.
+
+Defaults follow the platforms' published limits (Slack: `chat.postMessage` 1/s per channel and a
+workspace budget of several hundred per minute; Teams: 7/s, 8/2 s, 60/30 s, 1800/h per
+conversation and 30/s per app per tenant). Platforms without limits are not limited. Limits are
+per process: with several worker processes, give each its share of the global budget
+(`PlatformLimits.global_.scaled(1 / workers)`).
+
+The clock is injectable (seconds, float). The delivery worker passes its own clock so that a
+`Retry-After` is honoured in the same time base as the outbox's `next_attempt_at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The limits of one scope."""
+
+    windows: tuple[tuple[int, float], ...] = ()  # (count, seconds): at most count per any window
+    rate: float | None = None  # smooth rate per second (GCRA); None: windows only
+    burst: int = 1  # how many may go back to back under `rate`
+
+    def scaled(self, factor: float) -> Limit:
+        """This limit shared by 1/factor processes (each gets `factor` of the budget)."""
+        return Limit(tuple((max(1, int(c * factor)), s) for c, s in self.windows),
+                     self.rate * factor if self.rate else None, max(1, int(self.burst * factor)) or 1)
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    per_key: Limit = field(default_factory=Limit)
+    global_: Limit = field(default_factory=Limit)
+    # A 429 counts as global when this many distinct keys were refused within `global_window` s.
+    global_after: int = 5
+    global_window: float = 1.0
+
+
+SLACK_DEFAULT = PlatformLimits(
+    per_key=Limit(windows=((1, 1.0),)),
+    global_=Limit(windows=((300, 60.0),), rate=5.0, burst=5),
+)
+TEAMS_DEFAULT = PlatformLimits(
+    per_key=Limit(windows=((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))),
+    global_=Limit(windows=((30, 1.0),), rate=30.0, burst=10),
+)
+DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": SLACK_DEFAULT, "teams": TEAMS_DEFAULT}
+
+
+class _Scope:
+    """Send log and token bucket of one key (or one platform's global budget)."""
+
+    __slots__ = ("last_used", "limit", "logs", "margin", "paused_until", "tat")
+
+    def __init__(self, limit: Limit, margin: float = 0.0) -> None:
+        self.limit = limit
+        self.margin = margin
+        self.logs = [deque[float]() for _ in limit.windows]
+        self.tat = float("-inf")  # GCRA theoretical arrival time
+        self.paused_until = float("-inf")
+        self.last_used = float("-inf")
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more send is allowed (0: now)."""
+        ready = self.paused_until
+        for (count, seconds), log in zip(self.limit.windows, self.logs):
+            while log and now - log[0] >= seconds + self.margin:
+                log.popleft()
+            if len(log) >= count:
+                ready = max(ready, log[len(log) - count] + seconds + self.margin)
+        if self.limit.rate:
+            interval = 1.0 / self.limit.rate
+            ready = max(ready, max(self.tat, now) - (self.limit.burst - 1) * interval)
+        return max(0.0, ready - now)
+
+    def take(self, now: float) -> None:
+        for (count, _), log in zip(self.limit.windows, self.logs):
+            log.append(now)
+            while len(log) > count:
+                log.popleft()
+        if self.limit.rate:
+            self.tat = max(self.tat, now) + 1.0 / self.limit.rate
+        self.last_used = now
+
+    def idle(self, now: float) -> bool:
+        horizon = max((s for _, s in self.limit.windows), default=0.0)
+        return now - self.last_used > horizon and now >= self.paused_until and now >= self.tat
+
+
+class RateLimiter:
+    def __init__(self, limits: Mapping[str, PlatformLimits] | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, margin: float = 0.05) -> None:
+        """`margin`: seconds added to every window, so network jitter between our clock and the
+        platform's arrival stamps never makes a paced send look early."""
+        self.margin = margin
+        self.limits: dict[str, PlatformLimits] = dict(DEFAULT_LIMITS if limits is None else limits)
+        self.clock = clock
+        self.sleep = sleep
+        self._keys: dict[tuple[str, str], _Scope] = {}
+        self._global: dict[str, _Scope] = {}
+        self._refusals: dict[str, deque[tuple[float, str]]] = {}
+        self.waited = 0.0  # total seconds spent waiting (for benchmarks and logs)
+        self.global_pauses = 0
+
+    def limited(self, platform: str) -> bool:
+        return platform in self.limits
+
+    def configure(self, platform: str, limits: PlatformLimits) -> None:
+        self.limits[platform] = limits
+        self._global.pop(platform, None)
+        for k in [k for k in self._keys if k[0] == platform]:
+            del self._keys[k]
+
+    def _scopes(self, platform: str, key: str) -> tuple[_Scope, _Scope]:
+        lim = self.limits[platform]
+        g = self._global.get(platform)
+        if g is None:
+            g = self._global[platform] = _Scope(lim.global_, self.margin)
+        k = self._keys.get((platform, key))
+        if k is None:
+            if len(self._keys) > 50_000:
+                self._gc()
+            k = self._keys[(platform, key)] = _Scope(lim.per_key, self.margin)
+        return k, g
+
+    def _gc(self) -> None:
+        now = self.clock()
+        for k in [k for k, s in self._keys.items() if s.idle(now)]:
+            del self._keys[k]
+
+    def delay(self, platform: str, key: str) -> float:
+        """Seconds `acquire` would wait right now (0 when a send may go at once)."""
+        if platform not in self.limits:
+            return 0.0
+        now = self.clock()
+        k, g = self._scopes(platform, key)
+        return max(k.wait(now), g.wait(now))
+
+    def try_acquire(self, platform: str, key: str) -> float:
+        """Take a slot if one is free now and return 0; else take nothing and return the wait."""
+        if platform not in self.limits:
+            return 0.0
+        now = self.clock()
+        k, g = self._scopes(platform, key)
+        wait = max(k.wait(now), g.wait(now))
+        if wait <= 0:
+            k.take(now)
+            g.take(now)
+        return wait
+
+    async def acquire(self, platform: str, conversation_id: str, *, max_wait: float | None = None) -> bool:
+        """Wait for a slot for one send to `conversation_id` and take it.
+
+        With `max_wait`, gives up (taking nothing, returning False) instead of waiting longer than
+        that in total; the caller reschedules the send.
+        """
+        if platform not in self.limits:
+            return True
+        start = self.clock()
+        while True:
+            wait = self.try_acquire(platform, conversation_id)
+            if wait <= 0:
+                return True
+            if max_wait is not None and self.clock() - start + wait > max_wait:
+                return False
+            self.waited += wait
+            await self.sleep(wait)
+
+    def pause(self, platform: str, key: str | None, seconds: float) -> None:
+        """Release nothing for `key` (None: for the whole platform) for `seconds`."""
+        if platform not in self.limits:
+            return
+        now = self.clock()
+        k, g = self._scopes(platform, key or "")
+        scope = g if key is None else k
+        scope.paused_until = max(scope.paused_until, now + max(0.0, seconds) + self.margin)
+
+    def rate_limited(self, platform: str, key: str, retry_after: float | None, *,
+                     global_: bool | None = None) -> bool:
+        """Feed back a 429 for `key`: pause it for Retry-After; returns True if the pause was global.
+
+        `global_` forces the decision; None infers it from refusals of several keys at once.
+        """
+        if platform not in self.limits:
+            return False
+        seconds = 1.0 if retry_after is None else max(0.0, retry_after)
+        self.pause(platform, key, seconds)
+        lim = self.limits[platform]
+        now = self.clock()
+        recent = self._refusals.setdefault(platform, deque())
+        recent.append((now, key))
+        while recent and now - recent[0][0] > lim.global_window:
+            recent.popleft()
+        if global_ is None:
+            global_ = len({k for _, k in recent}) >= lim.global_after
+        if global_:
+            self.pause(platform, None, seconds)
+            self.global_pauses += 1
+            recent.clear()
+        return global_
+
+    def paused_for(self, platform: str, key: str) -> float:
+        """Seconds left of a 429 pause on `key` or its platform (0 when none)."""
+        if platform not in self.limits:
+            return 0.0
+        now = self.clock()
+        k, g = self._scopes(platform, key)
+        return max(0.0, k.paused_until - now, g.paused_until - now)
+
+
+def limits_from_settings(overrides: Mapping[str, Mapping[str, object]] | None) -> dict[str, PlatformLimits]:
+    """Defaults with overrides such as {"slack": {"per_key": Limit(...), "global_after": 3}}."""
+    out = dict(DEFAULT_LIMITS)
+    for platform, values in (overrides or {}).items():
+        out[platform] = replace(out.get(platform, PlatformLimits()), **values)  # type: ignore[arg-type]
+    return out

@@ -1,0 +1,143 @@
+"""Fault-test fixtures: a throwaway PostgreSQL cluster, a population of due Slack prompts, and a
+worker script run as separate OS processes (so `kill -9` and real lock contention are real)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("worker.py")
+START = date(2027, 4, 12)
+# The first prompt (why-it-matters) of active-listening for people in London starting on START.
+DUE_AT = datetime(2027, 4, 6, 10, 0, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _initdb() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return found[-1]
+    return shutil.which("initdb")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of its own in a temp dir, stopped afterwards.
+
+    Skips when the server binaries are missing (install them with `.ci/install-postgres.sh`),
+    except in CI (`CI=true`), where a missing server is a failure.
+    """
+    initdb = _initdb()
+    if initdb is None:
+        msg = "PostgreSQL server binaries (initdb) not found; run .ci/install-postgres.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    bindir = Path(initdb).parent
+    tmp = Path(tempfile.mkdtemp(prefix="hplj-pg-"))
+    data, sock = tmp / "data", tmp / "sock"
+    sock.mkdir()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(tmp, "postgres")
+        shutil.chown(sock, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "hplj", "--auth=trust",
+                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    opts = (f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 "
+            "-c synchronous_commit=off -c full_page_writes=off")
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"),
+                    "-w", "-t", "60", "start"], check=True, capture_output=True)
+    try:
+        subprocess.run([*run_as, str(bindir / "createdb"), "-h", str(sock), "-p", str(port), "-U", "hplj",
+                        "hplj"], check=True, capture_output=True)
+        yield f"postgresql://hplj@127.0.0.1:{port}/hplj"
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], check=False,
+                       capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def worker_cmd(*args: str) -> list[str]:
+    return [sys.executable, str(WORKER), *args]
+
+
+def worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def wait_until(pred, timeout: float, step: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+async def populate(url: str, n: int, *, platform: str = "slack", teams_url: str | None = None,
+                   fake_slack=None) -> list[str]:  # type: ignore[no-untyped-def]
+    """`n` participants on `platform`, enrolled in active-listening to start on START (their first
+    prompts are due at DUE_AT). Returns the person ids."""
+    from bot.clock import SimulatedClock
+    from bot.service import BotService
+    from journeys.loader import default_library_path, load_library
+    from store.db import Database
+    from store.models import PersonRow
+
+    db = Database(url)
+    await db.create_all()
+    created = datetime(2027, 3, 29, 8, tzinfo=UTC)
+    ids = []
+    async with db.write() as s:
+        for i in range(n):
+            uid = f"U{i:06d}"
+            pid = f"p_{i:06d}"
+            address = None
+            if platform == "teams":
+                address = {"service_url": teams_url, "conversation_id": f"a:dm-{i}", "user_id": f"29:{uid}",
+                           "tenant_id": "tenant-1", "bot_id": "28:bot", "channel_id": "msteams"}
+            s.add(PersonRow(id=pid, platform=platform, platform_user_id=uid, name=f"Person {i}",
+                            tz="Europe/London", dm_id=("D" + uid) if platform == "slack" else f"a:dm-{i}",
+                            address=address, created_at=created, greeted=True))
+            if fake_slack is not None:
+                fake_slack.add_user(uid, name=f"person{i}")
+                fake_slack.channels["D" + uid] = uid
+            ids.append(pid)
+    svc = BotService(db, load_library(default_library_path()), {}, SimulatedClock(created))
+    for i in range(0, n, 500):
+        await svc.enroll("active-listening", ids[i:i + 500], None, START)
+    await db.dispose()
+    return ids
+
+
+def accepted_posts(fake) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """delivery id -> how many messages carrying it the fake Slack actually posted."""
+    counts: dict[str, int] = {}
+    for msgs in fake.messages.values():
+        for m in msgs:
+            did = ((m.get("metadata") or {}).get("event_payload") or {}).get("delivery_id")
+            if did:
+                counts[did] = counts.get(did, 0) + 1
+    return counts
