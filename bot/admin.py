@@ -170,9 +170,16 @@ async def _actor(service: Any, platform: str, user_id: str, *, create: bool) -> 
 
 
 async def _person_by_platform_id(service: Any, platform: str, user_id: str) -> PersonRow | None:
+    """By platform user id; on Teams also by the channel account id (`29:...`) in the stored
+    conversation reference, since mentions often carry only that and not the AAD object id."""
     async with service.db.read() as s:
-        return (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
-                                                        PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+        row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
+                                                       PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+        if row is None and platform == "teams" and user_id.startswith("29:"):
+            row = (await s.execute(select(PersonRow).where(
+                PersonRow.platform == platform,
+                PersonRow.address["user_id"].as_string() == user_id))).scalars().first()
+        return row
 
 
 @dataclass
@@ -201,6 +208,8 @@ async def _find(ctx: _Ctx, command: str, ref: UserRef, *, create: bool) -> _Foun
     port = service.ports.get(platform)
     if ref.kind == "mention":
         row = await _person_by_platform_id(service, platform, ref.value)
+        if row is not None and row.platform_user_id != ref.value:
+            return _Found(ref, row)  # known under an alias (a Teams channel account id)
         if port is not None and create:
             try:
                 profile = await port.resolve_profile(ref.value)

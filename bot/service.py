@@ -234,10 +234,14 @@ class BotService(BotHandler):
         return True
 
     async def address_of(self, platform: str, user_id: str) -> dict[str, Any] | None:
-        """How to reach a user proactively (a Teams ConversationReference), with their cached profile."""
+        """How to reach a user proactively (a Teams ConversationReference), with their cached profile.
+
+        `user_id` is the platform's user id or the bot's own person id: the dispatcher addresses
+        outbox rows by person id, and must reach people after a restart when nothing is cached."""
         async with self.db.read() as s:
-            row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
-                                                           PersonRow.platform_user_id == user_id))).scalar_one_or_none()
+            row = (await s.execute(select(PersonRow).where(
+                PersonRow.platform == platform,
+                or_(PersonRow.platform_user_id == user_id, PersonRow.id == user_id)))).scalars().first()
             if row is None or row.address is None:
                 return None
             return {**row.address, "tz": row.tz, "email": row.email, "user_name": row.name}

@@ -31,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def _need(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: the browser test must run; see .ci/install-chromium.sh)")
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 if not CHROMIUM.exists():
