@@ -259,6 +259,7 @@ async def main() -> int:
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--profile", metavar="PATH", help="run hplj serve under cProfile, stats written to PATH")
     ap.add_argument("--child", choices=["fake", "bare"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--api-url", help=argparse.SUPPRESS)
@@ -296,7 +297,8 @@ async def main() -> int:
         procs.append(subprocess.Popen([py, __file__, "--child", "bare", "--port", str(bare_port),
                                        "--api-url", api_url], cwd=ROOT, stdout=log, stderr=log))
         serve_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
-        procs.append(subprocess.Popen([py, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
+        prof = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
+        procs.append(subprocess.Popen([py, *prof, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
                                        "127.0.0.1"], cwd=tmp, env=serve_env, stdout=log, stderr=log))
         await wait_healthy(f"http://127.0.0.1:{bare_port}/healthz", procs[1])
         await wait_healthy(f"http://127.0.0.1:{hplj_port}/healthz", procs[2])

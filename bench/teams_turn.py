@@ -281,6 +281,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=1000, help="participants enrolled (each gives 2 prompts)")
     ap.add_argument("--per-manager", type=int, default=10)
     ap.add_argument("--twice", type=float, default=0.1, help="share of requests that re-answer a prompt")
+    ap.add_argument("--profile", metavar="PATH", help="run hplj serve under cProfile, stats written to PATH")
     ap.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare:
@@ -315,7 +316,8 @@ def main() -> None:
                "MICROSOFT_APP_ID": "", "SLACK_SIGNING_SECRET": "", "SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "",
                "HPLJ_DEFAULT_TZ": "Europe/London"}
         hplj_port, bare_port = free_port(), free_port()
-        hplj = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
+        prof = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
+        hplj = subprocess.Popen([sys.executable, *prof, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
                                  "127.0.0.1", "--no-scheduler"], env=env, cwd=tmp.name,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         procs.append(hplj)

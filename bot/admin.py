@@ -764,6 +764,7 @@ async def _compact(db: Any) -> None:
 
 async def _report(ctx: _Ctx, cmd: Report) -> HandlerResult:
     from bot.reports import cohort_evaluation, cohort_events, cohort_report_lines
+    from journeys.accountability import request_steps
     from journeys.evaluation import per_person_rows, to_csv_rows
 
     lines = await cohort_report_lines(ctx.service, cmd.cohort)
@@ -772,7 +773,8 @@ async def _report(ctx: _Ctx, cmd: Report) -> HandlerResult:
         raise AdminError(f"`report`: unknown cohort '{cmd.cohort}' (see `status` for the cohorts)")
     if not cmd.csv:
         return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}")
-    ids, events, _ = await cohort_events(ctx.service, cmd.cohort)
+    ids, events, journey_id = await cohort_events(ctx.service, cmd.cohort)
+    journey = ctx.service.library.get(journey_id or "")
     async with ctx.service.db.read() as s:
         rows = (await s.execute(select(EnrollmentRow.id, PersonRow.name).join(
             PersonRow, PersonRow.id == EnrollmentRow.person_id).where(EnrollmentRow.id.in_(ids)))).all()
@@ -781,7 +783,8 @@ async def _report(ctx: _Ctx, cmd: Report) -> HandlerResult:
     writer = csv.writer(buf)
     writer.writerows(to_csv_rows(ev))
     writer.writerow([])
-    writer.writerows(per_person_rows(events, names, enrollment_ids=ids, as_of=ctx.now))
+    writer.writerows(per_person_rows(events, names, enrollment_ids=ids, as_of=ctx.now,
+                                     request_steps=request_steps(journey) if journey else ()))
     return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}", attachment_name=f"report-{cmd.cohort}.csv",
                      attachment_text=buf.getvalue())
 

@@ -2,7 +2,8 @@
 
 Everything goes through the real code paths: enrollment, the scheduler tick, the outbox, the
 console adapter, and answers through the same handler Slack and Teams call. Only the people are
-scripted: some apply the skill, some don't, and one manager never responds.
+scripted: some apply the skill, some don't, and one manager never responds. Both managers report to
+a senior leader, who gets the weekly accountability digest about them.
 """
 
 from __future__ import annotations
@@ -46,16 +47,22 @@ class Persona:
     share: str = "yes"
     situations: tuple[str, str] = ("", "")
     reflections: tuple[str, str] = ("", "")
+    story: tuple[str, str] = ("", "")  # a success case's survey answers: what they did, what resulted
+    reports_to: str | None = None  # their own manager (a manager's manager is a senior leader)
 
 
 PEOPLE = [
-    Persona("ben", "Ben Okafor", "Europe/London", delay_hours=3, request_choice="approve"),
-    Persona("grace", "Grace Liu", "America/New_York", responds=False),
+    Persona("hana", "Hana Kobayashi", "Europe/London"),
+    Persona("ben", "Ben Okafor", "Europe/London", delay_hours=3, request_choice="approve", reports_to="hana"),
+    Persona("grace", "Grace Liu", "America/New_York", responds=False, reports_to="hana"),
     Persona("ana", "Ana Silva", "Europe/London", manager="ben", delay_hours=1.5,
             situations=("Weekly 1:1 with Sam, who has been quiet lately",
                         "Escalation call with an unhappy key account on the renewal"),
             reflections=("I paraphrased before answering; Sam opened up about the workload.",
-                         "I let the customer finish and summarised their concern; we agreed a fix and they renewed.")),
+                         "I let the customer finish and summarised their concern; we agreed a fix and they renewed."),
+            story=(("On the renewal call I let the customer finish, then paraphrased their three complaints "
+                    "before offering anything."),
+                   "They renewed for two years, and the account has not escalated since.")),
     Persona("chen", "Chen Wei", "Asia/Singapore", manager="ben", delay_hours=5, classification="applied_no_result",
             barriers=("no_opportunity",), share="no",
             situations=("Team stand-up when two engineers disagree on priorities",
@@ -73,7 +80,10 @@ PEOPLE = [
     Persona("fatima", "Fatima Zahra", "Europe/Berlin", manager="ben", country="DE", delay_hours=2,
             situations=("Handover meeting with a new colleague", "Difficult performance conversation"),
             reflections=("Summarised back what I heard; the handover had no gaps.",
-                         "I paused before solving; they proposed their own improvement plan.")),
+                         "I paused before solving; they proposed their own improvement plan."),
+            story=(("In a performance conversation I paused and asked open questions instead of proposing "
+                    "a plan."),
+                   "My colleague proposed their own improvement plan and hit its first milestone a week early.")),
 ]
 # Ben coaches Fatima's real moment instead of approving it.
 COACH = {("ben", "fatima", "support-real")}
@@ -171,6 +181,10 @@ class Script:
 
 
 def _canned_text(who: Persona, field_id: str) -> str:
+    if field_id == "what-did-you-do" and who.story[0]:
+        return who.story[0]
+    if field_id == "result" and who.story[1]:
+        return who.story[1]
     texts = {
         "what-did-you-do": "Before every customer escalation I now paraphrase the problem and ask one open question.",
         "result": "Escalations in my queue fell from 9 to 4 a month, and two accounts renewed early.",
@@ -211,6 +225,15 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
 
             async with db.write() as s:
                 await s.execute(update(PersonRow).where(PersonRow.id == row.id).values(country=p.country))
+    from sqlalchemy import update as _update
+
+    from store.models import PersonRow as _PersonRow
+
+    async with db.write() as s:  # the reporting line above the managers (hplj enroll --csv: manager_manager_email)
+        for p in PEOPLE:
+            if p.reports_to:
+                await s.execute(_update(_PersonRow).where(_PersonRow.id == ids[p.user_id])
+                                .values(manager_id=ids[p.reports_to]))
     cohort = ""
     for manager in ("ben", "grace"):
         reports = [ids[p.user_id] for p in PEOPLE if p.manager == manager]
@@ -218,8 +241,10 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
                                    cohort="demo-cohort", actor_id=None)
         cohort = res.cohort
     if not quiet:
+        leaders = sorted({by.name for p in PEOPLE if p.reports_to for by in PEOPLE if by.user_id == p.reports_to})
         write(f"Enrolled {len([p for p in PEOPLE if p.manager])} people with 2 managers in "
-              f"“{journey.title}”, starting {DEMO_START:%a %d %b %Y}.\n")
+              f"“{journey.title}”, starting {DEMO_START:%a %d %b %Y}. The managers report to "
+              f"{', '.join(leaders)}, who gets the weekly senior-leader accountability digest.\n")
     script = Script(journey)
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []

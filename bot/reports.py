@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
 
+from journeys.accountability import request_steps
+from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
-from store.models import EnrollmentRow, EventRow
+from store.models import EnrollmentRow, EventRow, PersonRow, PromptRow
+
+STORY_CHARS = 280
 
 
 async def cohort_events(service: Any, cohort: str) -> tuple[list[str], list[JourneyEvent], str | None]:
@@ -30,11 +35,83 @@ async def cohort_evaluation(service: Any, cohort: str) -> tuple[Evaluation | Non
     target = journey.target_impact_rate if journey else 0.8
     min_group = getattr(service.settings, "min_group_size", 5) if service.settings else 5
     title = journey.title if journey else journey_id
-    return evaluate(events, enrollment_ids=ids, target=target, min_group=min_group), title
+    # The journey names its support-request steps, so requests no manager ever answered count as
+    # slow too; "now" decides which unanswered ones are overdue (the same as the CSV's rows).
+    clock = getattr(service, "clock", None)
+    return evaluate(events, enrollment_ids=ids, target=target, min_group=min_group,
+                    request_steps=request_steps(journey) if journey else (),
+                    as_of=clock.now() if clock is not None else None), title
+
+
+def _story_questions(journey: Journey) -> tuple[set[str], str | None, str | None]:
+    steps: set[str] = set()
+    did = result = None
+    for step in journey.steps:
+        if isinstance(step, SurveyStep) and step.evaluation == "success_case":
+            steps.add(step.id)
+            for q in step.questions:
+                if q.role == "scm_evidence" and did is None:
+                    did = q.id
+                elif q.role == "scm_result" and result is None:
+                    result = q.id
+    return steps, did, result
+
+
+def _anonymise(text: Any, names: list[str]) -> str:
+    """One line of the author's own words without their name (or their manager's), shortened."""
+    out = " ".join(str(text or "").split())
+    for name in names:
+        for part in name.split():
+            if len(part) >= 3:
+                out = re.sub(rf"\b{re.escape(part)}\b", "[name]", out, flags=re.IGNORECASE)
+    out = re.sub(r"\[name\](\s+\[name\])+", "[name]", out)
+    return out if len(out) <= STORY_CHARS else out[:STORY_CHARS - 1].rstrip() + "…"
+
+
+async def success_stories(service: Any, journey: Journey | None, enrollment_ids: list[str],
+                          limit: int = 2) -> list[tuple[str, str]]:
+    """Up to `limit` anonymised (what they did, what resulted) pairs, in the order given (the
+    evaluation's success cases who agreed to be contacted, earliest survey first)."""
+    if journey is None or not enrollment_ids:
+        return []
+    steps, did_q, result_q = _story_questions(journey)
+    if not steps or (did_q is None and result_q is None):
+        return []
+    async with service.db.read() as s:
+        prompts = (await s.execute(select(PromptRow.enrollment_id, PromptRow.answers).where(
+            PromptRow.enrollment_id.in_(enrollment_ids), PromptRow.step_id.in_(steps),
+            PromptRow.status == "answered"))).all()
+        people = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.person_id, EnrollmentRow.manager_id)
+                                  .where(EnrollmentRow.id.in_(enrollment_ids)))).all()
+        pids = {p for _, a, b in people for p in (a, b) if p}
+        names = {pid: name for pid, name in (await s.execute(select(PersonRow.id, PersonRow.name).where(
+            PersonRow.id.in_(pids)))).all()} if pids else {}
+    answers = {eid: dict(a or {}) for eid, a in prompts}
+    who = {eid: [names.get(p or "", "") for p in (pid, mid)] for eid, pid, mid in people}
+    stories: list[tuple[str, str]] = []
+    for eid in enrollment_ids:
+        a = answers.get(eid)
+        if a is None:
+            continue
+        hide = [n for n in who.get(eid, []) if n]
+        did = _anonymise(a.get(did_q), hide) if did_q else ""
+        result = _anonymise(a.get(result_q), hide) if result_q else ""
+        if did or result:
+            stories.append((did, result))
+        if len(stories) >= limit:
+            break
+    return stories
 
 
 async def cohort_report_lines(service: Any, cohort: str) -> list[str]:
     ev, title = await cohort_evaluation(service, cohort)
     if ev is None:
         return [f"No cohort named {cohort!r}."]
-    return [f"{title} — cohort {cohort}", *summary_lines(ev, title)]
+    journey = None
+    async with service.db.read() as s:
+        jid = (await s.execute(select(EnrollmentRow.journey_id).where(EnrollmentRow.cohort == cohort)
+                               .limit(1))).scalar()
+    if jid is not None:
+        journey = service.library.get(jid)
+    stories = await success_stories(service, journey, ev.success_story_enrollments)
+    return [f"{title} — cohort {cohort}", *summary_lines(ev, title, stories)]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -30,7 +30,9 @@ from store.db import Database
 from store.models import AdminRow, DigestRow, EnrollmentRow, InboundRow, MtmRow, PersonRow, PromptRow
 from store.repo import (
     _insert,
+    enrollment_state,
     load_enrollments,
+    load_people,
     mtm_state,
     new_id,
     person_state,
@@ -39,6 +41,27 @@ from store.repo import (
 )
 
 log = logging.getLogger("hplj.bot")
+
+# How long a kick waits before draining, so one pass delivers what a burst of actions queued.
+KICK_DELAY = 0.05
+TZ_RECHECK = timedelta(hours=12)  # a time zone seen again is re-stamped at most this often
+
+
+def _person_changes(row: PersonRow, now: datetime, *, name: str | None, email: str | None, tz: str | None,
+                    address: dict[str, Any] | None, dm_id: str | None) -> dict[str, Any]:
+    """The columns a profile seen now would change (nothing when it says what is stored)."""
+    changes: dict[str, Any] = {}
+    if name and row.name != name:
+        changes["name"] = name
+    if email and row.email != email:
+        changes["email"] = email
+    if tz and (row.tz != tz or row.tz_checked_at is None or now - row.tz_checked_at > TZ_RECHECK):
+        changes["tz"], changes["tz_checked_at"] = tz, now
+    if address and row.address != address:
+        changes["address"] = address
+    if dm_id and row.dm_id != dm_id:
+        changes["dm_id"] = dm_id
+    return changes
 
 
 @dataclass
@@ -64,6 +87,8 @@ class BotService(BotHandler):
         self.dispatcher = Dispatcher(db, self.ports)
         self._kick_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
+        self._kick_waiting = False
+        self.kick_delay = KICK_DELAY
 
     # --- people -----------------------------------------------------------------------------
 
@@ -71,28 +96,40 @@ class BotService(BotHandler):
                             email: str | None = None, tz: str | None = None, address: dict[str, Any] | None = None,
                             dm_id: str | None = None) -> PersonRow:
         now = self.clock.now()
-        async with self.db.write() as s:
+        # Most calls find the person stored and unchanged: a read, no write transaction.
+        async with self.db.read() as s:
             row = (await s.execute(select(PersonRow).where(PersonRow.platform == platform,
                                                            PersonRow.platform_user_id == user_id))).scalar_one_or_none()
-            if row is None:
-                row = PersonRow(id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id,
-                                email=email, tz=tz, tz_checked_at=now if tz else None, address=address,
-                                dm_id=dm_id, created_at=now, greeted=False)
-                s.add(row)
-            else:
-                if name:
-                    row.name = name
-                if email:
-                    row.email = email
-                if tz:
-                    row.tz, row.tz_checked_at = tz, now
-                if address:
-                    row.address = address
-                if dm_id:
-                    row.dm_id = dm_id
-            await s.flush()
+            if row is not None and not _person_changes(row, now, name=name, email=email, tz=tz, address=address,
+                                                       dm_id=dm_id):
+                s.expunge(row)
+                return row
+        async with self.db.write() as s:
+            row = await self._upsert_person(s, platform, user_id, now, name=name, email=email, tz=tz,
+                                            address=address, dm_id=dm_id)
             s.expunge(row)
             return row
+
+    async def _upsert_person(self, s: Any, platform: str, user_id: str, now: datetime, *, name: str | None = None,
+                             email: str | None = None, tz: str | None = None,
+                             address: dict[str, Any] | None = None, dm_id: str | None = None) -> PersonRow:
+        """The person, created or brought up to date inside the caller's write transaction."""
+        where = (PersonRow.platform == platform, PersonRow.platform_user_id == user_id)
+        row = (await s.execute(select(PersonRow).where(*where))).scalar_one_or_none()
+        if row is None:
+            # ON CONFLICT: a concurrent first action of the same new user (PostgreSQL) is not an error
+            await s.execute(_insert(s)(PersonRow).values(
+                id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id, email=email,
+                tz=tz, tz_checked_at=now if tz else None, address=address, dm_id=dm_id, created_at=now,
+                greeted=False).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
+            row = (await s.execute(select(PersonRow).where(*where))).scalar_one()
+            return row
+        changes = _person_changes(row, now, name=name, email=email, tz=tz, address=address, dm_id=dm_id)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        if changes:
+            await s.flush()
+        return row
 
     async def is_admin(self, platform: str, user_id: str) -> bool:
         async with self.db.read() as s:
@@ -174,28 +211,69 @@ class BotService(BotHandler):
     # --- inbound ------------------------------------------------------------------------------
 
     async def handle_action(self, action: InboundAction) -> HandlerResult:
+        """One write transaction: the person (only written when new or changed), the idempotency
+        key, the engine's decision with its outbox rows. A button or form answer loads only its
+        prompt, that prompt's enrollment (with the two people) and its MTM; typed text loads the
+        person's whole view, since it is routed to one of their open prompts."""
         profile = action.profile
-        person = await self.ensure_person(action.platform, action.user_id,
-                                          name=profile.name if profile else None,
-                                          email=profile.email if profile else None,
-                                          tz=profile.tz if profile else None)
         now = self.clock.now()
+        reply = Reply("", action.key, action.prompt_id, action.button,
+                      {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
         try:
             async with self.db.write() as s:
-                s.add(InboundRow(key=f"{action.platform}:{action.key}", person_id=person.id, at=now))
-                await s.flush()
-                view = await self.person_view(s, person)
-                reply = Reply(person.id, action.key, action.prompt_id, action.button,
-                              {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
-                exists = (reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}
-                          and await s.get(PromptRow, reply.prompt_id) is not None)
-                outcome = self._decide(view, reply, now, someone_elses=exists)
+                person = await self._upsert_person(s, action.platform, action.user_id, now,
+                                                   name=profile.name if profile else None,
+                                                   email=profile.email if profile else None,
+                                                   tz=profile.tz if profile else None)
+                inserted = await s.execute(_insert(s)(InboundRow).values(
+                    key=f"{action.platform}:{action.key}", person_id=person.id, at=now,
+                ).on_conflict_do_nothing(index_elements=["key"]))
+                if not inserted.rowcount:
+                    log.info("duplicate inbound %s ignored", action.key)
+                    return HandlerResult()
+                reply = replace(reply, person_id=person.id)
+                if reply.prompt_id is not None and (reply.button is not None or reply.values):
+                    outcome = await self._answer_prompt(s, person, reply, now)
+                else:
+                    view = await self.person_view(s, person)
+                    exists = (reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}
+                              and await s.get(PromptRow, reply.prompt_id) is not None)
+                    outcome = self._decide(view, reply, now, someone_elses=exists)
                 await save_outcome(s, outcome, now)
         except IntegrityError:
             log.info("duplicate inbound %s ignored", action.key)
             return HandlerResult()
         self.kick()
         return HandlerResult(updated=outcome.updated, replies=tuple(outcome.replies))
+
+    async def _answer_prompt(self, s: Any, person: PersonRow, reply: Reply, now: datetime) -> Outcome:
+        """A button or form on one prompt: what `_decide` does with a full view, from three reads."""
+        found = (await s.execute(select(PromptRow, EnrollmentRow)
+                                 .join(EnrollmentRow, EnrollmentRow.id == PromptRow.enrollment_id)
+                                 .where(PromptRow.id == reply.prompt_id))).first()
+        if found is None:
+            return Outcome(replies=[Message(person.id, "That prompt is no longer available. "
+                                                       "Type `status` to see what's open.")])
+        prompt_row, e_row = found
+        if e_row.status == "unenrolled" or person.id not in (e_row.person_id, e_row.manager_id):
+            # a button or form of a prompt addressed to someone else entirely
+            return Outcome(replies=[Message(person.id, "Sorry, that was sent to someone else, so it can't "
+                                                       "act for you. Nothing was changed.")])
+        journey = self.library.get(e_row.journey_id)
+        if journey is None:
+            return Outcome(replies=[Message(person.id, "That prompt is no longer available. "
+                                                       "Type `status` to see what's open.")])
+        people = {person.id: person}
+        missing = {i for i in (e_row.person_id, e_row.manager_id) if i and i not in people}
+        if missing:
+            people.update(await load_people(s, missing))
+        enrollment = enrollment_state(e_row, people[e_row.person_id], people.get(e_row.manager_id or ""),
+                                      self.default_tz)
+        mtm = None
+        if prompt_row.mtm_id:
+            m = await s.get(MtmRow, prompt_row.mtm_id)
+            mtm = mtm_state(m) if m is not None and m.enrollment_id == e_row.id else None
+        return engine.answer(journey, enrollment, prompt_state(prompt_row), mtm, reply, now)
 
     def _decide(self, view: PersonView, reply: Reply, now: datetime, *, someone_elses: bool = False) -> Outcome:
         if someone_elses:
@@ -239,12 +317,12 @@ class BotService(BotHandler):
         `user_id` is the platform's user id or the bot's own person id: the dispatcher addresses
         outbox rows by person id, and must reach people after a restart when nothing is cached."""
         async with self.db.read() as s:
-            row = (await s.execute(select(PersonRow).where(
+            row = (await s.execute(select(PersonRow.address, PersonRow.tz, PersonRow.email, PersonRow.name).where(
                 PersonRow.platform == platform,
-                or_(PersonRow.platform_user_id == user_id, PersonRow.id == user_id)))).scalars().first()
-            if row is None or row.address is None:
-                return None
-            return {**row.address, "tz": row.tz, "email": row.email, "user_name": row.name}
+                or_(PersonRow.platform_user_id == user_id, PersonRow.id == user_id)).limit(1))).first()
+        if row is None or row.address is None:
+            return None
+        return {**row.address, "tz": row.tz, "email": row.email, "user_name": row.name}
 
     async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
         """The Slack App Home: the same status a person gets by typing `status`."""
@@ -290,6 +368,7 @@ class BotService(BotHandler):
                 total.retried += r.retried
                 total.expired += r.expired
                 total.ambiguous += r.ambiguous
+                total.deferred += r.deferred
                 total.sent_keys.extend(r.sent_keys)
                 if not (r.sent or r.failed or r.expired or r.retried):
                     break
@@ -298,14 +377,29 @@ class BotService(BotHandler):
         return total
 
     def kick(self) -> None:
-        """Deliver what an inbound action queued, soon, without holding up the response."""
+        """Deliver what an inbound action queued, soon, without holding up the response.
+
+        Kicks are coalesced: at most one drain is waiting to start (after `kick_delay`, so a burst
+        of actions is delivered by one pass); a kick while a drain runs schedules exactly one more
+        after it, so rows committed after that drain's claim are not left for the scheduler."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        task = loop.create_task(self._safe_drain())
+        if self._kick_waiting:
+            return
+        self._kick_waiting = True
+        task = loop.create_task(self._kicked())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _kicked(self) -> None:
+        try:
+            if self.kick_delay > 0:
+                await asyncio.sleep(self.kick_delay)
+        finally:
+            self._kick_waiting = False  # actions committed from here on need (and get) another pass
+        await self._safe_drain()
 
     async def _safe_drain(self) -> None:
         try:

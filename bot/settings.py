@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     dashboard_secret: str = Field(default="", alias="HPLJ_DASHBOARD_SECRET")
     public_url: str = Field(default="http://localhost:3978", alias="HPLJ_PUBLIC_URL")
     min_group_size: int = Field(default=5, alias="HPLJ_MIN_GROUP")
+    # Delivery: rate limits (defaults = the platforms' published limits) and the outbox worker.
+    slack_rate_per_channel: float = Field(default=1.0, gt=0, alias="HPLJ_SLACK_RATE_PER_CHANNEL")
+    slack_workspace_per_minute: int = Field(default=300, ge=1, alias="HPLJ_SLACK_WORKSPACE_PER_MINUTE")
+    teams_rate_per_conversation: int = Field(default=7, ge=1, alias="HPLJ_TEAMS_RATE_PER_CONVERSATION")
+    teams_tenant_per_second: int = Field(default=30, ge=1, alias="HPLJ_TEAMS_TENANT_PER_SECOND")
+    delivery_processes: int = Field(default=1, ge=1, alias="HPLJ_DELIVERY_PROCESSES")
+    delivery_concurrency: int = Field(default=16, ge=1, alias="HPLJ_DELIVERY_CONCURRENCY")
+    delivery_lease_seconds: float = Field(default=60.0, ge=5, alias="HPLJ_DELIVERY_LEASE_SECONDS")
 
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""

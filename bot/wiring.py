@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from adapters.port import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.service import BotService
 from journeys.definition import Journey
+from scheduler.delivery import Dispatcher
 from store.db import Database
 
 log = logging.getLogger("hplj")
@@ -47,4 +49,14 @@ async def build_service(settings: Any, library: dict[str, Journey], *, clock: Cl
                          default_tz=settings.default_timezone, bootstrap_admins=settings.admin_ids(),
                          settings=settings)
     ref.append(service)
+    service.dispatcher = build_dispatcher(settings, db, service.ports)
     return service
+
+
+def build_dispatcher(settings: Any, db: Database, ports: dict[str, ChatPort]) -> Dispatcher:
+    """The outbox dispatcher with the configured rate limits, concurrency and lease."""
+    from scheduler.ratelimit import configured_limits
+
+    return Dispatcher(db, ports, limits=configured_limits(settings),
+                      concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
+                      lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)))

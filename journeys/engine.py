@@ -6,6 +6,7 @@ calls `answer` for replies; both persist the returned `Outcome` in one transacti
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -64,8 +65,24 @@ KIND_TITLES = {
 # --- time helpers -------------------------------------------------------------------------
 
 
+# (id of the journey's frozen Calendar, country, subdivision) -> (that Calendar, its WorkCalendar).
+# The engine asks for a calendar several times per due prompt; building one parses the working
+# hours and checks the holiday region every time. The Calendar is kept in the value so a reused id
+# of a freed definition can never hit.
+_CALENDARS: dict[tuple[int, str | None, str | None], tuple[Any, WorkCalendar]] = {}
+
+
 def calendar_for(journey: Journey, person: Person) -> WorkCalendar:
-    return WorkCalendar.from_definition(journey.calendar, person.country, person.subdivision)
+    definition = journey.calendar
+    key = (id(definition), person.country, person.subdivision)
+    hit = _CALENDARS.get(key)
+    if hit is not None and hit[0] is definition:
+        return hit[1]
+    cal = WorkCalendar.from_definition(definition, person.country, person.subdivision)
+    if len(_CALENDARS) >= 4096:
+        _CALENDARS.clear()
+    _CALENDARS[key] = (definition, cal)
+    return cal
 
 
 def tz_of(journey: Journey, person: Person) -> ZoneInfo:
@@ -111,11 +128,21 @@ def due_time(journey: Journey, enrollment: EnrollmentState, step: Step, recipien
 
 
 def _after_working_days(journey: Journey, person: Person, now: datetime, days: int) -> datetime:
-    cal = calendar_for(journey, person)
-    tz = tz_of(journey, person)
+    return _shifted(calendar_for(journey, person), tz_of(journey, person), now, days)
+
+
+# Pure functions of hashable values (a frozen WorkCalendar, a zone, an instant), memoised: a tick
+# asks the same question for every prompt of a cohort (same due time, same zone, same rules).
+@functools.lru_cache(maxsize=8192)
+def _shifted(cal: WorkCalendar, tz: ZoneInfo, now: datetime, days: int) -> datetime:
     local = now.astimezone(tz)
     day = cal.add_working_days(local.date(), days)
     return cal.local_slot(day, local.time().replace(second=0, microsecond=0), tz)
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_open(cal: WorkCalendar, tz: ZoneInfo, now: datetime) -> bool:
+    return cal.is_open(now, tz)
 
 
 def format_local(at: datetime, tz: ZoneInfo) -> str:
@@ -281,11 +308,13 @@ def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: 
 # --- firing due prompts -------------------------------------------------------------------
 
 
-def _delivery(prompt: PromptState, message: Message, stale_at: datetime | None = None) -> tuple[PromptState, Outgoing]:
+def _delivery(prompt: PromptState, message: Message, stale_at: datetime | None = None,
+              **changes: Any) -> tuple[PromptState, Outgoing]:
+    """The next delivery of a prompt; `changes` are applied in the same copy (one copy per fire)."""
     n = prompt.deliveries + 1
     key = f"{prompt.id}:{n}"
     out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None)
-    return prompt.with_(deliveries=n, last_delivery_key=key), out
+    return prompt.with_(deliveries=n, last_delivery_key=key, **changes), out
 
 
 def _update_of(prompt: PromptState, message: Message) -> Outgoing | None:
@@ -326,7 +355,7 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
         return out
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
-    if not cal.is_open(now, tz):
+    if not _is_open(cal, tz, now):
         out.prompts.append(prompt.with_(next_at=cal.next_open(now, tz)))
         return out
 
@@ -337,13 +366,14 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
             out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
             return out
         message = render_prompt(journey, enrollment, prompt, mtm)
-        updated, outgoing = _delivery(prompt, message, stale_at)
-        out.outgoing.append(outgoing)
         one_way = synthetic or isinstance(step, MessageStep)
         next_at = None
         if not one_way and step is not None and step.reminders is not None:
             next_at = _after_working_days(journey, recipient, now, step.reminders.after)
-        out.prompts.append(updated.with_(status="done" if one_way else "open", sent_at=now, next_at=next_at))
+        updated, outgoing = _delivery(prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
+                                      next_at=next_at)
+        out.outgoing.append(outgoing)
+        out.prompts.append(updated)
         out.events.append(JourneyEvent("sent", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
         return out
 
@@ -355,12 +385,12 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
         return out
     if prompt.reminders_sent < reminders.max:
         message = render_prompt(journey, enrollment, prompt, mtm, reminder=True)
-        updated, outgoing = _delivery(prompt, message)
-        out.outgoing.append(outgoing)
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
         next_at = _after_working_days(journey, recipient, now, reminders.after) if more else None
-        out.prompts.append(updated.with_(reminders_sent=sent, next_at=next_at))
+        updated, outgoing = _delivery(prompt, message, reminders_sent=sent, next_at=next_at)
+        out.outgoing.append(outgoing)
+        out.prompts.append(updated)
         out.events.append(JourneyEvent("reminded", enrollment.id, now, prompt.id, {"n": sent}))
         return out
     if step.escalate_to == "manager" and not prompt.escalated and enrollment.manager is not None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -457,8 +457,20 @@ def _ci(r: Rate) -> str:
     return f"95% CI {round((r.low or 0) * 100)}–{round((r.high or 0) * 100)}%"
 
 
-def summary_lines(ev: Evaluation, journey_title: str) -> list[str]:
-    """Concise business-language lines for a chat report card."""
+def _hours(h: float) -> str:
+    if h < 1:
+        return f"{max(1, round(h * 60))} min"
+    return (f"{h:.1f}".removesuffix(".0") if h < 10 else str(round(h))) + " h"
+
+
+def summary_lines(ev: Evaluation, journey_title: str,
+                  stories: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Concise business-language lines for a chat report card.
+
+    `stories` are up to two anonymised success stories, (what they did, what resulted), of success
+    cases who agreed to be contacted; the caller picks them (the events hold no free text) and
+    leaves them out where answer texts must not appear (the dashboard).
+    """
     lines = [f"{journey_title}: Success Case evaluation"]
     n = ev.participants
     lines.append(f"Survey answered by {ev.completed} of {n} participant{'s' if n != 1 else ''}"
@@ -479,6 +491,10 @@ def summary_lines(ev: Evaluation, journey_title: str) -> list[str]:
         a = ev.application
         lines.append(f"Moments that matter: {a.count} of {a.total} planned happened "
                      f"({_pct(a.value)}).")
+    times = [f"{who} {_hours(h)}" for who, h in (("participants", ev.participant_response_hours),
+                                                  ("managers", ev.manager_response_hours)) if h is not None]
+    if times:
+        lines.append(f"Median response time: {', '.join(times)}.")
     if ev.barriers:
         top = ", ".join(f"{BARRIER_LABELS.get(b, b)} ({c})" for b, c in ev.barriers[:3])
         lines.append(f"Top barriers: {top}.")
@@ -505,4 +521,7 @@ def summary_lines(ev: Evaluation, journey_title: str) -> list[str]:
     if ev.success_story_enrollments:
         k = len(ev.success_story_enrollments)
         lines.append(f"{k} success stor{'ies' if k != 1 else 'y'} may be shared (authors agreed).")
+    for k, (did, result) in enumerate([st for st in stories if st[0] or st[1]][:2], start=1):
+        text = f"Success story {k}: “{did}”" if did else f"Success story {k}:"
+        lines.append(text + (f" Result: “{result}”" if result else ""))
     return lines

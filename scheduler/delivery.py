@@ -56,14 +56,15 @@ def backoff(attempt: int) -> float:
 class Dispatcher:
     def __init__(self, db: Database, ports: Mapping[str, ChatPort], *, owner: str | None = None,
                  limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
-                 concurrency: int = 16, max_wait: float | None = None) -> None:
+                 concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None) -> None:
         self.db = db
+        self.lease = lease or LEASE
         self.ports = ports
         self.owner = owner or uuid.uuid4().hex[:12]
         self.concurrency = max(1, concurrency)
         # Longest a claimed row may wait for its slot: well inside the lease, so no row is ever
         # sent under a lease that may have expired (and been taken over) meanwhile.
-        self.max_wait = LEASE.total_seconds() / 2 if max_wait is None else max_wait
+        self.max_wait = self.lease.total_seconds() / 2 if max_wait is None else max_wait
         self._offset: float | None = None  # outbox time base minus time.monotonic()
         # The limiter runs on this dispatcher's clock: the `now` of the current pass plus real
         # time elapsed since, so Retry-After pauses and `next_attempt_at` share one time base.
@@ -99,7 +100,7 @@ class Dispatcher:
                 if r.state == "sending":
                     r.in_doubt = True  # its previous sender vanished mid-request
                 r.state = "sending"
-                r.lease_until = now + LEASE
+                r.lease_until = now + self.lease
                 r.lease_owner = self.owner
                 r.attempts += 1
             await s.flush()
@@ -124,9 +125,13 @@ class Dispatcher:
         for row in rows:
             groups.setdefault(row.recipient_id, []).append(row)
         gate = asyncio.Semaphore(self.concurrency)
+        broken: list[BaseException] = []  # a database error: send nothing more in this pass
 
         async def run(group: list[OutboxRow]) -> None:
             for row in group:
+                if broken:
+                    # Left `sending`: reclaimed as in doubt when the lease ends (Slack: looked up first).
+                    return
                 person = people.get(row.recipient_id)
                 if person is not None and person.dm_id and self.limiter.limited(person.platform):
                     # Wait for this conversation's next slot without holding a concurrency slot.
@@ -134,7 +139,13 @@ class Dispatcher:
                     if 0 < wait <= self.max_wait - (time.monotonic() - started):
                         await asyncio.sleep(wait)
                 async with gate:
-                    await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started)
+                    if broken:
+                        return
+                    try:
+                        await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started)
+                    except Exception as exc:
+                        broken.append(exc)
+                        raise
 
         outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
         for o in outcomes:
@@ -214,7 +225,13 @@ class Dispatcher:
             if not await self._slot(row, person.platform, conversation, started, result):
                 return
             if row.in_doubt and not port.capabilities.reconcile:
+                # Recorded before the resend leaves: if this process dies too, the next claim sees
+                # the one resend already spent and never sends a third copy.
                 row.ambiguous = True
+                async with self.db.write() as s:
+                    await s.execute(update(OutboxRow).where(OutboxRow.id == row.id,
+                                                            OutboxRow.lease_owner == self.owner)
+                                    .values(ambiguous=True))
                 result.ambiguous += 1
             ref = await port.send(conversation, message, row.key)
             await self._settle(row, state="sent", sent_at=now, conversation=ref.conversation_id,
@@ -241,13 +258,15 @@ class Dispatcher:
                 # when the refusal looks workspace-wide, the platform) is paused as long.
                 self.limiter.rate_limited(platform, conversation or row.recipient_id, delay)
                 await self._settle(row, state="pending", next_at=self.current() + timedelta(seconds=delay),
-                                   error=exc.reason[:300], in_doubt=row.in_doubt)
+                                   error=exc.reason[:300], in_doubt=row.in_doubt and not row.ambiguous)
                 result.retried += 1
                 return
         else:
             delay = backoff(row.attempts)
+        # An ambiguous row (no lookup; its one resend is allowed) whose resend was refused before
+        # acceptance has not spent that resend: it is no longer in doubt about the resend itself.
         await self._settle(row, state="pending", next_at=now + timedelta(seconds=delay), error=exc.reason[:300],
-                           in_doubt=exc.kind == "in_doubt" or row.in_doubt)
+                           in_doubt=exc.kind == "in_doubt" or (row.in_doubt and not row.ambiguous))
         result.retried += 1
 
     async def _settle(self, row: OutboxRow, *, state: str, error: str | None = None,

@@ -61,7 +61,7 @@ SLACK_DEFAULT = PlatformLimits(
 )
 TEAMS_DEFAULT = PlatformLimits(
     per_key=Limit(windows=((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))),
-    global_=Limit(windows=((30, 1.0),), rate=30.0, burst=10),
+    global_=Limit(windows=((30, 1.0),), rate=28.5, burst=1),  # = teams_limits(7, 30)
 )
 DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": SLACK_DEFAULT, "teams": TEAMS_DEFAULT}
 
@@ -234,3 +234,50 @@ def limits_from_settings(overrides: Mapping[str, Mapping[str, object]] | None) -
     for platform, values in (overrides or {}).items():
         out[platform] = replace(out.get(platform, PlatformLimits()), **values)  # type: ignore[arg-type]
     return out
+
+
+def slack_limits(per_channel_per_second: float = 1.0, workspace_per_minute: int = 300) -> PlatformLimits:
+    """Slack `chat.postMessage`: 1/s per channel (short bursts tolerated, not relied on) and a
+    workspace-wide budget of several hundred per minute, paced smoothly (`rate` = budget / 60)."""
+    per_channel_per_second = max(0.001, float(per_channel_per_second))
+    if per_channel_per_second <= 1:
+        per_key = Limit(windows=((1, 1.0 / per_channel_per_second),))
+    else:
+        per_key = Limit(windows=((max(1, int(per_channel_per_second)), 1.0),))
+    per_minute = max(1, int(workspace_per_minute))
+    rate = per_minute / 60.0
+    return PlatformLimits(per_key=per_key,
+                          global_=Limit(windows=((per_minute, 60.0),), rate=rate, burst=max(1, min(20, int(rate)))))
+
+
+def teams_limits(per_conversation_per_second: int = 7, tenant_per_second: int = 30) -> PlatformLimits:
+    """Teams bot sends: 7/s, 8/2 s, 60/30 s, 1800/h per conversation (the published table), and
+    `tenant_per_second` per app per tenant."""
+    per_conv = max(1, int(per_conversation_per_second))
+    tenant = max(1, int(tenant_per_second))
+    windows = tuple(sorted({(per_conv, 1.0), (max(per_conv, 8), 2.0), (60, 30.0), (1800, 3600.0)},
+                           key=lambda w: w[1]))
+    # Paced smoothly at 95% of the tenant budget: the connector counts a sliding 1 s window at
+    # arrival, so sends released in clumps at window edges (or arriving with a little network
+    # jitter) would be refused; evenly spaced sends with 5% headroom are not.
+    return PlatformLimits(per_key=Limit(windows=windows),
+                          global_=Limit(windows=((tenant, 1.0),), rate=tenant * 0.95, burst=1))
+
+
+def configured_limits(settings: object) -> dict[str, PlatformLimits]:
+    """Limits from `bot.settings.Settings` (HPLJ_SLACK_* / HPLJ_TEAMS_* / HPLJ_DELIVERY_PROCESSES).
+
+    The global budgets (Slack workspace, Teams tenant) are shared: with HPLJ_DELIVERY_PROCESSES=n
+    each process takes 1/n of them. Per-conversation limits are not divided (a conversation's
+    rows are claimed in order and usually by one process at a time).
+    """
+    processes = max(1, int(getattr(settings, "delivery_processes", 1) or 1))
+    slack = slack_limits(getattr(settings, "slack_rate_per_channel", 1.0),
+                         getattr(settings, "slack_workspace_per_minute", 300))
+    teams = teams_limits(getattr(settings, "teams_rate_per_conversation", 7),
+                         getattr(settings, "teams_tenant_per_second", 30))
+    if processes > 1:
+        slack = replace(slack, global_=slack.global_.scaled(1 / processes))
+        teams = replace(teams, global_=teams.global_.scaled(1 / processes))
+    return {"slack": slack, "teams": teams}
+

@@ -22,11 +22,12 @@ from journeys.state import Outcome
 from store.db import Database
 from store.models import DigestRow, EnrollmentRow, HeartbeatRow, MtmRow, PromptRow
 from store.repo import (
-    due_prompts,
+    due_prompt_states,
     load_enrollments,
     load_mtms,
     load_people,
     mtm_state,
+    park_prompts,
     person_state,
     prompt_state,
     queue_outgoing,
@@ -52,33 +53,124 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
     result = TickResult()
     while True:
         async with db.write() as s:
-            rows = await due_prompts(s, now, batch, skip_locked=not db.is_sqlite)
+            rows = await due_prompt_states(s, now, batch, skip_locked=not db.is_sqlite)
             if not rows:
                 break
             enrollments = await load_enrollments(s, {r.enrollment_id for r in rows}, default_tz)
             mtms = await load_mtms(s, {r.mtm_id for r in rows if r.mtm_id})
             combined = Outcome()
+            parked: list[str] = []
             for r in rows:
                 e = enrollments.get(r.enrollment_id)
                 journey = library.get(e.journey_id) if e else None
                 if e is None or journey is None:
                     log.warning("prompt %s has no loadable journey; parked", r.id)
-                    r.next_at = None
+                    parked.append(r.id)
                     continue
-                out = engine.fire(journey, e, prompt_state(r), mtms.get(r.mtm_id or ""), now)
+                out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
                 for p in out.prompts:
                     if p.next_at is not None and p.next_at <= now and p.id == r.id:
                         # never spin on the same prompt within one pass
                         out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
                 combined.extend(out)
+            await park_prompts(s, parked)
             result.fired += len(rows)
-            result.queued += await save_outcome(s, combined, now)
+            result.queued += await save_outcome(s, combined, now, loaded={r.id: r for r in rows})
     result.digests = await process_digests(db, library, now, default_tz=default_tz)
     return result
 
 
 async def process_digests(db: Database, library: dict[str, Journey], now: datetime, *,
-                          default_tz: str = "UTC") -> int:
+                          default_tz: str = "UTC", min_group: int | None = None) -> int:
+    """Queue the weekly digests that are due: the digests table holds one row per manager and journey
+    (`journey_id` = the journey's id) and one per senior leader and journey (`journey_id` =
+    "leader:" + the journey's id; a journey id never contains ":"). A manager's due row also makes
+    sure their own managers (the people row's `manager_id`, or the manager of an enrollment where
+    the manager is a participant) have a leader row; a leader row is dropped once nobody below the
+    leader has active participants. Both kinds are sent in the recipient's working hours, at most
+    once per local day (managers) or ISO week (leaders) through the outbox key.
+    """
+    import os
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from journeys.accountability import (
+        build_accountability_digest,
+        organisation_figures,
+        request_steps,
+    )
+    from journeys.state import JourneyEvent
+    from store.models import EventRow, PersonRow
+    from store.repo import _insert
+
+    leader_prefix = "leader:"
+    if min_group is None:
+        raw = os.environ.get("HPLJ_MIN_GROUP", "")
+        min_group = int(raw) if raw.strip().isdigit() and int(raw) > 0 else 5
+
+    async def drop(s: AsyncSession, d: DigestRow) -> None:
+        await s.execute(delete(DigestRow).where(DigestRow.manager_id == d.manager_id,
+                                                DigestRow.journey_id == d.journey_id))
+
+    async def ensure_leader_rows(s: AsyncSession, journey: Journey, manager_row: PersonRow) -> None:
+        """The manager's own managers get a leader row, first due at their slot of this week."""
+        above = {manager_row.manager_id} | set((await s.execute(select(EnrollmentRow.manager_id).where(
+            EnrollmentRow.person_id == manager_row.id, EnrollmentRow.status != "unenrolled"))).scalars().all())
+        above -= {None, manager_row.id}
+        leaders = await load_people(s, [a for a in above if a])
+        if leaders and len(leader_prefix + journey.id) > 64:  # the digests.journey_id column
+            log.warning("journey id %r is too long for senior-leader digests", journey.id)
+            return
+        for lid, lrow in leaders.items():
+            first = engine.next_digest_at(journey, person_state(lrow, default_tz), now - timedelta(days=1))
+            if first is None:
+                continue
+            await s.execute(_insert(s)(DigestRow).values(
+                manager_id=lid, journey_id=leader_prefix + journey.id, next_at=first, sent=0,
+            ).on_conflict_do_nothing())
+
+    async def leader_digest(s: AsyncSession, d: DigestRow) -> int:
+        journey = library.get(d.journey_id.removeprefix(leader_prefix))
+        people = await load_people(s, [d.manager_id])
+        if journey is None or journey.manager_digest is None or d.manager_id not in people:
+            await drop(s, d)
+            return 0
+        leader = person_state(people[d.manager_id], default_tz)
+        cal = engine.calendar_for(journey, leader)
+        tz = engine.tz_of(journey, leader)
+        if not cal.is_open(now, tz):
+            d.next_at = cal.next_open(now, tz)
+            return 0
+        below = set((await s.execute(select(PersonRow.id).where(PersonRow.manager_id == leader.id))).scalars().all())
+        below |= set((await s.execute(select(EnrollmentRow.person_id).where(
+            EnrollmentRow.manager_id == leader.id, EnrollmentRow.status != "unenrolled"))).scalars().all())
+        below.discard(leader.id)
+        rows = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.manager_id, EnrollmentRow.status).where(
+            EnrollmentRow.manager_id.in_(below), EnrollmentRow.journey_id == journey.id,
+            EnrollmentRow.status != "unenrolled"))).all() if below else []
+        if not any(status in ("active", "paused") for _, _, status in rows):
+            await drop(s, d)  # nobody below them is (still) in the journey
+            return 0
+        org: dict[str, list[str]] = {}
+        for eid, mid, _ in rows:
+            if mid is not None:
+                org.setdefault(mid, []).append(eid)
+        ids = [eid for eid, _, _ in rows]
+        events = [JourneyEvent(e.kind, e.enrollment_id, e.at, e.prompt_id, dict(e.data or {}))
+                  for e in (await s.execute(select(EventRow).where(EventRow.enrollment_id.in_(ids))
+                                            .order_by(EventRow.id))).scalars().all()]
+        figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
+                                       as_of=now, calendar=cal, tz=tz)
+        d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1))
+        message = build_accountability_digest(journey, leader, figures, now)
+        if message is None:
+            return 0
+        year, week, _ = engine.local_date(now, tz).isocalendar()
+        key = f"leader:{leader.id}:{journey.id}:{year}-W{week:02d}"
+        queued = await queue_outgoing(s, Outcome(outgoing=[Outgoing(key, message)]), now)
+        d.sent += queued
+        return queued
+
     sent = 0
     async with db.write() as s:
         stmt = select(DigestRow).where(DigestRow.next_at.is_not(None), DigestRow.next_at <= now).limit(200)
@@ -86,6 +178,9 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             stmt = stmt.with_for_update(skip_locked=True)
         due = list((await s.execute(stmt)).scalars().all())
         for d in due:
+            if d.journey_id.startswith(leader_prefix):
+                sent += await leader_digest(s, d)
+                continue
             journey = library.get(d.journey_id)
             people = await load_people(s, [d.manager_id])
             if journey is None or d.manager_id not in people:
@@ -93,6 +188,7 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
                                                         DigestRow.journey_id == d.journey_id))
                 continue
             manager = person_state(people[d.manager_id], default_tz)
+            await ensure_leader_rows(s, journey, people[d.manager_id])
             ids = (await s.execute(select(EnrollmentRow.id).where(
                 EnrollmentRow.manager_id == d.manager_id, EnrollmentRow.journey_id == d.journey_id,
                 EnrollmentRow.status.in_(("active", "paused"))))).scalars().all()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,18 +77,43 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
+def _upsert(session: AsyncSession, table: Any, fields: Sequence[str]) -> Any:
+    """INSERT .. ON CONFLICT (id) DO UPDATE, built once per call and compiled once per process."""
+    stmt = _insert(session)(table)
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={f: stmt.excluded[f] for f in fields})
+
+
 async def save_prompts(session: AsyncSession, prompts: Sequence[PromptState]) -> None:
     if not prompts:
         return
-    ins = _insert(session)
     rows = [{"id": p.id, **{f: getattr(p, f) for f in _PROMPT_FIELDS}, "claimed_until": None} for p in prompts]
-    # Batches keep each statement under the drivers' parameter limits.
-    for i in range(0, len(rows), 500):
-        stmt = ins(PromptRow).values(rows[i:i + 500])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"], set_={f: stmt.excluded[f] for f in (*_PROMPT_FIELDS, "claimed_until")}
-        )
-        await session.execute(stmt)
+    # One cached statement run as an executemany: no per-row SQL compilation (the drivers batch it).
+    await session.execute(_upsert(session, PromptRow.__table__, (*_PROMPT_FIELDS, "claimed_until")), rows)
+
+
+async def save_prompt_changes(session: AsyncSession, loaded: Mapping[str, PromptState],
+                              prompts: Sequence[PromptState]) -> None:
+    """`save_prompts` for prompts read in this same transaction (the tick's claim): the rows are
+    locked and as loaded, so an UPDATE of the fields that changed writes the same result as the
+    upsert, with a fraction of the parameters. Prompts not in `loaded` go through `save_prompts`."""
+    if len({p.id for p in prompts}) != len(prompts):
+        await save_prompts(session, prompts)  # the same prompt twice: keep the upsert's order
+        return
+    new: list[PromptState] = []
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for p in prompts:
+        old = loaded.get(p.id)
+        if old is None:
+            new.append(p)
+            continue
+        changed = tuple(f for f in _PROMPT_FIELDS if getattr(p, f) != getattr(old, f))
+        groups.setdefault(changed, []).append({"b_id": p.id, **{f: getattr(p, f) for f in changed}})
+    await save_prompts(session, new)
+    t = cast(Table, PromptRow.__table__)
+    for changed, rows in groups.items():
+        stmt = (update(t).where(t.c.id == bindparam("b_id"))
+                .values(claimed_until=None, **{f: bindparam(f) for f in changed}))
+        await session.execute(stmt, rows)
 
 
 async def save_mtms(session: AsyncSession, mtms: Sequence[MtmState]) -> None:
@@ -98,8 +125,12 @@ async def save_mtms(session: AsyncSession, mtms: Sequence[MtmState]) -> None:
     await session.execute(stmt)
 
 
-async def save_outcome(session: AsyncSession, outcome: Outcome, now: datetime) -> int:
-    """Persist one engine decision; returns how many new outbox rows it queued."""
+async def save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
+                       loaded: Mapping[str, PromptState] | None = None) -> int:
+    """Persist one engine decision; returns how many new outbox rows it queued.
+
+    `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick).
+    """
     for e in outcome.enrollments:
         await session.execute(
             update(EnrollmentRow).where(EnrollmentRow.id == e.id).values(
@@ -107,7 +138,10 @@ async def save_outcome(session: AsyncSession, outcome: Outcome, now: datetime) -
                 events={k: v.isoformat() for k, v in e.events.items()},
             )
         )
-    await save_prompts(session, outcome.prompts)
+    if loaded is not None:
+        await save_prompt_changes(session, loaded, outcome.prompts)
+    else:
+        await save_prompts(session, outcome.prompts)
     await save_mtms(session, outcome.mtms)
     if outcome.cancel_pending_for:
         await session.execute(
@@ -124,7 +158,32 @@ async def save_events(session: AsyncSession, events: Iterable[JourneyEvent]) -> 
     rows = [{"kind": e.kind, "enrollment_id": e.enrollment_id, "prompt_id": e.prompt_id, "at": e.at, "data": e.data}
             for e in events]
     if rows:
-        await session.execute(_insert(session)(EventRow).values(rows))
+        await session.execute(_insert(session)(EventRow.__table__), rows)
+
+
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """What `dataclasses.asdict` returns (so what `Message.to_json()` returns), several times faster:
+    immutable leaves are taken as they are instead of deep-copied one call at a time. The outbox
+    payload of every due prompt goes through here, so it is the tick's hottest helper."""
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if cls is tuple or cls is list:
+            return cls([v if type(v) in _LEAF_TYPES else _plain(v) for v in value])
+        if cls is dict:
+            return {_plain(k): (v if type(v) in _LEAF_TYPES else _plain(v)) for k, v in value.items()}
+        if not is_dataclass(value) or isinstance(value, type):
+            return copy.deepcopy(value)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(value))
+    out = {}
+    for name in names:
+        v = getattr(value, name)
+        out[name] = v if type(v) in _LEAF_TYPES else _plain(v)
+    return out
 
 
 async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime) -> int:
@@ -138,7 +197,7 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
             "key": o.delivery_key,
             "recipient_id": o.message.recipient_id,
             "enrollment_id": enrollment_of.get(pid or "") or (pid.rsplit(".", 1)[0] if pid else None),
-            "payload": o.message.to_json(),
+            "payload": _plain(o.message),  # == o.message.to_json()
             "replaces_key": o.replaces_key,
             "state": "pending",
             "attempts": 0,
@@ -146,21 +205,31 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
             "stale_at": datetime.fromisoformat(o.stale_at_iso) if o.stale_at_iso else None,
             "created_at": now,
         })
-    stmt = _insert(session)(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    # executemany of one cached statement; RETURNING counts the rows really inserted (a key seen
+    # before is skipped by ON CONFLICT DO NOTHING and returns nothing), on SQLite and PostgreSQL alike.
+    stmt = (_insert(session)(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.__table__.c.key))
+    result = await session.execute(stmt, rows)
+    return len(result.all())
 
 
 async def load_enrollments(session: AsyncSession, ids: Iterable[str], default_tz: str = "UTC") -> dict[str, EnrollmentState]:
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = (await session.execute(select(EnrollmentRow).where(EnrollmentRow.id.in_(ids)))).scalars().all()
-    person_ids = {r.person_id for r in rows} | {r.manager_id for r in rows if r.manager_id}
-    people = await load_people(session, person_ids)
+    # Core rows, not ORM objects: only engine state is built from them, nothing is written back.
+    rows = (await session.execute(select(*EnrollmentRow.__table__.c).where(EnrollmentRow.id.in_(ids)))).all()
+    person_ids = list({r.person_id for r in rows} | {r.manager_id for r in rows if r.manager_id})
+    people = {p.id: p for p in (await session.execute(select(*_PERSON_STATE_COLS).where(
+        PersonRow.id.in_(person_ids)))).all()} if person_ids else {}
     return {
-        r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz) for r in rows
+        r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz)  # type: ignore[arg-type]
+        for r in rows
     }
+
+
+_PERSON_STATE_COLS = (PersonRow.id, PersonRow.name, PersonRow.platform_user_id, PersonRow.tz, PersonRow.country,
+                      PersonRow.subdivision)
 
 
 async def load_people(session: AsyncSession, ids: Iterable[str]) -> dict[str, PersonRow]:
@@ -186,6 +255,21 @@ async def due_prompts(session: AsyncSession, now: datetime, limit: int, skip_loc
     if skip_locked:
         stmt = stmt.with_for_update(skip_locked=True)
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def due_prompt_states(session: AsyncSession, now: datetime, limit: int, skip_locked: bool) -> list[PromptState]:
+    """`due_prompts` as engine state, read as Core rows (the tick's hot path: no ORM objects)."""
+    t = PromptRow.__table__
+    stmt = select(*t.c).where(t.c.next_at.is_not(None), t.c.next_at <= now).order_by(t.c.next_at).limit(limit)
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return [prompt_state(r) for r in (await session.execute(stmt)).all()]  # type: ignore[arg-type]
+
+
+async def park_prompts(session: AsyncSession, ids: Sequence[str]) -> None:
+    """Nothing more is due for these prompts (their journey or enrollment cannot be loaded)."""
+    if ids:
+        await session.execute(update(PromptRow).where(PromptRow.id.in_(list(ids))).values(next_at=None))
 
 
 async def next_due_at(session: AsyncSession) -> datetime | None:

@@ -55,6 +55,11 @@ class Fault:
     drop: bool = False  # close the connection without answering
     process: bool = False  # perform the call for real first (accepted, then dropped)
     delay: float = 0.0
+    delay_after: float = 0.0  # answer this late after performing the call (a timeout after acceptance)
+
+    @staticmethod
+    def timeout_after_accept(seconds: float) -> Fault:
+        return Fault(process=True, delay_after=seconds)
 
     @staticmethod
     def rate_limited(retry_after: int = 3) -> Fault:
@@ -133,7 +138,12 @@ class FakeSlackApi:
         *,
         per_channel_per_sec: float | None = None,
         workspace_per_minute: int | None = None,
+        workspace_burst: int | None = None,
+        workspace_tolerance: float = 0.1,
     ) -> None:
+        """`workspace_per_minute` alone: a sliding 60 s window. With `workspace_burst`: a smooth
+        budget (token bucket: per_minute/60 per second, up to `workspace_burst` back to back; a
+        request up to `workspace_tolerance` s early is let through, as network jitter)."""
         self.token = token
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # posts to response_url
@@ -149,6 +159,9 @@ class FakeSlackApi:
         self.workspace_per_minute = workspace_per_minute
         self._last_post: dict[str, float] = {}
         self._window: deque[float] = deque()
+        self.workspace_burst = workspace_burst
+        self.workspace_tolerance = workspace_tolerance
+        self._tat = float("-inf")
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -291,7 +304,10 @@ class FakeSlackApi:
                 call.response, status=429, headers={"Retry-After": str(limited)}
             )
 
-        return self._reply(call, self._handle(method, params))
+        body = self._handle(method, params)
+        if fault is not None and fault.delay_after:
+            await asyncio.sleep(fault.delay_after)  # the client has given up by now
+        return self._reply(call, body)
 
     def _reply(self, call: Call, body: dict[str, Any]) -> web.Response:
         call.status = 200
@@ -302,7 +318,12 @@ class FakeSlackApi:
         if method != "chat.postMessage":
             return None
         now = time.monotonic()
-        if self.workspace_per_minute is not None:
+        if self.workspace_per_minute is not None and self.workspace_burst is not None:
+            interval = 60.0 / self.workspace_per_minute
+            allowed_at = max(self._tat, now) - (self.workspace_burst - 1) * interval - self.workspace_tolerance
+            if now < allowed_at:
+                return max(1, int(allowed_at - now + 0.999))
+        elif self.workspace_per_minute is not None:
             while self._window and now - self._window[0] >= 60:
                 self._window.popleft()
             if len(self._window) >= self.workspace_per_minute:
@@ -313,7 +334,9 @@ class FakeSlackApi:
             if last is not None and now - last < 1.0 / self.per_channel_per_sec:
                 return 1
         self._last_post[channel] = now
-        if self.workspace_per_minute is not None:
+        if self.workspace_per_minute is not None and self.workspace_burst is not None:
+            self._tat = max(self._tat, now) + 60.0 / self.workspace_per_minute
+        elif self.workspace_per_minute is not None:
             self._window.append(now)
         return None
 

@@ -29,7 +29,8 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from aiohttp import web
@@ -45,6 +46,8 @@ class Fault:
     method: str | None = None  # only calls with this method ("POST", "PUT")
     conversation_id: str | None = None  # only calls to this conversation
     times: int = 1
+    accept: bool = False  # perform the call first (the activity exists), then fail/drop/stall
+    delay: float = 0.0  # with accept: answer this late (the client times out meanwhile)
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Call:
     status: int = 200
     response_id: str | None = None
     fault: Fault | None = None
+    after_accept: Fault | None = None  # accepted, then answered with this fault
+    at: float = field(default_factory=time.monotonic)  # arrival (monotonic seconds)
 
     @property
     def kind(self) -> str:
@@ -105,6 +110,9 @@ class FakeConnector:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.delay: float = 0.0  # seconds to wait before answering (timeouts)
+        self.p429 = 0.0  # share of activity calls answered 429 at random (on top of the limits)
+        self.random_retry_after: tuple[float, ...] = (1.0,)
+        self._rng = random.Random(7)
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> Self:
@@ -149,8 +157,12 @@ class FakeConnector:
         method: str | None = None,
         conversation_id: str | None = None,
         times: int = 1,
+        accept: bool = False,
+        delay: float = 0.0,
     ) -> Fault:
-        fault = Fault(status, code, message, retry_after, drop, method, conversation_id, times)
+        """The next matching call fails. `accept=True`: the activity is created first (it counts in
+        `sent`) and only then answered with `status`, dropped (`drop`), or stalled `delay` s."""
+        fault = Fault(status, code, message, retry_after, drop, method, conversation_id, times, accept, delay)
         self._faults.append(fault)
         return fault
 
@@ -163,6 +175,12 @@ class FakeConnector:
         retry_after: float = 1.0,
     ) -> None:
         self._limits = _Limits(per_conversation_per_second, tenant_budget, tenant_window, retry_after)
+
+    def random_429(self, share: float, retry_after: tuple[float, ...] = (1.0,), seed: int = 7) -> None:
+        """Answer `share` of activity calls 429 with a Retry-After drawn from `retry_after`."""
+        self.p429 = share
+        self.random_retry_after = retry_after
+        self._rng = random.Random(seed)
 
     def reset(self) -> None:
         self.calls.clear()
@@ -200,6 +218,17 @@ class FakeConnector:
         new_id = act if request.method == "PUT" and act else f"act-{next(self._ids)}"
         call.response_id = new_id
         self.calls.append(call)
+        after = call.after_accept
+        if after is not None:
+            if after.delay:
+                await asyncio.sleep(after.delay)
+            if after.drop:
+                transport = request.transport
+                if transport is not None:
+                    transport.abort()
+                raise asyncio.CancelledError
+            if after.status >= 400:
+                return _error(after.status, after.code, after.message, after.retry_after)
         return web.json_response({"id": new_id}, status=200 if request.method == "PUT" else 201)
 
     async def _answer(self, request: web.Request, call: Call, tenant: str | None) -> web.StreamResponse | None:
@@ -207,6 +236,9 @@ class FakeConnector:
         if self.delay:
             await asyncio.sleep(self.delay)
         fault = self._take_fault(call)
+        if fault is not None and fault.accept and call.conversation_id is not None:
+            call.after_accept = fault
+            return None
         if fault is not None:
             call.fault = fault
             call.status = 0 if fault.drop else fault.status
@@ -217,6 +249,11 @@ class FakeConnector:
                     transport.abort()
                 raise asyncio.CancelledError  # aiohttp drops the request silently
             return _error(fault.status, fault.code, fault.message, fault.retry_after)
+        if self.p429 and call.conversation_id is not None and self._rng.random() < self.p429:
+            call.status = 429
+            call.fault = Fault(429, "TooManyRequests", retry_after=self._rng.choice(self.random_retry_after))
+            self.calls.append(call)
+            return _error(429, "TooManyRequests", "random 429", call.fault.retry_after)
         limited = self._rate_limited(call.conversation_id, tenant)
         if limited:
             call.status = 429

@@ -38,8 +38,39 @@ def _initdb() -> str | None:
     return shutil.which("initdb")
 
 
+class PgCluster:
+    """A throwaway PostgreSQL server: its URL, and `restart()` / `create_database()` for fault tests."""
+
+    def __init__(self, bindir: Path, tmp: Path, port: int, run_as: list[str]) -> None:
+        self.bindir, self.tmp, self.port, self.run_as = bindir, tmp, port, run_as
+        self.data, self.sock = tmp / "data", tmp / "sock"
+        self.opts = (f"-p {port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off "
+                     "-c max_connections=200 -c synchronous_commit=off -c full_page_writes=off")
+        self.url = f"postgresql://hplj@127.0.0.1:{port}/hplj"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), *args],
+                              check=check, capture_output=True)
+
+    def start(self) -> None:
+        self._pg_ctl("-o", self.opts, "-l", str(self.tmp / "log"), "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("-m", mode, "-w", "stop", check=False)
+
+    def restart(self, mode: str = "immediate") -> None:
+        """Stop the server (`immediate`: like a crash, connections cut) and start it again."""
+        self._pg_ctl("-m", mode, "-w", "stop")
+        self.start()
+
+    def create_database(self, name: str) -> str:
+        subprocess.run([*self.run_as, str(self.bindir / "createdb"), "-h", str(self.sock), "-p", str(self.port),
+                        "-U", "hplj", name], check=True, capture_output=True)
+        return f"postgresql://hplj@127.0.0.1:{self.port}/{name}"
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_cluster() -> Iterator[PgCluster]:
     """A PostgreSQL server of its own in a temp dir, stopped afterwards.
 
     Skips when the server binaries are missing (install them with `.ci/install-postgres.sh`),
@@ -53,28 +84,27 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(msg)
     bindir = Path(initdb).parent
     tmp = Path(tempfile.mkdtemp(prefix="hplj-pg-"))
-    data, sock = tmp / "data", tmp / "sock"
-    sock.mkdir()
+    (tmp / "sock").mkdir()
     run_as: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root
         shutil.chown(tmp, "postgres")
-        shutil.chown(sock, "postgres")
+        shutil.chown(tmp / "sock", "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "hplj", "--auth=trust",
+    cluster = PgCluster(bindir, tmp, _free_port(), run_as)
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(cluster.data), "-U", "hplj", "--auth=trust",
                     "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
-    opts = (f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 "
-            "-c synchronous_commit=off -c full_page_writes=off")
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"),
-                    "-w", "-t", "60", "start"], check=True, capture_output=True)
+    cluster.start()
     try:
-        subprocess.run([*run_as, str(bindir / "createdb"), "-h", str(sock), "-p", str(port), "-U", "hplj",
-                        "hplj"], check=True, capture_output=True)
-        yield f"postgresql://hplj@127.0.0.1:{port}/hplj"
+        cluster.create_database("hplj")
+        yield cluster
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], check=False,
-                       capture_output=True)
+        cluster.stop("immediate")
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_cluster: PgCluster) -> str:
+    return postgres_cluster.url
 
 
 def worker_cmd(*args: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Delivery through a fake Slack over real HTTP that answers 429s and 5xx/drops: nothing lost,
+"""Delivery through a fake Slack over real HTTP that answers 429s and 5xx/drops/timeouts: nothing lost,
 nothing doubled, no request before its Retry-After, the per-channel limit never exceeded."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from adapters.slack.client import SlackChat
+from adapters.slack.client import SlackChat, make_web_client
 from journeys.messages import Message
 from scheduler.delivery import Dispatcher
 from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
@@ -129,10 +129,13 @@ async def test_20_percent_429s_all_delivered_never_before_retry_after(tmp_path):
 async def test_5xx_before_and_after_acceptance_lose_and_double_nothing(tmp_path):
     async with TimedSlack() as fake:
         fake.fail("chat.postMessage", Fault.http(500), Fault.http(503), Fault.drop_before_accept(),
-                  Fault.drop_after_accept(), Fault.http(500), Fault.drop_after_accept(), Fault.http(503))
+                  Fault.drop_after_accept(), Fault.http(500), Fault.timeout_after_accept(2.5),
+                  Fault.drop_after_accept(), Fault.http(503), Fault.timeout_after_accept(2.5))
         fake.accept_then = [502, 504, 502]
         db = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=2)
-        disp = Dispatcher(db, {"slack": SlackChat("xoxb-test", api_url=fake.api_url)}, limits=LIMITS)
+        # a 1 s client timeout: the two stalled answers (accepted, answered after 2.5 s) time out
+        client = make_web_client("xoxb-test", fake.api_url, timeout=1)
+        disp = Dispatcher(db, {"slack": SlackChat("xoxb-test", client=client)}, limits=LIMITS)
         try:
             await drain(db, disp, 120)
             assert await states(db) == {"sent": 60}

@@ -2,6 +2,7 @@
 loop at a fixed instant until nothing is left to do, then prints a JSON summary.
 
     python tests/fault/worker.py --db URL --at ISO [--slack URL] [--teams URL] [--mode tick|deliver]
+        [--lease SECONDS] [--concurrency N] [--batch N]
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ async def main() -> int:
     ap.add_argument("--mode", default="tick", choices=("tick", "deliver"))
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--max-seconds", type=float, default=120)
+    ap.add_argument("--lease", type=float, default=60.0, help="outbox lease in seconds")
+    ap.add_argument("--concurrency", type=int, default=16)
     args = ap.parse_args()
     at = datetime.fromisoformat(args.at)
     db = Database(args.db)
@@ -55,7 +58,8 @@ async def main() -> int:
 
         ports["teams"] = TeamsChat(address_for=address_for, timeout=5.0)
     svc = BotService(db, load_library(default_library_path()), ports, SimulatedClock(at))  # type: ignore[arg-type]
-    svc.dispatcher = Dispatcher(db, svc.ports, limits=FAST)
+    svc.dispatcher = Dispatcher(db, svc.ports, limits=FAST, concurrency=args.concurrency,
+                                lease=timedelta(seconds=args.lease))
     totals = {"sent": 0, "failed": 0, "retried": 0, "ambiguous": 0, "deferred": 0, "passes": 0}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + args.max_seconds

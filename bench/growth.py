@@ -1,0 +1,176 @@
+"""Growth (issue 3, Benchmarks): tick time and worker memory with 1,000,000 vs 10,000 enrolled.
+
+    .venv/bin/python bench/growth.py [--small 10000] [--large 1000000] [--due 1000] [--rounds 3]
+                                     [--workdir DIR] [--reuse]
+
+For each size a SQLite database (bench/population.py: the project's Alembic schema, rows identical
+to what `BotService.enroll` writes, checked by `population.verify()` at the start of every run)
+holds `--small` / `--large` participants enrolled in `active-listening` (one manager per 10, so
+1,100,000 people, 1,000,000 enrollments and 17,000,000 prompts at the large size). Cohorts start on
+many different days; at TICK_AT exactly `--due` prompts are due in both databases (the first
+cohort's `why-it-matters`), after a warm-up tick at WARMUP_AT fired the managers' first task.
+
+The measured tick runs in a fresh worker process per size and round (`--child`): it opens the
+database, loads the journey library and runs the real `scheduler.tick.process_due` at TICK_AT,
+then reports the tick's wall time and its peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`).
+The parent restores the touched rows afterwards (the due prompts, new outbox and event rows), so
+every round ticks the same work. Sizes alternate within each round; medians are compared.
+Targets: time(large)/time(small) <= 1.5 and peak RSS(large)/peak RSS(small) <= 1.5.
+
+`--reuse` keeps the databases in `--workdir` between runs (building the large one takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import population as pop
+
+
+def child(path: Path, batch: int) -> None:
+    """One worker process doing one tick; prints JSON with the tick time and the peak RSS."""
+    import resource
+
+    from scheduler.tick import process_due
+    from store.db import Database
+
+    lib = pop.library()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    async def run() -> tuple[float, int, int]:
+        db = Database(f"sqlite:///{path}")
+        try:
+            t0 = time.perf_counter()
+            r = await process_due(db, lib, pop.TICK_AT, batch=batch)
+            return time.perf_counter() - t0, r.fired, r.queued
+        finally:
+            await db.dispose()
+
+    dt, fired, queued = asyncio.run(run())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": dt, "fired": fired, "queued": queued, "maxrss_kb": peak,
+                      "maxrss_before_tick_kb": before}))
+
+
+class Snapshot:
+    """What one measured tick changes, so the next round can tick the same work again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        con = sqlite3.connect(path)
+        try:
+            at = pop._dt(pop.TICK_AT)
+            self.cols = [r[1] for r in con.execute("pragma table_info(prompts)")]
+            self.prompts = con.execute("select * from prompts where next_at is not null and next_at <= ?",
+                                       (at,)).fetchall()
+            self.outbox = con.execute("select coalesce(max(id), 0) from outbox").fetchone()[0]
+            self.events = con.execute("select coalesce(max(id), 0) from journey_events").fetchone()[0]
+        finally:
+            con.close()
+
+    def restore(self) -> None:
+        con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("delete from outbox where id > ?", (self.outbox,))
+            con.execute("delete from journey_events where id > ?", (self.events,))
+            marks = ", ".join("?" * len(self.cols))
+            con.executemany(f"insert or replace into prompts ({', '.join(self.cols)}) values ({marks})", self.prompts)
+            con.execute("COMMIT")
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+
+
+def prepare(work: Path, n: int, due: int, reuse: bool, lib: dict) -> tuple[Path, dict]:
+    path = work / f"growth-{n}.db"
+    meta_path = work / f"growth-{n}.json"
+    if reuse and path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("due") == due:
+            print(f"reusing {path}: {meta['counts']}")
+            return path, meta
+    t0 = time.perf_counter()
+    counts = pop.build(path, n, due, lib=lib)
+    warm = asyncio.run(pop.warmup(path, lib))
+    meta = {"n": n, "due": due, "counts": counts, "warmup_fired": warm, "build_s": time.perf_counter() - t0,
+            "bytes": path.stat().st_size}
+    meta_path.write_text(json.dumps(meta))
+    print(f"built {path} in {meta['build_s']:.0f} s: {counts}, {meta['bytes'] / 1e9:.2f} GB, "
+          f"warm-up tick fired {warm}")
+    return path, meta
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--small", type=int, default=10_000)
+    ap.add_argument("--large", type=int, default=1_000_000)
+    ap.add_argument("--due", type=int, default=1000, help="due prompts in the measured tick")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--reuse", action="store_true", help="reuse databases already built in --workdir")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.batch)
+        return
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="hplj-growth-"))
+    work.mkdir(parents=True, exist_ok=True)
+    lib = pop.library()
+    problems = pop.verify(work, lib)
+    print("bulk rows vs BotService.enroll rows:", "identical" if not problems else problems)
+    if problems:
+        sys.exit(1)
+
+    sizes = [args.small, args.large]
+    dbs = {n: prepare(work, n, args.due, args.reuse, lib) for n in sizes}
+    snaps = {n: Snapshot(dbs[n][0]) for n in sizes}
+    for n in sizes:
+        assert len(snaps[n].prompts) == args.due, (n, len(snaps[n].prompts))
+
+    results: dict[int, list[dict]] = {n: [] for n in sizes}
+    for rnd in range(args.rounds):
+        order = sizes if rnd % 2 == 0 else sizes[::-1]
+        for n in order:
+            out = subprocess.run([sys.executable, __file__, "--child", str(dbs[n][0]), "--batch", str(args.batch)],
+                                 check=True, capture_output=True, text=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            snaps[n].restore()
+            assert r["fired"] == args.due and r["queued"] == args.due, r
+            results[n].append(r)
+            print(f"round {rnd + 1}: {n:>9,} enrolled: tick {r['seconds'] * 1000:7.1f} ms, "
+                  f"peak RSS {r['maxrss_kb'] / 1024:6.1f} MiB")
+
+    t = {n: statistics.median(r["seconds"] for r in results[n]) for n in sizes}
+    m = {n: statistics.median(r["maxrss_kb"] for r in results[n]) for n in sizes}
+    small, large = sizes
+    tr, mr = t[large] / t[small], m[large] / m[small]
+    print()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}")
+    for n in sizes:
+        c = dbs[n][1]["counts"]
+        print(f"{n:>9,} enrolled ({c['people']:,} people, {c['prompts']:,} prompts, "
+              f"{dbs[n][1]['bytes'] / 1e9:.2f} GB): tick for {args.due} due {t[n] * 1000:7.1f} ms, "
+              f"peak worker RSS {m[n] / 1024:6.1f} MiB (medians of {args.rounds})")
+    print(f"tick time   large/small = {tr:.2f}  target <= 1.5: {'met' if tr <= 1.5 else 'MISSED'}")
+    print(f"peak memory large/small = {mr:.2f}  target <= 1.5: {'met' if mr <= 1.5 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""The senior-leader accountability digest: how the managers of a leader's organisation answered
+their people's support requests, and what difference it made to impact.
+
+A senior leader is a manager's manager. Their organisation, for one journey, is the managers who
+report to them and those managers' participants; the caller (the scheduler) finds the people and
+hands over the stored events of those participants' enrollments. Everything here is a pure
+function of those events (no I/O, no clock), like `journeys.evaluation`.
+
+What is reported, always aggregated over the whole organisation:
+
+* support requests (prompts of `manager_request` steps) the managers answered, of those that are
+  decided: answered, or still unanswered more than one working day after they were sent. A request
+  sent less than one working day ago and not answered yet is pending and not counted;
+* how fast: the median response time in hours, and how many were answered within one working day
+  (the same or the next working day in the leader's calendar, so a Friday request answered on
+  Monday counts as within one working day);
+* the impact rate of the organisation's survey respondents, and the difference support made: the
+  impact rate of respondents whose support requests were all answered against those with at least
+  one request left unanswered (respondents without any decided request are in neither group).
+
+No individual answer may be exposed, so every figure has a minimum group size (`min_group`, the
+same setting the cohort reports use): request counts need at least `min_group` decided requests,
+response times at least `min_group` answered requests, the impact rate at least `min_group`
+survey respondents, and the comparison at least `min_group` respondents on each side. Below the
+minimum the digest says the group is too small instead of showing numbers.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from journeys import engine
+from journeys.calendar import WorkCalendar
+from journeys.definition import Journey
+from journeys.evaluation import DAY_S, SCM_CLASSES, SUCCESS, Rate, wilson
+from journeys.messages import Message
+from journeys.state import JourneyEvent, Person
+
+REQUEST_KIND = "manager_request"
+_ANSWER_KINDS = ("manager_approved", "manager_coach")
+_DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+              "sat": "Saturday", "sun": "Sunday"}
+
+
+def request_steps(journey: Journey) -> tuple[str, ...]:
+    """The ids of the journey's support-request steps (the prompts managers answer)."""
+    return tuple(s.id for s in journey.steps if s.kind == REQUEST_KIND)
+
+
+@dataclass(frozen=True)
+class OrgFigures:
+    """One organisation's aggregates. Hidden figures are None (or a `Rate` without a value)."""
+
+    managers: int  # managers with participants in the journey
+    participants: int  # their participants' enrollments
+    activity: bool  # anything was sent to anyone in the organisation yet
+    min_group: int
+    requests: int  # decided support requests: answered + unanswered after one working day
+    answered: int | None  # None: fewer than min_group decided requests
+    within_day: int | None  # answered within one working day; None: fewer than min_group answered
+    median_response_hours: float | None  # None: fewer than min_group answered (or none)
+    respondents: int  # survey respondents with a valid classification
+    impact: Rate  # hidden (value None) below min_group respondents
+    with_answers: Rate  # respondents whose requests were all answered; hidden when too small
+    without_answers: Rate  # respondents with at least one request left unanswered
+    difference: float | None  # with_answers - without_answers; None when hidden
+    comparison_shown: bool
+
+
+@dataclass
+class _Request:
+    sent_at: datetime | None = None
+    answered_at: datetime | None = None
+    response_s: float | None = None
+
+
+@dataclass
+class _Participant:
+    classification: str | None = None
+    requests: dict[str, _Request] | None = None
+
+
+def _hidden(total: int) -> Rate:
+    return Rate(0, total, None, None, None)
+
+
+def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Collection[str]], *,
+                         steps: Collection[str] = (), min_group: int = 5, as_of: datetime | None = None,
+                         calendar: WorkCalendar | None = None, tz: ZoneInfo | None = None) -> OrgFigures:
+    """The organisation's figures from the events of its participants' enrollments.
+
+    `org` maps each manager who reports to the leader to their participants' enrollment ids (a
+    manager without any is not counted; an enrollment listed twice counts once). `steps` names
+    the journey's support-request steps (answers of kind "manager_request" are recognised anyway).
+    `as_of` (default: the latest event) decides which unanswered requests are overdue. With
+    `calendar` and `tz`, "within one working day" counts working days in that calendar; without,
+    it is 24 hours.
+    """
+    if min_group < 1:
+        raise ValueError(f"min_group must be at least 1, got {min_group}")
+    enrollments = {eid for ids in org.values() for eid in ids}
+    managers = sum(1 for ids in org.values() if ids)
+    chosen = sorted((e for e in events if e.enrollment_id in enrollments), key=lambda e: e.at)
+    known_steps = set(steps)
+    for e in chosen:
+        if ((e.kind == "answered" and e.data.get("kind") == REQUEST_KIND) or e.kind in _ANSWER_KINDS) \
+                and e.data.get("step"):
+            known_steps.add(str(e.data["step"]))
+
+    people: dict[str, _Participant] = {eid: _Participant() for eid in enrollments}
+    activity = False
+    for e in chosen:
+        p = people[e.enrollment_id]
+        d = e.data
+        if e.kind == "sent":
+            activity = True
+        if e.kind == "scm_classified":
+            cls = d.get("classification")
+            p.classification = str(cls) if cls is not None else None
+            continue
+        is_request_sent = e.kind == "sent" and str(d.get("step")) in known_steps
+        is_answer = (e.kind == "answered" and d.get("kind") == REQUEST_KIND) or e.kind in _ANSWER_KINDS
+        if not (is_request_sent or is_answer):
+            continue
+        key = e.prompt_id or f"{e.enrollment_id}:{d.get('step')}"
+        if p.requests is None:
+            p.requests = {}
+        r = p.requests.setdefault(key, _Request())
+        if is_request_sent:
+            if r.sent_at is None:
+                r.sent_at = e.at
+        elif r.answered_at is None:  # the first answer counts (an "answered" and its manager_* twin)
+            r.answered_at = e.at
+            secs = d.get("response_s")
+            if isinstance(secs, (int, float)) and not isinstance(secs, bool):
+                r.response_s = float(secs)
+            elif r.sent_at is not None:
+                r.response_s = (e.at - r.sent_at).total_seconds()
+
+    now = as_of if as_of is not None else (chosen[-1].at if chosen else None)
+
+    def working_days(a: datetime, b: datetime) -> int | None:
+        if calendar is None or tz is None:
+            return None
+        return calendar.working_days_between(engine.local_date(a, tz), engine.local_date(b, tz))
+
+    def within_one_day(r: _Request) -> bool:
+        if r.sent_at is not None and r.answered_at is not None:
+            days = working_days(r.sent_at, r.answered_at)
+            if days is not None:
+                return days <= 1
+        return r.response_s is not None and r.response_s <= DAY_S
+
+    def overdue(r: _Request) -> bool:
+        if r.sent_at is None or now is None:
+            return False
+        days = working_days(r.sent_at, now)
+        if days is not None:
+            return days > 1
+        return (now - r.sent_at) > timedelta(seconds=DAY_S)
+
+    answered: list[_Request] = []
+    unanswered = 0
+    with_group: list[_Participant] = []
+    without_group: list[_Participant] = []
+    for p in people.values():
+        decided_answered = [r for r in (p.requests or {}).values() if r.answered_at is not None]
+        decided_missing = [r for r in (p.requests or {}).values() if r.answered_at is None and overdue(r)]
+        answered.extend(decided_answered)
+        unanswered += len(decided_missing)
+        if p.classification in SCM_CLASSES:
+            if decided_missing:
+                without_group.append(p)
+            elif decided_answered:
+                with_group.append(p)
+
+    requests = len(answered) + unanswered
+    times = [r.response_s for r in answered if r.response_s is not None]
+    show_times = len(answered) >= min_group and bool(times)
+    respondents = [p for p in people.values() if p.classification in SCM_CLASSES]
+    successes = sum(1 for p in respondents if p.classification == SUCCESS)
+    impact = wilson(successes, len(respondents)) if len(respondents) >= min_group else _hidden(len(respondents))
+    shown = len(with_group) >= min_group and len(without_group) >= min_group
+    if shown:
+        w = wilson(sum(1 for p in with_group if p.classification == SUCCESS), len(with_group))
+        wo = wilson(sum(1 for p in without_group if p.classification == SUCCESS), len(without_group))
+        diff = w.value - wo.value if w.value is not None and wo.value is not None else None
+    else:
+        w, wo, diff = _hidden(len(with_group)), _hidden(len(without_group)), None
+    return OrgFigures(
+        managers=managers,
+        participants=len(enrollments),
+        activity=activity,
+        min_group=min_group,
+        requests=requests,
+        answered=len(answered) if requests >= min_group else None,
+        within_day=sum(1 for r in answered if within_one_day(r)) if show_times else None,
+        median_response_hours=statistics.median(times) / 3600 if show_times else None,
+        respondents=len(respondents),
+        impact=impact,
+        with_answers=w,
+        without_answers=wo,
+        difference=diff,
+        comparison_shown=shown,
+    )
+
+
+# --- the message ------------------------------------------------------------------------------
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{round(x * 100)}%"
+
+
+def format_hours(hours: float) -> str:
+    """A response time people read at a glance: minutes, hours, or days beyond two days."""
+    if hours < 1:
+        return f"{max(1, round(hours * 60))} minutes"
+    if hours < 10:
+        return f"{hours:.1f}".removesuffix(".0") + (" hour" if round(hours, 1) == 1 else " hours")
+    if hours < 48:
+        return f"{round(hours)} hours"
+    return f"{hours / 24:.1f} days"
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def summary(figures: OrgFigures, journey_title: str, target: float) -> list[str]:
+    """The digest's lines in business language; hidden figures are named as too small."""
+    f = figures
+    n = f.min_group
+    verb = "has" if f.managers == 1 else "have"
+    people = _plural(f.participants, "person", "people")
+    lines = [f"{_plural(f.managers, 'manager')} reporting to you {verb} {people} in {journey_title}."]
+    if f.requests == 0:
+        lines.append("Support requests: none answered or waiting more than a working day yet.")
+    elif f.answered is None:
+        lines.append(f"Support requests: too small a group to report yet (fewer than {n}), so individual "
+                     "answers stay private.")
+    else:
+        text = (f"Support requests: managers answered {f.answered} of {f.requests} "
+                f"({_pct(f.answered / f.requests)}).")
+        if f.median_response_hours is not None and f.within_day is not None:
+            text += (f" Median response time {format_hours(f.median_response_hours)}; {f.within_day} of "
+                     f"{f.answered} answered within one working day.")
+        elif f.answered:
+            text += f" Response times: too small a group to report (fewer than {n} answered)."
+        lines.append(text)
+    if f.respondents == 0:
+        lines.append("Impact: no Success Case survey answers yet.")
+    elif f.impact.value is None:
+        lines.append(f"Impact: too small a group to report (fewer than {n} survey answers so far).")
+    else:
+        i = f.impact
+        lines.append(f"Impact rate {_pct(i.value)} ({i.count} of {i.total} applied it with a worthwhile "
+                     f"result, 95% CI {_pct(i.low)}–{_pct(i.high)}); the journey's target is {_pct(target)}.")
+    if f.comparison_shown and f.difference is not None:
+        d = f.difference
+        w, wo = f.with_answers, f.without_answers
+        lines.append(f"Difference support made: {_pct(w.value)} impact where managers answered every "
+                     f"support request ({w.count} of {w.total}) vs {_pct(wo.value)} where a request went "
+                     f"unanswered ({wo.count} of {wo.total}), {'+' if d >= 0 else '−'}"
+                     f"{round(abs(d) * 100)} points.")
+    elif f.respondents:
+        lines.append(f"Difference support made: too small a group to compare (each side needs at least {n} "
+                     "survey answers).")
+    if f.answered is not None and f.answered < f.requests:
+        lines.append("Ask your managers to answer support requests within a working day: manager support "
+                     "is the largest single factor in whether learning is applied on the job.")
+    return lines
+
+
+def build_accountability_digest(journey: Journey, leader: Person, figures: OrgFigures,
+                                now: datetime) -> Message | None:
+    """The weekly message to a senior leader; None when nobody below them has participants in the
+    journey or nothing has been sent to anyone yet (no digest of zeros)."""
+    if figures.managers == 0 or figures.participants == 0 or not figures.activity:
+        return None
+    tz = engine.tz_of(journey, leader)
+    today = engine.local_date(now, tz)
+    week = today - timedelta(days=today.weekday())
+    f = figures
+    answered = ("too small a group" if f.answered is None and f.requests else
+                "–" if f.answered is None else f"{f.answered} of {f.requests}")
+    median = "–" if f.median_response_hours is None else format_hours(f.median_response_hours)
+    day = _DAY_NAMES.get(journey.manager_digest.day, "week") if journey.manager_digest else "week"
+    return Message(
+        recipient_id=leader.id,
+        title=f"Manager support in your organisation · week of {engine.format_day(week)}",
+        text="\n".join(summary(figures, journey.title, journey.target_impact_rate)),
+        journey_title=journey.title,
+        facts=(("Managers", str(f.managers)), ("People in the journey", str(f.participants)),
+               ("Support requests answered", answered), ("Median response time", median)),
+        context=(f"{journey.title} · about the managers who report to you, never about one person's "
+                 f"answers · sent every {day}"),
+        audience="manager",
+    )

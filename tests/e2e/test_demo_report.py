@@ -1,0 +1,126 @@
+"""`hplj demo`: the cohort report, its CSV and the senior leader's digest agree with what the
+scripted people did (`bot.demo.PEOPLE`).
+
+The demo runs once on a SQLite file in tmp; the `report <cohort> csv` admin command then runs on
+that file through `BotService.handle_command`, as an admin would type it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from adapters.memory import RecordingChat
+from bot.clock import SimulatedClock
+from bot.demo import PEOPLE, run_demo
+from bot.service import BotService
+from journeys.evaluation import BARRIER_LABELS, PERSON_HEADER
+from journeys.loader import default_library_path, load_library
+from store.db import Database
+
+PARTICIPANTS = [p for p in PEOPLE if p.manager]
+BY_ID = {p.user_id: p for p in PEOPLE}
+RESPONSIVE = {p.user_id for p in PEOPLE if p.responds}
+
+
+def planned_moments(p: Any) -> int:
+    return 2 - sum(s.startswith("mtm-") for s in p.ignores)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = tmp_path_factory.mktemp("demo-report") / "demo.db"
+    summary = asyncio.run(run_demo(quiet=True, db_path=path))
+
+    async def report() -> Any:
+        db = Database(f"sqlite:///{path}")
+        svc = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                         SimulatedClock(summary.end), bootstrap_admins={"admin"})
+        try:
+            result = await svc.handle_command("console", "admin", f"report {summary.cohort} csv", "k1")
+        finally:
+            await db.dispose()
+        return result.replies[0]
+
+    return summary, asyncio.run(report())
+
+
+def test_report_card_shows_two_anonymised_success_stories(demo: Any) -> None:
+    summary, _ = demo
+    report = "\n".join(summary.report)
+    storytellers = [p for p in PARTICIPANTS if p.classification == "success"]
+    assert len(storytellers) == 2
+    stories = [line for line in summary.report if line.startswith("Success story")]
+    assert len(stories) == 2
+    for p in storytellers:
+        did, result = p.story
+        assert any(did in line and result in line for line in stories), p.name
+    # anonymised: no participant's or manager's name in the stories
+    for p in PEOPLE:
+        for part in p.name.split():
+            assert not any(part in line for line in stories), part
+    assert "20% industry baseline" in report and "target 80%" in report
+
+
+def test_report_card_barriers_and_response_times_match_the_personas(demo: Any) -> None:
+    summary, _ = demo
+    barriers = Counter(b for p in PARTICIPANTS if p.classification != "success" for b in p.barriers)
+    top = next(line for line in summary.report if line.startswith("Top barriers"))
+    (first, n), = barriers.most_common(1)
+    assert top.startswith(f"Top barriers: {BARRIER_LABELS[first]} ({n})")
+    # managers answer after the scripted delay of the responsive manager (Ben: 3 hours)
+    times = next(line for line in summary.report if line.startswith("Median response time"))
+    assert f"managers {BY_ID['ben'].delay_hours:g} h" in times
+
+
+def test_report_csv_rows_match_the_personas(demo: Any) -> None:
+    summary, reply = demo
+    assert reply.attachment_name == f"report-{summary.cohort}.csv"
+    assert "Impact rate" in reply.text
+    rows = list(csv.reader(io.StringIO(reply.attachment_text)))
+    start = rows.index(PERSON_HEADER)
+    people = {r[1]: dict(zip(PERSON_HEADER, r)) for r in rows[start + 1:] if r}
+    assert set(people) == {p.name for p in PARTICIPANTS}
+    for p in PARTICIPANTS:
+        row = people[p.name]
+        assert row["classification"] == p.classification, p.name
+        assert row["mtms_planned"] == str(planned_moments(p)), p.name
+        answered_by_manager = p.manager in RESPONSIVE
+        # Ben answers within hours; Grace never answers, so her people's requests count as slow
+        assert row["requests_within_1_day"] == ("yes" if answered_by_manager else "no"), p.name
+        assert row["manager_coached"] == ("yes" if p.user_id == "fatima" else "no"), p.name
+    metrics = {r[0]: r for r in rows[1:start] if r}
+    successes = sum(p.classification == "success" for p in PARTICIPANTS)
+    assert metrics["impact_rate"][2:4] == [str(successes), str(len(PARTICIPANTS))]
+
+
+def test_senior_leader_digest_matches_what_the_managers_did(demo: Any) -> None:
+    summary, _ = demo
+    leader = next(p for p in PEOPLE if any(q.reports_to == p.user_id for q in PEOPLE))
+    digests = [m for m in summary.delivered[leader.user_id]
+               if m.title.startswith("Manager support in your organisation")]
+    assert len(digests) >= 5  # weekly, from the before phase to the survey
+    assert len({m.title for m in digests}) == len(digests)  # one per week
+    managers = {p.user_id for p in PEOPLE if p.reports_to == leader.user_id}
+    requests = sum(planned_moments(p) for p in PARTICIPANTS if p.manager in managers)
+    answered = sum(planned_moments(p) for p in PARTICIPANTS if p.manager in managers & RESPONSIVE)
+    last = digests[-1].text
+    assert f"{len(managers)} managers reporting to you have {len(PARTICIPANTS)} people" in last
+    assert f"managers answered {answered} of {requests} ({round(100 * answered / requests)}%)" in last
+    assert f"Median response time {BY_ID['ben'].delay_hours:g} hours" in last
+    successes = sum(p.classification == "success" for p in PARTICIPANTS)
+    assert f"Impact rate {round(100 * successes / len(PARTICIPANTS))}% ({successes} of {len(PARTICIPANTS)}" in last
+    # Ben's three people vs Grace's two: both groups are under the minimum of 5
+    assert "Difference support made: too small a group to compare" in last
+    for p in PEOPLE:
+        assert p.name not in last
+    # nobody else gets a leader digest: the managers have no managers-with-participants below them
+    for p in PEOPLE:
+        if p.user_id != leader.user_id:
+            assert not any(m.title.startswith("Manager support in your organisation")
+                           for m in summary.delivered.get(p.user_id, []))

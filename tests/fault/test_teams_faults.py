@@ -1,0 +1,164 @@
+"""Delivery through a fake Bot Framework connector over real HTTP (fault tests 3 and 4 of issue 3,
+Teams side), through the real `TeamsChat` on botbuilder's CloudAdapter:
+
+- 20% of sends answered 429 with Retry-After: 100% delivered once, no request to a conversation
+  before its Retry-After, the per-conversation limits (7/1 s, 8/2 s, 60/30 s) never exceeded at
+  the client (judged from the connector's arrival stamps).
+- 500/503 before acceptance, 502/504/timeouts/dropped connections after acceptance: 0 lost; an
+  in-doubt send is resent at most once and counted `ambiguous` (Teams has no lookup), so the only
+  duplicates are those of sends the connector had accepted before failing, one extra copy each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.teams.client import TeamsChat
+from journeys.messages import Message
+from scheduler.delivery import Dispatcher
+from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
+from store.db import Database
+from store.models import OutboxRow, PersonRow
+from tests.fakes.teams_connector import Call, FakeConnector
+
+T0 = datetime(2027, 4, 6, 9, tzinfo=UTC)
+KEY_RE = re.compile(r"hello (k\d+\.\d+)")
+LIMITS = {"teams": PlatformLimits(per_key=DEFAULT_LIMITS["teams"].per_key, global_=Limit(rate=500.0, burst=50),
+                                  global_after=10**9)}
+
+
+async def make_outbox(path, fake: FakeConnector, people: int, per_person: int) -> tuple[Database, dict[str, Any]]:
+    db = Database(f"sqlite:///{path}")
+    await db.create_all()
+    addresses: dict[str, Any] = {}
+    async with db.write() as s:
+        for i in range(people):
+            address = {"service_url": fake.url, "conversation_id": f"a:dm-{i}", "user_id": f"29:U{i}",
+                       "tenant_id": "tenant-1", "bot_id": "28:bot", "channel_id": "msteams"}
+            addresses[f"p{i}"] = address
+            s.add(PersonRow(id=f"p{i}", platform="teams", platform_user_id=f"29:U{i}", name=f"U{i}",
+                            dm_id=f"a:dm-{i}", address=address, created_at=T0, greeted=True))
+        for j in range(per_person):
+            for i in range(people):
+                s.add(OutboxRow(key=f"k{i}.{j}", recipient_id=f"p{i}",
+                                payload=Message(f"p{i}", f"hello k{i}.{j}").to_json(), state="pending",
+                                attempts=0, next_attempt_at=T0, created_at=T0))
+    return db, addresses
+
+
+async def drain(db: Database, disp: Dispatcher, timeout: float) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        r = await disp.deliver(T0 + timedelta(seconds=time.monotonic() - t0))
+        async with db.read() as s:
+            left = (await s.execute(select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.state.in_(("pending", "sending"))))).scalar_one()
+        if not left:
+            return
+        if not (r.sent or r.failed):
+            await asyncio.sleep(0.05)
+    raise AssertionError("outbox not drained in time")
+
+
+async def rows_of(db: Database) -> dict[str, OutboxRow]:
+    async with db.read() as s:
+        return {r.key: r for r in (await s.execute(select(OutboxRow))).scalars().all()}
+
+
+def received(fake: FakeConnector) -> dict[str, int]:
+    """delivery key -> how many activities carrying it the connector accepted."""
+    counts: dict[str, int] = {}
+    for c in fake.sent:
+        m = KEY_RE.search(json.dumps(c.body))
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+def activity_calls(fake: FakeConnector) -> list[Call]:
+    return [c for c in fake.calls if c.conversation_id is not None and c.method == "POST"]
+
+
+@pytest.mark.slow
+async def test_teams_20_percent_429s_all_delivered_never_before_retry_after(tmp_path):
+    async with FakeConnector() as fake:
+        fake.rate_limit(per_conversation_per_second=7, retry_after=1.0)  # the connector's own limit
+        fake.random_429(0.2, (1.0, 2.0), seed=13)
+        db, addresses = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=10)
+        port = TeamsChat(address_for=lambda pid: addresses.get(pid), timeout=10.0)
+        disp = Dispatcher(db, {"teams": port}, limits=LIMITS)
+        disp.limiter.margin = 0.2  # the fake shares our loop: its arrival stamps can lag a loop turn
+        try:
+            await drain(db, disp, 180)
+            rows = await rows_of(db)
+        finally:
+            await db.dispose()
+    assert {r.state for r in rows.values()} == {"sent"}
+    got = received(fake)
+    assert len(got) == 300 and set(got.values()) == {1}  # 100% delivered, none doubled
+    calls = activity_calls(fake)
+    injected = [c for c in calls if c.status == 429 and c.fault is not None]
+    assert len(injected) >= 30  # the faults really happened
+    own = [c for c in calls if c.status == 429 and c.fault is None]
+    assert not own, own[:3]  # the client never exceeded 7/s in a conversation
+    jitter = 0.05
+    by_conv: dict[str, list[Call]] = {}
+    for c in calls:
+        by_conv.setdefault(str(c.conversation_id), []).append(c)
+    for conv_calls in by_conv.values():
+        conv_calls.sort(key=lambda c: c.at)
+        for a, b in itertools.pairwise(conv_calls):
+            if a.status == 429:
+                assert a.fault is not None and a.fault.retry_after is not None
+                assert b.at - a.at >= a.fault.retry_after - jitter, (a.at, b.at, a.fault)  # Retry-After
+        stamps = [c.at for c in conv_calls]
+        for count, seconds in DEFAULT_LIMITS["teams"].per_key.windows:
+            for i in range(len(stamps) - count):
+                assert stamps[i + count] - stamps[i] >= seconds - jitter, (count, seconds)  # never exceeded
+
+
+@pytest.mark.slow
+async def test_teams_5xx_timeouts_and_drops_lose_nothing_and_resend_at_most_once(tmp_path):
+    async with FakeConnector() as fake:
+        # One fault per conversation (its first send), so each row meets at most one.
+        before = {  # refused, nothing created
+            "a:dm-0": dict(status=500), "a:dm-1": dict(status=503), "a:dm-2": dict(status=500),
+            "a:dm-3": dict(status=503), "a:dm-4": dict(drop=True),
+        }
+        after = {  # created, then the answer failed or never came
+            "a:dm-10": dict(status=502), "a:dm-11": dict(status=504), "a:dm-12": dict(status=502),
+            "a:dm-13": dict(drop=True), "a:dm-14": dict(status=200, delay=3.0),  # client timeout: 1 s
+            "a:dm-15": dict(status=504),
+        }
+        for conv, kw in before.items():
+            fake.fail_next(method="POST", conversation_id=conv, **kw)
+        for conv, kw in after.items():
+            fake.fail_next(method="POST", conversation_id=conv, accept=True, **kw)
+        db, addresses = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=2)
+        port = TeamsChat(address_for=lambda pid: addresses.get(pid), timeout=1.0)
+        disp = Dispatcher(db, {"teams": port}, limits=LIMITS)
+        try:
+            await drain(db, disp, 180)
+            rows = await rows_of(db)
+        finally:
+            await db.dispose()
+    assert {r.state for r in rows.values()} == {"sent"}, {k: (r.state, r.error) for k, r in rows.items()
+                                                          if r.state != "sent"}
+    got = received(fake)
+    assert set(got) == set(rows)  # 0 lost
+    first_of = {f"a:dm-{i}": f"k{i}.0" for i in range(30)}
+    doubled = {k for k, c in got.items() if c > 1}
+    assert doubled == {first_of[c] for c in after}, doubled  # only sends accepted before failing
+    assert all(got[k] == 2 for k in doubled)  # resent at most once
+    in_doubt = {first_of[c] for c, kw in {**before, **after}.items() if kw.get("status") != 503}
+    assert {k for k, r in rows.items() if r.ambiguous} == in_doubt  # every resend counted ambiguous
+    assert not any(rows[first_of[c]].ambiguous for c, kw in before.items() if kw.get("status") == 503)
