@@ -45,15 +45,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from journeys.messages import Message  # noqa: E402
-from scheduler.delivery import Dispatcher  # noqa: E402
-from scheduler.ratelimit import slack_limits, teams_limits  # noqa: E402
-from store.db import Database  # noqa: E402
-from store.models import OutboxRow, PersonRow  # noqa: E402
-from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
-from tests.fakes.teams_connector import FakeConnector  # noqa: E402
+from journeys.messages import Message
+from scheduler.delivery import Dispatcher
+from scheduler.ratelimit import slack_limits, teams_limits
+from store.db import Database
+from store.models import OutboxRow, PersonRow
+from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.teams_connector import FakeConnector
 
 KEY_RE = re.compile(r"hello (k\d+)")
 
@@ -153,11 +153,11 @@ async def bench_slack(n: int, per_minute: int, p429: float, tmp: Path) -> dict[s
                 if did:
                     counts[did] = counts.get(did, 0) + 1
         minimum = max(0.0, (n - burst) / rate)
-        return dict(platform="slack", prompts=n, budget=f"{per_minute}/min (burst {burst}), 1/s per channel",
-                    elapsed=elapsed, minimum=minimum, states=st, delivered=len(counts),
-                    lost=n - len(counts), duplicated=sum(c - 1 for c in counts.values()),
-                    requests=fake.requests, injected_429=fake.injected, enforced_429=fake.enforced,
-                    totals=totals, waited=disp.limiter.waited)
+        return {"platform": "slack", "prompts": n, "budget": f"{per_minute}/min (burst {burst}), 1/s per channel",
+                    "elapsed": elapsed, "minimum": minimum, "states": st, "delivered": len(counts),
+                    "lost": n - len(counts), "duplicated": sum(c - 1 for c in counts.values()),
+                    "requests": fake.requests, "injected_429": fake.injected, "enforced_429": fake.enforced,
+                    "totals": totals, "waited": disp.limiter.waited}
 
 
 async def bench_teams(n: int, per_second: int, p429: float, tmp: Path) -> dict[str, Any]:
@@ -185,11 +185,11 @@ async def bench_teams(n: int, per_second: int, p429: float, tmp: Path) -> dict[s
         injected = sum(1 for c in activity_calls if c.status == 429 and c.fault is not None)
         enforced = sum(1 for c in activity_calls if c.status == 429 and c.fault is None)
         minimum = float(math.ceil(n / per_second) - 1)
-        return dict(platform="teams", prompts=n, budget=f"{per_second}/s per tenant, 7/s per conversation",
-                    elapsed=elapsed, minimum=minimum, states=st, delivered=len(counts),
-                    lost=n - len(counts), duplicated=sum(c - 1 for c in counts.values()),
-                    requests=len(activity_calls), injected_429=injected, enforced_429=enforced,
-                    totals=totals, waited=disp.limiter.waited)
+        return {"platform": "teams", "prompts": n, "budget": f"{per_second}/s per tenant, 7/s per conversation",
+                    "elapsed": elapsed, "minimum": minimum, "states": st, "delivered": len(counts),
+                    "lost": n - len(counts), "duplicated": sum(c - 1 for c in counts.values()),
+                    "requests": len(activity_calls), "injected_429": injected, "enforced_429": enforced,
+                    "totals": totals, "waited": disp.limiter.waited}
 
 
 def report(r: dict[str, Any]) -> bool:

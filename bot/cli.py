@@ -131,6 +131,7 @@ def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time
         try:
             fired, delivered = await service.tick(now)
         finally:
+            await service.dispatcher.release()
             await service.db.dispose()
         print(f"tick at {now.isoformat()}: {fired.fired} due prompts, {fired.queued} queued, "
               f"{fired.digests} digests; delivered {delivered.sent}, failed {delivered.failed}, "
@@ -213,6 +214,7 @@ def enroll(
                 task = bar.add_task("", total=len(report.valid))
                 await import_rows(service, report, chosen, progress=lambda n: bar.update(task, completed=n))
         finally:
+            await service.dispatcher.release()
             await service.db.dispose()
 
     before = len(report.errors)

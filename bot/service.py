@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.port import BotHandler, ChatPort, HandlerResult, InboundAction, Profile
@@ -32,7 +34,6 @@ from store.repo import (
     _insert,
     enrollment_state,
     load_enrollments,
-    load_people,
     mtm_state,
     new_id,
     person_state,
@@ -44,6 +45,20 @@ log = logging.getLogger("hplj.bot")
 
 # How long a kick waits before draining, so one pass delivers what a burst of actions queued.
 KICK_DELAY = 0.05
+ADDRESS_TTL = 30.0  # seconds an address looked up for a proactive send is reused
+
+# The hot path's reads, built once (Core: rows, no ORM identity map).
+_PEOPLE = PersonRow.__table__
+_PERSON_BY_PLATFORM_ID = select(_PEOPLE).where(_PEOPLE.c.platform == bindparam("platform"),
+                                              _PEOPLE.c.platform_user_id == bindparam("uid"))
+_PEOPLE_BY_IDS = select(_PEOPLE).where(_PEOPLE.c.id.in_(bindparam("ids", expanding=True)))
+_PROMPT_BY_ID = select(PromptRow.__table__).where(PromptRow.__table__.c.id == bindparam("id"))
+_ENROLLMENT_BY_ID = select(EnrollmentRow.__table__).where(EnrollmentRow.__table__.c.id == bindparam("id"))
+_MTM_BY_ID = select(MtmRow.__table__).where(MtmRow.__table__.c.id == bindparam("id"))
+_ADDRESS_BY_USER = (select(PersonRow.address, PersonRow.tz, PersonRow.email, PersonRow.name)
+                    .where(PersonRow.platform == bindparam("platform"),
+                           or_(PersonRow.platform_user_id == bindparam("uid"), PersonRow.id == bindparam("uid")))
+                    .limit(1))
 TZ_RECHECK = timedelta(hours=12)  # a time zone seen again is re-stamped at most this often
 
 
@@ -89,6 +104,8 @@ class BotService(BotHandler):
         self._background: set[asyncio.Task[Any]] = set()
         self._kick_waiting = False
         self.kick_delay = KICK_DELAY
+        # addresses for proactive sends, by (platform, user id): cleared whenever a person changes here
+        self._addresses: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
 
     # --- people -----------------------------------------------------------------------------
 
@@ -108,7 +125,8 @@ class BotService(BotHandler):
             row = await self._upsert_person(s, platform, user_id, now, name=name, email=email, tz=tz,
                                             address=address, dm_id=dm_id)
             s.expunge(row)
-            return row
+        self._addresses.clear()
+        return row
 
     async def _upsert_person(self, s: Any, platform: str, user_id: str, now: datetime, *, name: str | None = None,
                              email: str | None = None, tz: str | None = None,
@@ -214,20 +232,18 @@ class BotService(BotHandler):
         """One write transaction: the person (only written when new or changed), the idempotency
         key, the engine's decision with its outbox rows. A button or form answer loads only its
         prompt, that prompt's enrollment (with the two people) and its MTM; typed text loads the
-        person's whole view, since it is routed to one of their open prompts."""
+        person's whole view, since it is routed to one of their open prompts. The reads are Core
+        statements built once (no ORM identity map on the hot path)."""
         profile = action.profile
         now = self.clock.now()
         reply = Reply("", action.key, action.prompt_id, action.button,
                       {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
         try:
-            async with self.db.write() as s:
-                person = await self._upsert_person(s, action.platform, action.user_id, now,
-                                                   name=profile.name if profile else None,
-                                                   email=profile.email if profile else None,
-                                                   tz=profile.tz if profile else None)
-                inserted = await s.execute(_insert(s)(InboundRow).values(
-                    key=f"{action.platform}:{action.key}", person_id=person.id, at=now,
-                ).on_conflict_do_nothing(index_elements=["key"]))
+            async with self.db.write(urgent=True) as s:
+                person = await self._action_person(s, action.platform, action.user_id, now, profile)
+                inserted = await (await s.connection()).execute(
+                    _insert(s)(InboundRow).on_conflict_do_nothing(index_elements=["key"]),
+                    {"key": f"{action.platform}:{action.key}", "person_id": person.id, "at": now})
                 if not inserted.rowcount:
                     log.info("duplicate inbound %s ignored", action.key)
                     return HandlerResult()
@@ -235,7 +251,7 @@ class BotService(BotHandler):
                 if reply.prompt_id is not None and (reply.button is not None or reply.values):
                     outcome = await self._answer_prompt(s, person, reply, now)
                 else:
-                    view = await self.person_view(s, person)
+                    view = await self.person_view(s, person)  # type: ignore[arg-type]
                     exists = (reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}
                               and await s.get(PromptRow, reply.prompt_id) is not None)
                     outcome = self._decide(view, reply, now, someone_elses=exists)
@@ -246,15 +262,37 @@ class BotService(BotHandler):
         self.kick()
         return HandlerResult(updated=outcome.updated, replies=tuple(outcome.replies))
 
-    async def _answer_prompt(self, s: Any, person: PersonRow, reply: Reply, now: datetime) -> Outcome:
-        """A button or form on one prompt: what `_decide` does with a full view, from three reads."""
-        found = (await s.execute(select(PromptRow, EnrollmentRow)
-                                 .join(EnrollmentRow, EnrollmentRow.id == PromptRow.enrollment_id)
-                                 .where(PromptRow.id == reply.prompt_id))).first()
-        if found is None:
+    async def _action_person(self, s: Any, platform: str, user_id: str, now: datetime,
+                             profile: Profile | None) -> SimpleNamespace:
+        """The acting person's columns, created or brought up to date in the caller's transaction."""
+        name, email, tz = (profile.name, profile.email, profile.tz) if profile else (None, None, None)
+        params = {"platform": platform, "uid": user_id}
+        row = (await s.execute(_PERSON_BY_PLATFORM_ID, params)).first()
+        if row is None:
+            # ON CONFLICT: a concurrent first action of the same new user (PostgreSQL) is not an error
+            await s.execute(_insert(s)(PersonRow).values(
+                id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id, email=email,
+                tz=tz, tz_checked_at=now if tz else None, created_at=now, greeted=False,
+            ).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
+            row = (await s.execute(_PERSON_BY_PLATFORM_ID, params)).one()
+            return SimpleNamespace(**row._mapping)
+        person = SimpleNamespace(**row._mapping)
+        changes = _person_changes(person, now, name=name, email=email, tz=tz, address=None,  # type: ignore[arg-type]
+                                  dm_id=None)
+        if changes:
+            await s.execute(update(PersonRow).where(PersonRow.id == person.id).values(**changes))
+            for key, value in changes.items():
+                setattr(person, key, value)
+            self._addresses.clear()
+        return person
+
+    async def _answer_prompt(self, s: Any, person: Any, reply: Reply, now: datetime) -> Outcome:
+        """A button or form on one prompt: what `_decide` does with a full view, from a few reads."""
+        prompt_row = (await s.execute(_PROMPT_BY_ID, {"id": reply.prompt_id})).first()
+        e_row = (await s.execute(_ENROLLMENT_BY_ID, {"id": prompt_row.enrollment_id})).first() if prompt_row else None
+        if prompt_row is None or e_row is None:
             return Outcome(replies=[Message(person.id, "That prompt is no longer available. "
                                                        "Type `status` to see what's open.")])
-        prompt_row, e_row = found
         if e_row.status == "unenrolled" or person.id not in (e_row.person_id, e_row.manager_id):
             # a button or form of a prompt addressed to someone else entirely
             return Outcome(replies=[Message(person.id, "Sorry, that was sent to someone else, so it can't "
@@ -263,15 +301,15 @@ class BotService(BotHandler):
         if journey is None:
             return Outcome(replies=[Message(person.id, "That prompt is no longer available. "
                                                        "Type `status` to see what's open.")])
-        people = {person.id: person}
-        missing = {i for i in (e_row.person_id, e_row.manager_id) if i and i not in people}
+        people: dict[str, Any] = {person.id: person}
+        missing = [i for i in (e_row.person_id, e_row.manager_id) if i and i not in people]
         if missing:
-            people.update(await load_people(s, missing))
+            people.update((r.id, r) for r in (await s.execute(_PEOPLE_BY_IDS, {"ids": missing})).all())
         enrollment = enrollment_state(e_row, people[e_row.person_id], people.get(e_row.manager_id or ""),
                                       self.default_tz)
         mtm = None
         if prompt_row.mtm_id:
-            m = await s.get(MtmRow, prompt_row.mtm_id)
+            m = (await s.execute(_MTM_BY_ID, {"id": prompt_row.mtm_id})).first()
             mtm = mtm_state(m) if m is not None and m.enrollment_id == e_row.id else None
         return engine.answer(journey, enrollment, prompt_state(prompt_row), mtm, reply, now)
 
@@ -316,13 +354,19 @@ class BotService(BotHandler):
 
         `user_id` is the platform's user id or the bot's own person id: the dispatcher addresses
         outbox rows by person id, and must reach people after a restart when nothing is cached."""
+        key = (platform, user_id)
+        cached = self._addresses.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return dict(cached[1]) if cached[1] is not None else None
         async with self.db.read() as s:
-            row = (await s.execute(select(PersonRow.address, PersonRow.tz, PersonRow.email, PersonRow.name).where(
-                PersonRow.platform == platform,
-                or_(PersonRow.platform_user_id == user_id, PersonRow.id == user_id)).limit(1))).first()
-        if row is None or row.address is None:
-            return None
-        return {**row.address, "tz": row.tz, "email": row.email, "user_name": row.name}
+            row = (await s.execute(_ADDRESS_BY_USER, {"platform": platform, "uid": user_id})).first()
+        found = None if row is None or row.address is None else {
+            **row.address, "tz": row.tz, "email": row.email, "user_name": row.name}
+        if found is not None:  # (a person not reachable yet may become reachable any moment)
+            if len(self._addresses) > 10000:
+                self._addresses.clear()
+            self._addresses[key] = (time.monotonic() + ADDRESS_TTL, found)
+        return dict(found) if found is not None else None
 
     async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
         """The Slack App Home: the same status a person gets by typing `status`."""
@@ -406,6 +450,12 @@ class BotService(BotHandler):
             await self.drain()
         except Exception:  # noqa: BLE001 - the scheduler retries; a kick must never crash a request
             log.exception("background delivery failed; the scheduler will retry")
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Background work an adapter started after answering (e.g. a Teams reply message):
+        `settle()` waits for it too."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def settle(self) -> None:
         """Wait for background deliveries (tests, demo)."""

@@ -7,6 +7,7 @@ pickles nothing; the database decides what is due, so restarts lose nothing.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -145,6 +146,11 @@ async def run_server(settings: Any, library: dict[str, Journey], *, port: int, h
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    # Everything loaded so far (libraries, journeys, SQLAlchemy metadata) lives as long as the
+    # process: frozen out of the cyclic GC, a full collection under load takes a few ms instead
+    # of ~90 ms (measured), which otherwise lands in the latency tail of whatever request is open.
+    gc.collect()
+    gc.freeze()
     log.info("hplj serving on http://%s:%s (scheduler %s)", host, port, "on" if scheduler else "off")
     socket_mode = None
     if settings.slack_app_token and settings.slack_bot_token:
@@ -159,6 +165,7 @@ async def run_server(settings: Any, library: dict[str, Journey], *, port: int, h
     if loop:
         loop.shutdown()
     await runner.cleanup()
+    await service.dispatcher.release()
     await service.db.dispose()
 
 
@@ -169,6 +176,7 @@ async def run_worker(settings: Any, library: dict[str, Journey]) -> None:
     log.info("hplj worker ticking every %.0fs", settings.tick_seconds)
     await _wait_for_signal()
     loop.shutdown()
+    await service.dispatcher.release()
     await service.db.dispose()
 
 

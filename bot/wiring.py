@@ -59,4 +59,5 @@ def build_dispatcher(settings: Any, db: Database, ports: dict[str, ChatPort]) ->
 
     return Dispatcher(db, ports, limits=configured_limits(settings),
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
-                      lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)))
+                      lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
+                      single=True)

@@ -101,9 +101,9 @@ def event_date(journey: Journey, enrollment: EnrollmentState, event_id: str) -> 
         return enrollment.events[event_id]
     for ev in journey.events:
         if ev.id == event_id and ev.default is not None:
-            w = When.parse(ev.default)
+            w = _when(ev.default)
             cal = calendar_for(journey, enrollment.person)
-            return cal.add_working_days(enrollment.start, w.days)
+            return _add_working_days(cal, enrollment.start, w.days)
     return None
 
 
@@ -112,7 +112,7 @@ def due_time(journey: Journey, enrollment: EnrollmentState, step: Step, recipien
     """When a step is due for its recipient: working days from its anchor, at a local time."""
     if step.when is None:
         return None
-    w = When.parse(step.when)
+    w = _when(step.when)
     if w.anchor == "start":
         anchor: date | None = enrollment.start
     elif w.anchor == "event":
@@ -141,6 +141,15 @@ def _shifted(cal: WorkCalendar, tz: ZoneInfo, now: datetime, days: int) -> datet
 
 
 @functools.lru_cache(maxsize=8192)
+def _add_working_days(cal: WorkCalendar, d: date, n: int) -> date:
+    return cal.add_working_days(d, n)
+
+
+# `When` is frozen: parse each `when:` text once.
+_when = functools.lru_cache(maxsize=1024)(When.parse)
+
+
+@functools.lru_cache(maxsize=8192)
 def _is_open(cal: WorkCalendar, tz: ZoneInfo, now: datetime) -> bool:
     return cal.is_open(now, tz)
 
@@ -151,6 +160,7 @@ def format_local(at: datetime, tz: ZoneInfo) -> str:
     return f"{loc:%a} {loc.day} {loc:%b}, {loc:%H:%M} ({tz.key})"
 
 
+@functools.lru_cache(maxsize=4096)
 def format_day(d: date) -> str:
     return f"{d:%a} {d.day} {d:%b}"
 

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -29,12 +30,14 @@ from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.messages import Message
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from store.db import Database
-from store.models import OutboxRow, PersonRow
+from store.models import HeartbeatRow, OutboxRow, PersonRow
 
 log = logging.getLogger("hplj.delivery")
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+SQLITE_LOCK = "dispatcher-lock"
+SQLITE_LOCK_TTL = 20.0  # seconds of real time a silent holder keeps the SQLite delivery lock
 
 
 @dataclass
@@ -56,8 +59,11 @@ def backoff(attempt: int) -> float:
 class Dispatcher:
     def __init__(self, db: Database, ports: Mapping[str, ChatPort], *, owner: str | None = None,
                  limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
-                 concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None) -> None:
+                 concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None,
+                 single: bool = False) -> None:
         self.db = db
+        self.single = single  # enforce one dispatcher per SQLite file (the processes `hplj` starts)
+        self._refused = False
         self.lease = lease or LEASE
         self.ports = ports
         self.owner = owner or uuid.uuid4().hex[:12]
@@ -69,6 +75,38 @@ class Dispatcher:
         # The limiter runs on this dispatcher's clock: the `now` of the current pass plus real
         # time elapsed since, so Retry-After pauses and `next_attempt_at` share one time base.
         self.limiter = limiter or RateLimiter(limits, clock=self.clock)
+
+    async def _hold_sqlite_lock(self, s: Any) -> bool:
+        """SQLite has no SKIP LOCKED: one dispatcher per database file, elected through a row that
+        its holder renews on every pass. Another process never dispatches while the holder lives
+        and takes over within `SQLITE_LOCK_TTL` seconds of real time once it is gone."""
+        wall = datetime.now(UTC)  # liveness is about processes, not the (maybe simulated) outbox time
+        row = await s.get(HeartbeatRow, SQLITE_LOCK)
+        holder = (row.info or {}).get("owner") if row is not None else None
+        if row is not None and holder not in (None, self.owner) and row.at > wall:
+            if not self._refused:
+                log.warning("another dispatcher (%s) holds this SQLite database's delivery lock; this process "
+                            "will not deliver while it runs (run one delivering process per SQLite file)", holder)
+                self._refused = True
+            return False
+        if self._refused:
+            log.info("took over this SQLite database's delivery lock")
+        self._refused = False
+        until = wall + timedelta(seconds=SQLITE_LOCK_TTL)
+        if row is None:
+            s.add(HeartbeatRow(name=SQLITE_LOCK, at=until, info={"owner": self.owner}))
+        else:
+            row.at, row.info = until, {"owner": self.owner}
+        return True
+
+    async def release(self) -> None:
+        """Give up the SQLite delivery lock (a clean shutdown), so another process may take over now."""
+        if not (self.single and self.db.is_sqlite):
+            return
+        async with self.db.write() as s:
+            row = await s.get(HeartbeatRow, SQLITE_LOCK)
+            if row is not None and (row.info or {}).get("owner") == self.owner:
+                await s.delete(row)
 
     def clock(self) -> float:
         """Seconds on the outbox's time base: real time, moved forward to each pass's `now` when that
@@ -82,6 +120,8 @@ class Dispatcher:
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
         async with self.db.write() as s:
+            if self.single and self.db.is_sqlite and not await self._hold_sqlite_lock(s):
+                return []
             stmt = (
                 select(OutboxRow)
                 .where(
@@ -257,8 +297,10 @@ class Dispatcher:
                 # Counted from when the 429 arrived, not from the start of the pass; the key (and,
                 # when the refusal looks workspace-wide, the platform) is paused as long.
                 self.limiter.rate_limited(platform, conversation or row.recipient_id, delay)
+                # The platform asked us to come back later: that costs no attempt.
                 await self._settle(row, state="pending", next_at=self.current() + timedelta(seconds=delay),
-                                   error=exc.reason[:300], in_doubt=row.in_doubt and not row.ambiguous)
+                                   error=exc.reason[:300], in_doubt=row.in_doubt and not row.ambiguous,
+                                   attempts=row.attempts - 1)
                 result.retried += 1
                 return
         else:

@@ -38,12 +38,12 @@ class Limit:
 
     windows: tuple[tuple[int, float], ...] = ()  # (count, seconds): at most count per any window
     rate: float | None = None  # smooth rate per second (GCRA); None: windows only
-    burst: int = 1  # how many may go back to back under `rate`
+    burst: float = 1  # how many may go back to back under `rate` (a fraction: slack for late wake-ups)
 
     def scaled(self, factor: float) -> Limit:
         """This limit shared by 1/factor processes (each gets `factor` of the budget)."""
         return Limit(tuple((max(1, int(c * factor)), s) for c, s in self.windows),
-                     self.rate * factor if self.rate else None, max(1, int(self.burst * factor)) or 1)
+                     self.rate * factor if self.rate else None, max(1.0, self.burst * factor))
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ SLACK_DEFAULT = PlatformLimits(
 )
 TEAMS_DEFAULT = PlatformLimits(
     per_key=Limit(windows=((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))),
-    global_=Limit(windows=((30, 1.0),), rate=28.5, burst=1),  # = teams_limits(7, 30)
+    global_=Limit(windows=((30, 1.0),), rate=28.5, burst=1.25),  # = teams_limits(7, 30)
 )
 DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": SLACK_DEFAULT, "teams": TEAMS_DEFAULT}
 
@@ -259,9 +259,11 @@ def teams_limits(per_conversation_per_second: int = 7, tenant_per_second: int = 
                            key=lambda w: w[1]))
     # Paced smoothly at 95% of the tenant budget: the connector counts a sliding 1 s window at
     # arrival, so sends released in clumps at window edges (or arriving with a little network
-    # jitter) would be refused; evenly spaced sends with 5% headroom are not.
+    # jitter) would be refused; evenly spaced sends with 5% headroom are not. A burst of 1.25 lets
+    # a send that woke up a few ms late not push every later one back, and still keeps any 1 s
+    # under 1.25 + 0.95 x budget < budget (budgets above 25/s; the 1 s window caps the rest).
     return PlatformLimits(per_key=Limit(windows=windows),
-                          global_=Limit(windows=((tenant, 1.0),), rate=tenant * 0.95, burst=1))
+                          global_=Limit(windows=((tenant, 1.0),), rate=tenant * 0.95, burst=1.25))
 
 
 def configured_limits(settings: object) -> dict[str, PlatformLimits]:

@@ -22,6 +22,7 @@ import asyncio
 import contextvars
 import sqlite3
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -66,6 +67,61 @@ class _InlineSqlite(aiosqlite.Connection):
             waited += delay
             delay = min(delay * 2, 0.05)
 
+    async def execute(self, sql: str, parameters: Any = None) -> aiosqlite.Cursor:  # type: ignore[override]
+        """Raw statements on the driver connection (maintenance: VACUUM, WAL checkpoints) run in
+        aiosqlite's thread with the usual busy timeout, so a long one never blocks the loop.
+        (SQLAlchemy itself only uses cursors.)"""
+        conn = self._conn
+
+        def run() -> sqlite3.Cursor:
+            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+            try:
+                return conn.execute(sql, [] if parameters is None else parameters)
+            finally:
+                conn.execute("PRAGMA busy_timeout=0")
+
+        cursor = await aiosqlite.Connection._execute(self, run)
+        return aiosqlite.Cursor(self, cursor)
+
+
+class _WriteLock:
+    """FIFO lock for one process's SQLite writers, with a second, earlier queue for `urgent` ones:
+    a person waiting for an answer (an inbound action) goes before background writers (outbox
+    settles, ticks) that queued first. Release hands the lock straight to the next waiter."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._locked and not self._urgent and not self._normal:
+            self._locked = True
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._normal
+        queue.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # handed over just as we were cancelled: pass it on
+            else:
+                try:
+                    queue.remove(fut)
+                except ValueError:
+                    pass
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                fut = queue.popleft()
+                if not fut.done():
+                    fut.set_result(None)  # still locked: ownership moves to that waiter
+                    return
+        self._locked = False
+
 
 def _inline_creator(path: str) -> Any:
     def create() -> aiosqlite.Connection:
@@ -102,6 +158,9 @@ class Database:
                 kwargs["pool_size"] = 8
                 kwargs["max_overflow"] = 24
                 kwargs["async_creator"] = _inline_creator(path)
+                # sessions always end their transaction; the "reset" listener below rolls back
+                # only a connection returned mid-transaction (one statement less per session)
+                kwargs["pool_reset_on_return"] = None
                 self.inline = True
             else:
                 kwargs["poolclass"] = NullPool
@@ -113,7 +172,7 @@ class Database:
         if self.is_sqlite:
             self._tune_sqlite()
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriteLock] = (
             weakref.WeakKeyDictionary())
 
     def _tune_sqlite(self) -> None:
@@ -132,34 +191,48 @@ class Database:
             cur.execute("PRAGMA cache_size=-16000")  # 16 MB page cache per connection
             cur.close()
 
+        if inline:
+            @event.listens_for(self.engine.sync_engine.pool, "reset")
+            def _reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
+                if not state.asyncio_safe or state.transaction_was_reset:
+                    return
+                raw = getattr(getattr(dbapi_conn, "_connection", None), "_connection", None)
+                if raw is not None and raw.in_transaction:
+                    dbapi_conn.rollback()
+
         @event.listens_for(self.engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
             read_only = conn.get_execution_options().get("hplj_read_only", False)
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-    def _write_lock(self) -> asyncio.Lock:
+    def _write_lock(self) -> _WriteLock:
         loop = asyncio.get_running_loop()
         lock = self._write_locks.get(loop)
         if lock is None:
-            lock = self._write_locks[loop] = asyncio.Lock()
+            lock = self._write_locks[loop] = _WriteLock()
         return lock
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed on success, rolled back on error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed on success, rolled back on error.
+
+        `urgent`: someone is waiting for this one (an inbound action); on SQLite it queues ahead
+        of background writers."""
         if not self.is_sqlite or _WRITING.get():
             async with self._sessions() as session:
                 async with session.begin():
                     yield session
             return
-        async with self._write_lock():
-            token = _WRITING.set(True)
-            try:
-                async with self._sessions() as session:
-                    async with session.begin():
-                        yield session
-            finally:
-                _WRITING.reset(token)
+        lock = self._write_lock()
+        await lock.acquire(urgent)
+        token = _WRITING.set(True)
+        try:
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+        finally:
+            _WRITING.reset(token)
+            lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

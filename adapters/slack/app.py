@@ -8,9 +8,16 @@ adapter parses first and answers a malformed `payload=` with 500 — DESIGN §6)
 body is a well-formed Slack payload (400 otherwise), then hands it to the bolt `AsyncApp`, which
 verifies the signature again and dispatches to the listeners below.
 
-Every listener acks first; bolt (process_before_response=False) answers Slack as soon as
-`ack()` runs and the rest of the listener — the `BotHandler` call, `chat.update`, ephemeral
-replies, `views.open` — completes afterwards. `drain()` waits for that work (shutdown, tests).
+Every listener acks and hands the rest of its work — the `BotHandler` call, `chat.update`,
+ephemeral replies, `views.open` — to a small pool of workers (`workers` at a time, FIFO), then
+returns, so bolt (process_before_response=True) answers Slack at once. Neither bolt's own
+post-ack mode (it polls for the ack every 10 ms, then runs the listener's tail as an unbounded
+task per request) nor unbounded tasks: at a steady load the post-ack work is bounded and every
+ack waits behind at most `workers` slices of it on the event loop. `drain()` waits for that work
+(shutdown, tests). The work is deduplicated by the bot's inbound table, so a request Slack
+retries because this process died before doing it is still done once. Web API calls and
+`response_url` posts share one aiohttp session (slack_sdk otherwise opens a session, and a
+connection, per call).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
@@ -82,6 +90,7 @@ class SlackInbound:
         command: str = DEFAULT_COMMAND,
         socket_mode: bool = False,
         client: AsyncWebClient | None = None,
+        workers: int = 4,
     ) -> None:
         if not socket_mode and not (signing_secret or "").strip():
             raise ValueError(
@@ -95,11 +104,16 @@ class SlackInbound:
         self.client = client or make_web_client(token, api_url)
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._pending: set[asyncio.Task[Any]] = set()
+        self.workers = max(1, workers)
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._http_session: Any = None  # aiohttp.ClientSession shared by Web API and response_url calls
+        self._own_session = False
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=signing_secret if not socket_mode else None,
             request_verification_enabled=not socket_mode,
-            process_before_response=False,
+            # listeners ack, queue their work and return: the response goes out at once
+            process_before_response=True,
             name="hplj",
         )
         self._register()
@@ -122,8 +136,36 @@ class SlackInbound:
         except Exception as exc:  # noqa: BLE001 - any unreadable body is the sender's fault
             log.info("slack: refused malformed request: %s", exc)
             return web.json_response({"error": "malformed request"}, status=400)
+        self._http()  # the shared session, before bolt copies the client for this request
         bolt_resp = await self.bolt.async_dispatch(bolt_req)
         return await to_aiohttp_response(bolt_resp)
+
+    def _http(self) -> Any:
+        """The aiohttp session for this loop (created on first use; also the Web API client's)."""
+        import aiohttp
+
+        session = self._http_session
+        loop = asyncio.get_running_loop()
+        if session is None or session.closed or getattr(session, "_loop", loop) is not loop:
+            if self.client.session is not None and not self.client.session.closed and \
+                    getattr(self.client.session, "_loop", loop) is loop:
+                session, self._own_session = self.client.session, False
+            else:
+                session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+                self._own_session = True
+            self._http_session = session
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = session
+        return session
+
+    async def close(self) -> None:
+        """Wait for queued work, then close the session this endpoint opened."""
+        await self.drain()
+        session, self._http_session = self._http_session, None
+        if session is not None and self._own_session and not session.closed:
+            if self.client.session is session:
+                self.client.session = None
+            await session.close()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for work started after acks (use on shutdown and in tests)."""
@@ -132,13 +174,26 @@ class SlackInbound:
         while self._pending and loop.time() < deadline:
             await asyncio.wait(set(self._pending), timeout=max(0.0, deadline - loop.time()))
 
-    def _track(self) -> None:
-        task = asyncio.current_task()
-        if task is not None and task not in self._pending:
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+    def _spawn(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `work(*args)` after the ack, at most `workers` at a time, in arrival order."""
+        task = asyncio.get_running_loop().create_task(self._bounded(work, *args))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
-    # --- listeners ----------------------------------------------------------------------------
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.workers))
+        return self._slots[1]
+
+    async def _bounded(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        async with self._semaphore():
+            try:
+                await work(*args)
+            except Exception:
+                log.exception("slack: work after the ack failed")
+
+    # --- listeners: ack, queue the work, return ---------------------------------------------------
     def _register(self) -> None:
         app = self.bolt
         app.command(self.command)(self._on_command)
@@ -148,21 +203,53 @@ class SlackInbound:
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home_opened)
 
-    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        self._track()
+        self._spawn(self._command, body)
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        self._spawn(self._button, body, client)
+
+    async def _on_form_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        self._spawn(self._form_button, body, client)
+
+    async def _on_view_submission(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        self._spawn(self._view_submission, body, client)
+
+    async def _on_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._spawn(self._message, body, client)  # bolt acks events itself
+
+    async def _on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._spawn(self._home_opened, body, client)
+
+    # --- the work after the ack --------------------------------------------------------------
+    async def _respond(self, response_url: Any, **message: Any) -> Any:
+        """What bolt's `respond()` does, on the shared session."""
+        if not isinstance(response_url, str) or not response_url:
+            raise ValueError("no response_url to answer on")
+        hook = AsyncWebhookClient(url=response_url, session=self._http())
+        return await hook.send_dict({k: v for k, v in message.items() if v is not None})
+
+    async def _command(self, body: dict[str, Any]) -> None:
         cmd = parse_slash_command(body)
         if cmd is None:
             return
+        response_url = body.get("response_url")
         try:
             result = await self.handler.handle_command(PLATFORM, cmd.user_id, cmd.text, cmd.key)
         except Exception:
             log.exception("slack: command failed")
-            await _safe(respond(text=SORRY, response_type="ephemeral"))
+            await _safe(self._respond(response_url, text=SORRY, response_type="ephemeral"))
             return
         for reply in result.replies:
             await _safe(
-                respond(
+                self._respond(
+                    response_url,
                     text=fallback_text(reply),
                     blocks=render_blocks(reply),
                     response_type="ephemeral",
@@ -170,9 +257,7 @@ class SlackInbound:
                 )
             )
 
-    async def _on_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        self._track()
+    async def _button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         for item in parse_block_action(body):
             if not isinstance(item, ButtonClick):
                 continue
@@ -180,9 +265,7 @@ class SlackInbound:
             if result is not None:
                 await self._show(client, result, item.action.user_id, item.channel, item.message_ts)
 
-    async def _on_form_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        self._track()
+    async def _form_button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         for item in parse_block_action(body):
             if not isinstance(item, OpenForm):
                 continue
@@ -199,11 +282,7 @@ class SlackInbound:
             view = render_modal(msg, channel=item.channel, message_ts=item.message_ts)
             await _safe(client.views_open(trigger_id=item.trigger_id, view=view))
 
-    async def _on_view_submission(
-        self, ack: Any, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        self._track()
+    async def _view_submission(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         sub: FormSubmission | None = parse_view_submission(body)
         if sub is None:
             return
@@ -211,8 +290,7 @@ class SlackInbound:
         if result is not None:
             await self._show(client, result, sub.action.user_id, sub.channel, sub.message_ts)
 
-    async def _on_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        self._track()
+    async def _message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         typed = parse_message_event(body)
         if typed is None:
             return
@@ -259,8 +337,7 @@ class SlackInbound:
                 )
             )
 
-    async def _on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        self._track()
+    async def _home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         raw = body.get("event")
         event: dict[str, Any] = raw if isinstance(raw, dict) else {}
         user_id = event.get("user")
@@ -461,7 +538,11 @@ def mount_slack(
     async def _drain(_app: web.Application) -> None:
         await inbound.drain()
 
+    async def _close(_app: web.Application) -> None:
+        await inbound.close()
+
     web_app.on_shutdown.append(_drain)
+    web_app.on_cleanup.append(_close)
     return inbound
 
 

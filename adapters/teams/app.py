@@ -21,6 +21,7 @@ mount logs that loudly; production start should call `check_production_auth` fir
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -136,6 +137,32 @@ class HpljTeamsBot(ActivityHandler):
         self.handler = handler
         self.greeting = greeting or default_greeting
         self.remember_on_message = remember_on_message
+        self._later: set[asyncio.Task[Any]] = set()
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _send_later(self, context: TurnContext, messages: list[Message]) -> None:
+        """Post extra replies after the invoke response (at most 4 at a time): the refreshed card
+        is the answer; a "thanks" message need not hold it up. The bot's `settle()` (tests,
+        demo) and `drain()` (shutdown) wait for them."""
+        if not messages:
+            return
+        task = asyncio.get_running_loop().create_task(self._bounded_send(context, messages))
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+        track = getattr(self.handler, "track", None)
+        if callable(track):
+            track(task)
+
+    async def _bounded_send(self, context: TurnContext, messages: list[Message]) -> None:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(4))
+        async with self._slots[1]:
+            await self._send(context, messages)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        if self._later:
+            await asyncio.wait(set(self._later), timeout=timeout)
 
     @staticmethod
     def _raw(context: TurnContext) -> dict[str, Any]:
@@ -205,13 +232,13 @@ class HpljTeamsBot(ActivityHandler):
             card = render_card(result.updated)
         elif replies:
             first = replies.pop(0)
-            await self._send(turn_context, replies)
+            self._send_later(turn_context, replies)
             return _invoke(200, MESSAGE_RESPONSE_TYPE, render_text(first))
         else:
             current = await self.handler.prompt_message(str(data["prompt_id"]))
             if current is not None:
                 card = render_card(current)
-        await self._send(turn_context, replies)
+        self._send_later(turn_context, replies)
         if card is None:
             return _invoke(200, MESSAGE_RESPONSE_TYPE, "Done.")
         return _invoke(200, CARD_CONTENT_TYPE, card)
@@ -388,4 +415,9 @@ def mount_teams(
         return web.Response(status=200)
 
     web_app.router.add_post(path, messages)
+
+    async def _drain(_app: web.Application) -> None:
+        await bot.drain()
+
+    web_app.on_shutdown.append(_drain)
     return TeamsEndpoint(adapter=adapter, bot=bot, path=path, local_mode=local)

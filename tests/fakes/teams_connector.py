@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections import defaultdict, deque
-import random
 from dataclasses import dataclass, field
 from typing import Any, Self
 

@@ -3,6 +3,7 @@ worker script run as separate OS processes (so `kill -9` and real lock contentio
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -11,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -69,13 +69,18 @@ class PgCluster:
         return f"postgresql://hplj@127.0.0.1:{self.port}/{name}"
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PgCluster]:
-    """A PostgreSQL server of its own in a temp dir, stopped afterwards.
+_CLUSTER: PgCluster | None = None
+
+
+def _cluster() -> PgCluster:
+    """The one throwaway cluster of this test session, started on first use, stopped at exit.
 
     Skips when the server binaries are missing (install them with `.ci/install-postgres.sh`),
     except in CI (`CI=true`), where a missing server is a failure.
     """
+    global _CLUSTER
+    if _CLUSTER is not None:
+        return _CLUSTER
     initdb = _initdb()
     if initdb is None:
         msg = "PostgreSQL server binaries (initdb) not found; run .ci/install-postgres.sh"
@@ -94,17 +99,27 @@ def postgres_cluster() -> Iterator[PgCluster]:
     subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(cluster.data), "-U", "hplj", "--auth=trust",
                     "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
     cluster.start()
-    try:
-        cluster.create_database("hplj")
-        yield cluster
-    finally:
+
+    def _stop() -> None:
         cluster.stop("immediate")
         shutil.rmtree(tmp, ignore_errors=True)
 
+    atexit.register(_stop)
+    cluster.create_database("hplj")
+    _CLUSTER = cluster
+    return cluster
+
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_cluster: PgCluster) -> str:
-    return postgres_cluster.url
+def postgres_cluster() -> PgCluster:
+    """A PostgreSQL server of its own in a temp dir (restartable), stopped when the session ends."""
+    return _cluster()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the throwaway cluster's `hplj` database (importable on its own by other test dirs)."""
+    return _cluster().url
 
 
 def worker_cmd(*args: str) -> list[str]:

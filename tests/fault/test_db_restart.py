@@ -41,10 +41,10 @@ async def seed(url: str, fake: FakeSlackApi, n: int) -> None:
         uid = f"U{i:05d}"
         fake.add_user(uid)
         fake.channels["D" + uid] = uid
-        people.append(dict(id=f"p{i}", platform="slack", platform_user_id=uid, name=uid, dm_id="D" + uid,
-                           created_at=now, greeted=True))
-        rows.append(dict(key=f"k{i}", recipient_id=f"p{i}", payload=Message(f"p{i}", f"hello {i}").to_json(),
-                         state="pending", attempts=0, next_attempt_at=now, created_at=now))
+        people.append({"id": f"p{i}", "platform": "slack", "platform_user_id": uid, "name": uid, "dm_id": "D" + uid,
+                           "created_at": now, "greeted": True})
+        rows.append({"key": f"k{i}", "recipient_id": f"p{i}", "payload": Message(f"p{i}", f"hello {i}").to_json(),
+                         "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
     async with db.write() as s:
         await s.execute(insert(PersonRow), people)
         await s.execute(insert(OutboxRow), rows)

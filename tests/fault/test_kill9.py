@@ -88,11 +88,11 @@ async def make_outbox(path: Path, n: int, platform: str, *, fake_slack: FakeSlac
         if fake_slack is not None:
             fake_slack.add_user(uid)
             fake_slack.channels["D" + uid] = uid
-        people.append(dict(id=f"p{i}", platform=platform, platform_user_id=uid, name=uid,
-                           dm_id=("D" + uid) if platform == "slack" else f"a:dm-{i}", address=address,
-                           created_at=created, greeted=True))
-        rows.append(dict(key=f"k{i}", recipient_id=f"p{i}", payload=Message(f"p{i}", f"hello k{i}").to_json(),
-                         state="pending", attempts=0, next_attempt_at=created, created_at=created))
+        people.append({"id": f"p{i}", "platform": platform, "platform_user_id": uid, "name": uid,
+                           "dm_id": ("D" + uid) if platform == "slack" else f"a:dm-{i}", "address": address,
+                           "created_at": created, "greeted": True})
+        rows.append({"key": f"k{i}", "recipient_id": f"p{i}", "payload": Message(f"p{i}", f"hello k{i}").to_json(),
+                         "state": "pending", "attempts": 0, "next_attempt_at": created, "created_at": created})
     async with db.write() as s:
         await s.execute(insert(PersonRow), people)
         await s.execute(insert(OutboxRow), rows)

@@ -68,13 +68,13 @@ async def seed(path: Path, fake: FakeSlackApi) -> list[str]:
         uid = f"U{i:05d}"
         fake.add_user(uid)
         fake.channels["D" + uid] = uid
-        people.append(dict(id=f"p{i}", platform="slack", platform_user_id=uid, name=uid, dm_id="D" + uid,
-                           tz="Europe/London", created_at=now, greeted=True))
+        people.append({"id": f"p{i}", "platform": "slack", "platform_user_id": uid, "name": uid, "dm_id": "D" + uid,
+                           "tz": "Europe/London", "created_at": now, "greeted": True})
     fake.add_user("UADMIN")
     fake.channels["DUADMIN"] = "UADMIN"
-    rows = [dict(key=f"backlog{j}", recipient_id=f"p{j % PEOPLE}",
-                 payload=Message(f"p{j % PEOPLE}", f"hello {j}").to_json(), state="pending", attempts=0,
-                 next_attempt_at=now - timedelta(minutes=1), created_at=now) for j in range(BACKLOG)]
+    rows = [{"key": f"backlog{j}", "recipient_id": f"p{j % PEOPLE}",
+                 "payload": Message(f"p{j % PEOPLE}", f"hello {j}").to_json(), "state": "pending", "attempts": 0,
+                 "next_attempt_at": now - timedelta(minutes=1), "created_at": now} for j in range(BACKLOG)]
     async with db.write() as s:
         await s.execute(insert(PersonRow), people)
         await s.execute(insert(OutboxRow), rows)

@@ -131,13 +131,13 @@ async def test_teams_5xx_timeouts_and_drops_lose_nothing_and_resend_at_most_once
     async with FakeConnector() as fake:
         # One fault per conversation (its first send), so each row meets at most one.
         before = {  # refused, nothing created
-            "a:dm-0": dict(status=500), "a:dm-1": dict(status=503), "a:dm-2": dict(status=500),
-            "a:dm-3": dict(status=503), "a:dm-4": dict(drop=True),
+            "a:dm-0": {"status": 500}, "a:dm-1": {"status": 503}, "a:dm-2": {"status": 500},
+            "a:dm-3": {"status": 503}, "a:dm-4": {"drop": True},
         }
         after = {  # created, then the answer failed or never came
-            "a:dm-10": dict(status=502), "a:dm-11": dict(status=504), "a:dm-12": dict(status=502),
-            "a:dm-13": dict(drop=True), "a:dm-14": dict(status=200, delay=3.0),  # client timeout: 1 s
-            "a:dm-15": dict(status=504),
+            "a:dm-10": {"status": 502}, "a:dm-11": {"status": 504}, "a:dm-12": {"status": 502},
+            "a:dm-13": {"drop": True}, "a:dm-14": {"status": 200, "delay": 3.0},  # client timeout: 1 s
+            "a:dm-15": {"status": 504},
         }
         for conv, kw in before.items():
             fake.fail_next(method="POST", conversation_id=conv, **kw)
