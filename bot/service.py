@@ -398,7 +398,8 @@ class BotService(BotHandler):
     async def tick(self, now: datetime | None = None) -> tuple[TickResult, DeliveryResult]:
         """One full pass: due prompts -> outbox -> platforms. `hplj tick --at` calls this."""
         at = now or self.clock.now()
-        result = await process_due(self.db, self.library, at, default_tz=self.default_tz)
+        result = await process_due(self.db, self.library, at, default_tz=self.default_tz,
+                                   min_group=getattr(self.settings, "min_group_size", None) if self.settings else None)
         delivered = await self.drain(at)
         return result, delivered
 

@@ -48,7 +48,7 @@ class TickResult:
 
 
 async def process_due(db: Database, library: dict[str, Journey], now: datetime, *, batch: int = 500,
-                      default_tz: str = "UTC") -> TickResult:
+                      default_tz: str = "UTC", min_group: int | None = None) -> TickResult:
     """Turn every prompt due at `now` into outbox rows; cost follows the due work only."""
     result = TickResult()
     while True:
@@ -76,7 +76,7 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
             await park_prompts(s, parked)
             result.fired += len(rows)
             result.queued += await save_outcome(s, combined, now, loaded={r.id: r for r in rows})
-    result.digests = await process_digests(db, library, now, default_tz=default_tz)
+    result.digests = await process_digests(db, library, now, default_tz=default_tz, min_group=min_group)
     return result
 
 

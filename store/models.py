@@ -52,7 +52,8 @@ class PersonRow(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     greeted: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None]
-    manager_id: Mapped[str | None] = mapped_column(String(64))  # their own manager, for accountability digests
+    # their own manager, for accountability digests (indexed: a leader's organisation is found by it)
+    manager_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
     __table_args__ = (Index("ux_people_platform_user", "platform", "platform_user_id", unique=True),)
 
