@@ -603,10 +603,14 @@ def _no_secrets(value: Any) -> Any:
     return value
 
 
-async def _export(ctx: _Ctx, cmd: Export) -> HandlerResult:
-    person = await _existing(ctx, "export", cmd.user)
-    pid = person.id
-    async with ctx.service.db.read() as s:
+async def export_person(db: Any, pid: str, now: datetime) -> dict[str, Any] | None:
+    """Everything stored about person `pid` as JSON-ready data, read from the database now; None
+    when nobody has that id (never existed, or forgotten). The one implementation behind the
+    `export` command, the signed download link (`GET /dashboard/export`) and `hplj export`."""
+    async with db.read() as s:
+        person = await s.get(PersonRow, pid)
+        if person is None:
+            return None
         enrollments = (await s.execute(select(EnrollmentRow).where(EnrollmentRow.person_id == pid))).scalars().all()
         managed = (await s.execute(select(EnrollmentRow.id).where(EnrollmentRow.manager_id == pid))).scalars().all()
         ids = [e.id for e in enrollments]
@@ -620,10 +624,10 @@ async def _export(ctx: _Ctx, cmd: Export) -> HandlerResult:
         admin = await s.get(AdminRow, pid)
         digests = (await s.execute(select(DigestRow).where(DigestRow.manager_id == pid))).scalars().all()
         inbound = (await s.execute(select(InboundRow).where(InboundRow.person_id == pid))).scalars().all()
-    person_data = _row_dict(person)
+        person_data = _row_dict(person)
     person_data["address"] = _no_secrets(person_data.get("address"))
-    data = {
-        "exported_at": ctx.now.isoformat(),
+    return {
+        "exported_at": now.isoformat(),
         "person": person_data,
         "admin": _row_dict(admin) if admin else None,
         "enrollments": [_row_dict(e) for e in enrollments],
@@ -635,13 +639,88 @@ async def _export(ctx: _Ctx, cmd: Export) -> HandlerResult:
         "inbound_actions": [_row_dict(i) for i in inbound],
         "audit": [_row_dict(a) for a in audit],
     }
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
-    async with ctx.service.db.write() as s:
-        s.add(AuditRow(at=ctx.now, actor_id=ctx.actor.id, action="export", target_id=pid, detail={}))
-    return ctx.reply(f"Everything stored about {_label(person)}: {len(enrollments)} enrollments, {len(prompts)} "
-                     f"prompts, {len(mtms)} moments that matter, {len(outbox)} messages. The JSON file is attached; "
-                     "handle it as personal data.", "Export", attachment_name=f"export-{pid}.json",
-                     attachment_text=text)
+
+
+def export_json(data: dict[str, Any]) -> str:
+    """The export file's text (UTF-8 JSON)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def export_filename(pid: str) -> str:
+    """`export-<person id>.json`, safe in a Content-Disposition header and on any file system."""
+    return "export-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in pid) + ".json"
+
+
+async def record_export(db: Any, actor_id: str | None, pid: str, now: datetime, action: str = "export",
+                        **detail: Any) -> None:
+    """An audit row for an export: who and whom by id only, never the content."""
+    async with db.write() as s:
+        s.add(AuditRow(at=now, actor_id=actor_id, action=action, target_id=pid, detail=dict(detail)))
+
+
+def _strings(value: Any) -> Any:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+def _shown_in_full(platform: str, msg: Message) -> bool:
+    """Whether `platform` shows `msg`'s attachment inline without cutting or changing it.
+
+    Slack (no files:write scope) and Teams (card size limits) render attachments as text and
+    truncate them; the console prints them whole."""
+    text = msg.attachment_text
+    if platform == "slack":
+        from adapters.slack.render import render_blocks
+
+        if any(c in text for c in "&<>"):  # Slack would read these as markup
+            return False
+        rendered: Any = render_blocks(msg)
+    elif platform == "teams":
+        from adapters.teams.render import render_card
+
+        rendered = render_card(msg)
+    else:
+        return True
+    return any(text in s for s in _strings(rendered))
+
+
+async def _export(ctx: _Ctx, cmd: Export) -> HandlerResult:
+    from bot.dashboard import EXPORT_TTL, make_export_link
+
+    person = await _existing(ctx, "export", cmd.user)
+    pid = person.id
+    data = await export_person(ctx.service.db, pid, ctx.now)
+    if data is None:  # forgotten between the lookup and now
+        raise AdminError(f"`export`: unknown user {cmd.user.display}")
+    summary = (f"Everything stored about {_label(person)}: {len(data['enrollments'])} enrollments, "
+               f"{len(data['prompts'])} prompts, {len(data['mtms'])} moments that matter, "
+               f"{len(data['messages'])} messages.")
+    hours = max(1, round(EXPORT_TTL.total_seconds() / 3600))
+    link = make_export_link(ctx.service, ctx.actor.id, pid)
+    if link is not None:
+        # The link carries ids and a signature only: the file is built from the database when it
+        # is opened, so it is always complete and current, and nothing after a `forget`.
+        await record_export(ctx.service.db, ctx.actor.id, pid, ctx.now, "export_link")
+        return ctx.reply(f"{summary} Download the complete JSON file with the link below. The link is yours "
+                         f"alone, works for {hours} h and only for this person; don't forward it, and handle "
+                         "the file as personal data.", "Export",
+                         links=(Link(f"Download the export (JSON, expires in {hours} h)", link),))
+    name, text = export_filename(pid), export_json(data)
+    reply = ctx.reply(f"{summary} The JSON file is attached; handle it as personal data.", "Export",
+                      attachment_name=name, attachment_text=text)
+    if not _shown_in_full(ctx.platform, reply.replies[0]):
+        return ctx.reply(f"{summary} The export is {len(text):,} characters: too large to show here in full, "
+                         "and this installation has no public web address (HPLJ_PUBLIC_URL) for a download "
+                         "link. Nothing was sent. On the server, run "
+                         f"`hplj export {pid} --out {name}` to get the complete file.", "Export too large for chat")
+    await record_export(ctx.service.db, ctx.actor.id, pid, ctx.now)
+    return reply
 
 
 def _scrub(value: Any, replace: dict[str, str | None]) -> Any:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from adapters.console import ConsoleChat
-from adapters.console.render import render_text
+from adapters.console.render import render_text, save_attachment
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
@@ -57,6 +57,7 @@ class ChatSession:
         self.write = write
         self.me = "ana"
         self.n = 0
+        self.attachments_dir: Path | None = None  # where files the bot sends are saved (default: cwd)
 
     async def advance(self, delta: timedelta) -> None:
         from store.repo import next_due_at
@@ -129,8 +130,12 @@ class ChatSession:
         await self.service.settle()
         for r in result.replies:
             self.write("\n".join("  " + x for x in render_text(r).splitlines()))
-            if r.attachment_name:
-                self.write(r.attachment_text)
+            if r.attachment_name:  # the whole file, saved rather than dumped into the conversation
+                try:
+                    path = save_attachment(r, self.attachments_dir or Path.cwd())
+                except OSError:  # a read-only working directory: a private temp file instead
+                    path = save_attachment(r, Path(tempfile.mkdtemp(prefix="hplj-chat-")))
+                self.write(f"  saved {r.attachment_name} to {path}")
         return True
 
 

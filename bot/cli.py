@@ -227,6 +227,89 @@ def enroll(
         raise typer.Exit(1)
 
 
+@app.command("export")
+def export_cmd(
+    user: Annotated[str, typer.Argument(metavar="USER", help="The person: an e-mail address, a platform user "
+                                        "id (Slack U..., Teams id, console name) or a stored person id (p_...).")],
+    out: Annotated[Path, typer.Option("--out", help="The JSON file to write (not overwritten unless --force).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Write everything stored about one person as JSON to a file (the chat `export`, complete)."""
+    import os
+    import re
+    import tempfile
+
+    from sqlalchemy import func, or_, select
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.admin import export_json, export_person, record_export
+    from store.db import Database
+    from store.models import PersonRow
+
+    ref = user.strip()
+    m = re.fullmatch(r"<@([^|>]+)(?:\|[^>]*)?>", ref)  # a pasted Slack mention
+    ref = (m.group(1) if m else ref.lstrip("@")).strip()
+    if not ref:
+        raise typer.BadParameter("expected an e-mail address or a user id, got nothing", param_hint="USER")
+    out = out.expanduser()
+    if str(out) in ("", "-") or out.is_dir():
+        raise typer.BadParameter(f"{out} is not a file name", param_hint="--out")
+    if not out.parent.is_dir():
+        raise typer.BadParameter(f"folder {out.parent} does not exist", param_hint="--out")
+    if out.exists() and not force:
+        raise typer.BadParameter(f"{out} already exists (add --force to overwrite it)", param_hint="--out")
+    settings = _settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        raise typer.BadParameter(f"no database file at {url.database}", param_hint="DATABASE_URL")
+    is_email = "@" in ref
+
+    async def run() -> tuple[str, dict]:  # type: ignore[type-arg]
+        db = Database(settings.database_url)
+        try:
+            try:
+                async with db.read() as s:
+                    q = select(PersonRow).where(func.lower(PersonRow.email) == ref.lower()) if is_email else \
+                        select(PersonRow).where(or_(PersonRow.id == ref, PersonRow.platform_user_id == ref))
+                    people = (await s.execute(q.order_by(PersonRow.created_at))).scalars().all()
+            except SQLAlchemyError as exc:
+                raise typer.BadParameter(f"cannot read the bot's database ({exc.__class__.__name__}); "
+                                         "run `hplj db upgrade`?", param_hint="DATABASE_URL") from None
+            if not people:
+                what = "the e-mail" if is_email else "the user id or person id"
+                raise typer.BadParameter(f"nobody stored has {what} {ref!r}", param_hint="USER")
+            exact = [p for p in people if p.id == ref]
+            if len(people) > 1 and not exact:
+                which = ", ".join(f"{p.platform} {p.platform_user_id} (person id {p.id})" for p in people)
+                raise typer.BadParameter(f"{ref!r} matches {len(people)} people: {which}; give the person id",
+                                         param_hint="USER")
+            pid = (exact or people)[0].id
+            now = datetime.now(timezone.utc)
+            data = await export_person(db, pid, now)
+            if data is None:
+                raise typer.BadParameter(f"nobody stored has the id {ref!r} (forgotten just now?)", param_hint="USER")
+            # write beside the target, audit, then move into place: on any error nothing is left behind
+            fd, tmp = tempfile.mkstemp(prefix=".hplj-export-", suffix=".json", dir=out.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(export_json(data))
+                await record_export(db, None, pid, now, via="cli")
+                os.replace(tmp, out)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            return pid, data
+        finally:
+            await db.dispose()
+
+    pid, data = asyncio.run(run())
+    print(f"wrote {out} ({out.stat().st_size} bytes): everything stored about person {pid}, "
+          f"{len(data['enrollments'])} enrollments, {len(data['prompts'])} prompts, {len(data['mtms'])} moments "
+          f"that matter, {len(data['messages'])} messages. Handle it as personal data.")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply database migrations (Alembic)."""

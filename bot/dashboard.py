@@ -11,6 +11,19 @@ Links
 started is used instead: the links then work only against the process that made them and die on
 every restart (set the secret when more than one web process serves the dashboard).
 
+Export links
+------------
+`make_export_link(service, actor_id, person_id)` returns
+
+    <public_url>/dashboard/export?actor=<id>&person=<id>&exp=<unix>&sig=<hex>
+
+signed the same way over ``["export-v1", actor, person, exp]`` (a different purpose tag, so an
+export link is never a dashboard link or the other way round). It downloads everything stored about
+that one person as `export-<id>.json`, built from the database when it is opened: the URL holds ids
+and a signature only, and once the person is forgotten it answers 410 with nothing. It is refused
+(403, nothing revealed) when tampered with, expired (`EXPORT_TTL`, one hour), or when its actor is
+no longer an admin. Each download leaves an `export_download` audit row (ids only).
+
 `scope` is what the link may show: `*` (every cohort, the default the `dashboard` admin command
 hands out) or one cohort name. `cohort` picks the cohort to show; it is not signed, so the cohort
 selector can keep the signature, and it must lie inside the signed scope. Changing the actor,
@@ -47,8 +60,10 @@ from store.models import EnrollmentRow, PersonRow, PromptRow
 from store.repo import person_state
 
 DEFAULT_TTL = timedelta(hours=1)
+EXPORT_TTL = timedelta(hours=1)
 ALL = "*"
 _VERSION = "v1"
+_EXPORT_PURPOSE = "export-v1"
 # Random per process: links made with it stop working when the process restarts.
 _PROCESS_SECRET = secrets.token_bytes(32)
 
@@ -80,9 +95,9 @@ def secret_for(settings: Any) -> bytes:
     return configured.encode() if configured else _PROCESS_SECRET
 
 
-def _sign(secret: bytes, actor: str, scope: str, exp: int) -> str:
+def _sign(secret: bytes, actor: str, scope: str, exp: int, purpose: str = _VERSION) -> str:
     # JSON keeps the fields apart whatever characters an actor id or cohort name contains.
-    msg = json.dumps([_VERSION, actor, scope, exp], separators=(",", ":")).encode()
+    msg = json.dumps([purpose, actor, scope, exp], separators=(",", ":")).encode()
     return hmac.new(secret, msg, hashlib.sha256).hexdigest()
 
 
@@ -130,6 +145,51 @@ def verify(query: Mapping[str, str], now: datetime, secret: bytes | str) -> Clai
         raise LinkError("This dashboard link does not cover that cohort. Ask the bot for a link "
                         "with the `dashboard` command.")
     return Claims(actor, scope, expires, cohort or (None if scope == ALL else scope))
+
+
+@dataclass(frozen=True)
+class ExportClaims:
+    actor: str  # the admin the link was made for (a person id)
+    person: str  # the one person whose data it downloads
+    expires: datetime
+
+
+def export_query(secret: bytes, actor: str, person: str, exp: int) -> dict[str, str]:
+    return {"actor": actor, "person": person, "exp": str(exp),
+            "sig": _sign(secret, actor, person, exp, _EXPORT_PURPOSE)}
+
+
+def make_export_link(service: Any, actor_id: str, person_id: str, *, ttl: timedelta = EXPORT_TTL) -> str | None:
+    """A signed link downloading `person_id`'s export for admin `actor_id`, valid for `ttl`; None
+    when this installation has no settings with a public URL to serve it from (`hplj chat`)."""
+    settings = getattr(service, "settings", None)
+    base = (getattr(settings, "public_url", "") or "").strip().rstrip("/") if settings is not None else ""
+    if not base:
+        return None
+    exp = int((service.clock.now() + ttl).timestamp())
+    q = export_query(secret_for(settings), str(actor_id), str(person_id), exp)
+    return f"{base}/dashboard/export?{urlencode(q)}"
+
+
+def verify_export(query: Mapping[str, str], now: datetime, secret: bytes | str) -> ExportClaims:
+    """The claims of an export link's query, or `LinkError` (which never names the person)."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    actor, person, exp_s, sig = (query.get(k) for k in ("actor", "person", "exp", "sig"))
+    again = "Ask the bot for a new one with the `export` command."
+    if not sig or not actor or not person or not exp_s:
+        raise LinkError(f"This export address has no valid signature. {again}")
+    try:
+        exp = int(exp_s)
+    except ValueError:
+        raise LinkError(f"This export link is not valid (it was changed or cut short). {again}") from None
+    expected = _sign(key, actor, person, exp, _EXPORT_PURPOSE)
+    if not hmac.compare_digest(expected.encode(), sig.encode()):
+        raise LinkError("This export link is not valid (it was changed, or it was made by another "
+                        f"installation or before a restart). {again}")
+    expires = datetime.fromtimestamp(exp, UTC)
+    if now >= expires:
+        raise LinkError(f"This export link expired at {expires:%Y-%m-%d %H:%M} UTC. {again}")
+    return ExportClaims(actor, person, expires)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -543,7 +603,7 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
 # --- the route --------------------------------------------------------------------------------
 
 def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
-    """Add `GET /dashboard` to the web app."""
+    """Add `GET /dashboard` and `GET /dashboard/export` (an export download) to the web app."""
     cfg = settings if settings is not None else getattr(service, "settings", None)
 
     def refuse(reason: str) -> web.Response:
@@ -570,5 +630,34 @@ def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
 
     app.router.add_get("/dashboard", dashboard)
 
+    def no_export(status: int, text: str) -> web.Response:
+        return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
+                            headers=SECURITY_HEADERS)
 
-__all__ = ["Claims", "LinkError", "cohort_view", "make_link", "mount_dashboard", "secret_for", "verify"]
+    async def export(request: web.Request) -> web.Response:
+        from bot.admin import export_filename, export_json, export_person, record_export
+
+        now = service.clock.now()
+        try:
+            claims = verify_export(request.query, now, secret_for(cfg))
+        except LinkError as exc:
+            return no_export(403, str(exc))
+        async with service.db.read() as s:
+            actor = await s.get(PersonRow, claims.actor)
+        if actor is None or not await service.is_admin(actor.platform, actor.platform_user_id):
+            return no_export(403, "This export link belongs to someone who is no longer a journey admin.")
+        data = await export_person(service.db, claims.person, now)
+        if data is None:  # forgotten (or never stored): nothing to give, not even a name
+            return no_export(410, "This export is no longer available.")
+        body = export_json(data).encode("utf-8")
+        await record_export(service.db, claims.actor, claims.person, now, "export_download")
+        name = export_filename(claims.person)
+        return web.Response(body=body, content_type="application/json", charset="utf-8",
+                            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+
+    # no HEAD: a link checker probing the URL must not count as a download
+    app.router.add_get("/dashboard/export", export, allow_head=False)
+
+
+__all__ = ["EXPORT_TTL", "Claims", "ExportClaims", "LinkError", "cohort_view", "make_export_link", "make_link",
+           "mount_dashboard", "secret_for", "verify", "verify_export"]

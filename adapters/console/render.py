@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
+from pathlib import Path
 
 from journeys.forms import visible
 from journeys.messages import Message
@@ -39,3 +41,20 @@ def render_text(msg: Message, width: int = 78, *, updated: bool = False) -> str:
     if msg.context:
         lines.append(f"  — {msg.context}")
     return "\n".join(line for line in lines if line is not None)
+
+
+def save_attachment(msg: Message, folder: Path) -> Path:
+    """Write `msg`'s attachment whole to a new file in `folder` (never overwriting one: `name-2.ext`
+    and so on), readable by the owner only as it may hold personal data; returns its path."""
+    name = Path(msg.attachment_name).name or "attachment.txt"
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(1, 1000):
+        path = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(msg.attachment_text)
+        return path
+    raise FileExistsError(f"too many files named like {name} in {folder}")
