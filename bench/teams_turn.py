@@ -1,6 +1,7 @@
 """Teams card actions: `hplj serve` versus a bare botbuilder bot, same run (issue 5, "Benchmark").
 
-    python bench/teams_turn.py [--rate 100] [--seconds 20] [--people 1000] [--twice 0.1]
+    python bench/teams_turn.py [--rate 100] [--seconds 20] [--people 1000] [--twice 0.1] [--warmup 100]
+                               [--profile serve.prof]
 
 1. Seeds a SQLite database in a temp dir through the real code paths: Teams people with stored
    conversation references (serviceUrl = a local FakeConnector), `active-listening` enrollments,
@@ -10,14 +11,18 @@
 2. Starts `hplj serve --no-scheduler` (subprocess, HPLJ_TEAMS_LOCAL=1) on that database and, as a
    second subprocess, a bare botbuilder `ActivityHandler` on `CloudAdapter` (aiohttp) whose
    `on_invoke_activity` only returns a static Adaptive Card.
-3. Drives each for `--seconds` with `invoke adaptiveCard/action` at a steady `--rate` (open loop:
+3. Warms each server up, outside the measurement and with the same bodies for both: 20 actions on
+   unknown prompts, then `--warmup` first answers to open prompts the plan never uses (a fresh
+   process otherwise pays its lazy imports, holiday tables and first compilations inside the
+   measured window, which is not the steady state the target is about).
+4. Drives each for `--seconds` with `invoke adaptiveCard/action` at a steady `--rate` (open loop:
    request i is sent at t0 + i/rate whatever happened before; latency is measured from that
    scheduled time, so queueing shows up). Against hplj every prompt is answered once, and a
    fraction `--twice` are answered a second time (a double click: new activity id, same prompt).
-4. Prints p50/p99 for both and the p99 ratio. Target: hplj p99 <= 2x the bare bot's p99.
+5. Prints p50/p99 for both and the p99 ratio. Target: hplj p99 <= 2x the bare bot's p99.
 
-The FakeConnector runs in its own thread (it receives hplj's in-place card updates after each
-answer); the load generator runs in the main thread.
+The FakeConnector runs in its own process (it receives hplj's in-place card updates and reply
+messages after each answer); the load generator is the main process.
 """
 
 from __future__ import annotations
@@ -117,8 +122,57 @@ def stop(proc: subprocess.Popen[str]) -> str:
     return out or ""
 
 
+class ConnectorProcess:
+    """The FakeConnector in a process of its own. (In a thread of the driver it would share the
+    driver's GIL: hplj makes ~2 connector calls per action and the bare bot none, so the driver
+    timed hplj's responses late by up to ~100 ms while hplj's own loop showed no such stall.)"""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--connector"], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            raise RuntimeError(f"fake connector did not start: {self.url!r}")
+
+    def counts(self) -> dict[str, int]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("count\n")
+        self.proc.stdin.flush()
+        return dict(json.loads(self.proc.stdout.readline()))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def run_connector() -> None:
+    """`teams_turn.py --connector`: print the URL, answer `count` lines on stdin, stop at EOF."""
+    from tests.fakes.teams_connector import FakeConnector
+
+    async def serve() -> None:
+        fake = await FakeConnector().start()
+        print(fake.url, flush=True)
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                break
+            counts: dict[str, int] = {"total": len(fake.sent)}
+            for c in fake.sent:
+                counts[c.method] = counts.get(c.method, 0) + 1
+            print(json.dumps(counts), flush=True)
+        await fake.stop()
+
+    asyncio.run(serve())
+
+
 class ConnectorThread:
-    """The FakeConnector on its own event loop, so it never competes with the load generator."""
+    """The FakeConnector on its own event loop in a thread (kept for tools that want `fake.sent`)."""
 
     def __init__(self) -> None:
         from tests.fakes.teams_connector import FakeConnector
@@ -281,9 +335,15 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=1000, help="participants enrolled (each gives 2 prompts)")
     ap.add_argument("--per-manager", type=int, default=10)
     ap.add_argument("--twice", type=float, default=0.1, help="share of requests that re-answer a prompt")
+    ap.add_argument("--warmup", type=int, default=100,
+                    help="warm-up answers on open prompts outside the plan, before measuring (each server)")
     ap.add_argument("--profile", metavar="PATH", help="run hplj serve under cProfile, stats written to PATH")
     ap.add_argument("--bare", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--connector", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.connector:
+        run_connector()
+        return
     if args.bare:
         run_bare(args.bare)
         return
@@ -291,20 +351,21 @@ def main() -> None:
     total = int(args.rate * args.seconds)
     tmp = tempfile.TemporaryDirectory(prefix="hplj-bench-teams-")
     db_url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    connector = ConnectorThread()
-    url = connector.fake.url
+    connector = ConnectorProcess()
+    url = connector.url
     procs: list[subprocess.Popen[str]] = []
     try:
         t = time.perf_counter()
         targets = asyncio.run(seed(db_url, url, args.people, args.per_manager))
         print(f"seeded {len(targets)} open prompts with buttons in {time.perf_counter() - t:.1f}s "
-              f"({len(connector.fake.sent)} cards delivered to the fake connector)")
+              f"({connector.counts()['total']} cards delivered to the fake connector)")
         random.seed(7)
         random.shuffle(targets)
         firsts = int(total * (1 - args.twice))
         if len(targets) < firsts:
             raise SystemExit(f"only {len(targets)} prompts for {firsts} first answers: raise --people")
         plan = targets[:firsts]
+        spare = targets[firsts:firsts + args.warmup]  # never measured: warm-up answers
         repeats = [plan[random.randrange(len(plan) // 2)] for _ in range(total - firsts)]  # earlier ones
         order = list(plan)
         for r in repeats:  # a re-answer is placed after its first answer
@@ -330,9 +391,13 @@ def main() -> None:
         results = {}
         for name, port, bodies in (("bare", bare_port, bare_bodies), ("hplj", hplj_port, hplj_bodies)):
             endpoint = f"http://127.0.0.1:{port}/api/messages"
-            # warm-up: a few requests outside the measurement (bare: same bodies; hplj: unknown prompts)
+            # warm-up outside the measurement, same bodies for both: a few unknown prompts, then
+            # first answers to open prompts the plan never uses (so the answer path, its
+            # deliveries and lazily built tables are warm, as in a server that has been running)
             warm = [invoke(uid, url, "e_warmup.none", "x", i) for i, (uid, _, _) in enumerate(order[:20])]
+            warm += [invoke(uid, url, pid, val, 100_000 + i) for i, (uid, pid, val) in enumerate(spare)]
             asyncio.run(drive(endpoint, warm, args.rate))
+            time.sleep(1.0)  # let the warm-up's deliveries finish before measuring
             t = time.perf_counter()
             lat, statuses, errors = asyncio.run(drive(endpoint, bodies, args.rate))
             elapsed = time.perf_counter() - t
@@ -342,7 +407,7 @@ def main() -> None:
                   f"non-200 invoke bodies/errors={errors}")
         time.sleep(1.0)  # let hplj's background in-place updates finish
         answered = asyncio.run(_answered(db_url, [pid for _, pid, _ in plan]))
-        updates = sum(1 for c in connector.fake.sent if c.method == "PUT")
+        updates = connector.counts().get("PUT", 0)
         bare_p99, hplj_p99 = pct(results["bare"][0], 99), pct(results["hplj"][0], 99)
         ratio = hplj_p99 / bare_p99
         print(f"prompts answered: {answered}/{len(plan)} (plus {len(repeats)} double answers); "
