@@ -1,7 +1,6 @@
 """Three worker processes against one real PostgreSQL server: every due prompt is sent exactly once.
 
-Issue 3 asks for 10,000 prompts; the default suite uses N = 1,000 (set HPLJ_FAULT_N to go bigger)
-to stay well inside the suite's time budget on 2 cores.
+Issue 3 asks for 10,000 prompts, the default here (HPLJ_FAULT_N changes it; ~30 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from store.models import OutboxRow
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fault.conftest import DUE_AT, accepted_posts, populate, worker_cmd, worker_env
 
-N = int(os.environ.get("HPLJ_FAULT_N", "1000"))
+N = int(os.environ.get("HPLJ_FAULT_N", "10000"))
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
