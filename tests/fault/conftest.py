@@ -186,3 +186,26 @@ def accepted_posts(fake) -> dict[str, int]:  # type: ignore[no-untyped-def]
             if did:
                 counts[did] = counts.get(did, 0) + 1
     return counts
+
+
+async def drain_outbox(db, disp, start: datetime, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    """Run delivery passes on a clock that starts at `start` and follows real time until nothing is
+    pending or sending; fail when that takes longer than `timeout` seconds."""
+    import asyncio
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from store.models import OutboxRow
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        r = await disp.deliver(start + timedelta(seconds=time.monotonic() - t0))
+        async with db.read() as s:
+            left = (await s.execute(select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.state.in_(("pending", "sending"))))).scalar_one()
+        if not left:
+            return
+        if not (r.sent or r.failed):
+            await asyncio.sleep(0.05)
+    raise AssertionError("outbox not drained in time")

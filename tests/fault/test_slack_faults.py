@@ -3,11 +3,9 @@ nothing doubled, no request before its Retry-After, the per-channel limit never 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 import time
-from datetime import timedelta
 
 import pytest
 from aiohttp import web
@@ -20,7 +18,7 @@ from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
 from tests.fakes.slack_api import FakeSlackApi, Fault
-from tests.fault.conftest import DUE_AT, accepted_posts
+from tests.fault.conftest import DUE_AT, accepted_posts, drain_outbox
 
 LIMITS = {"slack": PlatformLimits(per_key=DEFAULT_LIMITS["slack"].per_key, global_=Limit(rate=500.0, burst=50),
                                   global_after=10**9)}
@@ -77,18 +75,7 @@ async def make_outbox(path, fake: FakeSlackApi, people: int, per_person: int) ->
 
 
 async def drain(db: Database, disp: Dispatcher, timeout: float) -> None:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        now = DUE_AT + timedelta(seconds=time.monotonic() - t0)
-        r = await disp.deliver(now)
-        async with db.read() as s:
-            left = (await s.execute(select(func.count()).select_from(OutboxRow).where(
-                OutboxRow.state.in_(("pending", "sending"))))).scalar_one()
-        if not left:
-            return
-        if not (r.sent or r.failed):
-            await asyncio.sleep(0.05)
-    raise AssertionError("outbox not drained in time")
+    await drain_outbox(db, disp, DUE_AT, timeout)
 
 
 async def states(db: Database) -> dict[str, int]:

@@ -11,16 +11,14 @@ Teams side), through the real `TeamsChat` on botbuilder's CloudAdapter:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from adapters.teams.client import TeamsChat
 from journeys.messages import Message
@@ -29,6 +27,7 @@ from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
 from tests.fakes.teams_connector import Call, FakeConnector
+from tests.fault.conftest import drain_outbox
 
 T0 = datetime(2027, 4, 6, 9, tzinfo=UTC)
 KEY_RE = re.compile(r"hello (k\d+\.\d+)")
@@ -56,17 +55,7 @@ async def make_outbox(path, fake: FakeConnector, people: int, per_person: int) -
 
 
 async def drain(db: Database, disp: Dispatcher, timeout: float) -> None:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        r = await disp.deliver(T0 + timedelta(seconds=time.monotonic() - t0))
-        async with db.read() as s:
-            left = (await s.execute(select(func.count()).select_from(OutboxRow).where(
-                OutboxRow.state.in_(("pending", "sending"))))).scalar_one()
-        if not left:
-            return
-        if not (r.sent or r.failed):
-            await asyncio.sleep(0.05)
-    raise AssertionError("outbox not drained in time")
+    await drain_outbox(db, disp, T0, timeout)
 
 
 async def rows_of(db: Database) -> dict[str, OutboxRow]:
