@@ -61,6 +61,9 @@ _ADDRESS_BY_USER = (select(PersonRow.address, PersonRow.tz, PersonRow.email, Per
                     .limit(1))
 TZ_RECHECK = timedelta(hours=12)  # a time zone seen again is re-stamped at most this often
 
+PROMPT_GONE = "That prompt is no longer available. Type `status` to see what's open."
+NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Nothing was changed."
+
 
 def _person_changes(row: PersonRow, now: datetime, *, name: str | None, email: str | None, tz: str | None,
                     address: dict[str, Any] | None, dm_id: str | None) -> dict[str, Any]:
@@ -77,6 +80,16 @@ def _person_changes(row: PersonRow, now: datetime, *, name: str | None, email: s
     if dm_id and row.dm_id != dm_id:
         changes["dm_id"] = dm_id
     return changes
+
+
+async def _insert_person(s: Any, platform: str, user_id: str, now: datetime, *, name: str | None,
+                         email: str | None, tz: str | None, address: dict[str, Any] | None = None,
+                         dm_id: str | None = None) -> None:
+    """A new person; ON CONFLICT: a concurrent first action of the same user (PostgreSQL) is not an error."""
+    await s.execute(_insert(s)(PersonRow).values(
+        id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id, email=email,
+        tz=tz, tz_checked_at=now if tz else None, address=address, dm_id=dm_id, created_at=now,
+        greeted=False).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
 
 
 @dataclass
@@ -135,11 +148,8 @@ class BotService(BotHandler):
         where = (PersonRow.platform == platform, PersonRow.platform_user_id == user_id)
         row = (await s.execute(select(PersonRow).where(*where))).scalar_one_or_none()
         if row is None:
-            # ON CONFLICT: a concurrent first action of the same new user (PostgreSQL) is not an error
-            await s.execute(_insert(s)(PersonRow).values(
-                id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id, email=email,
-                tz=tz, tz_checked_at=now if tz else None, address=address, dm_id=dm_id, created_at=now,
-                greeted=False).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
+            await _insert_person(s, platform, user_id, now, name=name, email=email, tz=tz, address=address,
+                                 dm_id=dm_id)
             row = (await s.execute(select(PersonRow).where(*where))).scalar_one()
             return row
         changes = _person_changes(row, now, name=name, email=email, tz=tz, address=address, dm_id=dm_id)
@@ -269,11 +279,7 @@ class BotService(BotHandler):
         params = {"platform": platform, "uid": user_id}
         row = (await s.execute(_PERSON_BY_PLATFORM_ID, params)).first()
         if row is None:
-            # ON CONFLICT: a concurrent first action of the same new user (PostgreSQL) is not an error
-            await s.execute(_insert(s)(PersonRow).values(
-                id=new_id("p_"), platform=platform, platform_user_id=user_id, name=name or user_id, email=email,
-                tz=tz, tz_checked_at=now if tz else None, created_at=now, greeted=False,
-            ).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"]))
+            await _insert_person(s, platform, user_id, now, name=name, email=email, tz=tz)
             row = (await s.execute(_PERSON_BY_PLATFORM_ID, params)).one()
             return SimpleNamespace(**row._mapping)
         person = SimpleNamespace(**row._mapping)
@@ -291,16 +297,13 @@ class BotService(BotHandler):
         prompt_row = (await s.execute(_PROMPT_BY_ID, {"id": reply.prompt_id})).first()
         e_row = (await s.execute(_ENROLLMENT_BY_ID, {"id": prompt_row.enrollment_id})).first() if prompt_row else None
         if prompt_row is None or e_row is None:
-            return Outcome(replies=[Message(person.id, "That prompt is no longer available. "
-                                                       "Type `status` to see what's open.")])
+            return Outcome(replies=[Message(person.id, PROMPT_GONE)])
         if e_row.status == "unenrolled" or person.id not in (e_row.person_id, e_row.manager_id):
             # a button or form of a prompt addressed to someone else entirely
-            return Outcome(replies=[Message(person.id, "Sorry, that was sent to someone else, so it can't "
-                                                       "act for you. Nothing was changed.")])
+            return Outcome(replies=[Message(person.id, NOT_YOURS)])
         journey = self.library.get(e_row.journey_id)
         if journey is None:
-            return Outcome(replies=[Message(person.id, "That prompt is no longer available. "
-                                                       "Type `status` to see what's open.")])
+            return Outcome(replies=[Message(person.id, PROMPT_GONE)])
         people: dict[str, Any] = {person.id: person}
         missing = [i for i in (e_row.person_id, e_row.manager_id) if i and i not in people]
         if missing:
@@ -314,22 +317,12 @@ class BotService(BotHandler):
         return engine.answer(journey, enrollment, prompt_state(prompt_row), mtm, reply, now)
 
     def _decide(self, view: PersonView, reply: Reply, now: datetime, *, someone_elses: bool = False) -> Outcome:
+        """Typed text (buttons and forms go to `_answer_prompt`)."""
         if someone_elses:
             # a button or form of a prompt addressed to someone else entirely
-            return Outcome(replies=[Message(view.person.id, "Sorry, that was sent to someone else, so it can't "
-                                                            "act for you. Nothing was changed.")])
-        if reply.prompt_id is not None and (reply.button is not None or reply.values):
-            prompt = next((p for p in view.prompts if p.id == reply.prompt_id), None)
-            if prompt is None:
-                return Outcome(replies=[Message(view.person.id, "That prompt is no longer available. "
-                                                "Type `status` to see what's open.")])
-            enrollment = view.enrollment(prompt.enrollment_id)
-            journey = self.library[enrollment.journey_id]
-            mtm = view.mtms.get(prompt.mtm_id or "")
-            return engine.answer(journey, enrollment, prompt, mtm, reply, now)
+            return Outcome(replies=[Message(view.person.id, NOT_YOURS)])
         if reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}:
-            return Outcome(replies=[Message(view.person.id, "That prompt is no longer available. "
-                                                            "Type `status` to see what's open.")])
+            return Outcome(replies=[Message(view.person.id, PROMPT_GONE)])
         return handle_text(view, reply, now)
 
     async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:

@@ -55,17 +55,6 @@ class PlatformLimits:
     global_window: float = 1.0
 
 
-SLACK_DEFAULT = PlatformLimits(
-    per_key=Limit(windows=((1, 1.0),)),
-    global_=Limit(windows=((300, 60.0),), rate=5.0, burst=5),
-)
-TEAMS_DEFAULT = PlatformLimits(
-    per_key=Limit(windows=((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))),
-    global_=Limit(windows=((30, 1.0),), rate=28.5, burst=1.25),  # = teams_limits(7, 30)
-)
-DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": SLACK_DEFAULT, "teams": TEAMS_DEFAULT}
-
-
 class _Scope:
     """Send log and token bucket of one key (or one platform's global budget)."""
 
@@ -228,14 +217,6 @@ class RateLimiter:
         return max(0.0, k.paused_until - now, g.paused_until - now)
 
 
-def limits_from_settings(overrides: Mapping[str, Mapping[str, object]] | None) -> dict[str, PlatformLimits]:
-    """Defaults with overrides such as {"slack": {"per_key": Limit(...), "global_after": 3}}."""
-    out = dict(DEFAULT_LIMITS)
-    for platform, values in (overrides or {}).items():
-        out[platform] = replace(out.get(platform, PlatformLimits()), **values)  # type: ignore[arg-type]
-    return out
-
-
 def slack_limits(per_channel_per_second: float = 1.0, workspace_per_minute: int = 300) -> PlatformLimits:
     """Slack `chat.postMessage`: 1/s per channel (short bursts tolerated, not relied on) and a
     workspace-wide budget of several hundred per minute, paced smoothly (`rate` = budget / 60)."""
@@ -264,6 +245,9 @@ def teams_limits(per_conversation_per_second: int = 7, tenant_per_second: int = 
     # under 1.25 + 0.95 x budget < budget (budgets above 25/s; the 1 s window caps the rest).
     return PlatformLimits(per_key=Limit(windows=windows),
                           global_=Limit(windows=((tenant, 1.0),), rate=tenant * 0.95, burst=1.25))
+
+
+DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": slack_limits(), "teams": teams_limits()}
 
 
 def configured_limits(settings: object) -> dict[str, PlatformLimits]:

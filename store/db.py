@@ -218,21 +218,19 @@ class Database:
 
         `urgent`: someone is waiting for this one (an inbound action); on SQLite it queues ahead
         of background writers."""
-        if not self.is_sqlite or _WRITING.get():
-            async with self._sessions() as session:
-                async with session.begin():
-                    yield session
-            return
-        lock = self._write_lock()
-        await lock.acquire(urgent)
-        token = _WRITING.set(True)
+        # PostgreSQL needs no queue; a nested write already holds this process's SQLite lock.
+        lock = self._write_lock() if self.is_sqlite and not _WRITING.get() else None
+        if lock is not None:
+            await lock.acquire(urgent)
+            token = _WRITING.set(True)
         try:
             async with self._sessions() as session:
                 async with session.begin():
                     yield session
         finally:
-            _WRITING.reset(token)
-            lock.release()
+            if lock is not None:
+                _WRITING.reset(token)
+                lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -248,17 +248,9 @@ async def load_mtms(session: AsyncSession, ids: Iterable[str]) -> dict[str, MtmS
     return {r.id: mtm_state(r) for r in rows}
 
 
-async def due_prompts(session: AsyncSession, now: datetime, limit: int, skip_locked: bool) -> list[PromptRow]:
-    """The due-work index: only prompts with `next_at <= now` are touched."""
-    stmt = (select(PromptRow).where(PromptRow.next_at.is_not(None), PromptRow.next_at <= now)
-            .order_by(PromptRow.next_at).limit(limit))
-    if skip_locked:
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list((await session.execute(stmt)).scalars().all())
-
-
 async def due_prompt_states(session: AsyncSession, now: datetime, limit: int, skip_locked: bool) -> list[PromptState]:
-    """`due_prompts` as engine state, read as Core rows (the tick's hot path: no ORM objects)."""
+    """Prompts due at `now`, earliest first, as engine state read as Core rows (the tick's hot path:
+    no ORM objects); `skip_locked` lets several workers claim side by side on PostgreSQL."""
     t = PromptRow.__table__
     stmt = select(*t.c).where(t.c.next_at.is_not(None), t.c.next_at <= now).order_by(t.c.next_at).limit(limit)
     if skip_locked:

@@ -38,6 +38,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.background import WorkPool
 from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
     find_message,
@@ -103,9 +104,7 @@ class SlackInbound:
         self.command = command
         self.client = client or make_web_client(token, api_url)
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
-        self._pending: set[asyncio.Task[Any]] = set()
-        self.workers = max(1, workers)
-        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._work = WorkPool(workers, log)
         self._http_session: Any = None  # aiohttp.ClientSession shared by Web API and response_url calls
         self._own_session = False
         self.bolt = AsyncApp(
@@ -169,29 +168,11 @@ class SlackInbound:
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for work started after acks (use on shutdown and in tests)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._pending and loop.time() < deadline:
-            await asyncio.wait(set(self._pending), timeout=max(0.0, deadline - loop.time()))
+        await self._work.drain(timeout)
 
     def _spawn(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Run `work(*args)` after the ack, at most `workers` at a time, in arrival order."""
-        task = asyncio.get_running_loop().create_task(self._bounded(work, *args))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(self.workers))
-        return self._slots[1]
-
-    async def _bounded(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        async with self._semaphore():
-            try:
-                await work(*args)
-            except Exception:
-                log.exception("slack: work after the ack failed")
+        self._work.spawn(work, *args)
 
     # --- listeners: ack, queue the work, return ---------------------------------------------------
     def _register(self) -> None:

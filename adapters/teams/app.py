@@ -21,7 +21,6 @@ mount logs that loudly; production start should call `check_production_auth` fir
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import logging
@@ -36,6 +35,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
 
+from adapters.background import WorkPool
 from adapters.port import BotHandler, HandlerResult, InboundAction, Profile
 from adapters.teams.client import card_activity, make_adapter
 from adapters.teams.parse import (
@@ -137,32 +137,18 @@ class HpljTeamsBot(ActivityHandler):
         self.handler = handler
         self.greeting = greeting or default_greeting
         self.remember_on_message = remember_on_message
-        self._later: set[asyncio.Task[Any]] = set()
-        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        # The bot's `settle()` (tests, demo) waits for this work too, when it offers `track`.
+        track = getattr(handler, "track", None)
+        self._later = WorkPool(4, log, on_spawn=track if callable(track) else None)
 
     def _send_later(self, context: TurnContext, messages: list[Message]) -> None:
         """Post extra replies after the invoke response (at most 4 at a time): the refreshed card
-        is the answer; a "thanks" message need not hold it up. The bot's `settle()` (tests,
-        demo) and `drain()` (shutdown) wait for them."""
-        if not messages:
-            return
-        task = asyncio.get_running_loop().create_task(self._bounded_send(context, messages))
-        self._later.add(task)
-        task.add_done_callback(self._later.discard)
-        track = getattr(self.handler, "track", None)
-        if callable(track):
-            track(task)
-
-    async def _bounded_send(self, context: TurnContext, messages: list[Message]) -> None:
-        loop = asyncio.get_running_loop()
-        if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(4))
-        async with self._slots[1]:
-            await self._send(context, messages)
+        is the answer; a "thanks" message need not hold it up."""
+        if messages:
+            self._later.spawn(self._send, context, messages)
 
     async def drain(self, timeout: float = 10.0) -> None:
-        if self._later:
-            await asyncio.wait(set(self._later), timeout=timeout)
+        await self._later.drain(timeout)
 
     @staticmethod
     def _raw(context: TurnContext) -> dict[str, Any]:

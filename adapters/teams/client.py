@@ -253,11 +253,7 @@ class TeamsChat:
     async def open_dm(self, user_id: str) -> str:
         address = await self._address_or_fail(user_id)
         if address.get("conversation_id"):
-            conv = str(address["conversation_id"])
-            # `send`/`update` get the engine's recipient id (not the Teams user id): remember how
-            # to reach this conversation so they can build the reference from its id.
-            self._opened[conv] = address
-            return conv
+            return str(address["conversation_id"])
         # Known person, no personal chat id yet: create it (POST /v3/conversations).
         tenant = address.get("tenant_id") or None
         params = ConversationParameters(
