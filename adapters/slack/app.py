@@ -482,6 +482,8 @@ def well_formed(body: Any, depth: int = 0) -> bool:
         value = body.get(key)
         if value is not None and not well_formed(value, depth + 1):
             return False
+    if "actions" in body and not (isinstance(body["actions"], list) and body["actions"]):
+        return False  # bolt reads `body["actions"][0]` whenever the key is there (even null or [])
     for key in ("authorizations", "actions", "response_urls"):
         value = body.get(key)
         if value is None:

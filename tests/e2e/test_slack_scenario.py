@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select
@@ -606,6 +606,11 @@ bodies = st.one_of(
 @settings(max_examples=50, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=bodies)
+# Found by this test: bolt reads `body["actions"][0]` for any block_actions body with the key.
+@example(body=(urlencode({"payload": json.dumps({**SEEDS[0][1], "actions": None})}),
+               "application/x-www-form-urlencoded"))
+@example(body=(urlencode({"payload": json.dumps({**SEEDS[0][1], "actions": []})}),
+               "application/x-www-form-urlencoded"))
 async def test_signed_malformed_payloads_never_get_a_500(world: World, body: tuple[Any, str]) -> None:
     raw, ctype = body
     status, text = await world.post_raw(raw, ctype)
