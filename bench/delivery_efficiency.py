@@ -146,12 +146,7 @@ async def bench_slack(n: int, per_minute: int, p429: float, tmp: Path) -> dict[s
         elapsed = time.monotonic() - t0
         st = await states(db)
         await db.dispose()
-        counts: dict[str, int] = {}
-        for msgs in fake.messages.values():
-            for m in msgs:
-                did = ((m.get("metadata") or {}).get("event_payload") or {}).get("delivery_id")
-                if did:
-                    counts[did] = counts.get(did, 0) + 1
+        counts = fake.posts_by_delivery_id()
         minimum = max(0.0, (n - burst) / rate)
         return {"platform": "slack", "prompts": n, "budget": f"{per_minute}/min (burst {burst}), 1/s per channel",
                     "elapsed": elapsed, "minimum": minimum, "states": st, "delivered": len(counts),

@@ -218,6 +218,15 @@ class FakeSlackApi:
             return list(self.messages.get(channel, []))
         return [m for msgs in self.messages.values() for m in msgs]
 
+    def posts_by_delivery_id(self) -> dict[str, int]:
+        """delivery id (the bot's message metadata) -> how many messages carrying it were posted."""
+        counts: dict[str, int] = {}
+        for m in self.posted():
+            did = ((m.get("metadata") or {}).get("event_payload") or {}).get("delivery_id")
+            if did:
+                counts[did] = counts.get(did, 0) + 1
+        return counts
+
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `method` has been called `count` times (work done after an ack)."""
         deadline = time.monotonic() + timeout

@@ -179,13 +179,7 @@ async def populate(url: str, n: int, *, platform: str = "slack", teams_url: str 
 
 def accepted_posts(fake) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """delivery id -> how many messages carrying it the fake Slack actually posted."""
-    counts: dict[str, int] = {}
-    for msgs in fake.messages.values():
-        for m in msgs:
-            did = ((m.get("metadata") or {}).get("event_payload") or {}).get("delivery_id")
-            if did:
-                counts[did] = counts.get(did, 0) + 1
-    return counts
+    return fake.posts_by_delivery_id()
 
 
 async def drain_outbox(db, disp, start: datetime, timeout: float) -> None:  # type: ignore[no-untyped-def]
