@@ -93,14 +93,19 @@ class InboundAction:
     values: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
     profile: Profile | None = None  # when the payload carries name/tz, to refresh the cache
+    # The adapter answers this action with the prompt's new look, in place and at once (Teams'
+    # invoke response replaces the clicked card). Otherwise the outbox updates the message, through
+    # the rate limiter. Never both: one click, one update.
+    refresh_in_place: bool = False
 
 
 @dataclass(frozen=True)
 class HandlerResult:
     """What the adapter shows right away; everything else travels through the outbox.
 
-    `updated` is the prompt as it now looks (Teams refreshes the card, Slack updates the
-    message); `replies` are shown only to the acting user (Slack ephemeral, Teams reply).
+    `updated` is the prompt as it now looks, set only for an action with `refresh_in_place` (the
+    outbox then leaves that message alone); `replies` are shown only to the acting user (Slack
+    ephemeral, Teams reply).
     """
 
     updated: Message | None = None

@@ -265,12 +265,13 @@ class BotService(BotHandler):
                     exists = (reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}
                               and await s.get(PromptRow, reply.prompt_id) is not None)
                     outcome = self._decide(view, reply, now, someone_elses=exists)
+                updated = outcome.take_update() if action.refresh_in_place else None
                 await save_outcome(s, outcome, now)
         except IntegrityError:
             log.info("duplicate inbound %s ignored", action.key)
             return HandlerResult()
         self.kick()
-        return HandlerResult(updated=outcome.updated, replies=tuple(outcome.replies))
+        return HandlerResult(updated=updated, replies=tuple(outcome.replies))
 
     async def _action_person(self, s: Any, platform: str, user_id: str, now: datetime,
                              profile: Profile | None) -> SimpleNamespace:

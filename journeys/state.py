@@ -115,7 +115,8 @@ class Outcome:
     cancel_pending_for: list[str] = field(default_factory=list)  # enrollment ids
     # Shown at once to whoever acted (confirmations, refusals, help); not durable, not queued.
     replies: list[Message] = field(default_factory=list)
-    # The acted-on prompt as it now looks (Teams refreshes the card, Slack updates the message).
+    # The acted-on prompt as it now looks; its outbox update (`replaces_key`) is queued too, and
+    # exactly one of the two reaches the platform (see `take_update`).
     updated: Message | None = None
 
     def extend(self, other: Outcome) -> Outcome:
@@ -128,6 +129,14 @@ class Outcome:
         self.replies.extend(other.replies)
         self.updated = other.updated or self.updated
         return self
+
+    def take_update(self) -> Message | None:
+        """The acted-on prompt's new look, for an adapter that answers the action with it in place
+        (a Teams invoke response): its outbox update is dropped, so the message changes once."""
+        if self.updated is not None:
+            pid = self.updated.prompt_id
+            self.outgoing = [o for o in self.outgoing if not (o.replaces_key and o.message.prompt_id == pid)]
+        return self.updated
 
 
 def prompt_id(enrollment_id: str, step_id: str) -> str:

@@ -239,12 +239,16 @@ class Dispatcher:
                         return
                     await self._settle(row, state="cancelled", error="original message was never delivered")
                     return
-                if port.capabilities.update_in_place:
-                    await port.update(SentRef(original.conversation_id or conversation, original.message_id), message)
-                    await self._settle(row, state="sent", sent_at=now, conversation=original.conversation_id,
-                                       message_id=original.message_id)
-                else:
+                if not port.capabilities.update_in_place:
                     await self._settle(row, state="cancelled", error="platform cannot update messages")
+                    result.sent += 1
+                    return
+                # An update is a platform call like a send: it waits for the same rate limiter.
+                if not await self._slot(row, person.platform, conversation, started, result):
+                    return
+                await port.update(SentRef(original.conversation_id or conversation, original.message_id), message)
+                await self._settle(row, state="sent", sent_at=now, conversation=original.conversation_id,
+                                   message_id=original.message_id)
                 result.sent += 1
                 return
             if row.in_doubt:

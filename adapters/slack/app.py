@@ -42,7 +42,6 @@ from adapters.background import WorkPool
 from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
     find_message,
-    find_message_by_metadata,
     make_web_client,
     prompt_id_of,
 )
@@ -244,7 +243,7 @@ class SlackInbound:
                 continue
             result = await self._call(item.action.user_id, item.channel, client, item.action)
             if result is not None:
-                await self._show(client, result, item.action.user_id, item.channel, item.message_ts)
+                await self._show(client, result, item.action.user_id, item.channel)
 
     async def _form_button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         for item in parse_block_action(body):
@@ -269,7 +268,7 @@ class SlackInbound:
             return
         result = await self._call(sub.action.user_id, sub.channel, client, sub.action)
         if result is not None:
-            await self._show(client, result, sub.action.user_id, sub.channel, sub.message_ts)
+            await self._show(client, result, sub.action.user_id, sub.channel)
 
     async def _message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         typed = parse_message_event(body)
@@ -295,18 +294,7 @@ class SlackInbound:
                 )
             )
             return
-        if result.updated is not None and result.updated.prompt_id:
-            ts = typed.thread_ts if parent_prompt == result.updated.prompt_id else None
-            if ts is None:
-                try:
-                    found = await find_message_by_metadata(
-                        client, typed.channel, "prompt_id", result.updated.prompt_id, limit=50
-                    )
-                    ts = found["ts"] if found else None
-                except Exception:  # noqa: BLE001
-                    ts = None
-            if ts:
-                await self._update(client, typed.channel, ts, result.updated)
+        # the answered prompt's message is updated by the outbox (rate-limited), not here
         for reply in result.replies:
             # in a DM only the person sees it anyway; a normal message stays after reload
             await _safe(
@@ -351,19 +339,10 @@ class SlackInbound:
         result: HandlerResult,
         user_id: str,
         channel: str | None,
-        message_ts: str | None,
     ) -> None:
-        if result.updated is not None and channel and message_ts:
-            await self._update(client, channel, message_ts, result.updated)
+        # The clicked message is updated by the outbox (through the rate limiter), never here too.
         for reply in result.replies:
             await self._ephemeral(client, user_id, channel, reply)
-
-    async def _update(self, client: AsyncWebClient, channel: str, ts: str, msg: Message) -> None:
-        await _safe(
-            client.chat_update(
-                channel=channel, ts=ts, text=fallback_text(msg), blocks=render_blocks(msg)
-            )
-        )
 
     async def _ephemeral(
         self, client: AsyncWebClient, user_id: str, channel: str | None, msg: Message

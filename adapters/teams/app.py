@@ -178,7 +178,7 @@ class HpljTeamsBot(ActivityHandler):
         if isinstance(value, dict) and ("prompt_id" in value or "action" in value):
             # A legacy Action.Submit (old clients): same payload as a card action.
             result = await self._card_action(raw)
-            await self._send(turn_context, [*([result.updated] if result.updated else []), *result.replies])
+            await self._send(turn_context, result.replies)  # the outbox updates the card itself
             return
         parsed = parse_message(raw)
         if self.remember_on_message:

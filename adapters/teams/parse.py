@@ -202,6 +202,8 @@ def parse_card_action(activity: dict[str, Any]) -> InboundAction:
         button=_opt_str(data.get("value")) if verb != "hplj.submit" else None,
         values=_values(data),
         profile=profile_of(activity),
+        # an invoke is answered with the refreshed card; a legacy Action.Submit is not
+        refresh_in_place=activity.get("type") == "invoke",
     )
 
 

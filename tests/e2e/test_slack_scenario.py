@@ -152,10 +152,15 @@ class World:
     async def click(self, user: User, message: dict[str, Any], action_id: str, value: str, *,
                     channel: str | None = None) -> int:
         self._n += 1
+        channel = channel or user.dm
         return await self.payload(block_actions_payload(
-            user_id=user.id, action_id=action_id, value=value, channel=channel or user.dm,
+            user_id=user.id, action_id=action_id, value=value, channel=channel,
             message_ts=message["ts"], action_ts=f"{1800000000 + self._n}.000001", trigger_id=f"trig.{self._n}",
-            response_url=self.fake.response_url(f"act{self._n}")))
+            response_url=self.fake.response_url(f"act{self._n}", message=(channel, message["ts"]))))
+
+    def updates_of(self, user: User, message: dict[str, Any]) -> int:
+        """How many times the message was changed (chat.update + response_url replacements)."""
+        return self.fake.updates_per_message().get((user.dm, message["ts"]), 0)
 
     async def event(self, envelope: dict[str, Any], **kw: Any) -> int:
         status, _ = await self.post_raw(json.dumps(envelope), "application/json", **kw)
@@ -384,13 +389,14 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         assert_in_working_hours(w, user, w.posts_to(user))
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
 
-    # 3. Ben clicks Done on one task: chat.update removes the buttons; the prompt is answered.
+    # 3. Ben clicks Done on one task: one chat.update removes the buttons; the prompt is answered.
     pid_exp, exp_msg = w.prompt_message(BEN, "expectations")
     done = next(el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el) == (pid_exp, "done"))
     n_upd = len(w.fake.calls_to("chat.update"))
     assert await w.click(BEN, exp_msg, done["action_id"], done["value"]) == 200
     upd = (await w.fake.wait_for("chat.update", n_upd + 1))[-1]
     assert (upd.params["channel"], upd.params["ts"]) == (BEN.dm, exp_msg["ts"])
+    assert w.updates_of(BEN, exp_msg) == 1  # one click, one update: not the adapter and the outbox both
     assert not actions_of(upd.params["blocks"]) and not actions_of(exp_msg["blocks"])
     check_blocks(upd.params["blocks"])
     assert (await w.prompt(pid_exp)).status != "open"
@@ -403,6 +409,7 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert mtm.when == mtm_day and "Sam" in mtm.situation
     upd = w.fake.calls_to("chat.update")[-1]
     assert upd.params["ts"] == plan_msg["ts"] and not actions_of(upd.params["blocks"])
+    assert w.updates_of(ANA, plan_msg) == 1  # the modal's submission updated the message once
 
     # 5. Ben gets the support request (at once, or on the scheduler's next pass) with Approve / Coach.
     if not any("support-safe" in json.dumps(m.get("metadata")) for m in w.messages_to(BEN)):
@@ -416,6 +423,7 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert await w.click(BEN, sup_msg, buttons["Approve"]["action_id"], buttons["Approve"]["value"]) == 200
     assert (await w.prompt(pid_sup)).status != "open"
     assert not actions_of(sup_msg["blocks"])  # updated in place
+    assert w.updates_of(BEN, sup_msg) == 1
     news = [json.dumps(c.params["blocks"], ensure_ascii=False) for c in w.posts_to(ANA)[n_ana:]]
     assert any("approved" in t.lower() for t in news), news
 
@@ -424,7 +432,7 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     with pytest.raises(AssertionError):
         w.prompt_message(ANA, "reflect-safe")
     await w.tick(at_local(START + timedelta(days=7), "09:59", ANA.tz))
-    pid_ref, _ref_msg = w.prompt_message(ANA, "reflect-safe")
+    pid_ref, ref_msg = w.prompt_message(ANA, "reflect-safe")
     [ref_call] = [c for c in w.posts_to(ANA) if c.params["metadata"]["event_payload"].get("prompt_id") == pid_ref]
     assert w.posted_at[id(ref_call)].astimezone(ZoneInfo(ANA.tz)).date() == START + timedelta(days=7)
     assert_in_working_hours(w, ANA, [ref_call])
@@ -443,6 +451,9 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert "Sam opened up" in json.dumps(row.answers)
     msg = await w.service.prompt_message(pid_ref)
     assert msg is not None and msg.closed
+    assert w.updates_of(ANA, ref_msg) == 1  # answered by typing: the prompt's message is closed once
+    # Every message the bot changed, it changed once.
+    assert set(w.fake.updates_per_message().values()) == {1}, w.fake.updates_per_message()
 
     # Every Block Kit payload the bot posted or updated is within Slack's limits.
     for c in [*w.fake.calls_to("chat.postMessage"), *w.fake.calls_to("chat.update")]:

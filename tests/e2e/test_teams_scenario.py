@@ -336,6 +336,14 @@ async def submit(w: World, user: User, card: dict[str, Any], prompt_id: str,
     return await w.post(invoke(user, w.fake.url, data, "hplj.submit"))
 
 
+def updates_of(w: World, user: User, prompt_id: str, answer: Any = None) -> int:
+    """How many times the card carrying `prompt_id` changed: PUTs of its activity, plus one when the
+    invoke's answer (`answer`) was the refreshed card itself."""
+    activity = w.fake.activity_carrying(user.conv, prompt_id)
+    in_place = int(isinstance(answer, dict) and answer.get("type") == CARD)
+    return in_place + w.fake.puts_per_activity().get((user.conv, activity), 0)
+
+
 def refreshed_card(body: Any) -> dict[str, Any]:
     assert isinstance(body, dict) and body["statusCode"] == 200, body
     assert body["type"] == CARD, body
@@ -396,16 +404,19 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     card = refreshed_card(body)
     assert "actions" not in card and not card_actions(card)
     assert (await w.prompt(pid_exp)).status != "open"
+    assert updates_of(w, BEN, pid_exp, body) == 1  # the invoke answer refreshed it; the outbox PUTs nothing
 
     # Ana answers her before-phase question on the card.
     value = next(a["data"]["value"] for a in card_actions(focus_card) if a.get("verb") == "hplj.button")
     status, body = await click(w, ANA, pid_focus, value)
     assert status == 200 and not card_actions(refreshed_card(body))
+    assert updates_of(w, ANA, pid_focus, body) == 1
     await w.tick(at_local(START - timedelta(days=1), "14:01", "Europe/Madrid"))  # Fri 4 Dec: success picture
     pid_sp, sp_card = latest_card_for(w, ANA, "success-picture")
     [fid] = [k.removeprefix("f.") for k in card_inputs(sp_card)]
     status, body = await submit(w, ANA, sp_card, pid_sp, {fid: "An angry caller leaves calm without an escalation."})
     assert status == 200 and not card_actions(refreshed_card(body))
+    assert updates_of(w, ANA, pid_sp, body) == 1
 
     # 5. Week 1: Ana plans her safe MTM on the card (Input.Date and choice sets).
     await w.tick(at_local(START + timedelta(days=2), "10:01", "Europe/Madrid"))  # Wed 9 Dec
@@ -423,6 +434,7 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     status, body = await submit(w, ANA, plan_card, pid_plan, values)
     assert status == 200
     assert not card_actions(refreshed_card(body))
+    assert updates_of(w, ANA, pid_plan, body) == 1
     [mtm] = await w.rows(select(MtmRow).where(MtmRow.enrollment_id == (await w.prompt(pid_plan)).enrollment_id))
     assert mtm.when == mtm_day and "Sam" in mtm.situation
 
@@ -437,6 +449,7 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     n_ana = len(w.calls_to(ANA))
     status, body = await click(w, BEN, pid_sup, "approve")
     assert status == 200 and not card_actions(refreshed_card(body))
+    assert updates_of(w, BEN, pid_sup, body) == 1
     assert (await w.prompt(pid_sup)).status != "open"
     news = w.texts_to(ANA)[n_ana:]
     assert any("Ben" in t or "manager" in t.lower() for t in news), news  # Ana hears her manager backs her
@@ -459,6 +472,8 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     row = await w.prompt(pid_ref)
     assert row.status != "open", (row.status, row.answers, w.texts_to(ANA)[-3:])
     assert "Sam opened up" in json.dumps(row.answers)
+    assert updates_of(w, ANA, pid_ref) == 1  # answered by typing: the outbox PUTs the closed card once
+    assert set(w.fake.puts_per_activity().values()) <= {1}, w.fake.puts_per_activity()
 
     # Every card the bot sent validated against the Adaptive Cards 1.5 schema.
     assert w.validate_all() >= 8

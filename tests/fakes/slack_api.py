@@ -147,6 +147,7 @@ class FakeSlackApi:
         self.token = token
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # posts to response_url
+        self._response_targets: dict[str, tuple[str, str]] = {}  # response_url token -> (channel, ts)
         self.users: dict[str, FakeUser] = {}
         self.channels: dict[str, str] = {}  # DM channel id -> user id
         self.archived: set[str] = set()
@@ -198,8 +199,26 @@ class FakeSlackApi:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
-    def response_url(self, name: str = "r1") -> str:
+    def response_url(self, name: str = "r1", *, message: tuple[str, str] | None = None) -> str:
+        """A response_url; `message` (channel, ts) is the message it belongs to (a block action's),
+        so a `replace_original` post through it counts as an update of that message."""
+        if message is not None:
+            self._response_targets[name] = message
         return f"{self.base_url}/response/{name}"
+
+    def updates_per_message(self) -> dict[tuple[str, str], int]:
+        """(channel, ts) -> how many times the message was changed: accepted `chat.update` calls
+        plus `replace_original` posts to a response_url that belongs to it."""
+        counts: dict[tuple[str, str], int] = {}
+        for c in self.calls_to("chat.update"):
+            if isinstance(c.response, dict) and c.response.get("ok"):
+                key = (str(c.params.get("channel")), str(c.params.get("ts")))
+                counts[key] = counts.get(key, 0) + 1
+        for r in self.responses:
+            target = self._response_targets.get(r.get("url_token", ""))
+            if target is not None and _truthy(r.get("replace_original")):
+                counts[target] = counts.get(target, 0) + 1
+        return counts
 
     # --- setup & inspection --------------------------------------------------------------
     def add_user(self, user_id: str, name: str | None = None, **kw: Any) -> FakeUser:

@@ -195,6 +195,21 @@ class FakeConnector:
     def sent_to(self, conversation_id: str) -> list[Call]:
         return [c for c in self.sent if c.conversation_id == conversation_id]
 
+    def puts_per_activity(self) -> dict[tuple[str, str], int]:
+        """(conversation id, activity id) -> accepted PUTs (in-place updates) of that activity."""
+        counts: dict[tuple[str, str], int] = {}
+        for c in self.sent:
+            if c.kind == "update" and c.conversation_id and c.activity_id:
+                counts[(c.conversation_id, c.activity_id)] = counts.get((c.conversation_id, c.activity_id), 0) + 1
+        return counts
+
+    def activity_carrying(self, conversation_id: str, text: str) -> str:
+        """The id of the newest activity sent (not updated) to the conversation whose body holds `text`."""
+        for c in reversed(self.sent_to(conversation_id)):
+            if c.kind in ("send", "reply") and c.response_id and text in json.dumps(c.body):
+                return c.response_id
+        raise AssertionError(f"nothing carrying {text!r} was sent to {conversation_id}")
+
     # ---- handlers --------------------------------------------------------------------------
     async def _create_conversation(self, request: web.Request) -> web.StreamResponse:
         body = await _json(request)
