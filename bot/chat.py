@@ -21,6 +21,7 @@ from bot.clock import SimulatedClock
 from bot.service import BotService
 from journeys.loader import default_library_path, load_library
 from store.db import Database
+from store.migrate import upgrade_async
 
 CAST = {
     "ana": ("Ana Silva", "Europe/London"),
@@ -148,7 +149,7 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
         db_path = Path(tmp.name) / "chat.db"
     library = load_library(default_library_path())
     db = Database(f"sqlite:///{db_path}")
-    await db.create_all()
+    await upgrade_async(db)  # the migrations make it, so `hplj serve` can serve it later
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     clock = SimulatedClock(now)
     console = ConsoleChat(write=out)

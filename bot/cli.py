@@ -321,7 +321,13 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 def main() -> None:
-    app()
+    from store.migrate import MigrationError
+
+    try:
+        app()
+    except MigrationError as exc:  # serve, worker, tick, enroll and `db upgrade` all migrate first
+        err.print(f"hplj: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from store.db import Database
+from store.migrate import upgrade_async
 
 DEMO_START = date(2027, 4, 12)  # a Monday; the six weeks include two English bank holidays
 
@@ -201,7 +202,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         tmp = tempfile.TemporaryDirectory(prefix="hplj-demo-")
         db_path = Path(tmp.name) / "demo.db"
     db = Database(f"sqlite:///{db_path}")
-    await db.create_all()
+    await upgrade_async(db)  # the migrations make it, so `hplj serve` can serve it later
     start_clock = datetime(2027, 3, 29, 7, 0, tzinfo=timezone.utc)  # two weeks before the start
     clock = SimulatedClock(start_clock)
     console = ConsoleChat(write=(lambda s: None) if quiet else write)
