@@ -16,13 +16,9 @@ from journeys.messages import Message
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a platform can show; the neutral model degrades to plain text where it cannot."""
+    """What the delivery worker needs to know about a platform."""
 
-    buttons: bool = True
-    forms: bool = True  # modal (Slack) or card inputs (Teams); else fields are asked one by one
-    update_in_place: bool = True
-    threads: bool = False
-    files: bool = False
+    update_in_place: bool = True  # else an answered prompt keeps its old look (the update is cancelled)
     reconcile: bool = False  # can find an in-doubt send by its delivery id (Slack metadata)
 
 

@@ -9,7 +9,6 @@ argument that is wrong; nothing is changed when a command fails.
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
 import logging
@@ -869,19 +868,11 @@ async def _report(ctx: _Ctx, cmd: Report) -> HandlerResult:
 
 
 async def _dashboard(ctx: _Ctx, cmd: Dashboard) -> HandlerResult:
-    try:
-        from bot import dashboard  # type: ignore[attr-defined]
+    from bot.dashboard import make_link  # (bot.dashboard imports this module for exports)
 
-        make_link = getattr(dashboard, "make_link", None)
-    except ImportError:
-        make_link = None
-    if make_link is None:
-        return ctx.reply("The dashboard is not configured on this installation.", "Dashboard")
     link = make_link(ctx.service, ctx.actor.id)
-    if inspect.isawaitable(link):
-        link = await link
     return ctx.reply(f"Your dashboard link (personal and expiring; don't forward it): {link}", "Dashboard",
-                     links=(Link("Open the dashboard", str(link)),))
+                     links=(Link("Open the dashboard", link),))
 
 
 # --------------------------------------------------------------------------- admins, audit

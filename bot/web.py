@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
+from bot.dashboard import mount_dashboard
 from bot.service import BotService
 from bot.wiring import build_service
 from journeys.definition import Journey
@@ -124,12 +125,7 @@ def build_app(service: BotService, settings: Any) -> web.Application:
         service.ports["teams"] = TeamsChat(endpoint.adapter, address_for=address_for,
                                            app_id=settings.microsoft_app_id)
         service.dispatcher.ports = service.ports
-    try:
-        from bot.dashboard import mount_dashboard
-    except ImportError:
-        pass
-    else:
-        mount_dashboard(app, service, settings)
+    mount_dashboard(app, service, settings)
     return app
 
 

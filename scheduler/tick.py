@@ -9,7 +9,7 @@ outbox's unique delivery key catches any decision made twice anyway.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -42,9 +42,6 @@ class TickResult:
     fired: int = 0
     queued: int = 0
     digests: int = 0
-    delivered: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 async def process_due(db: Database, library: dict[str, Journey], now: datetime, *, batch: int = 500,

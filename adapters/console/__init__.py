@@ -15,8 +15,7 @@ class ConsoleChat(RecordingChat):
 
     def __init__(self, write: Callable[[str], None] | None = None, *, names: dict[str, str] | None = None) -> None:
         super().__init__(platform="console",
-                         capabilities=Capabilities(buttons=True, forms=False, update_in_place=True, files=True,
-                                                   reconcile=True))
+                         capabilities=Capabilities(update_in_place=True, reconcile=True))
         self.write = write or print
         self.names = names or {}
         self.clock_label: Callable[[], str] = lambda: ""

@@ -29,7 +29,7 @@ class RecordingChat:
     def __init__(self, profiles: dict[str, Profile] | None = None, *, platform: str = "memory",
                  capabilities: Capabilities | None = None) -> None:
         self.platform = platform
-        self.capabilities = capabilities or Capabilities(files=True, reconcile=True)
+        self.capabilities = capabilities or Capabilities(reconcile=True)
         self.profiles: dict[str, Profile] = dict(profiles or {})
         self.sent: list[Delivered] = []
         self.fail_next: list[DeliveryError] = []

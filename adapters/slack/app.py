@@ -73,9 +73,6 @@ DEFAULT_PATH = "/slack/events"
 DEFAULT_COMMAND = "/journey"
 SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
 
-# Optional hook a BotHandler may offer for the App Home tab.
-HomeHook = Callable[[str, str], Awaitable["list[Message] | None"]]
-
 
 class SlackInbound:
     """The bolt app, its Web API client and the guarded aiohttp request handler."""
@@ -508,19 +505,6 @@ def mount_slack(
     return inbound
 
 
-def build_slack_routes(
-    handler: BotHandler,
-    *,
-    signing_secret: str,
-    token: str,
-    api_url: str | None = None,
-    path: str = DEFAULT_PATH,
-) -> list[web.RouteDef]:
-    """The same endpoint as route definitions (`web_app.add_routes(...)`)."""
-    inbound = SlackInbound(handler, token=token, signing_secret=signing_secret, api_url=api_url)
-    return [web.post(path, inbound.handle_http)]
-
-
 async def start_socket_mode(
     handler: BotHandler,
     *,
@@ -542,5 +526,4 @@ async def start_socket_mode(
     )
     socket = AsyncSocketModeHandler(inbound.bolt, app_token)
     await socket.connect_async()  # type: ignore[no-untyped-call]
-    socket.hplj_inbound = inbound  # type: ignore[attr-defined]
     return socket

@@ -144,14 +144,8 @@ class SlackChat:
     """`ChatPort` for Slack."""
 
     platform = "slack"
-    capabilities = Capabilities(
-        buttons=True,
-        forms=True,
-        update_in_place=True,
-        threads=True,
-        files=False,  # least-privilege scopes (no files:write): attachments are shown inline
-        reconcile=True,
-    )
+    # (least-privilege scopes, no files:write: attachments are shown inline)
+    capabilities = Capabilities(update_in_place=True, reconcile=True)
 
     def __init__(
         self,

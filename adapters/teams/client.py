@@ -188,8 +188,7 @@ class TeamsChat:
     """`ChatPort` for Teams personal chats."""
 
     platform = PLATFORM
-    capabilities = Capabilities(buttons=True, forms=True, update_in_place=True, threads=False,
-                                files=False, reconcile=False)
+    capabilities = Capabilities(update_in_place=True, reconcile=False)
 
     def __init__(
         self,

@@ -22,8 +22,7 @@ from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.reports import cohort_evaluation
 from bot.service import BotService
-from journeys.loader import default_library_path, load_library
-from store.db import Database
+from tests.conftest import Someone
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2027, 3, 29, 8, tzinfo=UTC)  # a Monday
@@ -38,11 +37,6 @@ SECRET = "ZEBRA-7431"
 
 def london(m: int, d: int, hh: int, mm: int = 0) -> datetime:
     return datetime(2027, m, d, hh, mm, tzinfo=LONDON).astimezone(UTC)
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(default_library_path())
 
 
 class World:
@@ -78,23 +72,12 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path, library):
-    path = tmp_path / "bot.db"
-    db = Database(f"sqlite:///{path}")
-    await db.create_all()
-    chat = RecordingChat(platform="console")
-    clock = SimulatedClock(NOW)
-    svc = BotService(db, library, {"console": chat}, clock, bootstrap_admins={"admin"})
-    for uid, name in (("ana", "Ana Silva"), ("bo", "Bo Berg"), ("ben", "Ben Okafor"), ("eve", "Eve Non-admin"),
-                      (QUINN_ID, "Quinn Quokkason")):
-        chat.add_user(uid, name, email=QUINN_EMAIL if uid == QUINN_ID else f"{uid}@example.com",
-                      tz="Europe/London")
-        await svc.ensure_person("console", uid, name=name, tz="Europe/London",
-                                email=QUINN_EMAIL if uid == QUINN_ID else f"{uid}@example.com")
-    w = World(svc, chat, path, clock)
-    yield w
-    await svc.settle()
-    await db.dispose()
+async def world(make_world):
+    w = await make_world(NOW, [Someone(uid, name, email=QUINN_EMAIL if uid == QUINN_ID else f"{uid}@example.com")
+                               for uid, name in (("ana", "Ana Silva"), ("bo", "Bo Berg"), ("ben", "Ben Okafor"),
+                                                 ("eve", "Eve Non-admin"), (QUINN_ID, "Quinn Quokkason"))],
+                         platform="console", admins={"admin"})
+    return World(w.service, w.chat, w.path, w.clock)
 
 
 async def enroll(w: World, who: str = "@ana @bo") -> str:

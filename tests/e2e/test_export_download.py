@@ -32,7 +32,6 @@ from bot.clock import SimulatedClock
 from bot.dashboard import make_link
 from bot.service import BotService
 from bot.web import build_app
-from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from store.db import Database
 from store.models import AuditRow, PersonRow, PromptRow
@@ -44,11 +43,6 @@ BIG = 40_000  # characters of answers: well over Teams' 15,000-character inline 
 MARK = "KESTREL-9930"  # distinctive text inside the big answer
 LABEL = "Download the export (JSON, expires in 1 h)"
 PEOPLE = (("ana", "Ana Silva"), ("bo", "Bo Berg"), ("ben", "Ben Okafor"))
-
-
-@pytest.fixture(scope="module")
-def library():
-    return load_library(default_library_path())
 
 
 def _settings(public_url: str = "") -> SimpleNamespace:

@@ -13,7 +13,8 @@ fake received:
   each, and every such row flagged `ambiguous`.
 
 N defaults to 5,000 (HPLJ_KILL9_N to change); the lease is 5 s so a restart picks up a dead
-worker's rows quickly.
+worker's rows quickly. The kill moments come from a random seed, printed by each test (shown with
+a failure); `HPLJ_KILL9_SEED=<seed>` replays it.
 """
 
 from __future__ import annotations
@@ -120,6 +121,13 @@ async def start_worker(url: str, platform_args: list[str]) -> asyncio.subprocess
     return proc
 
 
+def kill_rng() -> random.Random:
+    """The kill moments' generator: a fresh seed per run, or HPLJ_KILL9_SEED's, printed to replay it."""
+    seed = int(os.environ.get("HPLJ_KILL9_SEED") or time.time_ns() % 2**32)
+    print(f"kill -9 seed {seed} (replay with HPLJ_KILL9_SEED={seed})")
+    return random.Random(seed)
+
+
 async def kill_and_restart(url: str, platform_args: list[str], rng: random.Random) -> dict[str, Any]:
     """Kill -9 the worker KILLS times at random moments, then let a last one finish."""
     in_flight = 0  # rows left `sending` by dead workers (the in-flight window)
@@ -141,7 +149,7 @@ async def kill_and_restart(url: str, platform_args: list[str], rng: random.Rando
 
 
 async def test_kill9_slack_every_prompt_once_no_duplicates(tmp_path):
-    rng = random.Random(int(os.environ.get("HPLJ_KILL9_SEED", time.time())))
+    rng = kill_rng()
     async with LaggySlack() as fake:
         url = await make_outbox(tmp_path / "bot.db", N, "slack", fake_slack=fake)
         run = await kill_and_restart(url, ["--slack", fake.api_url], rng)
@@ -157,7 +165,7 @@ async def test_kill9_slack_every_prompt_once_no_duplicates(tmp_path):
 
 
 async def test_kill9_teams_duplicates_only_in_flight_and_flagged_ambiguous(tmp_path):
-    rng = random.Random(int(os.environ.get("HPLJ_KILL9_SEED", time.time())))
+    rng = kill_rng()
     async with LaggyConnector() as fake:
         url = await make_outbox(tmp_path / "bot.db", N, "teams", teams_url=fake.url)
         run = await kill_and_restart(url, ["--teams", fake.url], rng)

@@ -15,13 +15,11 @@ import pytest
 from sqlalchemy import select, update
 
 from adapters.memory import Delivered, RecordingChat
-from bot.clock import SimulatedClock
 from bot.service import BotService
 from journeys import engine
-from journeys.loader import default_library_path, load_library
 from journeys.state import Person
-from store.db import Database
 from store.models import DigestRow, OutboxRow, PersonRow
+from tests.conftest import Someone
 
 START = date(2027, 4, 12)  # Monday; the before phase starts on Monday 5 April
 LONDON = ZoneInfo("Europe/London")
@@ -33,30 +31,18 @@ def london(m: int, d: int, hh: int, mm: int = 0) -> datetime:
     return datetime(2027, m, d, hh, mm, tzinfo=LONDON).astimezone(UTC)
 
 
-@pytest.fixture(scope="module")
-def library():
-    return load_library(default_library_path())
-
-
 @pytest.fixture
-async def world(tmp_path, library):
-    chat = RecordingChat()
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    await db.create_all()
-    svc = BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 3, 29, 8, tzinfo=UTC)))
-    ids = {}
-    for uid, name, tz in (("sara", "Sara Mensah", "America/New_York"), ("ben", "Ben Okafor", "Europe/London"),
-                          ("grace", "Grace Liu", "Europe/London"), ("ana", "Ana Silva", "Europe/London"),
-                          ("chen", "Chen Wei", "Europe/London"), ("dev", "Dev Patel", "Europe/London")):
-        chat.add_user(uid, name, tz=tz)
-        ids[uid] = (await svc.ensure_person("memory", uid, name=name, tz=tz)).id
-    async with db.write() as s:
+async def world(make_world):
+    w = await make_world(datetime(2027, 3, 29, 8, tzinfo=UTC), [
+        Someone("sara", "Sara Mensah", "America/New_York"), ("ben", "Ben Okafor"), ("grace", "Grace Liu"),
+        ("ana", "Ana Silva"), ("chen", "Chen Wei"), ("dev", "Dev Patel")])
+    svc, ids = w.service, w.ids
+    async with w.db.write() as s:
         await s.execute(update(PersonRow).where(PersonRow.id == ids["ben"]).values(manager_id=ids["sara"]))
     assert (await svc.enroll("active-listening", [ids["ana"], ids["chen"]], ids["ben"], START)).enrolled
     assert (await svc.enroll("active-listening", [ids["dev"]], ids["grace"], START)).enrolled
     assert (await svc.enroll("active-listening", [ids["grace"]], ids["sara"], START)).enrolled
-    yield svc, chat, ids
-    await db.dispose()
+    return svc, w.chat, ids
 
 
 def leader_digests(chat: RecordingChat, user: str) -> list[Delivered]:

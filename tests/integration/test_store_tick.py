@@ -20,7 +20,6 @@ from adapters.memory import RecordingChat
 from adapters.port import DeliveryError
 from bot.clock import SimulatedClock
 from bot.service import BotService
-from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import OutboxRow
 
@@ -38,30 +37,20 @@ INSTANTS = [london(4, 5, 9, 30), london(4, 5, 9, 30), london(4, 5, 23, 0), londo
             london(4, 7, 10, 0), london(4, 7, 10, 5), london(4, 9, 14, 0), london(4, 10, 11, 0)]
 
 
-@pytest.fixture(scope="module")
-def library():
-    return load_library(default_library_path())
-
-
 async def make_service(path, library, chat):
+    """Another worker on the same file (a second process, as far as the database can tell)."""
     db = Database(f"sqlite:///{path}")
     await db.create_all()
     return BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 3, 29, 8, tzinfo=UTC)))
 
 
 @pytest.fixture
-async def world(tmp_path, library):
-    chat = RecordingChat()
-    svc = await make_service(tmp_path / "bot.db", library, chat)
-    ids = {}
-    for uid, name in (("ana", "Ana Silva"), ("chen", "Chen Wei"), ("ben", "Ben Okafor")):
-        chat.add_user(uid, name, tz="Europe/London")
-        row = await svc.ensure_person("memory", uid, name=name, tz="Europe/London")
-        ids[uid] = row.id
-    res = await svc.enroll("active-listening", [ids["ana"], ids["chen"]], ids["ben"], START)
+async def world(make_world):
+    w = await make_world(datetime(2027, 3, 29, 8, tzinfo=UTC),
+                         [("ana", "Ana Silva"), ("chen", "Chen Wei"), ("ben", "Ben Okafor")])
+    res = await w.service.enroll("active-listening", [w.ids["ana"], w.ids["chen"]], w.ids["ben"], START)
     assert len(res.enrolled) == 2
-    yield svc, chat, tmp_path / "bot.db"
-    await svc.db.dispose()
+    return w.service, w.chat, w.path
 
 
 def before_phase(chat: RecordingChat) -> Counter:

@@ -21,17 +21,11 @@ from journeys.accountability import (
 )
 from journeys.calendar import WorkCalendar
 from journeys.evaluation import wilson
-from journeys.loader import default_library_path, load_library
 from journeys.state import JourneyEvent, Person
 
 T0 = datetime(2027, 4, 5, 9, 0, tzinfo=UTC)  # Monday
 CAL = WorkCalendar(frozenset(range(5)), time(9), time(17, 30))
 STEP = "support-real"
-
-
-@pytest.fixture(scope="module")
-def journey() -> Any:
-    return load_library(default_library_path())["active-listening"]
 
 
 class Log:

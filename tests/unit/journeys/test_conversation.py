@@ -9,7 +9,6 @@ import pytest
 
 from journeys import engine
 from journeys.conversation import HELP, PersonView, handle_text
-from journeys.loader import default_library_path, load_library
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, Person
 
@@ -21,11 +20,6 @@ BEN = Person("ben", "Ben Okafor", "Europe/London")
 
 def london(m, d, hh, mm=0):
     return datetime(2027, m, d, hh, mm, tzinfo=LONDON).astimezone(UTC)
-
-
-@pytest.fixture(scope="module")
-def journey():
-    return load_library(default_library_path())["active-listening"]
 
 
 @pytest.fixture(scope="module")

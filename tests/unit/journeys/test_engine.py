@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journeys import engine
-from journeys.loader import default_library_path, load_library
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 
@@ -21,11 +20,6 @@ START = date(2027, 4, 12)  # a Monday, after Easter (Good Friday 26 Mar, Easter 
 
 ANA = Person("ana", "Ana Silva", "Europe/London")
 BEN = Person("ben", "Ben Okafor", "Europe/London")
-
-
-@pytest.fixture(scope="module")
-def journey():
-    return load_library(default_library_path())["active-listening"]
 
 
 def enrollment(start: date = START, person: Person = ANA, manager: Person | None = BEN,
