@@ -56,6 +56,17 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+def shown_verbatim(rendered: Any, text: str) -> bool:
+    """Whether `text` appears unchanged in one of the strings of a rendered payload (JSON-like)."""
+    if isinstance(rendered, str):
+        return text in rendered
+    if isinstance(rendered, dict):
+        return any(shown_verbatim(v, text) for v in rendered.values())
+    if isinstance(rendered, (list, tuple)):
+        return any(shown_verbatim(v, text) for v in rendered)
+    return False
+
+
 class ChatPort(Protocol):
     platform: str
     capabilities: Capabilities
@@ -74,6 +85,11 @@ class ChatPort(Protocol):
 
     async def find_delivery(self, conversation_id: str, delivery_id: str) -> SentRef | None:
         """Look for an earlier send carrying `delivery_id`; None when absent or unsupported."""
+        ...
+
+    def fits(self, message: Message) -> bool:
+        """Whether the platform shows `message` without cutting or changing its attachment (what
+        must arrive whole, e.g. an export); else the bot offers another way instead of sending it."""
         ...
 
 

@@ -45,6 +45,7 @@ from journeys.commands import (
     UserRef,
     help_text,
     parse_command,
+    user_token,
 )
 from journeys.definition import Journey
 from journeys.messages import Link, Message
@@ -147,7 +148,7 @@ async def _authorize(service: Any, platform: str, user_id: str, name: str | None
     if await service.is_admin(platform, user_id):
         return None
     audit_log.warning("admin command refused: platform=%s command=%s", platform, name)
-    you = f"@{user_id}" if platform == "console" else f"<@{user_id}>"
+    you = f"@{user_id}" if platform == "console" else user_token(user_id)
     actor = await _actor(service, platform, user_id, create=False)
     return HandlerResult(replies=(Message(
         recipient_id=actor.id, title="Not allowed",
@@ -657,38 +658,6 @@ async def record_export(db: Any, actor_id: str | None, pid: str, now: datetime, 
         s.add(AuditRow(at=now, actor_id=actor_id, action=action, target_id=pid, detail=dict(detail)))
 
 
-def _strings(value: Any) -> Any:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _strings(v)
-
-
-def _shown_in_full(platform: str, msg: Message) -> bool:
-    """Whether `platform` shows `msg`'s attachment inline without cutting or changing it.
-
-    Slack (no files:write scope) and Teams (card size limits) render attachments as text and
-    truncate them; the console prints them whole."""
-    text = msg.attachment_text
-    if platform == "slack":
-        from adapters.slack.render import render_blocks
-
-        if any(c in text for c in "&<>"):  # Slack would read these as markup
-            return False
-        rendered: Any = render_blocks(msg)
-    elif platform == "teams":
-        from adapters.teams.render import render_card
-
-        rendered = render_card(msg)
-    else:
-        return True
-    return any(text in s for s in _strings(rendered))
-
-
 async def _export(ctx: _Ctx, cmd: Export) -> HandlerResult:
     from bot.dashboard import EXPORT_TTL, make_export_link
 
@@ -713,7 +682,8 @@ async def _export(ctx: _Ctx, cmd: Export) -> HandlerResult:
     name, text = export_filename(pid), export_json(data)
     reply = ctx.reply(f"{summary} The JSON file is attached; handle it as personal data.", "Export",
                       attachment_name=name, attachment_text=text)
-    if not _shown_in_full(ctx.platform, reply.replies[0]):
+    port = ctx.service.ports.get(ctx.platform)
+    if port is not None and not port.fits(reply.replies[0]):
         return ctx.reply(f"{summary} The export is {len(text):,} characters: too large to show here in full, "
                          "and this installation has no public web address (HPLJ_PUBLIC_URL) for a download "
                          "link. Nothing was sent. On the server, run "

@@ -6,13 +6,12 @@ console passes what the admin typed. All three end up in `parse_command`, which 
 dataclass per command or raises `CommandError` naming the offending argument and what was
 expected. Nothing here touches a store, a platform or the clock: "today" is a parameter.
 
-User references take three shapes:
+User references take three shapes, none of them a platform's own syntax:
 
-- platform mentions `<@U123ABC>` / `<@U123ABC|ana>` (Slack) and the same token produced by the
-  Teams adapter from its `<at>` entities (`<@29:1a2b...>`, `<@aad-object-id>`): kind "mention";
-- e-mail addresses, also Slack's auto-linked `<mailto:ana@example.com|ana@example.com>` and a
-  pasted `<ana@example.com>`: kind "email", stored lower-cased;
-- console user names `@ana`: kind "name".
+- a platform user, `<user:ID>` / `<user:ID|label>` (see `user_token`): each adapter writes its
+  mentions this way before parsing (Slack's `<@U123|ana>`, a Teams `<at>` entity); kind "mention";
+- e-mail addresses, also pasted as `<ana@example.com>`: kind "email", stored lower-cased;
+- user names `@ana` (the console's users): kind "name".
 
 Two references are equal when kind and value are equal; the mention label is informational.
 """
@@ -50,6 +49,7 @@ __all__ = [
     "UserRef",
     "help_text",
     "parse_command",
+    "user_token",
 ]
 
 GRACE_DAYS = 7
@@ -85,7 +85,7 @@ class UserRef:
     def display(self) -> str:
         """How the reference is echoed back in messages."""
         if self.kind == "mention":
-            return f"<@{self.value}>"
+            return f"@{self.label}" if self.label else user_token(self.value)
         if self.kind == "name":
             return f"@{self.value}"
         return self.value
@@ -347,7 +347,7 @@ _COHORT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DATE_SHAPE_RE = re.compile(r"\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 _NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
-_MENTION_RE = re.compile(r"<@([^\s>|]+)(?:\|([^>]*))?>")
+_USER_TOKEN_RE = re.compile(r"<user:([^\s<>|]+)(?:\|([^<>]*))?>")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
@@ -357,6 +357,14 @@ _KEYWORD_CUTOFF = 0.7  # "manger" -> manager, but not "ana" -> manager
 _USER_HINT = "expected a @mention, an e-mail address or @name"
 _ENROLL_EXAMPLE = "enroll active-listening @ana manager @ben"
 _MAX_SHOWN = 40
+
+
+def user_token(user_id: str, label: str | None = None) -> str:
+    """The grammar's reference to a platform user. An adapter writes it in place of its own mention
+    syntax before handing a command line to `parse_command`, so this module knows no platform's."""
+    uid = re.sub(r"[\s<>|]", "", user_id)
+    name = " ".join(re.sub(r"[<>|]", "", label or "").split())
+    return f"<user:{uid}|{name}>" if name else f"<user:{uid}>"
 
 
 def _q(token: str) -> str:
@@ -415,18 +423,13 @@ def _user(args: _Args, token: str) -> UserRef | None:
     if not _looks_like_user(token):
         return None
     if token.startswith("<"):
-        m = _MENTION_RE.fullmatch(token)
+        m = _USER_TOKEN_RE.fullmatch(token)
         if m:
             label = (m.group(2) or "").strip() or None
             return UserRef("mention", m.group(1), label)
         inner = token[1:-1] if token.endswith(">") else token[1:]
-        if inner.lower().startswith("mailto:"):
-            inner = inner[len("mailto:") :].split("|", 1)[0]
+        if "@" in inner and not inner.startswith(("@", "!", "#")):  # a pasted <ana@example.com>
             return _email(args, token, inner)
-        if "@" in inner and not inner.startswith(("@", "!", "#")):
-            return _email(args, token, inner)
-        if inner.startswith("#"):
-            raise args.error(f"{_q(token)} is a channel, not a user ({_USER_HINT})", token)
         raise args.error(f"{_q(token)} is not a user ({_USER_HINT})", token)
     if token.startswith("@"):
         if _NAME_RE.fullmatch(token[1:]):

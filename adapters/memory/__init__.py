@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.port import Capabilities, DeliveryError, Profile, SentRef
@@ -27,8 +28,10 @@ class RecordingChat:
     platform = "memory"
 
     def __init__(self, profiles: dict[str, Profile] | None = None, *, platform: str = "memory",
-                 capabilities: Capabilities | None = None) -> None:
+                 capabilities: Capabilities | None = None, fits: Callable[[Message], bool] | None = None) -> None:
         self.platform = platform
+        # Everything fits in memory; a stand-in for a real platform can borrow that platform's rule.
+        self._fits = fits
         self.capabilities = capabilities or Capabilities(reconcile=True)
         self.profiles: dict[str, Profile] = dict(profiles or {})
         self.sent: list[Delivered] = []
@@ -73,6 +76,9 @@ class RecordingChat:
             if d.delivery_id == delivery_id and d.conversation_id == conversation_id:
                 return SentRef(conversation_id, d.message_id)
         return None
+
+    def fits(self, message: Message) -> bool:
+        return self._fits(message) if self._fits is not None else True
 
     def to(self, user_id: str) -> list[Delivered]:
         return [d for d in self.sent if d.conversation_id == f"D-{user_id}"]

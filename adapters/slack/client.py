@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.port import Capabilities, DeliveryError, Profile, SentRef
-from adapters.slack.render import fallback_text, render_blocks
+from adapters.slack.render import fallback_text, fits, render_blocks
 from journeys.messages import Message
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -243,6 +243,9 @@ class SlackChat:
         profile = profile_from_user(resp["user"])
         self._profiles[profile.user_id] = (self._clock() + self._profile_ttl, profile)
         return profile
+
+    def fits(self, message: Message) -> bool:
+        return fits(message)
 
     def forget_profile(self, user_id: str) -> None:
         self._profiles.pop(user_id, None)

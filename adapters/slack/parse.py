@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters.port import InboundAction
 from adapters.slack.render import BUTTON_ACTION_PREFIX, FORM_ACTION_ID, FORM_CALLBACK_ID
+from journeys.commands import user_token
 
 PLATFORM = "slack"
 THREAD_KEY = "_thread_ts"
@@ -294,12 +295,18 @@ def with_prompt(action: InboundAction, prompt_id: str | None) -> InboundAction:
 
 _MAILTO = re.compile(r"<mailto:([^|>\s]+)(?:\|[^>]*)?>")
 _URL = re.compile(r"<((?:https?):[^|>\s]+)(?:\|[^>]*)?>")
+_MENTION = re.compile(r"<@([^\s<>|]+)(?:\|([^<>]*))?>")
+_CHANNEL = re.compile(r"<#([^\s<>|]+)(?:\|([^<>]*))?>")
 
 
 def normalize_command_text(text: str) -> str:
-    """Slash command text as the admin meant it: Slack's escaping (`should_escape`) turns
-    e-mail addresses into `<mailto:a@b.c|a@b.c>` and links into `<https://..|..>`; keep the
-    address / URL, keep `<@U123|name>` mentions as they are, and unescape &amp; &lt; &gt;."""
+    """Slash command text as the admin meant it, in the grammar's neutral terms: Slack's escaping
+    (`should_escape`) turns e-mail addresses into `<mailto:a@b.c|a@b.c>` and links into
+    `<https://..|..>` (keep the address / URL); user mentions `<@U123|name>` become the grammar's
+    user reference (`user_token`), channels `<#C123|general>` `#general`; &amp; &lt; &gt; are
+    unescaped last, so a typed `&lt;@U1&gt;` stays text."""
     text = _MAILTO.sub(lambda m: m.group(1), text)
     text = _URL.sub(lambda m: m.group(1), text)
+    text = _MENTION.sub(lambda m: user_token(m.group(1), m.group(2)), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
     return unescape_text(text).strip()

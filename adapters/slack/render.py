@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from adapters.port import shown_verbatim
 from journeys.messages import FormField, Message, Option
 
 # --- Slack limits -------------------------------------------------------------------------
@@ -260,6 +261,13 @@ def _cut_mrkdwn(escaped: str, limit: int = SECTION_TEXT) -> str:
     if last_open > cut.rfind(">"):
         cut = cut[:last_open]
     return cut + ELLIPSIS
+
+
+def fits(msg: Message) -> bool:
+    """Whether Slack shows the attachment whole: no files:write scope, so it is inline, cut to the
+    block limits, and Slack would read `&`, `<` and `>` in it as markup."""
+    text = msg.attachment_text
+    return not any(c in text for c in "&<>") and shown_verbatim(render_blocks(msg), text)
 
 
 def fallback_text(msg: Message) -> str:

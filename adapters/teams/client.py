@@ -44,7 +44,7 @@ from botbuilder.schema import (
 )
 
 from adapters.port import Capabilities, DeliveryError, Profile, SentRef
-from adapters.teams.render import CARD_CONTENT_TYPE, render_card, summary
+from adapters.teams.render import CARD_CONTENT_TYPE, fits, render_card, summary
 from journeys.messages import Message
 
 log = logging.getLogger(__name__)
@@ -327,6 +327,9 @@ class TeamsChat:
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    def fits(self, message: Message) -> bool:
+        return fits(message)
 
     async def find_delivery(self, conversation_id: str, delivery_id: str) -> SentRef | None:
         return None  # Teams cannot look a message up by our delivery id

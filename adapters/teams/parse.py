@@ -1,9 +1,8 @@
 """Bot Framework activity (a plain dict, as Teams posts it) -> neutral inbound values. Pure.
 
 Typed messages
-    `<at>Bot</at>` mentions of the bot are removed. Mentions of people become tokens
-    `<@ID|Name>` (the same shape as Slack's `<@U123|name>`, so one command parser resolves
-    both): ID is the person's AAD object id when the mention carries it (`aadObjectId`, or a
+    `<at>Bot</at>` mentions of the bot are removed. Mentions of people become the command
+    grammar's neutral user reference (`journeys.commands.user_token`: `<user:ID|Name>`): ID is the person's AAD object id when the mention carries it (`aadObjectId`, or a
     `8:orgid:<guid>` id), else the Teams user id (`29:...`), which the bot can map through the
     stored addresses (`address["user_id"]`). `|` and `>` are removed from names.
     A message whose first word is `journey` (or `/journey`) is an admin command: `ParsedMessage
@@ -29,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.port import InboundAction, Profile
+from journeys.commands import user_token
 
 PLATFORM = "teams"
 INVOKE_CARD_ACTION = "adaptiveCard/action"
@@ -147,7 +147,7 @@ def parse_message(activity: dict[str, Any]) -> ParsedMessage:
             continue
         name = _clean_name(_s(mentioned.get("name")) or html.unescape(_AT.sub(r"\1", ent_text)))
         mentions.append((mid, name))
-        token = f"<@{_clean_name(mid)}|{name}>" if name else f"<@{_clean_name(mid)}>"
+        token = user_token(mid, name)
         replacements.append((ent_text, f" {token} "))
 
     text = raw

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from adapters.port import shown_verbatim
 from journeys.messages import Button, FormField, Message
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -280,6 +281,11 @@ def _input(f: FormField, by_id: dict[str, FormField], lim: _Limits) -> list[dict
     if notes:
         out.append(_text(truncate(" ".join(notes), lim.hint), size="small", isSubtle=True, spacing="none"))
     return out
+
+
+def fits(msg: Message) -> bool:
+    """Whether the card shows the attachment whole (cards have a size limit; longer text is cut)."""
+    return shown_verbatim(render_card(msg), msg.attachment_text)
 
 
 def render_text(msg: Message) -> str:

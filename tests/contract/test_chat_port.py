@@ -201,3 +201,35 @@ async def test_platform_and_capabilities_are_declared(harness: Harness):
                                      "teams": "teams"}[harness.kind]
     caps = harness.port.capabilities
     assert isinstance(caps.update_in_place, bool) and isinstance(caps.reconcile, bool)
+
+
+# --- what fits --------------------------------------------------------------------------------
+
+SMALL_EXPORT = '{"person": {"name": "Ana Silva"}, "prompts": 3}'
+BIG_EXPORT = '{"a": "' + "z" * 16_000 + '"}'
+
+
+def export_message(h: Harness, attachment: str) -> Message:
+    return Message(recipient_id=h.user, text="Everything stored about Ana Silva.", title="Export",
+                   attachment_name="export-p1.json", attachment_text=attachment)
+
+
+async def test_what_a_port_says_fits_is_shown_whole(harness: Harness):
+    conv = await harness.port.open_dm(harness.user)
+    for n, attachment in enumerate((SMALL_EXPORT, BIG_EXPORT)):
+        msg = export_message(harness, attachment)
+        if harness.port.fits(msg):
+            ref = await harness.port.send(conv, msg, f"export:{n}")
+            # the platform shows the attachment verbatim (JSON-escaped, as the readers serialize it)
+            assert json.dumps(attachment, ensure_ascii=False)[1:-1] in harness.shown(ref), harness.kind
+
+
+async def test_a_small_export_fits_everywhere_and_a_big_one_only_where_nothing_is_cut(harness: Harness):
+    assert harness.port.fits(export_message(harness, SMALL_EXPORT))
+    cuts = harness.kind in ("slack", "teams")  # block / card size limits
+    assert harness.port.fits(export_message(harness, BIG_EXPORT)) is not cuts
+
+
+async def test_slack_says_markup_characters_do_not_fit(harness: Harness):
+    fenced = export_message(harness, '{"a": "```<@U1> & co"}')
+    assert harness.port.fits(fenced) is (harness.kind != "slack")  # Slack would read them as markup

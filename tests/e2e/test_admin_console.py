@@ -144,7 +144,8 @@ async def test_enroll_errors_name_the_argument_and_change_nothing(world):
 
 
 async def test_unknown_user_errors(world):
-    assert "unknown user <@U999>" in await world.text("status <@U999>")
+    assert "unknown user <user:U999>" in await world.text("status <user:U999>")  # the grammar's user reference
+    assert "unknown user @Nine" in await world.text("status <user:U999|Nine>")
     assert "unknown user @nobody" in await world.text("pause @nobody")
     assert "no console user has the e-mail who@example.com" in await world.text("export who@example.com")
 

@@ -31,7 +31,7 @@ async def test_default_retry_handlers_are_off(fake):
 async def test_capabilities(chat):
     caps = chat.capabilities
     assert chat.platform == "slack"
-    assert caps.buttons and caps.forms and caps.update_in_place and caps.threads and caps.reconcile
+    assert caps.update_in_place and caps.reconcile
 
 
 async def test_send_carries_metadata_blocks_and_text(fake, chat):

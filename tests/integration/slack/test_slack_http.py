@@ -78,7 +78,7 @@ async def test_slash_command_reaches_handler_and_replies_ephemerally(slack):
         (
             "slack",
             "UADMIN",
-            "enroll active-listening <@U1|ana> bo@example.com manager <@UMGR|mo>",
+            "enroll active-listening <user:U1|ana> bo@example.com manager <user:UMGR|mo>",
             "slack:cmd:" + form["trigger_id"],
         )
     ]

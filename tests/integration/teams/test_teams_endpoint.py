@@ -141,7 +141,7 @@ async def test_admin_command(env: Env) -> None:
     assert status == 200
     [(platform, user, text, key)] = env.handler.rec.commands
     assert (platform, user, key) == ("teams", ADMIN, "1764494102123")
-    assert text.startswith("enroll active-listening <@aaaaaaaa-0000-4000-8000-00000000a0a0|Ana Diaz>")
+    assert text.startswith("enroll active-listening <user:aaaaaaaa-0000-4000-8000-00000000a0a0|Ana Diaz>")
     card = env.fake.sent[-1].card
     assert card is not None
     assert_valid_card(card)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+
 from adapters.slack.parse import (
     ButtonClick,
     OpenForm,
+    normalize_command_text,
     parse_block_action,
     parse_message_event,
     parse_slash_command,
@@ -12,6 +17,7 @@ from adapters.slack.parse import (
     parse_view_submission,
 )
 from adapters.slack.render import button_value, modal_metadata
+from journeys.commands import Enroll, UserRef, parse_command
 from tests.fakes.slack_api import (
     block_actions_payload,
     message_im_event,
@@ -148,7 +154,23 @@ def test_slash_command():
         text="enroll active-listening <@U1|ana> <mailto:bo@example.com|bo@example.com> manager <@U9|mo>",
     )
     cmd = parse_slash_command(form)
-    assert cmd.text == "enroll active-listening <@U1|ana> bo@example.com manager <@U9|mo>"
+    # Slack's syntax becomes the grammar's neutral terms: user references and plain addresses
+    assert cmd.text == "enroll active-listening <user:U1|ana> bo@example.com manager <user:U9|mo>"
+    assert parse_command(cmd.text, date(2026, 12, 1)) == Enroll(
+        "active-listening", (UserRef("mention", "U1", "ana"), UserRef("email", "bo@example.com")),
+        UserRef("mention", "U9", "mo"))
     assert cmd.key == "slack:cmd:" + form["trigger_id"]
     assert cmd.user_id == "UADMIN" and cmd.response_url == form["response_url"]
     assert parse_slash_command({"command": "/journey"}) is None
+
+
+@pytest.mark.parametrize(("typed", "neutral"), [
+    ("<@U123ABC>", "<user:U123ABC>"),
+    ("<@U123ABC|Ana Smith>", "<user:U123ABC|Ana Smith>"),
+    ("<mailto:Cy@Example.COM>", "Cy@Example.COM"),
+    ("<#C123|general>", "#general"),
+    ("<https://example.com|site>", "https://example.com"),
+    ("&lt;@U1&gt; &amp; co", "<@U1> & co"),  # typed, not a mention: stays text
+])
+def test_slash_command_text_turns_slack_syntax_into_the_grammars_terms(typed: str, neutral: str):
+    assert normalize_command_text(typed) == neutral

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from adapters.teams.parse import (
     timezone_of,
     users_to_remember,
 )
+from journeys.commands import parse_command
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANA = "aaaaaaaa-0000-4000-8000-00000000a0a0"
@@ -34,15 +36,20 @@ def load(name: str) -> dict[str, Any]:
 def test_admin_command_with_mentions() -> None:
     parsed = parse_message(load("message_admin_command"))
     assert parsed.command == (
-        "enroll active-listening <@aaaaaaaa-0000-4000-8000-00000000a0a0|Ana Diaz> "
-        "<@bbbbbbbb-0000-4000-8000-00000000b0b0|Ben Okafor> "
-        "manager <@29:1MariaTeamsIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|Maria Rossi> start 2026-12-07"
+        "enroll active-listening <user:aaaaaaaa-0000-4000-8000-00000000a0a0|Ana Diaz> "
+        "<user:bbbbbbbb-0000-4000-8000-00000000b0b0|Ben Okafor> "
+        "manager <user:29:1MariaTeamsIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|Maria Rossi> start 2026-12-07"
     )
     assert parsed.user_id == "0c1f2a3b-1111-4a4a-9b9b-000000000001"
     assert parsed.key == "1764494102123"
     assert parsed.profile.tz == "Europe/Berlin"
     assert parsed.profile.name == "Lena Admin"
     assert [m[1] for m in parsed.mentions] == ["Ana Diaz", "Ben Okafor", "Maria Rossi"]
+    # the grammar's neutral user references, which the platform-neutral parser resolves
+    cmd = parse_command(parsed.command, date(2026, 12, 1))
+    assert [u.value for u in (*cmd.users, cmd.manager)] == [  # type: ignore[union-attr]
+        "aaaaaaaa-0000-4000-8000-00000000a0a0", "bbbbbbbb-0000-4000-8000-00000000b0b0",
+        "29:1MariaTeamsIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]
 
 
 def test_plain_text_reply_is_unescaped_and_not_a_command() -> None:
@@ -81,7 +88,7 @@ def test_mention_names_cannot_break_the_token() -> None:
     act["text"] = "journey pause <at>Evil|x> y</at>"
     act["entities"] = [{"type": "mention", "text": "<at>Evil|x> y</at>",
                         "mentioned": {"id": "29:abc", "name": "Evil|x> y", "aadObjectId": "dddd"}}]
-    assert parse_message(act).command == "pause <@dddd|Evil x y>"
+    assert parse_message(act).command == "pause <user:dddd|Evil x y>"
 
 
 def test_card_button() -> None:
@@ -95,6 +102,15 @@ def test_card_button() -> None:
     assert action.button == "approve"
     assert action.values == {}
     assert action.profile is not None and action.profile.tz == "Europe/Rome"
+    assert action.refresh_in_place  # the invoke answer refreshes the card; the outbox leaves it alone
+
+
+def test_a_legacy_action_submit_leaves_the_card_to_the_outbox() -> None:
+    act = load("invoke_button")
+    legacy = {**act, "type": "message"}  # an old client's Action.Submit arrives as a message
+    action = parse_card_action(legacy)
+    assert action.prompt_id == "enr-ana:support-request" and action.button == "approve"
+    assert not action.refresh_in_place  # a message can't be answered with a card: the outbox updates it
 
 
 def test_card_submit_values() -> None:
