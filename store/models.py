@@ -52,6 +52,12 @@ class PersonRow(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     greeted: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None]
+    # their own working week ("mon tue wed", "08:00", "16:00") and language, from the directory or
+    # the HR sync; empty: the journey's calendar (store/person_calendar.py reads them)
+    work_days: Mapped[str | None] = mapped_column(String(32))
+    work_start: Mapped[str | None] = mapped_column(String(5))
+    work_end: Mapped[str | None] = mapped_column(String(5))
+    locale: Mapped[str | None] = mapped_column(String(35))
     # their own manager, for accountability digests (indexed: a leader's organisation is found by it)
     manager_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
