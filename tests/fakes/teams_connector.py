@@ -7,6 +7,10 @@ It records every call and answers like the real service:
 - `POST /v3/conversations/{id}/activities/{replyToId}` -> `{"id": ...}`; botbuilder's proactive
   `continue_conversation` posts here with an id it made up, so any reply-to id is accepted.
 - `PUT /v3/conversations/{id}/activities/{activityId}` -> `{"id": activityId}`
+- `GET /v3/conversations/{id}/members/{memberId}` -> the member's roster record
+  (`TeamsChannelAccount`: id, name, aadObjectId, email, userPrincipalName, tenantId) for members
+  added with `add_member`, found by their Teams id (`29:...`) or AAD object id; else 404
+  `MemberNotFoundInConversation`. Lookups are kept in `member_calls`, apart from `sent`.
 
 Faults are injected per call (`fail_next`): an HTTP status with the Bot Framework error body
 `{"error": {"code": ..., "message": ...}}` and optional `Retry-After`, or a dropped connection
@@ -113,6 +117,8 @@ class FakeConnector:
         self.p429 = 0.0  # share of activity calls answered 429 at random (on top of the limits)
         self.random_retry_after: tuple[float, ...] = (1.0,)
         self._rng = random.Random(7)
+        self.members: dict[str, dict[str, Any]] = {}  # by Teams id and by AAD object id
+        self.member_calls: list[tuple[str, str]] = []  # (conversation id, member id) looked up
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> Self:
@@ -121,6 +127,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conv}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conv}/activities/{act}", self._activity)
         app.router.add_put("/v3/conversations/{conv}/activities/{act}", self._activity)
+        app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -182,6 +189,17 @@ class FakeConnector:
         self.random_retry_after = retry_after
         self._rng = random.Random(seed)
 
+    def add_member(self, teams_id: str, aad: str, name: str, email: str | None, upn: str | None = None,
+                   tenant: str | None = None) -> dict[str, Any]:
+        """A person the tenant's roster knows (what Teams answers for a conversation member)."""
+        record = {"id": teams_id, "name": name, "aadObjectId": aad, "givenName": name.split()[0],
+                  "surname": name.split()[-1], "userPrincipalName": upn or email, "tenantId": tenant,
+                  "userRole": "user"}
+        if email is not None:
+            record["email"] = email
+        self.members[teams_id] = self.members[aad] = record
+        return record
+
     def reset(self) -> None:
         self.calls.clear()
         self._faults.clear()
@@ -230,6 +248,21 @@ class FakeConnector:
             if after.status >= 400:
                 return _error(after.status, after.code, after.message, after.retry_after)
         return web.json_response({"id": new_id}, status=200 if request.method == "PUT" else 201)
+
+    async def _member(self, request: web.Request) -> web.StreamResponse:
+        conv, member = request.match_info["conv"], request.match_info["member"]
+        self.member_calls.append((conv, member))
+        # only faults aimed at GET (fail_next(..., method="GET")): the send faults stay for the sends
+        fault = next((f for f in self._faults if f.method == "GET"), None)
+        if fault is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.remove(fault)
+            return _error(fault.status, fault.code, fault.message, fault.retry_after)
+        record = self.members.get(member)
+        if record is None:
+            return _error(404, "MemberNotFoundInConversation", "The member is not in this conversation.", None)
+        return web.json_response(record)
 
     async def _answer(self, request: web.Request, call: Call, tenant: str | None) -> web.StreamResponse | None:
         """A fault or rate-limit answer for this call, or None to accept it."""
