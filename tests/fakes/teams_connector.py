@@ -35,9 +35,11 @@ import random
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import LocalServer
 
 
 @dataclass
@@ -102,7 +104,7 @@ class _Limits:
     retry_after: float = 1.0
 
 
-class FakeConnector:
+class FakeConnector(LocalServer):
     def __init__(self, *, host: str = "127.0.0.1") -> None:
         self.host = host
         self.calls: list[Call] = []
@@ -111,8 +113,6 @@ class FakeConnector:
         self._limits = _Limits()
         self._conv_times: dict[str, deque[float]] = defaultdict(deque)
         self._tenant_times: dict[str, deque[float]] = defaultdict(deque)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.delay: float = 0.0  # seconds to wait before answering (timeouts)
         self.p429 = 0.0  # share of activity calls answered 429 at random (on top of the limits)
         self.random_retry_after: tuple[float, ...] = (1.0,)
@@ -121,32 +121,14 @@ class FakeConnector:
         self.member_calls: list[tuple[str, str]] = []  # (conversation id, member id) looked up
 
     # ---- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> Self:
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conv}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conv}/activities/{act}", self._activity)
         app.router.add_put("/v3/conversations/{conv}/activities/{act}", self._activity)
         app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        return app
 
     @property
     def url(self) -> str:
