@@ -20,10 +20,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.csv_import import EMAIL
 from journeys.calendar import WorkCalendar
-from journeys.directory import DirectoryEntry, changes
+from journeys.directory import (
+    DirectoryEntry,
+    changes,
+    format_days,
+    format_hhmm,
+    parse_days,
+    parse_hours,
+)
 from store.db import Database
 from store.directory import apply_to_people, load_source, save_entries
-from store.person_calendar import format_days, format_hhmm, parse_days, parse_hhmm
 
 REQUIRED = ("email",)
 OPTIONAL = ("manager_email", "name", "country", "subdivision", "timezone", "working_days", "working_hours",
@@ -107,17 +113,10 @@ def _entry(row: dict[str, str], problems: list[str]) -> DirectoryEntry | None:
     except ValueError as exc:
         problems.append(f"working_days: {exc}")
     start = end = None
-    hours = row.get("working_hours", "")
-    if hours:
-        parts = hours.split("-")
-        try:
-            if len(parts) != 2:
-                raise ValueError(f"expected HH:MM-HH:MM, got {hours!r}")
-            start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
-            if start is None or end is None or not start < end:
-                raise ValueError(f"{hours!r} must start before it ends (night shifts are not supported)")
-        except ValueError as exc:
-            problems.append(f"working_hours: {exc}")
+    try:
+        start, end = parse_hours(row.get("working_hours")) or (None, None)
+    except ValueError as exc:
+        problems.append(f"working_hours: {exc}")
     locale = row.get("locale") or None
     if locale and not LOCALE.match(locale):
         problems.append(f"locale {locale!r} is not a language tag (e.g. en-GB)")

@@ -22,9 +22,11 @@ def build_ports(settings: Any, service_ref: list[BotService]) -> dict[str, ChatP
 
     ports: dict[str, ChatPort] = {"console": ConsoleChat()}
     if settings.slack_bot_token:
-        from adapters.slack.client import SlackChat
+        from adapters.slack.client import SlackChat, SlackFields
 
-        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url)
+        fields = SlackFields(*(str(getattr(settings, f"slack_field_{name}", "") or "")
+                               for name in ("manager", "working_hours", "working_days", "country")))
+        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url, fields=fields)
     if settings.microsoft_app_id or settings.teams_local_mode:
         from adapters.port import Profile
         from adapters.teams.client import TeamsChat

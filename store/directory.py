@@ -10,9 +10,15 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from journeys.directory import DirectoryEntry, merged
+from journeys.directory import (
+    DirectoryEntry,
+    format_days,
+    format_hhmm,
+    merged,
+    parse_days,
+    parse_hhmm,
+)
 from store.models import DirectoryRow, PersonRow
-from store.person_calendar import format_days, format_hhmm, parse_days, parse_hhmm
 
 __all__ = ["SOURCE_ORDER", "apply_to_people", "load_entries", "load_source", "save_entries"]
 
