@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from journeys import engine  # noqa: E402
-from journeys.loader import default_library_path, load_library  # noqa: E402
-from journeys.state import EnrollmentState, Person, PromptState  # noqa: E402
+from journeys import engine
+from journeys.loader import default_library_path, load_library
+from journeys.state import EnrollmentState, Person, PromptState
 
 START = date(2027, 4, 12)
 ZONES = ("Europe/London", "Europe/Berlin", "Europe/Madrid")
