@@ -93,7 +93,8 @@ def test_a_database_made_without_the_migrations_gets_one_sentence_and_exit_2(tmp
 
     before = schema()
     env = {"DATABASE_URL": f"sqlite:///{db}"}
-    for verb in (("db", "upgrade"), ("tick", "--at", "2026-12-01T09:00:00Z")):
+    serve = ("serve", "--host", "127.0.0.1", "--port", str(_free_port()), "--no-scheduler")
+    for verb in (("db", "upgrade"), ("tick", "--at", "2026-12-01T09:00:00Z"), serve):
         text = _one_sentence(hplj(*verb, env=env))
         assert str(db) in text and "no migration history" in text, text
     assert schema() == before  # nothing was created or changed
