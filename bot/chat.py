@@ -60,12 +60,10 @@ class ChatSession:
         self.attachments_dir: Path | None = None  # where files the bot sends are saved (default: cwd)
 
     async def advance(self, delta: timedelta) -> None:
-        from store.repo import next_due_at
-
         target = self.clock.now() + delta
         while True:
-            async with self.service.db.read() as s:
-                due = await next_due_at(s)
+            async with self.service.uow.read() as uow:
+                due = await uow.views.next_due_at()
             if due is None or due > target:
                 break
             self.clock.set(max(due, self.clock.now()))

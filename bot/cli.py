@@ -147,7 +147,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
-    from bot.web import run_server
+    from bot.wiring import run_server
 
     settings = _settings()
     _logging()
@@ -158,7 +158,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Scheduler and delivery only (the Procfile's `worker`)."""
-    from bot.web import run_worker
+    from bot.wiring import run_worker
 
     settings = _settings()
     _logging()
@@ -239,13 +239,9 @@ def export_cmd(
     import re
     import tempfile
 
-    from sqlalchemy import func, or_, select
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.admin import export_json, export_person, record_export
-    from store.db import Database
-    from store.models import PersonRow
+    from bot.export import export_json, export_person, record_export
+    from store.db import Database, DatabaseError, is_missing_sqlite_file
+    from store.uow import UnitOfWork
 
     ref = user.strip()
     m = re.fullmatch(r"<@([^|>]+)(?:\|[^>]*)?>", ref)  # a pasted Slack mention
@@ -260,21 +256,18 @@ def export_cmd(
     if out.exists() and not force:
         raise typer.BadParameter(f"{out} already exists (add --force to overwrite it)", param_hint="--out")
     settings = _settings()
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).exists():
-        raise typer.BadParameter(f"no database file at {url.database}", param_hint="DATABASE_URL")
+    missing = is_missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        raise typer.BadParameter(f"no database file at {missing}", param_hint="DATABASE_URL")
     is_email = "@" in ref
 
     async def run() -> tuple[str, dict]:  # type: ignore[type-arg]
         db = Database(settings.database_url)
         try:
             try:
-                async with db.read() as s:
-                    q = select(PersonRow).where(func.lower(PersonRow.email) == ref.lower()) if is_email else \
-                        select(PersonRow).where(or_(PersonRow.id == ref, PersonRow.platform_user_id == ref))
-                    people = (await s.execute(q.order_by(PersonRow.created_at))).scalars().all()
-            except SQLAlchemyError as exc:
+                async with UnitOfWork(db, read_only=True) as uow:
+                    people = await (uow.people.by_email(ref) if is_email else uow.people.by_id_or_user_id(ref))
+            except DatabaseError as exc:
                 raise typer.BadParameter(f"cannot read the bot's database ({exc.__class__.__name__}); "
                                          "run `hplj db upgrade`?", param_hint="DATABASE_URL") from None
             if not people:

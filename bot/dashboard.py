@@ -51,13 +51,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 
+from bot.export import export_filename, export_json, export_person, record_export
 from journeys.definition import Journey
-from journeys.engine import calendar_for, local_date, tz_of
+from journeys.engine import local_date, tz_of
 from journeys.evaluation import BARRIER_LABELS, Evaluation, Rate, summary_lines
-from store.models import EnrollmentRow, PersonRow, PromptRow
+from journeys.stuck import stuck_after as stuck_days_of
+from journeys.stuck import waiting_days
 from store.repo import person_state
+from store.uow import UnitOfWorkFactory
 
 DEFAULT_TTL = timedelta(hours=1)
 EXPORT_TTL = timedelta(hours=1)
@@ -224,13 +226,10 @@ class CohortView:
 
 
 async def list_cohorts(service: Any) -> list[str]:
-    async with service.db.read() as s:
-        rows = (await s.execute(select(EnrollmentRow.cohort, EnrollmentRow.created_at))).all()
-    latest: dict[str, datetime] = {}
-    for cohort, created in rows:
-        if cohort not in latest or created > latest[cohort]:
-            latest[cohort] = created
-    return sorted(latest, key=lambda c: (latest[c], c), reverse=True)
+    """Every cohort, the most recently enrolled first."""
+    uow: UnitOfWorkFactory = service.uow
+    async with uow.read() as u:
+        return await u.enrollments.cohorts_newest_first()
 
 
 def _step_kind(journey: Journey | None, step_id: str) -> str | None:
@@ -257,16 +256,10 @@ async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
 
     ev, title = await cohort_evaluation(service, cohort)
     default_tz = getattr(service, "default_tz", "UTC")
-    async with service.db.read() as s:
-        enrollments = (await s.execute(select(EnrollmentRow).where(EnrollmentRow.cohort == cohort,
-                                                                   EnrollmentRow.status != "unenrolled"))
-                       ).scalars().all()
-        ids = [e.id for e in enrollments]
-        prompts = (await s.execute(select(PromptRow).where(PromptRow.enrollment_id.in_(ids)))).scalars().all() \
-            if ids else []
-        person_ids = {e.person_id for e in enrollments} | {p.recipient_id for p in prompts}
-        people = {p.id: p for p in (await s.execute(select(PersonRow).where(PersonRow.id.in_(person_ids)))
-                                    ).scalars().all()} if person_ids else {}
+    uow: UnitOfWorkFactory = service.uow
+    async with uow.read() as u:
+        rows = await u.views.cohort(cohort, without_unenrolled=True)
+    enrollments, prompts, people = rows.enrollments, rows.prompts, rows.people
     journey = service.library.get(enrollments[0].journey_id) if enrollments else None
     by_id = {e.id: e for e in enrollments}
 
@@ -289,7 +282,7 @@ async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
                              sum(1 for v in who.values() if any(v)), sum(1 for v in who.values() if all(v))))
 
     # Who is stuck: open prompts waiting for an answer for `stuck_after` working days or more.
-    stuck_after = journey.manager_digest.stuck_after if journey and journey.manager_digest else 3
+    stuck_after = stuck_days_of(journey) if journey is not None else 3
     stuck: list[StuckRow] = []
     for p in prompts:
         e = by_id[p.enrollment_id]
@@ -298,9 +291,7 @@ async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
         recipient = people.get(p.recipient_id)
         participant = people.get(e.person_id)
         if journey is not None and recipient is not None:
-            rp = person_state(recipient, default_tz)
-            tz = tz_of(journey, rp)
-            days = calendar_for(journey, rp).working_days_between(local_date(p.sent_at, tz), local_date(now, tz))
+            days = waiting_days(journey, person_state(recipient, default_tz), p, now) or 0
         else:
             days = max(0, (now.date() - p.sent_at.date()).days)
         if days < stuck_after:
@@ -635,16 +626,13 @@ def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
                             headers=SECURITY_HEADERS)
 
     async def export(request: web.Request) -> web.Response:
-        from bot.admin import export_filename, export_json, export_person, record_export
-
         now = service.clock.now()
         try:
             claims = verify_export(request.query, now, secret_for(cfg))
         except LinkError as exc:
             return no_export(403, str(exc))
-        async with service.db.read() as s:
-            actor = await s.get(PersonRow, claims.actor)
-        if actor is None or not await service.is_admin(actor.platform, actor.platform_user_id):
+        actor = await service.people.get(claims.actor)
+        if actor is None or not await service.people.is_admin(actor.platform, actor.platform_user_id):
             return no_export(403, "This export link belongs to someone who is no longer a journey admin.")
         data = await export_person(service.db, claims.person, now)
         if data is None:  # forgotten (or never stored): nothing to give, not even a name

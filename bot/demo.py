@@ -218,22 +218,13 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         row = await service.ensure_person("console", p.user_id, name=p.name, email=f"{p.user_id}@example.com",
                                           tz=p.tz)
         ids[p.user_id] = row.id
-        if p.country:
-            from sqlalchemy import update
-
-            from store.models import PersonRow
-
-            async with db.write() as s:
-                await s.execute(update(PersonRow).where(PersonRow.id == row.id).values(country=p.country))
-    from sqlalchemy import update as _update
-
-    from store.models import PersonRow as _PersonRow
-
-    async with db.write() as s:  # the reporting line above the managers (hplj enroll --csv: manager_manager_email)
+    async with service.uow() as uow:
         for p in PEOPLE:
-            if p.reports_to:
-                await s.execute(_update(_PersonRow).where(_PersonRow.id == ids[p.user_id])
-                                .values(manager_id=ids[p.reports_to]))
+            if p.country:
+                await uow.people.set(ids[p.user_id], country=p.country)
+            if p.reports_to:  # the reporting line above the managers (hplj enroll --csv: manager_manager_email)
+                await uow.people.set(ids[p.user_id], manager_id=ids[p.reports_to])
+        await uow.commit()
     cohort = ""
     for manager in ("ben", "grace"):
         reports = [ids[p.user_id] for p in PEOPLE if p.manager == manager]
@@ -253,10 +244,8 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     seen = 0
     steps = 0
     while True:
-        async with db.read() as s:
-            from store.repo import next_due_at
-
-            due = await next_due_at(s)
+        async with service.uow.read() as uow:
+            due = await uow.views.next_due_at()
         candidates = [t for t in (due, planned[0].at if planned else None) if t is not None]
         if not candidates:
             break

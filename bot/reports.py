@@ -5,26 +5,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-
 from journeys.accountability import request_steps
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
-from store.models import EnrollmentRow, EventRow, PersonRow, PromptRow
+from store.uow import UnitOfWorkFactory
 
 STORY_CHARS = 280
 
 
 async def cohort_events(service: Any, cohort: str) -> tuple[list[str], list[JourneyEvent], str | None]:
-    async with service.db.read() as s:
-        rows = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.journey_id)
-                                .where(EnrollmentRow.cohort == cohort))).all()
-        ids = [r[0] for r in rows]
-        journey_id = rows[0][1] if rows else None
-        events = (await s.execute(select(EventRow).where(EventRow.enrollment_id.in_(ids))
-                                  .order_by(EventRow.id))).scalars().all() if ids else []
-    return ids, [JourneyEvent(e.kind, e.enrollment_id, e.at, e.prompt_id, dict(e.data or {})) for e in events], journey_id
+    uow: UnitOfWorkFactory = service.uow
+    async with uow.read() as u:
+        ids, journey_id = await u.enrollments.cohort_journey(cohort)
+        events = await u.events.of_enrollments(ids)
+    return ids, events, journey_id
 
 
 async def cohort_evaluation(service: Any, cohort: str) -> tuple[Evaluation | None, str]:
@@ -77,16 +72,11 @@ async def success_stories(service: Any, journey: Journey | None, enrollment_ids:
     steps, did_q, result_q = _story_questions(journey)
     if not steps or (did_q is None and result_q is None):
         return []
-    async with service.db.read() as s:
-        prompts = (await s.execute(select(PromptRow.enrollment_id, PromptRow.answers).where(
-            PromptRow.enrollment_id.in_(enrollment_ids), PromptRow.step_id.in_(steps),
-            PromptRow.status == "answered"))).all()
-        people = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.person_id, EnrollmentRow.manager_id)
-                                  .where(EnrollmentRow.id.in_(enrollment_ids)))).all()
-        pids = {p for _, a, b in people for p in (a, b) if p}
-        names = {pid: name for pid, name in (await s.execute(select(PersonRow.id, PersonRow.name).where(
-            PersonRow.id.in_(pids)))).all()} if pids else {}
-    answers = {eid: dict(a or {}) for eid, a in prompts}
+    uow: UnitOfWorkFactory = service.uow
+    async with uow.read() as u:
+        answers = await u.prompts.answered(enrollment_ids, steps)
+        people = await u.enrollments.people_of(enrollment_ids)
+        names = await u.views.names(sorted({p for _, a, b in people for p in (a, b) if p}))
     who = {eid: [names.get(p or "", "") for p in (pid, mid)] for eid, pid, mid in people}
     stories: list[tuple[str, str]] = []
     for eid in enrollment_ids:
@@ -108,9 +98,9 @@ async def cohort_report_lines(service: Any, cohort: str) -> list[str]:
     if ev is None:
         return [f"No cohort named {cohort!r}."]
     journey = None
-    async with service.db.read() as s:
-        jid = (await s.execute(select(EnrollmentRow.journey_id).where(EnrollmentRow.cohort == cohort)
-                               .limit(1))).scalar()
+    uow: UnitOfWorkFactory = service.uow
+    async with uow.read() as u:
+        _, jid = await u.enrollments.cohort_journey(cohort)
     if jid is not None:
         journey = service.library.get(jid)
     stories = await success_stories(service, journey, ev.success_story_enrollments)

@@ -247,3 +247,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# Any failure to read or write the database (what a CLI turns into one clear sentence).
+from sqlalchemy.exc import SQLAlchemyError as DatabaseError  # noqa: E402
+
+
+def is_missing_sqlite_file(url: str) -> str | None:
+    """The path, when `url` names an SQLite file that does not exist (so nothing creates it by accident)."""
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        return parsed.database
+    return None

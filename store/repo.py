@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, Person, PromptState
 from store.models import EnrollmentRow, EventRow, MtmRow, OutboxRow, PersonRow, PromptRow
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:16]}"
+from store.sql import dialect_insert as _insert
+from store.sql import new_id as new_id
 
 
 def person_state(row: PersonRow, default_tz: str = "UTC") -> Person:
@@ -71,10 +66,6 @@ _PROMPT_FIELDS = ("enrollment_id", "step_id", "recipient_id", "status", "due_at"
 _MTM_FIELDS = ("enrollment_id", "plan_step_id", "practice", "situation", "when", "behaviour", "share_plan",
                "status", "manager_response", "manager_responded_at", "planned_at", "reflection", "rating",
                "share_reflection")
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def _upsert(session: AsyncSession, table: Any, fields: Sequence[str]) -> Any:

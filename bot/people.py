@@ -1,0 +1,102 @@
+"""The people directory: who someone is on a platform, whether they are an admin, how to reach them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Set
+from typing import Any
+
+from adapters.port import Profile
+from bot.clock import Clock
+from store.people import PersonRecord, person_changes
+from store.uow import UnitOfWorkFactory
+
+ADDRESS_TTL = 30.0  # seconds an address looked up for a proactive send is reused
+
+
+class PeopleDirectory:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, bootstrap_admins: Set[str] = frozenset()) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.bootstrap_admins = bootstrap_admins
+        # addresses for proactive sends, by (platform, user id): cleared whenever a person changes here
+        self._addresses: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+
+    def changed(self) -> None:
+        """Someone's stored profile changed: cached addresses may be out of date."""
+        self._addresses.clear()
+
+    async def find(self, platform: str, user_id: str, *, alias: bool = False) -> PersonRecord | None:
+        async with self.uow.read() as uow:
+            return await uow.people.by_platform_id(platform, user_id, alias=alias)
+
+    async def get(self, person_id: str) -> PersonRecord | None:
+        async with self.uow.read() as uow:
+            return await uow.people.get(person_id)
+
+    async def by_email(self, email: str) -> list[PersonRecord]:
+        async with self.uow.read() as uow:
+            return await uow.people.by_email(email)
+
+    async def ensure(self, platform: str, user_id: str, *, name: str | None = None, email: str | None = None,
+                     tz: str | None = None, address: dict[str, Any] | None = None,
+                     dm_id: str | None = None) -> PersonRecord:
+        """The person, stored or brought up to date. Most calls find them stored and unchanged: a
+        read, no write transaction."""
+        now = self.clock.now()
+        found = await self.find(platform, user_id)
+        if found is not None and not person_changes(found, now, name=name, email=email, tz=tz, address=address,
+                                                    dm_id=dm_id):
+            return found
+        async with self.uow() as uow:
+            person, _ = await uow.people.upsert(platform, user_id, now, name=name, email=email, tz=tz,
+                                                address=address, dm_id=dm_id)
+            await uow.commit()
+        self.changed()
+        return person
+
+    async def is_admin(self, platform: str, user_id: str) -> bool:
+        if user_id in self.bootstrap_admins:
+            return True
+        async with self.uow.read() as uow:
+            person = await uow.people.by_platform_id(platform, user_id)
+            if person is None:
+                return False
+            if (person.email or "") in self.bootstrap_admins:
+                return True
+            return await uow.admins.contains(person.id)
+
+    def is_bootstrap(self, person: PersonRecord) -> bool:
+        return person.platform_user_id in self.bootstrap_admins or (person.email or "") in self.bootstrap_admins
+
+    async def remember(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
+        """Store how to reach a user; True the first time (they are greeted once)."""
+        person = await self.ensure(platform, profile.user_id, name=profile.name, email=profile.email,
+                                   tz=profile.tz, address=address)
+        if person.greeted:
+            return False
+        async with self.uow() as uow:
+            first = await uow.people.mark_greeted(person.id)
+            await uow.commit()
+        return first
+
+    async def address_of(self, platform: str, user_id: str) -> dict[str, Any] | None:
+        """How to reach a user proactively (a Teams ConversationReference), with their profile.
+
+        `user_id` is the platform's user id or the bot's own person id: the dispatcher addresses
+        outbox rows by person id, and must reach people after a restart when nothing is cached."""
+        key = (platform, user_id)
+        cached = self._addresses.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return dict(cached[1]) if cached[1] is not None else None
+        async with self.uow.read() as uow:
+            person = await uow.people.by_platform_id(platform, user_id) or await uow.people.get(user_id)
+        if person is not None and person.platform != platform:
+            person = None
+        found = None if person is None or person.address is None else {
+            **person.address, "tz": person.tz, "email": person.email, "user_name": person.name}
+        if found is not None:  # (a person not reachable yet may become reachable any moment)
+            if len(self._addresses) > 10000:
+                self._addresses.clear()
+            self._addresses[key] = (time.monotonic() + ADDRESS_TTL, found)
+        return dict(found) if found is not None else None
