@@ -19,7 +19,6 @@ from adapters.port import HandlerResult
 from bot.admin_context import (
     LIST_LIMIT,
     AdminError,
-    AdminHost,
     Ctx,
     actor,
     existing,
@@ -31,6 +30,7 @@ from bot.admin_context import (
 from bot.admin_status import status
 from bot.dashboard import EXPORT_TTL, make_export_link, make_link
 from bot.export import export_filename, export_json, export_person, record_export, strings
+from bot.host import Services
 from bot.reports import cohort_evaluation, cohort_events, cohort_report_lines
 from journeys import engine
 from journeys.calendar import WorkCalendar
@@ -67,7 +67,7 @@ audit_log = logging.getLogger("hplj.audit")
 Decide = Callable[[Journey | None, EnrollmentState, list[PromptState], datetime], Outcome]
 
 
-async def run_admin_command(service: AdminHost, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
+async def run_admin_command(service: Services, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
     now = service.clock.now()
     today = now.astimezone(UTC).date()
     try:
@@ -104,7 +104,7 @@ def _command_word(text: str) -> str | None:
     return word if word in COMMANDS else None
 
 
-async def _authorize(service: AdminHost, platform: str, user_id: str, name: str | None) -> HandlerResult | None:
+async def _authorize(service: Services, platform: str, user_id: str, name: str | None) -> HandlerResult | None:
     """The one authorization check: every command but `help` is for admins.
 
     Unknown command words are let through to the parser's answer (it only explains the grammar).

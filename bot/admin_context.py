@@ -3,38 +3,16 @@ resolved to stored people (so a command that fails changes nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 from adapters.port import ChatPort, HandlerResult, Profile
-from bot.clock import Clock
-from bot.enrollment import Enrollment
-from bot.people import PeopleDirectory
-from bot.settings import Settings
+from bot.host import Services
 from journeys.commands import UserRef
-from journeys.definition import Journey
 from journeys.messages import Link, Message
-from store.db import Database
 from store.people import PersonRecord
-from store.uow import UnitOfWorkFactory
 
 LIST_LIMIT = 20  # beyond this many people, replies summarise instead of listing everyone
-
-
-class AdminHost(Protocol):
-    """The services admin commands use (BotService provides them)."""
-
-    db: Database
-    uow: UnitOfWorkFactory
-    library: dict[str, Journey]
-    ports: Mapping[str, ChatPort]
-    clock: Clock
-    default_tz: str
-    settings: Settings | None
-    people: PeopleDirectory
-    enrollment: Enrollment
 
 
 class AdminError(Exception):
@@ -47,7 +25,7 @@ class AdminError(Exception):
 
 @dataclass
 class Ctx:
-    service: AdminHost
+    service: Services
     platform: str
     user_id: str
     actor: PersonRecord
@@ -61,7 +39,7 @@ class Ctx:
                                               links=links, audience="admin"),))
 
 
-async def actor(service: AdminHost, platform: str, user_id: str, *, create: bool) -> PersonRecord:
+async def actor(service: Services, platform: str, user_id: str, *, create: bool) -> PersonRecord:
     if create:
         return await service.people.ensure(platform, user_id)
     row = await service.people.find(platform, user_id, alias=True)
@@ -87,7 +65,7 @@ class Found:
         return (self.row.platform, self.row.platform_user_id) if self.row is not None else (self.platform,
                                                                                             self.user_id)
 
-    async def store(self, service: AdminHost) -> PersonRecord:
+    async def store(self, service: Services) -> PersonRecord:
         if self.row is None or self.name or self.email or self.tz:
             platform = self.platform or (self.row.platform if self.row is not None else "")
             user_id = self.user_id or (self.row.platform_user_id if self.row is not None else "")

@@ -11,7 +11,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.console import ConsoleChat
@@ -139,7 +139,10 @@ class ChatSession:
 
 async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = None,
                    write: Callable[[str], None] | None = None) -> ChatSession:
-    out = write or (lambda s: sys.stdout.write(s + "\n"))
+    def to_stdout(s: str) -> None:
+        sys.stdout.write(s + "\n")
+
+    out = write or to_stdout
     tmp = None
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="hplj-chat-")
@@ -147,7 +150,7 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
     library = load_library(default_library_path())
     db = Database(f"sqlite:///{db_path}")
     await db.create_all()
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     clock = SimulatedClock(now)
     console = ConsoleChat(write=out)
     console.clock_label = lambda: f"{clock.now():%a %d %b %H:%M} UTC"

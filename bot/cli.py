@@ -6,12 +6,15 @@ import asyncio
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from bot.settings import Settings
+from journeys.definition import Journey
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.")
@@ -26,13 +29,12 @@ def _logging() -> None:
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    from bot.settings import Settings
+def _settings() -> Settings:
 
     return Settings()
 
 
-def _library(settings):  # type: ignore[no-untyped-def]
+def _library(settings: Settings) -> dict[str, Journey]:
     from journeys.loader import JourneyFileError, default_library_path, load_library
 
     folder = Path(settings.journeys_dir) if settings.journeys_dir else default_library_path()
@@ -46,7 +48,7 @@ def _library(settings):  # type: ignore[no-untyped-def]
 
 def _parse_at(value: str | None) -> datetime:
     if value is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -54,7 +56,7 @@ def _parse_at(value: str | None) -> datetime:
                                  param_hint="--at") from None
     if at.tzinfo is None:
         raise typer.BadParameter(f"{value!r} has no time zone; add Z or an offset like +01:00", param_hint="--at")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 @app.command()
@@ -90,7 +92,7 @@ def schema() -> None:
 @app.command()
 def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final report.")] = False,
-    db: Annotated[Optional[Path], typer.Option(help="Keep the demo database in this SQLite file.")] = None,
+    db: Annotated[Path | None, typer.Option(help="Keep the demo database in this SQLite file.")] = None,
 ) -> None:
     """Run the sample journey for a simulated cohort and print the conversation and the report."""
     from rich.progress import BarColumn, Progress, TextColumn
@@ -120,7 +122,7 @@ def demo(
 
 
 @app.command()
-def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time (ISO-8601 with zone).")] = None) -> None:
+def tick(at: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO-8601 with zone).")] = None) -> None:
     """One full scheduler pass (claim due work, deliver the outbox), then exit."""
     now = _parse_at(at)
     settings = _settings()
@@ -142,7 +144,7 @@ def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time
 
 @app.command()
 def serve(
-    port: Annotated[Optional[int], typer.Option(help="Port (default: $PORT or 3978).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 3978).")] = None,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Web only; run `hplj worker` apart.")] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
@@ -168,7 +170,7 @@ def worker() -> None:
 @app.command()
 def chat(
     as_: Annotated[str, typer.Option("--as", help="Who you are: a participant, a manager or an admin.")] = "ana",
-    db: Annotated[Optional[Path], typer.Option(help="SQLite file for the chat session.")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite file for the chat session.")] = None,
 ) -> None:
     """Talk to the bot in the terminal, with time travel (:advance 2d, :as ben, :help)."""
     from bot.chat import run_chat
@@ -199,7 +201,7 @@ def enroll(
     chosen = platform or ("slack" if settings.slack_bot_token else "teams" if settings.microsoft_app_id else "console")
     if chosen not in ("slack", "teams", "console"):
         raise typer.BadParameter(f"expected slack, teams or console, got {chosen!r}", param_hint="--platform")
-    report = parse_csv(text, library, datetime.now(timezone.utc).date())
+    report = parse_csv(text, library, datetime.now(UTC).date())
     for line, reason in report.errors:
         print(f"{csv_file}:{line}: {reason}")
     if report.errors and (all_or_nothing or not report.valid):
@@ -279,7 +281,7 @@ def export_cmd(
                 raise typer.BadParameter(f"{ref!r} matches {len(people)} people: {which}; give the person id",
                                          param_hint="USER")
             pid = (exact or people)[0].id
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             data = await export_person(db, pid, now)
             if data is None:
                 raise typer.BadParameter(f"nobody stored has the id {ref!r} (forgotten just now?)", param_hint="USER")

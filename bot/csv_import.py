@@ -173,6 +173,6 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
     async with service.uow() as uow:
         for r in report.valid:
             if r.manager_manager_email and r.manager_manager_email in people and r.manager_email in people:
-                await uow.people.set(people[r.manager_email], manager_id=people[r.manager_manager_email])
+                await uow.people.change(people[r.manager_email], manager_id=people[r.manager_manager_email])
         await uow.commit()
     report.imported = True

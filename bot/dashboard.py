@@ -53,13 +53,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.export import export_filename, export_json, export_person, record_export
+from bot.host import Services
+from bot.reports import cohort_evaluation
+from bot.settings import Settings
 from journeys.definition import Journey
 from journeys.engine import local_date, tz_of
 from journeys.evaluation import BARRIER_LABELS, Evaluation, Rate, summary_lines
 from journeys.stuck import stuck_after as stuck_days_of
 from journeys.stuck import waiting_days
 from store.repo import person_state
-from store.uow import UnitOfWorkFactory
 
 DEFAULT_TTL = timedelta(hours=1)
 EXPORT_TTL = timedelta(hours=1)
@@ -92,7 +94,7 @@ class Claims:
 
 # --- links ------------------------------------------------------------------------------------
 
-def secret_for(settings: Any) -> bytes:
+def secret_for(settings: Settings | None) -> bytes:
     configured = getattr(settings, "dashboard_secret", "") if settings is not None else ""
     return configured.encode() if configured else _PROCESS_SECRET
 
@@ -110,7 +112,7 @@ def link_query(secret: bytes, actor: str, exp: int, *, scope: str = ALL, cohort:
     return q
 
 
-def make_link(service: Any, actor_id: str, *, ttl: timedelta = DEFAULT_TTL, cohort: str | None = None) -> str:
+def make_link(service: Services, actor_id: str, *, ttl: timedelta = DEFAULT_TTL, cohort: str | None = None) -> str:
     """A signed dashboard URL for `actor_id`, valid for `ttl` from `service.clock.now()`.
 
     With `cohort`, the link shows that cohort only; without, every cohort (selectable).
@@ -161,7 +163,7 @@ def export_query(secret: bytes, actor: str, person: str, exp: int) -> dict[str, 
             "sig": _sign(secret, actor, person, exp, _EXPORT_PURPOSE)}
 
 
-def make_export_link(service: Any, actor_id: str, person_id: str, *, ttl: timedelta = EXPORT_TTL) -> str | None:
+def make_export_link(service: Services, actor_id: str, person_id: str, *, ttl: timedelta = EXPORT_TTL) -> str | None:
     """A signed link downloading `person_id`'s export for admin `actor_id`, valid for `ttl`; None
     when this installation has no settings with a public URL to serve it from (`hplj chat`)."""
     settings = getattr(service, "settings", None)
@@ -225,10 +227,9 @@ class CohortView:
     stuck_after: int
 
 
-async def list_cohorts(service: Any) -> list[str]:
+async def list_cohorts(service: Services) -> list[str]:
     """Every cohort, the most recently enrolled first."""
-    uow: UnitOfWorkFactory = service.uow
-    async with uow.read() as u:
+    async with service.uow.read() as u:
         return await u.enrollments.cohorts_newest_first()
 
 
@@ -251,13 +252,10 @@ def _step_title(journey: Journey | None, step_id: str) -> str:
     return step.title or step_id
 
 
-async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
-    from bot.reports import cohort_evaluation
-
+async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortView:
     ev, title = await cohort_evaluation(service, cohort)
     default_tz = getattr(service, "default_tz", "UTC")
-    uow: UnitOfWorkFactory = service.uow
-    async with uow.read() as u:
+    async with service.uow.read() as u:
         rows = await u.views.cohort(cohort, without_unenrolled=True)
     enrollments, prompts, people = rows.enrollments, rows.prompts, rows.people
     journey = service.library.get(enrollments[0].journey_id) if enrollments else None
@@ -593,7 +591,7 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
 
 # --- the route --------------------------------------------------------------------------------
 
-def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
+def mount_dashboard(app: web.Application, service: Services, settings: Settings | None) -> None:
     """Add `GET /dashboard` and `GET /dashboard/export` (an export download) to the web app."""
     cfg = settings if settings is not None else getattr(service, "settings", None)
 

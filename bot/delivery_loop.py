@@ -81,7 +81,7 @@ class DeliveryLoop:
             self._kick_waiting = False  # actions committed from here on need (and get) another pass
         try:
             await self.drain()
-        except Exception:  # noqa: BLE001 - the scheduler retries; a kick must never crash a request
+        except Exception:
             log.exception("background delivery failed; the scheduler will retry")
 
     def track(self, task: asyncio.Task[Any]) -> None:

@@ -13,13 +13,14 @@ import itertools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
+from bot.reports import cohort_report_lines
 from bot.service import BotService
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
@@ -202,7 +203,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         db_path = Path(tmp.name) / "demo.db"
     db = Database(f"sqlite:///{db_path}")
     await db.create_all()
-    start_clock = datetime(2027, 3, 29, 7, 0, tzinfo=timezone.utc)  # two weeks before the start
+    start_clock = datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # two weeks before the start
     clock = SimulatedClock(start_clock)
     console = ConsoleChat(write=(lambda s: None) if quiet else write)
     for p in PEOPLE:
@@ -221,9 +222,9 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     async with service.uow() as uow:
         for p in PEOPLE:
             if p.country:
-                await uow.people.set(ids[p.user_id], country=p.country)
+                await uow.people.change(ids[p.user_id], country=p.country)
             if p.reports_to:  # the reporting line above the managers (hplj enroll --csv: manager_manager_email)
-                await uow.people.set(ids[p.user_id], manager_id=ids[p.reports_to])
+                await uow.people.change(ids[p.user_id], manager_id=ids[p.reports_to])
         await uow.commit()
     cohort = ""
     for manager in ("ben", "grace"):
@@ -240,7 +241,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []
     seq = itertools.count()
-    end = datetime(2027, 6, 4, 18, 0, tzinfo=timezone.utc)
+    end = datetime(2027, 6, 4, 18, 0, tzinfo=UTC)
     seen = 0
     steps = 0
     while True:
@@ -283,8 +284,6 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         seen = len(console.sent)
         if steps > 20000:
             raise RuntimeError("demo did not converge")
-    from bot.reports import cohort_report_lines
-
     report = await cohort_report_lines(service, cohort)
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:

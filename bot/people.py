@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Set
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from adapters.port import Profile
@@ -15,7 +15,7 @@ ADDRESS_TTL = 30.0  # seconds an address looked up for a proactive send is reuse
 
 
 class PeopleDirectory:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, bootstrap_admins: Set[str] = frozenset()) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset()) -> None:
         self.uow = uow
         self.clock = clock
         self.bootstrap_admins = bootstrap_admins

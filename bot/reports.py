@@ -5,24 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.host import Services
 from journeys.accountability import request_steps
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
-from store.uow import UnitOfWorkFactory
 
 STORY_CHARS = 280
 
 
-async def cohort_events(service: Any, cohort: str) -> tuple[list[str], list[JourneyEvent], str | None]:
-    uow: UnitOfWorkFactory = service.uow
-    async with uow.read() as u:
+async def cohort_events(service: Services, cohort: str) -> tuple[list[str], list[JourneyEvent], str | None]:
+    async with service.uow.read() as u:
         ids, journey_id = await u.enrollments.cohort_journey(cohort)
         events = await u.events.of_enrollments(ids)
     return ids, events, journey_id
 
 
-async def cohort_evaluation(service: Any, cohort: str) -> tuple[Evaluation | None, str]:
+async def cohort_evaluation(service: Services, cohort: str) -> tuple[Evaluation | None, str]:
     ids, events, journey_id = await cohort_events(service, cohort)
     if not ids or journey_id is None:
         return None, ""
@@ -63,7 +62,7 @@ def _anonymise(text: Any, names: list[str]) -> str:
     return out if len(out) <= STORY_CHARS else out[:STORY_CHARS - 1].rstrip() + "…"
 
 
-async def success_stories(service: Any, journey: Journey | None, enrollment_ids: list[str],
+async def success_stories(service: Services, journey: Journey | None, enrollment_ids: list[str],
                           limit: int = 2) -> list[tuple[str, str]]:
     """Up to `limit` anonymised (what they did, what resulted) pairs, in the order given (the
     evaluation's success cases who agreed to be contacted, earliest survey first)."""
@@ -72,8 +71,7 @@ async def success_stories(service: Any, journey: Journey | None, enrollment_ids:
     steps, did_q, result_q = _story_questions(journey)
     if not steps or (did_q is None and result_q is None):
         return []
-    uow: UnitOfWorkFactory = service.uow
-    async with uow.read() as u:
+    async with service.uow.read() as u:
         answers = await u.prompts.answered(enrollment_ids, steps)
         people = await u.enrollments.people_of(enrollment_ids)
         names = await u.views.names(sorted({p for _, a, b in people for p in (a, b) if p}))
@@ -93,13 +91,12 @@ async def success_stories(service: Any, journey: Journey | None, enrollment_ids:
     return stories
 
 
-async def cohort_report_lines(service: Any, cohort: str) -> list[str]:
+async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     ev, title = await cohort_evaluation(service, cohort)
     if ev is None:
         return [f"No cohort named {cohort!r}."]
     journey = None
-    uow: UnitOfWorkFactory = service.uow
-    async with uow.read() as u:
+    async with service.uow.read() as u:
         _, jid = await u.enrollments.cohort_journey(cohort)
     if jid is not None:
         journey = service.library.get(jid)

@@ -12,9 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.port import BotHandler, ChatPort, HandlerResult, InboundAction, Profile
+from bot.admin import run_admin_command
 from bot.clock import Clock, SystemClock
 from bot.delivery_loop import DeliveryLoop
-from bot.enrollment import EnrollResult, Enrollment
+from bot.enrollment import Enrollment, EnrollResult
 from bot.inbound import NOT_YOURS, PROMPT_GONE, InboundHandler
 from bot.people import PeopleDirectory
 from bot.settings import Settings
@@ -54,8 +55,6 @@ class BotService(BotHandler):
         return await self.inbound.handle_action(action)
 
     async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
-        from bot.admin import run_admin_command
-
         return await run_admin_command(self, platform, user_id, text, key)
 
     async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +38,7 @@ class TickLoop:
     def start(self) -> None:
         self.scheduler.add_job(self.run_once, IntervalTrigger(seconds=self.every), id="hplj-tick",
                                max_instances=1, coalesce=True, replace_existing=True,
-                               next_run_time=datetime.now(timezone.utc))
+                               next_run_time=datetime.now(UTC))
         self.scheduler.start()
 
     async def run_once(self) -> None:
@@ -67,7 +67,7 @@ class TickLoop:
 
 async def healthz(request: web.Request) -> web.Response:
     service = request.app[SERVICE_KEY]
-    loop: TickLoop | None = request.app.get("tick_loop")  # type: ignore[assignment]
+    loop: TickLoop | None = request.app.get("tick_loop")
     body: dict[str, Any] = {"status": "ok"}
     try:
         async with service.uow.read() as uow:

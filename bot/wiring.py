@@ -16,6 +16,7 @@ from aiohttp import web
 
 from adapters.port import ChatPort
 from bot.clock import Clock, SystemClock
+from bot.dashboard import mount_dashboard
 from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
@@ -83,8 +84,6 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
 
 def build_app(service: BotService, settings: Settings | None) -> web.Application:
     """The web application `hplj serve` runs: health, the configured platforms, the dashboard."""
-    from bot.dashboard import mount_dashboard
-
     app = base_app(service)
     if settings is not None and settings.slack_signing_secret:
         from adapters.slack.app import mount_slack
@@ -106,7 +105,7 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
     return app
 
 
-async def run_server(settings: Any, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
+async def run_server(settings: Settings, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
                      scheduler: bool = True) -> None:
     service = await build_service(settings, library)
     app = build_app(service, settings)
@@ -142,7 +141,7 @@ async def run_server(settings: Any, library: dict[str, Journey], *, port: int, h
     await service.db.dispose()
 
 
-async def run_worker(settings: Any, library: dict[str, Journey]) -> None:
+async def run_worker(settings: Settings, library: dict[str, Journey]) -> None:
     service = await build_service(settings, library)
     loop = TickLoop(service, settings.tick_seconds)
     loop.start()

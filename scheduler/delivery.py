@@ -21,7 +21,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from adapters.port import ChatPort, DeliveryError, SentRef
@@ -201,7 +200,7 @@ class Dispatcher:
             conversation = person.dm_id or await port.open_dm(person.platform_user_id)
             if not person.dm_id:
                 async with UnitOfWork(self.db) as uow:
-                    await uow.people.set(person.id, dm_id=conversation)
+                    await uow.people.change(person.id, dm_id=conversation)
                     await uow.commit()
                 person.dm_id = conversation
             if row.replaces_key:

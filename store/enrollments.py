@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, PromptState
@@ -158,7 +158,7 @@ class PromptsRepository:
         """The prompts of these enrollments (and, with `recipient_id`, any sent to that person)."""
         if not ids and recipient_id is None:
             return []
-        cond = _P.c.enrollment_id.in_(list(ids))
+        cond: ColumnElement[bool] = _P.c.enrollment_id.in_(list(ids))
         if recipient_id is not None:
             cond = or_(cond, _P.c.recipient_id == recipient_id)
         return [prompt_state(r) for r in (await self._s.execute(select(_P).where(cond))).all()]

@@ -135,6 +135,7 @@ async def compact(db: Database) -> None:
         async with db.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
+            assert driver is not None
             for sql in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
                 cursor = await driver.execute(sql)
                 await cursor.fetchall()

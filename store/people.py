@@ -134,7 +134,7 @@ class PeopleRepository:
             return record(row), True
         changes = person_changes(found, now, name=name, email=email, tz=tz, address=address, dm_id=dm_id)
         if changes:
-            await self.set(found.id, **changes)
+            await self.change(found.id, **changes)
             for key, value in changes.items():
                 setattr(found, key, value)
         return found, bool(changes)
@@ -174,7 +174,7 @@ class PeopleRepository:
             await self._s.execute(dialect_insert(self._s)(_PEOPLE), rows)
         return ids
 
-    async def set(self, person_id: str, **values: Any) -> None:
+    async def change(self, person_id: str, **values: Any) -> None:
         await self._s.execute(update(_PEOPLE).where(_PEOPLE.c.id == person_id).values(**values))
 
     async def mark_greeted(self, person_id: str) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,12 @@ from journeys.state import Outcome, PromptState
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
-from store.enrollments import EnrollmentsRepository, EventsRepository, MtmsRepository, PromptsRepository
+from store.enrollments import (
+    EnrollmentsRepository,
+    EventsRepository,
+    MtmsRepository,
+    PromptsRepository,
+)
 from store.outbox import OutboxRepository
 from store.people import PeopleRepository
 from store.repo import queue_outgoing, save_outcome
@@ -53,7 +59,7 @@ class UnitOfWork:
         self._cm: AbstractAsyncContextManager[AsyncSession] | None = None
         self._committed = False
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> Self:
         self._cm = self.db.read() if self._read_only else self.db.write(urgent=self._urgent)
         s = self.session = await self._cm.__aenter__()
         self._committed = False
@@ -118,6 +124,6 @@ __all__ = ["UnitOfWork", "UnitOfWorkFactory"]
 
 
 # A write that broke a uniqueness rule (a concurrent duplicate): callers treat it as "already done".
-from sqlalchemy.exc import IntegrityError as Conflict  # noqa: E402
+from sqlalchemy.exc import IntegrityError as Conflict
 
 __all__ += ["Conflict"]
