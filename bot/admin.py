@@ -326,7 +326,6 @@ async def _forget(ctx: Ctx, cmd: Forget) -> HandlerResult:
     async with ctx.service.uow() as uow:
         count = await forget_person(uow, person, ctx.now, ctx.actor.id)
         await uow.commit()
-    ctx.service.people.changed()
     await compact(ctx.service.db)
     return ctx.reply(f"Forgot {cmd.user.display}: removed their profile, {count} enrollments with their answers, "
                      "reflections and messages. Their journey facts remain only as anonymous numbers in reports.",

@@ -3,7 +3,7 @@ resolved to stored people (so a command that fails changes nothing)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from adapters.port import ChatPort, HandlerResult, Profile
@@ -77,9 +77,11 @@ async def _profile(port: ChatPort | None, user_id: str) -> Profile | None:
     if port is None:
         return None
     try:
-        return await port.resolve_profile(user_id)
+        profile = await port.resolve_profile(user_id)
     except Exception:  # noqa: BLE001 - any platform failure means we can't vouch for the user
         return None
+    # a platform without a directory (Teams) answers with the id itself: that names nobody
+    return replace(profile, name="") if profile.name == user_id else profile
 
 
 async def find(ctx: Ctx, command: str, ref: UserRef, *, create: bool) -> Found:

@@ -52,10 +52,8 @@ class InboundHandler:
         name, email, tz = (profile.name, profile.email, profile.tz) if profile else (None, None, None)
         try:
             async with self.uow(urgent=True) as uow:
-                person, changed = await uow.people.upsert(action.platform, action.user_id, now, name=name,
-                                                          email=email, tz=tz)
-                if changed:
-                    self.people.changed()
+                person, _ = await uow.people.upsert(action.platform, action.user_id, now, name=name,
+                                                    email=email, tz=tz)
                 if not await uow.inbound.claim(f"{action.platform}:{action.key}", person.id, now):
                     log.info("duplicate inbound %s ignored", action.key)
                     return HandlerResult()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -11,20 +10,11 @@ from bot.clock import Clock
 from store.people import PersonRecord, person_changes
 from store.uow import UnitOfWorkFactory
 
-ADDRESS_TTL = 30.0  # seconds an address looked up for a proactive send is reused
-
-
 class PeopleDirectory:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset()) -> None:
         self.uow = uow
         self.clock = clock
         self.bootstrap_admins = bootstrap_admins
-        # addresses for proactive sends, by (platform, user id): cleared whenever a person changes here
-        self._addresses: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
-
-    def changed(self) -> None:
-        """Someone's stored profile changed: cached addresses may be out of date."""
-        self._addresses.clear()
 
     async def find(self, platform: str, user_id: str, *, alias: bool = False) -> PersonRecord | None:
         async with self.uow.read() as uow:
@@ -52,7 +42,6 @@ class PeopleDirectory:
             person, _ = await uow.people.upsert(platform, user_id, now, name=name, email=email, tz=tz,
                                                 address=address, dm_id=dm_id)
             await uow.commit()
-        self.changed()
         return person
 
     async def is_admin(self, platform: str, user_id: str) -> bool:
@@ -81,22 +70,10 @@ class PeopleDirectory:
         return first
 
     async def address_of(self, platform: str, user_id: str) -> dict[str, Any] | None:
-        """How to reach a user proactively (a Teams ConversationReference), with their profile.
-
-        `user_id` is the platform's user id or the bot's own person id: the dispatcher addresses
-        outbox rows by person id, and must reach people after a restart when nothing is cached."""
-        key = (platform, user_id)
-        cached = self._addresses.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return dict(cached[1]) if cached[1] is not None else None
+        """How a user is reached proactively (a Teams ConversationReference) with their stored
+        profile; `user_id` is the platform's user id or the bot's own person id."""
         async with self.uow.read() as uow:
             person = await uow.people.by_platform_id(platform, user_id) or await uow.people.get(user_id)
-        if person is not None and person.platform != platform:
-            person = None
-        found = None if person is None or person.address is None else {
-            **person.address, "tz": person.tz, "email": person.email, "user_name": person.name}
-        if found is not None:  # (a person not reachable yet may become reachable any moment)
-            if len(self._addresses) > 10000:
-                self._addresses.clear()
-            self._addresses[key] = (time.monotonic() + ADDRESS_TTL, found)
-        return dict(found) if found is not None else None
+        if person is None or person.platform != platform or person.address is None:
+            return None
+        return {**person.address, "tz": person.tz, "email": person.email, "user_name": person.name}

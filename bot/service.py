@@ -1,7 +1,7 @@
 """The bot as the adapters see it: one `BotHandler` over the services that do the work.
 
 `BotService` holds no logic of its own: inbound handling (bot/inbound.py), the people directory
-(bot/people.py), enrollment (bot/enrollment.py), admin commands (bot/admin/) and the delivery loop
+(bot/people.py), enrollment (bot/enrollment.py), admin commands (bot/admin.py) and the delivery loop
 (bot/delivery_loop.py) are built once, here, from what the composition root (bot/wiring.py) gives.
 """
 
@@ -31,8 +31,7 @@ from store.uow import UnitOfWorkFactory
 class BotService(BotHandler):
     def __init__(self, db: Database, library: dict[str, Journey], ports: Mapping[str, ChatPort],
                  clock: Clock | None = None, *, default_tz: str = "UTC", bootstrap_admins: set[str] | None = None,
-                 settings: Settings | None = None, dispatcher: Dispatcher | None = None,
-                 people: PeopleDirectory | None = None) -> None:
+                 settings: Settings | None = None, dispatcher: Dispatcher | None = None) -> None:
         self.db = db
         self.library = library
         self.ports: Mapping[str, ChatPort] = dict(ports)
@@ -44,7 +43,7 @@ class BotService(BotHandler):
         self.dispatcher = dispatcher or Dispatcher(db, self.ports)
         self.delivery = DeliveryLoop(db, library, self.dispatcher, self.clock, default_tz=default_tz,
                                      min_group=getattr(settings, "min_group_size", None))
-        self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
+        self.people = PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
         self.inbound = InboundHandler(self.uow, library, self.clock, self.people, default_tz=default_tz,
                                       on_queued=self.delivery.kick)

@@ -1,4 +1,4 @@
-"""The composition root: settings -> database, people directory, ports, dispatcher, service.
+"""The composition root: settings -> database, ports, dispatcher, service, web application.
 
 Everything is built once, here, in dependency order; nothing is patched after construction.
 This is the one module in bot/ that imports the platform adapters.
@@ -8,32 +8,25 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from aiohttp import web
 
 from adapters.port import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.dashboard import mount_dashboard
-from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web import TickLoop, base_app, wait_for_signal
 from journeys.definition import Journey
 from scheduler.delivery import Dispatcher
 from store.db import Database
-from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger("hplj")
 
-AddressLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
-
-
-def build_ports(settings: Settings, address_for: AddressLookup) -> dict[str, ChatPort]:
-    """Only the platforms that are configured; the console needs nothing. `address_for` finds a
-    Teams user's stored conversation reference."""
+def build_ports(settings: Settings) -> dict[str, ChatPort]:
+    """Only the platforms that are configured; the console needs nothing. (The dispatcher hands
+    each delivery's stored address to the port: no port calls back into the bot.)"""
     from adapters.console import ConsoleChat
 
     ports: dict[str, ChatPort] = {"console": ConsoleChat()}
@@ -44,14 +37,11 @@ def build_ports(settings: Settings, address_for: AddressLookup) -> dict[str, Cha
     if settings.microsoft_app_id or settings.teams_local_mode:
         from adapters.teams.client import TeamsChat
 
-        async def teams_address(user_id: str) -> dict[str, Any] | None:
-            return await address_for(user_id)
-
         # The Teams endpoint (bot/web.py) shares this port's adapter: one credential cache, one
         # connector client for replies and proactive sends.
         ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                                    tenant_id=settings.microsoft_app_tenant_id,
-                                   app_type=settings.microsoft_app_type or "MultiTenant", address_for=teams_address)
+                                   app_type=settings.microsoft_app_type or "MultiTenant")
     return ports
 
 
@@ -63,13 +53,10 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         from store.migrate import upgrade_async
 
         await upgrade_async(db)
-    clock = clock or SystemClock()
-    uow = UnitOfWorkFactory(db, settings.default_timezone)
-    people = PeopleDirectory(uow, clock, frozenset(settings.admin_ids()))
-    ports = build_ports(settings, lambda user_id: people.address_of("teams", user_id))
-    return BotService(db, library, ports, clock, default_tz=settings.default_timezone,
+    ports = build_ports(settings)
+    return BotService(db, library, ports, clock or SystemClock(), default_tz=settings.default_timezone,
                       bootstrap_admins=settings.admin_ids(), settings=settings,
-                      dispatcher=build_dispatcher(settings, db, ports), people=people)
+                      dispatcher=build_dispatcher(settings, db, ports))
 
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort]) -> Dispatcher:

@@ -197,7 +197,8 @@ class Dispatcher:
             return
         message = Message.from_json(row.payload)
         try:
-            conversation = person.dm_id or await port.open_dm(person.platform_user_id)
+            address = person.address  # how to reach them, as stored (a Teams conversation reference)
+            conversation = person.dm_id or await port.open_dm(person.platform_user_id, address=address)
             if not person.dm_id:
                 async with UnitOfWork(self.db) as uow:
                     await uow.people.change(person.id, dm_id=conversation)
@@ -211,7 +212,8 @@ class Dispatcher:
                     await self._settle(row, state="cancelled", error="original message was never delivered")
                     return
                 if port.capabilities.update_in_place:
-                    await port.update(SentRef(original.conversation_id or conversation, original.message_id), message)
+                    await port.update(SentRef(original.conversation_id or conversation, original.message_id), message,
+                                      address=address)
                     await self._settle(row, state="sent", sent_at=now, conversation=original.conversation_id,
                                        message_id=original.message_id)
                 else:
@@ -243,7 +245,7 @@ class Dispatcher:
                     await uow.outbox.settle(row.id, self.owner, {"ambiguous": True})
                     await uow.commit()
                 result.ambiguous += 1
-            ref = await port.send(conversation, message, row.key)
+            ref = await port.send(conversation, message, row.key, address=address)
             await self._settle(row, state="sent", sent_at=now, conversation=ref.conversation_id,
                                message_id=ref.message_id)
             result.sent += 1

@@ -31,9 +31,7 @@ from sqlalchemy import func, select
 
 from bot.clock import SimulatedClock
 from bot.service import BotService
-from bot.people import PeopleDirectory
 from bot.wiring import build_app, build_ports
-from store.uow import UnitOfWorkFactory
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, OutboxRow, PersonRow, PromptRow
@@ -263,10 +261,8 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
     library = load_library(default_library_path())
     cfg = settings_ or teams_settings()
     # the ports as `hplj serve` builds them (bot/wiring.py): a Teams port sharing the endpoint's adapter
-    people = PeopleDirectory(UnitOfWorkFactory(db), clock, {ADMIN.aad})
-    ports = build_ports(cfg, lambda user_id: people.address_of("teams", user_id))  # type: ignore[arg-type]
-    service = BotService(db, library, ports, clock, default_tz="UTC", bootstrap_admins={ADMIN.aad}, settings=cfg,
-                         people=people)
+    service = BotService(db, library, build_ports(cfg), clock, default_tz="UTC",  # type: ignore[arg-type]
+                         bootstrap_admins={ADMIN.aad}, settings=cfg)
     app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
