@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from adapters.port import HandlerResult
-from bot.admin_context import LIST_LIMIT, AdminError, Ctx, existing, find, label, names
+from bot import directory
+from bot.admin_context import LIST_LIMIT, AdminError, Ctx, Found, existing, find, label, names
+from bot.enrollment import EnrollResult
 from journeys import engine
 from journeys.calendar import WorkCalendar
-from journeys.commands import Enroll, Pause, Resume, Unenroll
+from journeys.commands import Enroll, Pause, Resume, Unenroll, UserRef
 from journeys.definition import Journey
 from journeys.state import EnrollmentState, Outcome, PromptState
 from store.people import PersonRecord
@@ -35,27 +37,54 @@ async def enroll(ctx: Ctx, cmd: Enroll) -> HandlerResult:
             raise AdminError(f"`enroll`: unknown event '{name}' for journey {journey.id} (expected: {expected})")
     # resolve everyone before storing anyone: an unknown user leaves nothing behind
     participants = [await find(ctx, "enroll", ref, create=True) for ref in cmd.users]
-    manager = await find(ctx, "enroll", cmd.manager, create=True)
+    if cmd.manager.kind == "auto":
+        groups, above = await _own_managers(ctx, participants)
+    else:
+        groups, above = [(await find(ctx, "enroll", cmd.manager, create=True), participants)], []
 
-    for f in participants:
-        if f.ident() == manager.ident():
-            raise AdminError(f"`enroll`: the manager can't also be a participant ({cmd.manager.display} is "
-                             f"{f.ref.display})")
+    for manager, members in groups:
+        for f in members:
+            if f.ident() == manager.ident():
+                raise AdminError(f"`enroll`: the manager can't also be a participant ({manager.ref.display} is "
+                                 f"{f.ref.display})")
     start = cmd.start
     if start is None:
         cal = WorkCalendar.from_definition(journey.calendar, None, None)
         start = cal.roll_forward(ctx.today + timedelta(days=7))
 
-    people: list[PersonRecord] = []
+    stored: list[tuple[PersonRecord, list[PersonRecord]]] = []
     seen: set[str] = set()
-    for f in participants:
-        row = await f.store(ctx.service)
-        if row.id not in seen:
-            seen.add(row.id)
-            people.append(row)
-    manager_row = await manager.store(ctx.service)
-    result = await ctx.service.enrollment.enroll(journey.id, [p.id for p in people], manager_row.id, start,
-                                      events=dict(cmd.events), cohort=cmd.cohort, actor_id=ctx.actor.id)
+    for manager, members in groups:
+        people: list[PersonRecord] = []
+        for f in members:
+            row = await f.store(ctx.service)
+            if row.id not in seen:
+                seen.add(row.id)
+                people.append(row)
+        stored.append((await manager.store(ctx.service), people))
+    for f in above:
+        await f.store(ctx.service)
+    # their own calendars and managers, from the directory, before their prompts are scheduled
+    await directory.apply(ctx.service, [r.email or "" for m, ps in stored for r in (m, *ps)]
+                          + [f.email or (f.row.email if f.row else "") or "" for f in above])
+    lines: list[str] = []
+    totals = [0, 0, 0, 0]
+    cohort = ""
+    for manager_row, people in stored:
+        result = await ctx.service.enrollment.enroll(journey.id, [p.id for p in people], manager_row.id, start,
+                                          events=dict(cmd.events), cohort=cmd.cohort, actor_id=ctx.actor.id)
+        lines.extend(_enroll_lines(journey, start, manager_row, people, result))
+        cohort = result.cohort
+        for i, n in enumerate((len(result.enrolled), len(result.already), len(result.opted_out), result.prompts)):
+            totals[i] += n
+    facts = (("Journey", journey.id), ("Cohort", cohort), ("Start", start.isoformat()),
+             ("Enrolled", str(totals[0])), ("Already enrolled", str(totals[1])),
+             ("Opted out", str(totals[2])), ("Prompts scheduled", str(totals[3])))
+    return ctx.reply("\n".join(lines), "Enrollment", facts=facts)
+
+
+def _enroll_lines(journey: Journey, start: date, manager_row: PersonRecord, people: list[PersonRecord],
+                  result: EnrollResult) -> list[str]:
     by_id = {p.id: p for p in people}
     lines: list[str] = []
     if result.enrolled:
@@ -72,10 +101,36 @@ async def enroll(ctx: Ctx, cmd: Enroll) -> HandlerResult:
         lines.append(f"Not enrolled, opted out: {names([by_id[p] for p in result.opted_out])}.")
     lines.append(f"Manager: {label(manager_row)}. Cohort: `{result.cohort}` (use `status {result.cohort}` and "
                  f"`report {result.cohort}`). Prompts scheduled: {result.prompts}.")
-    facts = (("Journey", journey.id), ("Cohort", result.cohort), ("Start", start.isoformat()),
-             ("Enrolled", str(len(result.enrolled))), ("Already enrolled", str(len(result.already))),
-             ("Opted out", str(len(result.opted_out))), ("Prompts scheduled", str(result.prompts)))
-    return ctx.reply("\n".join(lines), "Enrollment", facts=facts)
+    return lines
+
+
+async def _own_managers(ctx: Ctx, participants: list[Found]) -> tuple[list[tuple[Found, list[Found]]],
+                                                                        list[Found]]:
+    """`manager auto`: each participant's manager from the directory, grouped; and the managers'
+    own managers (for accountability digests) where the platform knows them."""
+    by_manager: dict[str, tuple[Found, list[Found]]] = {}
+    for f in participants:
+        email = (f.email or (f.row.email if f.row is not None else None) or "").lower()
+        if not email:
+            raise AdminError(f"`enroll`: {f.ref.display} has no e-mail address the directory could be asked "
+                             "about; name their manager with `manager <user>`")
+        entry = await directory.lookup(ctx.service, ctx.platform, email)
+        if entry is None or not entry.manager_email:
+            raise AdminError(f"`enroll`: the directory has no manager for {email} (Microsoft Graph, Slack profile "
+                             "fields or `hplj people sync`); name one with `manager <user>`. Nobody was enrolled.")
+        if entry.manager_email not in by_manager:
+            manager = await find(ctx, "enroll", UserRef("email", entry.manager_email), create=True)
+            by_manager[entry.manager_email] = (manager, [])
+        by_manager[entry.manager_email][1].append(f)
+    above: list[Found] = []
+    for manager_email in by_manager:
+        entry = await directory.lookup(ctx.service, ctx.platform, manager_email)
+        if entry is not None and entry.manager_email and entry.manager_email not in by_manager:
+            try:
+                above.append(await find(ctx, "enroll", UserRef("email", entry.manager_email), create=True))
+            except AdminError:
+                pass  # their own manager is not reachable here: no senior-leader digest for them
+    return list(by_manager.values()), above
 
 
 async def change_enrollments(ctx: Ctx, command: str, person: PersonRecord, statuses: tuple[str, ...],

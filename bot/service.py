@@ -31,7 +31,8 @@ from store.uow import UnitOfWorkFactory
 class BotService(BotHandler):
     def __init__(self, db: Database, library: dict[str, Journey], ports: Mapping[str, ChatPort],
                  clock: Clock | None = None, *, default_tz: str = "UTC", bootstrap_admins: set[str] | None = None,
-                 settings: Settings | None = None, dispatcher: Dispatcher | None = None) -> None:
+                 settings: Settings | None = None, dispatcher: Dispatcher | None = None,
+                 people: PeopleDirectory | None = None) -> None:
         self.db = db
         self.library = library
         self.ports: Mapping[str, ChatPort] = dict(ports)
@@ -43,7 +44,7 @@ class BotService(BotHandler):
         self.dispatcher = dispatcher or Dispatcher(db, self.ports)
         self.delivery = DeliveryLoop(db, library, self.dispatcher, self.clock, default_tz=default_tz,
                                      min_group=getattr(settings, "min_group_size", None))
-        self.people = PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
+        self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
         self.inbound = InboundHandler(self.uow, library, self.clock, self.people, default_tz=default_tz,
                                       on_queued=self.delivery.kick)

@@ -8,40 +8,53 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
-from adapters.port import ChatPort
+from adapters.port import ChatPort, Profile
 from bot.clock import Clock, SystemClock
 from bot.dashboard import mount_dashboard
+from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
 from bot.web import TickLoop, base_app, wait_for_signal
 from journeys.definition import Journey
 from scheduler.delivery import Dispatcher
 from store.db import Database
+from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger("hplj")
 
-def build_ports(settings: Settings) -> dict[str, ChatPort]:
-    """Only the platforms that are configured; the console needs nothing. (The dispatcher hands
-    each delivery's stored address to the port: no port calls back into the bot.)"""
+def build_ports(settings: Settings,
+                on_address: Callable[[Profile, dict[str, Any]], Awaitable[bool]] | None = None) -> dict[str, ChatPort]:
+    """Only the platforms that are configured; the console needs nothing. The dispatcher hands
+    each delivery's stored address to the port; `on_address` stores an address a port found
+    itself (a Teams chat opened through Graph)."""
     from adapters.console import ConsoleChat
 
     ports: dict[str, ChatPort] = {"console": ConsoleChat()}
     if settings.slack_bot_token:
-        from adapters.slack.client import SlackChat
+        from adapters.slack.client import SlackChat, SlackFields
 
-        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url)
+        fields = SlackFields(*(str(getattr(settings, f"slack_field_{name}", "") or "")
+                               for name in ("manager", "working_hours", "working_days", "country")))
+        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url, fields=fields)
     if settings.microsoft_app_id or settings.teams_local_mode:
         from adapters.teams.client import TeamsChat
+        from adapters.teams.directory import graph_from_settings
 
-        # The Teams endpoint (bot/web.py) shares this port's adapter: one credential cache, one
-        # connector client for replies and proactive sends.
+        # The Teams endpoint (bot/wiring.build_app) shares this port's adapter: one credential cache,
+        # one connector client for replies and proactive sends. A chat opened through Graph is
+        # stored through `on_address` (the people directory's `remember`).
         ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                                    tenant_id=settings.microsoft_app_tenant_id,
-                                   app_type=settings.microsoft_app_type or "MultiTenant")
+                                   app_type=settings.microsoft_app_type or "MultiTenant",
+                                   graph=graph_from_settings(settings),
+                                   on_address=None if on_address is None else (
+                                       lambda user_id, profile, address: on_address(profile, address)))
     return ports
 
 
@@ -53,10 +66,13 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         from store.migrate import upgrade_async
 
         await upgrade_async(db)
-    ports = build_ports(settings)
-    return BotService(db, library, ports, clock or SystemClock(), default_tz=settings.default_timezone,
+    clock = clock or SystemClock()
+    people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
+                             frozenset(settings.admin_ids()))
+    ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))
+    return BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                       bootstrap_admins=settings.admin_ids(), settings=settings,
-                      dispatcher=build_dispatcher(settings, db, ports))
+                      dispatcher=build_dispatcher(settings, db, ports), people=people)
 
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort]) -> Dispatcher:
@@ -88,6 +104,12 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
         mount_teams(app, service, app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                     tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type or "MultiTenant",
                     adapter=port.adapter if isinstance(port, TeamsChat) else None)
+        graph = port.graph if isinstance(port, TeamsChat) else None
+        if graph is not None:
+            async def close_graph(_app: web.Application) -> None:
+                await graph.client.close()
+
+            app.on_cleanup.append(close_graph)
     mount_dashboard(app, service, settings)
     return app
 

@@ -43,6 +43,10 @@ class PersonRecord:
     address: dict[str, Any] | None = None
     greeted: bool = False
     opted_out_at: datetime | None = None
+    work_days: str | None = None
+    work_start: str | None = None
+    work_end: str | None = None
+    locale: str | None = None
     manager_id: str | None = None
     created_at: datetime | None = None
 

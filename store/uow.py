@@ -24,6 +24,7 @@ from journeys.state import Outcome, PromptState
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
+from store.directory import DirectoryRepository
 from store.enrollments import (
     EnrollmentsRepository,
     EventsRepository,
@@ -49,6 +50,7 @@ class UnitOfWork:
     digests: DigestsRepository
     heartbeats: HeartbeatsRepository
     views: Views
+    directory: DirectoryRepository
 
     def __init__(self, db: Database, *, urgent: bool = False, read_only: bool = False,
                  default_tz: str = "UTC") -> None:
@@ -75,6 +77,7 @@ class UnitOfWork:
         self.digests = DigestsRepository(s, skip_locked=not self.db.is_sqlite)
         self.heartbeats = HeartbeatsRepository(s)
         self.views = Views(s)
+        self.directory = DirectoryRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
