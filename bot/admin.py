@@ -25,6 +25,7 @@ from sqlalchemy import text as sa_text
 
 from adapters.port import HandlerResult
 from journeys import engine
+from journeys.text import mention
 from journeys.calendar import WorkCalendar
 from journeys.commands import (
     COMMANDS,
@@ -148,7 +149,7 @@ async def _authorize(service: Any, platform: str, user_id: str, name: str | None
     if await service.is_admin(platform, user_id):
         return None
     audit_log.warning("admin command refused: platform=%s command=%s", platform, name)
-    you = f"@{user_id}" if platform == "console" else f"<@{user_id}>"
+    you = f"@{user_id}" if platform == "console" else mention(user_id)
     actor = await _actor(service, platform, user_id, create=False)
     return HandlerResult(replies=(Message(
         recipient_id=actor.id, title="Not allowed",

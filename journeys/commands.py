@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import ClassVar, Literal, NamedTuple, TypeAlias
 
+from journeys.text import mention
+
 __all__ = [
     "AUDIT_DEFAULT_LIMIT",
     "AUDIT_MAX_LIMIT",
@@ -85,7 +87,7 @@ class UserRef:
     def display(self) -> str:
         """How the reference is echoed back in messages."""
         if self.kind == "mention":
-            return f"<@{self.value}>"
+            return mention(self.value)
         if self.kind == "name":
             return f"@{self.value}"
         return self.value

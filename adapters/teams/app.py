@@ -52,6 +52,7 @@ from adapters.teams.render import (
     VERB_SUBMIT,
     render_card,
     render_text,
+    reply_text,
 )
 from journeys.messages import Message
 
@@ -117,7 +118,8 @@ def _is_plain(msg: Message) -> bool:
 def reply_activity(msg: Message) -> Activity:
     """A reply: plain text when the message is only text, else the card."""
     if _is_plain(msg):
-        return Activity(type=ActivityTypes.message, text=render_text(msg), text_format="markdown")
+        text, text_format = reply_text(msg)
+        return Activity(type=ActivityTypes.message, text=text, text_format=text_format)
     return card_activity(msg)
 
 
