@@ -118,6 +118,9 @@ class BotHandler(Protocol):
         """Store how to reach a user (Teams ConversationReference); True the first time."""
         ...
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
-        """The current rendering of a prompt (to open its form as a modal)."""
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
+        """The current rendering of a prompt (to open its form as a modal). Given the acting
+        user, raises PermissionError (its text is the answer to show) when the prompt is not
+        theirs."""
         ...

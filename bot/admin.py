@@ -26,6 +26,7 @@ from sqlalchemy import text as sa_text
 from adapters.port import HandlerResult
 from journeys import engine
 from journeys.text import mention
+from store.inbound import claim_inbound
 from journeys.calendar import WorkCalendar
 from journeys.commands import (
     COMMANDS,
@@ -115,7 +116,11 @@ async def run_admin_command(service: Any, platform: str, user_id: str, text: str
     if refusal is not None:
         return refusal
     # only admins are stored on sight: a stranger asking for `help` leaves no trace
-    actor = await _actor(service, platform, user_id, create=await service.is_admin(platform, user_id))
+    admin = await service.is_admin(platform, user_id)
+    actor = await _actor(service, platform, user_id, create=admin)
+    if key and not await claim_inbound(service.db, f"{platform}:{key}", actor.id if admin else None, now):
+        log.info("duplicate command %s ignored", key)  # a redelivery: it ran once already
+        return HandlerResult()
     ctx = _Ctx(service, platform, user_id, actor, now, today)
     if error is not None:
         return ctx.reply(error.message, "Command not understood")

@@ -373,11 +373,16 @@ class BotService(BotHandler):
             view = await self.person_view(s, row)
         return [status_message(view, self.clock.now())]
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
         async with self.db.read() as s:
             row = await s.get(PromptRow, prompt_id)
             if row is None:
                 return None
+            if user_id is not None:  # only its addressee may open a prompt (its form shows their text)
+                asker = (await s.execute(_PERSON_BY_PLATFORM_ID, {"platform": platform, "uid": user_id})).first()
+                if asker is None or asker.id != row.recipient_id:
+                    raise PermissionError(NOT_YOURS)
             enrollments = await load_enrollments(s, [row.enrollment_id], self.default_tz)
             e = enrollments[row.enrollment_id]
             journey = self.library.get(e.journey_id)
