@@ -8,10 +8,11 @@ this boundary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from journeys.messages import Message
+from journeys.text import clean
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,14 @@ class InboundAction:
     values: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
     profile: Profile | None = None  # when the payload carries name/tz, to refresh the cache
+
+    def cleaned(self) -> InboundAction:
+        """The action with control characters (NUL included) stripped from what was typed: the
+        edge rule, so nothing downstream (a database, a log, a renderer) ever sees them."""
+        values = {k: [clean(x) if isinstance(x, str) else x for x in v] if isinstance(v, list)
+                  else clean(v) if isinstance(v, str) else v for k, v in self.values.items()}
+        text = clean(self.text) if self.text is not None else None
+        return replace(self, values=values, text=text)
 
 
 @dataclass(frozen=True)

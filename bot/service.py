@@ -26,6 +26,7 @@ from journeys.conversation import PersonView, handle_text
 from journeys.definition import Journey
 from journeys.messages import Message, Reply
 from journeys.state import EnrollmentState, Outcome
+from journeys.text import clean
 from scheduler.delivery import DeliveryResult, Dispatcher
 from scheduler.tick import TickResult, process_due
 from store.db import Database
@@ -244,6 +245,7 @@ class BotService(BotHandler):
         prompt, that prompt's enrollment (with the two people) and its MTM; typed text loads the
         person's whole view, since it is routed to one of their open prompts. The reads are Core
         statements built once (no ORM identity map on the hot path)."""
+        action = action.cleaned()  # control characters never get past the port
         profile = action.profile
         now = self.clock.now()
         reply = Reply("", action.key, action.prompt_id, action.button,
@@ -328,7 +330,7 @@ class BotService(BotHandler):
     async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
         from bot.admin import run_admin_command
 
-        return await run_admin_command(self, platform, user_id, text, key)
+        return await run_admin_command(self, platform, user_id, clean(text), key)
 
     async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
         person = await self.ensure_person(platform, profile.user_id, name=profile.name, email=profile.email,
