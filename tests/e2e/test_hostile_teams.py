@@ -107,7 +107,7 @@ async def test_typed_markdown_in_a_reply_is_not_a_link(local: World) -> None:
     w = local
     await install_everyone(w)
     before = len(w.calls_to(ADMIN))
-    act = message(ADMIN, w.fake.url, "<at>HPLJ Coach</at> journey status [approve](https://evil.example)<b>x</b>",
+    act = message(ADMIN, w.fake.url, "<at>HPLJ Coach</at> journey status [approve](https://evil.example)",
                   [{"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}])
     assert (await w.post(act))[0] == 200
     sent = w.calls_to(ADMIN)[before:]
