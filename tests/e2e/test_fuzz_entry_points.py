@@ -161,9 +161,9 @@ async def test_slack_entry_points(slack: slack_world.World, caplog: pytest.LogCa
     caplog.set_level(logging.INFO)
     since = len(caplog.records)
     w = slack
-    if data is None:  # the explicit example: the issue's 300-digit timestamp
+    if data is None:  # the explicit example: a 400-digit timestamp (issue 12, item 2)
         body, ctype = json.dumps({"type": "event_callback"}), "application/json"
-        headers = {"X-Slack-Request-Timestamp": "9" * 300, "X-Slack-Signature": "v0=00"}
+        headers = {"X-Slack-Request-Timestamp": "9" * 400, "X-Slack-Signature": "v0=00"}
     else:
         body, ctype = data.draw(slack_requests(w))
         headers = {}
