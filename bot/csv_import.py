@@ -112,8 +112,8 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
             problems.append(f"start {start.isoformat()} is more than {MAX_AHEAD_DAYS} days ahead")
         cohort = row.get("cohort") or ""
         if cohort and not is_cohort_name(cohort):
-            problems.append(f"cohort {cohort!r} is not a cohort name (up to 64 letters, digits, '.', '_' or '-', "
-                            "starting with a letter or digit, e.g. spring-leads)")
+            problems.append(f"cohort {cohort!r} is not a cohort name (up to 64 letters, digits, '.', '_' or "
+                            "'-', starting with a letter or digit, e.g. spring-leads)")
         tz = row.get("timezone") or None
         if tz:
             try:

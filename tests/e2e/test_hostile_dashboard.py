@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.dashboard import make_link
 from store.models import AuditRow, InboundRow, PersonRow
-from tests.e2e.test_export_download import Served, library, served  # noqa: F401 - fixtures
+from tests.e2e.test_export_download import Served, library, served
 from tests.e2e.test_export_download import _reveals as _reveals_json
 
 __all__ = ["library", "served"]
@@ -62,7 +62,7 @@ async def test_fuzzed_link_queries_are_refused_without_a_trace(served: Served, q
     changes nothing (no audit row, no person)."""
     before = await _state(served)
     base = str(served.server.make_url(path))
-    status, headers, body = await served.get(f"{base}?{urlencode(query)}")
+    status, _, body = await served.get(f"{base}?{urlencode(query)}")
     assert 400 <= status < 500, (status, query)
     assert b"Traceback" not in body and _reveals(body, served.ids) == []
     assert await _state(served) == before

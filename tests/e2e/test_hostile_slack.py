@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -79,7 +79,7 @@ async def test_typed_markup_reaches_the_manager_as_inert_text(world: World) -> N
     await enroll(w)
     _, refused = await w.command(ANA, "audit")
     assert "<@UANA>" in json.dumps(refused)  # the bot's own mentions still work ("admins add <@UANA>")
-    pid, msg, btn = await open_plan_form(w)
+    _, msg, btn = await open_plan_form(w)
     n_views = len(w.fake.views_opened)
     assert await w.click(ANA, msg, "hplj:form", btn["value"]) == 200
     await w.fake.wait_for("views.open", n_views + 1)
@@ -149,12 +149,12 @@ async def test_a_replayed_slash_command_runs_once(world: World) -> None:
 
 async def test_a_failing_write_never_shows_what_was_typed(world: World, caplog: pytest.LogCaptureFixture) -> None:
     """Item 7: statement parameters (people's words) are never in an error message or a log."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     caplog.set_level(logging.DEBUG)
     secret = "my private reflection about Sam"
-    row = dict(id="p_dup", platform="slack", platform_user_id="UDUP", name=secret,
-               created_at=datetime(2026, 1, 1, tzinfo=timezone.utc), greeted=False)
+    row = {"id": "p_dup", "platform": "slack", "platform_user_id": "UDUP", "name": secret,
+           "created_at": datetime(2026, 1, 1, tzinfo=UTC), "greeted": False}
     async with world.db.write() as s:
         s.add(PersonRow(**row))
     with pytest.raises(Exception) as failed:

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from store.models import AuditRow, InboundRow, PersonRow
 from tests.e2e.test_teams_scenario import (
     ADMIN,
-
     BOT,
     World,
     close_world,

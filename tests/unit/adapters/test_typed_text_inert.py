@@ -115,7 +115,7 @@ def test_typed_text_is_inert_in_every_slot(t: str) -> None:
     assert_slack_inert(render_blocks(msg), fallback_text(msg))
     assert_slack_inert(render_modal(msg)["blocks"])
     assert_teams_inert(render_card(msg))
-    text, fmt = reply_text(Message("p", f"You typed {typed(t)}"))
+    _, fmt = reply_text(Message("p", f"You typed {typed(t)}"))
     assert fmt == "plain"
     shown = console_text(msg)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\ue003]", shown), repr(shown)
