@@ -200,9 +200,15 @@ def _text(text: str, **props: Any) -> dict[str, Any]:
 def _rich(parts: list[tuple[str, str]], **props: Any) -> dict[str, Any]:
     block = {k: v for k, v in props.items() if k in _BLOCK_PROPS}
     run = {k: v for k, v in props.items() if k not in _BLOCK_PROPS}
-    inlines = [{"type": "TextRun", "text": f"@{value}" if kind == "mention" else value, **run}
-               for kind, value in parts]
+    inlines = [{"type": "TextRun", "text": _run_text(kind, value), **run} for kind, value in parts]
     return {"type": "RichTextBlock", "inlines": inlines or [{"type": "TextRun", "text": " "}], **block}
+
+
+def _run_text(kind: str, value: str) -> str:
+    if kind == "mention":
+        return f"@{value}"
+    # the bot's own `*bold*` marks (Slack-flavoured) would show as stars in a TextRun
+    return value.replace("*", "") if kind == "bot" else value
 
 
 def _facts(pairs: tuple[tuple[str, str], ...], lim: _Limits) -> list[dict[str, Any]]:
