@@ -26,7 +26,7 @@ from sqlalchemy import text as sa_text
 from adapters.port import HandlerResult
 from journeys import engine
 from journeys.text import mention
-from store.inbound import claim_inbound
+from store.inbound import claim_inbound, release_inbound
 from journeys.calendar import WorkCalendar
 from journeys.commands import (
     COMMANDS,
@@ -118,16 +118,21 @@ async def run_admin_command(service: Any, platform: str, user_id: str, text: str
     # only admins are stored on sight: a stranger asking for `help` leaves no trace
     admin = await service.is_admin(platform, user_id)
     actor = await _actor(service, platform, user_id, create=admin)
-    if key and not await claim_inbound(service.db, f"{platform}:{key}", actor.id if admin else None, now):
-        log.info("duplicate command %s ignored", key)  # a redelivery: it ran once already
-        return HandlerResult()
     ctx = _Ctx(service, platform, user_id, actor, now, today)
     if error is not None:
         return ctx.reply(error.message, "Command not understood")
     assert command is not None
+    # An admin's command redelivered (same slash-command trigger, same Teams activity id) runs
+    # once. Bad input changes nothing, not even this table: a refused command gives its key back.
+    claimed = f"{platform}:{key}" if key and admin else None
+    if claimed and not await claim_inbound(service.db, claimed, actor.id, now):
+        log.info("duplicate command %s ignored", key)
+        return HandlerResult()
     try:
         return await _HANDLERS[type(command)](ctx, command)
     except AdminError as exc:
+        if claimed:
+            await release_inbound(service.db, claimed)
         return ctx.reply(exc.message, f"`{name}` not done")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
+
 from store.db import Database
 from store.models import InboundRow
 from store.repo import _insert
@@ -22,4 +24,10 @@ async def claim_inbound(db: Database, key: str, person_id: str | None, now: date
         return bool(inserted.rowcount)
 
 
-__all__ = ["claim_inbound"]
+async def release_inbound(db: Database, key: str) -> None:
+    """Forget a claim whose command was refused: bad input changes nothing, not even this table."""
+    async with db.write() as s:
+        await s.execute(delete(InboundRow).where(InboundRow.key == key))
+
+
+__all__ = ["claim_inbound", "release_inbound"]

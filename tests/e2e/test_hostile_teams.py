@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 from store.models import AuditRow, InboundRow, PersonRow
 from tests.e2e.test_teams_scenario import (
     ADMIN,
+    ANA,
     BOT,
     World,
     close_world,
     install_everyone,
     make_world,
+    mention,
     message,
     teams_settings,
 )
@@ -86,8 +88,8 @@ async def test_a_redelivered_admin_command_runs_once(local: World) -> None:
     """Item 6: the same Teams activity (same id) twice: one reply, one set of audit rows."""
     w = local
     await install_everyone(w)
-    act = message(ADMIN, w.fake.url, "<at>HPLJ Coach</at> journey admins add ana@example.com",
-                  [{"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}])
+    act = message(ADMIN, w.fake.url, f"<at>HPLJ Coach</at> journey admins add <at>{ANA.name}</at>",
+                  [{"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}, mention(ANA)])
     before = len(w.calls_to(ADMIN))
     assert (await w.post(act))[0] == 200
     replies = len(w.calls_to(ADMIN))
