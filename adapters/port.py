@@ -34,6 +34,11 @@ class Profile:
     email: str | None = None
     tz: str | None = None
 
+    def cleaned(self) -> Profile:
+        """The profile without control characters: a display name is text a person typed."""
+        return replace(self, name=clean(self.name, single_line=True),
+                       email=clean(self.email, single_line=True) if self.email else self.email)
+
 
 @dataclass(frozen=True)
 class SentRef:
@@ -101,7 +106,7 @@ class InboundAction:
         values = {k: [clean(x) if isinstance(x, str) else x for x in v] if isinstance(v, list)
                   else clean(v) if isinstance(v, str) else v for k, v in self.values.items()}
         text = clean(self.text) if self.text is not None else None
-        return replace(self, values=values, text=text)
+        return replace(self, values=values, text=text, profile=self.profile and self.profile.cleaned())
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,7 @@ class BotService(BotHandler):
         return await run_admin_command(self, platform, user_id, clean(text), key)
 
     async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
+        profile = profile.cleaned()
         person = await self.ensure_person(platform, profile.user_id, name=profile.name, email=profile.email,
                                           tz=profile.tz, address=address)
         if person.greeted:
