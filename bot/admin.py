@@ -25,8 +25,6 @@ from sqlalchemy import text as sa_text
 
 from adapters.port import HandlerResult
 from journeys import engine
-from journeys.text import mention
-from store.inbound import claim_inbound, release_inbound
 from journeys.calendar import WorkCalendar
 from journeys.commands import (
     COMMANDS,
@@ -52,6 +50,8 @@ from journeys.commands import (
 from journeys.definition import Journey
 from journeys.messages import Link, Message
 from journeys.state import Outcome
+from journeys.text import mention
+from store.inbound import claim_inbound, release_inbound
 from store.models import (
     AdminRow,
     AuditRow,

@@ -14,8 +14,8 @@ from journeys import engine
 from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
-from journeys.text import typed
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
+from journeys.text import typed
 
 HELP = (
     "I'm your learning-journey coach. You can type:\n"

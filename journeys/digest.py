@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from journeys import engine
 from journeys.definition import Journey
 from journeys.messages import Message
-from journeys.text import typed
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
+from journeys.text import typed
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from journeys.forms import (
     parse_typed,
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
-from journeys.text import typed
 from journeys.state import (
     EnrollmentState,
     JourneyEvent,
@@ -49,6 +48,7 @@ from journeys.state import (
     mtm_id,
     prompt_id,
 )
+from journeys.text import typed
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 

@@ -20,7 +20,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeys import commands
-from journeys.text import mention
 from journeys.commands import (
     AUDIT_DEFAULT_LIMIT,
     AUDIT_MAX_LIMIT,
@@ -46,6 +45,7 @@ from journeys.commands import (
     help_text,
     parse_command,
 )
+from journeys.text import mention
 
 TODAY = date(2026, 3, 1)
 

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journeys import engine
-from journeys.text import plain
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
+from journeys.text import plain
 
 LONDON = ZoneInfo("Europe/London")
 START = date(2027, 4, 12)  # a Monday, after Easter (Good Friday 26 Mar, Easter Monday 29 Mar)
