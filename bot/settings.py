@@ -68,7 +68,8 @@ def _accepts(error: Any) -> str:
     for key, words in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"), ("le", "at most")):
         if key in ctx:
             return f"a number {words} {ctx[key]}"
-    return _ACCEPTS.get(error.get("type", ""), error.get("msg", "a valid value").removeprefix("Input should be "))
+    return _ACCEPTS.get(str(error.get("type", "")),
+                        str(error.get("msg", "a valid value")).removeprefix("Input should be "))
 
 
 def load_settings() -> Settings:

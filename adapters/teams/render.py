@@ -18,6 +18,7 @@ stale buttons. Every text is truncated with an ellipsis, and the whole card is k
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -197,7 +198,7 @@ def _text(text: str, **props: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": defang(text), "wrap": True, **props}
 
 
-def _rich(parts: list[tuple[str, str]], **props: Any) -> dict[str, Any]:
+def _rich(parts: Sequence[tuple[str, str]], **props: Any) -> dict[str, Any]:
     block = {k: v for k, v in props.items() if k in _BLOCK_PROPS}
     run = {k: v for k, v in props.items() if k not in _BLOCK_PROPS}
     inlines = [{"type": "TextRun", "text": _run_text(kind, value), **run} for kind, value in parts]
