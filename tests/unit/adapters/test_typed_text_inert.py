@@ -12,6 +12,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,9 @@ from adapters.teams.render import render_card, reply_text
 from journeys import engine
 from journeys.messages import Message, Reply
 from journeys.text import mention, typed
-from tests.unit.journeys.test_engine import enrollment, journey, open_plan, plan_values  # noqa: F401
+from journeys.definition import Journey
+from journeys.loader import default_library_path, load_library
+from tests.unit.journeys.test_engine import enrollment, open_plan, plan_values
 
 EVIL = ("Weekly 1:1 <https://evil.example/phish|https://slack.com/approve> <!channel> <@UADMIN> "
         "[approve](https://evil.example) <https://evil.example> <b>bold</b> @here https://evil.example/bare")
@@ -65,7 +68,12 @@ def assert_teams_inert(card: dict[str, Any]) -> None:
             assert not _MD_LINK.search(t), t
 
 
-def test_an_mtm_situation_reaches_the_manager_inert_on_every_platform(journey) -> None:  # noqa: F811
+@pytest.fixture(scope="module")
+def journey() -> Journey:
+    return load_library(default_library_path())["active-listening"]
+
+
+def test_an_mtm_situation_reaches_the_manager_inert_on_every_platform(journey: Journey) -> None:
     """Item 1: the issue's exact situation, planned by Ana, in Ben's support request."""
     e = enrollment()
     opened, now = open_plan(journey, e)
