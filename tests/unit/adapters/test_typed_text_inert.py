@@ -20,10 +20,10 @@ from adapters.console.render import render_text as console_text
 from adapters.slack.render import fallback_text, render_blocks, render_modal
 from adapters.teams.render import render_card, reply_text
 from journeys import engine
-from journeys.messages import Message, Reply
-from journeys.text import mention, typed
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
+from journeys.messages import Message, Reply
+from journeys.text import mention, typed
 from tests.unit.journeys.test_engine import enrollment, open_plan, plan_values
 
 EVIL = ("Weekly 1:1 <https://evil.example/phish|https://slack.com/approve> <!channel> <@UADMIN> "
