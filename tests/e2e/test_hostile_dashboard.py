@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.dashboard import make_link
+from journeys.definition import Journey
+from journeys.loader import default_library_path, load_library
 from store.models import AuditRow, InboundRow, PersonRow
-from tests.e2e.test_export_download import Served, library, served
+from tests.e2e.test_export_download import Served, served
 from tests.e2e.test_export_download import _reveals as _reveals_json
 
-__all__ = ["library", "served"]
+__all__ = ["served"]  # the export tests' served app, used here as a fixture
+
+
+@pytest.fixture(scope="module")
+def library() -> dict[str, Journey]:
+    return load_library(default_library_path())
 
 
 def _reveals(body: bytes, ids: dict[str, str]) -> list[str]:
