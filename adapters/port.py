@@ -9,10 +9,11 @@ this boundary.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from journeys.messages import Message
+from journeys.text import clean
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Profile:
     name: str
     email: str | None = None
     tz: str | None = None
+
+    def cleaned(self) -> Profile:
+        """The profile without control characters: a display name is text a person typed."""
+        return replace(self, name=clean(self.name, single_line=True),
+                       email=clean(self.email, single_line=True) if self.email else self.email)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,14 @@ class InboundAction:
     # the rate limiter. Never both: one click, one update.
     refresh_in_place: bool = False
 
+    def cleaned(self) -> InboundAction:
+        """The action with control characters (NUL included) stripped from what was typed: the
+        edge rule, so nothing downstream (a database, a log, a renderer) ever sees them."""
+        values = {k: [clean(x) if isinstance(x, str) else x for x in v] if isinstance(v, list)
+                  else clean(v) if isinstance(v, str) else v for k, v in self.values.items()}
+        text = clean(self.text) if self.text is not None else None
+        return replace(self, values=values, text=text, profile=self.profile and self.profile.cleaned())
+
 
 @dataclass(frozen=True)
 class HandlerResult:
@@ -142,6 +156,9 @@ class BotHandler(Protocol):
         """Store how to reach a user (Teams ConversationReference); True the first time."""
         ...
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
-        """The current rendering of a prompt (to open its form as a modal)."""
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
+        """The current rendering of a prompt (to open its form as a modal). Given the acting
+        user, raises PermissionError (its text is the answer to show) when the prompt is not
+        theirs."""
         ...

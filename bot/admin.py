@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.port import HandlerResult
@@ -50,9 +50,9 @@ from journeys.commands import (
     Unenroll,
     help_text,
     parse_command,
-    user_token,
 )
 from journeys.messages import Link, Message
+from journeys.text import mention
 from store.forget import compact, forget_person
 
 log = logging.getLogger("hplj.bot")
@@ -72,15 +72,34 @@ async def run_admin_command(service: Services, platform: str, user_id: str, text
     if refusal is not None:
         return refusal
     # only admins are stored on sight: a stranger asking for `help` leaves no trace
-    acting = await actor(service, platform, user_id, create=await service.people.is_admin(platform, user_id))
+    admin = await service.people.is_admin(platform, user_id)
+    acting = await actor(service, platform, user_id, create=admin)
     ctx = Ctx(service, platform, user_id, acting, now, today)
     if error is not None:
         return ctx.reply(error.message, "Command not understood")
     assert command is not None
+    # An admin's command redelivered (same slash-command trigger, same Teams activity id) runs
+    # once. Bad input changes nothing, not even this table: a refused command gives its key back.
+    claimed = f"{platform}:{key}" if key and admin else None
+    if claimed and not await _claim(service, claimed, acting.id, now):
+        log.info("duplicate command %s ignored", key)
+        return HandlerResult()
     try:
         return await _HANDLERS[type(command)](ctx, command)
     except AdminError as exc:
+        if claimed:
+            async with service.uow() as uow:
+                await uow.inbound.release(claimed)
+                await uow.commit()
         return ctx.reply(exc.message, f"`{name}` not done")
+
+
+async def _claim(service: Services, key: str, person_id: str, now: datetime) -> bool:
+    """True the first time an inbound key is seen; False for a replay (nothing runs again)."""
+    async with service.uow(urgent=True) as uow:
+        fresh = await uow.inbound.claim(key, person_id, now)
+        await uow.commit()
+    return fresh
 
 
 def _command_word(text: str) -> str | None:
@@ -106,7 +125,7 @@ async def _authorize(service: Services, platform: str, user_id: str, name: str |
     if await service.people.is_admin(platform, user_id):
         return None
     audit_log.warning("admin command refused: platform=%s command=%s", platform, name)
-    you = f"@{user_id}" if platform == "console" else user_token(user_id)
+    you = f"@{user_id}" if platform == "console" else mention(user_id)
     stranger = await actor(service, platform, user_id, create=False)
     return HandlerResult(replies=(Message(
         recipient_id=stranger.id, title="Not allowed",

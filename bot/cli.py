@@ -32,8 +32,13 @@ def _logging() -> None:
 
 
 def _settings() -> Settings:
+    from bot.settings import ConfigError, load_settings
 
-    return Settings()
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"hplj: {exc}\n")
+        raise typer.Exit(2) from None
 
 
 def _library(settings: Settings) -> dict[str, Journey]:
@@ -151,9 +156,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
-    from bot.wiring import run_server
+    from bot.wiring import run_server, serve_problem
 
     settings = _settings()
+    problem = serve_problem(settings)
+    if problem is not None:
+        sys.stderr.write(f"hplj: {problem}\n")
+        raise typer.Exit(2)
     _logging()
     asyncio.run(run_server(settings, _library(settings), port=port or settings.port, host=host,
                            scheduler=not no_scheduler))

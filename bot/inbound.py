@@ -122,12 +122,21 @@ class InboundHandler:
             view = await self.person_view(uow, person)
         return [status_message(view, self.clock.now())]
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
-        """The current rendering of a prompt (to open its form as a modal)."""
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
+        """The current rendering of a prompt (to open its form as a modal).
+
+        With `user_id`, only the prompt's addressee may open it (its form shows their text):
+        anyone else gets PermissionError(NOT_YOURS).
+        """
         async with self.uow.read() as uow:
             prompt = await uow.prompts.get(prompt_id)
             if prompt is None:
                 return None
+            if user_id is not None:
+                asker = await uow.people.by_platform_id(platform or "", user_id)
+                if asker is None or asker.id != prompt.recipient_id:
+                    raise PermissionError(NOT_YOURS)
             enrollments = await uow.enrollments.states([prompt.enrollment_id])
             e = enrollments[prompt.enrollment_id]
             journey = self.library.get(e.journey_id)

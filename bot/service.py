@@ -21,6 +21,7 @@ from bot.people import PeopleDirectory
 from bot.settings import Settings
 from journeys.definition import Journey
 from journeys.messages import Message
+from journeys.text import clean
 from scheduler.delivery import DeliveryResult, Dispatcher
 from scheduler.tick import TickResult
 from store.db import Database
@@ -52,16 +53,17 @@ class BotService(BotHandler):
     # --- BotHandler ---------------------------------------------------------------------------
 
     async def handle_action(self, action: InboundAction) -> HandlerResult:
-        return await self.inbound.handle_action(action)
+        return await self.inbound.handle_action(action.cleaned())  # no control character gets past the port
 
     async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
-        return await run_admin_command(self, platform, user_id, text, key)
+        return await run_admin_command(self, platform, user_id, clean(text), key)
 
     async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
-        return await self.people.remember(platform, profile, address)
+        return await self.people.remember(platform, profile.cleaned(), address)
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
-        return await self.inbound.prompt_message(prompt_id)
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
+        return await self.inbound.prompt_message(prompt_id, platform=platform, user_id=user_id)
 
     async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
         return await self.inbound.home_view(platform, user_id)

@@ -85,6 +85,23 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
                       single=True)
 
 
+def serve_problem(settings: Settings) -> str | None:
+    """Why `hplj serve` must not start with these settings (one sentence), or None."""
+    from bot.settings import serve_problem as settings_problem
+
+    problem = settings_problem(settings)
+    if problem is None and (settings.microsoft_app_id or settings.teams_local_mode):
+        from adapters.teams.app import TeamsAuthConfigError, check_production_auth
+
+        try:
+            check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
+                                  app_password=settings.microsoft_app_password,
+                                  app_type=settings.microsoft_app_type)
+        except TeamsAuthConfigError as exc:
+            problem = str(exc)
+    return problem
+
+
 def build_app(service: BotService, settings: Settings | None) -> web.Application:
     """The web application `hplj serve` runs: health, the configured platforms, the dashboard."""
     app = base_app(service)

@@ -1,6 +1,8 @@
 """Draining the outbox through the chat ports: once, in order, and honest about failures.
 
 A row is leased (state `sending`, `lease_until`) before the request leaves, and settled after.
+A live sender renews the leases of the rows it holds every third of the lease, however slow its
+pass or the platform, so only a sender that died (or whose loop stalled a whole lease) loses them.
 A lease that expires means the sender died mid-request: the outcome is unknown, so the row is
 reconciled (Slack: look for its delivery id in the DM's history) or, where a platform has no
 lookup, resent once and flagged `ambiguous`.
@@ -15,6 +17,7 @@ when the refusal looks workspace/tenant-wide) for `Retry-After`: no row for it l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -115,7 +118,10 @@ class Dispatcher:
             if self.single and self.db.is_sqlite and not await self._hold_sqlite_lock(uow):
                 await uow.commit()
                 return []
-            rows = await uow.outbox.claim(now, limit, lease_until=now + self.lease, owner=self.owner)
+            # From the time it is now, not the pass's `now`: a drain's passes share one `now`
+            # and a long drain would otherwise lease rows already expired for other workers.
+            rows = await uow.outbox.claim(now, limit, lease_until=max(now, self.current()) + self.lease,
+                                          owner=self.owner)
             await uow.commit()
         return rows
 
@@ -157,11 +163,34 @@ class Dispatcher:
                         broken.append(exc)
                         raise
 
-        outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        renewal = asyncio.create_task(self._renew_leases([r.id for r in rows]))
+        try:
+            outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
         for o in outcomes:
             if isinstance(o, BaseException):
                 raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
         return result
+
+    async def _renew_leases(self, ids: list[int]) -> None:
+        """Keep the leases of this pass's unsettled rows while the pass runs.
+
+        Without it a pass slower than its lease (a starved process, a platform taking its time)
+        would see its rows reclaimed by another dispatcher while it still sends them: the other
+        finds nothing in the history yet and sends a second copy.
+        """
+        period = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                async with UnitOfWork(self.db) as uow:
+                    await uow.outbox.renew(ids, self.owner, self.current() + self.lease)
+                    await uow.commit()
+            except Exception:  # the pass itself reports a broken database; keep trying meanwhile
+                log.warning("could not renew delivery leases", exc_info=True)
 
     async def _slot(self, row: OutboxRow, platform: str, conversation: str, started: float,
                     result: DeliveryResult) -> bool:

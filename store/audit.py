@@ -68,3 +68,7 @@ class InboundRepository:
         result = await (await self._s.connection()).execute(stmt, {"key": key, "person_id": person_id,
                                                                          "at": now})
         return bool(result.rowcount)
+
+    async def release(self, key: str) -> None:
+        """Forget a claim whose command was refused: bad input changes nothing, not even this table."""
+        await self._s.execute(delete(InboundRow).where(InboundRow.key == key))

@@ -55,6 +55,13 @@ class OutboxRepository:
         await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.lease_owner == owner)
                               .values(**values))
 
+    async def renew(self, ids: Iterable[int], owner: str, lease_until: datetime) -> None:
+        """Extend the leases `owner` still holds on these rows (a live sender keeps its rows)."""
+        await self._s.execute(update(OutboxRow)
+                              .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == "sending",
+                                     OutboxRow.lease_owner == owner)
+                              .values(lease_until=lease_until))
+
     async def counts(self) -> tuple[int, int]:
         """(backlog: pending or sending, failed)."""
         backlog = (await self._s.execute(select(func.count()).select_from(OutboxRow)

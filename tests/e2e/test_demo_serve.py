@@ -46,7 +46,9 @@ def test_the_demo_database_is_upgraded_and_served_in_the_dashboard(tmp_path: Pat
     demo = hplj("demo", "--quiet", "--db", str(db))
     assert demo.returncode == 0, demo.stderr[-2000:]
     assert "Report" in demo.stdout and "Success Case evaluation" in demo.stdout and "Impact rate" in demo.stdout
-    env = {"DATABASE_URL": f"sqlite:///{db}", "HPLJ_DASHBOARD_SECRET": SECRET}
+    with sqlite3.connect(db) as conn:  # the dashboard is for admins: Hana, the senior leader, is made one
+        [(hana,)] = conn.execute("SELECT id FROM people WHERE platform_user_id = 'hana'").fetchall()
+    env = {"DATABASE_URL": f"sqlite:///{db}", "HPLJ_DASHBOARD_SECRET": SECRET, "HPLJ_ADMINS": "hana"}
     up = hplj("db", "upgrade", env=env)
     assert up.returncode == 0, up.stderr[-2000:]
     assert "Traceback" not in up.stderr
@@ -56,7 +58,7 @@ def test_the_demo_database_is_upgraded_and_served_in_the_dashboard(tmp_path: Pat
                              "--no-scheduler"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        query = urlencode(link_query(SECRET.encode(), "admin", int(time.time()) + 600))
+        query = urlencode(link_query(SECRET.encode(), hana, int(time.time()) + 600))
         status, page = 0, ""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
