@@ -112,7 +112,7 @@ class BotService(BotHandler):
         self.default_tz = default_tz
         self.bootstrap_admins = bootstrap_admins or set()
         self.settings = settings
-        self.dispatcher = Dispatcher(db, self.ports)
+        self.dispatcher = Dispatcher(db, self.ports, library=library, default_tz=default_tz)
         self._kick_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self._kick_waiting = False
@@ -401,13 +401,7 @@ class BotService(BotHandler):
         async with self._kick_lock:
             for _ in range(1000):
                 r = await self.dispatcher.deliver(now or self.clock.now())
-                total.sent += r.sent
-                total.failed += r.failed
-                total.retried += r.retried
-                total.expired += r.expired
-                total.ambiguous += r.ambiguous
-                total.deferred += r.deferred
-                total.sent_keys.extend(r.sent_keys)
+                total.add(r)
                 if not (r.sent or r.failed or r.expired or r.retried):
                     break
                 if r.retried and not (r.sent or r.failed or r.expired):

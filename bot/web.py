@@ -135,7 +135,7 @@ def build_app(service: BotService, settings: Any) -> web.Application:
 
 async def run_server(settings: Any, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
                      scheduler: bool = True) -> None:
-    service = await build_service(settings, library)
+    service = await build_service(settings, library, scheduler=scheduler)
     app = build_app(service, settings)
     loop = None
     if scheduler:

@@ -38,7 +38,8 @@ def build_ports(settings: Any, service_ref: list[BotService]) -> dict[str, ChatP
 
 
 async def build_service(settings: Any, library: dict[str, Journey], *, clock: Clock | None = None,
-                        create: bool = True) -> BotService:
+                        create: bool = True, scheduler: bool = True) -> BotService:
+    """`scheduler`: this process runs the scheduler (on SQLite only such a process delivers)."""
     db = Database(settings.database_url)
     if create:
         from store.migrate import upgrade_async
@@ -49,15 +50,18 @@ async def build_service(settings: Any, library: dict[str, Journey], *, clock: Cl
                          default_tz=settings.default_timezone, bootstrap_admins=settings.admin_ids(),
                          settings=settings)
     ref.append(service)
-    service.dispatcher = build_dispatcher(settings, db, service.ports)
+    service.dispatcher = build_dispatcher(settings, db, service.ports, library=library, scheduler=scheduler)
     return service
 
 
-def build_dispatcher(settings: Any, db: Database, ports: dict[str, ChatPort]) -> Dispatcher:
-    """The outbox dispatcher with the configured rate limits, concurrency and lease."""
+def build_dispatcher(settings: Any, db: Database, ports: dict[str, ChatPort], *,
+                     library: dict[str, Journey] | None = None, scheduler: bool = True) -> Dispatcher:
+    """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
+    row against its recipient's calendar at send time."""
     from scheduler.ratelimit import configured_limits
 
     return Dispatcher(db, ports, limits=configured_limits(settings),
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
-                      single=True)
+                      single=True, scheduler=scheduler, library=library,
+                      default_tz=getattr(settings, "default_timezone", "UTC") or "UTC")

@@ -167,7 +167,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             return 0
         year, week, _ = engine.local_date(now, tz).isocalendar()
         key = f"leader:{leader.id}:{journey.id}:{year}-W{week:02d}"
-        queued = await queue_outgoing(s, Outcome(outgoing=[Outgoing(key, message)]), now)
+        queued = await queue_outgoing(s, Outcome(outgoing=[Outgoing(
+            key, message, journey_id=journey.id, topic=f"leader:{leader.id}:{journey.id}")]), now)
         d.sent += queued
         return queued
 
@@ -212,7 +213,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
                 d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
                 continue
             key = f"digest:{d.manager_id}:{d.journey_id}:{engine.local_date(now, tz).isoformat()}"
-            sent += await queue_outgoing(s, Outcome(outgoing=[Outgoing(key, message)]), now)
+            sent += await queue_outgoing(s, Outcome(outgoing=[Outgoing(
+                key, message, journey_id=journey.id, topic=f"digest:{d.manager_id}:{d.journey_id}")]), now)
             d.sent += 1
             d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
     return sent

@@ -204,7 +204,16 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
             "next_attempt_at": max(now, datetime.fromisoformat(o.not_before_iso)) if o.not_before_iso else now,
             "stale_at": datetime.fromisoformat(o.stale_at_iso) if o.stale_at_iso else None,
             "created_at": now,
+            "journey_id": o.journey_id,
+            "at_once": o.at_once or o.replaces_key is not None,
+            "topic": o.topic,
         })
+    topics = {o.topic for o in outcome.outgoing if o.topic}
+    if topics:
+        # A newer digest replaces one still waiting (e.g. held through an outage): never both.
+        await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",
+                                                      OutboxRow.key.not_in([r["key"] for r in rows]))
+                              .values(state="cancelled", next_attempt_at=None, error="replaced by a newer one"))
     # executemany of one cached statement; RETURNING counts the rows really inserted (a key seen
     # before is skipped by ON CONFLICT DO NOTHING and returns nothing), on SQLite and PostgreSQL alike.
     stmt = (_insert(session)(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
@@ -283,3 +292,20 @@ def _utc(v: Any) -> datetime:
         v = datetime.fromisoformat(v)
     assert isinstance(v, datetime)
     return v.replace(tzinfo=timezone.utc)
+
+
+async def latest_waiting(session: AsyncSession, recipients: Iterable[str]) -> dict[str, datetime]:
+    """Per recipient, the latest time a row of theirs is waiting for: a backlog held for working hours
+    is queued after it, so it goes out in order and spaced, not in one burst."""
+    ids = list(set(recipients))
+    if not ids:
+        return {}
+    rows = (await session.execute(select(OutboxRow.recipient_id, func.max(OutboxRow.next_attempt_at)).where(
+        OutboxRow.recipient_id.in_(ids), OutboxRow.state == "pending").group_by(OutboxRow.recipient_id))).all()
+    return {r: (v if isinstance(v, datetime) and v.tzinfo else _utc(v)) for r, v in rows if v is not None}
+
+
+async def due_outbox_count(session: AsyncSession, now: datetime) -> int:
+    """Outbox rows a dispatcher would send at `now` (what `hplj tick` could not deliver, when it could not)."""
+    return int((await session.execute(select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now))).scalar_one())
