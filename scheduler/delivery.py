@@ -44,9 +44,10 @@ log = logging.getLogger("hplj.delivery")
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
-# A platform outage (every send refused before acceptance) may last hours: such a row keeps retrying,
-# at most every 10 minutes, for this long after it was queued before MAX_ATTEMPTS gives it up.
-OUTAGE_PATIENCE = timedelta(hours=24)
+# A platform outage (every send refused before acceptance) may last hours: such refusals may go on
+# this many attempts (backoff capped at 10 min: about a day) before the row is given up. Time spent
+# held for the recipient's hours costs no attempt.
+OUTAGE_ATTEMPTS = 300
 SQLITE_LOCK = "dispatcher-lock"
 SQLITE_LOCK_TTL = 20.0  # seconds of real time a silent holder keeps the SQLite delivery lock
 
@@ -362,7 +363,7 @@ class Dispatcher:
     async def _failed(self, row: OutboxRow, exc: DeliveryError, now: datetime, result: DeliveryResult,
                       platform: str | None = None, conversation: str | None = None) -> None:
         result.last_error = f"{platform or 'the platform'} refused: {exc.reason}"[:200]
-        patient = exc.kind == "retry" and now - row.created_at < OUTAGE_PATIENCE
+        patient = exc.kind == "retry" and row.attempts < OUTAGE_ATTEMPTS
         if exc.kind == "permanent" or (row.attempts >= MAX_ATTEMPTS and not patient):
             await self._settle(row, state="failed", error=exc.reason[:300])
             result.failed += 1
