@@ -55,7 +55,14 @@ from sqlalchemy import select
 
 from journeys.definition import Journey
 from journeys.engine import calendar_for, local_date, tz_of
-from journeys.evaluation import BARRIER_LABELS, Evaluation, Rate, summary_lines
+from journeys.evaluation import (
+    BARRIER_LABELS,
+    Evaluation,
+    Rate,
+    baseline_words,
+    difference_words,
+    summary_lines,
+)
 from store.models import EnrollmentRow, PersonRow, PromptRow
 from store.repo import person_state
 
@@ -513,10 +520,15 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
     # Impact
     verdict = ""
     if i.value is not None:
+        e = ev.impact_enrolled
+        versus = baseline_words(ev)
         verdict = (f"<p>{esc(pct(i.value))} of survey respondents ({i.count} of {i.total}) applied the "
-                   f"learning with a worthwhile result: {ev.vs_baseline:.1f}× the {pct(ev.baseline)} industry "
-                   f"baseline; the journey's target is {pct(ev.target)}"
-                   f"{' (reached)' if ev.target_met else ' (not reached yet)'}.</p>")
+                   f"learning with a worthwhile result; the journey's target is {pct(ev.target)}"
+                   f"{' (reached)' if ev.target_met else ' (not reached yet)'}.</p>"
+                   + (f"<p>Of everyone enrolled: {esc(pct(e.value))} ({e.count} of {e.total}), counting "
+                      f"the {ev.non_response} without a usable survey answer as not successful.</p>"
+                      if ev.non_response else "")
+                   + (f"<p>Impact is {esc(versus)}.</p>" if versus else ""))
         if ev.responded_scm < ev.min_group:
             verdict += f'<p class="muted">Fewer than {ev.min_group} answers: read the rate as an early signal.</p>'
     classes = [[esc(k.replace("_", " ")), str(n)] for k, n in ev.classes.items()]
@@ -542,25 +554,29 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
     frows = []
     for f in ev.factors:
         sizes = f"{f.with_.total} / {f.without.total}"
-        if f.suppressed:
-            hidden = f'<span class="hidden-grp">hidden: group &lt; {ev.min_group}</span>'
+        if f.diff is None:
+            reason = (f"group &lt; {ev.min_group}" if f.hidden_because == "small"
+                      else "a group answered alike")
+            hidden = f'<span class="hidden-grp">hidden: {reason}</span>'
             frows.append([esc(f.name), hidden, hidden, "–", sizes])
         else:
-            d = f.difference or 0.0
             frows.append([esc(f.name), f"{pct(f.with_.value)} ({f.with_.count} of {f.with_.total})",
                           f"{pct(f.without.value)} ({f.without.count} of {f.without.total})",
-                          f"{'+' if d >= 0 else '−'}{round(abs(d) * 100)} pts", sizes])
+                          esc(difference_words(f.diff)), sizes])
     lost = ev.lost
     lost_txt = ""
-    if lost.non_success_unsupported:
+    if not lost.suppressed and lost.non_success_unsupported:
         lost_txt = (f"<p><strong>What was lost:</strong> {lost.non_success_unsupported} of "
                     f"{lost.unsupported} participants without manager support did not reach a worthwhile "
-                    "result" + (f"; at the supported group's rate about {lost.extra_successes} more would be "
-                                "success cases" if lost.extra_successes else "") + ".</p>")
+                    "result" + (f"; at the supported group's rate about {lost.extra_successes} more would have "
+                                "been success cases (an association, not proof that support caused it)"
+                                if lost.extra_successes else "") + ".</p>")
     parts.append('<section class="wide" aria-labelledby="h-mgr"><h2 id="h-mgr">Manager support and impact</h2>'
                  f'<p class="muted">Impact rate of respondents who got each kind of support vs those who did '
-                 f"not. Rates are hidden when either group has fewer than {ev.min_group} people, so no "
-                 "individual answer can be inferred.</p>"
+                 f"not, with the difference's 95% interval and Fisher's exact test; a difference whose "
+                 "interval includes none is called not distinguishable. Rates are hidden when either "
+                 f"group has fewer than {ev.min_group} people or answered alike, so no individual answer "
+                 "can be inferred. Differences are associations, not proof of cause.</p>"
                  + _table("Impact rate with and without each support behaviour",
                           [("Support behaviour", False), ("With it", True), ("Without it", True),
                            ("Difference", True), ("People with / without", True)], frows,

@@ -33,12 +33,13 @@ async def cohort_evaluation(service: Any, cohort: str) -> tuple[Evaluation | Non
         return None, ""
     journey = service.library.get(journey_id)
     target = journey.target_impact_rate if journey else 0.8
+    baseline = journey.baseline_impact_rate if journey else 0.2
     min_group = getattr(service.settings, "min_group_size", 5) if service.settings else 5
     title = journey.title if journey else journey_id
     # The journey names its support-request steps, so requests no manager ever answered count as
     # slow too; "now" decides which unanswered ones are overdue (the same as the CSV's rows).
     clock = getattr(service, "clock", None)
-    return evaluate(events, enrollment_ids=ids, target=target, min_group=min_group,
+    return evaluate(events, enrollment_ids=ids, target=target, baseline=baseline, min_group=min_group,
                     request_steps=request_steps(journey) if journey else (),
                     as_of=clock.now() if clock is not None else None), title
 

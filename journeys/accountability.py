@@ -36,9 +36,18 @@ from zoneinfo import ZoneInfo
 from journeys import engine
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
-from journeys.evaluation import DAY_S, SCM_CLASSES, SUCCESS, Rate, wilson
+from journeys.evaluation import (
+    DAY_S,
+    SCM_CLASSES,
+    SUCCESS,
+    Rate,
+    difference_words,
+    hidden_because,
+    wilson,
+)
 from journeys.messages import Message
 from journeys.state import JourneyEvent, Person
+from journeys.stats import Difference, difference
 
 REQUEST_KIND = "manager_request"
 _ANSWER_KINDS = ("manager_approved", "manager_coach")
@@ -69,6 +78,8 @@ class OrgFigures:
     without_answers: Rate  # respondents with at least one request left unanswered
     difference: float | None  # with_answers - without_answers; None when hidden
     comparison_shown: bool
+    diff: Difference | None = None  # the difference with its interval and Fisher's p; None when hidden
+    impact_basis: int = 0  # the earliest survey answers the impact rate is computed from
 
 
 @dataclass
@@ -81,6 +92,7 @@ class _Request:
 @dataclass
 class _Participant:
     classification: str | None = None
+    classified: int = -1  # position of the first survey answer among the events (ties broken by it)
     requests: dict[str, _Request] | None = None
 
 
@@ -113,7 +125,7 @@ def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Colle
 
     people: dict[str, _Participant] = {eid: _Participant() for eid in enrollments}
     activity = False
-    for e in chosen:
+    for order, e in enumerate(chosen):
         p = people[e.enrollment_id]
         d = e.data
         if e.kind == "sent":
@@ -121,6 +133,8 @@ def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Colle
         if e.kind == "scm_classified":
             cls = d.get("classification")
             p.classification = str(cls) if cls is not None else None
+            if p.classified < 0:
+                p.classified = order
             continue
         is_request_sent = e.kind == "sent" and str(d.get("step")) in known_steps
         is_answer = (e.kind == "answered" and d.get("kind") == REQUEST_KIND) or e.kind in _ANSWER_KINDS
@@ -182,15 +196,24 @@ def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Colle
     times = [r.response_s for r in answered if r.response_s is not None]
     show_times = len(answered) >= min_group and bool(times)
     respondents = [p for p in people.values() if p.classification in SCM_CLASSES]
-    successes = sum(1 for p in respondents if p.classification == SUCCESS)
-    impact = wilson(successes, len(respondents)) if len(respondents) >= min_group else _hidden(len(respondents))
-    shown = len(with_group) >= min_group and len(without_group) >= min_group
+    # Weekly digests are cumulative: were the rate recomputed at every new answer, two digests a
+    # week apart would tell the answer of the one person who answered in between. So the rate
+    # moves in steps of min_group answers: it uses the earliest whole multiple of min_group.
+    basis = sorted(respondents, key=lambda p: p.classified)
+    basis = basis[:len(basis) - len(basis) % min_group]
+    successes = sum(1 for p in basis if p.classification == SUCCESS)
+    impact = (wilson(successes, len(basis))
+              if basis and not hidden_because(((successes, len(basis)),), min_group)
+              else _hidden(len(respondents)))
+    k_with = sum(1 for p in with_group if p.classification == SUCCESS)
+    k_without = sum(1 for p in without_group if p.classification == SUCCESS)
+    shown = not hidden_because(((k_with, len(with_group)), (k_without, len(without_group))), min_group)
+    gap: Difference | None = None
     if shown:
-        w = wilson(sum(1 for p in with_group if p.classification == SUCCESS), len(with_group))
-        wo = wilson(sum(1 for p in without_group if p.classification == SUCCESS), len(without_group))
-        diff = w.value - wo.value if w.value is not None and wo.value is not None else None
+        w, wo = wilson(k_with, len(with_group)), wilson(k_without, len(without_group))
+        gap = difference(k_with, len(with_group), k_without, len(without_group))
     else:
-        w, wo, diff = _hidden(len(with_group)), _hidden(len(without_group)), None
+        w, wo = _hidden(len(with_group)), _hidden(len(without_group))
     return OrgFigures(
         managers=managers,
         participants=len(enrollments),
@@ -204,8 +227,10 @@ def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Colle
         impact=impact,
         with_answers=w,
         without_answers=wo,
-        difference=diff,
+        difference=gap.value if gap else None,
         comparison_shown=shown,
+        diff=gap,
+        impact_basis=len(basis) if impact.value is not None else 0,
     )
 
 
@@ -253,22 +278,29 @@ def summary(figures: OrgFigures, journey_title: str, target: float) -> list[str]
         lines.append(text)
     if f.respondents == 0:
         lines.append("Impact: no Success Case survey answers yet.")
-    elif f.impact.value is None:
+    elif f.impact.value is None and f.respondents < n:
         lines.append(f"Impact: too small a group to report (fewer than {n} survey answers so far).")
+    elif f.impact.value is None:
+        lines.append("Impact: not shown, because the answers so far are all alike and would reveal "
+                     "each person's answer.")
     else:
         i = f.impact
+        later = f.respondents - f.impact_basis
         lines.append(f"Impact rate {_pct(i.value)} ({i.count} of {i.total} applied it with a worthwhile "
-                     f"result, 95% CI {_pct(i.low)}–{_pct(i.high)}); the journey's target is {_pct(target)}.")
-    if f.comparison_shown and f.difference is not None:
-        d = f.difference
+                     f"result, 95% CI {_pct(i.low)}–{_pct(i.high)}); the journey's target is {_pct(target)}."
+                     + (f" The {_plural(later, 'latest answer')} will count once {n} more have come in, "
+                        "so no single answer can be worked out from two digests." if later else ""))
+    if f.diff is not None:
         w, wo = f.with_answers, f.without_answers
         lines.append(f"Difference support made: {_pct(w.value)} impact where managers answered every "
                      f"support request ({w.count} of {w.total}) vs {_pct(wo.value)} where a request went "
-                     f"unanswered ({wo.count} of {wo.total}), {'+' if d >= 0 else '−'}"
-                     f"{round(abs(d) * 100)} points.")
-    elif f.respondents:
+                     f"unanswered ({wo.count} of {wo.total}): {difference_words(f.diff)}.")
+    elif f.respondents and min(f.with_answers.total, f.without_answers.total) < n:
         lines.append(f"Difference support made: too small a group to compare (each side needs at least {n} "
                      "survey answers).")
+    elif f.respondents:
+        lines.append("Difference support made: not shown, because one side's answers are all alike and "
+                     "would reveal each person's answer.")
     if f.answered is not None and f.answered < f.requests:
         lines.append("Ask your managers to answer support requests within a working day: manager support "
                      "is the largest single factor in whether learning is applied on the job.")

@@ -284,6 +284,10 @@ class Journey(_Strict):
     description: str = ""
     ppp: PerformancePath
     target_impact_rate: float = Field(default=0.8, gt=0, le=1)
+    baseline_impact_rate: float = Field(
+        default=0.2, ge=0, lt=1,
+        description="the impact rate to compare against; 0.2 is Brinkerhoff's rough figure for "
+                    "training in general, 0 leaves the comparison out")
     calendar: Calendar = Field(default_factory=Calendar)
     events: list[Event] = Field(default_factory=list)
     manager_digest: DigestDef | None = None

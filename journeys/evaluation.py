@@ -45,13 +45,13 @@ from datetime import datetime
 from typing import Any
 
 from journeys.state import JourneyEvent
+from journeys.stats import Z95, Difference, compare_to, difference, wilson_bounds
 
 # The same values as journeys.definition (a test pins them); not imported, so that this module stays
 # a pure, dependency-free reader of events.
 SCM_CLASSES = ("success", "applied_no_result", "tried_no_success", "not_applied")
 MANAGER_KINDS = ("manager_task", "manager_request")
 
-Z95 = 1.959964
 DAY_S = 24 * 3600
 
 SUCCESS = "success"
@@ -97,14 +97,8 @@ def wilson(count: int, total: int, z: float = Z95) -> Rate:
         raise ValueError(f"invalid proportion {count}/{total}")
     if total == 0:
         return Rate(0, 0, None, None, None)
-    p = count / total
-    z2 = z * z
-    denom = 1 + z2 / total
-    centre = (p + z2 / (2 * total)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
-    low = 0.0 if count == 0 else max(0.0, centre - half)
-    high = 1.0 if count == total else min(1.0, centre + half)
-    return Rate(count, total, p, low, high)
+    low, high = wilson_bounds(count, total, z)
+    return Rate(count, total, count / total, low, high)
 
 
 def _hidden(total: int) -> Rate:
@@ -126,13 +120,18 @@ class Factor:
     without: Rate
     difference: float | None  # with_.value - without.value (a fraction: 0.25 = 25 points)
     suppressed: bool
+    diff: Difference | None = None  # the difference with its interval and Fisher's p; None when hidden
+    hidden_because: str = ""  # "small": a group under min_group; "unanimous": a group answered alike
 
 
 @dataclass(frozen=True)
 class LostValue:
     """Success cases missing where manager support was missing.
 
-    "Supported" = expectations conversation before the start, or any approved / coach response.
+    "Supported" = an expectations conversation before the start, and every decided support request
+    answered (approved or coached) — at least one when there were requests. One click is not
+    support. Every count here is hidden (`suppressed`) when either group is under min_group or
+    answered unanimously, so the line cannot reveal what the comparison hides.
     """
 
     non_success_unsupported: int  # non-success respondents without manager support
@@ -167,6 +166,11 @@ class Evaluation:
     vs_target: float | None  # impact - target (negative: below target)
     target_met: bool | None = None
     enrollment_ids: tuple[str, ...] = field(default=())  # the enrollments evaluated, sorted
+    impact_enrolled: Rate = field(default_factory=lambda: Rate(0, 0, None, None, None))  # of all
+    non_response: int = 0  # participants without a valid survey answer
+    baseline_verdict: str | None = None  # impact interval vs baseline: above / below / not distinguishable
+    mtms_followed_up: int = 0  # MTMs whose follow-up was answered: the application denominator
+    requests_unanswered: int = 0  # support requests still unanswered a day after they were sent
 
 
 # --- per-enrollment facts ---------------------------------------------------------------------
@@ -183,8 +187,10 @@ class _Person:
     approved: bool = False
     coached: bool = False
     mtms: set[str] = field(default_factory=set)
+    followed: set[str] = field(default_factory=set)  # MTMs whose follow-up was answered
     happened: set[str] = field(default_factory=set)
     fast: bool | None = None  # None: no (decided) support request
+    unanswered: int = 0  # decided support requests never answered
 
     @property
     def responded(self) -> bool:
@@ -196,7 +202,8 @@ class _Person:
 
     @property
     def supported(self) -> bool:
-        return self.expectations or self.approved or self.coached
+        answered_all = self.unanswered == 0 and (self.fast is None or self.approved or self.coached)
+        return self.expectations and answered_all
 
 
 def _select(events: Iterable[JourneyEvent], enrollment_ids: Collection[str] | None) -> list[JourneyEvent]:
@@ -256,6 +263,7 @@ def _people(events: list[JourneyEvent], request_steps: Collection[str],
             followed[(e.enrollment_id, str(d["mtm"]))] = d.get("happened") == "yes"
     for eid, mtms in planned.items():
         people[eid].mtms = mtms
+        people[eid].followed = {m for m in mtms if (eid, m) in followed}
         people[eid].happened = {m for m in mtms if followed.get((eid, m))}
     now = as_of if as_of is not None else (events[-1].at if events else None)
     for eid in set(sent) | set(answered):
@@ -265,24 +273,47 @@ def _people(events: list[JourneyEvent], request_steps: Collection[str],
         for key, at in sent.get(eid, {}).items():
             if key not in done and now is not None and (now - at).total_seconds() > DAY_S:
                 verdicts.append(False)
+                people[eid].unanswered += 1
         people[eid].fast = all(verdicts) if verdicts else None
     return people
 
 
-def _median_hours(values: list[float]) -> float | None:
-    return statistics.median(values) / 3600 if values else None
+def _median_hours(values: list[float], never: int = 0) -> float | None:
+    """The median response in hours, never-answered requests counted as the slowest answers.
+
+    None when nothing was answered, or when half or more were never answered (the median is then
+    "no answer", which a number of hours would hide).
+    """
+    if not values or never * 2 >= len(values) + never:
+        return None
+    ranked = sorted(values) + [math.inf] * never
+    return statistics.median(ranked) / 3600
+
+
+def hidden_because(groups: Sequence[tuple[int, int]], min_group: int) -> str:
+    """Why a comparison of (successes, size) groups must stay hidden, or "" when it may show.
+
+    Under min_group a rate exposes individuals; a unanimous group (none or all succeeded) tells
+    the answer of every member, whatever its size.
+    """
+    if any(n < min_group for _, n in groups):
+        return "small"
+    if any(k in (0, n) for k, n in groups):
+        return "unanimous"
+    return ""
 
 
 def _factor(name: str, respondents: list[_Person], flag: Callable[[_Person], bool | None],
             min_group: int) -> Factor:
     yes = [p for p in respondents if flag(p) is True]
     no = [p for p in respondents if flag(p) is False]
-    if len(yes) < min_group or len(no) < min_group:
-        return Factor(name, _hidden(len(yes)), _hidden(len(no)), None, True)
-    w = wilson(sum(p.success for p in yes), len(yes))
-    wo = wilson(sum(p.success for p in no), len(no))
-    diff = w.value - wo.value if w.value is not None and wo.value is not None else None
-    return Factor(name, w, wo, diff, False)
+    k_yes, k_no = sum(p.success for p in yes), sum(p.success for p in no)
+    why = hidden_because(((k_yes, len(yes)), (k_no, len(no))), min_group)
+    if why:
+        return Factor(name, _hidden(len(yes)), _hidden(len(no)), None, True, None, why)
+    w, wo = wilson(k_yes, len(yes)), wilson(k_no, len(no))
+    d = difference(k_yes, len(yes), k_no, len(no))
+    return Factor(name, w, wo, d.value, False, d)
 
 
 def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] | None = None,
@@ -299,7 +330,9 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
     impact = wilson(classes[SUCCESS], len(respondents))
 
     planned = sum(len(p.mtms) for p in people.values())
+    followed_up = sum(len(p.followed) for p in people.values())
     happened = sum(len(p.happened) for p in people.values())
+    unanswered = sum(p.unanswered for p in people.values())
 
     part_s: list[float] = []
     mgr_s: list[float] = []
@@ -323,14 +356,15 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
 
     supported = [p for p in respondents if p.supported]
     unsupported = [p for p in respondents if not p.supported]
-    lost_suppressed = len(supported) < min_group or len(unsupported) < min_group
+    k_sup, k_unsup = sum(p.success for p in supported), sum(p.success for p in unsupported)
+    lost_suppressed = bool(hidden_because(((k_sup, len(supported)), (k_unsup, len(unsupported))),
+                                          min_group))
     extra: int | None = None
     if not lost_suppressed:
-        rate = sum(p.success for p in supported) / len(supported)
-        expected = rate * len(unsupported) - sum(p.success for p in unsupported)
+        expected = k_sup / len(supported) * len(unsupported) - k_unsup
         extra = max(0, math.floor(expected + 0.5))
     lost = LostValue(
-        non_success_unsupported=sum(1 for p in unsupported if not p.success),
+        non_success_unsupported=0 if lost_suppressed else len(unsupported) - k_unsup,
         unsupported=len(unsupported), supported=len(supported),
         extra_successes=extra, suppressed=lost_suppressed,
     )
@@ -347,11 +381,11 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
         responded_scm=len(respondents),
         classes=classes,
         impact=impact,
-        application=wilson(happened, planned),
+        application=wilson(happened, followed_up),
         mtms_planned=planned,
         mtms_happened=happened,
         participant_response_hours=_median_hours(part_s),
-        manager_response_hours=_median_hours(mgr_s),
+        manager_response_hours=_median_hours(mgr_s, unanswered),
         factors=factors,
         barriers=barriers,
         non_success=len(non_success),
@@ -364,6 +398,12 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
         vs_target=value - target if value is not None else None,
         target_met=value >= target if value is not None else None,
         enrollment_ids=tuple(sorted(people)),
+        impact_enrolled=wilson(classes[SUCCESS], participants),
+        non_response=participants - len(respondents),
+        baseline_verdict=(compare_to(impact.low, impact.high, baseline)
+                          if impact.low is not None and impact.high is not None else None),
+        mtms_followed_up=followed_up,
+        requests_unanswered=unanswered,
     )
 
 
@@ -388,24 +428,31 @@ def to_csv_rows(ev: Evaluation) -> list[list[str]]:
     rows.append(["survey_respondents", str(ev.responded_scm), str(ev.responded_scm),
                  str(ev.completed), "", ""])
     rows.append(_rate_row("impact_rate", ev.impact))
+    rows.append(_rate_row("impact_rate_of_enrolled", ev.impact_enrolled))
+    rows.append(["non_response", str(ev.non_response), str(ev.non_response), str(ev.participants), "", ""])
     for cls, n in ev.classes.items():
         rows.append(_rate_row(f"class:{cls}", wilson(n, ev.responded_scm)))
     rows.append(["baseline", _num(ev.baseline), "", "", "", ""])
     rows.append(["target", _num(ev.target), "", "", "", ""])
     rows.append(["impact_vs_baseline", _num(ev.vs_baseline), "", "", "", ""])
     rows.append(["impact_vs_target", _num(ev.vs_target), "", "", "", ""])
+    rows.append(["impact_vs_baseline_verdict", ev.baseline_verdict or "", "", "", "", ""])
     rows.append(_rate_row("application_rate", ev.application))
     rows.append(["median_response_hours:participants", _num(ev.participant_response_hours, 2),
                  "", "", "", ""])
     rows.append(["median_response_hours:managers", _num(ev.manager_response_hours, 2),
                  "", "", "", ""])
+    rows.append(["requests_never_answered", str(ev.requests_unanswered), "", "", "", ""])
     for f in ev.factors:
         for side, r in (("with", f.with_), ("without", f.without)):
             if f.suppressed:
                 rows.append([f"factor:{f.name}:{side}", "", "", str(r.total), "", ""])
             else:
                 rows.append(_rate_row(f"factor:{f.name}:{side}", r))
-        rows.append([f"factor:{f.name}:difference", _num(f.difference), "", "", "", ""])
+        d = f.diff
+        rows.append([f"factor:{f.name}:difference", _num(f.difference), "", "",
+                     _num(d.low if d else None), _num(d.high if d else None)])
+        rows.append([f"factor:{f.name}:fisher_p", _num(d.p_value if d else None), "", "", "", ""])
     for b, n in ev.barriers:
         rows.append(_rate_row(f"barrier:{b}", wilson(n, ev.non_success)))
     lost = ev.lost
@@ -457,6 +504,44 @@ def _ci(r: Rate) -> str:
     return f"95% CI {round((r.low or 0) * 100)}–{round((r.high or 0) * 100)}%"
 
 
+def _points(x: float) -> str:
+    return f"{'+' if x >= 0 else '−'}{round(abs(x) * 100)}"
+
+
+def _p_value(p: float) -> str:
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def difference_words(d: Difference) -> str:
+    """A group difference worded by its interval: a direction only when the interval has one."""
+    interval = (f"95% CI {_points(d.low)} to {_points(d.high)} points, Fisher's exact "
+                f"{_p_value(d.p_value)}")
+    if d.distinguishable:
+        return f"{_points(d.value)} points ({interval})"
+    return f"not distinguishable from no difference ({interval})"
+
+
+BASELINE_LABEL = "Brinkerhoff's rough {pct} baseline for training in general"
+
+
+def baseline_words(ev: Evaluation) -> str | None:
+    """The impact interval against the journey's baseline: only "above" when all of it is."""
+    if ev.baseline <= 0 or ev.baseline_verdict is None:
+        return None
+    label = BASELINE_LABEL.format(pct=_pct(ev.baseline))
+    return {"above": f"above {label} (the whole interval is above it)",
+            "below": f"below {label} (the whole interval is below it)",
+            }.get(ev.baseline_verdict, f"not distinguishable from {label} (the interval includes it)")
+
+
+HIDDEN_WORDS = {
+    "small": "groups smaller than {n}",
+    "unanimous": "a group answered unanimously, which would reveal each member's answer",
+}
+
+
 def _hours(h: float) -> str:
     if h < 1:
         return f"{max(1, round(h * 60))} min"
@@ -479,44 +564,59 @@ def summary_lines(ev: Evaluation, journey_title: str,
         lines.append("No survey answers yet, so there is no impact rate to report.")
     else:
         i = ev.impact
-        head = f"Impact rate {_pct(i.value)} ({i.count} of {i.total}, {_ci(i)})"
-        tail = []
-        if ev.vs_baseline is not None:
-            tail.append(f"{ev.vs_baseline:.1f}× the {_pct(ev.baseline)} industry baseline")
-        tail.append(f"target {_pct(ev.target)}" + (" reached" if ev.target_met else ""))
-        lines.append(head + " — " + ", ".join(tail))
+        head = f"Impact rate {_pct(i.value)} of those who answered ({i.count} of {i.total}, {_ci(i)})"
+        tail = [f"target {_pct(ev.target)}" + (" reached" if ev.target_met else " not reached")]
+        lines.append(head + " — " + ", ".join(tail) + ".")
+        if ev.non_response:
+            e = ev.impact_enrolled
+            lines.append(f"Of everyone enrolled: {_pct(e.value)} ({e.count} of {e.total}, {_ci(e)}), "
+                         f"counting the {ev.non_response} without a usable survey answer as not "
+                         "successful.")
+        versus = baseline_words(ev)
+        if versus:
+            lines.append(f"Impact is {versus}.")
         if ev.responded_scm < ev.min_group:
             lines.append(f"Fewer than {ev.min_group} answers: read the rate as an early signal.")
     if ev.mtms_planned:
         a = ev.application
-        lines.append(f"Moments that matter: {a.count} of {a.total} planned happened "
-                     f"({_pct(a.value)}).")
+        text = f"Moments that matter: {ev.mtms_planned} planned"
+        if a.total:
+            text += f"; of the {a.total} followed up, {a.count} happened ({_pct(a.value)}, {_ci(a)})"
+        waiting = ev.mtms_planned - ev.mtms_followed_up
+        if waiting:
+            text += f"; {waiting} without a follow-up answer (not counted)"
+        lines.append(text + ".")
     times = [f"{who} {_hours(h)}" for who, h in (("participants", ev.participant_response_hours),
                                                   ("managers", ev.manager_response_hours)) if h is not None]
+    if ev.requests_unanswered:
+        k = ev.requests_unanswered
+        never = f"{k} support request{'s' if k != 1 else ''} never answered"
+        times.append(f"({never}, counted as the slowest)" if ev.manager_response_hours is not None
+                     else f"managers: half or more of their support requests never answered ({never})")
     if times:
-        lines.append(f"Median response time: {', '.join(times)}.")
+        lines.append(f"Median response time: {', '.join(times)}.".replace(", (", " ("))
     if ev.barriers:
         top = ", ".join(f"{BARRIER_LABELS.get(b, b)} ({c})" for b, c in ev.barriers[:3])
         lines.append(f"Top barriers: {top}.")
-    shown = [f for f in ev.factors if not f.suppressed and f.difference is not None]
+    shown = [(f, f.diff) for f in ev.factors if f.diff is not None]
     if shown:
-        f = max(shown, key=lambda x: abs(x.difference or 0.0))  # ties: the first listed
-        d = f.difference or 0.0
+        f, d = max(shown, key=lambda x: abs(x[1].value))  # ties: the first listed
         lines.append(
             f"Manager support — {f.name}: {_pct(f.with_.value)} impact with it "
             f"({f.with_.count} of {f.with_.total}) vs {_pct(f.without.value)} without "
-            f"({f.without.count} of {f.without.total}), {'+' if d >= 0 else '−'}"
-            f"{round(abs(d) * 100)} points.")
+            f"({f.without.count} of {f.without.total}): {difference_words(d)}.")
     elif ev.responded_scm and ev.factors:
-        lines.append(f"Manager-support comparison hidden: groups smaller than {ev.min_group}.")
+        reasons = [HIDDEN_WORDS[why].format(n=ev.min_group) for why in HIDDEN_WORDS
+                   if any(f.hidden_because == why for f in ev.factors)]
+        lines.append("Manager-support comparison hidden: " + "; or ".join(reasons) + ".")
     lost = ev.lost
-    if lost.non_success_unsupported:
-        who = (f"{lost.non_success_unsupported} participant"
-               f"{'s' if lost.non_success_unsupported != 1 else ''}")
-        text = f"What was lost: {who} without manager support did not reach a worthwhile result"
+    if not lost.suppressed and lost.non_success_unsupported:
+        text = (f"What was lost: {lost.non_success_unsupported} of {lost.unsupported} participants "
+                "without manager support did not reach a worthwhile result")
         if lost.extra_successes:
-            text += (f"; at the supported group's success rate, about {lost.extra_successes} more "
-                     f"would be success case{'s' if lost.extra_successes != 1 else ''}")
+            text += (f"; at the supported group's success rate about {lost.extra_successes} more "
+                     f"would have been success case{'s' if lost.extra_successes != 1 else ''}"
+                     " (an association, not proof that support caused it)")
         lines.append(text + ".")
     if ev.success_story_enrollments:
         k = len(ev.success_story_enrollments)

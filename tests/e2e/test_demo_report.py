@@ -64,7 +64,7 @@ def test_report_card_shows_two_anonymised_success_stories(demo: Any) -> None:
     for p in PEOPLE:
         for part in p.name.split():
             assert not any(part in line for line in stories), part
-    assert "20% industry baseline" in report and "target 80%" in report
+    assert "Brinkerhoff's rough 20% baseline" in report and "target 80%" in report
 
 
 def test_report_card_barriers_and_response_times_match_the_personas(demo: Any) -> None:

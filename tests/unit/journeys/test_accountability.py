@@ -18,6 +18,7 @@ from journeys.accountability import (
     format_hours,
     organisation_figures,
     request_steps,
+    summary,
 )
 from journeys.calendar import WorkCalendar
 from journeys.evaluation import wilson
@@ -153,9 +154,10 @@ def test_impact_difference_between_answered_and_unanswered() -> None:
     assert (f.with_answers.count, f.with_answers.total) == (4, 6)
     assert (f.without_answers.count, f.without_answers.total) == (1, 5)
     assert f.difference == pytest.approx(4 / 6 - 1 / 5)
-    # the overall rate includes the two respondents who never needed a request
+    # the overall rate includes respondents who never needed a request, and moves in steps of
+    # min_group answers: the earliest 10 of 13 count, the latest 3 wait for two more
     assert f.respondents == 13
-    assert f.impact == wilson(7, 13)
+    assert f.impact == wilson(5, 10) and f.impact_basis == 10
 
 
 def test_comparison_below_the_minimum_group_is_hidden() -> None:
@@ -262,9 +264,13 @@ def test_digest_reports_the_difference_in_business_language(journey: Any) -> Non
     assert "2 managers reporting to you have 11 people in Active Listening." in text
     assert "Support requests: managers answered 6 of 11 (55%). Median response time 2 hours; " \
            "6 of 6 answered within one working day." in text
-    assert "Impact rate 45% (5 of 11" in text and "the journey's target is 80%" in text
+    assert "Impact rate 50% (5 of 10" in text and "the journey's target is 80%" in text
+    assert ("The 1 latest answer will count once 5 more have come in, so no single answer can be "
+            "worked out from two digests.") in text
+    # 4 of 6 vs 1 of 5: the interval includes no difference, so no direction is claimed
     assert ("Difference support made: 67% impact where managers answered every support request (4 of 6) "
-            "vs 20% where a request went unanswered (1 of 5), +47 points.") in text
+            "vs 20% where a request went unanswered (1 of 5): not distinguishable from no difference "
+            "(95% CI −9 to +75 points, Fisher's exact p = 0.24).") in text
     assert "Ask your managers to answer support requests within a working day" in text
     assert dict(msg.facts)["Support requests answered"] == "6 of 11"
     # never a person's id or name
@@ -306,3 +312,30 @@ def test_format_hours() -> None:
     assert format_hours(2.5) == "2.5 hours"
     assert format_hours(30) == "30 hours"
     assert format_hours(60) == "2.5 days"
+
+
+def test_two_weekly_digests_cannot_be_differenced_to_one_answer(journey: Any) -> None:
+    """Week 1 has 10 survey answers, week 2 one more: the figures must not move, or the leader
+    could tell that one person's answer from the change."""
+    log, org = comparison_org(answered_n=5, answered_successes=3, unanswered_n=5, unanswered_successes=1)
+    week1 = figures(log, org, as_of=LATER)
+    eid = "late"
+    org["m1"].append(eid)
+    log.started(eid)
+    log.survey(eid, "success", LATER + timedelta(days=7))
+    week2 = figures(log, org, as_of=LATER + timedelta(days=7))
+    assert week2.respondents == week1.respondents + 1
+    assert week2.impact == week1.impact == wilson(4, 10)
+    text1 = "\n".join(summary(week1, "J", 0.8))
+    text2 = "\n".join(summary(week2, "J", 0.8))
+    impact1 = next(line for line in text1.splitlines() if line.startswith("Impact rate"))
+    assert impact1 in text2
+
+
+def test_a_unanimous_organisation_hides_its_impact_rate(journey: Any) -> None:
+    log, org = comparison_org(answered_n=3, answered_successes=0, unanswered_n=2, unanswered_successes=0)
+    f = figures(log, org, as_of=LATER)
+    assert f.respondents == 5 and f.impact.value is None
+    text = "\n".join(summary(f, "J", 0.8))
+    assert "Impact rate" not in text and "0 of 5 applied" not in text
+    assert "Impact: not shown, because the answers so far are all alike" in text

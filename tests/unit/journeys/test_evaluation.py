@@ -244,8 +244,17 @@ def test_summary_headline_8_of_13() -> None:
     ev = evaluate(cohort_8_of_13().events)
     lines = summary_lines(ev, "Active listening")
     assert lines[0].startswith("Active listening")
-    assert ("Impact rate 62% (8 of 13, 95% CI 36–82%) — 3.1× the 20% industry baseline, "
-            "target 80%") in lines
+    assert ("Impact rate 62% of those who answered (8 of 13, 95% CI 36–82%) — target 80% "
+            "not reached.") in lines
+    # non-response is shown: 16 enrolled, 13 usable answers
+    assert (ev.impact_enrolled.count, ev.impact_enrolled.total) == (8, 16)
+    assert ("Of everyone enrolled: 50% (8 of 16, 95% CI 28–72%), counting the 3 without a usable "
+            "survey answer as not successful.") in lines
+    # the interval 36–82% lies wholly above 20%: "above", never a bare multiple
+    assert ev.baseline_verdict == "above"
+    assert ("Impact is above Brinkerhoff's rough 20% baseline for training in general (the whole "
+            "interval is above it).") in lines
+    assert not any("×" in line for line in lines)
     top = next(line for line in lines if line.startswith("Top barriers"))
     assert top == ("Top barriers: no support from their manager (3), no time (3), "
                    "no suitable situation came up (1).")
@@ -317,9 +326,11 @@ def test_application_rate() -> None:
     log.follow_up("b", "plan-9", "yes")
     ev = evaluate(log.events)
     assert (ev.mtms_planned, ev.mtms_happened) == (3, 1)
-    assert (ev.application.count, ev.application.total) == (1, 3)
-    assert ev.application.value == pytest.approx(1 / 3)
-    assert "Moments that matter: 1 of 3 planned happened (33%)." in summary_lines(ev, "J")
+    # b's unanswered follow-up is not counted as "did not happen"
+    assert (ev.application.count, ev.application.total) == (1, 2)
+    assert ev.application.value == pytest.approx(1 / 2)
+    assert ("Moments that matter: 3 planned; of the 2 followed up, 1 happened (50%, 95% CI 9–91%); "
+            "1 without a follow-up answer (not counted).") in summary_lines(ev, "J")
 
 
 def test_application_without_plans_is_none() -> None:
@@ -389,8 +400,12 @@ def test_expectations_factor_numbers() -> None:
     approved = factor(ev, FACTOR_APPROVED)
     assert approved.suppressed and (approved.with_.total, approved.without.total) == (0, 12)
     lines = summary_lines(ev, "J")
+    # 5/6 vs 1/6: Newcombe's interval excludes 0, so a direction is stated, with Fisher's p
+    assert f.diff is not None and f.diff.distinguishable
+    assert f.diff.p_value == pytest.approx(0.0801, abs=1e-4)
     assert ("Manager support — Expectations conversation before the start: 83% impact with it "
-            "(5 of 6) vs 17% without (1 of 6), +67 points.") in lines
+            "(5 of 6) vs 17% without (1 of 6): +67 points (95% CI +11 to +86 points, Fisher's "
+            "exact p = 0.08).") in lines
 
 
 def test_small_group_is_suppressed_but_sizes_kept() -> None:
@@ -463,7 +478,9 @@ def test_approved_coach_and_fast_factors() -> None:
     # the strongest difference is the fast-response one
     strongest = next(line for line in summary_lines(ev, "J") if line.startswith("Manager support"))
     assert strongest.startswith(f"Manager support — {FACTOR_FAST}: 80% impact with it (4 of 5)")
-    assert strongest.endswith("vs 29% without (2 of 7), +51 points.")
+    # 4/5 vs 2/7 (Fisher p = 0.24): the interval includes no difference, so no direction is claimed
+    assert strongest.endswith("vs 29% without (2 of 7): not distinguishable from no difference "
+                              "(95% CI −4 to +78 points, Fisher's exact p = 0.24).")
 
 
 def test_request_steps_named_by_the_caller() -> None:
@@ -487,21 +504,47 @@ def test_lost_value() -> None:
     assert lost.non_success_unsupported == 5
     # supported success rate 5/6 applied to 6 unsupported = 5 expected, 1 observed -> 4 more
     assert lost.extra_successes == 4 and not lost.suppressed
-    assert ("What was lost: 5 participants without manager support did not reach a worthwhile "
-            "result; at the supported group's success rate, about 4 more would be success "
-            "cases.") in summary_lines(ev, "J")
+    assert ("What was lost: 5 of 6 participants without manager support did not reach a "
+            "worthwhile result; at the supported group's success rate about 4 more would have "
+            "been success cases (an association, not proof that support caused it).") in summary_lines(ev, "J")
 
 
-def test_lost_value_counts_approval_and_coaching_as_support() -> None:
+def test_one_click_is_not_manager_support() -> None:
     log = supported_cohort()
-    log.manager_answer("n2", "coach")
+    log.manager_answer("n2", "coach")  # coached, but no expectations conversation before the start
     log.manager_answer("n3", "approve")
-    lost = evaluate(log.events).lost
-    assert (lost.supported, lost.unsupported, lost.non_success_unsupported) == (8, 4, 3)
-    assert lost.suppressed and lost.extra_successes is None  # 4 < min_group
-    line = next(x for x in summary_lines(evaluate(log.events), "J") if x.startswith("What"))
-    assert line == ("What was lost: 3 participants without manager support did not reach a "
-                    "worthwhile result.")
+    log.request_sent("w1")  # expectations held, but this request was never answered
+    lost = evaluate(log.events, as_of=T0 + timedelta(days=3)).lost
+    assert (lost.supported, lost.unsupported) == (5, 7)
+
+
+def test_what_was_lost_never_reveals_a_hidden_comparison() -> None:
+    log = supported_cohort(6, 4)  # 4 < min_group: the comparison is hidden
+    ev = evaluate(log.events)
+    lost = ev.lost
+    assert lost.suppressed and lost.extra_successes is None and lost.non_success_unsupported == 0
+    lines = summary_lines(ev, "J")
+    assert "Manager-support comparison hidden: groups smaller than 5." in lines
+    assert not any(line.startswith("What was lost") for line in lines)
+
+
+def test_unanimous_group_is_hidden() -> None:
+    log = Log()
+    for i in range(6):  # all six with an expectations conversation succeeded
+        log.enrolled(f"w{i}")
+        log.task_done(f"w{i}")
+        log.survey(f"w{i}", "success")
+    for i in range(6):
+        log.enrolled(f"n{i}")
+        log.survey(f"n{i}", "success" if i < 2 else "not_applied")
+    ev = evaluate(log.events)
+    f = factor(ev, FACTOR_EXPECTATIONS)
+    assert f.suppressed and f.hidden_because == "unanimous" and f.with_.value is None
+    assert ev.lost.suppressed
+    lines = summary_lines(ev, "J")
+    assert ("Manager-support comparison hidden: groups smaller than 5; or a group answered "
+            "unanimously, which would reveal each member's answer.") in lines
+    assert not any("impact with it" in line or line.startswith("What was lost") for line in lines)
 
 
 def test_lost_value_never_negative() -> None:
@@ -512,9 +555,10 @@ def test_lost_value_never_negative() -> None:
         log.survey(f"s{i}", "success" if i == 0 else "not_applied", ("no_time",))
     for i in range(5):
         log.enrolled(f"u{i}")
-        log.survey(f"u{i}", "success")
+        log.survey(f"u{i}", "success" if i else "not_applied")
     lost = evaluate(log.events).lost
-    assert lost.extra_successes == 0 and lost.non_success_unsupported == 0
+    assert not lost.suppressed
+    assert lost.extra_successes == 0 and lost.non_success_unsupported == 1
 
 
 # --- exports ----------------------------------------------------------------------------------
@@ -535,7 +579,10 @@ def test_csv_rows() -> None:
     assert by["application_rate"][1:4] == ["1.0000", "1", "1"]
     assert by["class:not_applied"][2:4] == ["6", "12"]
     assert by["barrier:no_manager_support"][2:4] == ["5", "6"]
-    assert by[f"factor:{FACTOR_EXPECTATIONS}:difference"][1] == "0.6667"
+    assert by[f"factor:{FACTOR_EXPECTATIONS}:difference"] == [
+        f"factor:{FACTOR_EXPECTATIONS}:difference", "0.6667", "", "", "0.1055", "0.8599"]
+    assert by[f"factor:{FACTOR_EXPECTATIONS}:fisher_p"][1] == "0.0801"
+    assert by["impact_vs_baseline_verdict"][1] == "above"
     assert by["lost:extra_success_cases"][1] == "4"
     assert by["median_response_hours:managers"][1] == "0.50"
     assert len({r[0] for r in rows}) == len(rows)  # metric names are unique

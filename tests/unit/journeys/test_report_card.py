@@ -51,3 +51,22 @@ def test_at_most_two_stories_follow_the_count() -> None:
 
 def test_no_stories_by_default() -> None:
     assert not any(line.startswith("Success story") for line in summary_lines(evaluate(cohort()), "J"))
+
+
+def test_never_answered_requests_count_in_the_managers_median() -> None:
+    events = cohort()  # managers answered in 1 h, 6 h and 60 h
+    for eid in ("d", "e"):  # two more requests that nobody ever answered
+        events.append(event("enrolled", eid, 5))
+        events.append(JourneyEvent("sent", eid, T0, f"{eid}.req", {"step": "support-real"}))
+    later = T0 + timedelta(days=4)
+    ev = evaluate(events, as_of=later)
+    assert ev.requests_unanswered == 2
+    # 1 h, 6 h, 60 h, never, never: the median is the slowest answered one, not 6 h
+    assert ev.manager_response_hours == 60
+    line = next(x for x in summary_lines(ev, "J") if x.startswith("Median response time"))
+    assert line == ("Median response time: participants 3 h, managers 60 h "
+                    "(2 support requests never answered, counted as the slowest).")
+    events.append(JourneyEvent("sent", "f", T0, "f.req", {"step": "support-real"}))
+    line = next(x for x in summary_lines(evaluate(events, as_of=later), "J")
+                if x.startswith("Median response time"))
+    assert "managers: half or more of their support requests never answered" in line
