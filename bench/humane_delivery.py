@@ -15,7 +15,7 @@ Printed: messages sent outside the recipient's hours (target 0), on their public
 doubled (0), lost (0), and lateness from due time to sent time, counted only within the
 recipient's working time (p50, p99), for all messages and for those that met a fault.
 
-    .venv/bin/python bench/humane_delivery.py [--people 240] [--weeks 8] [--step 5] [--seed 16]
+    .venv/bin/python bench/humane_delivery.py [--people 200] [--weeks 8] [--step 5] [--seed 16]
 """
 
 from __future__ import annotations
@@ -362,7 +362,7 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--people", type=int, default=240)
+    ap.add_argument("--people", type=int, default=200)
     ap.add_argument("--weeks", type=int, default=8)
     ap.add_argument("--step", type=int, default=5, help="worker pass interval in simulated minutes")
     ap.add_argument("--seed", type=int, default=16)
