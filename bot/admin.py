@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy import text as sa_text
 
 from adapters.port import HandlerResult
+from bot import directory
 from journeys import engine
 from journeys.calendar import WorkCalendar
 from journeys.commands import (
@@ -312,30 +313,57 @@ async def _enroll(ctx: _Ctx, cmd: Enroll) -> HandlerResult:
             raise AdminError(f"`enroll`: unknown event '{name}' for journey {journey.id} (expected: {expected})")
     # resolve everyone before storing anyone: an unknown user leaves nothing behind
     participants = [await _find(ctx, "enroll", ref, create=True) for ref in cmd.users]
-    manager = await _find(ctx, "enroll", cmd.manager, create=True)
+    if cmd.manager.kind == "auto":
+        groups, above = await _own_managers(ctx, participants)
+    else:
+        groups, above = [(await _find(ctx, "enroll", cmd.manager, create=True), participants)], []
 
     def ident(f: _Found) -> tuple[str, str]:
         return (f.row.platform, f.row.platform_user_id) if f.row is not None else (f.platform, f.user_id)
 
-    for f in participants:
-        if ident(f) == ident(manager):
-            raise AdminError(f"`enroll`: the manager can't also be a participant ({cmd.manager.display} is "
-                             f"{f.ref.display})")
+    for manager, members in groups:
+        for f in members:
+            if ident(f) == ident(manager):
+                raise AdminError(f"`enroll`: the manager can't also be a participant ({manager.ref.display} is "
+                                 f"{f.ref.display})")
     start = cmd.start
     if start is None:
         cal = WorkCalendar.from_definition(journey.calendar, None, None)
         start = cal.roll_forward(ctx.today + timedelta(days=7))
 
-    people: list[PersonRow] = []
+    stored: list[tuple[PersonRow, list[PersonRow]]] = []
     seen: set[str] = set()
-    for f in participants:
-        row = await f.store(ctx.service)
-        if row.id not in seen:
-            seen.add(row.id)
-            people.append(row)
-    manager_row = await manager.store(ctx.service)
-    result = await ctx.service.enroll(journey.id, [p.id for p in people], manager_row.id, start,
-                                      events=dict(cmd.events), cohort=cmd.cohort, actor_id=ctx.actor.id)
+    for manager, members in groups:
+        people: list[PersonRow] = []
+        for f in members:
+            row = await f.store(ctx.service)
+            if row.id not in seen:
+                seen.add(row.id)
+                people.append(row)
+        stored.append((await manager.store(ctx.service), people))
+    for f in above:
+        await f.store(ctx.service)
+    # their own calendars and managers, from the directory, before their prompts are scheduled
+    await directory.apply(ctx.service, [r.email or "" for m, ps in stored for r in (m, *ps)]
+                          + [f.email or (f.row.email if f.row else "") or "" for f in above])
+    lines: list[str] = []
+    totals = [0, 0, 0, 0]
+    cohort = ""
+    for manager_row, people in stored:
+        result = await ctx.service.enroll(journey.id, [p.id for p in people], manager_row.id, start,
+                                          events=dict(cmd.events), cohort=cmd.cohort, actor_id=ctx.actor.id)
+        lines.extend(_enroll_lines(journey, start, manager_row, people, result))
+        cohort = result.cohort
+        for i, n in enumerate((len(result.enrolled), len(result.already), len(result.opted_out), result.prompts)):
+            totals[i] += n
+    facts = (("Journey", journey.id), ("Cohort", cohort), ("Start", start.isoformat()),
+             ("Enrolled", str(totals[0])), ("Already enrolled", str(totals[1])),
+             ("Opted out", str(totals[2])), ("Prompts scheduled", str(totals[3])))
+    return ctx.reply("\n".join(lines), "Enrollment", facts=facts)
+
+
+def _enroll_lines(journey: Journey, start: date, manager_row: PersonRow, people: list[PersonRow],
+                  result: Any) -> list[str]:
     by_id = {p.id: p for p in people}
     lines: list[str] = []
     if result.enrolled:
@@ -352,10 +380,36 @@ async def _enroll(ctx: _Ctx, cmd: Enroll) -> HandlerResult:
         lines.append(f"Not enrolled, opted out: {_names([by_id[p] for p in result.opted_out])}.")
     lines.append(f"Manager: {_label(manager_row)}. Cohort: `{result.cohort}` (use `status {result.cohort}` and "
                  f"`report {result.cohort}`). Prompts scheduled: {result.prompts}.")
-    facts = (("Journey", journey.id), ("Cohort", result.cohort), ("Start", start.isoformat()),
-             ("Enrolled", str(len(result.enrolled))), ("Already enrolled", str(len(result.already))),
-             ("Opted out", str(len(result.opted_out))), ("Prompts scheduled", str(result.prompts)))
-    return ctx.reply("\n".join(lines), "Enrollment", facts=facts)
+    return lines
+
+
+async def _own_managers(ctx: _Ctx, participants: list[_Found]) -> tuple[list[tuple[_Found, list[_Found]]],
+                                                                        list[_Found]]:
+    """`manager auto`: each participant's manager from the directory, grouped; and the managers'
+    own managers (for accountability digests) where the platform knows them."""
+    by_manager: dict[str, tuple[_Found, list[_Found]]] = {}
+    for f in participants:
+        email = (f.email or (f.row.email if f.row is not None else None) or "").lower()
+        if not email:
+            raise AdminError(f"`enroll`: {f.ref.display} has no e-mail address the directory could be asked "
+                             "about; name their manager with `manager <user>`")
+        entry = await directory.lookup(ctx.service, ctx.platform, email)
+        if entry is None or not entry.manager_email:
+            raise AdminError(f"`enroll`: the directory has no manager for {email} (Microsoft Graph, Slack profile "
+                             "fields or `hplj people sync`); name one with `manager <user>`. Nobody was enrolled.")
+        if entry.manager_email not in by_manager:
+            manager = await _find(ctx, "enroll", UserRef("email", entry.manager_email), create=True)
+            by_manager[entry.manager_email] = (manager, [])
+        by_manager[entry.manager_email][1].append(f)
+    above: list[_Found] = []
+    for manager_email in by_manager:
+        entry = await directory.lookup(ctx.service, ctx.platform, manager_email)
+        if entry is not None and entry.manager_email and entry.manager_email not in by_manager:
+            try:
+                above.append(await _find(ctx, "enroll", UserRef("email", entry.manager_email), create=True))
+            except AdminError:
+                pass  # their own manager is not reachable here: no senior-leader digest for them
+    return list(by_manager.values()), above
 
 
 # --------------------------------------------------------------------------- status

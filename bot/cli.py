@@ -17,6 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.")
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
+people_app = typer.Typer(help="The people directory: managers, holiday regions, working weeks.")
+app.add_typer(people_app, name="people")
 console = Console()
 err = Console(stderr=True)
 
@@ -240,6 +242,55 @@ def enroll(
         print(f"{csv_file}: {reason}")
     print(f"enrolled {report.enrolled}, already enrolled {report.already}, opted out {report.opted_out}, "
           f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@people_app.command("sync")
+def people_sync(
+    csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, [manager_email], [name], [country], "
+                                           "[subdivision], [timezone], [working_days], [working_hours], [locale]")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would change; write nothing.")] = False,
+) -> None:
+    """Sync people from an HR export; every bad row is reported with its line number."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.people_sync import describe, parse_people_csv, sync_people
+    from store.db import Database
+    from store.migrate import upgrade_async
+
+    settings = _settings()
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise typer.BadParameter(f"cannot read {csv_file}: {exc}", param_hint="--csv") from None
+    report = parse_people_csv(text)
+    for line, reason in report.errors:
+        print(f"{csv_file}:{line}: {reason}")
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await upgrade_async(db)
+            with Progress(TextColumn("Syncing people"), BarColumn(), MofNCompleteColumn(), console=err,
+                          disable=not err.is_terminal) as bar:
+                task = bar.add_task("", total=len(report.entries))
+                await sync_people(db, report, datetime.now(timezone.utc), dry_run=dry_run,
+                                  progress=lambda n: bar.update(task, completed=n))
+        finally:
+            await db.dispose()
+
+    if report.entries:
+        asyncio.run(run())
+    verb = "would add" if dry_run else "added"
+    for email in report.new:
+        print(f"{verb} {email}")
+    for email, diff in report.changed.items():
+        what = "; ".join(f"{f} {describe(f, a)} -> {describe(f, b)}" for f, (a, b) in diff.items())
+        print(f"{'would change' if dry_run else 'changed'} {email}: {what}")
+    print(f"{'dry run, nothing written: ' if dry_run else ''}{len(report.new)} new, {len(report.changed)} changed, "
+          f"{report.unchanged} unchanged, {len(report.errors)} bad row(s) of {report.rows}"
+          + ("" if dry_run else f"; {report.people_updated} known people updated"))
     if report.errors:
         raise typer.Exit(1)
 

@@ -108,7 +108,9 @@ def build_app(service: BotService, settings: Any) -> web.Application:
                     api_url=settings.slack_api_url)
     if settings is not None and (settings.microsoft_app_id or settings.teams_local_mode):
         from adapters.teams.app import check_production_auth, mount_teams
+        from adapters.port import Profile
         from adapters.teams.client import TeamsChat
+        from adapters.teams.directory import graph_from_settings
 
         check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
                               app_password=settings.microsoft_app_password, app_type=settings.microsoft_app_type)
@@ -121,8 +123,17 @@ def build_app(service: BotService, settings: Any) -> web.Application:
             return await service.address_of("teams", user_id)
 
         # Proactive sends share the endpoint's adapter (one credential cache, one connector client).
+        async def on_address(user_id: str, profile: Profile, address: dict[str, Any]) -> None:
+            await service.remember_user("teams", profile, address)
+
+        graph = graph_from_settings(settings)
         service.ports["teams"] = TeamsChat(endpoint.adapter, address_for=address_for,
-                                           app_id=settings.microsoft_app_id)
+                                           app_id=settings.microsoft_app_id, graph=graph, on_address=on_address)
+        if graph is not None:
+            async def close_graph(_app: web.Application) -> None:
+                await graph.client.close()
+
+            app.on_cleanup.append(close_graph)
         service.dispatcher.ports = service.ports
     try:
         from bot.dashboard import mount_dashboard

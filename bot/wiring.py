@@ -22,18 +22,27 @@ def build_ports(settings: Any, service_ref: list[BotService]) -> dict[str, ChatP
 
     ports: dict[str, ChatPort] = {"console": ConsoleChat()}
     if settings.slack_bot_token:
-        from adapters.slack.client import SlackChat
+        from adapters.slack.client import SlackChat, SlackFields
 
-        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url)
+        fields = SlackFields(*(str(getattr(settings, f"slack_field_{name}", "") or "")
+                               for name in ("manager", "working_hours", "working_days", "country")))
+        ports["slack"] = SlackChat(settings.slack_bot_token, api_url=settings.slack_api_url, fields=fields)
     if settings.microsoft_app_id or settings.teams_local_mode:
+        from adapters.port import Profile
         from adapters.teams.client import TeamsChat
+        from adapters.teams.directory import graph_from_settings
 
         async def address_for(user_id: str) -> dict[str, Any] | None:
             return await service_ref[0].address_of("teams", user_id) if service_ref else None
 
+        async def on_address(user_id: str, profile: Profile, address: dict[str, Any]) -> None:
+            if service_ref:
+                await service_ref[0].remember_user("teams", profile, address)
+
         ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                                    tenant_id=settings.microsoft_app_tenant_id,
-                                   app_type=settings.microsoft_app_type or "MultiTenant", address_for=address_for)
+                                   app_type=settings.microsoft_app_type or "MultiTenant", address_for=address_for,
+                                   graph=graph_from_settings(settings), on_address=on_address)
     return ports
 
 

@@ -209,13 +209,22 @@ class WorkCalendar:
 
     @staticmethod
     def from_definition(
-        cal: Calendar, country: str | None = None, subdivision: str | None = None
+        cal: Calendar,
+        country: str | None = None,
+        subdivision: str | None = None,
+        *,
+        days: tuple[int, ...] | None = None,
+        start: time | None = None,
+        end: time | None = None,
     ) -> WorkCalendar:
-        """Journey rules plus a person's own holiday region, which wins over the journey's.
+        """Journey rules plus a person's own holiday region, working days and hours, which win over
+        the journey's.
 
         A subdivision belongs to a country: with another country overriding the journey's, the
         journey's subdivision is dropped; with the same country (or none), it is kept unless one
-        is given.
+        is given. Own hours are clipped to the journey's personal bounds; when nothing of them is
+        left (or the quiet hours would swallow them) the journey's hours stand, so a bad directory
+        entry can delay nobody forever.
         """
         own_country = country.strip().upper() if country and country.strip() else None
         base_country, base_sub = cal.holidays.country, cal.holidays.subdivision
@@ -228,10 +237,20 @@ class WorkCalendar:
         for item in cal.quiet_hours:
             a, b = item.split("-")
             quiet.append((_parse_hhmm(a), _parse_hhmm(b)))
+        day_start, day_end = _parse_hhmm(cal.working_hours.start), _parse_hhmm(cal.working_hours.end)
+        working_days = frozenset(WEEKDAYS.index(name) for name in cal.working_days)
+        if cal.personal_hours:
+            if days:
+                working_days = frozenset(d for d in days if 0 <= d <= 6) or working_days
+            if start is not None and end is not None:
+                lo = max(start, _parse_hhmm(cal.personal_bounds.start))
+                hi = min(end, _parse_hhmm(cal.personal_bounds.end))
+                if lo < hi and _open_ranges(lo, hi, tuple(quiet)):
+                    day_start, day_end = lo, hi
         return WorkCalendar(
-            working_days=frozenset(WEEKDAYS.index(name) for name in cal.working_days),
-            day_start=_parse_hhmm(cal.working_hours.start),
-            day_end=_parse_hhmm(cal.working_hours.end),
+            working_days=working_days,
+            day_start=day_start,
+            day_end=day_end,
             quiet=tuple(quiet),
             holiday_country=hol_country,
             holiday_subdivision=hol_sub,

@@ -77,7 +77,7 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class UserRef:
-    kind: Literal["mention", "email", "name"]
+    kind: Literal["mention", "email", "name", "auto"]
     value: str
     label: str | None = field(default=None, compare=False)
 
@@ -89,6 +89,10 @@ class UserRef:
         if self.kind == "name":
             return f"@{self.value}"
         return self.value
+
+
+# `manager auto`: each participant's own manager, from the directory (Graph, Slack fields, HR sync)
+AUTO_MANAGER = UserRef("auto", "auto")
 
 
 @dataclass(frozen=True)
@@ -218,13 +222,15 @@ _SPECS: dict[str, _Spec] = {
     ),
     "enroll": _Spec(
         usage=(
-            "enroll <journey-id> <user>... manager <user> [start YYYY-MM-DD] "
+            "enroll <journey-id> <user>... manager <user>|auto [start YYYY-MM-DD] "
             "[event <name> YYYY-MM-DD]... [cohort <name>]"
         ),
         summary="enroll people in a journey with their manager",
         details=(
             "Enrolls one or more participants (mentions, e-mail addresses or @names, separated by "
-            "spaces or commas) with one manager, who can't also be a participant. `start` "
+            "spaces or commas) with one manager, who can't also be a participant, or with `manager auto`: "
+            "each one's own manager from the directory (Microsoft Graph, Slack profile fields or "
+            "`hplj people sync`). `start` "
             f"defaults to the first working day a week from today; it may be up to {GRACE_DAYS} days in the past or a year ahead. "
             "`event` sets a date the journey's steps are anchored to (repeat it for several events). `cohort` "
             "names the group for `status` and `report` (default: journey and start date). "
@@ -542,6 +548,9 @@ def _parse_enroll(args: _Args, today: date) -> Enroll:
         if keyword == "manager":
             if manager is not None:
                 raise args.error("`manager` given twice (expected exactly one manager)", token)
+            if i + 1 < len(tokens) and tokens[i + 1].lower() == AUTO_MANAGER.value:
+                manager, i = (AUTO_MANAGER, tokens[i + 1]), i + 2  # each one's own, from the directory
+                continue
             managers, i = _user_list(args, i + 1)
             if not managers:
                 raise args.error("`manager` needs a user (e.g. `manager @ben`)", token)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -79,6 +79,7 @@ class PerformancePath(_Strict):
 
 
 class WorkingHours(_Strict):
+    what: ClassVar[str] = "working hours"
     start: str = "09:00"
     end: str = "17:30"
 
@@ -91,7 +92,7 @@ class WorkingHours(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> "WorkingHours":
         if not _parse_hhmm(self.start) < _parse_hhmm(self.end):
-            raise ValueError(f"working hours must start before they end ({self.start}-{self.end})")
+            raise ValueError(f"{self.what} must start before they end ({self.start}-{self.end})")
         return self
 
 
@@ -107,10 +108,22 @@ def _weekdays() -> list[Weekday]:
     return ["mon", "tue", "wed", "thu", "fri"]
 
 
+class PersonalBounds(WorkingHours):
+    """The widest a person's own working hours may reach in this journey (e.g. never before 08:00)."""
+
+    what: ClassVar[str] = "personal bounds"
+    start: str = "00:00"
+    end: str = "23:59"
+
+
 class Calendar(_Strict):
     timezone: str = "UTC"
     working_days: list[Weekday] = Field(default_factory=_weekdays, min_length=1)
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    personal_hours: bool = Field(
+        default=True, description="a person's own working days and hours (directory, HR sync) replace the above")
+    personal_bounds: PersonalBounds = Field(
+        default_factory=PersonalBounds, description="own hours are clipped to start..end local time")
     quiet_hours: list[str] = Field(default_factory=list, description="local 'HH:MM-HH:MM' ranges")
     holidays: Holidays = Field(default_factory=Holidays)
 

@@ -65,20 +65,23 @@ KIND_TITLES = {
 # --- time helpers -------------------------------------------------------------------------
 
 
-# (id of the journey's frozen Calendar, country, subdivision) -> (that Calendar, its WorkCalendar).
+# (id of the journey's frozen Calendar, the person's holiday region, working days and hours)
+# -> (that Calendar, its WorkCalendar).
 # The engine asks for a calendar several times per due prompt; building one parses the working
 # hours and checks the holiday region every time. The Calendar is kept in the value so a reused id
 # of a freed definition can never hit.
-_CALENDARS: dict[tuple[int, str | None, str | None], tuple[Any, WorkCalendar]] = {}
+_CALENDARS: dict[tuple[Any, ...], tuple[Any, WorkCalendar]] = {}
 
 
 def calendar_for(journey: Journey, person: Person) -> WorkCalendar:
     definition = journey.calendar
-    key = (id(definition), person.country, person.subdivision)
+    key = (id(definition), person.country, person.subdivision, person.work_days, person.work_start,
+           person.work_end)
     hit = _CALENDARS.get(key)
     if hit is not None and hit[0] is definition:
         return hit[1]
-    cal = WorkCalendar.from_definition(definition, person.country, person.subdivision)
+    cal = WorkCalendar.from_definition(definition, person.country, person.subdivision,
+                                       days=person.work_days, start=person.work_start, end=person.work_end)
     if len(_CALENDARS) >= 4096:
         _CALENDARS.clear()
     _CALENDARS[key] = (definition, cal)

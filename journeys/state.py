@@ -7,7 +7,7 @@ twice (a retried tick, two workers) produces the same rows and a unique constrai
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 from journeys.messages import Message, Outgoing
@@ -26,6 +26,11 @@ class Person:
     tz: str
     country: str | None = None  # overrides the journey's holiday country
     subdivision: str | None = None
+    # Their own working week (0=Monday..6=Sunday) and hours, from the directory or the HR sync;
+    # None: the journey's. The journey's bounds and quiet hours still apply (journeys/calendar.py).
+    work_days: tuple[int, ...] | None = None
+    work_start: time | None = None
+    work_end: time | None = None
 
 
 @dataclass(frozen=True)

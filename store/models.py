@@ -52,6 +52,12 @@ class PersonRow(Base):
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     greeted: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None]
+    # their own working week ("mon tue wed", "08:00", "16:00") and language, from the directory or
+    # the HR sync; empty: the journey's calendar (store/person_calendar.py reads them)
+    work_days: Mapped[str | None] = mapped_column(String(32))
+    work_start: Mapped[str | None] = mapped_column(String(5))
+    work_end: Mapped[str | None] = mapped_column(String(5))
+    locale: Mapped[str | None] = mapped_column(String(35))
     # their own manager, for accountability digests (indexed: a leader's organisation is found by it)
     manager_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
@@ -200,3 +206,24 @@ class HeartbeatRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime]
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DirectoryRow(Base):
+    """What a source (the HR sync, Microsoft Graph, Slack profile fields) says about a person, by
+    e-mail, whether or not they have used the bot yet; live lookups expire (`expires_at`)."""
+
+    __tablename__ = "directory"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)  # hr | graph | slack
+    name: Mapped[str | None] = mapped_column(String(200))
+    manager_email: Mapped[str | None] = mapped_column(String(320))
+    country: Mapped[str | None] = mapped_column(String(8))
+    subdivision: Mapped[str | None] = mapped_column(String(16))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    work_days: Mapped[str | None] = mapped_column(String(32))
+    work_start: Mapped[str | None] = mapped_column(String(5))
+    work_end: Mapped[str | None] = mapped_column(String(5))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    fetched_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, Person, PromptState
 from store.models import EnrollmentRow, EventRow, MtmRow, OutboxRow, PersonRow, PromptRow
+from store.person_calendar import work_pattern
 
 
 def new_id(prefix: str) -> str:
@@ -23,7 +24,9 @@ def new_id(prefix: str) -> str:
 
 
 def person_state(row: PersonRow, default_tz: str = "UTC") -> Person:
-    return Person(row.id, row.name or row.platform_user_id, row.tz or default_tz, row.country, row.subdivision)
+    days, start, end = work_pattern(row)
+    return Person(row.id, row.name or row.platform_user_id, row.tz or default_tz, row.country, row.subdivision,
+                  work_days=days, work_start=start, work_end=end)
 
 
 def _events_from_json(data: dict[str, Any]) -> dict[str, date]:
@@ -238,7 +241,7 @@ async def load_enrollments(session: AsyncSession, ids: Iterable[str], default_tz
 
 
 _PERSON_STATE_COLS = (PersonRow.id, PersonRow.name, PersonRow.platform_user_id, PersonRow.tz, PersonRow.country,
-                      PersonRow.subdivision)
+                      PersonRow.subdivision, PersonRow.work_days, PersonRow.work_start, PersonRow.work_end)
 
 
 async def load_people(session: AsyncSession, ids: Iterable[str]) -> dict[str, PersonRow]:

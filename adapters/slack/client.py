@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -19,9 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.port import Capabilities, DeliveryError, Profile, SentRef
 from adapters.slack.render import fallback_text, render_blocks
+from journeys.directory import DirectoryEntry, parse_days, parse_hours
 from journeys.messages import Message
 
 DEFAULT_API_URL = "https://slack.com/api/"
+MAX_CHAIN = 12  # managers followed upward through profile fields
 METADATA_EVENT_TYPE = "hplj_delivery"
 
 # Web API methods SlackChat and the inbound app call (the manifest's scopes must cover them).
@@ -34,6 +37,7 @@ WEB_API_METHODS = (
     "chat.postEphemeral",
     "users.info",
     "users.lookupByEmail",
+    "users.profile.get",
     "views.open",
     "views.publish",
 )
@@ -162,7 +166,9 @@ class SlackChat:
         profile_ttl: float = 6 * 3600,
         history_limit: int = 200,
         clock: Callable[[], float] = time.monotonic,
+        fields: SlackFields | None = None,
     ) -> None:
+        self.fields = fields
         self.client = client or make_web_client(token, api_url)
         self.client.retry_handlers.clear()
         self._profile_ttl = profile_ttl
@@ -252,6 +258,75 @@ class SlackChat:
 
     def forget_profile(self, user_id: str) -> None:
         self._profiles.pop(user_id, None)
+
+    # ---- directory (bot.directory.DirectorySource) ---------------------------------------------
+    directory_source = "slack"
+
+    async def directory_entries(self, email: str) -> list[DirectoryEntry]:
+        """The person and their managers from the workspace's custom profile fields (the field ids
+        are configured: workspaces name their fields freely); nothing when none are configured."""
+        if self.fields is None or not self.fields.any():
+            return []
+        out: list[DirectoryEntry] = []
+        seen: set[str] = set()
+        next_email: str | None = email.lower()
+        while next_email and next_email not in seen and len(out) < MAX_CHAIN:
+            seen.add(next_email)
+            entry = await self._directory_entry(next_email)
+            if entry is None:
+                break
+            out.append(entry)
+            next_email = entry.manager_email
+        return out
+
+    async def _directory_entry(self, email: str) -> DirectoryEntry | None:
+        found = await self.find_user_by_email(email)
+        if found is None:
+            return None
+        resp = await self._call("users.profile.get", sent=False, user=found.user_id)
+        values = {k: str((v or {}).get("value") or "").strip()
+                  for k, v in ((resp.get("profile") or {}).get("fields") or {}).items()}
+        f = self.fields
+        assert f is not None
+
+        def field(field_id: str) -> str:
+            return values.get(field_id, "") if field_id else ""
+
+        manager = field(f.manager)
+        manager_email: str | None = None
+        if "@" in manager:
+            manager_email = manager.lower()
+        elif manager:
+            try:
+                manager_email = (await self.resolve_profile(manager.strip("<@>").split("|")[0])).email
+            except DeliveryError:
+                manager_email = None
+        try:
+            hours = parse_hours(field(f.working_hours)) or (None, None)
+        except ValueError:
+            hours = (None, None)
+        try:
+            days = parse_days(field(f.working_days))
+        except ValueError:
+            days = None
+        country = field(f.country).upper() or None
+        return DirectoryEntry(email=email, name=found.name, manager_email=manager_email,
+                              country=country if country and len(country) == 2 else None, tz=found.tz,
+                              work_days=days, work_start=hours[0], work_end=hours[1],
+                              external_id=found.user_id)
+
+
+@dataclass(frozen=True)
+class SlackFields:
+    """Ids of the workspace's custom profile fields (Xf0...) that hold directory facts."""
+
+    manager: str = ""  # a user field (its value is a user id) or text holding an e-mail
+    working_hours: str = ""  # text like "09:00-17:30"
+    working_days: str = ""  # text like "mon tue wed thu"
+    country: str = ""  # ISO 3166 alpha-2, for public holidays
+
+    def any(self) -> bool:
+        return bool(self.manager or self.working_hours or self.working_days or self.country)
 
 
 def profile_from_user(user: dict[str, Any]) -> Profile:

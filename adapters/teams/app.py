@@ -26,11 +26,12 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
@@ -42,6 +43,8 @@ from adapters.teams.parse import (
     INVOKE_CARD_ACTION,
     PLATFORM,
     NotAnActivity,
+    _d,
+    _s,
     parse_card_action,
     parse_message,
     users_to_remember,
@@ -64,6 +67,8 @@ LOCAL_MODE_WARNING = (
 )
 MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
 ERROR_RESPONSE_TYPE = "application/vnd.microsoft.error"
+
+ROSTER_MEMORY = 50_000  # user ids remembered as asked; beyond, the set starts over
 
 _RAW: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("hplj_teams_raw_activity")
 
@@ -140,6 +145,7 @@ class HpljTeamsBot(ActivityHandler):
         # The bot's `settle()` (tests, demo) waits for this work too, when it offers `track`.
         track = getattr(handler, "track", None)
         self._later = WorkPool(4, log, on_spawn=track if callable(track) else None)
+        self._rostered: set[str] = set()  # users whose roster e-mail this process has asked for
 
     def _send_later(self, context: TurnContext, messages: list[Message]) -> None:
         """Post extra replies after the invoke response (at most 4 at a time): the refreshed card
@@ -167,9 +173,34 @@ class HpljTeamsBot(ActivityHandler):
 
     async def _remember(self, context: TurnContext, raw: dict[str, Any]) -> None:
         for profile, address in users_to_remember(raw):
+            if not profile.email:
+                profile = await self._with_roster_email(context, raw, profile)
             first_time = await self.handler.remember_user(PLATFORM, profile, address)
             if first_time:
                 await self._send(context, [self.greeting(profile)])
+
+    async def _with_roster_email(self, context: TurnContext, raw: dict[str, Any], profile: Profile) -> Profile:
+        """The e-mail (or UPN) from the conversation's member record, so `enroll ... maria@...` finds
+        anyone who has the app, without Graph permissions. Asked on every install, and on the first
+        message of each user per process (activities never carry the e-mail themselves)."""
+        if raw.get("type") == "message":
+            if profile.user_id in self._rostered:
+                return profile
+            if len(self._rostered) >= ROSTER_MEMORY:
+                self._rostered.clear()
+            self._rostered.add(profile.user_id)
+        member_id = _s(_d(raw.get("from")).get("id"))
+        if not member_id:
+            return profile
+        try:
+            member = await TeamsInfo.get_member(context, member_id)
+        except Exception as exc:  # noqa: BLE001 - no roster (Emulator, a 404): the user is still remembered
+            log.info("teams: no roster record for a member: %s", type(exc).__name__)
+            return profile
+        email = (member.email or "").strip() or (member.user_principal_name or "").strip()
+        if "@" not in email:
+            return profile
+        return replace(profile, email=email.lower(), name=profile.name or member.name or profile.name)
 
     # ---- activity types --------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:

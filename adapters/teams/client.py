@@ -15,9 +15,11 @@ callback and classified into a `DeliveryError`:
   404 `ConversationNotFound`, other 4xx -> permanent, with the error code as the reason
 
 Teams has no way to look a message up by our delivery id, so `find_delivery` returns None and
-`capabilities.reconcile` is False. There is no Graph lookup either: `resolve_profile` uses the
-stored address, `find_user_by_email` only knows what the optional `user_for_email` callback
-knows (None otherwise).
+`capabilities.reconcile` is False. Without Graph, `resolve_profile` uses the stored address and
+`find_user_by_email` only knows what the optional `user_for_email` callback knows. With a
+`GraphDirectory` (adapters/teams/directory.py) people are found in the tenant by id or e-mail,
+`directory_entries` gives managers and mailbox calendars, and `open_dm` reaches someone who never
+opened the bot: the app is installed for them and the 1:1 chat's address handed to `on_address`.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
+import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
@@ -44,7 +47,10 @@ from botbuilder.schema import (
 )
 
 from adapters.port import Capabilities, DeliveryError, Profile, SentRef
+from adapters.teams.directory import GraphDirectory
+from adapters.teams.graph import GraphError
 from adapters.teams.render import CARD_CONTENT_TYPE, render_card, summary
+from journeys.directory import DirectoryEntry
 from journeys.messages import Message
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ PLATFORM = "teams"
 PERMANENT_403 = ("BotNotInConversationRoster", "ConversationBlockedByUser", "BotDisabledByAdmin")
 NO_ADDRESS = "NoConversationReference"
 
+_T = TypeVar("_T")
 AddressLookup = Callable[[str], "dict[str, Any] | None | Awaitable[dict[str, Any] | None]"]
 ProfileLookup = Callable[[str], "Profile | None | Awaitable[Profile | None]"]
 
@@ -202,6 +209,8 @@ class TeamsChat:
         app_type: str = "MultiTenant",
         user_for_email: ProfileLookup | None = None,
         timeout: float = 30.0,
+        graph: GraphDirectory | None = None,
+        on_address: Callable[[str, Profile, dict[str, Any]], Awaitable[Any]] | None = None,
     ) -> None:
         self.adapter = adapter or make_adapter(app_id, app_password, tenant_id, app_type)
         self.app_id = app_id or ""
@@ -209,6 +218,9 @@ class TeamsChat:
         self._user_for_email = user_for_email
         self.timeout = timeout
         self._opened: dict[str, dict[str, Any]] = {}  # conversation id -> address (created here)
+        self.graph = graph
+        self._on_address = on_address
+        self.directory_source = "graph"
 
     # ---- lookups ---------------------------------------------------------------------------
     async def _address(self, user_id: str) -> dict[str, Any] | None:
@@ -250,8 +262,36 @@ class TeamsChat:
         return outcome.get("value")
 
     # ---- ChatPort --------------------------------------------------------------------------
+    async def _graph_call(self, call: Awaitable[_T]) -> _T:
+        """A Graph call from a ChatPort method: failures become DeliveryErrors the worker understands."""
+        try:
+            return await call
+        except GraphError as exc:
+            if exc.status == 429:
+                raise DeliveryError("rate_limited", exc.code) from exc
+            if exc.status in (401, 403, 404):
+                raise DeliveryError("permanent", f"graph_{exc.code}") from exc
+            raise DeliveryError("retry", f"graph_{exc.code}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise DeliveryError("retry", f"graph_{type(exc).__name__}") from exc
+
+    async def _open_through_graph(self, user_id: str) -> dict[str, Any]:
+        assert self.graph is not None
+        address = await self._graph_call(self.graph.open_chat(user_id))
+        if address is None:
+            raise DeliveryError("permanent", "user_not_found")
+        if self._on_address is not None:
+            profile = Profile(user_id, str(address.get("user_name") or user_id))
+            await self._on_address(user_id, profile, address)
+        self._opened[str(address["conversation_id"])] = address
+        return address
+
     async def open_dm(self, user_id: str) -> str:
-        address = await self._address_or_fail(user_id)
+        address = await self._address(user_id)
+        if (not address or not address.get("service_url")) and self.graph is not None:
+            address = await self._open_through_graph(user_id)
+        if not address or not address.get("service_url"):
+            raise DeliveryError("permanent", NO_ADDRESS)
         if address.get("conversation_id"):
             return str(address["conversation_id"])
         # Known person, no personal chat id yet: create it (POST /v3/conversations).
@@ -314,6 +354,11 @@ class TeamsChat:
 
     async def resolve_profile(self, user_id: str) -> Profile:
         address = await self._address(user_id) or {}
+        if not address and self.graph is not None:
+            found = await self._graph_call(self.graph.profile(user_id))
+            if found is None:
+                raise DeliveryError("permanent", "user_not_found")
+            return found
         return Profile(
             user_id=user_id,
             name=str(address.get("user_name") or user_id),
@@ -322,12 +367,18 @@ class TeamsChat:
         )
 
     async def find_user_by_email(self, email: str) -> Profile | None:
-        if self._user_for_email is None:
-            return None
-        result = self._user_for_email(email)
+        result = self._user_for_email(email) if self._user_for_email is not None else None
         if inspect.isawaitable(result):
             result = await result
+        if result is None and self.graph is not None:
+            result = await self._graph_call(self.graph.profile_by_email(email))
         return result
+
+    async def directory_entries(self, email: str) -> list[DirectoryEntry]:
+        """bot.directory.DirectorySource: the person and their managers, from Graph (nothing without)."""
+        if self.graph is None:
+            return []
+        return await self.graph.directory_entries(email)
 
     async def find_delivery(self, conversation_id: str, delivery_id: str) -> SentRef | None:
         return None  # Teams cannot look a message up by our delivery id

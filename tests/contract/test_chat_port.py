@@ -1,8 +1,8 @@
 """One contract suite over every `ChatPort` implementation.
 
 RecordingChat and ConsoleChat in memory; SlackChat over real HTTP against FakeSlackApi and
-TeamsChat over real HTTP (botbuilder's CloudAdapter in local mode) against FakeConnector, both on
-127.0.0.1. Each harness knows how to read back what the platform now shows for a sent message.
+TeamsChat over real HTTP (botbuilder's CloudAdapter in local mode) against FakeConnector, with its
+directory in Microsoft Graph over HTTPS against FakeGraph, all on 127.0.0.1. Each harness knows how to read back what the platform now shows for a sent message.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from adapters.memory import RecordingChat
 from adapters.port import ChatPort, DeliveryError, SentRef
 from adapters.slack.client import SlackChat
 from adapters.teams.client import TeamsChat
+from adapters.teams.directory import ChatTarget, GraphDirectory
+from adapters.teams.graph import GraphClient, GraphConfig
 from journeys.messages import Button, FormField, Link, Message, Option
+from tests.fakes.graph_api import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.teams_connector import FakeConnector
 
@@ -65,13 +68,18 @@ async def harness(request) -> AsyncIterator[Harness]:
 
             yield Harness(kind, chat, "U1", shown, {"fake": fake})
     else:
-        async with FakeConnector() as fake:
+        async with FakeConnector() as fake, FakeGraph() as graph:
+            graph.add_user("aad-ana", NAME, "ana@example.com")
+            client = GraphClient(GraphConfig(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                             graph_url=graph.graph_url, authority=graph.authority,
+                                             ca_file=str(graph.ca_file)))
             book = {"aad-ana": {
                 "channel_id": "msteams", "service_url": fake.url, "tenant_id": "tenant-1",
                 "conversation_id": "a:conv-ana", "conversation_type": "personal", "user_id": "29:ana",
                 "user_aad_id": "aad-ana", "user_name": NAME, "bot_id": "28:bot", "bot_name": "HPLJ",
                 "email": "ana@example.com", "tz": "Europe/London"}}
-            chat = TeamsChat(address_for=book.get, timeout=10)
+            chat = TeamsChat(address_for=book.get, timeout=10,
+                             graph=GraphDirectory(client, ChatTarget(fake.url, TENANT, CLIENT_ID)))
 
             def shown(ref: SentRef) -> str:
                 calls = [c for c in fake.sent if c.conversation_id == ref.conversation_id
@@ -80,6 +88,7 @@ async def harness(request) -> AsyncIterator[Harness]:
                 return json.dumps(calls[-1].body, ensure_ascii=False)
 
             yield Harness(kind, chat, "aad-ana", shown, {"fake": fake})
+            await client.close()
 
 
 def text_message(h: Harness, text: str) -> Message:
@@ -166,11 +175,15 @@ async def test_open_dm_for_an_unknown_user_is_a_permanent_failure(harness: Harne
 
 
 async def test_resolve_profile_for_an_unknown_user_is_a_permanent_failure(harness: Harness):
-    if harness.kind == "teams":
-        pytest.skip("TeamsChat has no directory lookup: it answers from the stored address, or the id itself")
     with pytest.raises(DeliveryError) as err:
         await harness.port.resolve_profile("U-NOBODY")
     assert err.value.kind == "permanent"
+
+
+async def test_find_user_by_email_finds_the_person_or_nobody(harness: Harness):
+    found = await harness.port.find_user_by_email("ANA@example.com")
+    assert found is not None and found.user_id == harness.user and found.name == NAME
+    assert await harness.port.find_user_by_email("nobody@example.com") is None
 
 
 async def test_find_delivery_finds_a_sent_message_when_the_platform_can_reconcile(harness: Harness):

@@ -105,6 +105,7 @@ class FakeUser:
     email: str | None = None
     deleted: bool = False
     is_bot: bool = False
+    fields: dict[str, str] = field(default_factory=dict)  # custom profile field id -> value
 
     def to_json(self) -> dict[str, Any]:
         profile: dict[str, Any] = {
@@ -471,6 +472,14 @@ class FakeSlackApi:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.to_json()}
+
+    def _m_users_profile_get(self, p: dict[str, Any]) -> dict[str, Any]:
+        user = self._user(p.get("user"))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        profile = user.to_json()["profile"]
+        profile["fields"] = {fid: {"value": value, "alt": ""} for fid, value in user.fields.items()}
+        return {"ok": True, "profile": profile}
 
     def _m_users_lookupByEmail(self, p: dict[str, Any]) -> dict[str, Any]:
         email = str(p.get("email", "")).lower()

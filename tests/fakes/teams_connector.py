@@ -7,6 +7,10 @@ It records every call and answers like the real service:
 - `POST /v3/conversations/{id}/activities/{replyToId}` -> `{"id": ...}`; botbuilder's proactive
   `continue_conversation` posts here with an id it made up, so any reply-to id is accepted.
 - `PUT /v3/conversations/{id}/activities/{activityId}` -> `{"id": activityId}`
+- `GET /v3/conversations/{id}/members/{memberId}` -> the member's roster record
+  (`TeamsChannelAccount`: id, name, aadObjectId, email, userPrincipalName, tenantId) for members
+  added with `add_member`, found by their Teams id (`29:...`) or AAD object id; else 404
+  `MemberNotFoundInConversation`. Lookups are kept in `member_calls`, apart from `sent`.
 
 Faults are injected per call (`fail_next`): an HTTP status with the Bot Framework error body
 `{"error": {"code": ..., "message": ...}}` and optional `Retry-After`, or a dropped connection
@@ -31,9 +35,11 @@ import random
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import LocalServer
 
 
 @dataclass
@@ -98,7 +104,7 @@ class _Limits:
     retry_after: float = 1.0
 
 
-class FakeConnector:
+class FakeConnector(LocalServer):
     def __init__(self, *, host: str = "127.0.0.1") -> None:
         self.host = host
         self.calls: list[Call] = []
@@ -107,39 +113,22 @@ class FakeConnector:
         self._limits = _Limits()
         self._conv_times: dict[str, deque[float]] = defaultdict(deque)
         self._tenant_times: dict[str, deque[float]] = defaultdict(deque)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.delay: float = 0.0  # seconds to wait before answering (timeouts)
         self.p429 = 0.0  # share of activity calls answered 429 at random (on top of the limits)
         self.random_retry_after: tuple[float, ...] = (1.0,)
         self._rng = random.Random(7)
+        self.members: dict[str, dict[str, Any]] = {}  # by Teams id and by AAD object id
+        self.member_calls: list[tuple[str, str]] = []  # (conversation id, member id) looked up
 
     # ---- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> Self:
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conv}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conv}/activities/{act}", self._activity)
         app.router.add_put("/v3/conversations/{conv}/activities/{act}", self._activity)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
+        return app
 
     @property
     def url(self) -> str:
@@ -181,6 +170,17 @@ class FakeConnector:
         self.p429 = share
         self.random_retry_after = retry_after
         self._rng = random.Random(seed)
+
+    def add_member(self, teams_id: str, aad: str, name: str, email: str | None, upn: str | None = None,
+                   tenant: str | None = None) -> dict[str, Any]:
+        """A person the tenant's roster knows (what Teams answers for a conversation member)."""
+        record = {"id": teams_id, "name": name, "aadObjectId": aad, "givenName": name.split()[0],
+                  "surname": name.split()[-1], "userPrincipalName": upn or email, "tenantId": tenant,
+                  "userRole": "user"}
+        if email is not None:
+            record["email"] = email
+        self.members[teams_id] = self.members[aad] = record
+        return record
 
     def reset(self) -> None:
         self.calls.clear()
@@ -230,6 +230,21 @@ class FakeConnector:
             if after.status >= 400:
                 return _error(after.status, after.code, after.message, after.retry_after)
         return web.json_response({"id": new_id}, status=200 if request.method == "PUT" else 201)
+
+    async def _member(self, request: web.Request) -> web.StreamResponse:
+        conv, member = request.match_info["conv"], request.match_info["member"]
+        self.member_calls.append((conv, member))
+        # only faults aimed at GET (fail_next(..., method="GET")): the send faults stay for the sends
+        fault = next((f for f in self._faults if f.method == "GET"), None)
+        if fault is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.remove(fault)
+            return _error(fault.status, fault.code, fault.message, fault.retry_after)
+        record = self.members.get(member)
+        if record is None:
+            return _error(404, "MemberNotFoundInConversation", "The member is not in this conversation.", None)
+        return web.json_response(record)
 
     async def _answer(self, request: web.Request, call: Call, tenant: str | None) -> web.StreamResponse | None:
         """A fault or rate-limit answer for this call, or None to accept it."""

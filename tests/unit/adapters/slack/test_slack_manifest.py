@@ -23,6 +23,7 @@ METHOD_SCOPES = {
     "conversations.history": "im:history",  # only the bot's DMs are read
     "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
+    "users.profile.get": "users.profile:read",  # custom profile fields: manager, working hours
     "views.open": None,
     "views.publish": None,
 }
