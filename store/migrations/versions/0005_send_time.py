@@ -1,16 +1,16 @@
 """outbox: whose calendar a row waits for (journey_id), answers that go at once (at_once), and the
 topic a newer row replaces (a manager's or leader's digest)
 
-Revision ID: 0003_send_time
-Revises: 0002
+Revision ID: 0005_send_time
+Revises: 0004_directory_entries
 Create Date: 2026-11-30 03:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0003_send_time'
-down_revision = '0002'
+revision = '0005_send_time'
+down_revision = '0004_directory_entries'
 branch_labels = None
 depends_on = None
 
