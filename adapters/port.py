@@ -8,10 +8,11 @@ this boundary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from journeys.messages import Message
+from journeys.text import clean
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Profile:
     name: str
     email: str | None = None
     tz: str | None = None
+
+    def cleaned(self) -> Profile:
+        """The profile without control characters: a display name is text a person typed."""
+        return replace(self, name=clean(self.name, single_line=True),
+                       email=clean(self.email, single_line=True) if self.email else self.email)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,14 @@ class InboundAction:
     text: str | None = None
     profile: Profile | None = None  # when the payload carries name/tz, to refresh the cache
 
+    def cleaned(self) -> InboundAction:
+        """The action with control characters (NUL included) stripped from what was typed: the
+        edge rule, so nothing downstream (a database, a log, a renderer) ever sees them."""
+        values = {k: [clean(x) if isinstance(x, str) else x for x in v] if isinstance(v, list)
+                  else clean(v) if isinstance(v, str) else v for k, v in self.values.items()}
+        text = clean(self.text) if self.text is not None else None
+        return replace(self, values=values, text=text, profile=self.profile and self.profile.cleaned())
+
 
 @dataclass(frozen=True)
 class HandlerResult:
@@ -118,6 +132,9 @@ class BotHandler(Protocol):
         """Store how to reach a user (Teams ConversationReference); True the first time."""
         ...
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
-        """The current rendering of a prompt (to open its form as a modal)."""
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
+        """The current rendering of a prompt (to open its form as a modal). Given the acting
+        user, raises PermissionError (its text is the answer to show) when the prompt is not
+        theirs."""
         ...

@@ -51,6 +51,8 @@ from journeys.commands import (
 from journeys.definition import Journey
 from journeys.messages import Link, Message
 from journeys.state import Outcome
+from journeys.text import mention
+from store.inbound import claim_inbound, release_inbound
 from store.models import (
     AdminRow,
     AuditRow,
@@ -115,14 +117,23 @@ async def run_admin_command(service: Any, platform: str, user_id: str, text: str
     if refusal is not None:
         return refusal
     # only admins are stored on sight: a stranger asking for `help` leaves no trace
-    actor = await _actor(service, platform, user_id, create=await service.is_admin(platform, user_id))
+    admin = await service.is_admin(platform, user_id)
+    actor = await _actor(service, platform, user_id, create=admin)
     ctx = _Ctx(service, platform, user_id, actor, now, today)
     if error is not None:
         return ctx.reply(error.message, "Command not understood")
     assert command is not None
+    # An admin's command redelivered (same slash-command trigger, same Teams activity id) runs
+    # once. Bad input changes nothing, not even this table: a refused command gives its key back.
+    claimed = f"{platform}:{key}" if key and admin else None
+    if claimed and not await claim_inbound(service.db, claimed, actor.id, now):
+        log.info("duplicate command %s ignored", key)
+        return HandlerResult()
     try:
         return await _HANDLERS[type(command)](ctx, command)
     except AdminError as exc:
+        if claimed:
+            await release_inbound(service.db, claimed)
         return ctx.reply(exc.message, f"`{name}` not done")
 
 
@@ -149,7 +160,7 @@ async def _authorize(service: Any, platform: str, user_id: str, name: str | None
     if await service.is_admin(platform, user_id):
         return None
     audit_log.warning("admin command refused: platform=%s command=%s", platform, name)
-    you = f"@{user_id}" if platform == "console" else f"<@{user_id}>"
+    you = f"@{user_id}" if platform == "console" else mention(user_id)
     actor = await _actor(service, platform, user_id, create=False)
     return HandlerResult(replies=(Message(
         recipient_id=actor.id, title="Not allowed",

@@ -29,9 +29,13 @@ def _logging() -> None:
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from bot.settings import Settings
+    from bot.settings import ConfigError, load_settings
 
-    return Settings()
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"hplj: {exc}\n")
+        raise typer.Exit(2) from None
 
 
 def _library(settings):  # type: ignore[no-untyped-def]
@@ -166,9 +170,21 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
+    from adapters.teams.app import TeamsAuthConfigError, check_production_auth
+    from bot.settings import serve_problem
     from bot.web import run_server
 
     settings = _settings()
+    problem = serve_problem(settings)
+    if problem is None and (settings.microsoft_app_id or settings.teams_local_mode):
+        try:
+            check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
+                                  app_password=settings.microsoft_app_password, app_type=settings.microsoft_app_type)
+        except TeamsAuthConfigError as exc:
+            problem = str(exc)
+    if problem is not None:
+        sys.stderr.write(f"hplj: {problem}\n")
+        raise typer.Exit(2)
     _logging()
     asyncio.run(run_server(settings, _library(settings), port=port or settings.port, host=host,
                            scheduler=not no_scheduler))

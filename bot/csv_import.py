@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -21,13 +21,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select, update
 
 from bot.service import BotService
+from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
+from journeys.text import has_control
 from store.models import PersonRow
 from store.repo import new_id
 
 REQUIRED = ("email", "manager_email", "journey", "start")
 OPTIONAL = ("timezone", "cohort", "manager_manager_email")
-EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+EMAIL = re.compile(r"^[^@\s,;<>\x00-\x1f\x7f]+@[^@\s,;<>\x00-\x1f\x7f]+\.[^@\s,;<>\x00-\x1f\x7f]+$")
 GRACE_DAYS = 7
+MAX_FIELD = 10_000  # characters: no column of an HR export is longer
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,15 @@ class ImportReport:
 def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        report.errors.append((1, f"the header is not CSV ({exc})"))
+        return report
+    doubled = sorted({h for h in header if header.count(h) > 1})
+    if doubled:  # DictReader would silently keep the last of them
+        report.errors.append((1, f"column(s) {', '.join(doubled)} appear more than once"))
+        return report
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         report.errors.append((1, f"missing column(s) {', '.join(missing)} (expected {', '.join(REQUIRED)}, "
@@ -69,7 +80,7 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         report.errors.append((1, f"unknown column(s) {', '.join(unknown)}"))
         return report
     seen: dict[tuple[str, str], int] = {}
-    for raw in reader:
+    for raw in _rows(reader, report):
         line = reader.line_num
         report.rows += 1
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
@@ -77,6 +88,13 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
             report.errors.append((line, "more values than columns"))
             continue
         problems: list[str] = []
+        too_long = [k for k, v in row.items() if len(v) > MAX_FIELD]
+        if too_long:
+            report.errors.append((line, f"{', '.join(too_long)}: longer than {MAX_FIELD} characters"))
+            continue
+        controls = [k for k, v in row.items() if has_control(v, single_line=True)]
+        if controls:
+            problems.append(f"{', '.join(controls)}: contains control characters")
         email = row["email"].lower()
         manager = row["manager_email"].lower()
         for col, value in (("email", email), ("manager_email", manager)):
@@ -90,6 +108,12 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         start = _date(row["start"], "start", problems)
         if start is not None and start < today - timedelta(days=GRACE_DAYS):
             problems.append(f"start {start.isoformat()} is more than {GRACE_DAYS} days in the past")
+        if start is not None and start > today + timedelta(days=MAX_AHEAD_DAYS):
+            problems.append(f"start {start.isoformat()} is more than {MAX_AHEAD_DAYS} days ahead")
+        cohort = row.get("cohort") or ""
+        if cohort and not is_cohort_name(cohort):
+            problems.append(f"cohort {cohort!r} is not a cohort name (up to 64 letters, digits, '.', '_' or "
+                            "'-', starting with a letter or digit, e.g. spring-leads)")
         tz = row.get("timezone") or None
         if tz:
             try:
@@ -106,7 +130,9 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
                 if journey is not None and eid not in {e.id for e in journey.events}:
                     problems.append(f"column {key}: journey {row['journey']!r} has no event {eid!r}")
                 d = _date(value, key, problems)
-                if d is not None:
+                if d is not None and abs((d - today).days) > MAX_AHEAD_DAYS:
+                    problems.append(f"column {key}: {d.isoformat()} is more than {MAX_AHEAD_DAYS} days away")
+                elif d is not None:
                     events.append((eid, d))
         if journey is not None and email:
             dup = seen.get((journey.id, email))
@@ -121,6 +147,20 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         report.valid.append(Row(line, email, manager, journey.id, start, tz, row.get("cohort") or None, mm,
                                 tuple(events)))
     return report
+
+
+def _rows(reader: csv.DictReader[str], report: ImportReport) -> Iterator[dict[str | Any, str | Any]]:
+    """The reader's rows; a line the csv module cannot read (a field over its size limit, a
+    stray quote at the end) ends the file with that line's error instead of a traceback."""
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            report.errors.append((reader.line_num + 1, f"not readable as CSV ({exc}); nothing after it was read"))
+            return
+        yield raw
 
 
 def _date(value: str, col: str, problems: list[str]) -> date | None:

@@ -626,12 +626,21 @@ def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
         return web.Response(status=403, text=refused_page(reason), content_type="text/html",
                             charset="utf-8", headers=SECURITY_HEADERS)
 
+    async def still_admin(actor_id: str) -> bool:
+        """A link is only as good as its actor: someone removed from the admins (or never one,
+        or unknown) holds a dead link, whatever its signature says."""
+        async with service.db.read() as s:
+            actor = await s.get(PersonRow, actor_id)
+        return actor is not None and bool(await service.is_admin(actor.platform, actor.platform_user_id))
+
     async def dashboard(request: web.Request) -> web.Response:
         now = service.clock.now()
         try:
             claims = verify(request.query, now, secret_for(cfg))
         except LinkError as exc:
             return refuse(str(exc))
+        if not await still_admin(claims.actor):
+            return refuse("This dashboard link belongs to someone who is no longer a journey admin.")
         cohorts = [c for c in await list_cohorts(service) if claims.allows(c)]
         cohort = claims.cohort or (cohorts[0] if cohorts else None)
         if cohort is None:
@@ -658,9 +667,7 @@ def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
             claims = verify_export(request.query, now, secret_for(cfg))
         except LinkError as exc:
             return no_export(403, str(exc))
-        async with service.db.read() as s:
-            actor = await s.get(PersonRow, claims.actor)
-        if actor is None or not await service.is_admin(actor.platform, actor.platform_user_id):
+        if not await still_admin(claims.actor):
             return no_export(403, "This export link belongs to someone who is no longer a journey admin.")
         data = await export_person(service.db, claims.person, now)
         if data is None:  # forgotten (or never stored): nothing to give, not even a name

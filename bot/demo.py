@@ -24,6 +24,7 @@ from bot.service import BotService
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
+from journeys.text import plain
 from store.db import Database
 
 DEMO_START = date(2027, 4, 12)  # a Monday; the six weeks include two English bank holidays
@@ -136,7 +137,7 @@ class Script:
             return delay, {"button": "done"}
         if step.kind == "manager_request":
             # The request's small print names whom it is about ("... about Fatima Zahra · step ...").
-            participant = next((p for p in PEOPLE if f"about {p.name}" in msg.context), None)
+            participant = next((p for p in PEOPLE if f"about {p.name}" in plain(msg.context)), None)
             coach = participant is not None and (who.user_id, participant.user_id, step_id) in COACH
             return delay, {"button": "coach" if coach else who.request_choice}
         if msg.buttons:
@@ -275,7 +276,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
             await service.settle()
             for r in result.replies:
                 if not quiet:
-                    write(f"{stamp()} → (reply) {r.text.splitlines()[0][:110]}")
+                    write(f"{stamp()} → (reply) {plain(r.text).splitlines()[0][:110]}")
         await service.tick(clock.now())
         for d in console.sent[seen:]:
             user = d.conversation_id.removeprefix("D-")

@@ -26,6 +26,7 @@ from journeys.conversation import PersonView, handle_text
 from journeys.definition import Journey
 from journeys.messages import Message, Reply
 from journeys.state import EnrollmentState, Outcome
+from journeys.text import clean
 from scheduler.delivery import DeliveryResult, Dispatcher
 from scheduler.tick import TickResult, process_due
 from store.db import Database
@@ -244,6 +245,7 @@ class BotService(BotHandler):
         prompt, that prompt's enrollment (with the two people) and its MTM; typed text loads the
         person's whole view, since it is routed to one of their open prompts. The reads are Core
         statements built once (no ORM identity map on the hot path)."""
+        action = action.cleaned()  # control characters never get past the port
         profile = action.profile
         now = self.clock.now()
         reply = Reply("", action.key, action.prompt_id, action.button,
@@ -328,9 +330,10 @@ class BotService(BotHandler):
     async def handle_command(self, platform: str, user_id: str, text: str, key: str) -> HandlerResult:
         from bot.admin import run_admin_command
 
-        return await run_admin_command(self, platform, user_id, text, key)
+        return await run_admin_command(self, platform, user_id, clean(text), key)
 
     async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
+        profile = profile.cleaned()
         person = await self.ensure_person(platform, profile.user_id, name=profile.name, email=profile.email,
                                           tz=profile.tz, address=address)
         if person.greeted:
@@ -373,11 +376,16 @@ class BotService(BotHandler):
             view = await self.person_view(s, row)
         return [status_message(view, self.clock.now())]
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
         async with self.db.read() as s:
             row = await s.get(PromptRow, prompt_id)
             if row is None:
                 return None
+            if user_id is not None:  # only its addressee may open a prompt (its form shows their text)
+                asker = (await s.execute(_PERSON_BY_PLATFORM_ID, {"platform": platform, "uid": user_id})).first()
+                if asker is None or asker.id != row.recipient_id:
+                    raise PermissionError(NOT_YOURS)
             enrollments = await load_enrollments(s, [row.enrollment_id], self.default_tz)
             e = enrollments[row.enrollment_id]
             journey = self.library.get(e.journey_id)

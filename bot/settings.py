@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,7 +14,9 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # `VAR=` (as deployment tools write an unset variable) means "not set": the default applies
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True,
+                                      env_ignore_empty=True)
 
     database_url: str = Field(default_factory=default_database_url, alias="DATABASE_URL")
     slack_bot_token: str = Field(default="", alias="SLACK_BOT_TOKEN")
@@ -58,3 +61,53 @@ class Settings(BaseSettings):
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""
         return {x.strip() for x in self.hplj_admins.replace(",", " ").split() if x.strip()}
+
+
+class ConfigError(Exception):
+    """A configuration the service cannot run with, said in one sentence naming the variable."""
+
+
+_ACCEPTS = {
+    "bool_parsing": "1 or 0 (also true/false, yes/no, on/off)",
+    "bool_type": "1 or 0 (also true/false, yes/no, on/off)",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+}
+
+
+def _accepts(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    for key, words in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"), ("le", "at most")):
+        if key in ctx:
+            return f"a number {words} {ctx[key]}"
+    return _ACCEPTS.get(str(error.get("type", "")),
+                        str(error.get("msg", "a valid value")).removeprefix("Input should be "))
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and `.env`; raises ConfigError with one sentence per
+    bad variable (never pydantic's screen of text)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        sentences = []
+        for error in exc.errors():
+            name = ".".join(str(x) for x in error.get("loc", ())) or "a setting"
+            sentences.append(f"{name}={str(error.get('input'))!r} is not valid: expected {_accepts(error)}.")
+        raise ConfigError(" ".join(sentences)) from None
+
+
+def serve_problem(settings: Settings) -> str | None:
+    """Why `hplj serve` must not start with these settings (one sentence), or None."""
+    slack_http = settings.slack_bot_token and not settings.slack_app_token
+    if slack_http and not settings.slack_signing_secret:
+        return ("SLACK_SIGNING_SECRET is not set: with SLACK_BOT_TOKEN the Slack endpoint /slack/events cannot "
+                "verify requests, so hplj serve refuses to start (set it to the app's Signing Secret, or set "
+                "SLACK_APP_TOKEN for Socket Mode).")
+    if settings.slack_signing_secret and not settings.slack_bot_token:
+        return ("SLACK_BOT_TOKEN is not set: SLACK_SIGNING_SECRET alone cannot answer Slack (set it to the "
+                "Bot User OAuth Token, xoxb-...).")
+    if settings.slack_app_token and not settings.slack_bot_token:
+        return "SLACK_BOT_TOKEN is not set: SLACK_APP_TOKEN (Socket Mode) needs the Bot User OAuth Token too."
+    return None

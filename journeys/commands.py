@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import ClassVar, Literal, NamedTuple, TypeAlias
 
+from journeys.text import mention
+
 __all__ = [
     "AUDIT_DEFAULT_LIMIT",
     "AUDIT_MAX_LIMIT",
@@ -85,7 +87,7 @@ class UserRef:
     def display(self) -> str:
         """How the reference is echoed back in messages."""
         if self.kind == "mention":
-            return f"<@{self.value}>"
+            return mention(self.value)
         if self.kind == "name":
             return f"@{self.value}"
         return self.value
@@ -350,6 +352,12 @@ _HELP_WORDS = ("help", "--help", "-h", "?")
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _COHORT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def is_cohort_name(name: str) -> bool:
+    """The one rule for cohort names (commands and CSV imports): what `report <cohort>` can reach."""
+    return _COHORT_RE.fullmatch(name) is not None
+
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DATE_SHAPE_RE = re.compile(r"\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 _NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
@@ -493,7 +501,7 @@ def _journey_id(args: _Args, token: str) -> str:
 
 
 def _cohort(args: _Args, token: str) -> str:
-    if not _COHORT_RE.fullmatch(token):
+    if not is_cohort_name(token):
         raise args.error(
             f"{_q(token)} is not a cohort name (expected up to 64 letters, digits, '.', '_' or "
             "'-', e.g. spring-leads)",

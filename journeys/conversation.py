@@ -15,6 +15,7 @@ from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
+from journeys.text import typed
 
 HELP = (
     "I'm your learning-journey coach. You can type:\n"
@@ -176,7 +177,7 @@ def status_message(view: PersonView, now: datetime) -> Message:
             if m.enrollment_id == e.id:
                 mgr = {"approved": ", approved by your manager", "coach": ", your manager is coaching you"}.get(
                     m.manager_response or "", "")
-                lines.append(f"  • moment that matters: {engine.format_day(m.when)} — {m.situation[:80]} "
+                lines.append(f"  • moment that matters: {engine.format_day(m.when)} — {typed(m.situation[:80])} "
                              f"({m.status}{mgr})")
     managed = [e for e in view.enrollments if e.manager and e.manager.id == view.person.id]
     if managed:
@@ -186,7 +187,7 @@ def status_message(view: PersonView, now: datetime) -> Message:
             waiting = [p for p in view.prompts if p.enrollment_id == e.id and p.status == "open"
                        and p.recipient_id == view.person.id]
             extra = f", {len(waiting)} waiting for you" if waiting else ""
-            lines.append(f"  • {e.person.name} — {journey.title} ({e.status}{extra})")
+            lines.append(f"  • {typed(e.person.name)} — {journey.title} ({e.status}{extra})")
     if not lines:
         lines.append("You're not in a learning journey at the moment.")
     return Message(recipient_id=view.person.id, title="Your learning journeys", text="\n".join(lines),

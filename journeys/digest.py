@@ -9,6 +9,7 @@ from journeys import engine
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
+from journeys.text import typed
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         done = sum(1 for p in own if p.status in ("answered", "done"))
         total = len([s for s in journey.steps if s.kind not in ("manager_task", "manager_request")])
         status = "" if r.enrollment.status == "active" else " (paused)"
-        lines.append(f"*{person.name}*{status} — {done} of {total} steps done")
+        lines.append(f"*{typed(person.name)}*{status} — {done} of {total} steps done")
         for m in sorted(r.mtms, key=lambda m: m.when):
             if m.status in ("planned", "postponed") and m.when >= today:
-                what = m.situation[:70] if m.share_plan else "details kept private"
+                what = typed(m.situation[:70]) if m.share_plan else "details kept private"
                 lines.append(f"  • upcoming moment: {engine.format_day(m.when)} — {what}")
         mine = [p for p in r.prompts if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
@@ -47,7 +48,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         late = [p for p in own if p.status == "open" and p.sent_at is not None
                 and cal.working_days_between(engine.local_date(p.sent_at, tz), today) >= stuck_after]
         if late and r.enrollment.status == "active":
-            stuck_names.append(person.name.split()[0])
+            stuck_names.append(typed(person.name.split()[0]))
             lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, late[0])}” for {stuck_after}+ working days")
     nudge = ""
     if stuck_names:

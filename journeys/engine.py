@@ -48,6 +48,7 @@ from journeys.state import (
     mtm_id,
     prompt_id,
 )
+from journeys.text import typed
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 
@@ -216,7 +217,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 def _first_name(p: Person | None) -> str:
-    return p.name.split()[0] if p and p.name.strip() else "your colleague"
+    return typed(p.name.split()[0]) if p and p.name.strip() else "your colleague"
 
 
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
@@ -238,7 +239,7 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
         values["behaviour"] = journey.behaviour_text(mtm.behaviour)
         values["practice"] = "safe practice" if mtm.practice == "safe" else "a real moment"
         private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
-        values["situation"] = "(details kept private)" if private else mtm.situation
+        values["situation"] = "(details kept private)" if private else typed(mtm.situation)
     del reader_tz
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
@@ -261,7 +262,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
         text = f"{text}\n\n{note}"
     position = [s.id for s in journey.steps].index(step.id) + 1
     audience: Literal["participant", "manager"] = step_recipient(step)
-    about = f" about {enrollment.person.name}" if audience == "manager" else ""
+    about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
     return Message(
         recipient_id=reader.id,
         text=text,
@@ -294,7 +295,7 @@ def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, r
         f"*Practice:* {'safe practice' if mtm.practice == 'safe' else 'a real, harder moment'}",
     ]
     if mtm.share_plan or reader.id == enrollment.person.id:
-        lines.insert(0, f"*Moment:* {mtm.situation}")
+        lines.insert(0, f"*Moment:* {typed(mtm.situation)}")
     else:
         lines.insert(0, f"*Moment:* {_first_name(enrollment.person)} chose to keep the details private.")
     return "\n".join(lines)
@@ -312,7 +313,7 @@ def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: 
               f"makes the practice stick: ask what they tried, what happened, and what they'll do next time."),
         journey_title=journey.title,
         prompt_id=prompt.id,
-        context=f"{journey.title} about {enrollment.person.name}",
+        context=f"{journey.title} about {typed(enrollment.person.name)}",
         audience="manager",
         closed=True,
     )
@@ -410,7 +411,7 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
         return out
     if step.escalate_to == "manager" and not prompt.escalated and enrollment.manager is not None:
         waited = cal.working_days_between(local_date(prompt.sent_at or prompt.due_at, tz), local_date(now, tz))
-        name = enrollment.person.name
+        name = typed(enrollment.person.name)
         title = step.title or KIND_TITLES[step.kind] or step.id
         message = Message(
             recipient_id=enrollment.manager.id,
@@ -636,10 +637,10 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             recipient_id=enrollment.manager.id,
             title=f"{name} shared a reflection",
             text=(f"{name} reflected on their moment that matters ({format_day(mtm.when)}, "
-                  f"{journey.behaviour_text(mtm.behaviour)}):\n\n“{reflection}”\n\n"
+                  f"{journey.behaviour_text(mtm.behaviour)}):\n\n“{typed(reflection)}”\n\n"
                   "Recognise the effort, and ask what they'll try next."),
             journey_title=journey.title,
-            context=f"{journey.title} about {enrollment.person.name} · shared by {name}",
+            context=f"{journey.title} about {typed(enrollment.person.name)} · shared by {name}",
             audience="manager",
         ), now))
     shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""

@@ -22,6 +22,7 @@ from journeys.definition import (
     SurveyStep,
 )
 from journeys.messages import Button, FormField, Option
+from journeys.text import typed
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
 TASK_BUTTONS = (
@@ -267,5 +268,6 @@ def describe_answer(fields: tuple[FormField, ...], values: dict[str, Any], limit
         shown = ", ".join(labels.get(str(x), str(x)) for x in v) if isinstance(v, list) else labels.get(str(v), str(v))
         if len(shown) > limit:
             shown = shown[: limit - 1] + "…"
+        shown = typed(shown) if f.kind in ("text", "long_text") else shown  # what the person typed
         parts.append(f"{f.label} {shown}" if f.kind != "long_text" else f"{f.label} “{shown}”")
     return "\n".join(parts)

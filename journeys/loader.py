@@ -241,8 +241,10 @@ class _Parsed:
 
 def _parse(text: str, filename: str) -> _Parsed:
     builder = _Builder(filename)
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        # the reader checks every character as it is built: a control character raises here
+        loader = yaml.SafeLoader(text)
         root = loader.get_node() if loader.check_node() else None
         if root is not None and loader.check_node():  # the next event starts a second document
             second = _mark(loader.current_event.start_mark)
@@ -257,7 +259,8 @@ def _parse(text: str, filename: str) -> _Parsed:
         builder.error((1, 1), (), "the document nests too deeply")
         return _Parsed(None, builder.where, builder.errors)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     if root is None or (
         isinstance(root, yaml.ScalarNode) and root.tag == _NULL and root.value in ("", "~", "null")

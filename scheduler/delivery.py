@@ -1,6 +1,8 @@
 """Draining the outbox through the chat ports: once, in order, and honest about failures.
 
 A row is leased (state `sending`, `lease_until`) before the request leaves, and settled after.
+A live sender renews the leases of the rows it holds every third of the lease, however slow its
+pass or the platform, so only a sender that died (or whose loop stalled a whole lease) loses them.
 A lease that expires means the sender died mid-request: the outcome is unknown, so the row is
 reconciled (Slack: look for its delivery id in the DM's history) or, where a platform has no
 lookup, resent once and flagged `ambiguous`.
@@ -20,6 +22,7 @@ web-only process leaves its rows to that holder.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -176,7 +179,9 @@ class Dispatcher:
                 if r.state == "sending":
                     r.in_doubt = True  # its previous sender vanished mid-request
                 r.state = "sending"
-                r.lease_until = now + self.lease
+                # From the time it is now, not the pass's `now`: a drain's passes share one `now`
+                # and a long drain would otherwise lease rows already expired for other workers.
+                r.lease_until = max(now, self.current()) + self.lease
                 r.lease_owner = self.owner
                 r.attempts += 1
             await s.flush()
@@ -226,7 +231,13 @@ class Dispatcher:
                         broken.append(exc)
                         raise
 
-        outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        renewal = asyncio.create_task(self._renew_leases([r.id for r in rows]))
+        try:
+            outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
         for o in outcomes:
             if isinstance(o, BaseException):
                 raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
@@ -267,6 +278,25 @@ class Dispatcher:
                 # Not an attempt and not a failure: the row simply waits for the recipient's hours.
                 await self._settle(row, state="pending", next_at=at, error=None, attempts=row.attempts - 1)
                 result.held += 1
+
+    async def _renew_leases(self, ids: list[str]) -> None:
+        """Keep the leases of this pass's unsettled rows while the pass runs.
+
+        Without it a pass slower than its lease (a starved process, a platform taking its time)
+        would see its rows reclaimed by another dispatcher while it still sends them: the other
+        finds nothing in the history yet and sends a second copy.
+        """
+        period = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                async with self.db.write() as s:
+                    await s.execute(update(OutboxRow)
+                                    .where(OutboxRow.id.in_(ids), OutboxRow.state == "sending",
+                                           OutboxRow.lease_owner == self.owner)
+                                    .values(lease_until=self.current() + self.lease))
+            except Exception:  # the pass itself reports a broken database; keep trying meanwhile
+                log.warning("could not renew delivery leases", exc_info=True)
 
     async def _slot(self, row: OutboxRow, platform: str, conversation: str, started: float,
                     result: DeliveryResult) -> bool:

@@ -148,7 +148,9 @@ class Database:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         self.inline = False  # SQLite statements run on the loop's thread (file databases)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Statement parameters hold people's words (reflections, situations): never in a log line
+        # or an exception message, echo or not.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             path = make_url(self.url).database
             kwargs["connect_args"] = {"timeout": 30}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from journeys.forms import visible
 from journeys.messages import Message
+from journeys.text import plain
 
 
 def _plain(text: str) -> str:
@@ -40,7 +41,9 @@ def render_text(msg: Message, width: int = 78, *, updated: bool = False) -> str:
         lines.append(f"  📎 {msg.attachment_name} ({len(msg.attachment_text)} bytes)")
     if msg.context:
         lines.append(f"  — {msg.context}")
-    return "\n".join(line for line in lines if line is not None)
+    # typed spans and mentions become plain words; control characters (escape sequences that
+    # would drive the terminal) are stripped
+    return plain("\n".join(line for line in lines if line is not None))
 
 
 def save_attachment(msg: Message, folder: Path) -> Path:

@@ -39,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.background import WorkPool
+from adapters.guard import json_depth_ok, refuse_oversized
 from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
     find_message,
@@ -119,6 +120,9 @@ class SlackInbound:
 
     # --- HTTP ----------------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
+        refused = await refuse_oversized(request)
+        if refused is not None:
+            return refused
         raw = await request.read()
         if self.verifier is None or not _signature_ok(self.verifier, raw, request.headers):
             return web.json_response({"error": "invalid signature"}, status=401)
@@ -251,7 +255,12 @@ class SlackInbound:
             if not isinstance(item, OpenForm):
                 continue
             try:
-                msg = await self.handler.prompt_message(item.prompt_id)
+                msg = await self.handler.prompt_message(
+                    item.prompt_id, platform=PLATFORM, user_id=item.user_id
+                )
+            except PermissionError as refused:  # someone else's prompt: never show its text
+                await self._ephemeral(client, item.user_id, item.channel, _note(str(refused)))
+                continue
             except Exception:
                 log.exception("slack: prompt_message failed")
                 msg = None
@@ -396,9 +405,12 @@ async def _safe(aw: Awaitable[Any]) -> Any:
 
 
 def _signature_ok(verifier: SignatureVerifier, raw: bytes, headers: Any) -> bool:
+    stamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not (isinstance(stamp, str) and stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        return False  # slack_sdk turns a 300-digit stamp into an OverflowError (issue 12)
     try:
         return verifier.is_valid_request(raw, dict(headers))
-    except (ValueError, TypeError):  # e.g. a non-numeric X-Slack-Request-Timestamp
+    except (ValueError, TypeError, OverflowError):
         return False
 
 
@@ -407,17 +419,23 @@ def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
     if not text:
         raise ValueError("empty body")
     if content_type == "application/json" or text.startswith("{"):
-        data = json.loads(text)
+        data = _json(text)
     else:
         params = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
         if "payload" in text:
             payload = params.get("payload")
-            data = json.loads(payload) if payload is not None else params
+            data = _json(payload) if payload is not None else params
         else:
             data = params
     if not isinstance(data, dict):
         raise ValueError("body is not an object")  # noqa: TRY004 - a malformed request
     return data
+
+
+def _json(text: str) -> Any:
+    if not json_depth_ok(text):
+        raise ValueError("JSON nested too deeply")
+    return json.loads(text)
 
 
 _OBJ_KEYS = (

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 from journeys.messages import FormField, Message, Option
+from journeys.text import plain as plain_words
+from journeys.text import segments
 
 # --- Slack limits -------------------------------------------------------------------------
 MAX_BLOCKS = 50  # per message
@@ -62,21 +64,26 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1] + ELLIPSIS
 
 
-# Slack tokens in mrkdwn that must survive escaping: mentions, channels, special, links.
-_TOKEN = re.compile(r"<(?:[@#!][^<>\s]+|(?:https?|mailto):[^<>\s]+)>")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
+_SLACK_ID = re.compile(r"[UWB][A-Z0-9]{1,40}")
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Escape &, < and > as Slack requires, keeping `<@U1>`-style tokens and links intact."""
+    """Escape &, < and > everywhere, as Slack requires: no link, mention or broadcast can come
+    from the text itself. The bot's own mentions (`journeys.text.mention`) become `<@U…>`."""
     out: list[str] = []
-    pos = 0
-    for m in _TOKEN.finditer(text):
-        out.append(_escape(text[pos : m.start()]))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_escape(text[pos:]))
+    for kind, value in segments(text):
+        if kind == "mention":
+            out.append(f"<@{value}>" if _SLACK_ID.fullmatch(value) else _escape(f"@{value}"))
+        else:
+            out.append(_escape(value))
     return "".join(out)
+
+
+def md(text: str) -> dict[str, Any]:
+    """A mrkdwn text object Slack shows as written: `verbatim` stops it from turning bare URLs,
+    #channels and @names into links or mentions (only `<…>` tokens the bot wrote are live)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _escape(text: str) -> str:
@@ -98,13 +105,13 @@ def mrkdwn(text: str, limit: int) -> str:
 
 
 def plain(text: str, limit: int, *, fallback: str = " ") -> dict[str, Any]:
-    value = truncate(text.strip() or fallback, limit)
+    value = truncate(plain_words(text).strip() or fallback, limit)
     return {"type": "plain_text", "text": value, "emoji": True}
 
 
 def _link_label(label: str) -> str:
     # `|` and `>` end a link label in mrkdwn
-    return label.replace("|", "¦").replace(">", "›").replace("<", "‹")
+    return plain_words(label).replace("|", "¦").replace(">", "›").replace("<", "‹")
 
 
 def button_value(prompt_id: str | None, value: str) -> str:
@@ -177,7 +184,7 @@ def render_blocks(msg: Message) -> list[dict[str, Any]]:
         text_parts.append(escape_mrkdwn(msg.text))
     if text_parts:
         joined = "\n".join(text_parts)
-        body.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut_mrkdwn(joined)}})
+        body.append({"type": "section", "text": md(_cut_mrkdwn(joined))})
 
     if msg.links:
         lines = []
@@ -189,20 +196,19 @@ def render_blocks(msg: Message) -> list[dict[str, Any]]:
             else:
                 lines.append(f"• {escape_mrkdwn(label)}")
         body.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": _cut_mrkdwn("\n".join(lines))}}
+            {"type": "section", "text": md(_cut_mrkdwn("\n".join(lines)))}
         )
 
     if msg.facts:
         fields = [
-            {
-                "type": "mrkdwn",
-                "text": _cut_mrkdwn(
+            md(
+                _cut_mrkdwn(
                     f"*{mrkdwn(label, 200)}*\n{escape_mrkdwn(value) or '-'}"
                     if label.strip()
                     else escape_mrkdwn(value) or "-",
                     FIELD_TEXT,
-                ),
-            }
+                )
+            )
             for label, value in msg.facts
         ]
         for chunk in _chunks(fields, MAX_FIELDS):
@@ -213,13 +219,8 @@ def render_blocks(msg: Message) -> list[dict[str, Any]]:
         name = escape_mrkdwn(msg.attachment_name)
         fence = "```"
         room = SECTION_TEXT - len(name) - 2 * len(fence) - 4
-        content = truncate(msg.attachment_text.replace("```", "'''"), room)
-        body.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"*{name}*\n{fence}{content}{fence}"},
-            }
-        )
+        content = _cut_mrkdwn(_escape(plain_words(msg.attachment_text).replace("```", "'''")), room)
+        body.append({"type": "section", "text": md(f"*{name}*\n{fence}{content}{fence}")})
 
     if not msg.closed:
         for chunk in _chunks(_action_buttons(msg), MAX_ACTION_ELEMENTS):
@@ -235,7 +236,7 @@ def render_blocks(msg: Message) -> list[dict[str, Any]]:
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": mrkdwn(bit, CONTEXT_TEXT)} for bit in context_bits
+                    md(mrkdwn(bit, CONTEXT_TEXT)) for bit in context_bits
                 ],
             }
         )
@@ -243,11 +244,11 @@ def render_blocks(msg: Message) -> list[dict[str, Any]]:
     room = MAX_BLOCKS - len(head) - len(tail)
     if len(body) > room:
         body = body[: room - 1] + [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "… (more not shown)"}]}
+            {"type": "context", "elements": [md("… (more not shown)")]}
         ]
     blocks = head + body + tail
     if not blocks:
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": " "}}]
+        blocks = [{"type": "section", "text": md(" ")}]
     return blocks[:MAX_BLOCKS]
 
 
@@ -353,7 +354,7 @@ def render_modal(
     blocks: list[dict[str, Any]] = []
     if msg.text.strip():
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(msg.text, SECTION_TEXT)}}
+            {"type": "section", "text": md(mrkdwn(msg.text, SECTION_TEXT))}
         )
     labels = {f.id: f.label for f in msg.fields}
     seen_ids: set[str] = set()
@@ -383,7 +384,7 @@ def render_modal(
     if len(blocks) > MAX_MODAL_BLOCKS:
         blocks = blocks[:MAX_MODAL_BLOCKS]
     if not blocks:
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "Nothing to fill in."}}]
+        blocks = [{"type": "section", "text": md("Nothing to fill in.")}]
     title = msg.title or msg.journey_title or "Your answer"
     return {
         "type": "modal",
@@ -402,15 +403,14 @@ def render_home(messages: list[Message], *, intro: str | None = None) -> dict[st
         {"type": "header", "text": plain("Your learning journeys", HEADER_TEXT)},
         {
             "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": mrkdwn(
+            "text": md(
+                mrkdwn(
                     intro
                     or "Prompts, reminders and forms arrive in the *Messages* tab. Type `help`, "
                     "`status`, `snooze` or `pause` there at any time.",
                     SECTION_TEXT,
-                ),
-            },
+                )
+            ),
         },
     ]
     for m in messages:

@@ -37,6 +37,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
 
 from adapters.background import WorkPool
+from adapters.guard import json_depth_ok, refuse_oversized
 from adapters.port import BotHandler, HandlerResult, InboundAction, Profile
 from adapters.teams.client import card_activity, make_adapter
 from adapters.teams.parse import (
@@ -55,6 +56,7 @@ from adapters.teams.render import (
     VERB_SUBMIT,
     render_card,
     render_text,
+    reply_text,
 )
 from journeys.messages import Message
 
@@ -122,7 +124,8 @@ def _is_plain(msg: Message) -> bool:
 def reply_activity(msg: Message) -> Activity:
     """A reply: plain text when the message is only text, else the card."""
     if _is_plain(msg):
-        return Activity(type=ActivityTypes.message, text=render_text(msg), text_format="markdown")
+        text, text_format = reply_text(msg)
+        return Activity(type=ActivityTypes.message, text=text, text_format=text_format)
     return card_activity(msg)
 
 
@@ -390,10 +393,18 @@ def mount_teams(
         log.warning(LOCAL_MODE_WARNING, path)
 
     async def messages(request: web.Request) -> web.StreamResponse:
+        # authenticate before parsing: with an app id, no bearer token means 401 unread
+        if not local and not request.headers.get("Authorization", "").startswith("Bearer "):
+            return _bad("unauthorized", 401)
+        refused = await refuse_oversized(request)
+        if refused is not None:
+            return refused
         raw = await request.read()
+        if not json_depth_ok(raw):
+            return _bad("body is nested too deeply")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _bad("body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return _bad("not a Bot Framework activity")

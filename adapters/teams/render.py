@@ -18,11 +18,13 @@ stale buttons. Every text is truncated with an ellipsis, and the whole card is k
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from journeys.messages import Button, FormField, Message
+from journeys.text import has_typed, plain, segments
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
@@ -115,7 +117,7 @@ def render_card(msg: Message) -> dict[str, Any]:
 def _card(msg: Message, lim: _Limits, *, with_inputs: bool) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     if msg.journey_title:
-        body.append(_text(truncate(msg.journey_title, lim.header), size="small", weight="bolder",
+        body.append(_text(truncate(plain(msg.journey_title), lim.header), size="small", weight="bolder",
                           color="accent", isSubtle=True))
     if msg.title:
         body.append(_text(truncate(msg.title, lim.title), size="medium", weight="bolder",
@@ -123,15 +125,13 @@ def _card(msg: Message, lim: _Limits, *, with_inputs: bool) -> dict[str, Any]:
     if msg.text:
         body.append(_text(truncate(msg.text, lim.text)))
     if msg.facts:
-        facts = [{"title": truncate(str(k), lim.fact_title), "value": truncate(str(v), lim.fact_value)}
-                 for k, v in msg.facts[: lim.facts]]
-        if len(msg.facts) > lim.facts:
-            facts.append({"title": ELLIPSIS, "value": f"{len(msg.facts) - lim.facts} more"})
-        body.append({"type": "FactSet", "facts": facts})
+        body.extend(_facts(msg.facts, lim))
     if msg.attachment_text:
         if msg.attachment_name:
             body.append(_text(truncate(msg.attachment_name, lim.title), weight="bolder", separator=True))
-        body.append(_text(truncate(msg.attachment_text, lim.attachment), fontType="monospace", size="small"))
+        # a file's content is never Markdown: one TextRun shows it as it is
+        body.append(_rich([("typed", truncate(plain(msg.attachment_text), lim.attachment))],
+                          fontType="monospace", size="small"))
 
     actions: list[dict[str, Any]] = []
     open_form = not msg.closed and bool(msg.fields)
@@ -156,10 +156,10 @@ def _card(msg: Message, lim: _Limits, *, with_inputs: bool) -> dict[str, Any]:
                 actions.append({"type": "Action.OpenUrl", "title": truncate(link.label or url, lim.button),
                                 "url": url})
     else:
-        links = [f"[{_md_label(truncate(link.label or url, lim.button))}]({url})"
+        links = [f"[{_md_label(truncate(plain(link.label) or url, lim.button))}]({url})"
                  for link in msg.links[: lim.links] if (url := _safe_url(link.url))]
-        if links:
-            body.append(_text(" · ".join(links), size="small"))
+        if links:  # the bot's own links: the one place a card carries Markdown link syntax
+            body.append({"type": "TextBlock", "text": " · ".join(links), "wrap": True, "size": "small"})
 
     if msg.context:
         body.append(_text(truncate(msg.context, lim.context), size="small", isSubtle=True, separator=True))
@@ -178,8 +178,55 @@ def _card(msg: Message, lim: _Limits, *, with_inputs: bool) -> dict[str, Any]:
     return card
 
 
+_BLOCK_PROPS = ("spacing", "separator", "horizontalAlignment")
+_DEFANG = (("](", "]\u200b("), ("]:", "]\u200b:"), ("<", "<\u200b"), ("://", ":\u200b//"))
+
+
+def defang(text: str) -> str:
+    """Markdown the bot did not mean: no `[x](url)` or reference link, no `<autolink>` or HTML tag,
+    no bare URL Teams would turn into a link (a zero-width space breaks each)."""
+    for before, after in _DEFANG:
+        text = text.replace(before, after)
+    return text
+
+
 def _text(text: str, **props: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **props}
+    """A TextBlock for the bot's own words; text holding typed spans becomes a RichTextBlock of
+    TextRuns, which Adaptive Cards never read as Markdown."""
+    if has_typed(text):
+        return _rich(segments(text), **props)
+    return {"type": "TextBlock", "text": defang(text), "wrap": True, **props}
+
+
+def _rich(parts: Sequence[tuple[str, str]], **props: Any) -> dict[str, Any]:
+    block = {k: v for k, v in props.items() if k in _BLOCK_PROPS}
+    run = {k: v for k, v in props.items() if k not in _BLOCK_PROPS}
+    inlines = [{"type": "TextRun", "text": _run_text(kind, value), **run} for kind, value in parts]
+    return {"type": "RichTextBlock", "inlines": inlines or [{"type": "TextRun", "text": " "}], **block}
+
+
+def _run_text(kind: str, value: str) -> str:
+    if kind == "mention":
+        return f"@{value}"
+    # the bot's own `*bold*` marks (Slack-flavoured) would show as stars in a TextRun
+    return value.replace("*", "") if kind == "bot" else value
+
+
+def _facts(pairs: tuple[tuple[str, str], ...], lim: _Limits) -> list[dict[str, Any]]:
+    """A FactSet (Teams reads its titles and values as Markdown), or one RichTextBlock per fact
+    when a value is typed text."""
+    shown = [(truncate(str(k), lim.fact_title), truncate(str(v), lim.fact_value)) for k, v in pairs[: lim.facts]]
+    if len(pairs) > lim.facts:
+        shown.append((ELLIPSIS, f"{len(pairs) - lim.facts} more"))
+    if not any(has_typed(k) or has_typed(v) for k, v in shown):
+        return [{"type": "FactSet", "facts": [{"title": defang(k), "value": defang(v)} for k, v in shown]}]
+    out = []
+    for k, v in shown:
+        block = _rich(segments(v) or [("bot", "-")], spacing="none")
+        if k.strip():
+            block["inlines"].insert(0, {"type": "TextRun", "text": plain(k) + ": ", "weight": "bolder"})
+        out.append(block)
+    return out
 
 
 def _md_label(label: str) -> str:
@@ -214,7 +261,7 @@ def _button(msg: Message, b: Button, lim: _Limits, *, has_inputs: bool) -> dict[
         data["prompt_id"] = msg.prompt_id
     action: dict[str, Any] = {
         "type": "Action.Execute",
-        "title": truncate(b.label, lim.button) or b.value or "OK",
+        "title": truncate(plain(b.label), lim.button) or b.value or "OK",
         "verb": VERB_BUTTON,
         "data": data,
     }
@@ -240,7 +287,7 @@ def _submit(msg: Message, lim: _Limits) -> dict[str, Any]:
 
 
 def _input(f: FormField, by_id: dict[str, FormField], lim: _Limits) -> list[dict[str, Any]]:
-    label = truncate(f.label, lim.label) or f.id
+    label = truncate(plain(f.label), lim.label) or f.id
     conditional = f.show_if_field is not None
     el: dict[str, Any] = {"id": INPUT_PREFIX + f.id, "label": label}
     if f.required and not conditional:
@@ -301,10 +348,19 @@ def render_text(msg: Message) -> str:
         lines.append(f"{link.label}: {link.url}" if link.label else link.url)
     if msg.context:
         lines.append(msg.context)
-    return "\n".join(lines) if lines else " "
+    return plain("\n".join(lines)) if lines else " "
+
+
+def reply_text(msg: Message) -> tuple[str, str]:
+    """A text-only reply and its `textFormat`: plain when it holds typed text, else Markdown with
+    anything that could become a link or HTML defanged."""
+    text = render_text(msg)
+    if any(has_typed(x) for x in (msg.text, msg.title, msg.context, msg.journey_title)):
+        return text, "plain"
+    return defang(text), "markdown"
 
 
 def summary(msg: Message, limit: int = 120) -> str:
     """A one-line notification preview (the activity's `summary`)."""
-    first = next((line for line in (msg.title, msg.text, msg.journey_title) if line and line.strip()), "")
+    first = plain(next((line for line in (msg.title, msg.text, msg.journey_title) if line and line.strip()), ""))
     return truncate(" ".join(first.split()), limit)

@@ -23,6 +23,7 @@ from bot.clock import SimulatedClock
 from bot.reports import cohort_evaluation
 from bot.service import BotService
 from journeys.loader import default_library_path, load_library
+from journeys.text import plain
 from store.db import Database
 
 LONDON = ZoneInfo("Europe/London")
@@ -58,7 +59,7 @@ class World:
 
     async def text(self, text: str, user: str = "admin") -> str:
         m = await self.cmd(text, user)
-        return f"{m.title}\n{m.text}"
+        return plain(f"{m.title}\n{m.text}")  # as the console shows it (typed spans, mentions as @id)
 
     def counts(self) -> dict[str, int]:
         con = sqlite3.connect(self.path)
@@ -161,7 +162,7 @@ async def test_enroll_errors_name_the_argument_and_change_nothing(world):
 
 
 async def test_unknown_user_errors(world):
-    assert "unknown user <@U999>" in await world.text("status <@U999>")
+    assert "unknown user @U999" in await world.text("status <@U999>")
     assert "unknown user @nobody" in await world.text("pause @nobody")
     assert "no console user has the e-mail who@example.com" in await world.text("export who@example.com")
 

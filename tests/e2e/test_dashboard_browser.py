@@ -64,6 +64,7 @@ async def served(seeded: Any) -> AsyncIterator[Any]:
     from bot.web import build_app
     from journeys.loader import default_library_path, load_library
     from store.db import Database
+    from store.models import PersonRow
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -74,7 +75,13 @@ async def served(seeded: Any) -> AsyncIterator[Any]:
         microsoft_app_type="", teams_local_mode=False)
     db = Database(f"sqlite:///{seeded.path}")
     clock = SimulatedClock(seeded.end)
-    service = BotService(db, load_library(default_library_path()), {}, clock, settings=settings)
+    service = BotService(db, load_library(default_library_path()), {}, clock, settings=settings,
+                         bootstrap_admins={"U-admin"})
+    async with db.write() as s:  # the links' actor: a stored admin (a link dies with its admin)
+        existing = await s.get(PersonRow, "U-admin")
+        if existing is None:
+            s.add(PersonRow(id="U-admin", platform="console", platform_user_id="U-admin", name="Admin",
+                            created_at=seeded.end, greeted=True))
     runner = web.AppRunner(build_app(service, settings), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -53,7 +53,9 @@ class RecordingHandler:
     async def remember_user(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
         return True
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
+    async def prompt_message(
+        self, prompt_id: str, *, platform: str | None = None, user_id: str | None = None
+    ) -> Message | None:
         return self.prompts.get(prompt_id)
 
 

@@ -81,7 +81,8 @@ class RecordingHandler:
         self.known.add(profile.user_id)
         return first
 
-    async def prompt_message(self, prompt_id: str) -> Message | None:
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
         return replace(SUPPORT, closed=True, text="Already answered.") if prompt_id == SUPPORT.prompt_id else None
 
 

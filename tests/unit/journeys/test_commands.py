@@ -45,6 +45,7 @@ from journeys.commands import (
     help_text,
     parse_command,
 )
+from journeys.text import mention
 
 TODAY = date(2026, 3, 1)
 
@@ -228,7 +229,7 @@ def test_user_references(token: str, ref: UserRef) -> None:
 def test_the_mention_label_does_not_make_a_different_user() -> None:
     assert UserRef("mention", "U1", "ana") == UserRef("mention", "U1")
     assert error("enroll active-listening <@U1|ana> manager <@U1>").message == (
-        "`enroll`: the manager can't also be a participant (<@U1>)"
+        f"`enroll`: the manager can't also be a participant ({mention('U1')})"
     )
 
 
@@ -365,7 +366,7 @@ def test_duplicate_users_in_the_list() -> None:
     assert err.message == "`enroll`: @ana is listed twice"
     assert err.argument == "@ana"
     err = error("enroll active-listening <@U1|ana> <@U1> manager @ben")
-    assert err.message == "`enroll`: <@U1> is listed twice"
+    assert err.message == f"`enroll`: {mention('U1')} is listed twice"
     err = error("enroll active-listening ana@x.org, ANA@x.org manager @ben")
     assert err.message == "`enroll`: ana@x.org is listed twice"
 

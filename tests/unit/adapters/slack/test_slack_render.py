@@ -20,6 +20,7 @@ from adapters.slack.render import (
     truncate,
 )
 from journeys.messages import Button, FormField, Link, Message, Option
+from journeys.text import mention, typed
 
 
 def roundtrip_blocks(blocks: list[dict]) -> None:
@@ -72,7 +73,7 @@ def _check_limits(blocks: list[dict]) -> None:
 def sample_message(**kw) -> Message:
     base: dict = {
         "recipient_id": "p1",
-        "text": "Which *moment that matters* is coming up? <@U123> & friends",
+        "text": f"Which *moment that matters* is coming up? {mention('U123')} & friends",
         "title": "Plan your next MTM",
         "journey_title": "Active listening",
         "prompt_id": "pr-42",
@@ -108,7 +109,7 @@ def sample_message(**kw) -> Message:
         "form_label": "Plan MTM",
         "links": (Link("Guide", "https://example.com/guide"),),
         "context": "Week 2 of 6 · you get this because you are enrolled",
-        "facts": (("Due", "Friday"), ("Manager", "<@U999>")),
+        "facts": (("Due", "Friday"), ("Manager", mention("U999"))),
     }
     base.update(kw)
     return Message(**base)
@@ -148,7 +149,7 @@ def test_closed_prompt_has_no_inputs():
 def test_plain_message_without_title():
     blocks = render_blocks(Message(recipient_id="x", text="hello"))
     roundtrip_blocks(blocks)
-    assert blocks == [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
+    assert blocks == [{"type": "section", "text": {"type": "mrkdwn", "text": "hello", "verbatim": True}}]
     assert fallback_text(Message(recipient_id="x", text="")) == "New message"
 
 
@@ -189,7 +190,9 @@ def test_truncate():
     assert truncate("abc", 3) == "abc"
     assert truncate("abcd", 3) == "ab" + ELLIPSIS
     assert len(truncate("x" * 100, 24)) == 24
-    assert escape_mrkdwn("a<b>&<@U1> <https://x.y|z>") == "a&lt;b&gt;&amp;<@U1> <https://x.y|z>"
+    # raw tokens in text are escaped (issue 12): only the bot's own mentions are live
+    assert escape_mrkdwn("a<b>&<@U1> <https://x.y|z>") == "a&lt;b&gt;&amp;&lt;@U1&gt; &lt;https://x.y|z&gt;"
+    assert escape_mrkdwn(f"hi {mention('U1')} {typed('<!channel>')}") == "hi <@U1> &lt;!channel&gt;"
 
 
 def test_home_view():

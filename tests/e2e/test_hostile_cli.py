@@ -1,0 +1,94 @@
+"""Operator input to `hplj` that must fail closed with one clear sentence (issue 12, items 8-11)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import hplj
+
+CLEAN = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "", "MICROSOFT_APP_ID": "",
+         "HPLJ_TEAMS_LOCAL": "", "HPLJ_JOURNEYS": ""}
+
+
+def test_control_character_in_a_journey_file_is_a_line_error(tmp_path: Path) -> None:
+    """Item 8: a BEL inside a quoted string: `validate` names file, line and column; `serve` exits 2."""
+    bad = tmp_path / "bell.yml"
+    bad.write_text('id: bell\ntitle: "ring \x07 ring"\n', encoding="utf-8")
+    r = hplj("validate", str(bad), cwd=tmp_path)
+    assert r.returncode == 1
+    assert f"{bad}:2:" in r.stdout and "U+0007" in r.stdout, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    r = hplj("serve", "--no-scheduler", "--port", "1", cwd=tmp_path,
+             env={**CLEAN, "HPLJ_JOURNEYS": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert r.returncode == 2 and "U+0007" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("var,value,accepts", [
+    ("HPLJ_TEAMS_LOCAL", "maybe", "1 or 0"),
+    ("PORT", "eighty", "a whole number"),
+    ("HPLJ_DELIVERY_PROCESSES", "0", "at least 1"),
+])
+def test_a_bad_setting_is_one_sentence_and_exit_2(tmp_path: Path, var: str, value: str, accepts: str) -> None:
+    """Item 11: the variable, what it got, what it accepts; no pydantic screen."""
+    r = hplj("tick", cwd=tmp_path, env={**CLEAN, var: value})
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert var in lines[0] and repr(value) in lines[0] and accepts in lines[0]
+    assert "Traceback" not in r.stderr and "pydantic" not in r.stderr
+
+
+def test_an_empty_setting_means_not_set(tmp_path: Path) -> None:
+    """Item 11: `HPLJ_TEAMS_LOCAL=` as deployment tools write it: the default, not a crash."""
+    r = hplj("tick", "--at", "2026-12-01T09:00:00Z", cwd=tmp_path,
+             env={**CLEAN, "HPLJ_TEAMS_LOCAL": "", "PORT": "", "HPLJ_TICK_SECONDS": "",
+                  "DATABASE_URL": f"sqlite:///{tmp_path}/t.db"})
+    assert r.returncode == 0, r.stderr
+    assert "tick at 2026-12-01T09:00:00+00:00" in r.stdout
+
+
+def test_serve_refuses_slack_without_its_signing_secret(tmp_path: Path) -> None:
+    """Item 10: a bot token and no signing secret would make /slack/events a silent 404."""
+    r = hplj("serve", "--no-scheduler", "--port", "1", cwd=tmp_path,
+             env={**CLEAN, "SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/s.db"})
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "SLACK_SIGNING_SECRET is not set" in lines[0], r.stderr
+
+
+CSV_HEAD = "email,manager_email,journey,start,cohort\n"
+
+
+@pytest.mark.parametrize("body,reason", [
+    ('ana@example.com,ben@example.com,active-listening,2026-12-07,"' + "x" * 140_000 + '"\n', "not readable as CSV"),
+    ("ana@example.com,ben@example.com,active-listening,9999-12-30,c1\n", "days ahead"),
+    ("ana@example.com,ben@example.com,active-listening,2026-12-07,Spring 2026\n", "is not a cohort name"),
+    ("ana@example.com,ben@example.com,active-listening,2026-12-07,=HYPERLINK(1)\n", "is not a cohort name"),
+    ("ana@example.com,ben@example.com,active-listening,2026-12-07,sp\u202ering\n", "control characters"),
+    ("ana\x00@example.com,ben@example.com,active-listening,2026-12-07,c1\n", "control characters"),
+])
+def test_csv_import_refuses_bad_rows_before_writing(tmp_path: Path, body: str, reason: str) -> None:
+    """Item 9 (and 7 for e-mails): each bad row is a line error; nobody is stored."""
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(CSV_HEAD + body, encoding="utf-8")
+    db = tmp_path / "c.db"
+    r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
+             env={**CLEAN, "DATABASE_URL": f"sqlite:///{db}"})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+    if db.exists():
+        assert sqlite3.connect(db).execute("select count(*) from people").fetchone() == (0,)
+
+
+def test_csv_duplicate_headers_are_refused(tmp_path: Path) -> None:
+    """Item 9: `email,EMAIL` would silently keep the last column."""
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,EMAIL,manager_email,journey,start\na@x.io,b@x.io,c@x.io,active-listening,2026-12-07\n",
+                        encoding="utf-8")
+    r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
+             env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
+    assert r.returncode == 1 and "email appear more than once" in r.stdout, r.stdout + r.stderr
