@@ -17,7 +17,8 @@ demo: venv
 	$(BIN)/hplj demo
 
 test: venv
-	$(BIN)/python -m mypy --strict journeys
+	$(BIN)/python -m mypy --strict journeys store scheduler adapters bot
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: venv

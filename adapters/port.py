@@ -8,6 +8,7 @@ this boundary.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
@@ -48,6 +49,10 @@ class SentRef:
     message_id: str
 
 
+# How a platform reaches someone proactively, as the bot stored it when they installed or wrote (a
+# Teams ConversationReference); the dispatcher hands it over with every delivery to that person.
+Address = Mapping[str, Any]
+
 FailureKind = Literal["permanent", "retry", "rate_limited", "in_doubt"]
 
 
@@ -70,13 +75,15 @@ class ChatPort(Protocol):
     platform: str
     capabilities: Capabilities
 
-    async def open_dm(self, user_id: str) -> str:
-        """Conversation id of the 1:1 chat with `user_id`, opening it if needed."""
+    async def open_dm(self, user_id: str, *, address: Address | None = None) -> str:
+        """Conversation id of the 1:1 chat with `user_id`, opening it if needed. `address`: the
+        recipient's stored address (platforms that need one to reach anybody: Teams)."""
         ...
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef: ...
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef: ...
 
-    async def update(self, ref: SentRef, message: Message) -> None: ...
+    async def update(self, ref: SentRef, message: Message, *, address: Address | None = None) -> None: ...
 
     async def resolve_profile(self, user_id: str) -> Profile: ...
 

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from adapters.memory import RecordingChat  # noqa: E402
-from adapters.port import DeliveryError, InboundAction, SentRef  # noqa: E402
+from adapters.port import Address, DeliveryError, InboundAction, SentRef  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
 from bot.service import BotService  # noqa: E402
 from journeys.calendar import WorkCalendar, _open_intervals  # noqa: E402
@@ -92,7 +92,8 @@ class SimChat(RecordingChat):
     async def open_dm(self, user_id: str) -> str:
         return f"D-{user_id}"
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
         if self.kill_after is not None and self.kill_after <= 0:
             raise Killed()
         if self.down:
@@ -110,7 +111,7 @@ class SimChat(RecordingChat):
         mid = self._index.get((conversation_id, delivery_id))
         return SentRef(conversation_id, mid) if mid else None
 
-    async def update(self, ref: SentRef, message: Message) -> None:
+    async def update(self, ref: SentRef, message: Message, *, address: Address | None = None) -> None:
         if self.down:
             raise DeliveryError("retry", "service_unavailable")
 

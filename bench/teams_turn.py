@@ -239,13 +239,8 @@ async def seed(db_url: str, service_url: str, people: int, per_manager: int) -> 
     await upgrade_async(db)  # as `hplj serve` does, so it finds the schema current
     library = load_library(default_library_path())
     clock = SimulatedClock(fire_at - timedelta(days=7))
-    service = BotService(db, library, {}, clock, default_tz="Europe/London")
-
-    async def address_for(user_id: str) -> dict[str, Any] | None:
-        return await service.address_of("teams", user_id)
-
-    service.ports["teams"] = TeamsChat(address_for=address_for)
-    service.dispatcher.ports = service.ports
+    # the dispatcher hands TeamsChat each recipient's stored address (no callback into the service)
+    service = BotService(db, library, {"teams": TeamsChat()}, clock, default_tz="Europe/London")
     managers = max(1, people // per_manager)
     mgr_ids = []
     for m in range(managers):

@@ -11,7 +11,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.console import ConsoleChat
@@ -60,12 +60,10 @@ class ChatSession:
         self.attachments_dir: Path | None = None  # where files the bot sends are saved (default: cwd)
 
     async def advance(self, delta: timedelta) -> None:
-        from store.repo import next_due_at
-
         target = self.clock.now() + delta
         while True:
-            async with self.service.db.read() as s:
-                due = await next_due_at(s)
+            async with self.service.uow.read() as uow:
+                due = await uow.views.next_due_at()
             if due is None or due > target:
                 break
             self.clock.set(max(due, self.clock.now()))
@@ -141,7 +139,10 @@ class ChatSession:
 
 async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = None,
                    write: Callable[[str], None] | None = None) -> ChatSession:
-    out = write or (lambda s: sys.stdout.write(s + "\n"))
+    def to_stdout(s: str) -> None:
+        sys.stdout.write(s + "\n")
+
+    out = write or to_stdout
     tmp = None
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="hplj-chat-")
@@ -149,7 +150,7 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
     library = load_library(default_library_path())
     db = Database(f"sqlite:///{db_path}")
     await db.create_all()
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     clock = SimulatedClock(now)
     console = ConsoleChat(write=out)
     console.clock_label = lambda: f"{clock.now():%a %d %b %H:%M} UTC"

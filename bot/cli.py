@@ -6,12 +6,15 @@ import asyncio
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from bot.settings import Settings
+from journeys.definition import Journey
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.")
@@ -28,7 +31,7 @@ def _logging() -> None:
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from bot.settings import ConfigError, load_settings
 
     try:
@@ -38,7 +41,7 @@ def _settings():  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _library(settings):  # type: ignore[no-untyped-def]
+def _library(settings: Settings) -> dict[str, Journey]:
     from journeys.loader import JourneyFileError, default_library_path, load_library
 
     folder = Path(settings.journeys_dir) if settings.journeys_dir else default_library_path()
@@ -52,7 +55,7 @@ def _library(settings):  # type: ignore[no-untyped-def]
 
 def _parse_at(value: str | None) -> datetime:
     if value is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -60,7 +63,7 @@ def _parse_at(value: str | None) -> datetime:
                                  param_hint="--at") from None
     if at.tzinfo is None:
         raise typer.BadParameter(f"{value!r} has no time zone; add Z or an offset like +01:00", param_hint="--at")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 @app.command()
@@ -96,7 +99,7 @@ def schema() -> None:
 @app.command()
 def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final report.")] = False,
-    db: Annotated[Optional[Path], typer.Option(help="Keep the demo database in this SQLite file.")] = None,
+    db: Annotated[Path | None, typer.Option(help="Keep the demo database in this SQLite file.")] = None,
 ) -> None:
     """Run the sample journey for a simulated cohort and print the conversation and the report."""
     from rich.progress import BarColumn, Progress, TextColumn
@@ -126,7 +129,7 @@ def demo(
 
 
 @app.command()
-def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time (ISO-8601 with zone).")] = None) -> None:
+def tick(at: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO-8601 with zone).")] = None) -> None:
     """One full scheduler pass (claim due work, deliver the outbox), then exit.
 
     Prints one line: what was due, how many messages were delivered and, when some could not be,
@@ -141,10 +144,8 @@ def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time
             fired, delivered = await service.tick(now)
             waiting = 0
             if delivered.refused:
-                from store.repo import due_outbox_count
-
-                async with service.db.read() as s:
-                    waiting = await due_outbox_count(s, now)
+                async with service.uow.read() as uow:
+                    waiting = await uow.outbox.due_count(now)
         finally:
             await service.dispatcher.release()
             await service.db.dispose()
@@ -165,23 +166,15 @@ def tick(at: Annotated[Optional[str], typer.Option(help="Pretend it is this time
 
 @app.command()
 def serve(
-    port: Annotated[Optional[int], typer.Option(help="Port (default: $PORT or 3978).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 3978).")] = None,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Web only; run `hplj worker` apart.")] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
-    from adapters.teams.app import TeamsAuthConfigError, check_production_auth
-    from bot.settings import serve_problem
-    from bot.web import run_server
+    from bot.wiring import run_server, serve_problem
 
     settings = _settings()
     problem = serve_problem(settings)
-    if problem is None and (settings.microsoft_app_id or settings.teams_local_mode):
-        try:
-            check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
-                                  app_password=settings.microsoft_app_password, app_type=settings.microsoft_app_type)
-        except TeamsAuthConfigError as exc:
-            problem = str(exc)
     if problem is not None:
         sys.stderr.write(f"hplj: {problem}\n")
         raise typer.Exit(2)
@@ -193,7 +186,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Scheduler and delivery only (the Procfile's `worker`)."""
-    from bot.web import run_worker
+    from bot.wiring import run_worker
 
     settings = _settings()
     _logging()
@@ -203,7 +196,7 @@ def worker() -> None:
 @app.command()
 def chat(
     as_: Annotated[str, typer.Option("--as", help="Who you are: a participant, a manager or an admin.")] = "ana",
-    db: Annotated[Optional[Path], typer.Option(help="SQLite file for the chat session.")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite file for the chat session.")] = None,
 ) -> None:
     """Talk to the bot in the terminal, with time travel (:advance 2d, :as ben, :help)."""
     from bot.chat import run_chat
@@ -234,7 +227,7 @@ def enroll(
     chosen = platform or ("slack" if settings.slack_bot_token else "teams" if settings.microsoft_app_id else "console")
     if chosen not in ("slack", "teams", "console"):
         raise typer.BadParameter(f"expected slack, teams or console, got {chosen!r}", param_hint="--platform")
-    report = parse_csv(text, library, datetime.now(timezone.utc).date())
+    report = parse_csv(text, library, datetime.now(UTC).date())
     for line, reason in report.errors:
         print(f"{csv_file}:{line}: {reason}")
     if report.errors and (all_or_nothing or not report.valid):
@@ -291,7 +284,7 @@ def people_sync(
             with Progress(TextColumn("Syncing people"), BarColumn(), MofNCompleteColumn(), console=err,
                           disable=not err.is_terminal) as bar:
                 task = bar.add_task("", total=len(report.entries))
-                await sync_people(db, report, datetime.now(timezone.utc), dry_run=dry_run,
+                await sync_people(db, report, datetime.now(UTC), dry_run=dry_run,
                                   progress=lambda n: bar.update(task, completed=n))
         finally:
             await db.dispose()
@@ -323,13 +316,9 @@ def export_cmd(
     import re
     import tempfile
 
-    from sqlalchemy import func, or_, select
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.admin import export_json, export_person, record_export
-    from store.db import Database
-    from store.models import PersonRow
+    from bot.export import export_json, export_person, record_export
+    from store.db import Database, DatabaseError, is_missing_sqlite_file
+    from store.uow import UnitOfWork
 
     ref = user.strip()
     m = re.fullmatch(r"<@([^|>]+)(?:\|[^>]*)?>", ref)  # a pasted Slack mention
@@ -344,21 +333,18 @@ def export_cmd(
     if out.exists() and not force:
         raise typer.BadParameter(f"{out} already exists (add --force to overwrite it)", param_hint="--out")
     settings = _settings()
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).exists():
-        raise typer.BadParameter(f"no database file at {url.database}", param_hint="DATABASE_URL")
+    missing = is_missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        raise typer.BadParameter(f"no database file at {missing}", param_hint="DATABASE_URL")
     is_email = "@" in ref
 
     async def run() -> tuple[str, dict]:  # type: ignore[type-arg]
         db = Database(settings.database_url)
         try:
             try:
-                async with db.read() as s:
-                    q = select(PersonRow).where(func.lower(PersonRow.email) == ref.lower()) if is_email else \
-                        select(PersonRow).where(or_(PersonRow.id == ref, PersonRow.platform_user_id == ref))
-                    people = (await s.execute(q.order_by(PersonRow.created_at))).scalars().all()
-            except SQLAlchemyError as exc:
+                async with UnitOfWork(db, read_only=True) as uow:
+                    people = await (uow.people.by_email(ref) if is_email else uow.people.by_id_or_user_id(ref))
+            except DatabaseError as exc:
                 raise typer.BadParameter(f"cannot read the bot's database ({exc.__class__.__name__}); "
                                          "run `hplj db upgrade`?", param_hint="DATABASE_URL") from None
             if not people:
@@ -370,7 +356,7 @@ def export_cmd(
                 raise typer.BadParameter(f"{ref!r} matches {len(people)} people: {which}; give the person id",
                                          param_hint="USER")
             pid = (exact or people)[0].id
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             data = await export_person(db, pid, now)
             if data is None:
                 raise typer.BadParameter(f"nobody stored has the id {ref!r} (forgotten just now?)", param_hint="USER")

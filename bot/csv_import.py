@@ -18,13 +18,9 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, update
-
 from bot.service import BotService
 from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
 from journeys.text import has_control
-from store.models import PersonRow
-from store.repo import new_id
 
 REQUIRED = ("email", "manager_email", "journey", "start")
 OPTIONAL = ("timezone", "cohort", "manager_manager_email")
@@ -178,8 +174,8 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
     emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
         r.manager_manager_email for r in report.valid if r.manager_manager_email}
     tz_of = {r.email: r.timezone for r in report.valid if r.timezone}
-    async with service.db.read() as s:
-        existing = (await s.execute(select(PersonRow).where(func.lower(PersonRow.email).in_(emails)))).scalars().all()
+    async with service.uow.read() as uow:
+        existing = await uow.people.by_emails(emails)
     for p in existing:
         people[(p.email or "").lower()] = p.id
     port = service.ports.get(platform)
@@ -195,19 +191,10 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
         found[email] = (user_id, name)
     # One transaction for all new people: a 10,000-row file must not cost 10,000 commits.
     now = service.clock.now()
-    async with service.db.write() as s:
-        known = {r.platform_user_id: r.id for r in (await s.execute(select(PersonRow).where(
-            PersonRow.platform == platform, PersonRow.platform_user_id.in_([u for u, _ in found.values()]))))
-            .scalars().all()}
-        for email, (user_id, name) in found.items():
-            if user_id in known:
-                people[email] = known[user_id]
-                continue
-            pid = new_id("p_")
-            s.add(PersonRow(id=pid, platform=platform, platform_user_id=user_id, name=name, email=email,
-                            tz=tz_of.get(email), tz_checked_at=now if tz_of.get(email) else None,
-                            greeted=False, created_at=now))
-            people[email] = pid
+    async with service.uow() as uow:
+        people.update(await uow.people.add_many(
+            platform, [(user_id, name, email, tz_of.get(email)) for email, (user_id, name) in found.items()], now))
+        await uow.commit()
     groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for r in report.valid:
         if r.email in people and r.manager_email in people:
@@ -223,9 +210,9 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
         done += len(rows)
         if progress:
             progress(done)
-    async with service.db.write() as s:
+    async with service.uow() as uow:
         for r in report.valid:
             if r.manager_manager_email and r.manager_manager_email in people and r.manager_email in people:
-                await s.execute(update(PersonRow).where(PersonRow.id == people[r.manager_email])
-                                .values(manager_id=people[r.manager_manager_email]))
+                await uow.people.change(people[r.manager_email], manager_id=people[r.manager_manager_email])
+        await uow.commit()
     report.imported = True

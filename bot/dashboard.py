@@ -51,10 +51,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 
+from bot.export import export_filename, export_json, export_person, record_export
+from bot.host import Services
+from bot.reports import cohort_evaluation
+from bot.settings import Settings
 from journeys.definition import Journey
-from journeys.engine import calendar_for, local_date, tz_of
+from journeys.engine import local_date, tz_of
 from journeys.evaluation import (
     BARRIER_LABELS,
     Evaluation,
@@ -63,7 +66,8 @@ from journeys.evaluation import (
     difference_words,
     summary_lines,
 )
-from store.models import EnrollmentRow, PersonRow, PromptRow
+from journeys.stuck import stuck_after as stuck_days_of
+from journeys.stuck import waiting_days
 from store.repo import person_state
 
 DEFAULT_TTL = timedelta(hours=1)
@@ -97,7 +101,7 @@ class Claims:
 
 # --- links ------------------------------------------------------------------------------------
 
-def secret_for(settings: Any) -> bytes:
+def secret_for(settings: Settings | None) -> bytes:
     configured = getattr(settings, "dashboard_secret", "") if settings is not None else ""
     return configured.encode() if configured else _PROCESS_SECRET
 
@@ -115,7 +119,7 @@ def link_query(secret: bytes, actor: str, exp: int, *, scope: str = ALL, cohort:
     return q
 
 
-def make_link(service: Any, actor_id: str, *, ttl: timedelta = DEFAULT_TTL, cohort: str | None = None) -> str:
+def make_link(service: Services, actor_id: str, *, ttl: timedelta = DEFAULT_TTL, cohort: str | None = None) -> str:
     """A signed dashboard URL for `actor_id`, valid for `ttl` from `service.clock.now()`.
 
     With `cohort`, the link shows that cohort only; without, every cohort (selectable).
@@ -166,7 +170,7 @@ def export_query(secret: bytes, actor: str, person: str, exp: int) -> dict[str, 
             "sig": _sign(secret, actor, person, exp, _EXPORT_PURPOSE)}
 
 
-def make_export_link(service: Any, actor_id: str, person_id: str, *, ttl: timedelta = EXPORT_TTL) -> str | None:
+def make_export_link(service: Services, actor_id: str, person_id: str, *, ttl: timedelta = EXPORT_TTL) -> str | None:
     """A signed link downloading `person_id`'s export for admin `actor_id`, valid for `ttl`; None
     when this installation has no settings with a public URL to serve it from (`hplj chat`)."""
     settings = getattr(service, "settings", None)
@@ -230,14 +234,10 @@ class CohortView:
     stuck_after: int
 
 
-async def list_cohorts(service: Any) -> list[str]:
-    async with service.db.read() as s:
-        rows = (await s.execute(select(EnrollmentRow.cohort, EnrollmentRow.created_at))).all()
-    latest: dict[str, datetime] = {}
-    for cohort, created in rows:
-        if cohort not in latest or created > latest[cohort]:
-            latest[cohort] = created
-    return sorted(latest, key=lambda c: (latest[c], c), reverse=True)
+async def list_cohorts(service: Services) -> list[str]:
+    """Every cohort, the most recently enrolled first."""
+    async with service.uow.read() as u:
+        return await u.enrollments.cohorts_newest_first()
 
 
 def _step_kind(journey: Journey | None, step_id: str) -> str | None:
@@ -259,21 +259,12 @@ def _step_title(journey: Journey | None, step_id: str) -> str:
     return step.title or step_id
 
 
-async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
-    from bot.reports import cohort_evaluation
-
+async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortView:
     ev, title = await cohort_evaluation(service, cohort)
     default_tz = getattr(service, "default_tz", "UTC")
-    async with service.db.read() as s:
-        enrollments = (await s.execute(select(EnrollmentRow).where(EnrollmentRow.cohort == cohort,
-                                                                   EnrollmentRow.status != "unenrolled"))
-                       ).scalars().all()
-        ids = [e.id for e in enrollments]
-        prompts = (await s.execute(select(PromptRow).where(PromptRow.enrollment_id.in_(ids)))).scalars().all() \
-            if ids else []
-        person_ids = {e.person_id for e in enrollments} | {p.recipient_id for p in prompts}
-        people = {p.id: p for p in (await s.execute(select(PersonRow).where(PersonRow.id.in_(person_ids)))
-                                    ).scalars().all()} if person_ids else {}
+    async with service.uow.read() as u:
+        rows = await u.views.cohort(cohort, without_unenrolled=True)
+    enrollments, prompts, people = rows.enrollments, rows.prompts, rows.people
     journey = service.library.get(enrollments[0].journey_id) if enrollments else None
     by_id = {e.id: e for e in enrollments}
 
@@ -296,7 +287,7 @@ async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
                              sum(1 for v in who.values() if any(v)), sum(1 for v in who.values() if all(v))))
 
     # Who is stuck: open prompts waiting for an answer for `stuck_after` working days or more.
-    stuck_after = journey.manager_digest.stuck_after if journey and journey.manager_digest else 3
+    stuck_after = stuck_days_of(journey) if journey is not None else 3
     stuck: list[StuckRow] = []
     for p in prompts:
         e = by_id[p.enrollment_id]
@@ -305,9 +296,7 @@ async def cohort_view(service: Any, cohort: str, now: datetime) -> CohortView:
         recipient = people.get(p.recipient_id)
         participant = people.get(e.person_id)
         if journey is not None and recipient is not None:
-            rp = person_state(recipient, default_tz)
-            tz = tz_of(journey, rp)
-            days = calendar_for(journey, rp).working_days_between(local_date(p.sent_at, tz), local_date(now, tz))
+            days = waiting_days(journey, person_state(recipient, default_tz), p, now) or 0
         else:
             days = max(0, (now.date() - p.sent_at.date()).days)
         if days < stuck_after:
@@ -618,7 +607,7 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
 
 # --- the route --------------------------------------------------------------------------------
 
-def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
+def mount_dashboard(app: web.Application, service: Services, settings: Settings | None) -> None:
     """Add `GET /dashboard` and `GET /dashboard/export` (an export download) to the web app."""
     cfg = settings if settings is not None else getattr(service, "settings", None)
 
@@ -629,9 +618,8 @@ def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
     async def still_admin(actor_id: str) -> bool:
         """A link is only as good as its actor: someone removed from the admins (or never one,
         or unknown) holds a dead link, whatever its signature says."""
-        async with service.db.read() as s:
-            actor = await s.get(PersonRow, actor_id)
-        return actor is not None and bool(await service.is_admin(actor.platform, actor.platform_user_id))
+        actor = await service.people.get(actor_id)
+        return actor is not None and bool(await service.people.is_admin(actor.platform, actor.platform_user_id))
 
     async def dashboard(request: web.Request) -> web.Response:
         now = service.clock.now()
@@ -660,8 +648,6 @@ def mount_dashboard(app: web.Application, service: Any, settings: Any) -> None:
                             headers=SECURITY_HEADERS)
 
     async def export(request: web.Request) -> web.Response:
-        from bot.admin import export_filename, export_json, export_person, record_export
-
         now = service.clock.now()
         try:
             claims = verify_export(request.query, now, secret_for(cfg))

@@ -13,13 +13,14 @@ import itertools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
+from bot.reports import cohort_report_lines
 from bot.service import BotService
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
@@ -203,7 +204,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         db_path = Path(tmp.name) / "demo.db"
     db = Database(f"sqlite:///{db_path}")
     await db.create_all()
-    start_clock = datetime(2027, 3, 29, 7, 0, tzinfo=timezone.utc)  # two weeks before the start
+    start_clock = datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # two weeks before the start
     clock = SimulatedClock(start_clock)
     console = ConsoleChat(write=(lambda s: None) if quiet else write)
     for p in PEOPLE:
@@ -219,22 +220,13 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         row = await service.ensure_person("console", p.user_id, name=p.name, email=f"{p.user_id}@example.com",
                                           tz=p.tz)
         ids[p.user_id] = row.id
-        if p.country:
-            from sqlalchemy import update
-
-            from store.models import PersonRow
-
-            async with db.write() as s:
-                await s.execute(update(PersonRow).where(PersonRow.id == row.id).values(country=p.country))
-    from sqlalchemy import update as _update
-
-    from store.models import PersonRow as _PersonRow
-
-    async with db.write() as s:  # the reporting line above the managers (hplj enroll --csv: manager_manager_email)
+    async with service.uow() as uow:
         for p in PEOPLE:
-            if p.reports_to:
-                await s.execute(_update(_PersonRow).where(_PersonRow.id == ids[p.user_id])
-                                .values(manager_id=ids[p.reports_to]))
+            if p.country:
+                await uow.people.change(ids[p.user_id], country=p.country)
+            if p.reports_to:  # the reporting line above the managers (hplj enroll --csv: manager_manager_email)
+                await uow.people.change(ids[p.user_id], manager_id=ids[p.reports_to])
+        await uow.commit()
     cohort = ""
     for manager in ("ben", "grace"):
         reports = [ids[p.user_id] for p in PEOPLE if p.manager == manager]
@@ -250,14 +242,12 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []
     seq = itertools.count()
-    end = datetime(2027, 6, 4, 18, 0, tzinfo=timezone.utc)
+    end = datetime(2027, 6, 4, 18, 0, tzinfo=UTC)
     seen = 0
     steps = 0
     while True:
-        async with db.read() as s:
-            from store.repo import next_due_at
-
-            due = await next_due_at(s)
+        async with service.uow.read() as uow:
+            due = await uow.views.next_due_at()
         candidates = [t for t in (due, planned[0].at if planned else None) if t is not None]
         if not candidates:
             break
@@ -295,8 +285,6 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         seen = len(console.sent)
         if steps > 20000:
             raise RuntimeError("demo did not converge")
-    from bot.reports import cohort_report_lines
-
     report = await cohort_report_lines(service, cohort)
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:

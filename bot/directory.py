@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from journeys.directory import DirectoryEntry
-from store.directory import apply_to_people, load_entries, save_entries
+
+if TYPE_CHECKING:
+    from bot.host import Services
 
 log = logging.getLogger("hplj.directory")
 
@@ -29,12 +31,12 @@ class DirectorySource(Protocol):
         ...
 
 
-async def lookup(service: Any, platform: str, email: str) -> DirectoryEntry | None:
+async def lookup(service: Services, platform: str, email: str) -> DirectoryEntry | None:
     """What the directory says about `email`, asking the platform when nothing fresh is stored."""
     email = email.lower()
     now = service.clock.now()
-    async with service.db.read() as s:
-        entry = (await load_entries(s, [email], now)).get(email)
+    async with service.uow.read() as uow:
+        entry = (await uow.directory.fresh([email], now)).get(email)
     if entry is not None and entry.manager_email:
         return entry
     port = service.ports.get(platform)
@@ -47,15 +49,19 @@ async def lookup(service: Any, platform: str, email: str) -> DirectoryEntry | No
         return entry
     if not found:
         return entry
-    async with service.db.write() as s:
-        await save_entries(s, port.directory_source, found, now, DIRECTORY_TTL)
-        return (await load_entries(s, [email], now)).get(email)
+    async with service.uow() as uow:
+        await uow.directory.save(port.directory_source, found, now, DIRECTORY_TTL)
+        stored = (await uow.directory.fresh([email], now)).get(email)
+        await uow.commit()
+    return stored
 
 
-async def apply(service: Any, emails: Iterable[str]) -> int:
+async def apply(service: Services, emails: Iterable[str]) -> int:
     """Copy what the directory says onto the people rows with these e-mails (their calendar, manager)."""
     wanted = [e for e in emails if e]
     if not wanted:
         return 0
-    async with service.db.write() as s:
-        return await apply_to_people(s, wanted, service.clock.now())
+    async with service.uow() as uow:
+        changed = await uow.directory.apply_to_people(wanted, service.clock.now())
+        await uow.commit()
+    return changed

@@ -29,7 +29,7 @@ from journeys.directory import (
     parse_hours,
 )
 from store.db import Database
-from store.directory import apply_to_people, load_source, save_entries
+from store.uow import UnitOfWork
 
 REQUIRED = ("email",)
 OPTIONAL = ("manager_email", "name", "country", "subdivision", "timezone", "working_days", "working_hours",
@@ -162,8 +162,8 @@ async def sync_people(db: Database, report: SyncReport, now: datetime, *, dry_ru
     done = 0
     for i in range(0, len(report.entries), batch):
         chunk = [e for _, e in report.entries[i:i + batch]]
-        async with (db.read() if dry_run else db.write()) as s:
-            before = await load_source(s, SOURCE, [e.email for e in chunk])
+        async with UnitOfWork(db, read_only=dry_run) as uow:
+            before = await uow.directory.by_source(SOURCE, [e.email for e in chunk])
             fresh = []
             for e in chunk:
                 old = before.get(e.email)
@@ -178,13 +178,15 @@ async def sync_people(db: Database, report: SyncReport, now: datetime, *, dry_ru
                     continue
                 fresh.append(e)
             if not dry_run and fresh:
-                await save_entries(s, SOURCE, fresh, now)
-                report.people_updated += await apply_to_people(s, [e.email for e in chunk], now)
+                await uow.directory.save(SOURCE, fresh, now)
+                report.people_updated += await uow.directory.apply_to_people([e.email for e in chunk], now)
+                await uow.commit()
         done += len(chunk)
         if progress:
             progress(done)
     if not dry_run:
         # managers listed after their reports: link them now that every row is stored
-        async with db.write() as s:
-            report.people_updated += await apply_to_people(s, [e.email for _, e in report.entries], now)
+        async with UnitOfWork(db) as uow:
+            report.people_updated += await uow.directory.apply_to_people([e.email for _, e in report.entries], now)
+            await uow.commit()
         report.written = True

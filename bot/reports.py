@@ -5,29 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-
+from bot.host import Services
 from journeys.accountability import request_steps
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
-from store.models import EnrollmentRow, EventRow, PersonRow, PromptRow
 
 STORY_CHARS = 280
 
 
-async def cohort_events(service: Any, cohort: str) -> tuple[list[str], list[JourneyEvent], str | None]:
-    async with service.db.read() as s:
-        rows = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.journey_id)
-                                .where(EnrollmentRow.cohort == cohort))).all()
-        ids = [r[0] for r in rows]
-        journey_id = rows[0][1] if rows else None
-        events = (await s.execute(select(EventRow).where(EventRow.enrollment_id.in_(ids))
-                                  .order_by(EventRow.id))).scalars().all() if ids else []
-    return ids, [JourneyEvent(e.kind, e.enrollment_id, e.at, e.prompt_id, dict(e.data or {})) for e in events], journey_id
+async def cohort_events(service: Services, cohort: str) -> tuple[list[str], list[JourneyEvent], str | None]:
+    async with service.uow.read() as u:
+        ids, journey_id = await u.enrollments.cohort_journey(cohort)
+        events = await u.events.of_enrollments(ids)
+    return ids, events, journey_id
 
 
-async def cohort_evaluation(service: Any, cohort: str) -> tuple[Evaluation | None, str]:
+async def cohort_evaluation(service: Services, cohort: str) -> tuple[Evaluation | None, str]:
     ids, events, journey_id = await cohort_events(service, cohort)
     if not ids or journey_id is None:
         return None, ""
@@ -69,7 +63,7 @@ def _anonymise(text: Any, names: list[str]) -> str:
     return out if len(out) <= STORY_CHARS else out[:STORY_CHARS - 1].rstrip() + "…"
 
 
-async def success_stories(service: Any, journey: Journey | None, enrollment_ids: list[str],
+async def success_stories(service: Services, journey: Journey | None, enrollment_ids: list[str],
                           limit: int = 2) -> list[tuple[str, str]]:
     """Up to `limit` anonymised (what they did, what resulted) pairs, in the order given (the
     evaluation's success cases who agreed to be contacted, earliest survey first)."""
@@ -78,16 +72,10 @@ async def success_stories(service: Any, journey: Journey | None, enrollment_ids:
     steps, did_q, result_q = _story_questions(journey)
     if not steps or (did_q is None and result_q is None):
         return []
-    async with service.db.read() as s:
-        prompts = (await s.execute(select(PromptRow.enrollment_id, PromptRow.answers).where(
-            PromptRow.enrollment_id.in_(enrollment_ids), PromptRow.step_id.in_(steps),
-            PromptRow.status == "answered"))).all()
-        people = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.person_id, EnrollmentRow.manager_id)
-                                  .where(EnrollmentRow.id.in_(enrollment_ids)))).all()
-        pids = {p for _, a, b in people for p in (a, b) if p}
-        names = {pid: name for pid, name in (await s.execute(select(PersonRow.id, PersonRow.name).where(
-            PersonRow.id.in_(pids)))).all()} if pids else {}
-    answers = {eid: dict(a or {}) for eid, a in prompts}
+    async with service.uow.read() as u:
+        answers = await u.prompts.answered(enrollment_ids, steps)
+        people = await u.enrollments.people_of(enrollment_ids)
+        names = await u.views.names(sorted({p for _, a, b in people for p in (a, b) if p}))
     who = {eid: [names.get(p or "", "") for p in (pid, mid)] for eid, pid, mid in people}
     stories: list[tuple[str, str]] = []
     for eid in enrollment_ids:
@@ -104,14 +92,13 @@ async def success_stories(service: Any, journey: Journey | None, enrollment_ids:
     return stories
 
 
-async def cohort_report_lines(service: Any, cohort: str) -> list[str]:
+async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     ev, title = await cohort_evaluation(service, cohort)
     if ev is None:
         return [f"No cohort named {cohort!r}."]
     journey = None
-    async with service.db.read() as s:
-        jid = (await s.execute(select(EnrollmentRow.journey_id).where(EnrollmentRow.cohort == cohort)
-                               .limit(1))).scalar()
+    async with service.uow.read() as u:
+        _, jid = await u.enrollments.cohort_journey(cohort)
     if jid is not None:
         journey = service.library.get(jid)
     stories = await success_stories(service, journey, ev.success_story_enrollments)

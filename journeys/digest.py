@@ -9,6 +9,7 @@ from journeys import engine
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
+from journeys.stuck import is_stuck, stuck_after
 from journeys.text import typed
 
 
@@ -23,9 +24,8 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
     active = [r for r in reports if r.enrollment.status in ("active", "paused")]
     if not any(p.sent_at is not None for r in active for p in r.prompts):
         return None  # nothing has happened yet: no digest of zeros
-    cal = engine.calendar_for(journey, manager)
     tz = engine.tz_of(journey, manager)
-    stuck_after = journey.manager_digest.stuck_after if journey.manager_digest else 3
+    limit = stuck_after(journey)
     today = engine.local_date(now, tz)
     lines: list[str] = []
     waiting_for_you = 0
@@ -45,11 +45,10 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         for p in mine:
             waiting_for_you += 1
             lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
-        late = [p for p in own if p.status == "open" and p.sent_at is not None
-                and cal.working_days_between(engine.local_date(p.sent_at, tz), today) >= stuck_after]
+        late = [p for p in own if is_stuck(journey, person, p, now)]
         if late and r.enrollment.status == "active":
             stuck_names.append(typed(person.name.split()[0]))
-            lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, late[0])}” for {stuck_after}+ working days")
+            lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, late[0])}” for {limit}+ working days")
     nudge = ""
     if stuck_names:
         nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "

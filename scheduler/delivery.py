@@ -29,10 +29,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import or_, select, update
 
 from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.messages import Message
@@ -40,8 +37,9 @@ from journeys.definition import Journey
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
 from store.db import Database
-from store.models import HeartbeatRow, OutboxRow, PersonRow
-from store.repo import latest_waiting
+from store.models import OutboxRow
+from store.people import PersonRecord
+from store.uow import UnitOfWork
 
 log = logging.getLogger("hplj.delivery")
 
@@ -110,14 +108,13 @@ class Dispatcher:
         # time elapsed since, so Retry-After pauses and `next_attempt_at` share one time base.
         self.limiter = limiter or RateLimiter(limits, clock=self.clock)
 
-    async def _hold_sqlite_lock(self, s: Any) -> bool:
+    async def _hold_sqlite_lock(self, uow: UnitOfWork) -> bool:
         """SQLite has no SKIP LOCKED: one dispatcher per database file, elected through a row that
         its holder renews on every pass. Another process never dispatches while the holder lives
         and takes over within `SQLITE_LOCK_TTL` seconds of real time once it is gone."""
         wall = datetime.now(UTC)  # liveness is about processes, not the (maybe simulated) outbox time
-        row = await s.get(HeartbeatRow, SQLITE_LOCK)
-        holder = (row.info or {}).get("owner") if row is not None else None
-        if row is not None and holder not in (None, self.owner) and row.at > wall:
+        holder = await uow.outbox.hold_lock(SQLITE_LOCK, self.owner, wall, timedelta(seconds=SQLITE_LOCK_TTL))
+        if holder is not None:
             self.refused = f"another process ({holder}) holds this SQLite file's delivery lock"
             if not self._refused:
                 log.warning("another dispatcher (%s) holds this SQLite database's delivery lock; this process "
@@ -127,21 +124,15 @@ class Dispatcher:
         if self._refused:
             log.info("took over this SQLite database's delivery lock")
         self._refused = False
-        until = wall + timedelta(seconds=SQLITE_LOCK_TTL)
-        if row is None:
-            s.add(HeartbeatRow(name=SQLITE_LOCK, at=until, info={"owner": self.owner}))
-        else:
-            row.at, row.info = until, {"owner": self.owner}
         return True
 
     async def release(self) -> None:
         """Give up the SQLite delivery lock (a clean shutdown), so another process may take over now."""
         if not (self.single and self.db.is_sqlite):
             return
-        async with self.db.write() as s:
-            row = await s.get(HeartbeatRow, SQLITE_LOCK)
-            if row is not None and (row.info or {}).get("owner") == self.owner:
-                await s.delete(row)
+        async with UnitOfWork(self.db) as uow:
+            await uow.outbox.release_lock(SQLITE_LOCK, self.owner)
+            await uow.commit()
 
     def clock(self) -> float:
         """Seconds on the outbox's time base: real time, moved forward to each pass's `now` when that
@@ -158,34 +149,15 @@ class Dispatcher:
         if self.single and self.db.is_sqlite and not self.scheduler:
             self.refused = "this process runs no scheduler; the scheduler process delivers on SQLite"
             return []
-        async with self.db.write() as s:
-            if self.single and self.db.is_sqlite and not await self._hold_sqlite_lock(s):
+        async with UnitOfWork(self.db) as uow:
+            if self.single and self.db.is_sqlite and not await self._hold_sqlite_lock(uow):
+                await uow.commit()
                 return []
-            stmt = (
-                select(OutboxRow)
-                .where(
-                    or_(
-                        (OutboxRow.state == "pending") & (OutboxRow.next_attempt_at <= now),
-                        (OutboxRow.state == "sending") & (OutboxRow.lease_until < now),
-                    )
-                )
-                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = list((await s.execute(stmt)).scalars().all())
-            for r in rows:
-                if r.state == "sending":
-                    r.in_doubt = True  # its previous sender vanished mid-request
-                r.state = "sending"
-                # From the time it is now, not the pass's `now`: a drain's passes share one `now`
-                # and a long drain would otherwise lease rows already expired for other workers.
-                r.lease_until = max(now, self.current()) + self.lease
-                r.lease_owner = self.owner
-                r.attempts += 1
-            await s.flush()
-            s.expunge_all()
+            # From the time it is now, not the pass's `now`: a drain's passes share one `now`
+            # and a long drain would otherwise lease rows already expired for other workers.
+            rows = await uow.outbox.claim(now, limit, lease_until=max(now, self.current()) + self.lease,
+                                          owner=self.owner)
+            await uow.commit()
         return rows
 
     async def deliver(self, now: datetime, *, limit: int = 200) -> DeliveryResult:
@@ -197,11 +169,9 @@ class Dispatcher:
         if not rows:
             return result
         started = time.monotonic()
-        async with self.db.read() as s:
-            people = {p.id: p for p in (await s.execute(
-                select(PersonRow).where(PersonRow.id.in_({r.recipient_id for r in rows})))).scalars().all()}
-            originals = {o.key: o for o in (await s.execute(select(OutboxRow).where(
-                OutboxRow.key.in_({r.replaces_key for r in rows if r.replaces_key})))).scalars().all()}
+        async with UnitOfWork(self.db, read_only=True) as uow:
+            people = await uow.people.by_ids(r.recipient_id for r in rows)
+            originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
         # One conversation's rows go in order (as queued); different conversations go side by side.
         groups: dict[str, list[OutboxRow]] = {}
         for row in sorted(rows, key=lambda r: r.id):
@@ -243,7 +213,7 @@ class Dispatcher:
                 raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
         return result
 
-    async def _hold(self, groups: dict[str, list[OutboxRow]], people: Mapping[str, PersonRow], now: datetime,
+    async def _hold(self, groups: dict[str, list[OutboxRow]], people: Mapping[str, PersonRecord], now: datetime,
                     result: DeliveryResult) -> None:
         """The send-time check: rows outside their recipient's hours leave `groups` and wait for the
         recipient's next open slot, in order and spaced; once one row of a person waits, the rows
@@ -267,8 +237,8 @@ class Dispatcher:
             groups[rid] = keep
         if not held:
             return
-        async with self.db.read() as s:
-            waiting_until = await latest_waiting(s, held)
+        async with UnitOfWork(self.db, read_only=True) as uow:
+            waiting_until = await uow.outbox.latest_waiting(held)
         for rid, (slot, waiting_rows) in held.items():
             for row, at in zip(waiting_rows, spread(slot, waiting_until.get(rid), len(waiting_rows)), strict=True):
                 if row.stale_at is not None and at >= row.stale_at and not row.in_doubt:
@@ -279,7 +249,7 @@ class Dispatcher:
                 await self._settle(row, state="pending", next_at=at, error=None, attempts=row.attempts - 1)
                 result.held += 1
 
-    async def _renew_leases(self, ids: list[str]) -> None:
+    async def _renew_leases(self, ids: list[int]) -> None:
         """Keep the leases of this pass's unsettled rows while the pass runs.
 
         Without it a pass slower than its lease (a starved process, a platform taking its time)
@@ -290,11 +260,9 @@ class Dispatcher:
         while True:
             await asyncio.sleep(period)
             try:
-                async with self.db.write() as s:
-                    await s.execute(update(OutboxRow)
-                                    .where(OutboxRow.id.in_(ids), OutboxRow.state == "sending",
-                                           OutboxRow.lease_owner == self.owner)
-                                    .values(lease_until=self.current() + self.lease))
+                async with UnitOfWork(self.db) as uow:
+                    await uow.outbox.renew(ids, self.owner, self.current() + self.lease)
+                    await uow.commit()
             except Exception:  # the pass itself reports a broken database; keep trying meanwhile
                 log.warning("could not renew delivery leases", exc_info=True)
 
@@ -314,7 +282,7 @@ class Dispatcher:
         result.deferred += 1
         return False
 
-    async def _one(self, row: OutboxRow, person: PersonRow | None, original: OutboxRow | None, now: datetime,
+    async def _one(self, row: OutboxRow, person: PersonRecord | None, original: OutboxRow | None, now: datetime,
                    result: DeliveryResult, started: float | None = None) -> None:
         started = time.monotonic() if started is None else started
         if person is None:
@@ -332,10 +300,12 @@ class Dispatcher:
             return
         message = Message.from_json(row.payload)
         try:
-            conversation = person.dm_id or await port.open_dm(person.platform_user_id)
+            address = person.address  # how to reach them, as stored (a Teams conversation reference)
+            conversation = person.dm_id or await port.open_dm(person.platform_user_id, address=address)
             if not person.dm_id:
-                async with self.db.write() as s:
-                    await s.execute(update(PersonRow).where(PersonRow.id == person.id).values(dm_id=conversation))
+                async with UnitOfWork(self.db) as uow:
+                    await uow.people.change(person.id, dm_id=conversation)
+                    await uow.commit()
                 person.dm_id = conversation
             if row.replaces_key:
                 if original is None or original.message_id is None:
@@ -346,7 +316,8 @@ class Dispatcher:
                     await self._settle(row, state="cancelled", error="original message was never delivered")
                     return
                 if port.capabilities.update_in_place:
-                    await port.update(SentRef(original.conversation_id or conversation, original.message_id), message)
+                    await port.update(SentRef(original.conversation_id or conversation, original.message_id), message,
+                                      address=address)
                     await self._settle(row, state="sent", sent_at=now, conversation=original.conversation_id,
                                        message_id=original.message_id)
                 else:
@@ -374,12 +345,11 @@ class Dispatcher:
                 # Recorded before the resend leaves: if this process dies too, the next claim sees
                 # the one resend already spent and never sends a third copy.
                 row.ambiguous = True
-                async with self.db.write() as s:
-                    await s.execute(update(OutboxRow).where(OutboxRow.id == row.id,
-                                                            OutboxRow.lease_owner == self.owner)
-                                    .values(ambiguous=True))
+                async with UnitOfWork(self.db) as uow:
+                    await uow.outbox.settle(row.id, self.owner, {"ambiguous": True})
+                    await uow.commit()
                 result.ambiguous += 1
-            ref = await port.send(conversation, message, row.key)
+            ref = await port.send(conversation, message, row.key, address=address)
             await self._settle(row, state="sent", sent_at=now, conversation=ref.conversation_id,
                                message_id=ref.message_id)
             result.sent += 1
@@ -431,7 +401,6 @@ class Dispatcher:
             values.update(sent_at=sent_at, conversation_id=conversation, message_id=message_id, in_doubt=False)
         if in_doubt is not None:
             values["in_doubt"] = in_doubt
-        async with self.db.write() as s:
-            # Only the lease holder may settle: a row re-claimed after our lease expired is not ours.
-            await s.execute(update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.lease_owner == self.owner)
-                            .values(**values))
+        async with UnitOfWork(self.db) as uow:
+            await uow.outbox.settle(row.id, self.owner, values)
+            await uow.commit()

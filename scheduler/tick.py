@@ -12,27 +12,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-
 from journeys import engine
 from journeys.definition import Journey
-from journeys.digest import ReportView, build_digest
+from journeys.digest import build_digest
 from journeys.messages import Outgoing
 from journeys.state import Outcome
 from store.db import Database
-from store.models import DigestRow, EnrollmentRow, HeartbeatRow, MtmRow, PromptRow
-from store.repo import (
-    due_prompt_states,
-    load_enrollments,
-    load_mtms,
-    load_people,
-    mtm_state,
-    park_prompts,
-    person_state,
-    prompt_state,
-    queue_outgoing,
-    save_outcome,
-)
+from store.models import DigestRow
+from store.people import PersonRecord
+from store.repo import person_state
+from store.uow import UnitOfWork
 
 log = logging.getLogger("hplj.tick")
 
@@ -52,12 +41,12 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
     """Turn every prompt due at `now` into outbox rows; cost follows the due work only."""
     result = TickResult()
     while True:
-        async with db.write() as s:
-            rows = await due_prompt_states(s, now, batch, skip_locked=not db.is_sqlite)
+        async with UnitOfWork(db, default_tz=default_tz) as uow:
+            rows = await uow.prompts.due(now, batch, skip_locked=not db.is_sqlite)
             if not rows:
                 break
-            enrollments = await load_enrollments(s, {r.enrollment_id for r in rows}, default_tz)
-            mtms = await load_mtms(s, {r.mtm_id for r in rows if r.mtm_id})
+            enrollments = await uow.enrollments.states({r.enrollment_id for r in rows})
+            mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
             combined = Outcome()
             parked: list[str] = []
             for r in rows:
@@ -73,9 +62,10 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
                         # never spin on the same prompt within one pass
                         out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
                 combined.extend(out)
-            await park_prompts(s, parked)
+            await uow.prompts.park(parked)
             result.fired += len(rows)
-            result.queued += await save_outcome(s, combined, now, loaded={r.id: r for r in rows})
+            result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})
+            await uow.commit()
     result.digests = await process_digests(db, library, now, default_tz=default_tz, min_group=min_group)
     return result
 
@@ -92,32 +82,22 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
     """
     import os
 
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from journeys.accountability import (
         build_accountability_digest,
         organisation_figures,
         request_steps,
     )
-    from journeys.state import JourneyEvent
-    from store.models import EventRow, PersonRow
-    from store.repo import _insert
 
     leader_prefix = "leader:"
     if min_group is None:
         raw = os.environ.get("HPLJ_MIN_GROUP", "")
         min_group = int(raw) if raw.strip().isdigit() and int(raw) > 0 else 5
 
-    async def drop(s: AsyncSession, d: DigestRow) -> None:
-        await s.execute(delete(DigestRow).where(DigestRow.manager_id == d.manager_id,
-                                                DigestRow.journey_id == d.journey_id))
-
-    async def ensure_leader_rows(s: AsyncSession, journey: Journey, manager_row: PersonRow) -> None:
+    async def ensure_leader_rows(uow: UnitOfWork, journey: Journey, manager_row: PersonRecord) -> None:
         """The manager's own managers get a leader row, first due at their slot of this week."""
-        above = {manager_row.manager_id} | set((await s.execute(select(EnrollmentRow.manager_id).where(
-            EnrollmentRow.person_id == manager_row.id, EnrollmentRow.status != "unenrolled"))).scalars().all())
+        above: set[str | None] = {manager_row.manager_id} | await uow.enrollments.managers_of(manager_row.id)
         above -= {None, manager_row.id}
-        leaders = await load_people(s, [a for a in above if a])
+        leaders = await uow.people.by_ids(a for a in above if a)
         if leaders and len(leader_prefix + journey.id) > 64:  # the digests.journey_id column
             log.warning("journey id %r is too long for senior-leader digests", journey.id)
             return
@@ -125,15 +105,13 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             first = engine.next_digest_at(journey, person_state(lrow, default_tz), now - timedelta(days=1))
             if first is None:
                 continue
-            await s.execute(_insert(s)(DigestRow).values(
-                manager_id=lid, journey_id=leader_prefix + journey.id, next_at=first, sent=0,
-            ).on_conflict_do_nothing())
+            await uow.digests.ensure(lid, leader_prefix + journey.id, first)
 
-    async def leader_digest(s: AsyncSession, d: DigestRow) -> int:
+    async def leader_digest(uow: UnitOfWork, d: DigestRow) -> int:
         journey = library.get(d.journey_id.removeprefix(leader_prefix))
-        people = await load_people(s, [d.manager_id])
+        people = await uow.people.by_ids([d.manager_id])
         if journey is None or journey.manager_digest is None or d.manager_id not in people:
-            await drop(s, d)
+            await uow.digests.drop(d)
             return 0
         leader = person_state(people[d.manager_id], default_tz)
         cal = engine.calendar_for(journey, leader)
@@ -141,24 +119,19 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
         if not cal.is_open(now, tz):
             d.next_at = cal.next_open(now, tz)
             return 0
-        below = set((await s.execute(select(PersonRow.id).where(PersonRow.manager_id == leader.id))).scalars().all())
-        below |= set((await s.execute(select(EnrollmentRow.person_id).where(
-            EnrollmentRow.manager_id == leader.id, EnrollmentRow.status != "unenrolled"))).scalars().all())
+        below = await uow.people.reporting_to(leader.id)
+        below |= await uow.enrollments.participants_of(leader.id)
         below.discard(leader.id)
-        rows = (await s.execute(select(EnrollmentRow.id, EnrollmentRow.manager_id, EnrollmentRow.status).where(
-            EnrollmentRow.manager_id.in_(below), EnrollmentRow.journey_id == journey.id,
-            EnrollmentRow.status != "unenrolled"))).all() if below else []
+        rows = await uow.enrollments.under_managers(below, journey.id)
         if not any(status in ("active", "paused") for _, _, status in rows):
-            await drop(s, d)  # nobody below them is (still) in the journey
+            await uow.digests.drop(d)  # nobody below them is (still) in the journey
             return 0
         org: dict[str, list[str]] = {}
         for eid, mid, _ in rows:
             if mid is not None:
                 org.setdefault(mid, []).append(eid)
         ids = [eid for eid, _, _ in rows]
-        events = [JourneyEvent(e.kind, e.enrollment_id, e.at, e.prompt_id, dict(e.data or {}))
-                  for e in (await s.execute(select(EventRow).where(EventRow.enrollment_id.in_(ids))
-                                            .order_by(EventRow.id))).scalars().all()]
+        events = await uow.events.of_enrollments(ids)
         figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
                                        as_of=now, calendar=cal, tz=tz)
         d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1))
@@ -167,64 +140,48 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             return 0
         year, week, _ = engine.local_date(now, tz).isocalendar()
         key = f"leader:{leader.id}:{journey.id}:{year}-W{week:02d}"
-        queued = await queue_outgoing(s, Outcome(outgoing=[Outgoing(
-            key, message, journey_id=journey.id, topic=f"leader:{leader.id}:{journey.id}")]), now)
+        queued = await uow.queue(Outcome(outgoing=[Outgoing(
+                key, message, journey_id=journey.id, topic=f"leader:{leader.id}:{journey.id}")]), now)
         d.sent += queued
         return queued
 
     sent = 0
-    async with db.write() as s:
-        stmt = select(DigestRow).where(DigestRow.next_at.is_not(None), DigestRow.next_at <= now).limit(200)
-        if not db.is_sqlite:
-            stmt = stmt.with_for_update(skip_locked=True)
-        due = list((await s.execute(stmt)).scalars().all())
-        for d in due:
+    async with UnitOfWork(db, default_tz=default_tz) as uow:
+        for d in await uow.digests.due(now):
             if d.journey_id.startswith(leader_prefix):
-                sent += await leader_digest(s, d)
+                sent += await leader_digest(uow, d)
                 continue
             journey = library.get(d.journey_id)
-            people = await load_people(s, [d.manager_id])
+            people = await uow.people.by_ids([d.manager_id])
             if journey is None or d.manager_id not in people:
-                await s.execute(delete(DigestRow).where(DigestRow.manager_id == d.manager_id,
-                                                        DigestRow.journey_id == d.journey_id))
+                await uow.digests.drop(d)
                 continue
             manager = person_state(people[d.manager_id], default_tz)
-            await ensure_leader_rows(s, journey, people[d.manager_id])
-            ids = (await s.execute(select(EnrollmentRow.id).where(
-                EnrollmentRow.manager_id == d.manager_id, EnrollmentRow.journey_id == d.journey_id,
-                EnrollmentRow.status.in_(("active", "paused"))))).scalars().all()
-            enrollments = await load_enrollments(s, ids, default_tz)
-            prompts = (await s.execute(select(PromptRow).where(PromptRow.enrollment_id.in_(ids)))).scalars().all()
-            mtm_rows = (await s.execute(select(MtmRow).where(MtmRow.enrollment_id.in_(ids)))).scalars().all()
-            reports = [ReportView(e, [prompt_state(p) for p in prompts if p.enrollment_id == e.id],
-                                  [mtm_state(m) for m in mtm_rows if m.enrollment_id == e.id])
-                       for e in enrollments.values()]
+            await ensure_leader_rows(uow, journey, people[d.manager_id])
+            ids = await uow.enrollments.managed_open(d.manager_id, d.journey_id)
+            reports = await uow.views.digest_inputs(await uow.enrollments.states(ids), ids)
             cal = engine.calendar_for(journey, manager)
             tz = engine.tz_of(journey, manager)
             if not cal.is_open(now, tz):
                 d.next_at = cal.next_open(now, tz)
                 continue
             if not reports:
-                await s.execute(delete(DigestRow).where(DigestRow.manager_id == d.manager_id,
-                                                        DigestRow.journey_id == d.journey_id))
+                await uow.digests.drop(d)
                 continue
             message = build_digest(journey, manager, reports, now)
             if message is None:
                 d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
                 continue
             key = f"digest:{d.manager_id}:{d.journey_id}:{engine.local_date(now, tz).isoformat()}"
-            sent += await queue_outgoing(s, Outcome(outgoing=[Outgoing(
+            sent += await uow.queue(Outcome(outgoing=[Outgoing(
                 key, message, journey_id=journey.id, topic=f"digest:{d.manager_id}:{d.journey_id}")]), now)
             d.sent += 1
             d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
+        await uow.commit()
     return sent
 
 
 async def heartbeat(db: Database, name: str, now: datetime, info: dict[str, object] | None = None) -> None:
-    from store.repo import _insert
-
-    async with db.write() as s:
-        stmt = _insert(s)(HeartbeatRow).values(name=name, at=now, info=info or {})
-        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"at": stmt.excluded.at,
-                                                                          "info": stmt.excluded.info})
-        await s.execute(stmt)
+    async with UnitOfWork(db) as uow:
+        await uow.heartbeats.beat(name, now, info)
+        await uow.commit()

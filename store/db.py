@@ -31,7 +31,12 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from store.models import Base
@@ -80,7 +85,7 @@ class _InlineSqlite(aiosqlite.Connection):
             finally:
                 conn.execute("PRAGMA busy_timeout=0")
 
-        cursor = await aiosqlite.Connection._execute(self, run)
+        cursor = await aiosqlite.Connection._execute(self, run)  # type: ignore[no-untyped-call]
         return aiosqlite.Cursor(self, cursor)
 
 
@@ -226,9 +231,8 @@ class Database:
             await lock.acquire(urgent)
             token = _WRITING.set(True)
         try:
-            async with self._sessions() as session:
-                async with session.begin():
-                    yield session
+            async with self._sessions() as session, session.begin():
+                yield session
         finally:
             if lock is not None:
                 _WRITING.reset(token)
@@ -236,11 +240,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            async with session.begin():
-                if self.is_sqlite:  # a deferred BEGIN: readers don't queue behind writers
-                    await session.connection(execution_options={"hplj_read_only": True})
-                yield session
+        async with self._sessions() as session, session.begin():
+            if self.is_sqlite:  # a deferred BEGIN: readers don't queue behind writers
+                await session.connection(execution_options={"hplj_read_only": True})
+            yield session
 
     async def create_all(self) -> None:
         """For tests and the demo; production uses `hplj db upgrade` (Alembic)."""
@@ -249,3 +252,18 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# Any failure to read or write the database (what a CLI turns into one clear sentence).
+from sqlalchemy.exc import SQLAlchemyError as DatabaseError
+
+__all__ = ["BUSY_TIMEOUT", "Database", "DatabaseError", "async_url", "is_missing_sqlite_file"]
+
+
+def is_missing_sqlite_file(url: str) -> str | None:
+    """The path, when `url` names an SQLite file that does not exist (so nothing creates it by accident)."""
+    parsed = make_url(async_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        return parsed.database
+    return None

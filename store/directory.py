@@ -129,3 +129,24 @@ async def apply_to_people(s: AsyncSession, emails: Iterable[str], now: datetime)
         changed += bool(diff)
     await s.flush()
     return changed
+
+
+class DirectoryRepository:
+    """The directory table through a unit of work (`uow.directory`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def by_source(self, source: str, emails: Iterable[str] | None = None) -> dict[str, DirectoryEntry]:
+        return await load_source(self._s, source, emails)
+
+    async def fresh(self, emails: Iterable[str], now: datetime) -> dict[str, DirectoryEntry]:
+        return await load_entries(self._s, emails, now)
+
+    async def save(self, source: str, entries: Iterable[DirectoryEntry], now: datetime,
+                   ttl: timedelta | None = None) -> None:
+        await save_entries(self._s, source, entries, now, ttl)
+
+    async def apply_to_people(self, emails: Iterable[str], now: datetime) -> int:
+        """Copy what the directory says onto the people rows with these e-mails."""
+        return await apply_to_people(self._s, emails, now)

@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
-from datetime import date, datetime
-from typing import Any, cast
+from datetime import UTC, date, datetime
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, Person, PromptState
 from store.models import EnrollmentRow, EventRow, MtmRow, OutboxRow, PersonRow, PromptRow
 from store.person_calendar import work_pattern
+from store.sql import dialect_insert as _insert
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:16]}"
+class PersonColumns(Protocol):
+    """What engine state needs of a stored person (an ORM row, a Core row or a PersonRecord)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def platform_user_id(self) -> str: ...
+    @property
+    def tz(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def subdivision(self) -> str | None: ...
 
 
-def person_state(row: PersonRow, default_tz: str = "UTC") -> Person:
+def person_state(row: PersonColumns, default_tz: str = "UTC") -> Person:
     days, start, end = work_pattern(row)
     return Person(row.id, row.name or row.platform_user_id, row.tz or default_tz, row.country, row.subdivision,
                   work_days=days, work_start=start, work_end=end)
@@ -33,7 +44,9 @@ def _events_from_json(data: dict[str, Any]) -> dict[str, date]:
     return {k: date.fromisoformat(v) for k, v in (data or {}).items()}
 
 
-def enrollment_state(row: EnrollmentRow, person: PersonRow, manager: PersonRow | None, default_tz: str) -> EnrollmentState:
+def enrollment_state(row: Any, person: PersonColumns, manager: PersonColumns | None,
+                     default_tz: str) -> EnrollmentState:
+    """From an enrollments row (ORM or Core)."""
     return EnrollmentState(
         id=row.id,
         journey_id=row.journey_id,
@@ -41,28 +54,30 @@ def enrollment_state(row: EnrollmentRow, person: PersonRow, manager: PersonRow |
         manager=person_state(manager, default_tz) if manager is not None else None,
         start=row.start,
         events=_events_from_json(row.events),
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         cohort=row.cohort,
         paused_at=row.paused_at,
     )
 
 
-def prompt_state(row: PromptRow) -> PromptState:
+def prompt_state(row: Any) -> PromptState:
+    """From a prompts row (ORM or Core)."""
     return PromptState(
         id=row.id, enrollment_id=row.enrollment_id, step_id=row.step_id, recipient_id=row.recipient_id,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         due_at=row.due_at, next_at=row.next_at, mtm_id=row.mtm_id, reminders_sent=row.reminders_sent,
         escalated=row.escalated, answers=dict(row.answers or {}), sent_at=row.sent_at,
         answered_at=row.answered_at, deliveries=row.deliveries, last_delivery_key=row.last_delivery_key,
     )
 
 
-def mtm_state(row: MtmRow) -> MtmState:
+def mtm_state(row: Any) -> MtmState:
+    """From an mtms row (ORM or Core)."""
     return MtmState(
         id=row.id, enrollment_id=row.enrollment_id, plan_step_id=row.plan_step_id, practice=row.practice,
         situation=row.situation, when=row.when, behaviour=row.behaviour, share_plan=row.share_plan,
-        status=row.status,  # type: ignore[arg-type]
-        manager_response=row.manager_response,  # type: ignore[arg-type]
+        status=row.status,
+        manager_response=row.manager_response,
         manager_responded_at=row.manager_responded_at, planned_at=row.planned_at, reflection=row.reflection,
         rating=row.rating, share_reflection=row.share_reflection,
     )
@@ -74,10 +89,6 @@ _PROMPT_FIELDS = ("enrollment_id", "step_id", "recipient_id", "status", "due_at"
 _MTM_FIELDS = ("enrollment_id", "plan_step_id", "practice", "situation", "when", "behaviour", "share_plan",
                "status", "manager_response", "manager_responded_at", "planned_at", "reflection", "rating",
                "share_reflection")
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def _upsert(session: AsyncSession, table: Any, fields: Sequence[str]) -> Any:
@@ -235,7 +246,7 @@ async def load_enrollments(session: AsyncSession, ids: Iterable[str], default_tz
     people = {p.id: p for p in (await session.execute(select(*_PERSON_STATE_COLS).where(
         PersonRow.id.in_(person_ids)))).all()} if person_ids else {}
     return {
-        r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz)  # type: ignore[arg-type]
+        r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz)
         for r in rows
     }
 
@@ -267,7 +278,7 @@ async def due_prompt_states(session: AsyncSession, now: datetime, limit: int, sk
     stmt = select(*t.c).where(t.c.next_at.is_not(None), t.c.next_at <= now).order_by(t.c.next_at).limit(limit)
     if skip_locked:
         stmt = stmt.with_for_update(skip_locked=True)
-    return [prompt_state(r) for r in (await session.execute(stmt)).all()]  # type: ignore[arg-type]
+    return [prompt_state(r) for r in (await session.execute(stmt)).all()]
 
 
 async def park_prompts(session: AsyncSession, ids: Sequence[str]) -> None:
@@ -284,31 +295,15 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     b = (await session.execute(select(func.min(DigestRow.next_at)))).scalar()
     c = (await session.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))).scalar()
     vals = [v for v in (a, b, c) if v is not None]
-    vals = [v if isinstance(v, datetime) and v.tzinfo else _utc(v) for v in vals]
+    vals = [as_utc(v) for v in vals]
     return min(vals) if vals else None
 
 
-def _utc(v: Any) -> datetime:
-    from datetime import timezone
-
+def as_utc(v: Any) -> datetime:
+    """A datetime read back from the database (SQLite gives naive values, or text from aggregates)."""
+    if isinstance(v, datetime) and v.tzinfo:
+        return v
     if isinstance(v, str):
         v = datetime.fromisoformat(v)
     assert isinstance(v, datetime)
-    return v.replace(tzinfo=timezone.utc)
-
-
-async def latest_waiting(session: AsyncSession, recipients: Iterable[str]) -> dict[str, datetime]:
-    """Per recipient, the latest time a row of theirs is waiting for: a backlog held for working hours
-    is queued after it, so it goes out in order and spaced, not in one burst."""
-    ids = list(set(recipients))
-    if not ids:
-        return {}
-    rows = (await session.execute(select(OutboxRow.recipient_id, func.max(OutboxRow.next_attempt_at)).where(
-        OutboxRow.recipient_id.in_(ids), OutboxRow.state == "pending").group_by(OutboxRow.recipient_id))).all()
-    return {r: (v if isinstance(v, datetime) and v.tzinfo else _utc(v)) for r, v in rows if v is not None}
-
-
-async def due_outbox_count(session: AsyncSession, now: datetime) -> int:
-    """Outbox rows a dispatcher would send at `now` (what `hplj tick` could not deliver, when it could not)."""
-    return int((await session.execute(select(func.count()).select_from(OutboxRow).where(
-        OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now))).scalar_one())
+    return v.replace(tzinfo=UTC)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from adapters.console.render import render_text
 from adapters.memory import RecordingChat
-from adapters.port import Capabilities, SentRef
+from adapters.port import Address, Capabilities, SentRef
 from journeys.messages import Message
 
 
@@ -21,18 +21,19 @@ class ConsoleChat(RecordingChat):
         self.names = names or {}
         self.clock_label: Callable[[], str] = lambda: ""
 
-    async def open_dm(self, user_id: str) -> str:
+    async def open_dm(self, user_id: str, *, address: Address | None = None) -> str:
         if user_id not in self.profiles:
             self.add_user(user_id, self.names.get(user_id, user_id))
-        return await super().open_dm(user_id)
+        return await super().open_dm(user_id, address=address)
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
-        ref = await super().send(conversation_id, message, delivery_id)
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
+        ref = await super().send(conversation_id, message, delivery_id, address=address)
         self._print(conversation_id, message, updated=False)
         return ref
 
-    async def update(self, ref: SentRef, message: Message) -> None:
-        await super().update(ref, message)
+    async def update(self, ref: SentRef, message: Message, *, address: Address | None = None) -> None:
+        await super().update(ref, message, address=address)
 
     def _print(self, conversation_id: str, message: Message, *, updated: bool) -> None:
         who = conversation_id.removeprefix("D-")

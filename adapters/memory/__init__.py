@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from adapters.port import Capabilities, DeliveryError, Profile, SentRef
+from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
 from journeys.messages import Message
 
 
@@ -40,12 +40,13 @@ class RecordingChat:
         self.profiles[user_id] = p
         return p
 
-    async def open_dm(self, user_id: str) -> str:
+    async def open_dm(self, user_id: str, *, address: Address | None = None) -> str:
         if user_id not in self.profiles:
             raise DeliveryError("permanent", "user_not_found")
         return f"D-{user_id}"
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
         if self.fail_next:
             raise self.fail_next.pop(0)
         self._n += 1
@@ -53,7 +54,7 @@ class RecordingChat:
         self.sent.append(d)
         return SentRef(conversation_id, d.message_id)
 
-    async def update(self, ref: SentRef, message: Message) -> None:
+    async def update(self, ref: SentRef, message: Message, *, address: Address | None = None) -> None:
         for d in self.sent:
             if d.message_id == ref.message_id and d.conversation_id == ref.conversation_id:
                 d.updates.append(message)

@@ -18,7 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.port import Capabilities, DeliveryError, Profile, SentRef
+from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
 from adapters.slack.render import fallback_text, render_blocks
 from journeys.directory import DirectoryEntry, parse_days, parse_hours
 from journeys.messages import Message
@@ -186,7 +186,7 @@ class SlackChat:
         except Exception as exc:
             raise classify_error(exc, sent=sent) from exc
 
-    async def open_dm(self, user_id: str) -> str:
+    async def open_dm(self, user_id: str, *, address: Address | None = None) -> str:
         cached = self._dm_cache.get(user_id)
         if cached:
             return cached
@@ -195,7 +195,8 @@ class SlackChat:
         self._dm_cache[user_id] = channel
         return channel
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
         payload: dict[str, Any] = {"delivery_id": delivery_id}
         if message.prompt_id:
             payload["prompt_id"] = message.prompt_id
@@ -212,7 +213,7 @@ class SlackChat:
             conversation_id=resp.get("channel") or conversation_id, message_id=resp["ts"]
         )
 
-    async def update(self, ref: SentRef, message: Message) -> None:
+    async def update(self, ref: SentRef, message: Message, *, address: Address | None = None) -> None:
         await self._call(
             "chat.update",
             sent=False,  # idempotent: repeating the same update is harmless

@@ -316,7 +316,7 @@ class _CachingFactory:
 def _reuse_connectors(adapter: CloudAdapter) -> _CachedConnectors:
     """Make the adapter's turns and proactive sends share cached connector clients."""
     existing = getattr(adapter, "_hplj_connectors", None)
-    if existing is not None:
+    if isinstance(existing, _CachedConnectors):
         return existing
     cache = _CachedConnectors()
     auth = adapter.bot_framework_authentication
@@ -340,7 +340,7 @@ def _reuse_connectors(adapter: CloudAdapter) -> _CachedConnectors:
 
     auth.create_connector_factory = create_connector_factory
     auth.create_user_token_client = create_user_token_client
-    adapter._hplj_connectors = cache  # type: ignore[attr-defined]
+    adapter._hplj_connectors = cache
     return cache
 
 
@@ -366,7 +366,7 @@ def _shape_problem(body: dict[str, Any]) -> str | None:
 
 def _json_body(body: Any) -> Any:
     if isinstance(body, Model):
-        return body.serialize()
+        return body.serialize()  # type: ignore[no-untyped-call]
     return body
 
 

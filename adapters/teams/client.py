@@ -1,8 +1,9 @@
 """`TeamsChat`: the outbound `ChatPort` for Microsoft Teams on botbuilder's `CloudAdapter`.
 
 Proactive messages go through `CloudAdapter.continue_conversation` with the conversation
-reference stored when the person installed the bot (see `parse.address_of`). The stored address
-is found with the `address_for(user_id)` callback given to the constructor (sync or async).
+reference stored when the person installed the bot (see `parse.address_of`). The dispatcher hands
+that stored address over with every delivery (`address=`): the port keeps no copy of who is
+where. (`address_for`, an optional lookup, serves callers that have no stored row at hand.)
 
 Pitfalls handled here (DESIGN.md §6): botbuilder never retries and sends connector errors to
 `on_turn_error`, not to the caller, so every connector call is wrapped *inside* the turn
@@ -46,7 +47,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from adapters.port import Capabilities, DeliveryError, Profile, SentRef
+from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
 from adapters.teams.directory import GraphDirectory
 from adapters.teams.graph import GraphError
 from adapters.teams.render import CARD_CONTENT_TYPE, render_card, summary
@@ -202,7 +203,7 @@ class TeamsChat:
         self,
         adapter: CloudAdapter | None = None,
         *,
-        address_for: AddressLookup,
+        address_for: AddressLookup | None = None,
         app_id: str = "",
         app_password: str = "",
         tenant_id: str = "",
@@ -223,14 +224,19 @@ class TeamsChat:
         self.directory_source = "graph"
 
     # ---- lookups ---------------------------------------------------------------------------
-    async def _address(self, user_id: str) -> dict[str, Any] | None:
+    async def _address(self, user_id: str, given: Address | None = None) -> dict[str, Any] | None:
+        if given:
+            return dict(given)
+        if self._address_for is None:
+            return None
         result = self._address_for(user_id)
         if inspect.isawaitable(result):
             result = await result
         return dict(result) if result else None
 
-    async def _address_or_fail(self, user_id: str, conversation_id: str | None = None) -> dict[str, Any]:
-        address = await self._address(user_id)
+    async def _address_or_fail(self, user_id: str, conversation_id: str | None = None,
+                               given: Address | None = None) -> dict[str, Any]:
+        address = await self._address(user_id, given)
         if address is None and conversation_id is not None:
             address = self._opened.get(conversation_id)
         if not address or not address.get("service_url"):
@@ -286,20 +292,20 @@ class TeamsChat:
         self._opened[str(address["conversation_id"])] = address
         return address
 
-    async def open_dm(self, user_id: str) -> str:
-        address = await self._address(user_id)
-        if (not address or not address.get("service_url")) and self.graph is not None:
-            address = await self._open_through_graph(user_id)
-        if not address or not address.get("service_url"):
+    async def open_dm(self, user_id: str, *, address: Address | None = None) -> str:
+        stored = await self._address(user_id, address)
+        if (not stored or not stored.get("service_url")) and self.graph is not None:
+            stored = await self._open_through_graph(user_id)
+        if not stored or not stored.get("service_url"):
             raise DeliveryError("permanent", NO_ADDRESS)
-        if address.get("conversation_id"):
-            return str(address["conversation_id"])
+        if stored.get("conversation_id"):
+            return str(stored["conversation_id"])
         # Known person, no personal chat id yet: create it (POST /v3/conversations).
-        tenant = address.get("tenant_id") or None
+        tenant = stored.get("tenant_id") or None
         params = ConversationParameters(
             is_group=False,
-            bot=ChannelAccount(id=address.get("bot_id") or None),
-            members=[ChannelAccount(id=address.get("user_id") or address.get("user_aad_id"))],
+            bot=ChannelAccount(id=stored.get("bot_id") or None),
+            members=[ChannelAccount(id=stored.get("user_id") or stored.get("user_aad_id"))],
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
@@ -311,8 +317,8 @@ class TeamsChat:
         try:
             await asyncio.wait_for(
                 self.adapter.create_conversation(
-                    self.app_id, on_created, params, channel_id=address.get("channel_id") or "msteams",
-                    service_url=address["service_url"],
+                    self.app_id, on_created, params, channel_id=stored.get("channel_id") or "msteams",
+                    service_url=stored["service_url"],
                 ),
                 timeout=self.timeout,
             )
@@ -324,12 +330,13 @@ class TeamsChat:
         conv = created.get("id")
         if not conv:
             raise DeliveryError("retry", "no conversation id")
-        self._opened[conv] = {**address, "conversation_id": conv}
+        self._opened[conv] = {**stored, "conversation_id": conv}
         return conv
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
-        address = await self._address_or_fail(message.recipient_id, conversation_id)
-        reference = reference_from_address(address, conversation_id)
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
+        stored = await self._address_or_fail(message.recipient_id, conversation_id, address)
+        reference = reference_from_address(stored, conversation_id)
         activity = card_activity(message)
 
         async def logic(context: TurnContext) -> Any:
@@ -341,9 +348,9 @@ class TeamsChat:
             raise DeliveryError("in_doubt", f"no activity id for delivery {delivery_id}")
         return SentRef(conversation_id=conversation_id, message_id=str(activity_id))
 
-    async def update(self, ref: SentRef, message: Message) -> None:
-        address = await self._address_or_fail(message.recipient_id, ref.conversation_id)
-        reference = reference_from_address(address, ref.conversation_id)
+    async def update(self, ref: SentRef, message: Message, *, address: Address | None = None) -> None:
+        stored = await self._address_or_fail(message.recipient_id, ref.conversation_id, address)
+        reference = reference_from_address(stored, ref.conversation_id)
         activity = card_activity(message)
         activity.id = ref.message_id
 

@@ -61,7 +61,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 async def served(seeded: Any) -> AsyncIterator[Any]:
     from bot.clock import SimulatedClock
     from bot.service import BotService
-    from bot.web import build_app
+    from bot.wiring import build_app
     from journeys.loader import default_library_path, load_library
     from store.db import Database
     from store.models import PersonRow

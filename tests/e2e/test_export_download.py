@@ -1,6 +1,6 @@
 """`export <user>` hands the admin the complete JSON as a file, never a truncated inline copy.
 
-Over real HTTP (the app `bot.web.build_app` serves under `hplj serve`, on a local port): the signed
+Over real HTTP (the app `bot.wiring.build_app` serves under `hplj serve`, on a local port): the signed
 link downloads everything, built from the database at click time; expired, tampered, other-person
 and dashboard links are refused and reveal nothing; after `forget` the link gives nothing. Without
 a public URL the chat reply attaches the JSON only when the platform shows it whole and otherwise
@@ -31,7 +31,7 @@ from bot.admin import _shown_in_full, export_json, export_person
 from bot.clock import SimulatedClock
 from bot.dashboard import make_link
 from bot.service import BotService
-from bot.web import build_app
+from bot.wiring import build_app
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from store.db import Database

@@ -1,6 +1,6 @@
 """The Teams end-to-end scenario over real HTTP (issue 5, "Tests").
 
-The real `BotService` (SQLite file, simulated clock) behind the app `bot.web.build_app` builds,
+The real `BotService` (SQLite file, simulated clock) behind the app `bot.wiring.build_app` builds,
 served on a free port with Teams in local mode (no auth). Activities are POSTed to
 `/api/messages` with `serviceUrl` pointing at `FakeConnector`, which records every proactive send,
 reply and in-place update. Every Adaptive Card the bot renders is validated against the
@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from bot.clock import SimulatedClock
 from bot.service import BotService
-from bot.web import build_app
+from bot.wiring import build_app, build_ports
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, OutboxRow, PersonRow, PromptRow
@@ -260,7 +260,9 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
     clock = SimulatedClock(start)
     library = load_library(default_library_path())
     cfg = settings_ or teams_settings()
-    service = BotService(db, library, {}, clock, default_tz="UTC", bootstrap_admins={ADMIN.aad}, settings=cfg)
+    # the ports as `hplj serve` builds them (bot/wiring.py): a Teams port sharing the endpoint's adapter
+    service = BotService(db, library, build_ports(cfg), clock, default_tz="UTC",  # type: ignore[arg-type]
+                         bootstrap_admins={ADMIN.aad}, settings=cfg)
     app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

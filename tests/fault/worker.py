@@ -57,9 +57,10 @@ async def main() -> int:
                 return dict(row.address) if row is not None and row.address else None
 
         ports["teams"] = TeamsChat(address_for=address_for, timeout=5.0)
-    svc = BotService(db, load_library(default_library_path()), ports, SimulatedClock(at))  # type: ignore[arg-type]
-    svc.dispatcher = Dispatcher(db, svc.ports, limits=FAST, concurrency=args.concurrency,
-                                lease=timedelta(seconds=args.lease))
+    dispatcher = Dispatcher(db, ports, limits=FAST, concurrency=args.concurrency,  # type: ignore[arg-type]
+                            lease=timedelta(seconds=args.lease))
+    svc = BotService(db, load_library(default_library_path()), ports, SimulatedClock(at),  # type: ignore[arg-type]
+                     dispatcher=dispatcher)
     totals = {"sent": 0, "failed": 0, "retried": 0, "ambiguous": 0, "deferred": 0, "passes": 0}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + args.max_seconds

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from adapters.port import SentRef
+from adapters.port import Address, SentRef
 from journeys.messages import Message
 from scheduler.delivery import Dispatcher
 from store.db import Database
@@ -32,11 +32,12 @@ class StallingChat(RecordingChat):
         self.add_user("U1", "Ana")
         self.stalled = False
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
         if not self.stalled:
             self.stalled = True
             await asyncio.sleep(LEASE.total_seconds() * 1.5)
-        return await super().send(conversation_id, message, delivery_id)
+        return await super().send(conversation_id, message, delivery_id, address=address)
 
 
 async def test_a_slow_dispatcher_keeps_its_rows_and_sends_each_once(tmp_path) -> None:
@@ -96,11 +97,12 @@ class StallSecond(StallingChat):
         self.stalled = True
         self.sends = 0
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
         self.sends += 1
         if self.sends == 2:
             await asyncio.sleep(LEASE.total_seconds() * 0.6)
-        return await super().send(conversation_id, message, delivery_id)
+        return await super().send(conversation_id, message, delivery_id, address=address)
 
 
 async def test_a_long_drain_leases_from_the_time_it_is_now(tmp_path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from adapters.port import DeliveryError, InboundAction, SentRef
+from adapters.port import Address, DeliveryError, InboundAction, SentRef
 from bot.clock import SimulatedClock
 from bot.service import BotService
 from journeys.loader import default_library_path, load_library
@@ -46,10 +46,11 @@ class OutageChat(RecordingChat):
         self.at = datetime(2000, 1, 1, tzinfo=UTC)
         self.log: list[Sent] = []
 
-    async def send(self, conversation_id: str, message: Message, delivery_id: str) -> SentRef:
+    async def send(self, conversation_id: str, message: Message, delivery_id: str, *,
+                   address: Address | None = None) -> SentRef:
         if self.down:
             raise DeliveryError("retry", "service_unavailable")
-        ref = await super().send(conversation_id, message, delivery_id)
+        ref = await super().send(conversation_id, message, delivery_id, address=address)
         self.log.append(Sent(self.at, delivery_id, conversation_id.removeprefix("D-")))
         return ref
 

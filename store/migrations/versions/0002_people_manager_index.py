@@ -6,7 +6,6 @@ Create Date: 2026-11-29 19:20:00
 """
 from alembic import op
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None

@@ -1,0 +1,131 @@
+"""`status`: all cohorts, one person, or one cohort with who is stuck (journeys/stuck.py)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
+
+from adapters.port import HandlerResult
+from bot.admin_context import LIST_LIMIT, AdminError, Ctx, existing, label, table
+from journeys import engine
+from journeys.commands import Status, UserRef
+from journeys.definition import Journey
+from journeys.state import PromptState
+from journeys.stuck import is_stuck, stuck_after
+from store.forget import FORGOTTEN
+from store.people import PersonRecord
+from store.repo import person_state
+
+
+async def status(ctx: Ctx, cmd: Status) -> HandlerResult:
+    if cmd.target is None:
+        return await _overview(ctx)
+    if isinstance(cmd.target, UserRef):
+        return await _person(ctx, await existing(ctx, "status", cmd.target))
+    return await _cohort(ctx, cmd.target)
+
+
+async def _overview(ctx: Ctx) -> HandlerResult:
+    async with ctx.service.uow.read() as uow:
+        rows, failed = await uow.views.status_overview()
+    if not rows:
+        return ctx.reply("No enrollments yet. Start with `enroll <journey-id> <user>... manager <user>`.", "Status")
+    cohorts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for cohort, journey_id, state, n in rows:
+        cohorts[(cohort, journey_id)][state] += n
+    lines = [[c, j, str(n["active"]), str(n["paused"]), str(n["stopped"] + n["unenrolled"] + n[FORGOTTEN]),
+              str(n["completed"]), str(failed.get(c, 0))] for (c, j), n in sorted(cohorts.items())]
+    text = table(["cohort", "journey", "active", "paused", "stopped", "completed", "failed deliveries"], lines)
+    return ctx.reply(text + "\nType `status <cohort>` or `status <user>` for details.", "Status: all cohorts")
+
+
+def _step_title(journey: Journey | None, step_id: str) -> str:
+    if journey is None:
+        return step_id
+    base = step_id.split(engine.COACH_CHECK)[0]
+    try:
+        return journey.step(base).title
+    except KeyError:
+        return step_id
+
+
+async def _person(ctx: Ctx, person: PersonRecord) -> HandlerResult:
+    async with ctx.service.uow.read() as uow:
+        view = await uow.views.person_status(person.id)
+    me = person_state(person, ctx.service.default_tz)
+    lines = [f"*{label(person)}* ({person.platform} {person.platform_user_id}, "
+             f"time zone {person.tz or ctx.service.default_tz})"]
+    if person.opted_out_at:
+        lines.append(f"Opted out on {person.opted_out_at.date().isoformat()}.")
+    if not view.enrollments:
+        lines.append("Not enrolled in any journey.")
+    for e in view.enrollments:
+        journey = ctx.service.library.get(e.journey_id)
+        tz = engine.tz_of(journey, me) if journey else ZoneInfo("UTC")
+        mine = [p for p in view.prompts if p.enrollment_id == e.id]
+        lines.append("")
+        lines.append(f"*{journey.title if journey else e.journey_id}* — {e.status}, cohort `{e.cohort}`, "
+                     f"start {e.start.isoformat()}")
+        sent = sorted((p for p in mine if p.sent_at is not None), key=lambda p: p.sent_at)  # type: ignore[arg-type,return-value]
+        if sent:
+            lines.append(f"• Current step: {_step_title(journey, sent[-1].step_id)}")
+        open_ = [p for p in mine if p.status == "open"]
+        lines.append("• Open prompts: " + (", ".join(
+            f"{_step_title(journey, p.step_id)}{' (to the manager)' if p.recipient_id != person.id else ''}"
+            for p in open_) if open_ else "none"))
+        upcoming = sorted((p for p in mine if p.status == "scheduled" and p.recipient_id == person.id),
+                          key=lambda p: p.due_at)
+        if e.status == "paused":
+            lines.append(f"• Paused since {e.paused_at.date().isoformat() if e.paused_at else '?'}: nothing is sent "
+                         "until `resume`.")
+        elif upcoming:
+            nxt = upcoming[0]
+            lines.append(f"• Next: {_step_title(journey, nxt.step_id)} on {engine.format_local(nxt.due_at, tz)}")
+        else:
+            lines.append("• Next: nothing scheduled")
+        lines.append(f"• Reminders sent: {sum(p.reminders_sent for p in mine)}")
+    lines.append("")
+    if view.failed:
+        lines.append(f"Failed deliveries ({len(view.failed)}):")
+        lines.extend(f"• {f.title}: {f.error}" for f in view.failed[:LIST_LIMIT])
+    else:
+        lines.append("Failed deliveries: none")
+    return ctx.reply("\n".join(lines), f"Status: {label(person)}")
+
+
+async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
+    async with ctx.service.uow.read() as uow:
+        rows = await uow.views.cohort(cohort)
+        if not rows.enrollments:
+            known = await uow.enrollments.cohorts(limit=LIST_LIMIT)
+            raise AdminError(f"`status`: unknown cohort '{cohort}' (known cohorts: {', '.join(known) or 'none'})")
+    by_enrollment: dict[str, list[PromptState]] = defaultdict(list)
+    for p in rows.prompts:
+        by_enrollment[p.enrollment_id].append(p)
+    people = rows.people
+    lines: list[list[str]] = []
+    stuck_count = 0
+    limits: set[int] = set()
+    for e in sorted(rows.enrollments, key=lambda e: (label(people[e.person_id]) if e.person_id in people else "",
+                                                     e.id)):
+        person = people.get(e.person_id)
+        journey = ctx.service.library.get(e.journey_id)
+        mine = [p for p in by_enrollment[e.id] if person is not None and p.recipient_id == person.id]
+        done = sum(1 for p in mine if p.status in ("answered", "done"))
+        open_ = [p for p in mine if p.status == "open"]
+        answered = [p.answered_at for p in mine if p.answered_at is not None]
+        last = max(answered) if answered else None
+        stuck = False
+        if e.status == "active" and person is not None and journey is not None:
+            limits.add(stuck_after(journey))
+            me = person_state(person, ctx.service.default_tz)
+            stuck = any(is_stuck(journey, me, p, ctx.now) for p in open_)
+        stuck_count += stuck
+        name = "(forgotten)" if e.status == FORGOTTEN or person is None else label(person)
+        lines.append([name, e.status, str(done), str(len(open_)), last.date().isoformat() if last else "-",
+                      "STUCK" if stuck else ""])
+    text = table(["person", "status", "done", "open", "last response", "stuck"], lines)
+    days = "/".join(str(n) for n in sorted(limits)) if limits else "the journey's"
+    summary = (f"{len(rows.enrollments)} enrollments, {stuck_count} stuck (an open prompt without a response for "
+               f"{days}+ working days).")
+    return ctx.reply(summary + "\n" + text, f"Status: cohort {cohort}")

@@ -1,0 +1,73 @@
+"""Enrolling people in a journey: their rows, the engine's first schedule, the manager's digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.clock import Clock
+from journeys import engine
+from journeys.definition import Journey
+from journeys.state import EnrollmentState, Outcome
+from store.repo import person_state
+from store.uow import UnitOfWorkFactory
+
+
+@dataclass
+class EnrollResult:
+    enrolled: list[tuple[str, str]] = field(default_factory=list)  # (person id, enrollment id)
+    already: list[tuple[str, date]] = field(default_factory=list)  # (person id, since)
+    opted_out: list[str] = field(default_factory=list)
+    prompts: int = 0
+    cohort: str = ""
+
+
+class Enrollment:
+    def __init__(self, uow: UnitOfWorkFactory, library: dict[str, Journey], clock: Clock,
+                 default_tz: str = "UTC") -> None:
+        self.uow = uow
+        self.library = library
+        self.clock = clock
+        self.default_tz = default_tz
+
+    async def enroll(self, journey_id: str, participant_ids: list[str], manager_id: str | None, start: date,
+                     *, events: dict[str, date] | None = None, cohort: str | None = None,
+                     actor_id: str | None = None) -> EnrollResult:
+        """Everyone not already in the journey (and not opted out), in one transaction."""
+        journey = self.library[journey_id]
+        now = self.clock.now()
+        cohort_name = cohort or f"{journey_id}-{start.isoformat()}"
+        result = EnrollResult(cohort=cohort_name)
+        async with self.uow() as uow:
+            people = await uow.people.by_ids([*participant_ids, *([manager_id] if manager_id else [])])
+            existing = await uow.enrollments.open_in(journey_id, participant_ids)
+            manager_row = people.get(manager_id or "")
+            combined = Outcome()
+            for pid in participant_ids:
+                person = people[pid]
+                if pid in existing:
+                    result.already.append((pid, existing[pid]))
+                    continue
+                if person.opted_out_at is not None:
+                    result.opted_out.append(pid)
+                    continue
+                eid = await uow.enrollments.add(journey_id=journey_id, version=journey.version, person_id=pid,
+                                                manager_id=manager_id, start=start, events=dict(events or {}),
+                                                cohort=cohort_name, now=now)
+                state = EnrollmentState(eid, journey_id, person_state(person, self.default_tz),
+                                        person_state(manager_row, self.default_tz) if manager_row else None,
+                                        start, dict(events or {}), "active", cohort_name)
+                out = engine.schedule_enrollment(journey, state, now)
+                out.enrollments.clear()  # the row was just added
+                combined.extend(out)
+                result.enrolled.append((pid, eid))
+                uow.audit.record(now, actor_id, "enroll", pid,
+                                 {"enrollment": eid, "journey": journey_id, "cohort": cohort_name})
+            await uow.flush()
+            await uow.save(combined, now)
+            result.prompts = len(combined.prompts)
+            if manager_row is not None and journey.manager_digest is not None and result.enrolled:
+                nxt = engine.next_digest_at(journey, person_state(manager_row, self.default_tz), now)
+                await uow.digests.ensure(manager_row.id, journey_id, nxt)
+            await uow.commit()
+        return result

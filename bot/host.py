@@ -1,0 +1,34 @@
+"""What the admin commands, reports and the dashboard need of the bot (BotService provides it).
+
+A protocol, so those modules depend on the services' shape and not on bot/service.py (no cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from adapters.port import ChatPort
+from bot.clock import Clock
+from bot.enrollment import Enrollment
+from bot.people import PeopleDirectory
+from bot.settings import Settings
+from journeys.definition import Journey
+from store.db import Database
+from store.uow import UnitOfWorkFactory
+
+
+class Services(Protocol):
+    """The services admin commands use (BotService provides them)."""
+
+    db: Database
+    uow: UnitOfWorkFactory
+    library: dict[str, Journey]
+    ports: Mapping[str, ChatPort]
+    clock: Clock
+    default_tz: str
+    settings: Settings | None
+    people: PeopleDirectory
+    enrollment: Enrollment
+
+

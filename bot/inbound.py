@@ -1,0 +1,145 @@
+"""Inbound handling: a verified click, form or typed message -> the engine -> one unit of work.
+
+Each inbound action runs in one write transaction: the idempotency key is recorded first (a
+retried request changes nothing), then the engine's decision is saved with its outbox rows.
+Delivery happens after, outside the request (`on_queued` wakes the delivery loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from adapters.port import HandlerResult, InboundAction
+from bot.clock import Clock
+from bot.people import PeopleDirectory
+from journeys import engine
+from journeys.conversation import PersonView, handle_text, status_message
+from journeys.definition import Journey
+from journeys.messages import Message, Reply
+from journeys.state import Outcome
+from store.people import PersonRecord
+from store.repo import person_state
+from store.uow import Conflict, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger("hplj.bot")
+
+PROMPT_GONE = "That prompt is no longer available. Type `status` to see what's open."
+NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Nothing was changed."
+
+
+class InboundHandler:
+    def __init__(self, uow: UnitOfWorkFactory, library: dict[str, Journey], clock: Clock, people: PeopleDirectory,
+                 *, default_tz: str = "UTC", on_queued: Callable[[], None] = lambda: None) -> None:
+        self.uow = uow
+        self.library = library
+        self.clock = clock
+        self.people = people
+        self.default_tz = default_tz
+        self.on_queued = on_queued
+
+    async def handle_action(self, action: InboundAction) -> HandlerResult:
+        """One write transaction: the person (only written when new or changed), the idempotency
+        key, the engine's decision with its outbox rows. A button or form answer loads only its
+        prompt, that prompt's enrollment (with the two people) and its MTM; typed text loads the
+        person's whole view, since it is routed to one of their open prompts."""
+        profile = action.profile
+        now = self.clock.now()
+        reply = Reply("", action.key, action.prompt_id, action.button,
+                      {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
+        name, email, tz = (profile.name, profile.email, profile.tz) if profile else (None, None, None)
+        try:
+            async with self.uow(urgent=True) as uow:
+                person, _ = await uow.people.upsert(action.platform, action.user_id, now, name=name,
+                                                    email=email, tz=tz)
+                if not await uow.inbound.claim(f"{action.platform}:{action.key}", person.id, now):
+                    log.info("duplicate inbound %s ignored", action.key)
+                    return HandlerResult()
+                reply = replace(reply, person_id=person.id)
+                if reply.prompt_id is not None and (reply.button is not None or reply.values):
+                    outcome = await self._answer_prompt(uow, person, reply, now)
+                else:
+                    view = await self.person_view(uow, person)
+                    outcome = await self._decide(uow, view, reply, now)
+                await uow.save(outcome, now)
+                await uow.commit()
+        except Conflict:
+            log.info("duplicate inbound %s ignored", action.key)
+            return HandlerResult()
+        self.on_queued()
+        return HandlerResult(updated=outcome.updated, replies=tuple(outcome.replies))
+
+    async def person_view(self, uow: UnitOfWork, person: PersonRecord) -> PersonView:
+        """Everything open for one person: their enrollments and those they manage."""
+        ids = await uow.enrollments.ids_involving(person.id)
+        enrollments = await uow.enrollments.states(ids)
+        prompts = await uow.prompts.of_enrollments(ids) if ids else []
+        mtms = await uow.mtms.of_enrollments(ids)
+        return PersonView(person_state(person, self.default_tz), self.library,
+                          [e for e in enrollments.values() if e.journey_id in self.library],
+                          prompts, {m.id: m for m in mtms})
+
+    async def _answer_prompt(self, uow: UnitOfWork, person: PersonRecord, reply: Reply, now: datetime) -> Outcome:
+        """A button or form on one prompt: what `_decide` does with a full view, from a few reads."""
+        prompt_row = await uow.prompts.row(reply.prompt_id or "")
+        e_row = await uow.enrollments.row(prompt_row.enrollment_id) if prompt_row is not None else None
+        if prompt_row is None or e_row is None:
+            return Outcome(replies=[Message(person.id, PROMPT_GONE)])
+        if e_row.status == "unenrolled" or person.id not in (e_row.person_id, e_row.manager_id):
+            # a button or form of a prompt addressed to someone else entirely
+            return Outcome(replies=[Message(person.id, NOT_YOURS)])
+        journey = self.library.get(e_row.journey_id)
+        if journey is None:
+            return Outcome(replies=[Message(person.id, PROMPT_GONE)])
+        people = {person.id: person}
+        missing = [i for i in (e_row.person_id, e_row.manager_id) if i and i not in people]
+        if missing:
+            people.update(await uow.people.by_ids(missing))
+        enrollment = uow.enrollments.state(e_row, people[e_row.person_id], people.get(e_row.manager_id or ""))
+        mtm = await uow.mtms.get(prompt_row.mtm_id) if prompt_row.mtm_id else None
+        if mtm is not None and mtm.enrollment_id != e_row.id:
+            mtm = None
+        return engine.answer(journey, enrollment, uow.prompts.state(prompt_row), mtm, reply, now)
+
+    async def _decide(self, uow: UnitOfWork, view: PersonView, reply: Reply, now: datetime) -> Outcome:
+        """Typed text (buttons and forms go to `_answer_prompt`)."""
+        if reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}:
+            if await uow.prompts.exists(reply.prompt_id):
+                # a button or form of a prompt addressed to someone else entirely
+                return Outcome(replies=[Message(view.person.id, NOT_YOURS)])
+            return Outcome(replies=[Message(view.person.id, PROMPT_GONE)])
+        return handle_text(view, reply, now)
+
+    async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
+        """The Slack App Home: the same status a person gets by typing `status`."""
+        async with self.uow.read() as uow:
+            person = await uow.people.by_platform_id(platform, user_id)
+            if person is None:
+                return None
+            view = await self.person_view(uow, person)
+        return [status_message(view, self.clock.now())]
+
+    async def prompt_message(self, prompt_id: str, *, platform: str | None = None,
+                             user_id: str | None = None) -> Message | None:
+        """The current rendering of a prompt (to open its form as a modal).
+
+        With `user_id`, only the prompt's addressee may open it (its form shows their text):
+        anyone else gets PermissionError(NOT_YOURS).
+        """
+        async with self.uow.read() as uow:
+            prompt = await uow.prompts.get(prompt_id)
+            if prompt is None:
+                return None
+            if user_id is not None:
+                asker = await uow.people.by_platform_id(platform or "", user_id)
+                if asker is None or asker.id != prompt.recipient_id:
+                    raise PermissionError(NOT_YOURS)
+            enrollments = await uow.enrollments.states([prompt.enrollment_id])
+            e = enrollments[prompt.enrollment_id]
+            journey = self.library.get(e.journey_id)
+            if journey is None:
+                return None
+            mtm = await uow.mtms.get(prompt.mtm_id) if prompt.mtm_id else None
+            return engine.render_prompt(journey, e, prompt, mtm)

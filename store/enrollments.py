@@ -1,0 +1,210 @@
+"""Enrollments, their prompts and moments that matter, read as engine state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from journeys.state import EnrollmentState, JourneyEvent, MtmState, PromptState
+from store.models import EnrollmentRow, EventRow, MtmRow, PromptRow
+from store.repo import enrollment_state, load_enrollments, load_mtms, mtm_state, prompt_state
+from store.sql import new_id
+
+_E = cast(Table, EnrollmentRow.__table__)
+_P = cast(Table, PromptRow.__table__)
+_M = cast(Table, MtmRow.__table__)
+# The hot path's reads, built once (Core: rows, no ORM identity map).
+_PROMPT_BY_ID = select(_P).where(_P.c.id == bindparam("id"))
+_ENROLLMENT_BY_ID = select(_E).where(_E.c.id == bindparam("id"))
+_MTM_BY_ID = select(_M).where(_M.c.id == bindparam("id"))
+_PROMPT_EXISTS = select(_P.c.id).where(_P.c.id == bindparam("id"))
+_OPEN_STATUSES = ("active", "paused")
+
+
+class EnrollmentsRepository:
+    def __init__(self, session: AsyncSession, default_tz: str) -> None:
+        self._s = session
+        self._tz = default_tz
+
+    async def row(self, enrollment_id: str) -> Any | None:
+        """The enrollment's columns (a Core row), or None."""
+        return (await self._s.execute(_ENROLLMENT_BY_ID, {"id": enrollment_id})).first()
+
+    async def states(self, ids: Iterable[str]) -> dict[str, EnrollmentState]:
+        return await load_enrollments(self._s, ids, self._tz)
+
+    def state(self, row: Any, person: Any, manager: Any | None) -> EnrollmentState:
+        return enrollment_state(row, person, manager, self._tz)
+
+    async def add(self, *, journey_id: str, version: int, person_id: str, manager_id: str | None, start: date,
+                  events: dict[str, date], cohort: str, now: datetime) -> str:
+        eid = new_id("e_")
+        self._s.add(EnrollmentRow(id=eid, journey_id=journey_id, journey_version=version, person_id=person_id,
+                                  manager_id=manager_id, start=start,
+                                  events={k: v.isoformat() for k, v in events.items()},
+                                  status="active", cohort=cohort, created_at=now))
+        return eid
+
+    async def flush(self) -> None:
+        await self._s.flush()
+
+    async def open_in(self, journey_id: str, person_ids: Sequence[str]) -> dict[str, date]:
+        """person id -> start of their active or paused enrollment in this journey."""
+        rows = (await self._s.execute(select(_E.c.person_id, _E.c.start).where(
+            _E.c.journey_id == journey_id, _E.c.person_id.in_(list(person_ids)),
+            _E.c.status.in_(_OPEN_STATUSES)))).all()
+        return {pid: start for pid, start in rows}
+
+    async def ids_involving(self, person_id: str) -> list[str]:
+        """Enrollments where they are the participant or the manager, not unenrolled."""
+        return list((await self._s.execute(select(_E.c.id).where(
+            or_(_E.c.person_id == person_id, _E.c.manager_id == person_id),
+            _E.c.status != "unenrolled"))).scalars().all())
+
+    async def of_person(self, person_id: str, statuses: Sequence[str] | None = None,
+                        journey_id: str | None = None) -> list[Any]:
+        """Their own enrollments (Core rows), oldest first."""
+        stmt = select(_E).where(_E.c.person_id == person_id)
+        if statuses is not None:
+            stmt = stmt.where(_E.c.status.in_(list(statuses)))
+        if journey_id is not None:
+            stmt = stmt.where(_E.c.journey_id == journey_id)
+        return list((await self._s.execute(stmt.order_by(_E.c.created_at))).all())
+
+    async def managed_open(self, manager_id: str, journey_id: str) -> list[str]:
+        return list((await self._s.execute(select(_E.c.id).where(
+            _E.c.manager_id == manager_id, _E.c.journey_id == journey_id,
+            _E.c.status.in_(_OPEN_STATUSES)))).scalars().all())
+
+    async def managers_of(self, person_id: str) -> set[str]:
+        """Who manages this person in any journey they are still in."""
+        return {m for m in (await self._s.execute(select(_E.c.manager_id).where(
+            _E.c.person_id == person_id, _E.c.status != "unenrolled"))).scalars().all() if m}
+
+    async def participants_of(self, manager_id: str) -> set[str]:
+        return set((await self._s.execute(select(_E.c.person_id).where(
+            _E.c.manager_id == manager_id, _E.c.status != "unenrolled"))).scalars().all())
+
+    async def under_managers(self, manager_ids: Iterable[str], journey_id: str) -> list[tuple[str, str | None, str]]:
+        """(enrollment id, manager id, status) of everyone these managers manage in the journey."""
+        ids = list(manager_ids)
+        if not ids:
+            return []
+        rows = (await self._s.execute(select(_E.c.id, _E.c.manager_id, _E.c.status).where(
+            _E.c.manager_id.in_(ids), _E.c.journey_id == journey_id, _E.c.status != "unenrolled"))).all()
+        return [(eid, mid, status) for eid, mid, status in rows]
+
+    async def active_counts(self) -> dict[str, int]:
+        """journey id -> number of active enrollments."""
+        return {j: n for j, n in (await self._s.execute(select(_E.c.journey_id, func.count()).where(
+            _E.c.status == "active").group_by(_E.c.journey_id))).all()}
+
+    async def cohort_rows(self, cohort: str, *, without_unenrolled: bool = False) -> list[Any]:
+        stmt = select(_E).where(_E.c.cohort == cohort)
+        if without_unenrolled:
+            stmt = stmt.where(_E.c.status != "unenrolled")
+        return list((await self._s.execute(stmt)).all())
+
+    async def cohorts(self, limit: int | None = None) -> list[str]:
+        stmt = select(_E.c.cohort).distinct().order_by(_E.c.cohort)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list((await self._s.execute(stmt)).scalars().all())
+
+    async def cohorts_newest_first(self) -> list[str]:
+        latest: dict[str, datetime] = {}
+        for cohort, created in (await self._s.execute(select(_E.c.cohort, _E.c.created_at))).all():
+            if cohort not in latest or created > latest[cohort]:
+                latest[cohort] = created
+        return sorted(latest, key=lambda c: (latest[c], c), reverse=True)
+
+    async def cohort_journey(self, cohort: str) -> tuple[list[str], str | None]:
+        """The cohort's enrollment ids and its journey id."""
+        rows = (await self._s.execute(select(_E.c.id, _E.c.journey_id).where(_E.c.cohort == cohort))).all()
+        return [r[0] for r in rows], (rows[0][1] if rows else None)
+
+    async def people_of(self, ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
+        """(enrollment id, participant id, manager id)."""
+        if not ids:
+            return []
+        rows = (await self._s.execute(select(_E.c.id, _E.c.person_id, _E.c.manager_id)
+                                      .where(_E.c.id.in_(list(ids))))).all()
+        return [(a, b, c) for a, b, c in rows]
+
+
+class PromptsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def row(self, prompt_id: str) -> Any | None:
+        return (await self._s.execute(_PROMPT_BY_ID, {"id": prompt_id})).first()
+
+    @staticmethod
+    def state(row: Any) -> PromptState:
+        return prompt_state(row)
+
+    async def get(self, prompt_id: str) -> PromptState | None:
+        row = await self.row(prompt_id)
+        return prompt_state(row) if row is not None else None
+
+    async def exists(self, prompt_id: str) -> bool:
+        return (await self._s.execute(_PROMPT_EXISTS, {"id": prompt_id})).first() is not None
+
+    async def of_enrollments(self, ids: Sequence[str], *, recipient_id: str | None = None) -> list[PromptState]:
+        """The prompts of these enrollments (and, with `recipient_id`, any sent to that person)."""
+        if not ids and recipient_id is None:
+            return []
+        cond: ColumnElement[bool] = _P.c.enrollment_id.in_(list(ids))
+        if recipient_id is not None:
+            cond = or_(cond, _P.c.recipient_id == recipient_id)
+        return [prompt_state(r) for r in (await self._s.execute(select(_P).where(cond))).all()]
+
+    async def answered(self, ids: Sequence[str], step_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """enrollment id -> answers, for the answered prompts of these steps."""
+        rows = (await self._s.execute(select(_P.c.enrollment_id, _P.c.answers).where(
+            _P.c.enrollment_id.in_(list(ids)), _P.c.step_id.in_(list(step_ids)), _P.c.status == "answered"))).all()
+        return {eid: dict(a or {}) for eid, a in rows}
+
+    async def due(self, now: datetime, limit: int, skip_locked: bool) -> list[PromptState]:
+        from store.repo import due_prompt_states
+
+        return await due_prompt_states(self._s, now, limit, skip_locked)
+
+    async def park(self, ids: Sequence[str]) -> None:
+        if ids:
+            await self._s.execute(update(_P).where(_P.c.id.in_(list(ids))).values(next_at=None))
+
+
+class MtmsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, mtm_id: str) -> MtmState | None:
+        row = (await self._s.execute(_MTM_BY_ID, {"id": mtm_id})).first()
+        return mtm_state(row) if row is not None else None
+
+    async def by_ids(self, ids: Iterable[str]) -> dict[str, MtmState]:
+        return await load_mtms(self._s, ids)
+
+    async def of_enrollments(self, ids: Sequence[str]) -> list[MtmState]:
+        if not ids:
+            return []
+        return [mtm_state(r) for r in (await self._s.execute(select(_M).where(_M.c.enrollment_id.in_(list(ids)))
+                                                             )).all()]
+
+
+class EventsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def of_enrollments(self, ids: Sequence[str]) -> list[JourneyEvent]:
+        """The facts of these enrollments, in the order they happened."""
+        if not ids:
+            return []
+        t = cast(Table, EventRow.__table__)
+        rows = (await self._s.execute(select(t).where(t.c.enrollment_id.in_(list(ids))).order_by(t.c.id))).all()
+        return [JourneyEvent(e.kind, e.enrollment_id, e.at, e.prompt_id, dict(e.data or {})) for e in rows]
