@@ -130,23 +130,38 @@ def demo(
 
 @app.command()
 def tick(at: Annotated[str | None, typer.Option(help="Pretend it is this time (ISO-8601 with zone).")] = None) -> None:
-    """One full scheduler pass (claim due work, deliver the outbox), then exit."""
+    """One full scheduler pass (claim due work, deliver the outbox), then exit.
+
+    Prints one line: what was due, how many messages were delivered and, when some could not be,
+    why; exits 1 when there was something to deliver and it could not deliver it."""
     now = _parse_at(at)
     settings = _settings()
     from bot.wiring import build_service
 
-    async def run() -> None:
+    async def run() -> str | None:
         service = await build_service(settings, _library(settings))
         try:
             fired, delivered = await service.tick(now)
+            waiting = 0
+            if delivered.refused:
+                async with service.uow.read() as uow:
+                    waiting = await uow.outbox.due_count(now)
         finally:
             await service.dispatcher.release()
             await service.db.dispose()
+        why = None
+        if delivered.refused and waiting:
+            why = f"{waiting} due message(s) not delivered: {delivered.refused}"
+        elif (delivered.retried or delivered.failed) and not delivered.sent:
+            why = f"nothing delivered: {delivered.last_error or 'the platform refused'}"
+        held = f", held {delivered.held} for the recipients' working hours" if delivered.held else ""
         print(f"tick at {now.isoformat()}: {fired.fired} due prompts, {fired.queued} queued, "
               f"{fired.digests} digests; delivered {delivered.sent}, failed {delivered.failed}, "
-              f"retrying {delivered.retried}, expired {delivered.expired}")
+              f"retrying {delivered.retried}, expired {delivered.expired}{held}" + (f" — {why}" if why else ""))
+        return why
 
-    asyncio.run(run())
+    if asyncio.run(run()) is not None:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -220,7 +235,7 @@ def enroll(
         raise typer.Exit(1)
 
     async def run() -> None:
-        service = await build_service(settings, library)
+        service = await build_service(settings, library, scheduler=False)
         try:
             with Progress(TextColumn("Enrolling"), BarColumn(), MofNCompleteColumn(), console=err,
                           disable=not err.is_terminal) as bar:

@@ -45,13 +45,7 @@ class DeliveryLoop:
         async with self._kick_lock:
             for _ in range(1000):
                 r = await self.dispatcher.deliver(now or self.clock.now())
-                total.sent += r.sent
-                total.failed += r.failed
-                total.retried += r.retried
-                total.expired += r.expired
-                total.ambiguous += r.ambiguous
-                total.deferred += r.deferred
-                total.sent_keys.extend(r.sent_keys)
+                total.add(r)
                 if not (r.sent or r.failed or r.expired or r.retried):
                     break
                 if r.retried and not (r.sent or r.failed or r.expired):

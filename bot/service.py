@@ -42,7 +42,7 @@ class BotService(BotHandler):
         self.bootstrap_admins = frozenset(bootstrap_admins or ())
         self.settings = settings
         self.uow = UnitOfWorkFactory(db, default_tz)
-        self.dispatcher = dispatcher or Dispatcher(db, self.ports)
+        self.dispatcher = dispatcher or Dispatcher(db, self.ports, library=library, default_tz=default_tz)
         self.delivery = DeliveryLoop(db, library, self.dispatcher, self.clock, default_tz=default_tz,
                                      min_group=getattr(settings, "min_group_size", None))
         self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)

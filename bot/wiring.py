@@ -59,8 +59,10 @@ def build_ports(settings: Settings,
 
 
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
-                        create: bool = True, db: Database | None = None) -> BotService:
-    """The whole bot for `hplj serve`, `worker`, `tick` and `enroll --csv`, built once."""
+                        create: bool = True, db: Database | None = None, scheduler: bool = True) -> BotService:
+    """The whole bot for `hplj serve`, `worker`, `tick` and `enroll --csv`, built once.
+
+    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers)."""
     db = db or Database(settings.database_url)
     if create:
         from store.migrate import upgrade_async
@@ -72,17 +74,21 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
     ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))
     return BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                       bootstrap_admins=settings.admin_ids(), settings=settings,
-                      dispatcher=build_dispatcher(settings, db, ports), people=people)
+                      dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler),
+                      people=people)
 
 
-def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort]) -> Dispatcher:
-    """The outbox dispatcher with the configured rate limits, concurrency and lease."""
+def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort], *,
+                     library: dict[str, Journey] | None = None, scheduler: bool = True) -> Dispatcher:
+    """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
+    row against its recipient's calendar at send time."""
     from scheduler.ratelimit import configured_limits
 
     return Dispatcher(db, ports, limits=configured_limits(settings),
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
-                      single=True)
+                      single=True, scheduler=scheduler, library=library,
+                      default_tz=settings.default_timezone or "UTC")
 
 
 def serve_problem(settings: Settings) -> str | None:
@@ -133,7 +139,7 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
 
 async def run_server(settings: Settings, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
                      scheduler: bool = True) -> None:
-    service = await build_service(settings, library)
+    service = await build_service(settings, library, scheduler=scheduler)
     app = build_app(service, settings)
     loop = None
     if scheduler:

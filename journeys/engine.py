@@ -322,19 +322,21 @@ def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: 
 # --- firing due prompts -------------------------------------------------------------------
 
 
-def _delivery(prompt: PromptState, message: Message, stale_at: datetime | None = None,
+def _delivery(journey: Journey, prompt: PromptState, message: Message, stale_at: datetime | None = None,
               **changes: Any) -> tuple[PromptState, Outgoing]:
     """The next delivery of a prompt; `changes` are applied in the same copy (one copy per fire)."""
     n = prompt.deliveries + 1
     key = f"{prompt.id}:{n}"
-    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None)
+    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None, journey_id=journey.id)
     return prompt.with_(deliveries=n, last_delivery_key=key, **changes), out
 
 
-def _update_of(prompt: PromptState, message: Message) -> Outgoing | None:
+def _update_of(journey: Journey, prompt: PromptState, message: Message) -> Outgoing | None:
+    """The answered card, closed in place: the reply to the person's own action, so it goes at once."""
     if prompt.last_delivery_key is None:
         return None
-    return Outgoing(f"{prompt.last_delivery_key}:u{prompt.deliveries}", message, replaces_key=prompt.last_delivery_key)
+    return Outgoing(f"{prompt.last_delivery_key}:u{prompt.deliveries}", message, replaces_key=prompt.last_delivery_key,
+                    journey_id=journey.id, at_once=True)
 
 
 def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime) -> Outgoing:
@@ -342,7 +344,7 @@ def notice(journey: Journey, recipient: Person, key: str, message: Message, now:
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
     when = now if cal.is_open(now, tz) else cal.next_open(now, tz)
-    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None)
+    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id)
 
 
 def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:
@@ -384,7 +386,7 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
         next_at = None
         if not one_way and step is not None and step.reminders is not None:
             next_at = _after_working_days(journey, recipient, now, step.reminders.after)
-        updated, outgoing = _delivery(prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
+        updated, outgoing = _delivery(journey, prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
                                       next_at=next_at)
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
@@ -402,7 +404,7 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
         next_at = _after_working_days(journey, recipient, now, reminders.after) if more else None
-        updated, outgoing = _delivery(prompt, message, reminders_sent=sent, next_at=next_at)
+        updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent, next_at=next_at)
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
         out.events.append(JourneyEvent("reminded", enrollment.id, now, prompt.id, {"n": sent}))
@@ -528,7 +530,7 @@ def _match_button(buttons: tuple[Button, ...], text: str) -> str | None:
 def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
            note: str, out: Outcome) -> None:
     msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
-    upd = _update_of(prompt, msg)
+    upd = _update_of(journey, prompt, msg)
     if upd is not None:
         out.outgoing.append(upd)
     out.updated = msg

@@ -129,6 +129,13 @@ class Outgoing:
     # Not before this moment (UTC ISO): notices caused by someone else's action wait for the
     # recipient's working hours instead of arriving at night.
     not_before_iso: str | None = None
+    # Whose calendar the dispatcher checks again at send time (None: the message has no journey).
+    journey_id: str | None = None
+    # An answer to the recipient's own action (their card, closed after their click): it goes at
+    # once, whatever the hour; everything else waits for the recipient's working hours.
+    at_once: bool = False
+    # Messages of one topic (a weekly digest): a newer one replaces an older one still waiting.
+    topic: str | None = None
 
 
 @dataclass(frozen=True)

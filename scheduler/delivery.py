@@ -12,6 +12,11 @@ delivered concurrently (bounded by `concurrency`), rows of one conversation in o
 would have to wait longer than the lease allows is handed back (`pending`, due when its slot
 comes), never sent late under an expired lease. A 429 pauses its conversation (and the platform
 when the refusal looks workspace/tenant-wide) for `Retry-After`: no row for it leaves before.
+
+Before anything leaves, the send-time check (scheduler/sendtime.py) looks at the recipient's
+calendar again: a row outside their hours is held to their next open slot, spaced behind the rest
+of their backlog. On SQLite only a process that runs the scheduler may hold the delivery lock; a
+web-only process leaves its rows to that holder.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.messages import Message
+from journeys.definition import Journey
 from scheduler.ratelimit import PlatformLimits, RateLimiter
+from scheduler.sendtime import held_until, spread
 from store.db import Database
 from store.models import OutboxRow
 from store.people import PersonRecord
@@ -38,6 +45,10 @@ log = logging.getLogger("hplj.delivery")
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
+# A platform outage (every send refused before acceptance) may last hours: such refusals may go on
+# this many attempts (backoff capped at 10 min: about a day) before the row is given up. Time spent
+# held for the recipient's hours costs no attempt.
+OUTAGE_ATTEMPTS = 300
 SQLITE_LOCK = "dispatcher-lock"
 SQLITE_LOCK_TTL = 20.0  # seconds of real time a silent holder keeps the SQLite delivery lock
 
@@ -50,7 +61,18 @@ class DeliveryResult:
     expired: int = 0
     ambiguous: int = 0
     deferred: int = 0  # handed back unsent to wait for a rate-limit slot or a Retry-After
+    held: int = 0  # outside the recipient's hours: held to their next open slot (not a failure)
+    refused: str | None = None  # why this process could not deliver at all (the SQLite delivery lock)
+    last_error: str | None = None  # the last reason a platform gave for refusing a send
     sent_keys: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryResult) -> None:
+        """Fold another pass into this total."""
+        for name in ("sent", "failed", "retried", "expired", "ambiguous", "deferred", "held"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.refused = other.refused or self.refused
+        self.last_error = other.last_error or self.last_error
+        self.sent_keys.extend(other.sent_keys)
 
 
 def backoff(attempt: int) -> float:
@@ -62,10 +84,18 @@ class Dispatcher:
     def __init__(self, db: Database, ports: Mapping[str, ChatPort], *, owner: str | None = None,
                  limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
                  concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None,
-                 single: bool = False) -> None:
+                 single: bool = False, scheduler: bool = True, library: Mapping[str, Journey] | None = None,
+                 default_tz: str = "UTC") -> None:
         self.db = db
         self.single = single  # enforce one dispatcher per SQLite file (the processes `hplj` starts)
+        # Runs the scheduler: only such a process may hold the SQLite delivery lock. A web-only
+        # process (`hplj serve --no-scheduler`) leaves its rows to the holder and never blocks it.
+        self.scheduler = scheduler
+        # The journeys whose calendars the send-time check applies (None: no check, e.g. bare tools).
+        self.library = library
+        self.default_tz = default_tz
         self._refused = False
+        self.refused: str | None = None
         self.lease = lease or LEASE
         self.ports = ports
         self.owner = owner or uuid.uuid4().hex[:12]
@@ -85,6 +115,7 @@ class Dispatcher:
         wall = datetime.now(UTC)  # liveness is about processes, not the (maybe simulated) outbox time
         holder = await uow.outbox.hold_lock(SQLITE_LOCK, self.owner, wall, timedelta(seconds=SQLITE_LOCK_TTL))
         if holder is not None:
+            self.refused = f"another process ({holder}) holds this SQLite file's delivery lock"
             if not self._refused:
                 log.warning("another dispatcher (%s) holds this SQLite database's delivery lock; this process "
                             "will not deliver while it runs (run one delivering process per SQLite file)", holder)
@@ -114,6 +145,10 @@ class Dispatcher:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
+        self.refused = None
+        if self.single and self.db.is_sqlite and not self.scheduler:
+            self.refused = "this process runs no scheduler; the scheduler process delivers on SQLite"
+            return []
         async with UnitOfWork(self.db) as uow:
             if self.single and self.db.is_sqlite and not await self._hold_sqlite_lock(uow):
                 await uow.commit()
@@ -130,16 +165,19 @@ class Dispatcher:
         self._offset = offset if self._offset is None else max(self._offset, offset)
         result = DeliveryResult()
         rows = await self.claim(now, limit)
+        result.refused = self.refused
         if not rows:
             return result
         started = time.monotonic()
         async with UnitOfWork(self.db, read_only=True) as uow:
             people = await uow.people.by_ids(r.recipient_id for r in rows)
             originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
-        # One conversation's rows go in order; different conversations go side by side.
+        # One conversation's rows go in order (as queued); different conversations go side by side.
         groups: dict[str, list[OutboxRow]] = {}
-        for row in rows:
+        for row in sorted(rows, key=lambda r: r.id):
             groups.setdefault(row.recipient_id, []).append(row)
+        if self.library is not None:
+            await self._hold(groups, people, now, result)
         gate = asyncio.Semaphore(self.concurrency)
         broken: list[BaseException] = []  # a database error: send nothing more in this pass
 
@@ -174,6 +212,42 @@ class Dispatcher:
             if isinstance(o, BaseException):
                 raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
         return result
+
+    async def _hold(self, groups: dict[str, list[OutboxRow]], people: Mapping[str, PersonRecord], now: datetime,
+                    result: DeliveryResult) -> None:
+        """The send-time check: rows outside their recipient's hours leave `groups` and wait for the
+        recipient's next open slot, in order and spaced; once one row of a person waits, the rows
+        queued after it wait behind it (only answers to their own action go past)."""
+        assert self.library is not None
+        held: dict[str, tuple[datetime, list[OutboxRow]]] = {}
+        for rid, group in groups.items():
+            person = people.get(rid)
+            if person is None:
+                continue
+            keep: list[OutboxRow] = []
+            for row in group:
+                until = held_until(row, person, self.library, now, self.default_tz)
+                if rid in held and not row.at_once:
+                    until = max(until or now, held[rid][0])
+                if until is None:
+                    keep.append(row)
+                    continue
+                slot, waiting = held.get(rid, (until, []))
+                held[rid] = (max(slot, until), [*waiting, row])
+            groups[rid] = keep
+        if not held:
+            return
+        async with UnitOfWork(self.db, read_only=True) as uow:
+            waiting_until = await uow.outbox.latest_waiting(held)
+        for rid, (slot, waiting_rows) in held.items():
+            for row, at in zip(waiting_rows, spread(slot, waiting_until.get(rid), len(waiting_rows)), strict=True):
+                if row.stale_at is not None and at >= row.stale_at and not row.in_doubt:
+                    await self._settle(row, state="expired", error="stale: the moment for this prompt has passed")
+                    result.expired += 1
+                    continue
+                # Not an attempt and not a failure: the row simply waits for the recipient's hours.
+                await self._settle(row, state="pending", next_at=at, error=None, attempts=row.attempts - 1)
+                result.held += 1
 
     async def _renew_leases(self, ids: list[int]) -> None:
         """Keep the leases of this pass's unsettled rows while the pass runs.
@@ -236,7 +310,8 @@ class Dispatcher:
             if row.replaces_key:
                 if original is None or original.message_id is None:
                     if original is not None and original.state in ("pending", "sending"):
-                        await self._settle(row, state="pending", next_at=now + timedelta(seconds=5), error=None)
+                        later = max(now + timedelta(seconds=5), original.next_attempt_at or now)
+                        await self._settle(row, state="pending", next_at=later, error=None)
                         return
                     await self._settle(row, state="cancelled", error="original message was never delivered")
                     return
@@ -291,7 +366,9 @@ class Dispatcher:
 
     async def _failed(self, row: OutboxRow, exc: DeliveryError, now: datetime, result: DeliveryResult,
                       platform: str | None = None, conversation: str | None = None) -> None:
-        if exc.kind == "permanent" or row.attempts >= MAX_ATTEMPTS:
+        result.last_error = f"{platform or 'the platform'} refused: {exc.reason}"[:200]
+        patient = exc.kind == "retry" and row.attempts < OUTAGE_ATTEMPTS
+        if exc.kind == "permanent" or (row.attempts >= MAX_ATTEMPTS and not patient):
             await self._settle(row, state="failed", error=exc.reason[:300])
             result.failed += 1
             log.warning("delivery %s failed permanently: %s", row.id, exc.reason)

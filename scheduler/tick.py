@@ -137,7 +137,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             return 0
         year, week, _ = engine.local_date(now, tz).isocalendar()
         key = f"leader:{leader.id}:{journey.id}:{year}-W{week:02d}"
-        queued = await uow.queue(Outcome(outgoing=[Outgoing(key, message)]), now)
+        queued = await uow.queue(Outcome(outgoing=[Outgoing(
+                key, message, journey_id=journey.id, topic=f"leader:{leader.id}:{journey.id}")]), now)
         d.sent += queued
         return queued
 
@@ -169,7 +170,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
                 d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
                 continue
             key = f"digest:{d.manager_id}:{d.journey_id}:{engine.local_date(now, tz).isoformat()}"
-            sent += await uow.queue(Outcome(outgoing=[Outgoing(key, message)]), now)
+            sent += await uow.queue(Outcome(outgoing=[Outgoing(
+                key, message, journey_id=journey.id, topic=f"digest:{d.manager_id}:{d.journey_id}")]), now)
             d.sent += 1
             d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
         await uow.commit()

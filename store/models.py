@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -174,6 +175,12 @@ class OutboxRow(Base):
     stale_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The send-time check (scheduler/sendtime.py): whose calendar the row waits for, and whether it
+    # answers the recipient's own action (goes at once, whatever the hour).
+    journey_id: Mapped[str | None] = mapped_column(String(64))
+    at_once: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Rows of one topic (a manager's or leader's digest): a newer row replaces one still pending.
+    topic: Mapped[str | None] = mapped_column(String(220), index=True)
     __table_args__ = (Index("ix_outbox_due", "next_attempt_at"),)
 
 

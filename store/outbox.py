@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import HeartbeatRow, OutboxRow
+from store.repo import as_utc
 
 
 class OutboxRepository:
@@ -61,6 +62,23 @@ class OutboxRepository:
                               .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == "sending",
                                      OutboxRow.lease_owner == owner)
                               .values(lease_until=lease_until))
+
+    async def latest_waiting(self, recipients: Iterable[str]) -> dict[str, datetime]:
+        """Per recipient, the latest time a row of theirs is waiting for: a backlog held for working
+        hours is queued after it, so it goes out in order and spaced, not in one burst."""
+        ids = list(set(recipients))
+        if not ids:
+            return {}
+        rows = (await self._s.execute(
+            select(OutboxRow.recipient_id, func.max(OutboxRow.next_attempt_at))
+            .where(OutboxRow.recipient_id.in_(ids), OutboxRow.state == "pending")
+            .group_by(OutboxRow.recipient_id))).all()
+        return {r: as_utc(v) for r, v in rows if v is not None}
+
+    async def due_count(self, now: datetime) -> int:
+        """Rows a dispatcher would send at `now` (what `hplj tick` could not deliver, when it could not)."""
+        return int((await self._s.execute(select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now))).scalar_one())
 
     async def counts(self) -> tuple[int, int]:
         """(backlog: pending or sending, failed)."""

@@ -218,7 +218,16 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
             "next_attempt_at": max(now, datetime.fromisoformat(o.not_before_iso)) if o.not_before_iso else now,
             "stale_at": datetime.fromisoformat(o.stale_at_iso) if o.stale_at_iso else None,
             "created_at": now,
+            "journey_id": o.journey_id,
+            "at_once": o.at_once or o.replaces_key is not None,
+            "topic": o.topic,
         })
+    topics = {o.topic for o in outcome.outgoing if o.topic}
+    if topics:
+        # A newer digest replaces one still waiting (e.g. held through an outage): never both.
+        await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",
+                                                      OutboxRow.key.not_in([r["key"] for r in rows]))
+                              .values(state="cancelled", next_attempt_at=None, error="replaced by a newer one"))
     # executemany of one cached statement; RETURNING counts the rows really inserted (a key seen
     # before is skipped by ON CONFLICT DO NOTHING and returns nothing), on SQLite and PostgreSQL alike.
     stmt = (_insert(session)(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
@@ -286,12 +295,14 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     b = (await session.execute(select(func.min(DigestRow.next_at)))).scalar()
     c = (await session.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))).scalar()
     vals = [v for v in (a, b, c) if v is not None]
-    vals = [v if isinstance(v, datetime) and v.tzinfo else _utc(v) for v in vals]
+    vals = [as_utc(v) for v in vals]
     return min(vals) if vals else None
 
 
-def _utc(v: Any) -> datetime:
-
+def as_utc(v: Any) -> datetime:
+    """A datetime read back from the database (SQLite gives naive values, or text from aggregates)."""
+    if isinstance(v, datetime) and v.tzinfo:
+        return v
     if isinstance(v, str):
         v = datetime.fromisoformat(v)
     assert isinstance(v, datetime)

@@ -98,3 +98,46 @@ def test_chat_session_answers_and_time_travels() -> None:
     assert "Your learning journeys" in text and "Active Listening" in text
     assert ":as expects one of" in text
     assert session.me == "ana"
+
+
+def test_tick_says_why_it_delivered_nothing_and_exits_non_zero(tmp_path: Path) -> None:
+    """Another process holds the SQLite delivery lock while a message is due: `hplj tick` must not
+    report success silently (issue 16)."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from journeys.messages import Message
+    from scheduler.delivery import SQLITE_LOCK
+    from store.db import Database
+    from store.migrate import upgrade_async
+    from store.models import HeartbeatRow, OutboxRow, PersonRow
+
+    url = f"sqlite:///{tmp_path}/hplj.db"
+    at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+    async def seed(lock_until: datetime) -> None:
+        db = Database(url)
+        await upgrade_async(db)
+        async with db.write() as s:
+            if await s.get(PersonRow, "p1") is None:
+                s.add(PersonRow(id="p1", platform="console", platform_user_id="ana", name="Ana", dm_id="D-ana",
+                                created_at=at, greeted=True))
+                s.add(OutboxRow(key="k1", recipient_id="p1", payload=Message("p1", "hello").to_json(),
+                                state="pending", attempts=0, next_attempt_at=at, created_at=at))
+            lock = await s.get(HeartbeatRow, SQLITE_LOCK)
+            if lock is None:
+                s.add(HeartbeatRow(name=SQLITE_LOCK, at=lock_until, info={"owner": "worker-7"}))
+            else:
+                lock.at = lock_until
+        await db.dispose()
+
+    asyncio.run(seed(datetime.now(UTC) + timedelta(minutes=5)))
+    r = hplj("tick", "--at", at.isoformat(), env={"DATABASE_URL": url})
+    assert r.returncode == 1, r.stdout + r.stderr
+    (line,) = r.stdout.strip().splitlines()
+    assert "delivered 0" in line and "1 due message(s) not delivered" in line and "worker-7" in line, line
+
+    asyncio.run(seed(datetime.now(UTC) - timedelta(seconds=1)))  # the holder is gone: this tick delivers
+    r = hplj("tick", "--at", at.isoformat(), env={"DATABASE_URL": url})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "delivered 1" in r.stdout and "not delivered" not in r.stdout, r.stdout
