@@ -53,6 +53,10 @@ class TickLoop:
                 self.last_ok = time.monotonic()
                 self.failures = 0
                 self.last_error = None
+            except asyncio.CancelledError:
+                # The process is stopping mid-pass (SIGTERM, shutdown): not an error. Rows this pass
+                # had claimed are taken over when their lease ends, as after a crash.
+                log.info("tick interrupted: the process is stopping")
             except Exception as exc:  # noqa: BLE001 - keep ticking through database outages
                 self.failures += 1
                 self.last_error = type(exc).__name__
