@@ -41,6 +41,7 @@ from tests.fakes.slack_api import (
     slash_command_form,
     view_submission_payload,
 )
+from tests.json_walk import walk
 from tests.unit.adapters.test_typed_text_inert import assert_teams_inert
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -54,18 +55,6 @@ HOSTILE = ["<!channel>", "<!here|here>", "<@UADMIN>", "<#C1|general>", "<https:/
            "9" * 300, "{" * 50, "help", "status", "enroll active-listening <@UANA> manager <@UBEN>", "audit"]
 typed_text = st.one_of(st.text(st.characters(codec="utf-8"), max_size=60), st.sampled_from(HOSTILE),
                        st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=4).map(" ".join))
-
-
-def _walk(node: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        out.append(node)
-        for v in node.values():
-            out.extend(_walk(v))
-    elif isinstance(node, list):
-        for v in node:
-            out.extend(_walk(v))
-    return out
 
 
 def _no_tracebacks(caplog: pytest.LogCaptureFixture, since: int) -> None:
@@ -85,7 +74,7 @@ def assert_slack_messages_inert(fake: Any) -> None:
                            if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open")]
     payloads += fake.responses
     for p in payloads:
-        for obj in _walk(p):
+        for obj in walk(p):
             if obj.get("type") == "mrkdwn":
                 assert obj.get("verbatim") is True, obj
                 for token in _SLACK_TOKEN.findall(obj["text"]):
@@ -229,7 +218,7 @@ def teams_activities(draw: st.DrawFn, w: teams_world.World) -> bytes:
 def _teams_prompt_ids(w: teams_world.World) -> set[str]:
     ids = set()
     for call in w.fake.sent:
-        for obj in _walk(call.card or {}):
+        for obj in walk(call.card or {}):
             pid = obj.get("prompt_id")
             if isinstance(pid, str):
                 ids.add(pid)

@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -28,6 +27,7 @@ from tests.e2e.test_teams_scenario import (
     message,
     teams_settings,
 )
+from tests.json_walk import walk
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -115,19 +115,8 @@ async def test_typed_markdown_in_a_reply_is_not_a_link(local: World) -> None:
     assert "evil.example" in json.dumps([(c.text, c.card) for c in sent])  # the words are shown...
     for call in sent:
         texts: list[str] = [call.text or ""]
-        texts += [b.get("text", "") for b in _walk(call.card or {}) if b.get("type") in ("TextBlock", "Fact")]
+        texts += [b.get("text", "") for b in walk(call.card or {}) if b.get("type") in ("TextBlock", "Fact")]
         for t in texts:  # ...but never as a link or a tag
             assert "](https://evil" not in t and "<b>" not in t, t
 
 
-
-def _walk(node: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        out.append(node)
-        for v in node.values():
-            out.extend(_walk(v))
-    elif isinstance(node, list):
-        for v in node:
-            out.extend(_walk(v))
-    return out

@@ -24,6 +24,7 @@ from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message, Reply
 from journeys.text import mention, typed
+from tests.json_walk import walk
 from tests.unit.journeys.test_engine import enrollment, open_plan, plan_values
 
 EVIL = ("Weekly 1:1 <https://evil.example/phish|https://slack.com/approve> <!channel> <@UADMIN> "
@@ -31,20 +32,8 @@ EVIL = ("Weekly 1:1 <https://evil.example/phish|https://slack.com/approve> <!cha
 BOT_MENTION = "<@UBOT1>"
 
 
-def _walk(node: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        out.append(node)
-        for v in node.values():
-            out.extend(_walk(v))
-    elif isinstance(node, list):
-        for v in node:
-            out.extend(_walk(v))
-    return out
-
-
 def assert_slack_inert(blocks: list[dict[str, Any]], fallback: str = "") -> None:
-    for obj in _walk(blocks):
+    for obj in walk(blocks):
         if obj.get("type") == "mrkdwn":
             assert obj.get("verbatim") is True, obj  # Slack would auto-link bare URLs and @names
             live = obj["text"].replace(BOT_MENTION, "")
@@ -58,7 +47,7 @@ _MD_LINK = re.compile(r"\]\(|\]:|<[A-Za-z!/]|[a-z]://")
 def assert_teams_inert(card: dict[str, Any]) -> None:
     """Markdown is read in TextBlocks and facts: none of them may carry link or tag syntax (typed
     text lives in TextRuns, which are never Markdown)."""
-    for obj in _walk(card):
+    for obj in walk(card):
         texts = []
         if obj.get("type") == "TextBlock":
             texts.append(obj["text"])
