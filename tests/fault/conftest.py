@@ -3,10 +3,12 @@ worker script run as separate OS processes (so `kill -9` and real lock contentio
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -130,6 +132,22 @@ def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+async def stop_processes(procs, logs) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM every process still running, kill what has not exited 30 s later, close the logs."""
+    procs = list(procs)
+    for p in procs:
+        if p.returncode is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            await asyncio.wait_for(p.wait(), 30)
+        except TimeoutError:
+            p.kill()
+            await p.wait()
+    for f in logs:
+        f.close()
 
 
 def wait_until(pred, timeout: float, step: float = 0.1) -> bool:  # type: ignore[no-untyped-def]

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -45,7 +44,7 @@ from tests.fakes.slack_api import (
     sign_request,
     slash_command_form,
 )
-from tests.fault.conftest import ROOT, _free_port, accepted_posts, worker_env
+from tests.fault.conftest import ROOT, _free_port, accepted_posts, stop_processes, worker_env
 
 SECONDS = float(os.environ.get("HPLJ_SQLITE_SECONDS", "30"))
 SECRET = "fault-signing-secret-0123456789"
@@ -137,17 +136,7 @@ async def test_web_and_scheduler_write_sqlite_together_without_locks(tmp_path):
                     health = await r.json()
             assert all(p.returncode is None for p in procs.values())  # nobody crashed
         finally:
-            for p in procs.values():
-                if p.returncode is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs.values():
-                try:
-                    await asyncio.wait_for(p.wait(), 30)
-                except TimeoutError:
-                    p.kill()
-                    await p.wait()
-            for f in logs.values():
-                f.close()
+            await stop_processes(procs.values(), logs.values())
     texts = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in logs}
     for name, text in texts.items():
         assert "database is locked" not in text, (name, text[-4000:])

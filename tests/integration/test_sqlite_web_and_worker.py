@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from store.db import Database
 from store.migrate import upgrade_async
 from store.models import PersonRow, PromptRow
 from tests.fakes.slack_api import FakeSlackApi, block_actions_payload, sign_request
-from tests.fault.conftest import ROOT, _free_port, worker_env
+from tests.fault.conftest import ROOT, _free_port, stop_processes, worker_env
 
 SECRET = "web-worker-signing-secret-0123456789"
 TOKEN = "xoxb-web-worker"
@@ -148,17 +147,7 @@ async def test_web_only_process_leaves_delivery_to_the_worker_which_delivers_wit
                     await asyncio.sleep(0.05)
             assert all(p.returncode is None for p in procs.values())
         finally:
-            for p in procs.values():
-                if p.returncode is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs.values():
-                try:
-                    await asyncio.wait_for(p.wait(), 30)
-                except TimeoutError:
-                    p.kill()
-                    await p.wait()
-            for f in logs.values():
-                f.close()
+            await stop_processes(procs.values(), logs.values())
     texts = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in logs}
     assert statuses and set(statuses) == {200}, statuses
     assert "holds this SQLite database's delivery lock" not in texts["worker"], texts["worker"][-3000:]
