@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -40,15 +41,28 @@ class StallingChat(RecordingChat):
         return await super().send(conversation_id, message, delivery_id, address=address)
 
 
-async def test_a_slow_dispatcher_keeps_its_rows_and_sends_each_once(tmp_path) -> None:
+async def ana_db(tmp_path: Path) -> Database:
+    """A database with one person, Ana, reached on the recording platform."""
     db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
     await db.create_all()
     async with db.write() as s:
         s.add(PersonRow(id="p1", platform="memory", platform_user_id="U1", name="Ana", dm_id="D-U1",
                         created_at=NOW, greeted=True))
-        for j in range(2):  # one conversation: sent in order, the second waits for the first
+    return db
+
+
+async def ana_with_two_rows(tmp_path: Path) -> Database:
+    """Ana's database with two messages due for her, k0 then k1."""
+    db = await ana_db(tmp_path)
+    async with db.write() as s:
+        for j in range(2):
             s.add(OutboxRow(key=f"k{j}", recipient_id="p1", payload=Message("p1", f"hello {j}").to_json(),
                             state="pending", attempts=0, next_attempt_at=NOW, created_at=NOW))
+    return db
+
+
+async def test_a_slow_dispatcher_keeps_its_rows_and_sends_each_once(tmp_path) -> None:
+    db = await ana_with_two_rows(tmp_path)  # one conversation: sent in order
     chat = StallingChat()
     slow = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="slow")
     other = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="other")
@@ -72,11 +86,8 @@ async def test_a_slow_dispatcher_keeps_its_rows_and_sends_each_once(tmp_path) ->
 
 async def test_a_dead_dispatchers_rows_are_taken_over(tmp_path) -> None:
     """Renewal stops with the pass: rows left `sending` by a pass that died are reclaimed."""
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    await db.create_all()
+    db = await ana_db(tmp_path)
     async with db.write() as s:
-        s.add(PersonRow(id="p1", platform="memory", platform_user_id="U1", name="Ana", dm_id="D-U1",
-                        created_at=NOW, greeted=True))
         s.add(OutboxRow(key="k0", recipient_id="p1", payload=Message("p1", "hello").to_json(),
                         state="sending", lease_owner="dead", lease_until=NOW + LEASE, attempts=1,
                         next_attempt_at=NOW, created_at=NOW))
@@ -108,14 +119,7 @@ class StallSecond(StallingChat):
 async def test_a_long_drain_leases_from_the_time_it_is_now(tmp_path) -> None:
     """`drain` passes one `now` to all its passes; a pass late in a long drain must still lease its
     rows for a whole lease from the real time, or another worker takes them over at once."""
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    await db.create_all()
-    async with db.write() as s:
-        s.add(PersonRow(id="p1", platform="memory", platform_user_id="U1", name="Ana", dm_id="D-U1",
-                        created_at=NOW, greeted=True))
-        for j in range(2):
-            s.add(OutboxRow(key=f"k{j}", recipient_id="p1", payload=Message("p1", f"hello {j}").to_json(),
-                            state="pending", attempts=0, next_attempt_at=NOW, created_at=NOW))
+    db = await ana_with_two_rows(tmp_path)
     chat = StallSecond()
     drainer = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="drainer")
     other = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="other")
