@@ -27,7 +27,7 @@ from bot.admin_context import (
 )
 from bot.admin_enrollments import enroll, pause, resume, unenroll
 from bot.admin_status import status
-from bot.dashboard import EXPORT_TTL, make_export_link, make_link
+from bot.dashboard_links import EXPORT_TTL, make_export_link, make_link
 from bot.export import export_filename, export_json, export_person, record_export
 from bot.host import Services
 from bot.reports import cohort_evaluation, cohort_events, cohort_report_lines

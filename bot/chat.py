@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.console import ConsoleChat
-from adapters.console.render import render_text, save_attachment
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
@@ -128,12 +127,12 @@ class ChatSession:
             result = await self.service.handle_action(InboundAction("console", self.me, key, text=line))
         await self.service.settle()
         for r in result.replies:
-            self.write("\n".join("  " + x for x in render_text(r).splitlines()))
+            self.write("\n".join("  " + x for x in self.console.reply_text(r).splitlines()))
             if r.attachment_name:  # the whole file, saved rather than dumped into the conversation
                 try:
-                    path = save_attachment(r, self.attachments_dir or Path.cwd())
+                    path = self.console.save_attachment(r, self.attachments_dir or Path.cwd())
                 except OSError:  # a read-only working directory: a private temp file instead
-                    path = save_attachment(r, Path(tempfile.mkdtemp(prefix="hplj-chat-")))
+                    path = self.console.save_attachment(r, Path(tempfile.mkdtemp(prefix="hplj-chat-")))
                 self.write(f"  saved {r.attachment_name} to {path}")
         return True
 

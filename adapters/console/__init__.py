@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from adapters.console.render import render_text
+from adapters.console.render import render_text, save_attachment
 from adapters.memory import RecordingChat
 from adapters.port import Address, Capabilities, SentRef
 from journeys.messages import Message
@@ -41,3 +42,11 @@ class ConsoleChat(RecordingChat):
         body = render_text(message, updated=updated)
         indented = "\n".join("    " + line for line in body.splitlines())
         self.write(f"{stamp} → {name}\n{indented}")
+
+    def reply_text(self, message: Message) -> str:
+        """A reply shown at once to whoever acted (`hplj chat`), drawn like a delivered message."""
+        return render_text(message)
+
+    def save_attachment(self, message: Message, folder: Path) -> Path:
+        """A reply's file, written whole rather than dumped into the terminal."""
+        return save_attachment(message, folder)

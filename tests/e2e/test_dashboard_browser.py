@@ -125,7 +125,7 @@ A11Y_PROBLEMS = """() => {
 
 
 async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser) -> None:
-    from bot.dashboard import make_link
+    from bot.dashboard_links import make_link
     from bot.demo import PEOPLE
     from bot.reports import cohort_evaluation
 
@@ -199,7 +199,7 @@ async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser
 
 
 async def test_expired_forged_and_missing_links_are_refused(served: Any, browser: Browser) -> None:
-    from bot.dashboard import link_query, make_link
+    from bot.dashboard_links import link_query, make_link
 
     page = await browser.new_page(viewport={"width": 1024, "height": 700})
 

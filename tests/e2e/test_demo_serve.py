@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.dashboard import link_query
+from bot.dashboard_links import link_query
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "demo-serve-dashboard-secret"

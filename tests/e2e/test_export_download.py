@@ -31,7 +31,7 @@ from adapters.slack.render import fits as slack_fits
 from adapters.teams.render import fits as teams_fits
 from bot.admin import export_json, export_person
 from bot.clock import SimulatedClock
-from bot.dashboard import make_link
+from bot.dashboard_links import make_link
 from bot.service import BotService
 from bot.wiring import build_app
 from journeys.messages import Message

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.dashboard import make_link
+from bot.dashboard_links import make_link
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.models import AuditRow, InboundRow, PersonRow
