@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import directory
 from bot.service import BotService
 from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
 from journeys.text import has_control
@@ -195,6 +196,8 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
         people.update(await uow.people.add_many(
             platform, [(user_id, name, email, tz_of.get(email)) for email, (user_id, name) in found.items()], now))
         await uow.commit()
+    # their own calendars and managers from the directory (HR sync, Graph cache) before scheduling
+    await directory.apply(service, list(people))
     groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for r in report.valid:
         if r.email in people and r.manager_email in people:

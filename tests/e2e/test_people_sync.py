@@ -7,7 +7,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = ROOT / "tests" / "fixtures" / "csv" / "people_sync.csv"
@@ -89,3 +93,31 @@ def test_a_file_without_the_email_column_changes_nothing(tmp_path: Path) -> None
     bad.write_text("mail,manager\nana@contoso.example,maria@contoso.example\n")
     r = hplj(tmp_path, "people", "sync", "--csv", str(bad))
     assert r.returncode == 1 and f"{bad}:1: missing column email" in r.stdout
+
+
+def _plain_weekday_ahead(days: int) -> date:
+    """A Wednesday about `days` ahead that is no English bank holiday (the journey's calendar), so
+    the kickoff falls on the start day itself; within the 366 days an import accepts."""
+    d = date.today() + timedelta(days=days)
+    while d.weekday() != 2 or d in holidays.country_holidays("GB", subdiv="ENG", years=d.year):
+        d += timedelta(days=1)
+    return d
+
+
+def test_people_enrolled_from_a_csv_after_the_sync_get_their_own_calendar(tmp_path: Path) -> None:
+    assert hplj(tmp_path, "db", "upgrade").returncode == 0
+    hr = tmp_path / "hr.csv"
+    hr.write_text("email,timezone,working_hours\nana@contoso.example,America/New_York,13:00-21:00\n")
+    assert hplj(tmp_path, "people", "sync", "--csv", str(hr)).returncode == 0
+    start = _plain_weekday_ahead(60)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("email,manager_email,journey,start\nana@contoso.example,ben@contoso.example,"
+                      f"active-listening,{start.isoformat()}\n")
+    r = hplj(tmp_path, "enroll", "--csv", str(cohort))
+    assert "enrolled 1" in r.stdout, r.stdout + r.stderr
+    assert sql(tmp_path, "select tz, work_start from people where email='ana@contoso.example'") == [
+        ("America/New_York", "13:00")]
+    (due,) = sql(tmp_path, "select due_at from prompts where step_id='kickoff'")[0]
+    # 13:00 in New York, the start of her own day, not the journey's 09:30
+    expected = datetime.combine(start, time(13, 0), ZoneInfo("America/New_York")).astimezone(UTC)
+    assert due.startswith(f"{expected:%Y-%m-%d %H:%M}"), (due, expected)
