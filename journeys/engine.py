@@ -50,6 +50,10 @@ from journeys.state import (
 )
 from journeys.text import typed
 
+# After the names above: these modules use the engine's helpers (import cycle by design, resolved
+# at call time).
+from journeys import escalation, expectations, support  # noqa: E402
+
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 
 KIND_TITLES = {
@@ -133,6 +137,9 @@ def due_time(journey: Journey, enrollment: EnrollmentState, step: Step, recipien
 
 def _after_working_days(journey: Journey, person: Person, now: datetime, days: int) -> datetime:
     return _shifted(calendar_for(journey, person), tz_of(journey, person), now, days)
+
+
+after_working_days = _after_working_days
 
 
 # Pure functions of hashable values (a frozen WorkCalendar, a zone, an instant), memoised: a tick
@@ -220,6 +227,9 @@ def _first_name(p: Person | None) -> str:
     return typed(p.name.split()[0]) if p and p.name.strip() else "your colleague"
 
 
+first_name = _first_name
+
+
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
          reader: Person | None = None) -> str:
     """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>}."""
@@ -229,6 +239,7 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
         "manager": _first_name(enrollment.manager),
         "journey": journey.title,
         "start": format_day(enrollment.start),
+        "agreed": expectations.agreed_text(enrollment),
     }
     for ev in journey.events:
         d = event_date(journey, enrollment, ev.id)
@@ -254,6 +265,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     text = fill(step.text, journey, enrollment, mtm, reader)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
+    text += expectations.card_section(journey, enrollment, step)
     if reminder:
         text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
     title = step.title or KIND_TITLES[step.kind]
@@ -355,7 +367,13 @@ def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datet
 
 def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
          now: datetime) -> Outcome:
-    """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours."""
+    """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours
+    (a manager's prompt also escalates to their manager and expires with its moment: escalation.py)."""
+    return escalation.around_fire(journey, enrollment, prompt, mtm, now, _fire)
+
+
+def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+          now: datetime) -> Outcome:
     out = Outcome()
     if prompt.next_at is None or prompt.next_at > now:
         return out  # nothing is due yet: firing early or twice changes nothing
@@ -464,6 +482,11 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     fields = fields_for(journey, step)
 
     if isinstance(step, (ManagerTaskStep, ManagerRequestStep)):
+        special = (expectations.on_manager_answer(journey, enrollment, prompt, step, reply, now)
+                   if isinstance(step, ManagerTaskStep)
+                   else support.cant_this_time(journey, enrollment, prompt, step, mtm, reply, now))
+        if special is not None:
+            return special
         choice = reply.button
         if choice is None and reply.text:
             choice = _match_button(buttons_for(step, fields), reply.text)
@@ -527,6 +550,18 @@ def _match_button(buttons: tuple[Button, ...], text: str) -> str | None:
     return None
 
 
+def closed_card(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+                note: str) -> Outgoing | None:
+    """The prompt's card, closed in place with a note (None: it was never sent)."""
+    msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
+    return _update_of(journey, prompt, msg)
+
+
+def mark_task_done(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,
+                   now: datetime) -> Outcome:
+    return _manager_task(journey, enrollment, prompt, step, "done", now, Outcome())
+
+
 def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
            note: str, out: Outcome) -> None:
     msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
@@ -556,6 +591,8 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
             elif q.role == "scm_contact":
                 data["contact"] = values.get(q.id) == "yes"
         out.events.append(JourneyEvent("scm_classified", enrollment.id, now, prompt.id, dict(data)))
+    if isinstance(step, QuestionStep):
+        expectations.after_participant_answer(journey, enrollment, step, values, now, out)
     if isinstance(step, (QuestionStep, SurveyStep)):
         for f in fields:
             if f.kind in ("choice", "rating", "multi_choice") and f.id in values:

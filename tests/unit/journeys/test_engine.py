@@ -217,7 +217,7 @@ def test_manager_approves_request_and_participant_is_told(journey):
     req, sent = fire_sent(journey, e, req, at, mtm)
     (card,) = sent.outgoing
     assert "Weekly 1:1 with Sam" in card.message.text  # shared plan is shown
-    assert [b.value for b in card.message.buttons] == ["approve", "coach"]
+    assert [b.value for b in card.message.buttons] == ["approve", "coach", "cant"]
     later = at + timedelta(hours=1)
     res = engine.answer(journey, e, req, mtm, Reply("ben", "k2", req.id, button="approve"), later)
     (answered,) = [p for p in res.prompts if p.id == req.id]
