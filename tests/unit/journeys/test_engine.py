@@ -261,7 +261,8 @@ def test_double_answer_says_already_answered_and_changes_nothing(journey):
     e = enrollment()
     p = scheduled(journey, e)["expectations"]
     q, _ = fire_sent(journey, e, p, p.due_at)
-    first = engine.answer(journey, e, q, None, Reply("ben", "k1", q.id, button="done"), p.due_at)
+    first = engine.answer(journey, e, q, None, Reply("ben", "k1", q.id, button="done",
+                                                     values={"agreed": "A safe moment first."}), p.due_at)
     (done,) = first.prompts
     assert done.status == "answered"
     second = engine.answer(journey, e, done, None, Reply("ben", "k2", q.id, button="done"),

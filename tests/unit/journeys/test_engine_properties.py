@@ -89,7 +89,7 @@ def simulate(journey, person: Person, manager: Person, start: date):
             step = journey.step(q.step_id)
             who = people[q.recipient_id]
             if isinstance(step, ManagerTaskStep):
-                reply = Reply(who.id, "k", q.id, button="done")
+                reply = Reply(who.id, "k", q.id, button="done", values={"agreed": "One safe moment a week."})
             elif isinstance(step, ManagerRequestStep):
                 reply = Reply(who.id, "k", q.id, button="approve")
             else:
