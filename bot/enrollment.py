@@ -10,8 +10,8 @@ from journeys import engine
 from journeys.definition import Journey
 from journeys.kickoff import brief_at
 from journeys.state import EnrollmentState, Outcome
-from store.repo import person_state
 from store.people import PersonRecord
+from store.repo import person_state
 from store.uow import UnitOfWork, UnitOfWorkFactory
 
 

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+# escalation, expectations and support use the engine's helpers: a cycle resolved at call time
+from journeys import escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
@@ -49,10 +51,6 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
-
-# After the names above: these modules use the engine's helpers (import cycle by design, resolved
-# at call time).
-from journeys import escalation, expectations, support  # noqa: E402
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 
