@@ -137,7 +137,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
         if first is not None and engine.local_date(now, tz) < first:
             # Before the start a leader gets the kickoff brief (once), never a digest of zeros.
             due = brief_at(journey, leader, first)
-            d.next_at = engine.next_digest_at(journey, leader, max(now, cal.local_slot(first, cal.day_start, tz)))
+            start_slot = cal.local_slot(first, cal.day_start, tz) - timedelta(minutes=1)
+            d.next_at = engine.next_digest_at(journey, leader, max(now, start_slot))
             if due is None or now < due:
                 d.next_at = due if due is not None and due > now else d.next_at
                 return 0
