@@ -349,12 +349,14 @@ def _update_of(journey: Journey, prompt: PromptState, message: Message) -> Outgo
                     journey_id=journey.id, at_once=True)
 
 
-def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime) -> Outgoing:
+def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime,
+           enrollment_id: str | None = None) -> Outgoing:
     """A message caused by someone else's action, held until the recipient's working hours."""
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
     when = now if cal.is_open(now, tz) else cal.next_open(now, tz)
-    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id)
+    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id,
+                    enrollment_id=enrollment_id)
 
 
 def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:

@@ -99,4 +99,4 @@ def _leader_notice(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
         context=f"{journey.title} · {m} reports to you · sent once; nothing {p} wrote is shared",
         audience="manager",
     )
-    return engine.notice(journey, leader, f"{prompt.id}:leader", message, now)
+    return engine.notice(journey, leader, f"{prompt.id}:leader", message, now, enrollment.id)

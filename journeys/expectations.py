@@ -99,7 +99,7 @@ def after_participant_answer(journey: Journey, enrollment: EnrollmentState, step
         recipient_id=manager.id, title=f"{name} shared their line of sight",
         text=f"For your “{title_of}” with {name}:\n" + "\n".join(new),
         journey_title=journey.title, context=f"{journey.title} about {typed(enrollment.person.name)} · shared by {name}",
-        audience="manager"), now))
+        audience="manager"), now, enrollment.id))
 
 
 def on_manager_answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,

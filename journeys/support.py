@@ -49,7 +49,8 @@ def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: P
             + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
     message = Message(recipient_id=enrollment.person.id, title=f"Your moment on {engine.format_day(mtm.when)}",
                       text=text, journey_title=journey.title, context=journey.title)
-    return Outcome(outgoing=[engine.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now)])
+    return Outcome(outgoing=[engine.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
+                                           enrollment.id)])
 
 
 def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,

@@ -212,7 +212,8 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
         rows.append({
             "key": o.delivery_key,
             "recipient_id": o.message.recipient_id,
-            "enrollment_id": enrollment_of.get(pid or "") or (pid.rsplit(".", 1)[0] if pid else None),
+            "enrollment_id": (o.enrollment_id or enrollment_of.get(pid or "")
+                              or (pid.rsplit(".", 1)[0] if pid else None)),
             "payload": _plain(o.message),  # == o.message.to_json()
             "replaces_key": o.replaces_key,
             "state": "pending",

@@ -77,6 +77,7 @@ def test_silent_manager_is_escalated_once_to_her_manager_by_name_in_the_leaders_
     text = plain(o.message.text)
     assert "Grace hasn't answered Dev's request to back a moment that matters on Tue 20 Apr" in text
     assert "Call with the outage customer" not in text  # nothing the participant typed
+    assert o.enrollment_id == "e1"  # so `forget` and `stop` find it in the outbox
     # delivered in Hana's working hours, in Tokyo: Fri 16 Apr 11:00 NY is after midnight there
     held = datetime.fromisoformat(o.not_before_iso)
     assert held.astimezone(TOKYO) == datetime(2027, 4, 19, 9, 0, tzinfo=TOKYO)  # Monday 09:00 Tokyo

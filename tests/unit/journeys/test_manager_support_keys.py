@@ -60,3 +60,20 @@ def test_leaving_manager_support_out_keeps_the_defaults() -> None:
     ms = journey.manager_support
     assert ms.escalate_after == 2 and ms.fallback.offer == ["peer", "on_your_own"] and ms.expectations is None
     assert ms.leader_brief is not None and ms.leader_brief.when == "start-6 09:00"
+
+
+def test_hplj_validate_reports_them_with_file_line_and_column(tmp_path: Path) -> None:
+    """The command a journey writer runs: one real process."""
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text(SAMPLE.replace(BLOCK, BLOCK.replace("step: expectations", "step: kickoff")
+                                  .replace('    coach_contact: "Sam Reyes, L&D coach (sam.reyes@example.com)"\n', "")))
+    root = Path(__file__).resolve().parents[3]
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "validate", str(bad)], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(root)}, cwd=root, timeout=120)
+    assert r.returncode == 1
+    assert f"{bad}:{LINE + 2}:3: manager_support.fallback.coach_contact: offering the L&D coach" in r.stdout
+    assert f"{bad}:{LINE + 5}:11: manager_support.expectations.step: 'kickoff' is not a manager_task" in r.stdout
