@@ -14,6 +14,7 @@ Pure like the engine: it takes `now` and returns what to send.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from journeys import engine, support
@@ -48,20 +49,27 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     due = prompt.next_at is not None and prompt.next_at <= now
     if step is None or not due or enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
         return fire(journey, enrollment, prompt, mtm, now)
+    ends: datetime | None = None
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         ends = support.expires_at(journey, enrollment, mtm)
         if now >= ends:
             return support.expire_request(journey, enrollment, prompt, mtm, now)
     out = fire(journey, enrollment, prompt, mtm, now)
+    if ends is not None:  # a request's card or reminder held in the outbox past its moment is not sent
+        out.outgoing = [replace(o, stale_at_iso=min(o.stale_at_iso or ends.isoformat(), ends.isoformat()))
+                        if o.message.prompt_id == prompt.id and o.replaces_key is None else o for o in out.outgoing]
     mine = [p for p in out.prompts if p.id == prompt.id]
     after = mine[-1] if mine else prompt
     if after.status != "open":
         return out
     at = escalate_at(journey, enrollment, after)
     if at is not None and now >= at:
-        out.outgoing.append(_leader_notice(journey, enrollment, after, step, mtm, now))
-        out.events.append(JourneyEvent("escalated_to_leader", enrollment.id, now, prompt.id,
-                                       {"step": step.id, "kind": step.kind}))
+        note = _leader_notice(journey, enrollment, after, step, mtm, now)
+        arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now
+        if ends is None or arrives < ends:  # the leader can still act before the moment
+            out.outgoing.append(note)
+            out.events.append(JourneyEvent("escalated_to_leader", enrollment.id, now, prompt.id,
+                                           {"step": step.id, "kind": step.kind}))
         after = after.with_(escalated=True)
         at = None
     # Reminders left: the escalation rides on the next reminder's fire (never an early reminder);

@@ -264,3 +264,49 @@ def test_kickoff_brief_goes_before_the_start_in_the_leaders_calendar(journey):
     assert "2 working days" in text
     assert "Two lines you could send them" in text and "starts Mon 12 Apr" in text
     assert "0 of" not in text  # not a digest of zeros
+
+
+def test_no_escalation_the_leader_could_only_read_after_the_moment(journey):
+    """Due Fri 16 Apr 10:30 NY (23:30 in Tokyo): Hana's next working hours (Mon) come after Sunday's moment."""
+    planned_at = at(NY, 2027, 4, 14, 10, 30)
+    mtm = moment(date(2027, 4, 18), planned_at)  # Sun 18 Apr
+    p, sent, _ = run(journey, enrollment(), request(planned_at), mtm, at(NY, 2027, 4, 17, 12))
+    assert p.escalated and not to_leader(sent)  # decided once, and never sent pointlessly late
+    # every card and reminder to Grace is stale (never delivered) from the moment's date on
+    to_grace = [o for _, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None]
+    assert len(to_grace) == 3
+    assert all(datetime.fromisoformat(o.stale_at_iso) <= at(NY, 2027, 4, 18, 0) for o in to_grace)
+
+
+# --- the leader's digest names whom to follow up with ------------------------------------------
+
+
+def test_leader_digest_names_managers_with_waiting_items_and_counts_expectations():
+    from journeys.accountability import follow_up_lines, manager_follow_up
+    from journeys.calendar import WorkCalendar
+    from journeys.definition import Calendar
+    from journeys.state import JourneyEvent as Ev
+
+    cal = WorkCalendar.from_definition(Calendar(timezone="Europe/London"), None, None)
+    t0 = at(LONDON, 2027, 4, 5, 10)
+    org = {"grace": [f"g{i}" for i in range(3)], "ben": [f"b{i}" for i in range(3)]}
+    events = []
+    for eid in [*org["grace"], *org["ben"]]:
+        events.append(Ev("sent", eid, t0, f"{eid}.expectations", {"step": "expectations"}))
+    for eid in org["ben"]:
+        events.append(Ev("manager_task_done", eid, t0 + timedelta(hours=3), f"{eid}.expectations",
+                         {"step": "expectations", "before_start": True}))
+    events.append(Ev("sent", "b0", at(LONDON, 2027, 4, 8, 16), "b0.support-safe", {"step": "support-safe"}))
+    now = at(LONDON, 2027, 4, 9, 10)
+    f = manager_follow_up(events, org, steps=["expectations", "support-safe"], expectation_steps=["expectations"],
+                          min_group=5, as_of=now, calendar=cal, tz=LONDON)
+    assert f.overdue == {"grace": 3} and f.open == {"ben": 1}
+    assert (f.expectations_held, f.expectations_total) == (3, 6)
+    lines = [plain(x) for x in follow_up_lines(f, {"grace": "Grace Liu", "ben": "Ben Okafor"}, 5)]
+    assert lines[0] == "Expectations conversations held before the start: 3 of 6."
+    assert lines[1].startswith("Waiting more than a working day for: Grace Liu (3).")
+    assert lines[2] == "Newly waiting (under a working day): Ben Okafor (1)."
+    small = manager_follow_up(events, {"ben": org["ben"]}, steps=["expectations"], expectation_steps=["expectations"],
+                              min_group=5, as_of=now, calendar=cal, tz=LONDON)
+    assert small.expectations_held is None  # 3 people: too small a group to show
+    assert "too small a group" in follow_up_lines(small, {}, 5)[0]
