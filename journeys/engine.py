@@ -281,7 +281,8 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
         prompt_id=prompt.id,
         buttons=() if body_closed else buttons_for(step, fields),
         fields=() if body_closed else fields,
-        form_label="" if body_closed or not fields or buttons_for(step, fields) else _form_label(step),
+        form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
+        else _form_label(step),
         links=tuple(Link(link.label, link.url) for link in step.links),
         context=f"{journey.title}{about} · step {position} of {len(journey.steps)}",
         closed=body_closed,
@@ -295,6 +296,7 @@ def _form_label(step: Step) -> str:
         "mtm_follow_up": "Reflect",
         "survey": "Answer the survey",
         "question": "Answer",
+        "manager_task": "Record what we agreed",
     }.get(step.kind, "Answer")
 
 

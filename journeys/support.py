@@ -83,7 +83,7 @@ def _reason_of(reply: Reply, prompt: PromptState) -> tuple[bool, str | None]:
     if reason is not None and not button:
         return True, reason
     text = (reply.text or "").strip().lower().rstrip(".!")
-    if not text or button:
+    if not text or button or text in ("approve", "coach"):  # a change of mind goes to the engine
         return False, None
     if prompt.answers.get("awaiting") == "reason":
         for i, (value, label) in enumerate(CANT_REASONS, 1):

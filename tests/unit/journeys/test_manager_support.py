@@ -310,3 +310,23 @@ def test_leader_digest_names_managers_with_waiting_items_and_counts_expectations
                               min_group=5, as_of=now, calendar=cal, tz=LONDON)
     assert small.expectations_held is None  # 3 people: too small a group to show
     assert "too small a group" in follow_up_lines(small, {}, 5)[0]
+
+
+def test_a_manager_who_changes_their_mind_while_asked_why_can_still_approve(journey):
+    planned_at = at(NY, 2027, 4, 14, 10, 30)
+    mtm = moment(date(2027, 4, 20), planned_at)
+    e = enrollment()
+    p, _, _ = run(journey, e, request(planned_at), mtm, planned_at)
+    (waiting,) = engine.answer(journey, e, p, mtm, Reply("grace", "k1", p.id, text="can't this time"),
+                               planned_at).prompts
+    assert waiting.answers == {"awaiting": "reason"}
+    res = engine.answer(journey, e, waiting, mtm, Reply("grace", "k2", p.id, text="approve"), planned_at)
+    assert [ev.kind for ev in res.events] == ["answered", "manager_approved"]
+
+
+def test_the_expectations_card_offers_its_form_to_record_the_agreement(journey):
+    p = PromptState("e1.expectations", "e1", "expectations", "grace", "scheduled",
+                    at(NY, 2027, 4, 5, 9, 30), at(NY, 2027, 4, 5, 9, 30))
+    msg = engine.fire(journey, enrollment(), p, None, p.next_at).outgoing[0].message
+    assert [f.id for f in msg.fields] == ["agreed"] and msg.form_label == "Record what we agreed"
+    assert [b.value for b in msg.buttons] == ["done", "tomorrow", "guide"]
