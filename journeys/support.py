@@ -1,7 +1,7 @@
 """Support requests that end: they expire at the moment's date, and a manager can say "can't".
 
-A request that has lost its point is never sent or repeated: at the start of the moment's day (the
-participant's zone) it expires, the manager's card closes, and the participant hears, kindly, that
+A request that has lost its point is never sent or repeated: at the moment's date (`expires_at`) it
+expires, the manager's card closes, and the participant hears, kindly, that
 nobody answered, with the journey's fallback (`manager_support.fallback`). A manager who can't
 back a moment says so with a reason; the reason is an event (`manager_cant`) the evaluation counts
 as a barrier, never free text.
@@ -21,10 +21,17 @@ _REASONS = dict(CANT_REASONS)
 
 
 def expires_at(journey: Journey, enrollment: EnrollmentState, mtm: MtmState) -> datetime:
-    """The start of the moment's day in the participant's zone (the day after, for a moment
-    planned on its own day: the request still has a point until then)."""
-    tz = engine.tz_of(journey, enrollment.person)
+    """When a request has lost its point: the start of the moment's day in the participant's zone,
+    so they hear on its morning; for a moment on their day off, an hour before the end of their
+    last working day before it, so they still hear in time. A moment planned after that keeps
+    its request until the end of the moment's day."""
+    person = enrollment.person
+    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
     ends = datetime.combine(mtm.when, time(0), tz)
+    if not cal.is_working_day(mtm.when):
+        last = cal.add_working_days(mtm.when, -1)
+        ends = max(datetime.combine(last, cal.day_end, tz) - timedelta(hours=1),
+                   datetime.combine(last, cal.day_start, tz))
     if mtm.planned_at is not None and mtm.planned_at >= ends:
         ends = datetime.combine(mtm.when + timedelta(days=1), time(0), tz)
     return ends.astimezone(UTC)

@@ -136,7 +136,9 @@ def test_request_expires_at_the_moments_date_with_no_reminder_after_and_the_fall
     assert p.status == "expired" and p.next_at is None
     to_grace = [(t, o) for t, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None]
     assert to_grace and all(t.astimezone(NY).date() < date(2027, 4, 18) for t, _ in to_grace)
-    (notice,) = [o for _, o in sent if o.message.recipient_id == "dev"]
+    ((told_at, notice),) = [(t, o) for t, o in sent if o.message.recipient_id == "dev"]
+    # a Sunday moment: Dev hears in his last working hours before it, not on Monday
+    assert told_at == at(NY, 2027, 4, 16, 16, 30) and notice.not_before_iso is None
     text = plain(notice.message.text)
     assert "Grace didn't get to your support request before your moment on Sun 18 Apr" in text
     assert "colleague you trust" in text and "Sam Reyes" in text and "go ahead on your own" in text
