@@ -26,7 +26,7 @@ from bot.service import BotService
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
 from store.db import Database
-from store.models import OutboxRow
+from store.models import EventRow, OutboxRow
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -199,3 +199,37 @@ async def test_console_silent_manager_escalates_to_the_leader_and_the_request_ex
     assert len(told) == 1 and "go ahead on your own" in told[0]
     assert "Ask the L&D coach for a quick word: Sam Reyes" in told[0]
     await db.dispose()
+
+
+# ---- Slack: "Can't this time" with a reason -----------------------------------------------------
+
+
+async def test_slack_manager_cant_this_time_gives_a_reason_and_the_participant_is_offered_the_fallback(
+        tmp_path: Path) -> None:
+    w = await slack.make_world(tmp_path)
+    try:
+        await slack.enroll(w)
+        await slack.plan_safe_mtm(w, slack.START + timedelta(days=9))
+        await w.tick(w.clock.now() + timedelta(hours=2))
+        pid, card = w.prompt_message(slack.BEN, "support-safe")
+        cant = next(el for el in slack.actions_of(card["blocks"]) if slack.prompt_of_button(el)[1] == "cant")
+        assert cant["text"]["text"] == "Can't this time"
+        assert await w.click(slack.BEN, card, cant["action_id"], cant["value"]) == 200
+        assert (await w.prompt(pid)).status == "open"  # asked why first
+        ask = w.fake.ephemeral[-1]
+        reasons = {slack.prompt_of_button(el)[1]: el for el in slack.actions_of(ask["blocks"])}
+        assert set(reasons) == {"cant:no_time", "cant:away", "cant:not_right_moment", "cant:other"}
+        away = reasons["cant:away"]
+        assert await w.click(slack.BEN, {"ts": card["ts"]}, away["action_id"], away["value"]) == 200
+        row = await w.prompt(pid)
+        assert row.status == "answered" and row.answers == {"choice": "cant", "reason": "away"}
+        assert not slack.actions_of(card["blocks"])  # Ben's card closed in place
+        await w.tick(w.clock.now() + timedelta(hours=1))
+        told = [slack.json.dumps(c.params["blocks"], ensure_ascii=False) for c in w.posts_to(slack.ANA)]
+        assert any("can't back your moment on wed 16 dec this time" in t.lower() and "go ahead on your own" in t
+                   for t in told)
+        async with w.db.read() as s:
+            kinds = (await s.execute(select(EventRow.data).where(EventRow.kind == "manager_cant"))).scalars().all()
+        assert [d["reason"] for d in kinds] == ["away"]  # a barrier the evaluation counts
+    finally:
+        await slack.close_world(w)
