@@ -45,6 +45,8 @@ def escalate_at(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
 def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
                 now: datetime, fire: Fire) -> Outcome:
     """`fire`, with request expiry before it and the leader's escalation after it."""
+    if enrollment.manager is None or prompt.recipient_id != enrollment.manager.id:
+        return fire(journey, enrollment, prompt, mtm, now)  # the hot path: a participant's prompt
     step = _manager_step(journey, prompt)
     due = prompt.next_at is not None and prompt.next_at <= now
     if step is None or not due or enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
