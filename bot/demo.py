@@ -3,7 +3,8 @@
 Everything goes through the real code paths: enrollment, the scheduler tick, the outbox, the
 console adapter, and answers through the same handler Slack and Teams call. Only the people are
 scripted: some apply the skill, some don't, and one manager never responds. Both managers report to
-a senior leader, who gets the weekly accountability digest about them.
+a senior leader, who gets a kickoff brief before the start, hears by name when the silent manager
+leaves a request unanswered, and then gets the weekly accountability digest about them.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ PEOPLE = [
                     "a plan."),
                    "My colleague proposed their own improvement plan and hit its first milestone a week early.")),
 ]
+# What a manager records after the expectations conversation.
+AGREED = "One low-stakes moment in the first two weeks, then a real customer call; we check in on Fridays."
 # Ben coaches Fatima's real moment instead of approving it.
 COACH = {("ben", "fatima", "support-real")}
 
@@ -135,13 +138,16 @@ class Script:
             return None  # answers after the first reminder
         delay = timedelta(hours=who.delay_hours)
         step = self.journey.step(step_id)
-        if step.kind == "manager_task":
-            return delay, {"button": "done"}
+        if step.kind == "manager_task":  # Done, with what they agreed (journeys/expectations.py)
+            return delay, {"button": "done", "values": {"agreed": AGREED}}
         if step.kind == "manager_request":
             # The request's small print names whom it is about ("... about Fatima Zahra · step ...").
             participant = next((p for p in PEOPLE if f"about {p.name}" in plain(msg.context)), None)
             coach = participant is not None and (who.user_id, participant.user_id, step_id) in COACH
             return delay, {"button": "coach" if coach else who.request_choice}
+        consent = self.journey.manager_support.expectations
+        if consent is not None and step_id == consent.consent_step:
+            return delay, {"button": who.share}  # shares their line of sight as they share their plans
         if msg.buttons:
             # single-choice questions: pick a stable, persona-dependent option
             idx = (sum(map(ord, who.user_id)) + len(step_id)) % len(msg.buttons)

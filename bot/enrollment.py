@@ -8,9 +8,11 @@ from datetime import date
 from bot.clock import Clock
 from journeys import engine
 from journeys.definition import Journey
+from journeys.kickoff import brief_at
 from journeys.state import EnrollmentState, Outcome
+from store.people import PersonRecord
 from store.repo import person_state
-from store.uow import UnitOfWorkFactory
+from store.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass
@@ -69,5 +71,16 @@ class Enrollment:
             if manager_row is not None and journey.manager_digest is not None and result.enrolled:
                 nxt = engine.next_digest_at(journey, person_state(manager_row, self.default_tz), now)
                 await uow.digests.ensure(manager_row.id, journey_id, nxt)
+                await self._brief_leader(uow, journey, manager_row, start)
             await uow.commit()
         return result
+
+    async def _brief_leader(self, uow: UnitOfWork, journey: Journey, manager_row: PersonRecord, start: date) -> None:
+        """The manager's own manager gets their kickoff brief before the start (scheduler/tick.py)."""
+        leaders = await uow.people.by_ids([manager_row.manager_id] if manager_row.manager_id else [])
+        for lid, lrow in leaders.items():
+            if lid == manager_row.id:
+                continue
+            due = brief_at(journey, person_state(lrow, self.default_tz), start)
+            if due is not None:
+                await uow.digests.ensure(lid, "leader:" + journey.id, max(due, self.clock.now()))

@@ -48,6 +48,7 @@ from journeys.evaluation import (
 from journeys.messages import Message
 from journeys.state import JourneyEvent, Person
 from journeys.stats import Difference, difference
+from journeys.text import typed
 
 REQUEST_KIND = "manager_request"
 _ANSWER_KINDS = ("manager_approved", "manager_coach")
@@ -234,6 +235,68 @@ def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Colle
     )
 
 
+@dataclass(frozen=True)
+class ManagerFollowUp:
+    """Who to follow up with, by name: the leader's managers are accountable to them."""
+
+    overdue: dict[str, int]  # manager id -> their support requests and tasks waiting > 1 working day
+    open: dict[str, int]  # manager id -> waiting, not yet overdue
+    expectations_held: int | None  # expectations conversations held before the start; None: too small
+    expectations_total: int  # enrollments that have one
+
+
+def manager_follow_up(events: Iterable[JourneyEvent], org: Mapping[str, Collection[str]], *,
+                      steps: Collection[str], expectation_steps: Collection[str], min_group: int,
+                      as_of: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> ManagerFollowUp:
+    """Open and overdue manager items per manager, and the expectations conversations held in time.
+
+    `steps`: every manager step (requests and tasks); an item is closed by any answer or expiry."""
+    manager_of = {eid: mid for mid, ids in org.items() for eid in ids}
+    sent: dict[str, tuple[str, datetime]] = {}
+    closed: set[str] = set()
+    held: set[str] = set()
+    for e in sorted((e for e in events if e.enrollment_id in manager_of), key=lambda e: e.at):
+        key = e.prompt_id or ""
+        if e.kind == "sent" and str(e.data.get("step")) in steps and key:
+            sent.setdefault(key, (e.enrollment_id, e.at))
+        elif e.kind in ("answered", "expired", "cancelled", "manager_task_done") and key:
+            closed.add(key)
+        if e.kind == "manager_task_done" and e.data.get("before_start") is True \
+                and str(e.data.get("step")) in expectation_steps:
+            held.add(e.enrollment_id)
+    overdue: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    today = engine.local_date(as_of, tz)
+    for key, (eid, at) in sent.items():
+        if key in closed:
+            continue
+        late = calendar.working_days_between(engine.local_date(at, tz), today) > 1
+        bucket = overdue if late else waiting
+        bucket[manager_of[eid]] = bucket.get(manager_of[eid], 0) + 1
+    total = len(manager_of) if expectation_steps else 0
+    return ManagerFollowUp(overdue, waiting, len(held) if total >= min_group else None, total)
+
+
+def follow_up_lines(f: ManagerFollowUp, names: Mapping[str, str], min_group: int) -> list[str]:
+    """The digest's named lines: whom to ask about what, and the expectations conversations."""
+    lines: list[str] = []
+    if f.expectations_total:
+        lines.append(f"Expectations conversations held before the start: {f.expectations_held} of "
+                     f"{f.expectations_total}." if f.expectations_held is not None else
+                     f"Expectations conversations held before the start: too small a group to report "
+                     f"(fewer than {min_group}).")
+
+    def who(counts: dict[str, int]) -> str:
+        return ", ".join(f"{typed(names.get(m, 'a manager'))} ({n})" for m, n in
+                         sorted(counts.items(), key=lambda kv: (-kv[1], names.get(kv[0], ""))))
+    if f.overdue:
+        lines.append(f"Waiting more than a working day for: {who(f.overdue)}. Ask them to answer: manager "
+                     "support is the largest single factor in whether learning is applied on the job.")
+    if f.open:
+        lines.append(f"Newly waiting (under a working day): {who(f.open)}.")
+    return lines
+
+
 # --- the message ------------------------------------------------------------------------------
 
 def _pct(x: float | None) -> str:
@@ -255,7 +318,7 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def summary(figures: OrgFigures, journey_title: str, target: float) -> list[str]:
+def summary(figures: OrgFigures, journey_title: str, target: float, named: bool = False) -> list[str]:
     """The digest's lines in business language; hidden figures are named as too small."""
     f = figures
     n = f.min_group
@@ -301,14 +364,15 @@ def summary(figures: OrgFigures, journey_title: str, target: float) -> list[str]
     elif f.respondents:
         lines.append("Difference support made: not shown, because one side's answers are all alike and "
                      "would reveal each person's answer.")
-    if f.answered is not None and f.answered < f.requests:
+    if f.answered is not None and f.answered < f.requests and not named:
         lines.append("Ask your managers to answer support requests within a working day: manager support "
                      "is the largest single factor in whether learning is applied on the job.")
     return lines
 
 
 def build_accountability_digest(journey: Journey, leader: Person, figures: OrgFigures,
-                                now: datetime) -> Message | None:
+                                now: datetime, follow_up: ManagerFollowUp | None = None,
+                                names: Mapping[str, str] | None = None) -> Message | None:
     """The weekly message to a senior leader; None when nobody below them has participants in the
     journey or nothing has been sent to anyone yet (no digest of zeros)."""
     if figures.managers == 0 or figures.participants == 0 or not figures.activity:
@@ -324,7 +388,9 @@ def build_accountability_digest(journey: Journey, leader: Person, figures: OrgFi
     return Message(
         recipient_id=leader.id,
         title=f"Manager support in your organisation · week of {engine.format_day(week)}",
-        text="\n".join(summary(figures, journey.title, journey.target_impact_rate)),
+        text="\n".join(summary(figures, journey.title, journey.target_impact_rate,
+                                bool(follow_up and follow_up.overdue))
+                        + (follow_up_lines(follow_up, names or {}, f.min_group) if follow_up else [])),
         journey_title=journey.title,
         facts=(("Managers", str(f.managers)), ("People in the journey", str(f.participants)),
                ("Support requests answered", answered), ("Median response time", median)),

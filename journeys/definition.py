@@ -290,6 +290,53 @@ class DigestDef(_Strict):
         return v
 
 
+FallbackOffer = Literal["peer", "coach", "on_your_own"]
+CANT_REASONS: tuple[tuple[str, str], ...] = (
+    ("no_time", "No time before the moment"),
+    ("away", "I'm away or off that day"),
+    ("not_right_moment", "Not the right moment for this"),
+    ("other", "Something else"),
+)
+
+
+def _default_offer() -> list[FallbackOffer]:
+    return ["peer", "on_your_own"]
+
+
+class Fallback(_Strict):
+    """What a participant is offered when their support request gets no yes in time."""
+
+    offer: list[FallbackOffer] = Field(default_factory=_default_offer, min_length=1)
+    coach_contact: str = Field(default="", description="who the L&D coach is and how to reach them")
+
+
+class ExpectationsDef(_Strict):
+    """The before phase joined up: consent, what the manager sees, and what they agreed."""
+
+    step: str = Field(description="the manager_task step of the expectations conversation")
+    consent_step: str = Field(description="a choice question with options 'yes' and 'no': may we share?")
+    shares: list[str] = Field(min_length=1, description="question steps whose answers are shared on consent")
+
+
+class LeaderBrief(_Strict):
+    """The senior leader's kickoff brief: when, relative to the start, in the leader's calendar."""
+
+    when: str = Field(default="start-6 09:00", description="'start-N HH:MM' (working days before the start)")
+    message: str = Field(default="", description="the two lines a leader can send their managers")
+
+
+class ManagerSupport(_Strict):
+    """Holding managers to account: escalation to their own manager, fallbacks, the before phase."""
+
+    escalate_after: int = Field(
+        default=2, ge=0, le=20,
+        description="working days (the manager's calendar) an unanswered manager step waits before the "
+                    "manager's manager hears of it, once; 0 turns escalation off")
+    fallback: Fallback = Field(default_factory=Fallback)
+    expectations: ExpectationsDef | None = None
+    leader_brief: LeaderBrief | None = Field(default_factory=LeaderBrief)
+
+
 class Journey(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     title: str = Field(min_length=1, max_length=80)
@@ -304,6 +351,7 @@ class Journey(_Strict):
     calendar: Calendar = Field(default_factory=Calendar)
     events: list[Event] = Field(default_factory=list)
     manager_digest: DigestDef | None = None
+    manager_support: ManagerSupport = Field(default_factory=ManagerSupport)
     steps: list[Step] = Field(min_length=1)
 
     def step(self, step_id: str) -> Step:
@@ -433,6 +481,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
                                     + ", ".join(SCM_CLASSES),
                                 )
                             )
+    errors.extend(_support_errors(journey))
     for pid in plan_ids:
         if not any(getattr(s, "for_mtm", None) == pid and s.kind == "mtm_follow_up" for s in journey.steps):
             idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)
@@ -454,4 +503,49 @@ def _answer_errors(loc: Loc, answer: str, options: list[OptionDef], scale: int |
     values = [o.value for o in options]
     if len(set(values)) != len(values):
         errors.append(((*loc, "options"), "option values must be unique"))
+    return errors
+
+
+def _support_errors(journey: Journey) -> list[tuple[Loc, str]]:
+    """The `manager_support:` keys that point at steps or need each other."""
+    errors: list[tuple[Loc, str]] = []
+    ms = journey.manager_support
+    loc: Loc = ("manager_support",)
+    if "coach" in ms.fallback.offer and not ms.fallback.coach_contact:
+        errors.append(((*loc, "fallback", "coach_contact"),
+                       "offering the L&D coach needs 'coach_contact' (a name and how to reach them)"))
+    if ms.fallback.coach_contact and "coach" not in ms.fallback.offer:
+        errors.append(((*loc, "fallback", "coach_contact"), "add 'coach' to 'offer' or remove 'coach_contact'"))
+    if len(set(ms.fallback.offer)) != len(ms.fallback.offer):
+        errors.append(((*loc, "fallback", "offer"), "each offer may appear once"))
+    if ms.leader_brief is not None:
+        try:
+            w = When.parse(ms.leader_brief.when)
+            if w.anchor != "start" or w.days >= 0:
+                errors.append(((*loc, "leader_brief", "when"),
+                               "the kickoff brief goes before the start: use 'start-N HH:MM' with N at least 1"))
+        except ValueError as exc:
+            errors.append(((*loc, "leader_brief", "when"), str(exc)))
+    ex = ms.expectations
+    if ex is None:
+        if any("{agreed}" in s.text for s in journey.steps):
+            errors.append((loc, "a step uses {agreed}: declare 'manager_support.expectations'"))
+        return errors
+    by_id = {s.id: s for s in journey.steps}
+    eloc: Loc = (*loc, "expectations")
+    task = by_id.get(ex.step)
+    if not isinstance(task, ManagerTaskStep):
+        errors.append(((*eloc, "step"), f"{ex.step!r} is not a manager_task step"))
+    consent = by_id.get(ex.consent_step)
+    if not isinstance(consent, QuestionStep) or consent.answer != "choice" \
+            or {o.value for o in consent.options} != {"yes", "no"}:
+        errors.append(((*eloc, "consent_step"),
+                       f"{ex.consent_step!r} must be a choice question with options 'yes' and 'no'"))
+    for i, sid in enumerate(ex.shares):
+        if not isinstance(by_id.get(sid), QuestionStep):
+            errors.append(((*eloc, "shares", i), f"{sid!r} is not a question step"))
+    if len(set(ex.shares)) != len(ex.shares):
+        errors.append(((*eloc, "shares"), "each step may be shared once"))
+    if ex.consent_step in ex.shares:
+        errors.append(((*eloc, "shares"), "the consent question itself is not shared"))
     return errors

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+# escalation, expectations and support use the engine's helpers: a cycle resolved at call time
+from journeys import escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
@@ -135,6 +137,9 @@ def _after_working_days(journey: Journey, person: Person, now: datetime, days: i
     return _shifted(calendar_for(journey, person), tz_of(journey, person), now, days)
 
 
+after_working_days = _after_working_days
+
+
 # Pure functions of hashable values (a frozen WorkCalendar, a zone, an instant), memoised: a tick
 # asks the same question for every prompt of a cohort (same due time, same zone, same rules).
 @functools.lru_cache(maxsize=8192)
@@ -220,6 +225,9 @@ def _first_name(p: Person | None) -> str:
     return typed(p.name.split()[0]) if p and p.name.strip() else "your colleague"
 
 
+first_name = _first_name
+
+
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
          reader: Person | None = None) -> str:
     """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>}."""
@@ -229,6 +237,7 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
         "manager": _first_name(enrollment.manager),
         "journey": journey.title,
         "start": format_day(enrollment.start),
+        "agreed": expectations.agreed_text(enrollment),
     }
     for ev in journey.events:
         d = event_date(journey, enrollment, ev.id)
@@ -254,6 +263,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     text = fill(step.text, journey, enrollment, mtm, reader)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
+    text += expectations.card_section(journey, enrollment, step)
     if reminder:
         text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
     title = step.title or KIND_TITLES[step.kind]
@@ -271,7 +281,8 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
         prompt_id=prompt.id,
         buttons=() if body_closed else buttons_for(step, fields),
         fields=() if body_closed else fields,
-        form_label="" if body_closed or not fields or buttons_for(step, fields) else _form_label(step),
+        form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
+        else _form_label(step),
         links=tuple(Link(link.label, link.url) for link in step.links),
         context=f"{journey.title}{about} · step {position} of {len(journey.steps)}",
         closed=body_closed,
@@ -285,6 +296,7 @@ def _form_label(step: Step) -> str:
         "mtm_follow_up": "Reflect",
         "survey": "Answer the survey",
         "question": "Answer",
+        "manager_task": "Record what we agreed",
     }.get(step.kind, "Answer")
 
 
@@ -339,12 +351,14 @@ def _update_of(journey: Journey, prompt: PromptState, message: Message) -> Outgo
                     journey_id=journey.id, at_once=True)
 
 
-def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime) -> Outgoing:
+def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime,
+           enrollment_id: str | None = None) -> Outgoing:
     """A message caused by someone else's action, held until the recipient's working hours."""
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
     when = now if cal.is_open(now, tz) else cal.next_open(now, tz)
-    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id)
+    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id,
+                    enrollment_id=enrollment_id)
 
 
 def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:
@@ -355,7 +369,13 @@ def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datet
 
 def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
          now: datetime) -> Outcome:
-    """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours."""
+    """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours
+    (a manager's prompt also escalates to their manager and expires with its moment: escalation.py)."""
+    return escalation.around_fire(journey, enrollment, prompt, mtm, now, _fire)
+
+
+def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+          now: datetime) -> Outcome:
     out = Outcome()
     if prompt.next_at is None or prompt.next_at > now:
         return out  # nothing is due yet: firing early or twice changes nothing
@@ -464,6 +484,11 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     fields = fields_for(journey, step)
 
     if isinstance(step, (ManagerTaskStep, ManagerRequestStep)):
+        special = (expectations.on_manager_answer(journey, enrollment, prompt, step, reply, now)
+                   if isinstance(step, ManagerTaskStep)
+                   else support.cant_this_time(journey, enrollment, prompt, step, mtm, reply, now))
+        if special is not None:
+            return special
         choice = reply.button
         if choice is None and reply.text:
             choice = _match_button(buttons_for(step, fields), reply.text)
@@ -527,6 +552,18 @@ def _match_button(buttons: tuple[Button, ...], text: str) -> str | None:
     return None
 
 
+def closed_card(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+                note: str) -> Outgoing | None:
+    """The prompt's card, closed in place with a note (None: it was never sent)."""
+    msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
+    return _update_of(journey, prompt, msg)
+
+
+def mark_task_done(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,
+                   now: datetime) -> Outcome:
+    return _manager_task(journey, enrollment, prompt, step, "done", now, Outcome())
+
+
 def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
            note: str, out: Outcome) -> None:
     msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
@@ -556,6 +593,8 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
             elif q.role == "scm_contact":
                 data["contact"] = values.get(q.id) == "yes"
         out.events.append(JourneyEvent("scm_classified", enrollment.id, now, prompt.id, dict(data)))
+    if isinstance(step, QuestionStep):
+        expectations.after_participant_answer(journey, enrollment, step, values, now, out)
     if isinstance(step, (QuestionStep, SurveyStep)):
         for f in fields:
             if f.kind in ("choice", "rating", "multi_choice") and f.id in values:

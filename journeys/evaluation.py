@@ -278,6 +278,14 @@ def _people(events: list[JourneyEvent], request_steps: Collection[str],
     return people
 
 
+def manager_cant_reasons(events: Iterable[JourneyEvent]) -> list[tuple[str, int]]:
+    """Why managers could not back a moment ("Can't this time"), most frequent first: a barrier in
+    the performance system, counted once per request from `manager_cant` events (choices only)."""
+    reasons = {(e.enrollment_id, e.prompt_id): str(e.data.get("reason") or "other")
+               for e in events if e.kind == "manager_cant"}
+    return sorted(Counter(reasons.values()).items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _median_hours(values: list[float], never: int = 0) -> float | None:
     """The median response in hours, never-answered requests counted as the slowest answers.
 

@@ -30,7 +30,10 @@ TASK_BUTTONS = (
     Button("Remind me tomorrow", "tomorrow"),
     Button("I need a guide", "guide"),
 )
-REQUEST_BUTTONS = (Button("Approve", "approve", "primary"), Button("Coach", "coach"))
+REQUEST_BUTTONS = (Button("Approve", "approve", "primary"), Button("Coach", "coach"),
+                   Button("Can't this time", "cant"))
+# The expectations conversation's record (manager_support.expectations): what was agreed.
+AGREED_FIELD = FormField("agreed", "What did you agree? (a sentence or two)", "long_text")
 SKIP_WORDS = {"skip", "-", "n/a", "none"}
 
 
@@ -93,6 +96,9 @@ def fields_for(journey: Journey, step: Step) -> tuple[FormField, ...]:
                 )
             out.append(f)
         return tuple(out)
+    if isinstance(step, ManagerTaskStep) and journey.manager_support.expectations is not None \
+            and journey.manager_support.expectations.step == step.id:
+        return (AGREED_FIELD,)
     return ()
 
 

@@ -136,6 +136,8 @@ class Outgoing:
     at_once: bool = False
     # Messages of one topic (a weekly digest): a newer one replaces an older one still waiting.
     topic: str | None = None
+    # The enrollment a message without a prompt is about (a notice): `forget` and `stop` find it.
+    enrollment_id: str | None = None
 
 
 @dataclass(frozen=True)

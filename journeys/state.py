@@ -44,6 +44,11 @@ class EnrollmentState:
     status: EnrollmentStatus = "active"
     cohort: str = ""
     paused_at: datetime | None = None
+    # The manager's own manager (the senior leader escalations go to); None when not known.
+    leader: Person | None = None
+    # The before phase joined up (journeys/expectations.py): the participant's line-of-sight
+    # answers, their consent to share them, and what the manager recorded as agreed. Erased by forget.
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,11 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
 
     from journeys.accountability import (
         build_accountability_digest,
+        manager_follow_up,
         organisation_figures,
         request_steps,
     )
+    from journeys.kickoff import brief_at, build_leader_brief
 
     leader_prefix = "leader:"
     if min_group is None:
@@ -128,11 +130,32 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
             if mid is not None:
                 org.setdefault(mid, []).append(eid)
         ids = [eid for eid, _, _ in rows]
+        names = {m: r.name for m, r in (await uow.people.by_ids(org)).items()}
+        starts = [s.start for s in (await uow.enrollments.states(
+            [eid for eid, _, status in rows if status in ("active", "paused")])).values()]
+        first = min(starts) if starts else None
+        if first is not None and engine.local_date(now, tz) < first:
+            # Before the start a leader gets the kickoff brief (once), never a digest of zeros.
+            due = brief_at(journey, leader, first)
+            start_slot = cal.local_slot(first, cal.day_start, tz) - timedelta(minutes=1)
+            d.next_at = engine.next_digest_at(journey, leader, max(now, start_slot))
+            if due is None or now < due:
+                d.next_at = due if due is not None and due > now else d.next_at
+                return 0
+            brief = build_leader_brief(journey, leader, list(names.values()), len(starts), first)
+            return await uow.queue(Outcome(outgoing=[Outgoing(
+                f"leader-brief:{leader.id}:{journey.id}:{first.isoformat()}", brief, journey_id=journey.id)]), now)
         events = await uow.events.of_enrollments(ids)
         figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
                                        as_of=now, calendar=cal, tz=tz)
+        manager_steps = [s.id for s in journey.steps if s.kind in ("manager_task", "manager_request")]
+        expectations = journey.manager_support.expectations
+        follow = manager_follow_up(events, org, steps=manager_steps,
+                                   expectation_steps=[expectations.step] if expectations else
+                                   [s.id for s in journey.steps if s.kind == "manager_task"],
+                                   min_group=min_group, as_of=now, calendar=cal, tz=tz)
         d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1))
-        message = build_accountability_digest(journey, leader, figures, now)
+        message = build_accountability_digest(journey, leader, figures, now, follow, names)
         if message is None:
             return 0
         year, week, _ = engine.local_date(now, tz).isocalendar()

@@ -96,7 +96,8 @@ async def forget_person(uow: UnitOfWork, person: PersonRecord, now: datetime, ac
     await s.execute(delete(DigestRow).where(DigestRow.manager_id == pid))
     await s.execute(delete(AdminRow).where(AdminRow.person_id == pid))
     await s.execute(update(AdminRow).where(AdminRow.granted_by == pid).values(granted_by=None))
-    await s.execute(update(EnrollmentRow).where(EnrollmentRow.manager_id == pid).values(manager_id=None))
+    # the notes hold what this manager recorded as agreed (journeys/expectations.py): typed by them
+    await s.execute(update(EnrollmentRow).where(EnrollmentRow.manager_id == pid).values(manager_id=None, notes=None))
     await s.execute(update(PersonRow).where(PersonRow.manager_id == pid).values(manager_id=None))
 
     # their enrollments become anonymous rows, so cohort counts stay right

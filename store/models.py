@@ -97,6 +97,8 @@ class EnrollmentRow(Base):
     cohort: Mapped[str] = mapped_column(String(120), index=True)
     paused_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # the before phase joined up (journeys/expectations.py): typed text, so `forget` drops it
+    notes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     __table_args__ = (Index("ix_enrollments_journey_status", "journey_id", "status"),)
 
 

@@ -45,8 +45,8 @@ def _events_from_json(data: dict[str, Any]) -> dict[str, date]:
 
 
 def enrollment_state(row: Any, person: PersonColumns, manager: PersonColumns | None,
-                     default_tz: str) -> EnrollmentState:
-    """From an enrollments row (ORM or Core)."""
+                     default_tz: str, leader: PersonColumns | None = None) -> EnrollmentState:
+    """From an enrollments row (ORM or Core); `leader`: the manager's own manager, if loaded."""
     return EnrollmentState(
         id=row.id,
         journey_id=row.journey_id,
@@ -57,6 +57,8 @@ def enrollment_state(row: Any, person: PersonColumns, manager: PersonColumns | N
         status=row.status,
         cohort=row.cohort,
         paused_at=row.paused_at,
+        leader=person_state(leader, default_tz) if leader is not None else None,
+        notes=dict(getattr(row, "notes", None) or {}),
     )
 
 
@@ -149,7 +151,7 @@ async def save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
         await session.execute(
             update(EnrollmentRow).where(EnrollmentRow.id == e.id).values(
                 status=e.status, paused_at=e.paused_at, start=e.start,
-                events={k: v.isoformat() for k, v in e.events.items()},
+                events={k: v.isoformat() for k, v in e.events.items()}, notes=e.notes or None,
             )
         )
     if loaded is not None:
@@ -210,7 +212,8 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
         rows.append({
             "key": o.delivery_key,
             "recipient_id": o.message.recipient_id,
-            "enrollment_id": enrollment_of.get(pid or "") or (pid.rsplit(".", 1)[0] if pid else None),
+            "enrollment_id": (o.enrollment_id or enrollment_of.get(pid or "")
+                              or (pid.rsplit(".", 1)[0] if pid else None)),
             "payload": _plain(o.message),  # == o.message.to_json()
             "replaces_key": o.replaces_key,
             "state": "pending",
@@ -243,10 +246,18 @@ async def load_enrollments(session: AsyncSession, ids: Iterable[str], default_tz
     # Core rows, not ORM objects: only engine state is built from them, nothing is written back.
     rows = (await session.execute(select(*EnrollmentRow.__table__.c).where(EnrollmentRow.id.in_(ids)))).all()
     person_ids = list({r.person_id for r in rows} | {r.manager_id for r in rows if r.manager_id})
-    people = {p.id: p for p in (await session.execute(select(*_PERSON_STATE_COLS).where(
+    people = {p.id: p for p in (await session.execute(select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(
         PersonRow.id.in_(person_ids)))).all()} if person_ids else {}
+    # the managers' own managers: the senior leaders escalations go to
+    leader_of = {mid: people[mid].manager_id for mid in {r.manager_id for r in rows if r.manager_id}
+                 if mid in people and people[mid].manager_id and people[mid].manager_id != mid}
+    missing = [lid for lid in set(leader_of.values()) if lid not in people]
+    if missing:
+        people.update({p.id: p for p in (await session.execute(select(*_PERSON_STATE_COLS, PersonRow.manager_id)
+                                                               .where(PersonRow.id.in_(missing)))).all()})
     return {
-        r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz)
+        r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz,
+                               people.get(leader_of.get(r.manager_id or "", "") or ""))
         for r in rows
     }
 

@@ -90,11 +90,12 @@ def test_chat_session_answers_and_time_travels() -> None:
     from bot.chat import run_chat
 
     out: list[str] = []
-    session = asyncio.run(run_chat("ben", None, lines=[":advance 1w", "1", ":as ana", "status", ":as nobody"],
-                                   write=out.append))
+    session = asyncio.run(run_chat("ben", None, lines=[":advance 1w", "1", "One safe 1:1 first, then a customer call",
+                                                       ":as ana", "status", ":as nobody"], write=out.append))
     text = "\n".join(out)
     assert "Expectations conversation" in text  # Ben's before-phase task arrived during :advance
-    assert "Thanks, marked as done." in text  # pressing button 1 answered it
+    assert "Almost done: what did you and Ana agree?" in text  # pressing button 1 (Done) asks
+    assert "Thanks, saved what you and Ana agreed." in text  # the typed line answered it
     assert "Your learning journeys" in text and "Active Listening" in text
     assert ":as expects one of" in text
     assert session.me == "ana"

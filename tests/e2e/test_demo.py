@@ -37,10 +37,14 @@ class Sent:
     prompt_id: str | None
 
 
+PRINTED: list[str] = []  # what `hplj demo` prints
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    summary = asyncio.run(run_demo(quiet=True, db_path=db))
+    PRINTED.clear()
+    summary = asyncio.run(run_demo(write=PRINTED.append, db_path=db))
     con = sqlite3.connect(db)
     rows = con.execute("select o.key, p.platform_user_id, o.sent_at, o.replaces_key, o.payload, o.state "
                        "from outbox o join people p on p.id = o.recipient_id order by o.id").fetchall()
@@ -116,10 +120,11 @@ def test_ben_coaches_fatimas_real_moment(demo):
 
 
 def test_silent_manager_gets_reminders_and_escalations(demo):
-    summary, _, _ = demo
+    summary, sent, _ = demo
     grace = summary.delivered["grace"]
     assert not BY_ID["grace"].responds
-    reminders = [m for m in grace if m.text.startswith("Friendly reminder")]
+    # as sent (an expired request's last card is closed in place later)
+    reminders = [m for m in new_messages(sent, "grace") if m.text.startswith("Friendly reminder")]
     assert reminders
     assert {step_of(m.prompt_id) for m in reminders} >= {"expectations", "support-safe"}
     escalations = [m for m in grace if "may be stuck" in m.title]
@@ -190,3 +195,69 @@ def test_report_matches_the_personas(demo):
     assert f"{successes} success stories may be shared" in report
     assert summary.report[0] == f"Active Listening — cohort {summary.cohort}"
     assert summary.end > datetime.combine(DEMO_START, datetime.min.time(), UTC)
+
+
+# --- issue 13: the performance system around the participant ---------------------------------
+
+
+def test_demo_prints_the_leader_brief_the_escalation_and_the_expired_request(demo):
+    printed = plain("\n".join(PRINTED))
+    assert "Active Listening starts Mon 12 Apr: your brief" in printed
+    assert "Grace hasn't answered Dev's request to back a moment that matters" in printed
+    assert "Grace didn't get to your support request before your moment" in printed
+    assert "Talk it through with a colleague you trust" in printed
+
+
+def test_leaders_first_message_is_the_kickoff_brief_before_the_start(demo):
+    summary, sent, _ = demo
+    journey = summary.service.library["active-listening"]
+    hana = new_messages(sent, "hana")
+    first = hana[0]
+    assert "your brief" in first.title
+    assert first.at.date() < DEMO_START
+    text = plain(first.text)
+    assert journey.ppp.business_goal in text and "Ben Okafor and Grace Liu" in text
+    assert "Two lines you could send them" in text
+    assert sum("your brief" in m.title for m in hana) == 1
+    # no digest before the start, and none of zeros
+    assert all(m.at.date() >= DEMO_START for m in hana if "Manager support" in m.title)
+
+
+def test_silent_manager_is_escalated_to_her_manager_by_name_in_the_leaders_hours(demo):
+    summary, sent, _ = demo
+    escalations = [m for m in new_messages(sent, "hana") if "hasn't" in m.title]
+    assert escalations and all(plain(m.title).startswith("Grace") for m in escalations)  # never Ben
+    request = [m for m in escalations if "support request" in m.title]
+    assert len(request) == len({m.key for m in request}) >= 1  # each once
+    cal, tz = _calendar(summary, "hana")
+    for m in escalations:
+        assert cal.is_open(m.at, tz), m.at
+        for p in PARTICIPANTS:  # nothing a participant typed reaches the leader
+            assert not any(s and s in m.text for s in (*p.situations, *p.reflections))
+    digest = [m for m in new_messages(sent, "hana") if "Manager support" in m.title][0]
+    assert "Waiting more than a working day for: Grace Liu" in plain(digest.text)
+    assert "Expectations conversations held before the start: 3 of 5." in plain(digest.text)
+
+
+def test_expired_request_offers_the_fallback_and_no_reminder_after_the_moment(demo):
+    summary, sent, _ = demo
+    for who in ("dev", "eli"):
+        told = [m for m in new_messages(sent, who) if "didn't get to your support request" in m.text]
+        assert told, who
+        assert all("go ahead on your own" in plain(m.text) for m in told)
+    for m in new_messages(sent, "grace"):
+        if m.text.startswith("Friendly reminder") and "*When:* " in m.text:
+            day = m.text.split("*When:* ", 1)[1].split("\n", 1)[0]
+            moment = datetime.strptime(f"{day} 2027", "%a %d %b %Y").date()
+            assert m.at.astimezone(ZoneInfo("America/New_York")).date() < moment, (m.key, day)
+
+
+def test_expectations_agreed_reach_the_participant_and_consent_decides_sharing(demo):
+    summary, sent, _ = demo
+    from bot.demo import AGREED
+    ana_plan = [m for m in summary.delivered["ana"] if step_of(m.prompt_id) == "mtm-safe"][0]
+    assert f"You and Ben agreed: “{AGREED}”" in plain(ana_plan.text)
+    shared = {m.user for m in new_messages(sent, "ben") + new_messages(sent, "grace")
+              if "shared their line of sight" in m.title}
+    assert shared  # Chen said no: nothing of his reaches Ben
+    assert not [m for m in new_messages(sent, "ben") if "Chen shared their line of sight" in plain(m.title)]

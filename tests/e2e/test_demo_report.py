@@ -21,6 +21,7 @@ from bot.demo import PEOPLE, run_demo
 from bot.service import BotService
 from journeys.evaluation import BARRIER_LABELS, PERSON_HEADER
 from journeys.loader import default_library_path, load_library
+from journeys.text import plain
 from store.db import Database
 
 PARTICIPANTS = [p for p in PEOPLE if p.manager]
@@ -117,8 +118,9 @@ def test_senior_leader_digest_matches_what_the_managers_did(demo: Any) -> None:
     assert f"Impact rate {round(100 * successes / len(PARTICIPANTS))}% ({successes} of {len(PARTICIPANTS)}" in last
     # Ben's three people vs Grace's two: both groups are under the minimum of 5
     assert "Difference support made: too small a group to compare" in last
-    for p in PEOPLE:
+    for p in PARTICIPANTS:  # no participant is named; the silent manager is (issue 13)
         assert p.name not in last
+    assert "Waiting more than a working day for: Grace Liu" in plain(last)
     # nobody else gets a leader digest: the managers have no managers-with-participants below them
     for p in PEOPLE:
         if p.user_id != leader.user_id:

@@ -333,6 +333,18 @@ async def plan_safe_mtm(w: World, mtm_day: date, *, through_modal: bool = True) 
     return pid_plan, plan_msg
 
 
+async def record_agreement(w: World, user: User, msg: dict[str, Any], agreed: str) -> None:
+    """Open the expectations card's form and submit what was agreed."""
+    [form_btn] = [el for el in actions_of(msg["blocks"]) if el["action_id"] == "hplj:form"]
+    n_views = len(w.fake.views_opened)
+    assert await w.click(user, msg, "hplj:form", form_btn["value"]) == 200
+    await w.fake.wait_for("views.open", n_views + 1)
+    view = w.fake.views_opened[-1]["view"]
+    values = {"agreed": {"v": {"type": "plain_text_input", "value": agreed}}}
+    assert await w.payload(view_submission_payload(user_id=user.id, private_metadata=view["private_metadata"],
+                                                   values=values, view_id=view["id"], view_hash=view["hash"])) == 200
+
+
 # ---- the scenario ------------------------------------------------------------------------------
 
 async def test_the_whole_journey_over_slack(world: World) -> None:
@@ -389,11 +401,11 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         assert_in_working_hours(w, user, w.posts_to(user))
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
 
-    # 3. Ben clicks Done on one task: one chat.update removes the buttons; the prompt is answered.
+    # 3. Ben records what he agreed in the task's form (Done alone asks for it): one chat.update
+    # removes the buttons; the prompt is answered.
     pid_exp, exp_msg = w.prompt_message(BEN, "expectations")
-    done = next(el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el) == (pid_exp, "done"))
     n_upd = len(w.fake.calls_to("chat.update"))
-    assert await w.click(BEN, exp_msg, done["action_id"], done["value"]) == 200
+    await record_agreement(w, BEN, exp_msg, "One safe 1:1 first, then a customer call.")
     upd = (await w.fake.wait_for("chat.update", n_upd + 1))[-1]
     assert (upd.params["channel"], upd.params["ts"]) == (BEN.dm, exp_msg["ts"])
     assert w.updates_of(BEN, exp_msg) == 1  # one click, one update: not the adapter and the outbox both
@@ -545,13 +557,13 @@ async def test_a_retried_event_is_processed_once(world: World) -> None:
 async def test_a_double_click_answers_once(world: World) -> None:
     w = world
     await enroll(w)
-    await w.tick(at_local(START - timedelta(days=7), "10:31", BEN.tz))
-    pid, msg = w.prompt_message(BEN, "expectations")
-    done = next(el for el in actions_of(msg["blocks"]) if prompt_of_button(el)[1] == "done")
-    assert await w.click(BEN, msg, done["action_id"], done["value"]) == 200
+    await w.tick(at_local(START - timedelta(days=3), "10:31", ANA.tz))
+    pid, msg = w.prompt_message(ANA, "focus-situation")
+    done = next(el for el in actions_of(msg["blocks"]) if prompt_of_button(el)[1] == "one-to-ones")
+    assert await w.click(ANA, msg, done["action_id"], done["value"]) == 200
     answered = await w.prompt(pid)
     assert answered.status != "open"
-    assert await w.click(BEN, msg, done["action_id"], done["value"]) == 200  # a second click, new action_ts
+    assert await w.click(ANA, msg, done["action_id"], done["value"]) == 200  # a second click, new action_ts
     again = await w.prompt(pid)
     assert (again.status, again.answers, again.answered_at) == (answered.status, answered.answers, answered.answered_at)
 

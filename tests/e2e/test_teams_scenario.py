@@ -400,8 +400,12 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     await w.tick(at_local(START - timedelta(days=5), "10:01", "Europe/Madrid"))
     pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
 
-    # 4. The manager's Done: 200 with the refreshed card, without stale buttons.
+    # 4. The manager records what they agreed (the card's form; Done alone asks for it): 200 with
+    # the refreshed card, without stale buttons.
     status, body = await click(w, BEN, pid_exp, "done")
+    assert status == 200 and (await w.prompt(pid_exp)).status == "open"
+    pid_exp, exp_card = latest_card_for(w, BEN, "expectations")
+    status, body = await submit(w, BEN, exp_card, pid_exp, {"agreed": "One safe 1:1 first, then a customer call."})
     assert status == 200
     card = refreshed_card(body)
     assert "actions" not in card and not card_actions(card)
@@ -534,8 +538,10 @@ async def test_a_non_admins_command_is_refused_and_changes_nothing(world: World)
 
 async def test_a_redelivered_activity_changes_state_once(world: World) -> None:
     w = world
-    pid, _ = await _enrolled_world(w)
-    act = invoke(BEN, w.fake.url, {"prompt_id": pid, "value": "done"}, "hplj.button")
+    pid, card = await _enrolled_world(w)
+    data = {**next(a for a in card_actions(card) if a.get("verb") == "hplj.submit")["data"],
+            "f.agreed": "One safe 1:1 first."}
+    act = invoke(BEN, w.fake.url, data, "hplj.submit")
     first = await w.post(act)
     answered = await w.prompt(pid)
     n_sent = len(w.fake.sent)
@@ -546,8 +552,9 @@ async def test_a_redelivered_activity_changes_state_once(world: World) -> None:
     assert (again.status, again.answers, again.answered_at) == (answered.status, answered.answers, answered.answered_at)
     assert await w.scalar(select(func.count()).select_from(InboundRow).where(InboundRow.key == f"teams:{act['id']}")) == 1
     assert len(w.fake.sent) == n_sent  # nothing re-sent
+    assert again.status == "answered"
     # a double click (new activity id, same prompt) does not answer twice either
-    status, _body = await click(w, BEN, pid, "done")
+    status, _body = await w.post(invoke(BEN, w.fake.url, data, "hplj.submit"))
     assert status == 200
     assert (await w.prompt(pid)).answered_at == answered.answered_at
 

@@ -73,25 +73,29 @@ async def test_senior_leader_gets_one_digest_a_week_in_her_working_hours(world, 
         london(4, 14, 15, 0),   # and no more that week
     ]
     got: list[tuple[datetime, Delivered]] = []
+    briefs: list[tuple[datetime, Delivered]] = []
     for at in schedule:
-        got += [(t, d) for t, d in await tick_and_collect(svc, chat, at) if d.conversation_id == "D-sara"
-                and d.message.title.startswith(LEADER_TITLE)]
-    assert [t for t, _ in got] == [london(4, 5, 14, 0), london(4, 13, 14, 0)]
-    assert [d.message.title for _, d in got] == [f"{LEADER_TITLE} · week of Mon 5 Apr",
-                                                f"{LEADER_TITLE} · week of Mon 12 Apr"]
+        new = [(t, d) for t, d in await tick_and_collect(svc, chat, at) if d.conversation_id == "D-sara"]
+        got += [(t, d) for t, d in new if d.message.title.startswith(LEADER_TITLE)]
+        briefs += [(t, d) for t, d in new if "your brief" in d.message.title]
+    # before the start her first message is the kickoff brief (issue 13), never a digest of zeros
+    assert [(t, d.message.title) for t, d in briefs] == [(london(4, 5, 14, 0),
+                                                          "Active Listening starts Mon 12 Apr: your brief")]
+    assert [t for t, _ in got] == [london(4, 13, 14, 0)]
+    assert [d.message.title for _, d in got] == [f"{LEADER_TITLE} · week of Mon 12 Apr"]
     sara = Person(ids["sara"], "Sara Mensah", "America/New_York")
     cal = engine.calendar_for(journey, sara)
-    assert all(cal.is_open(t, NEW_YORK) for t, _ in got)
+    assert all(cal.is_open(t, NEW_YORK) for t, _ in got + briefs)
     first = got[0][1].message
     assert first.text.splitlines()[0] == "2 managers reporting to you have 3 people in Active Listening."
     assert first.audience == "manager" and first.journey_title == "Active Listening"
-    # aggregated: no participant's or manager's name appears
-    for name in ("Ana", "Chen", "Dev", "Ben", "Grace"):
+    # aggregated: no participant's name appears (managers are named when something waits for them)
+    for name in ("Ana", "Chen", "Dev"):
         assert name not in first.text
-    # one outbox row per ISO week
+    # one outbox row per ISO week, and one brief
     async with svc.db.read() as s:
-        keys = (await s.execute(select(OutboxRow.key).where(OutboxRow.key.like("leader:%")))).scalars().all()
-    assert sorted(keys) == [f"leader:{ids['sara']}:active-listening:2027-W14",
+        keys = (await s.execute(select(OutboxRow.key).where(OutboxRow.key.like("leader%")))).scalars().all()
+    assert sorted(keys) == [f"leader-brief:{ids['sara']}:active-listening:2027-04-12",
                             f"leader:{ids['sara']}:active-listening:2027-W15"]
 
 

@@ -52,8 +52,8 @@ def test_status_shows_progress_and_next_step_in_local_time(journey):
     text = say(view, "status", london(4, 7, 15)).replies[0].text
     assert "Active Listening" in text and "1 of" in text  # the message counts as done
     assert "waiting for you: Your focus" in text
-    # next: success-picture, Fri 9 Apr 14:00 in New York (Ana's zone), not London
-    assert "next: Your picture of success — Fri 9 Apr, 14:00 (America/New_York)" in text
+    # next: the consent question, Thu 8 Apr 10:00 in New York (Ana's zone), not London
+    assert "next: Share with your manager? — Thu 8 Apr, 10:00 (America/New_York)" in text
 
 
 def test_snooze_holds_open_prompts_until_the_next_working_morning(journey):

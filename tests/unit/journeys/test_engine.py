@@ -217,7 +217,7 @@ def test_manager_approves_request_and_participant_is_told(journey):
     req, sent = fire_sent(journey, e, req, at, mtm)
     (card,) = sent.outgoing
     assert "Weekly 1:1 with Sam" in card.message.text  # shared plan is shown
-    assert [b.value for b in card.message.buttons] == ["approve", "coach"]
+    assert [b.value for b in card.message.buttons] == ["approve", "coach", "cant"]
     later = at + timedelta(hours=1)
     res = engine.answer(journey, e, req, mtm, Reply("ben", "k2", req.id, button="approve"), later)
     (answered,) = [p for p in res.prompts if p.id == req.id]
@@ -261,7 +261,8 @@ def test_double_answer_says_already_answered_and_changes_nothing(journey):
     e = enrollment()
     p = scheduled(journey, e)["expectations"]
     q, _ = fire_sent(journey, e, p, p.due_at)
-    first = engine.answer(journey, e, q, None, Reply("ben", "k1", q.id, button="done"), p.due_at)
+    first = engine.answer(journey, e, q, None, Reply("ben", "k1", q.id, button="done",
+                                                     values={"agreed": "A safe moment first."}), p.due_at)
     (done,) = first.prompts
     assert done.status == "answered"
     second = engine.answer(journey, e, done, None, Reply("ben", "k2", q.id, button="done"),

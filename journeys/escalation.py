@@ -1,0 +1,112 @@
+"""The escalation chain: a manager who leaves a support request or a manager task unanswered.
+
+Two things happen around the engine's `fire` of a manager's prompt (`around_fire`):
+
+* a support request expires at its moment's date: no reminder goes out after it, and the
+  participant is told kindly and offered the journey's fallback (`support.expire_request`);
+* once the request or task has waited `manager_support.escalate_after` working days in the
+  manager's calendar, the manager's own manager (the senior leader) hears of it once, by name, in
+  the leader's working hours. Nothing the participant typed goes to the leader.
+
+Pure like the engine: it takes `now` and returns what to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from journeys import engine, support
+from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
+from journeys.messages import Message, Outgoing
+from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
+
+Fire = Callable[[Journey, EnrollmentState, PromptState, "MtmState | None", datetime], Outcome]
+
+
+def _manager_step(journey: Journey, prompt: PromptState) -> Step | None:
+    if prompt.step_id.endswith(engine.COACH_CHECK):
+        return None
+    step = journey.step(prompt.step_id)
+    return step if isinstance(step, (ManagerTaskStep, ManagerRequestStep)) else None
+
+
+def escalate_at(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) -> datetime | None:
+    """When this manager prompt goes to the leader if still unanswered (None: never)."""
+    days = journey.manager_support.escalate_after
+    manager, leader = enrollment.manager, enrollment.leader
+    if days <= 0 or manager is None or leader is None or leader.id == manager.id or prompt.escalated \
+            or prompt.sent_at is None or _manager_step(journey, prompt) is None:
+        return None
+    return engine.after_working_days(journey, manager, prompt.sent_at, days)
+
+
+def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+                now: datetime, fire: Fire) -> Outcome:
+    """`fire`, with request expiry before it and the leader's escalation after it."""
+    if enrollment.manager is None or prompt.recipient_id != enrollment.manager.id:
+        return fire(journey, enrollment, prompt, mtm, now)  # the hot path: a participant's prompt
+    step = _manager_step(journey, prompt)
+    due = prompt.next_at is not None and prompt.next_at <= now
+    if step is None or not due or enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
+        return fire(journey, enrollment, prompt, mtm, now)
+    ends: datetime | None = None
+    if isinstance(step, ManagerRequestStep) and mtm is not None:
+        ends = support.expires_at(journey, enrollment, mtm)
+        if now >= ends:
+            return support.expire_request(journey, enrollment, prompt, mtm, now)
+    out = fire(journey, enrollment, prompt, mtm, now)
+    if ends is not None:  # a request's card or reminder held in the outbox past its moment is not sent
+        out.outgoing = [replace(o, stale_at_iso=min(o.stale_at_iso or ends.isoformat(), ends.isoformat()))
+                        if o.message.prompt_id == prompt.id and o.replaces_key is None else o for o in out.outgoing]
+    mine = [p for p in out.prompts if p.id == prompt.id]
+    after = mine[-1] if mine else prompt
+    if after.status != "open":
+        return out
+    at = escalate_at(journey, enrollment, after)
+    if at is not None and now >= at:
+        note = _leader_notice(journey, enrollment, after, step, mtm, now)
+        arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now
+        if ends is None or arrives < ends:  # the leader can still act before the moment
+            out.outgoing.append(note)
+            out.events.append(JourneyEvent("escalated_to_leader", enrollment.id, now, prompt.id,
+                                           {"step": step.id, "kind": step.kind}))
+        after = after.with_(escalated=True)
+        at = None
+    # Reminders left: the escalation rides on the next reminder's fire (never an early reminder);
+    # none left: the prompt waits for the escalation itself.
+    waiting = after.next_at if after.next_at is not None else at
+    checks = [t for t in (waiting,) if t is not None and t > now]
+    if isinstance(step, ManagerRequestStep) and mtm is not None:
+        checks.append(support.expires_at(journey, enrollment, mtm))
+    after = after.with_(next_at=min(checks) if checks else None)
+    out.prompts = [p for p in out.prompts if p.id != prompt.id] + [after]
+    return out
+
+
+def _leader_notice(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: Step,
+                   mtm: MtmState | None, now: datetime) -> Outgoing:
+    leader, manager = enrollment.leader, enrollment.manager
+    assert leader is not None and manager is not None
+    m, p = engine.first_name(manager), engine.first_name(enrollment.person)
+    ltz = engine.tz_of(journey, leader)
+    asked = engine.format_day(engine.local_date(prompt.sent_at or now, ltz))
+    if isinstance(step, ManagerRequestStep):
+        moment = f" on {engine.format_day(mtm.when)}" if mtm is not None else ""
+        title = f"{m} hasn't answered {p}'s support request"
+        text = (f"{m} hasn't answered {p}'s request to back a moment that matters{moment} "
+                f"(asked {asked}). A word from you helps: ask {m} to Approve, Coach, or say "
+                f"they can't this time, so {p} knows where they stand.")
+    else:
+        title_of = step.title or step.id
+        title = f"{m} hasn't done “{title_of}” for {p}"
+        text = (f"{m} hasn't marked “{title_of}” with {p} as done (asked {asked}); {p}'s journey "
+                f"starts {engine.format_day(enrollment.start)}. People whose manager holds this "
+                f"conversation before the start apply far more of what they learn: a nudge from you counts.")
+    message = Message(
+        recipient_id=leader.id, title=title, text=text, journey_title=journey.title,
+        context=f"{journey.title} · {m} reports to you · sent once; nothing {p} wrote is shared",
+        audience="manager",
+    )
+    return engine.notice(journey, leader, f"{prompt.id}:leader", message, now, enrollment.id)

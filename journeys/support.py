@@ -1,0 +1,145 @@
+"""Support requests that end: they expire at the moment's date, and a manager can say "can't".
+
+A request that has lost its point is never sent or repeated: at the moment's date (`expires_at`) it
+expires, the manager's card closes, and the participant hears, kindly, that
+nobody answered, with the journey's fallback (`manager_support.fallback`). A manager who can't
+back a moment says so with a reason; the reason is an event (`manager_cant`) the evaluation counts
+as a barrier, never free text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from journeys import engine
+from journeys.definition import CANT_REASONS, Journey, ManagerRequestStep
+from journeys.messages import Button, Message, Reply
+from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
+
+CANT = "cant"
+_REASONS = dict(CANT_REASONS)
+
+
+def expires_at(journey: Journey, enrollment: EnrollmentState, mtm: MtmState) -> datetime:
+    """When a request has lost its point: the start of the moment's day in the participant's zone,
+    so they hear on its morning; for a moment on their day off, an hour before the end of their
+    last working day before it, so they still hear in time. A moment planned after that keeps
+    its request until the end of the moment's day."""
+    person = enrollment.person
+    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    ends = datetime.combine(mtm.when, time(0), tz)
+    if not cal.is_working_day(mtm.when):
+        last = cal.add_working_days(mtm.when, -1)
+        ends = max(datetime.combine(last, cal.day_end, tz) - timedelta(hours=1),
+                   datetime.combine(last, cal.day_start, tz))
+    if mtm.planned_at is not None and mtm.planned_at >= ends:
+        ends = datetime.combine(mtm.when + timedelta(days=1), time(0), tz)
+    return ends.astimezone(UTC)
+
+
+def fallback_text(journey: Journey) -> str:
+    """The journey's fallback, as the participant reads it."""
+    fb = journey.manager_support.fallback
+    lines = {
+        "peer": "• Talk it through with a colleague you trust: two minutes on your first sentence is plenty.",
+        "coach": f"• Ask the L&D coach for a quick word: {fb.coach_contact}",
+        "on_your_own": "• Or simply go ahead on your own: your plan is good enough to try.",
+    }
+    return "\n".join(lines[o] for o in fb.offer)
+
+
+def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,
+                        opening: str, key: str, now: datetime) -> Outcome:
+    follow = any(s.kind == "mtm_follow_up" and getattr(s, "for_mtm", None) == mtm.plan_step_id
+                 for s in journey.steps)
+    text = (f"{opening} That's OK, and your plan still stands:\n{fallback_text(journey)}"
+            + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
+    message = Message(recipient_id=enrollment.person.id, title=f"Your moment on {engine.format_day(mtm.when)}",
+                      text=text, journey_title=journey.title, context=journey.title)
+    return Outcome(outgoing=[engine.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
+                                           enrollment.id)])
+
+
+def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,
+                   now: datetime) -> Outcome:
+    """The moment's day has come and the manager never answered: close it, tell the participant."""
+    out = Outcome(prompts=[prompt.with_(status="expired", next_at=None)])
+    out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id,
+                                   {"step": prompt.step_id, "kind": "manager_request", "why": "moment_date"}))
+    day = engine.format_day(mtm.when)
+    card = engine.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
+    if card is not None:
+        out.outgoing.append(card)
+    manager = engine.first_name(enrollment.manager)
+    opening = (f"{manager} didn't get to your support request before your moment on {day}."
+               if prompt.status == "open" else  # never sent: the manager's working hours came too late
+               f"Your support request couldn't reach {manager} in their working hours before your moment on {day}.")
+    out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "expired", now))
+    return out
+
+
+def _reason_of(reply: Reply, prompt: PromptState) -> tuple[bool, str | None]:
+    """(is this a "can't this time" answer, its reason if given)."""
+    button = reply.button or ""
+    raw = reply.values.get("reason")
+    reason = str(raw) if isinstance(raw, str) and raw else None
+    if button == CANT:
+        return True, reason
+    if button.startswith(CANT + ":"):
+        return True, button.split(":", 1)[1]
+    if reason is not None and not button:
+        return True, reason
+    text = (reply.text or "").strip().lower().rstrip(".!")
+    if not text or button or text in ("approve", "coach"):  # a change of mind goes to the engine
+        return False, None
+    if prompt.answers.get("awaiting") == "reason":
+        for i, (value, label) in enumerate(CANT_REASONS, 1):
+            if text in (str(i), value, label.lower()) or (len(text) >= 3 and label.lower().startswith(text)):
+                return True, value
+        return True, None
+    if text.replace("’", "'") in ("can't", "cant", "can't this time", "cant this time", "can't do it"):
+        return True, None
+    return False, None
+
+
+def cant_this_time(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerRequestStep,
+                   mtm: MtmState | None, reply: Reply, now: datetime) -> Outcome | None:
+    """The manager can't back this moment: ask why (a choice), then close it and tell the participant.
+
+    None when the reply is not a "can't this time" answer (the engine handles Approve / Coach)."""
+    cant, reason = _reason_of(reply, prompt)
+    if not cant:
+        return None
+    out = Outcome()
+    manager = enrollment.manager
+    assert manager is not None
+    name = engine.first_name(enrollment.person)
+    if reason not in _REASONS:
+        out.prompts.append(prompt.with_(answers={**prompt.answers, "awaiting": "reason"}))
+        numbered = "; ".join(f"{i}. {label}" for i, (_, label) in enumerate(CANT_REASONS, 1))
+        out.replies.append(Message(
+            recipient_id=manager.id, title="Can't this time", prompt_id=prompt.id, journey_title=journey.title,
+            text=(f"Understood. What gets in the way? It helps L&D fix the system around {name}, and "
+                  f"{name} will be offered other support. Reply with: {numbered}"),
+            buttons=tuple(Button(label, f"{CANT}:{value}") for value, label in CANT_REASONS),
+            audience="manager"))
+        return out
+    answered = prompt.with_(status="answered", answers={"choice": CANT, "reason": reason}, answered_at=now,
+                            next_at=None)
+    out.prompts.append(answered)
+    data = {"step": step.id, "kind": step.kind, "choice": CANT, "reason": reason, "mtm": mtm.id if mtm else None,
+            "response_s": int((now - (prompt.sent_at or now)).total_seconds())}
+    out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, data))
+    out.events.append(JourneyEvent("manager_cant", enrollment.id, now, prompt.id, dict(data)))
+    tz = engine.tz_of(journey, manager)
+    note = f"🚫 Can't this time: {_REASONS[reason].lower()} ({engine.format_local(now, tz)})"
+    card = engine.closed_card(journey, enrollment, prompt, mtm, note)
+    if card is not None:
+        out.outgoing.append(card)
+    if mtm is not None:
+        opening = f"{engine.first_name(manager)} can't back your moment on {engine.format_day(mtm.when)} this time."
+        out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "cant", now))
+    out.replies.append(Message(recipient_id=manager.id, journey_title=journey.title,
+                               text=f"Thanks for saying so. I've let {name} know and offered other support."))
+    return out
+
