@@ -30,6 +30,7 @@ from bot.admin_status import status
 from bot.dashboard_links import EXPORT_TTL, make_export_link, make_link
 from bot.export import export_filename, export_json, export_person, record_export
 from bot.host import Services
+from bot.interviews import interview, interviews
 from bot.reports import cohort_evaluation, cohort_events, cohort_report_lines
 from journeys.commands import (
     COMMANDS,
@@ -42,6 +43,8 @@ from journeys.commands import (
     Export,
     Forget,
     Help,
+    Interview,
+    Interviews,
     Journeys,
     Pause,
     Report,
@@ -286,4 +289,6 @@ _HANDLERS: dict[type, Handler] = {
     Dashboard: _dashboard,
     Admins: _admins,
     Audit: _audit,
+    Interviews: interviews,
+    Interview: interview,
 }

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.host import Services
-from bot.reports import cohort_evaluation
+from bot.reports import cohort_evaluation, cohort_events
 from journeys.definition import Journey
 from journeys.engine import local_date, tz_of
 from journeys.evaluation import Evaluation
+from journeys.interviews import Verified
 from journeys.stuck import stuck_after as stuck_days_of
 from journeys.stuck import waiting_days
+from journeys.value import BusinessValue, business_figures
 from store.repo import person_state
 
 # Participant steps that ask for an answer (messages only inform; manager steps are not the
@@ -48,6 +50,7 @@ class CohortView:
     weeks: list[WeekRow]
     stuck: list[StuckRow]
     stuck_after: int
+    business: tuple[Verified, BusinessValue] | None = None  # the PPP opening (journeys/value.py)
 
 
 async def list_cohorts(service: Services) -> list[str]:
@@ -122,4 +125,8 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         stuck.append(StuckRow(participant.name if participant else "(removed)", _step_title(journey, p.step_id),
                               waiting, p.sent_at, days))
     stuck.sort(key=lambda r: (-r.working_days, r.participant, r.prompt))
-    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after)
+    business = None
+    if journey is not None and ev is not None:
+        ids, events, _ = await cohort_events(service, cohort)
+        business = business_figures(journey, ev, events, ids)
+    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business)

@@ -20,6 +20,7 @@ from typing import Any
 from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
+from bot.demo_interviews import INTERVIEWER, run_interviews
 from bot.reports import cohort_report_lines
 from bot.service import BotService
 from journeys.definition import Journey
@@ -52,10 +53,12 @@ class Persona:
     reflections: tuple[str, str] = ("", "")
     story: tuple[str, str] = ("", "")  # a success case's survey answers: what they did, what resulted
     reports_to: str | None = None  # their own manager (a manager's manager is a senior leader)
+    outcome: str = ""  # the PPP outcome a success case's story moved (survey role scm_outcome)
 
 
 PEOPLE = [
     Persona("hana", "Hana Kobayashi", "Europe/London"),
+    Persona("lena", "Lena Moreau", "Europe/Paris"),  # L&D admin: runs the Success Case interviews
     Persona("ben", "Ben Okafor", "Europe/London", delay_hours=3, request_choice="approve", reports_to="hana"),
     Persona("grace", "Grace Liu", "America/New_York", responds=False, reports_to="hana"),
     Persona("ana", "Ana Silva", "Europe/London", manager="ben", delay_hours=1.5,
@@ -65,7 +68,8 @@ PEOPLE = [
                          "I let the customer finish and summarised their concern; we agreed a fix and they renewed."),
             story=(("On the renewal call I let the customer finish, then paraphrased their three complaints "
                     "before offering anything."),
-                   "They renewed for two years, and the account has not escalated since.")),
+                   "They renewed for two years, and the account has not escalated since."),
+            outcome="fewer-escalations"),
     Persona("chen", "Chen Wei", "Asia/Singapore", manager="ben", delay_hours=5, classification="applied_no_result",
             barriers=("no_opportunity",), share="no",
             situations=("Team stand-up when two engineers disagree on priorities",
@@ -86,7 +90,8 @@ PEOPLE = [
                          "I paused before solving; they proposed their own improvement plan."),
             story=(("In a performance conversation I paused and asked open questions instead of proposing "
                     "a plan."),
-                   "My colleague proposed their own improvement plan and hit its first milestone a week early.")),
+                   "My colleague proposed their own improvement plan and hit its first milestone a week early."),
+            outcome="early-concerns"),
 ]
 # Ben coaches Fatima's real moment instead of approving it.
 COACH = {("ben", "fatima", "support-real")}
@@ -170,6 +175,8 @@ class Script:
                     values[f.id] = who.classification
                 elif f.id == "contact":
                     values[f.id] = "yes"
+                elif f.id == "outcome" and who.outcome:
+                    values[f.id] = who.outcome
                 else:
                     values[f.id] = f.options[min(len(f.options) - 1, 3)].value
             elif f.kind == "multi_choice":
@@ -215,7 +222,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         return f"{clock.now():%a %d %b %H:%M} UTC"
 
     console.clock_label = stamp
-    service = BotService(db, library, {"console": console}, clock)
+    service = BotService(db, library, {"console": console}, clock, bootstrap_admins={INTERVIEWER})
     ids: dict[str, str] = {}
     for p in PEOPLE:
         row = await service.ensure_person("console", p.user_id, name=p.name, email=f"{p.user_id}@example.com",
@@ -286,6 +293,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         seen = len(console.sent)
         if steps > 20000:
             raise RuntimeError("demo did not converge")
+    await run_interviews(service, clock, cohort, write=write, quiet=quiet)  # the SCM's second stage
     report = await cohort_report_lines(service, cohort)
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:

@@ -10,6 +10,7 @@ from journeys.accountability import request_steps
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
+from journeys.value import business_figures, ppp_lines
 
 STORY_CHARS = 280
 
@@ -102,4 +103,8 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     if jid is not None:
         journey = service.library.get(jid)
     stories = await success_stories(service, journey, ev.success_story_enrollments)
-    return [f"{title} — cohort {cohort}", *summary_lines(ev, title, stories)]
+    opening: list[str] = []
+    if journey is not None:  # the PPP first: business goal, verified value, what was lost
+        ids, events, _ = await cohort_events(service, cohort)
+        opening = ppp_lines(journey, ev, *business_figures(journey, ev, events, ids))
+    return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening)]

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from journeys.ppp import InterviewSettings, Outcome, ppp_errors
+
 Loc = tuple[str | int, ...]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,7 +75,7 @@ class PerformancePath(_Strict):
     """The Program Performance Path: business goal -> outcomes -> behaviours -> MTMs."""
 
     business_goal: str = Field(min_length=1)
-    outcomes: list[str] = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=1, description="a sentence, or {id, text, measure}")
     behaviours: list[Behaviour] = Field(min_length=1)
     moments_that_matter: list[str] = Field(default_factory=list)
 
@@ -187,6 +189,7 @@ QuestionRole = Literal[
     "scm_contact",
     "scm_barriers",
     "scm_barrier_other",
+    "scm_outcome",
 ]
 
 
@@ -304,6 +307,7 @@ class Journey(_Strict):
     calendar: Calendar = Field(default_factory=Calendar)
     events: list[Event] = Field(default_factory=list)
     manager_digest: DigestDef | None = None
+    interviews: InterviewSettings = Field(default_factory=InterviewSettings)
     steps: list[Step] = Field(min_length=1)
 
     def step(self, step_id: str) -> Step:
@@ -437,6 +441,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
         if not any(getattr(s, "for_mtm", None) == pid and s.kind == "mtm_follow_up" for s in journey.steps):
             idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)
             errors.append((("steps", idx, "id"), f"mtm_plan {pid!r} has no mtm_follow_up step (for_mtm: {pid})"))
+    errors.extend(ppp_errors(journey))
     return errors
 
 

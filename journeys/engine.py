@@ -555,6 +555,8 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
                 data["barriers"] = values.get(q.id, [])
             elif q.role == "scm_contact":
                 data["contact"] = values.get(q.id) == "yes"
+            elif q.role == "scm_outcome" and values.get(q.id):
+                data["outcome"] = values.get(q.id)  # the PPP outcome the success story moved
         out.events.append(JourneyEvent("scm_classified", enrollment.id, now, prompt.id, dict(data)))
     if isinstance(step, (QuestionStep, SurveyStep)):
         for f in fields:

@@ -549,12 +549,13 @@ def _hours(h: float) -> str:
 
 
 def summary_lines(ev: Evaluation, journey_title: str,
-                  stories: Sequence[tuple[str, str]] = ()) -> list[str]:
+                  stories: Sequence[tuple[str, str]] = (), *, lost_line: bool = True) -> list[str]:
     """Concise business-language lines for a chat report card.
 
     `stories` are up to two anonymised success stories, (what they did, what resulted), of success
     cases who agreed to be contacted; the caller picks them (the events hold no free text) and
-    leaves them out where answer texts must not appear (the dashboard).
+    leaves them out where answer texts must not appear (the dashboard). `lost_line=False` leaves
+    "what was lost" to a caller that words it in the PPP's value (`journeys.value`).
     """
     lines = [f"{journey_title}: Success Case evaluation"]
     n = ev.participants
@@ -610,7 +611,7 @@ def summary_lines(ev: Evaluation, journey_title: str,
                    if any(f.hidden_because == why for f in ev.factors)]
         lines.append("Manager-support comparison hidden: " + "; or ".join(reasons) + ".")
     lost = ev.lost
-    if not lost.suppressed and lost.non_success_unsupported:
+    if lost_line and not lost.suppressed and lost.non_success_unsupported:
         text = (f"What was lost: {lost.non_success_unsupported} of {lost.unsupported} participants "
                 "without manager support did not reach a worthwhile result")
         if lost.extra_successes:

@@ -124,3 +124,58 @@ def test_senior_leader_digest_matches_what_the_managers_did(demo: Any) -> None:
         if p.user_id != leader.user_id:
             assert not any(m.title.startswith("Manager support in your organisation")
                            for m in summary.delivered.get(p.user_id, []))
+
+
+def test_report_opens_with_the_business_goal_and_verified_value_of_the_scripted_interviews(demo: Any) -> None:
+    from bot.demo_interviews import INTERVIEWS
+    from journeys.ppp import measured_outcomes
+    from journeys.value import money
+
+    summary, reply = demo
+    journey = load_library(default_library_path())["active-listening"]
+    assert summary.report[1] == f"Business goal: {journey.ppp.business_goal}"
+    report = "\n".join(summary.report)
+    said = sum(p.classification == "success" for p in PARTICIPANTS)
+    verified = [i for i in INTERVIEWS if i.classification == "success"]
+    n = len(PARTICIPANTS)
+    side = next(line for line in summary.report if line.startswith("Impact — self-reported"))
+    assert f"self-reported: {round(100 * said / n)}% ({said} of {n}," in side
+    assert f"verified in interviews: {round(100 * len(verified) / n)}% ({len(verified)} of {n}," in side
+    assert f"from {len(INTERVIEWS)} interviews" in side
+    # the value: units x value per unit of the interviews that gave an estimate, in the journey's unit
+    measured = measured_outcomes(journey)
+    valued = [i for i in verified if i.units is not None and i.outcome]
+    total = sum((i.units or 0) * (measured[i.outcome or ""].measure.value_per_unit) for i in valued)  # type: ignore[union-attr]
+    value = next(line for line in summary.report if line.startswith("Estimated value"))
+    assert value.startswith(f"Estimated value: {money(total, 'GBP')}. Basis:")
+    assert f"{len(valued)} of {len(verified)} verified success cases" in value
+    unit = measured["fewer-escalations"].measure.unit  # type: ignore[union-attr]
+    assert f"{valued[0].units:g} {unit}s × £350" in value
+    # Ben's 3 vs Grace's 2 people: the support comparison is hidden, so neither it nor what was lost shows a count
+    assert "Manager-support comparison hidden: groups smaller than 5." in report
+    lost = next(line for line in summary.report if line.startswith("What was lost"))
+    assert lost.startswith("What was lost: not shown") and not any(ch.isdigit() for ch in lost.split("(")[0])
+    assert "points (" not in report  # no difference printed without its interval
+    assert "Business goal:" in reply.text  # the admin command's report opens the same way
+
+
+def test_interview_candidates_were_asked_for_consent_in_their_own_time(demo: Any) -> None:
+    summary, _ = demo
+    asked = {user for user, msgs in summary.delivered.items()
+             if any(m.title == "Could we talk about your results?" for m in msgs)}
+    agreed_successes = {p.user_id for p in PARTICIPANTS if p.classification == "success"}
+    assert agreed_successes <= asked  # success cases who agreed to be contacted
+    assert len(asked - agreed_successes) == 2  # and the journey's sample of 2 others
+    assert asked <= {p.user_id for p in PARTICIPANTS}
+
+
+def test_senior_leader_digest_opens_with_the_business_goal_and_hides_small_figures(demo: Any) -> None:
+    summary, _ = demo
+    journey = load_library(default_library_path())["active-listening"]
+    leader = next(p for p in PEOPLE if any(q.reports_to == p.user_id for q in PEOPLE))
+    last = [m for m in summary.delivered[leader.user_id]
+            if m.title.startswith("Manager support in your organisation")][-1].text
+    assert last.startswith(f"Business goal: {journey.ppp.business_goal}")
+    # two verified cases at most, under the minimum group of 5: no value a leader could trace to a person
+    assert "£" not in last
+    assert "What was lost: not shown while the comparison below is hidden." in last

@@ -1,0 +1,44 @@
+"""The dashboard's opening section: the PPP's business goal, self-reported next to verified impact,
+the estimated value with its basis, and what was lost (the same words as the chat report)."""
+
+from __future__ import annotations
+
+import html
+
+from journeys.definition import Journey
+from journeys.evaluation import Evaluation, Rate
+from journeys.interviews import Verified
+from journeys.value import BusinessValue, ppp_lines
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{round(x * 100)}%"
+
+
+def _cells(r: Rate) -> list[str]:
+    if r.value is None:
+        return ["–", f"0 of {r.total}", "–"]
+    return [_pct(r.value), f"{r.count} of {r.total}", f"{_pct(r.low)}–{_pct(r.high)}"]
+
+
+def business_section(journey: Journey, ev: Evaluation, verified: Verified, value: BusinessValue) -> str:
+    lines = ppp_lines(journey, ev, verified, value)
+    goal, rest = lines[0], lines[1:]
+    rows = [("Self-reported in the survey", ev.impact)]
+    if verified.interviewed:
+        rows.append((f"Verified in {verified.interviewed} interview{'s' if verified.interviewed != 1 else ''}",
+                     verified.impact))
+    body = "".join(f'<tr><th scope="row">{_esc(name)}</th>'
+                   + "".join(f'<td class="n">{_esc(c)}</td>' for c in _cells(r)) + "</tr>" for name, r in rows)
+    table = ('<div class="scroll" role="region" aria-label="Self-reported and verified impact" tabindex="0">'
+             "<table><caption>Impact rate: self-reported and verified, of survey respondents</caption>"
+             '<thead><tr><th scope="col">Source</th><th scope="col" class="n">Impact rate</th>'
+             '<th scope="col" class="n">Success cases</th><th scope="col" class="n">95% CI</th></tr></thead>'
+             f"<tbody>{body}</tbody></table></div>")
+    items = "".join(f"<li>{_esc(line)}</li>" for line in rest if not line.startswith("Impact —"))
+    return ('<section class="wide" aria-labelledby="h-ppp"><h2 id="h-ppp">Business goal and value</h2>'
+            f"<p><strong>{_esc(goal)}</strong></p>{table}<ul class=\"summary\">{items}</ul></section>")
