@@ -60,17 +60,21 @@ def invitation(journey: Journey, person: PersonRecord, interviewer: PersonRecord
 def _line(c: Candidate, name: str, tz: ZoneInfo, journey: Journey) -> str:
     why = {"success": "success case, agreed to be contacted", "sample": "sample of the others",
            "other": "added by an interviewer"}[c.reason]
-    text = f"• {typed(name)} — said: {CLASS_WORDS.get(c.self_reported, '–')} ({why}); {STATUS_WORDS[c.status]}"
-    if c.outcome and c.outcome in measured_outcomes(journey):
+    # a sampled non-success case is listed without their self-report: verified blind (docs/exports.md)
+    said = f"said: {CLASS_WORDS.get(c.self_reported, '–')} " if c.reason == "success" else ""
+    text = f"• {typed(name)} — {said}({why}); {STATUS_WORDS[c.status]}"
+    if c.reason == "success" and c.outcome and c.outcome in measured_outcomes(journey):
         text += f"; story tagged `{c.outcome}`"
-    if c.verdict is not None:
+    if c.verdict is not None and c.reason == "success":
         v = c.verdict
         text += f" → verified: {CLASS_WORDS[v.classification]}"
         if v.outcome:
             text += f", `{v.outcome}`"
         if v.units is not None:
             text += f", value {v.units:g}"
-    elif c.slots and c.status in ("invited", "agreed"):
+    elif c.verdict is not None:
+        text += " → verified"
+    if c.verdict is None and c.slots and c.status in ("invited", "agreed"):
         text += "; proposed: " + ", ".join(_when(s, tz) for s in c.slots) + " (your time)"
     return text
 

@@ -134,6 +134,7 @@ class Report:
     command: ClassVar[str] = "report"
     cohort: str
     csv: bool = False
+    xapi: bool = False  # the cohort's xAPI statements as a JSON file (docs/exports.md)
 
 
 @dataclass(frozen=True)
@@ -281,9 +282,10 @@ _SPECS: dict[str, _Spec] = {
         example="status @ana",
     ),
     "report": _Spec(
-        usage="report <cohort> [csv]",
+        usage="report <cohort> [csv|xapi]",
         summary="the evaluation report of a cohort",
-        details="Aggregated results of a cohort; `csv` sends them as a CSV file.",
+        details=("Aggregated results of a cohort; `csv` sends them as a CSV file, `xapi` the cohort's "
+                 "learning records as xAPI statements (JSON). Schemas: docs/exports.md."),
         example="report spring-leads csv",
     ),
     "pause": _Spec(
@@ -735,9 +737,10 @@ def _parse_report(args: _Args) -> Report:
             tokens[0],
         )
     cohort = _cohort(args, tokens[0])
-    csv = len(tokens) > 1 and tokens[1].lower() == "csv"
-    args.no_more(2 if csv else 1, " (expected `csv` or nothing after the cohort)")
-    return Report(cohort, csv)
+    fmt = tokens[1].lower() if len(tokens) > 1 else ""
+    known = fmt in ("csv", "xapi")
+    args.no_more(2 if known else 1, " (expected `csv`, `xapi` or nothing after the cohort)")
+    return Report(cohort, csv=fmt == "csv", xapi=fmt == "xapi")
 
 
 def _parse_unenroll(args: _Args) -> Unenroll:

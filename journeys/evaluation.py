@@ -71,10 +71,10 @@ FACTOR_FAST = "Manager answered support requests within 1 working day"
 FACTORS = (FACTOR_EXPECTATIONS, FACTOR_APPROVED, FACTOR_COACH, FACTOR_FAST)
 
 CSV_HEADER = ["metric", "value", "count", "total", "low", "high"]
-PERSON_HEADER = [
-    "enrollment_id", "name", "classification", "barriers", "mtms_planned", "mtms_happened",
-    "expectations_before_start", "request_approved", "manager_coached", "requests_within_1_day",
-]
+# What an admin may see per person, by name (docs/exports.md): progress, as on the dashboard, never
+# a person's survey classification, barriers or their manager's support next to each other: those
+# rows would rebuild every comparison the reports hide below the minimum group size.
+PERSON_HEADER = ["enrollment_id", "name", "survey_answered", "mtms_planned", "mtms_followed_up", "mtms_happened"]
 
 
 # --- rates ------------------------------------------------------------------------------------
@@ -478,19 +478,16 @@ def per_person_rows(events: Iterable[JourneyEvent], names: dict[str, str], *,
                     enrollment_ids: Collection[str] | None = None,
                     request_steps: Collection[str] = (),
                     as_of: datetime | None = None) -> list[list[str]]:
-    """One row per enrollment (header first) for the admin CSV, sorted by name then id.
-
-    `names` maps enrollment ids to the display names the caller may show; unknown ids get "".
+    """One row per enrollment (header first) for the admin CSV, sorted by name then id: progress
+    only (see PERSON_HEADER). `names` maps enrollment ids to the display names the caller may show;
+    unknown ids get "".
     """
     people = _people(_select(events, enrollment_ids), request_steps, as_of)
     rows: list[list[str]] = [list(PERSON_HEADER)]
     for eid in sorted(people, key=lambda i: (names.get(i, ""), i)):
         p = people[eid]
-        rows.append([
-            eid, _cell(names.get(eid, "")), p.classification or "", ";".join(p.barriers),
-            str(len(p.mtms)), str(len(p.happened)), _yes_no(p.expectations),
-            _yes_no(p.approved), _yes_no(p.coached), _yes_no(p.fast),
-        ])
+        rows.append([eid, _cell(names.get(eid, "")), _yes_no(p.surveyed), str(len(p.mtms)),
+                     str(len(p.followed)), str(len(p.happened))])
     return rows
 
 

@@ -9,8 +9,8 @@ cause, and both disappear whenever the evaluation hides the comparison they rest
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
 import math
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from journeys.accountability import OrgFigures
@@ -116,7 +116,6 @@ def ppp_lines(journey: Journey, ev: Evaluation, v: Verified, bv: BusinessValue) 
     """The report's opening: the business goal, the outcomes and their measures, the verified value
     with its basis, and what was lost as people and as value."""
     lines = [f"Business goal: {bv.goal}"]
-    measured = measured_outcomes(journey)
     outs = []
     for o in journey.ppp.outcomes:
         text = outcome_text(o)
@@ -214,3 +213,26 @@ def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict]) -> l
     elif f.respondents:
         lines.append("What was lost: not shown while the comparison below is hidden.")
     return lines
+
+
+def value_csv_rows(v: Verified, bv: BusinessValue) -> list[list[str]]:
+    """The evaluation CSV's verified and value rows (columns metric,value,count,total,low,high)."""
+
+    def num(x: float | None, digits: int = 4) -> str:
+        return "" if x is None else f"{x:.{digits}f}"
+
+    i = v.impact
+    rows = [["interviews", str(v.interviewed), str(v.interviewed), "", "", ""],
+            ["impact_rate_verified", num(i.value), str(i.count), str(i.total), num(i.low), num(i.high)],
+            ["self_reported_success_confirmed", str(v.confirmed), str(v.confirmed), str(v.success_interviewed),
+             "", ""],
+            ["self_reported_success_not_interviewed", str(v.not_interviewed), "", "", "", ""]]
+    for o in bv.outcomes:
+        rows.append([f"units:{o.outcome_id}", f"{o.units:g}", str(o.cases), "", "", ""])
+        rows.append([f"value:{o.outcome_id}:{o.currency}", num(o.value, 2), str(o.cases), "", "", ""])
+    if bv.total is not None and bv.currency:
+        rows.append([f"value_total:{bv.currency}", num(bv.total, 2), str(bv.with_estimate),
+                     str(bv.verified_successes), "", ""])
+    lost_value = num(bv.lost_value, 2) if bv.lost_value is not None else ""
+    rows.append([f"lost:value{':' + bv.currency if bv.currency else ''}", lost_value, "", "", "", ""])
+    return rows

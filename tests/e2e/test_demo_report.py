@@ -33,9 +33,15 @@ def planned_moments(p: Any) -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = tmp_path_factory.mktemp("demo-report") / "demo.db"
     summary = asyncio.run(run_demo(quiet=True, db_path=path))
+    return path, summary
+
+
+@pytest.fixture(scope="module")
+def demo(demo_db: Any) -> Any:
+    path, summary = demo_db
 
     async def report() -> Any:
         db = Database(f"sqlite:///{path}")
@@ -88,12 +94,10 @@ def test_report_csv_rows_match_the_personas(demo: Any) -> None:
     assert set(people) == {p.name for p in PARTICIPANTS}
     for p in PARTICIPANTS:
         row = people[p.name]
-        assert row["classification"] == p.classification, p.name
+        assert row["survey_answered"] == "yes", p.name
         assert row["mtms_planned"] == str(planned_moments(p)), p.name
-        answered_by_manager = p.manager in RESPONSIVE
-        # Ben answers within hours; Grace never answers, so her people's requests count as slow
-        assert row["requests_within_1_day"] == ("yes" if answered_by_manager else "no"), p.name
-        assert row["manager_coached"] == ("yes" if p.user_id == "fatima" else "no"), p.name
+        # an admin sees progress by name, never a classification (the dashboard shows none either)
+        assert p.classification not in ",".join(row.values()), p.name
     metrics = {r[0]: r for r in rows[1:start] if r}
     successes = sum(p.classification == "success" for p in PARTICIPANTS)
     assert metrics["impact_rate"][2:4] == [str(successes), str(len(PARTICIPANTS))]
@@ -179,3 +183,50 @@ def test_senior_leader_digest_opens_with_the_business_goal_and_hides_small_figur
     # two verified cases at most, under the minimum group of 5: no value a leader could trace to a person
     assert "£" not in last
     assert "What was lost: not shown while the comparison below is hidden." in last
+
+
+def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
+    async def run() -> Any:
+        db = Database(f"sqlite:///{path}")
+        svc = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                         SimulatedClock(end), bootstrap_admins={"admin"}, settings=settings)
+        try:
+            return (await svc.handle_command("console", "admin", text, "k-" + text)).replies[0]
+        finally:
+            await db.dispose()
+    return asyncio.run(run())
+
+
+def test_xapi_export_follows_the_script_with_pseudonymous_actors(demo_db: Any) -> None:
+    import json
+
+    path, summary = demo_db
+    reply = _command(path, summary.end, f"report {summary.cohort} xapi")
+    assert reply.attachment_name == f"xapi-{summary.cohort}.json"
+    sts = json.loads(reply.attachment_text)
+    verbs = Counter(s["verb"]["display"]["en-GB"] for s in sts)
+    planned = sum(planned_moments(p) for p in PARTICIPANTS)
+    assert verbs["registered"] == len(PARTICIPANTS) and verbs["planned"] == planned
+    assert verbs["completed"] == len(PARTICIPANTS)  # everyone answered the survey
+    successes = sum(p.classification == "success" for p in PARTICIPANTS)
+    assert sum(1 for s in sts if s["verb"]["display"]["en-GB"] == "completed" and s["result"]["success"]) == successes
+    text = reply.attachment_text
+    for p in PEOPLE:  # no names, e-mails or platform ids: pseudonymous accounts only
+        assert p.name not in text and f"{p.user_id}@example.com" not in text
+    assert all("account" in s["actor"] and "mbox" not in s["actor"] for s in sts)
+    assert len({s["actor"]["account"]["name"] for s in sts}) == len(PARTICIPANTS)
+
+
+def test_evaluation_csv_carries_the_verified_value_rows(demo_db: Any) -> None:
+    from bot.demo_interviews import INTERVIEWS
+
+    path, summary = demo_db
+    reply = _command(path, summary.end, f"report {summary.cohort} csv")
+    rows = list(csv.reader(io.StringIO(reply.attachment_text)))
+    metrics = {r[0]: r for r in rows if r}
+    verified = sum(i.classification == "success" for i in INTERVIEWS)
+    assert metrics["interviews"][1] == str(len(INTERVIEWS))
+    assert metrics["impact_rate_verified"][2:4] == [str(verified), str(len(PARTICIPANTS))]
+    assert metrics["units:fewer-escalations"][1] == "6"
+    assert metrics["value_total:GBP"][1] == "2100.00"
+    assert metrics["lost:value:GBP"][1] == ""  # hidden with the support comparison (groups under 5)

@@ -174,6 +174,7 @@ CASES: list[tuple[str, Callable[[Refs], Command]]] = [
     ("status spring-leads", lambda r: Status("spring-leads")),
     ("report spring-leads", lambda r: Report("spring-leads")),
     ("report spring-leads CSV", lambda r: Report("spring-leads", csv=True)),
+    ("report spring-leads xapi", lambda r: Report("spring-leads", xapi=True)),
     ("pause {a}", lambda r: Pause(r[0])),
     ("resume {b}", lambda r: Resume(r[1])),
     ("unenroll {a}", lambda r: Unenroll(r[0])),
@@ -518,7 +519,7 @@ def test_other_command_errors() -> None:
     )
     err = error("report spring-leads pdf")
     assert err.message == (
-        "`report`: unexpected 'pdf' (expected `csv` or nothing after the cohort)"
+        "`report`: unexpected 'pdf' (expected `csv`, `xapi` or nothing after the cohort)"
     )
     assert err.argument == "pdf"
     assert error("report spring-leads csv x").argument == "x"

@@ -11,7 +11,7 @@ from journeys.interviews import Verdict, recorded_event, verified
 from journeys.loader import default_library_path, load_library
 from journeys.state import JourneyEvent
 from journeys.stats import difference
-from journeys.value import business_figures, business_value, leader_lines, money, ppp_lines
+from journeys.value import business_figures, leader_lines, money, ppp_lines
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
 JOURNEY = load_library(default_library_path())["active-listening"]
