@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.dashboard_links import Claims
-from bot.dashboard_value import business_section
+from bot.dashboard_value import business_section, cohorts_section
 from bot.dashboard_view import CohortView, WeekRow
 from journeys.evaluation import (
     BARRIER_LABELS,
@@ -218,6 +218,7 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
     parts.append('<div class="grid">')
     if view.business is not None and view.journey is not None:
         parts.append(business_section(view.journey, ev, *view.business))
+    parts.append(cohorts_section(view.title, view.cohorts))
 
     # Impact
     verdict = ""

@@ -3,11 +3,13 @@ the weekly answer funnel and who is stuck (the journey's `stuck_after`, in the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.host import Services
+from bot.cohorts import journey_cohorts
 from bot.reports import cohort_evaluation, cohort_events
+from journeys.cohorts import CohortFigures
 from journeys.definition import Journey
 from journeys.engine import local_date, tz_of
 from journeys.evaluation import Evaluation
@@ -51,6 +53,7 @@ class CohortView:
     stuck: list[StuckRow]
     stuck_after: int
     business: tuple[Verified, BusinessValue] | None = None  # the PPP opening (journeys/value.py)
+    cohorts: list[CohortFigures] = field(default_factory=list)  # the journey's recent cohorts
 
 
 async def list_cohorts(service: Services) -> list[str]:
@@ -129,4 +132,5 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
     if journey is not None and ev is not None:
         ids, events, _ = await cohort_events(service, cohort)
         business = business_figures(journey, ev, events, ids)
-    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business)
+    over_time = await journey_cohorts(service, journey.id) if journey is not None else []
+    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time)

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.host import Services
 from journeys.accountability import request_steps
+from journeys.cohorts import comparison_lines
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
@@ -107,4 +108,8 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     if journey is not None:  # the PPP first: business goal, verified value, what was lost
         ids, events, _ = await cohort_events(service, cohort)
         opening = ppp_lines(journey, ev, *business_figures(journey, ev, events, ids))
-    return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening)]
+    from bot.cohorts import journey_cohorts  # (bot.cohorts reads through this module)
+
+    over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
+    return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening),
+            *over_time]
