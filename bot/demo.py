@@ -54,6 +54,7 @@ class Persona:
     story: tuple[str, str] = ("", "")  # a success case's survey answers: what they did, what resulted
     reports_to: str | None = None  # their own manager (a manager's manager is a senior leader)
     outcome: str = ""  # the PPP outcome a success case's story moved (survey role scm_outcome)
+    follow_up: str = ""  # their answer to the follow-up survey (default: the same as the first)
 
 
 PEOPLE = [
@@ -71,6 +72,7 @@ PEOPLE = [
                    "They renewed for two years, and the account has not escalated since."),
             outcome="fewer-escalations"),
     Persona("chen", "Chen Wei", "Asia/Singapore", manager="ben", delay_hours=5, classification="applied_no_result",
+            follow_up="success",  # the result showed only after six weeks
             barriers=("no_opportunity",), share="no",
             situations=("Team stand-up when two engineers disagree on priorities",
                         "Quarterly review with a frustrated stakeholder"),
@@ -172,7 +174,8 @@ class Script:
                 break
             if f.kind in ("choice", "rating"):
                 if step.kind == "survey" and f.id == "applied":
-                    values[f.id] = who.classification
+                    later = getattr(step, "evaluation", None) == "follow_up" and who.follow_up
+                    values[f.id] = who.follow_up if later else who.classification
                 elif f.id == "contact":
                     values[f.id] = "yes"
                 elif f.id == "outcome" and who.outcome:
@@ -250,7 +253,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []
     seq = itertools.count()
-    end = datetime(2027, 6, 4, 18, 0, tzinfo=UTC)
+    end = datetime(2027, 7, 2, 18, 0, tzinfo=UTC)  # past the follow-up survey (start+50 working days)
     seen = 0
     steps = 0
     while True:

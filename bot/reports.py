@@ -9,6 +9,7 @@ from bot.host import Services
 from journeys.accountability import request_steps
 from journeys.cohorts import comparison_lines
 from journeys.definition import Journey, SurveyStep
+from journeys.followup import follow_up, follow_up_lines
 from journeys.evaluation import Evaluation, evaluate, summary_lines
 from journeys.state import JourneyEvent
 from journeys.value import business_figures, ppp_lines
@@ -111,5 +112,7 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     from bot.cohorts import journey_cohorts  # (bot.cohorts reads through this module)
 
     over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
+    ids, events, _ = await cohort_events(service, cohort)
+    later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
     return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening),
-            *over_time]
+            *later, *over_time]

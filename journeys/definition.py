@@ -262,7 +262,7 @@ class ManagerRequestStep(_StepBase):
 class SurveyStep(_StepBase):
     kind: Literal["survey"]
     questions: list[Question] = Field(min_length=1)
-    evaluation: Literal["success_case"] | None = None
+    evaluation: Literal["success_case", "follow_up"] | None = None
 
 
 Step = Annotated[
@@ -419,7 +419,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
                                     ((*qloc, "show_if", "in"), f"{v!r} is not an option of {target.id!r}")
                                 )
                 qids.add(q.id)
-            if s.evaluation == "success_case":
+            if s.evaluation in ("success_case", "follow_up"):
                 roles = [q.role for q in s.questions]
                 if "scm_classification" not in roles:
                     errors.append(

@@ -230,3 +230,15 @@ def test_evaluation_csv_carries_the_verified_value_rows(demo_db: Any) -> None:
     assert metrics["units:fewer-escalations"][1] == "6"
     assert metrics["value_total:GBP"][1] == "2100.00"
     assert metrics["lost:value:GBP"][1] == ""  # hidden with the support comparison (groups under 5)
+
+
+def test_follow_up_survey_is_compared_with_the_first(demo: Any) -> None:
+    summary, _ = demo
+    n = len(PARTICIPANTS)
+    first = sum(p.classification == "success" for p in PARTICIPANTS)
+    later = sum((p.follow_up or p.classification) == "success" for p in PARTICIPANTS)
+    line = next(x for x in summary.report if x.startswith("Follow-up survey"))
+    assert line.startswith(f"Follow-up survey: impact {round(100 * later / n)}% ({later} of {n},")
+    assert f"against {round(100 * first / n)}% ({first} of {n}," in line
+    new = sum(p.follow_up == "success" and p.classification != "success" for p in PARTICIPANTS)
+    assert f"Of the {n} who answered both: {first} still success cases, {new} new, 0 no longer." in summary.report

@@ -117,3 +117,32 @@ def test_the_sample_journey_declares_measures_and_tags_stories() -> None:
     assert {"fewer-escalations", "fewer-contacts"} <= {k for k, o in measured_outcomes(j).items() if o.measure}
     survey = j.step("success-case")
     assert any(q.role == "scm_outcome" for q in getattr(survey, "questions", []))
+
+
+FOLLOW = """
+  - id: later
+    kind: survey
+    evaluation: follow_up
+    when: {when}
+    text: Ten weeks on?
+    questions:
+""" + HEAD[HEAD.index("      - id: applied"):HEAD.index("      - id: outcome")]  # the same classification question
+
+
+def test_a_follow_up_survey_about_ten_weeks_on_loads() -> None:
+    j = load_journey_text(text() + FOLLOW.format(when="start+50 10:00"), "j.yml")
+    assert j.step("later").evaluation == "follow_up"  # type: ignore[union-attr]
+
+
+def test_a_follow_up_survey_too_early_is_reported_at_its_when() -> None:
+    found = errors(text() + FOLLOW.format(when="start+10 10:00"))
+    assert any(ln == 49 and c == 11 and "about 60-90 days after the start" in m for ln, c, m in found), found
+
+
+def test_a_follow_up_needs_a_first_survey_and_comes_once() -> None:
+    alone = text().replace("evaluation: success_case", "evaluation: follow_up").replace(
+        "start+20 10:00", "start+45 10:00")
+    assert any("needs an earlier success_case survey" in m for _, _, m in errors(alone))
+    twice = text() + FOLLOW.format(when="start+50 10:00") + FOLLOW.format(when="start+55 10:00").replace(
+        "id: later", "id: later2")
+    assert any("at most one follow_up survey" in m for _, _, m in errors(twice))
