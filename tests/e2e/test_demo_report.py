@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -185,13 +186,16 @@ def test_senior_leader_digest_opens_with_the_business_goal_and_hides_small_figur
     assert "What was lost: not shown while the comparison below is hidden." in last
 
 
+_KEYS = itertools.count()  # every command is a new request (a repeated key is a redelivery: ignored)
+
+
 def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
     async def run() -> Any:
         db = Database(f"sqlite:///{path}")
         svc = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
                          SimulatedClock(end), bootstrap_admins={"admin"}, settings=settings)
         try:
-            return (await svc.handle_command("console", "admin", text, "k-" + text)).replies[0]
+            return (await svc.handle_command("console", "admin", text, f"k-{next(_KEYS)}")).replies[0]
         finally:
             await db.dispose()
     return asyncio.run(run())
@@ -242,3 +246,17 @@ def test_follow_up_survey_is_compared_with_the_first(demo: Any) -> None:
     assert f"against {round(100 * first / n)}% ({first} of {n}," in line
     new = sum(p.follow_up == "success" and p.classification != "success" for p in PARTICIPANTS)
     assert f"Of the {n} who answered both: {first} still success cases, {new} new, 0 no longer." in summary.report
+
+
+@pytest.mark.parametrize("text,words", [
+    ("interview @ana success outcome fewer-complaints", "'fewer-complaints' is not an outcome of Active Listening"),
+    ("interview @ana success outcome early-concerns value 3", "`value` needs an `outcome` with a measure"),
+    ("interview @lena success", "has not answered a Success Case survey yet"),
+    ("interviews no-such-cohort", "unknown cohort 'no-such-cohort'"),
+])
+def test_interview_commands_refuse_bad_input_and_change_nothing(demo_db: Any, text: str, words: str) -> None:
+    path, summary = demo_db
+    before = _command(path, summary.end, f"report {summary.cohort}").text
+    reply = _command(path, summary.end, text)
+    assert words in reply.text, reply.text
+    assert _command(path, summary.end, f"report {summary.cohort}").text == before
