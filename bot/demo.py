@@ -133,11 +133,11 @@ class Script:
     def respond(self, who: Persona, msg: Message, now: datetime) -> tuple[timedelta, dict[str, Any]] | None:
         if msg.prompt_id is None or msg.closed or not (msg.buttons or msg.fields):
             return None
-        step_id = msg.prompt_id.split(".", 1)[1]
+        step_id = msg.prompt_id.split(".", 1)[-1]
         count = self.seen_prompts.get((who.user_id, step_id), 0) + 1
         self.seen_prompts[(who.user_id, step_id)] = count
-        if not who.responds or step_id in who.ignores:
-            return None
+        if not who.responds or step_id in who.ignores or step_id == "interview-consent":
+            return None  # (consent to an interview is scripted in bot/demo_interviews.py)
         if step_id in who.late and count < 2:
             return None  # answers after the first reminder
         delay = timedelta(hours=who.delay_hours)

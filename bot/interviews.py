@@ -8,6 +8,7 @@ verdicts as events. Nothing anyone said in an interview is stored: only codes an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,16 +20,18 @@ from journeys.definition import Journey
 from journeys.engine import calendar_for, tz_of
 from journeys.interviews import (
     CLASS_WORDS,
+    NO,
     STATUS_WORDS,
     Candidate,
     candidates,
     consent_event,
+    consent_prompt_id,
     guide,
     invited_event,
     propose_slots,
     recorded_event,
 )
-from journeys.messages import Message, Outgoing
+from journeys.messages import Button, Message, Outgoing
 from journeys.ppp import measured_outcomes, units
 from journeys.state import Outcome
 from journeys.text import typed
@@ -41,19 +44,33 @@ def _when(at: datetime, tz: ZoneInfo) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
-def invitation(journey: Journey, person: PersonRecord, interviewer: PersonRecord, slots: list[datetime],
-               tz: ZoneInfo, key: str) -> Outgoing:
-    """The consent request: why, how long, that it is optional, and the proposed times."""
-    times = "\n".join(f"• {_when(s, tz)}" for s in slots) or "• (no common time in the next weeks: suggest one)"
+def invitation_message(journey: Journey, enrollment_id: str, person: PersonRecord, interviewer: str,
+                       slots: Sequence[datetime], tz: ZoneInfo, *, note: str = "") -> Message:
+    """The consent request: why, how long, that it is optional, and a button per proposed time
+    (in the person's own time zone); closed, with `note`, once answered."""
     first = (person.name or "").split(" ")[0]
-    text = (f"Hello {typed(first)}. {typed(interviewer.name or 'L&D')} from L&D would like a "
+    text = (f"Hello {typed(first)}. {typed(interviewer or 'L&D')} from L&D would like a "
             f"{journey.interviews.minutes}-minute conversation about how {journey.title} went for you: what "
             "you used, what came of it, and what helped or got in the way. It is entirely up to you, and "
-            "nothing you say is shown with your name. If you are happy to talk, reply to "
-            f"{typed(interviewer.name or 'them')} with one of these times (your time):\n{times}")
-    return Outgoing(key, Message(recipient_id=person.id, title="Could we talk about your results?", text=text,
-                                 journey_title=journey.title,
-                                 context=f"{journey.title} · Success Case interview · optional"),
+            "nothing you say is shown with your name. If you are happy to talk, pick a time (your time)"
+            + ("" if slots else f"; none fits both calendars soon, so {typed(interviewer or 'L&D')} will suggest one")
+            + ".")
+    buttons = tuple(Button(f"Yes: {_when(s, tz)}", f"slot:{i}", "primary" if i == 0 else "default")
+                    for i, s in enumerate(slots)) + (Button("No, thanks", NO),)
+    return Message(recipient_id=person.id, title="Could we talk about your results?",
+                   text=text + (f"\n{note}" if note else ""), journey_title=journey.title,
+                   prompt_id=consent_prompt_id(enrollment_id), buttons=() if note else buttons, closed=bool(note),
+                   context=f"{journey.title} · Success Case interview · optional")
+
+
+def invite_key(enrollment_id: str) -> str:
+    return f"interview:{enrollment_id}:invite"
+
+
+def invitation(journey: Journey, enrollment_id: str, person: PersonRecord, interviewer: PersonRecord,
+               slots: list[datetime], tz: ZoneInfo) -> Outgoing:
+    return Outgoing(invite_key(enrollment_id),
+                    invitation_message(journey, enrollment_id, person, interviewer.name, slots, tz),
                     journey_id=journey.id)
 
 
@@ -75,7 +92,8 @@ def _line(c: Candidate, name: str, tz: ZoneInfo, journey: Journey) -> str:
     elif c.verdict is not None:
         text += " → verified"
     if c.verdict is None and c.slots and c.status in ("invited", "agreed"):
-        text += "; proposed: " + ", ".join(_when(s, tz) for s in c.slots) + " (your time)"
+        what = "booked" if c.status == "agreed" else "proposed"
+        text += f"; {what}: " + ", ".join(_when(s, tz) for s in c.slots) + " (your time)"
     return text
 
 
@@ -103,8 +121,7 @@ async def interviews(ctx: Ctx, cmd: Interviews) -> HandlerResult:
             state = person_state(who, service.default_tz)
             theirs = (calendar_for(journey, state), tz_of(journey, state))
             slots = propose_slots(ctx.now, journey.interviews, theirs, mine)
-            out.outgoing.append(invitation(journey, who, ctx.actor, slots, theirs[1],
-                                           f"interview:{c.enrollment_id}:invite"))
+            out.outgoing.append(invitation(journey, c.enrollment_id, who, ctx.actor, slots, theirs[1]))
             out.events.append(invited_event(c.enrollment_id, ctx.actor.id, slots, ctx.now))
             invited += 1
         if out.events:

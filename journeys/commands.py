@@ -351,8 +351,8 @@ _SPECS: dict[str, _Spec] = {
         details=(
             "After the survey: selects success cases who agreed to be contacted and a sample of the "
             "others (the journey's `interviews` settings), sends each new candidate a consent request "
-            "with slots inside both your and their working hours, and lists every candidate with the "
-            "interview guide."
+            "with a button per slot inside both your and their working hours, and lists every candidate "
+            "with the interview guide."
         ),
         example="interviews spring-leads",
     ),
@@ -361,7 +361,7 @@ _SPECS: dict[str, _Spec] = {
                "success|applied_no_result|tried_no_success|not_applied [outcome <id>] [value <units>]"),
         summary="record a candidate's consent, or what their interview verified",
         details=(
-            "`agreed`/`declined` records the answer to the consent request. A classification records "
+            "`agreed`/`declined` records consent given outside the request's buttons. A classification records "
             "the verified result; `outcome` names the journey's PPP outcome it moved and `value` your "
             "estimate in that outcome's unit (e.g. 6 escalations avoided)."
         ),

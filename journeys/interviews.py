@@ -91,6 +91,8 @@ def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
             f.slots = tuple(datetime.fromisoformat(s) for s in d.get("slots", []) if isinstance(s, str))
         elif e.kind == CONSENT and f.status != "interviewed":
             f.status = "agreed" if d.get("agreed") is True else "declined"
+            if isinstance(d.get("slot"), str):
+                f.slots = (datetime.fromisoformat(d["slot"]),)  # the time they chose
         elif e.kind == RECORDED and d.get("classification") in SCM_CLASSES:
             units = d.get("units")
             f.verdict = Verdict(e.enrollment_id, str(d["classification"]),
@@ -143,13 +145,15 @@ def verdicts(events: Iterable[JourneyEvent], enrollment_ids: Iterable[str] | Non
 def propose_slots(now: datetime, settings: InterviewSettings,
                   person: tuple[WorkCalendar, ZoneInfo], interviewer: tuple[WorkCalendar, ZoneInfo],
                   count: int = 3) -> list[datetime]:
-    """Up to `count` interview starts (UTC), one a day, from the next working day on, each wholly
+    """Up to `count` interview starts (UTC), one a day, from the day after the person's next open
+    time (when the request reaches them) on, each wholly
     inside both people's working hours (quiet hours and holidays excluded) and in the next
     `within_days` working days of the person."""
     step = timedelta(minutes=15)
     length = timedelta(minutes=settings.minutes)
     cal, tz = person
-    first_day = now.astimezone(tz).date() + timedelta(days=1)
+    # from the working day after the request can reach them, so they have time to answer
+    first_day = cal.next_open(now, tz).astimezone(tz).date() + timedelta(days=1)
     last_day = cal.add_working_days(cal.roll_forward(first_day), settings.within_days - 1)
     at = datetime.combine(first_day, datetime.min.time(), tz).astimezone(now.tzinfo)
     out: list[datetime] = []
@@ -196,8 +200,45 @@ def invited_event(enrollment_id: str, interviewer_id: str, slots: Sequence[datet
                         {"interviewer": interviewer_id, "slots": [s.isoformat() for s in slots]})
 
 
-def consent_event(enrollment_id: str, agreed: bool, now: datetime) -> JourneyEvent:
-    return JourneyEvent(CONSENT, enrollment_id, now, None, {"agreed": agreed})
+def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None) -> JourneyEvent:
+    data: dict[str, object] = {"agreed": agreed}
+    if slot is not None:
+        data["slot"] = slot.isoformat()
+    return JourneyEvent(CONSENT, enrollment_id, now, None, data)
+
+
+CONSENT_STEP = "interview-consent"  # the consent request's prompt id is "<enrollment id>.interview-consent"
+NO = "no"
+
+
+def consent_prompt_id(enrollment_id: str) -> str:
+    return f"{enrollment_id}.{CONSENT_STEP}"
+
+
+def consent_enrollment(prompt_id: str | None) -> str | None:
+    """The enrollment a consent button belongs to, or None for any other prompt."""
+    if prompt_id and prompt_id.endswith("." + CONSENT_STEP):
+        return prompt_id[: -len(CONSENT_STEP) - 1]
+    return None
+
+
+def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, datetime | None] | None:
+    """(agreed, chosen slot) for a consent button's value ("slot:<i>" or "no"); None if unknown."""
+    if button == NO:
+        return False, None
+    if button.startswith("slot:") and button[5:].isdigit() and int(button[5:]) < len(slots):
+        return True, slots[int(button[5:])]
+    return None
+
+
+def consent_status(events: Iterable[JourneyEvent], enrollment_id: str) -> Status:
+    f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
+    return f.status if f is not None else "to_invite"
+
+
+def invited_slots(events: Iterable[JourneyEvent], enrollment_id: str) -> tuple[datetime, ...]:
+    f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
+    return f.slots if f is not None else ()
 
 
 def recorded_event(enrollment_id: str, classification: str, outcome: str | None, units: float | None,

@@ -174,6 +174,22 @@ def test_interview_candidates_were_asked_for_consent_in_their_own_time(demo: Any
     assert asked <= {p.user_id for p in PARTICIPANTS}
 
 
+def test_candidates_answer_consent_with_its_buttons_and_the_interviewer_hears_of_it(demo: Any) -> None:
+    from bot.demo_interviews import DECLINES, INTERVIEWER
+
+    summary, _ = demo
+    asked = {user for user, msgs in summary.delivered.items()
+             if any(m.title == "Could we talk about your results?" for m in msgs)}
+    for user in asked:
+        (request,) = [m for m in summary.delivered[user] if m.title == "Could we talk about your results?"]
+        assert request.closed and not request.buttons  # answered once, closed in place
+        expected = "Thank you for letting us know" if user in DECLINES else "will call you on"
+        assert expected in request.text, user
+    told = [m.text for m in summary.delivered[INTERVIEWER] if m.title == "Interview consent"]
+    assert len(told) == len(asked)
+    assert sum("declined" in t for t in told) == len(DECLINES & asked)
+
+
 def test_senior_leader_digest_opens_with_the_business_goal_and_hides_small_figures(demo: Any) -> None:
     summary, _ = demo
     journey = load_library(default_library_path())["active-listening"]

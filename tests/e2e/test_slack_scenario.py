@@ -661,8 +661,15 @@ async def test_success_case_interviews_over_slack(world: World) -> None:
     assert len(asks) == 1
     assert_in_working_hours(w, ANA, asks)
 
-    status, reply = await w.command(ADMIN, f"interview {ANA.mention} agreed")
-    assert status == 200 and reply is not None and "agreed" in json.dumps(reply)
+    pid, ask = w.prompt_message(ANA, "interview-consent")
+    first = next(el for el in actions_of(ask["blocks"]) if prompt_of_button(el) == (pid, "slot:0"))
+    assert first["text"]["text"].startswith("Yes: ")
+    assert await w.click(ANA, ask, first["action_id"], first["value"]) == 200  # Ana takes the first time
+    assert not actions_of(ask["blocks"])  # the request closes in place
+    await w.tick(w.clock.now() + timedelta(hours=12))
+    assert any("agreed to a Success Case interview" in json.dumps(c.params) for c in w.posts_to(ADMIN))
+    status, reply = await w.command(ADMIN, f"interviews {cohort}")
+    assert status == 200 and reply is not None and "booked" in json.dumps(reply)
     status, reply = await w.command(ADMIN, f"interview {ANA.mention} success outcome fewer-escalations value 3")
     assert status == 200 and reply is not None and "3 avoided escalations" in json.dumps(reply, ensure_ascii=False)
     status, reply = await w.command(ADMIN, f"report {cohort}")

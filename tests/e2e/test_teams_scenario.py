@@ -740,7 +740,15 @@ async def test_success_case_interviews_over_teams(world: World) -> None:
     before = len(w.texts_to(ANA))
     await w.tick(w.clock.now() + timedelta(days=2))
     assert any("Could we talk about your results?" in t for t in w.texts_to(ANA)[before:])
-    assert "agreed" in await say(f"interview <at>{ANA.name}</at> agreed", [mention(ANA)])
+    pid, card = latest_card_for(w, ANA, "interview-consent")
+    first = next(a for a in card_actions(card) if a["data"].get("value") == "slot:0")
+    assert first["title"].startswith("Yes: ")
+    status, _ = await click(w, ANA, pid, "slot:0")  # Ana takes the first time, on her card
+    assert status == 200
+    await w.tick(w.clock.now() + timedelta(hours=12))
+    assert any("agreed to a Success Case interview" in t for t in w.texts_to(ADMIN))
+    status, _ = await click(w, ANA, pid, "no")  # a second answer changes nothing
+    assert "booked" in await say(f"interviews {cohort}")
     done = await say(f"interview <at>{ANA.name}</at> success outcome fewer-escalations value 3", [mention(ANA)])
     assert "3 avoided escalations" in done
     report = await say(f"report {cohort}")

@@ -129,3 +129,18 @@ def test_verified_next_to_self_reported_with_known_answers() -> None:
     assert [x.enrollment_id for x in verdicts(events)] == ["n1", "s2", "s3"]
     # a group of respondents under min_group hides the verified rate's use in a leader's digest
     assert verified(events, respondents=4, min_group=5).hidden_because == "small"
+
+
+def test_consent_buttons_map_to_a_slot_or_a_refusal() -> None:
+    from journeys.interviews import consent_choice, consent_enrollment, consent_prompt_id, consent_status
+
+    slots = [T0 + timedelta(days=1), T0 + timedelta(days=2)]
+    assert consent_enrollment(consent_prompt_id("e_1")) == "e_1"
+    assert consent_enrollment("e_1.success-case") is None and consent_enrollment(None) is None
+    assert consent_choice("slot:1", slots) == (True, slots[1])
+    assert consent_choice("no", slots) == (False, None)
+    assert consent_choice("slot:2", slots) is None and consent_choice("slot:x", slots) is None
+    events = [*cohort(), invited_event("s2", "lnd", slots, T0), consent_event("s2", True, T0, slots[1])]
+    assert consent_status(events, "s2") == "agreed" and consent_status(events, "s3") == "to_invite"
+    (s2,) = [c for c in candidates(events, SETTINGS) if c.enrollment_id == "s2"]
+    assert s2.slots == (slots[1],)  # the booked time replaces the proposals
