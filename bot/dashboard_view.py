@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.host import Services
 from bot.cohorts import journey_cohorts
+from bot.host import Services
 from bot.reports import cohort_evaluation, cohort_events
 from journeys.cohorts import CohortFigures
 from journeys.definition import Journey

@@ -9,8 +9,8 @@ from bot.host import Services
 from journeys.accountability import request_steps
 from journeys.cohorts import comparison_lines
 from journeys.definition import Journey, SurveyStep
-from journeys.followup import follow_up, follow_up_lines
 from journeys.evaluation import Evaluation, evaluate, summary_lines
+from journeys.followup import follow_up, follow_up_lines
 from journeys.state import JourneyEvent
 from journeys.value import business_figures, ppp_lines
 

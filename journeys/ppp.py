@@ -151,7 +151,7 @@ def _follow_up_errors(journey: Journey) -> list[tuple[Loc, str]]:
         if first is None:
             errors.append((("steps", i, "evaluation"), "a follow_up survey needs an earlier success_case survey"))
         if days is None or days < FOLLOW_UP_MIN_DAYS:
-            errors.append((("steps", i, "when"), "a follow_up survey goes about 60-90 days after the start, when "
-                           f"business results can show: 'start+N HH:MM' with N >= {FOLLOW_UP_MIN_DAYS} working "
-                           "days (start+50 is about 70 days)"))
+            errors.append((("steps", i, "when"), ("a follow_up survey goes about 60-90 days after the start, "
+                           "when business results can show: 'start+N HH:MM' with N >= "
+                           f"{FOLLOW_UP_MIN_DAYS} working days (start+50 is about 70 days)")))
     return errors

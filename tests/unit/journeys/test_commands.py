@@ -22,8 +22,6 @@ from hypothesis import strategies as st
 
 from journeys import commands
 from journeys.commands import (
-    Interview,
-    Interviews,
     AUDIT_DEFAULT_LIMIT,
     AUDIT_MAX_LIMIT,
     COMMANDS,
@@ -38,6 +36,8 @@ from journeys.commands import (
     Export,
     Forget,
     Help,
+    Interview,
+    Interviews,
     Journeys,
     Pause,
     Report,

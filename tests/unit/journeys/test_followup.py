@@ -29,8 +29,8 @@ def test_both_rates_and_who_changed() -> None:
     assert (f.both, f.sustained, f.new, f.faded) == (5, 1, 2, 1)
     lines = follow_up_lines(f, 5)
     assert lines == [
-        "Follow-up survey: impact 60% (3 of 5, 95% CI 23%–88%), against 50% (3 of 6, 95% CI 19%–81%) at the "
-        "first survey.",
+        ("Follow-up survey: impact 60% (3 of 5, 95% CI 23%–88%), against 50% (3 of 6, 95% CI 19%–81%) at the "
+         "first survey."),
         "Of the 5 who answered both: 1 still success cases, 2 new, 1 no longer.",
     ]
 

@@ -132,7 +132,12 @@ def test_verified_next_to_self_reported_with_known_answers() -> None:
 
 
 def test_consent_buttons_map_to_a_slot_or_a_refusal() -> None:
-    from journeys.interviews import consent_choice, consent_enrollment, consent_prompt_id, consent_status
+    from journeys.interviews import (
+        consent_choice,
+        consent_enrollment,
+        consent_prompt_id,
+        consent_status,
+    )
 
     slots = [T0 + timedelta(days=1), T0 + timedelta(days=2)]
     assert consent_enrollment(consent_prompt_id("e_1")) == "e_1"
