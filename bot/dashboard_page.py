@@ -309,7 +309,8 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
         barriers = "<p>No barriers reported.</p>"
     parts.append(f'<section aria-labelledby="h-bar"><h2 id="h-bar">Barriers</h2>{barriers}</section>')
 
-    summary = "".join(f"<li>{esc(line)}</li>" for line in summary_lines(ev, view.title, lost_line=view.business is None)[1:])
+    short = [*summary_lines(ev, view.title, lost_line=view.business is None)[1:], *view.follow_up]
+    summary = "".join(f"<li>{esc(line)}</li>" for line in short)
     parts.append(f'<section aria-labelledby="h-sum"><h2 id="h-sum">In short</h2>'
                  f'<ul class="summary">{summary}</ul></section>')
     parts.append("</div></main>")

@@ -13,6 +13,7 @@ from journeys.cohorts import CohortFigures
 from journeys.definition import Journey
 from journeys.engine import local_date, tz_of
 from journeys.evaluation import Evaluation
+from journeys.followup import follow_up, follow_up_lines
 from journeys.interviews import Verified
 from journeys.stuck import stuck_after as stuck_days_of
 from journeys.stuck import waiting_days
@@ -54,6 +55,7 @@ class CohortView:
     stuck_after: int
     business: tuple[Verified, BusinessValue] | None = None  # the PPP opening (journeys/value.py)
     cohorts: list[CohortFigures] = field(default_factory=list)  # the journey's recent cohorts
+    follow_up: list[str] = field(default_factory=list)  # the follow-up survey against the first
 
 
 async def list_cohorts(service: Services) -> list[str]:
@@ -128,9 +130,11 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         stuck.append(StuckRow(participant.name if participant else "(removed)", _step_title(journey, p.step_id),
                               waiting, p.sent_at, days))
     stuck.sort(key=lambda r: (-r.working_days, r.participant, r.prompt))
-    business = None
+    business, later = None, []
     if journey is not None and ev is not None:
         ids, events, _ = await cohort_events(service, cohort)
         business = business_figures(journey, ev, events, ids)
+        later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
     over_time = await journey_cohorts(service, journey.id) if journey is not None else []
-    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time)
+    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time,
+                      later)

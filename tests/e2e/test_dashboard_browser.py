@@ -206,6 +206,8 @@ async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser
     assert "Estimated value: £2,100. Basis:" in btext and "avoided escalations × £350" in btext
     assert "What was lost: not shown" in btext  # hidden with the support comparison
     assert "What was lost:" not in await page.locator("section", has=page.locator("#h-mgr")).inner_text()
+    short = await page.locator("section", has=page.locator("#h-sum")).inner_text()
+    assert "Follow-up survey: impact" in short and "at the first survey" in short
 
     assert await page.evaluate(A11Y_PROBLEMS) == []
     await assert_no_serious_axe_findings(page)
