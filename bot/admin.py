@@ -8,8 +8,6 @@ admin only. Errors name the argument that is wrong; nothing is changed when a co
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -29,7 +27,9 @@ from bot.admin_enrollments import enroll, pause, resume, unenroll
 from bot.admin_status import status
 from bot.dashboard_links import EXPORT_TTL, make_export_link, make_link
 from bot.export import export_filename, export_json, export_person, record_export
+from bot.exports import evaluation_csv, xapi_json
 from bot.host import Services
+from bot.interviews import interview, interviews
 from bot.reports import cohort_evaluation, cohort_events, cohort_report_lines
 from journeys.commands import (
     COMMANDS,
@@ -42,6 +42,8 @@ from journeys.commands import (
     Export,
     Forget,
     Help,
+    Interview,
+    Interviews,
     Journeys,
     Pause,
     Report,
@@ -194,27 +196,25 @@ async def _forget(ctx: Ctx, cmd: Forget) -> HandlerResult:
 
 
 async def _report(ctx: Ctx, cmd: Report) -> HandlerResult:
-    from journeys.accountability import request_steps
-    from journeys.evaluation import per_person_rows, to_csv_rows
-
     lines = await cohort_report_lines(ctx.service, cmd.cohort)
     ev, _title = await cohort_evaluation(ctx.service, cmd.cohort)
     if ev is None:
         raise AdminError(f"`report`: unknown cohort '{cmd.cohort}' (see `status` for the cohorts)")
+    if cmd.xapi:
+        _, _, journey_id = await cohort_events(ctx.service, cmd.cohort)
+        journey = ctx.service.library.get(journey_id or "")
+        if journey is None:
+            raise AdminError(f"`report`: the journey '{journey_id}' is not loaded")
+        text, n = await xapi_json(ctx.service, cmd.cohort, journey)
+        async with ctx.service.uow() as uow:  # audited by ids only, like every export
+            uow.audit.record(ctx.now, ctx.actor.id, "export_xapi", None, {"cohort": cmd.cohort})
+            await uow.commit()
+        return ctx.reply(f"{n} xAPI statements for cohort {cmd.cohort} (schema: docs/exports.md).",
+                         f"xAPI: {cmd.cohort}", attachment_name=f"xapi-{cmd.cohort}.json", attachment_text=text)
     if not cmd.csv:
         return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}")
-    ids, events, journey_id = await cohort_events(ctx.service, cmd.cohort)
-    journey = ctx.service.library.get(journey_id or "")
-    async with ctx.service.uow.read() as uow:
-        who = await uow.views.participant_names(ids)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerows(to_csv_rows(ev))
-    writer.writerow([])
-    writer.writerows(per_person_rows(events, who, enrollment_ids=ids, as_of=ctx.now,
-                                     request_steps=request_steps(journey) if journey else ()))
     return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}", attachment_name=f"report-{cmd.cohort}.csv",
-                     attachment_text=buf.getvalue())
+                     attachment_text=await evaluation_csv(ctx.service, cmd.cohort, ev, ctx.now))
 
 
 async def _dashboard(ctx: Ctx, cmd: Dashboard) -> HandlerResult:
@@ -286,4 +286,6 @@ _HANDLERS: dict[type, Handler] = {
     Dashboard: _dashboard,
     Admins: _admins,
     Audit: _audit,
+    Interviews: interviews,
+    Interview: interview,
 }

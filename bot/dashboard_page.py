@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.dashboard_links import Claims
+from bot.dashboard_value import business_section, cohorts_section
 from bot.dashboard_view import CohortView, WeekRow
 from journeys.evaluation import (
     BARRIER_LABELS,
@@ -215,6 +216,9 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
     parts.append('<ul class="kpis" aria-label="Key figures">' + "".join(
         f'<li><span class="v">{esc(v)}</span><span class="l">{esc(lbl)}</span></li>' for v, lbl in kpis) + "</ul>")
     parts.append('<div class="grid">')
+    if view.business is not None and view.journey is not None:
+        parts.append(business_section(view.journey, ev, *view.business))
+    parts.append(cohorts_section(view.title, view.cohorts))
 
     # Impact
     verdict = ""
@@ -264,7 +268,7 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
                           esc(difference_words(f.diff)), sizes])
     lost = ev.lost
     lost_txt = ""
-    if not lost.suppressed and lost.non_success_unsupported:
+    if view.business is None and not lost.suppressed and lost.non_success_unsupported:
         lost_txt = (f"<p><strong>What was lost:</strong> {lost.non_success_unsupported} of "
                     f"{lost.unsupported} participants without manager support did not reach a worthwhile "
                     "result" + (f"; at the supported group's rate about {lost.extra_successes} more would have "
@@ -305,7 +309,8 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
         barriers = "<p>No barriers reported.</p>"
     parts.append(f'<section aria-labelledby="h-bar"><h2 id="h-bar">Barriers</h2>{barriers}</section>')
 
-    summary = "".join(f"<li>{esc(line)}</li>" for line in summary_lines(ev, view.title)[1:])
+    short = [*summary_lines(ev, view.title, lost_line=view.business is None)[1:], *view.follow_up]
+    summary = "".join(f"<li>{esc(line)}</li>" for line in short)
     parts.append(f'<section aria-labelledby="h-sum"><h2 id="h-sum">In short</h2>'
                  f'<ul class="summary">{summary}</ul></section>')
     parts.append("</div></main>")

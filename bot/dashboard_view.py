@@ -3,16 +3,21 @@ the weekly answer funnel and who is stuck (the journey's `stuck_after`, in the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.cohorts import journey_cohorts
 from bot.host import Services
-from bot.reports import cohort_evaluation
+from bot.reports import cohort_evaluation, cohort_events
+from journeys.cohorts import CohortFigures
 from journeys.definition import Journey
 from journeys.engine import local_date, tz_of
 from journeys.evaluation import Evaluation
+from journeys.followup import follow_up, follow_up_lines
+from journeys.interviews import Verified
 from journeys.stuck import stuck_after as stuck_days_of
 from journeys.stuck import waiting_days
+from journeys.value import BusinessValue, business_figures
 from store.repo import person_state
 
 # Participant steps that ask for an answer (messages only inform; manager steps are not the
@@ -48,6 +53,9 @@ class CohortView:
     weeks: list[WeekRow]
     stuck: list[StuckRow]
     stuck_after: int
+    business: tuple[Verified, BusinessValue] | None = None  # the PPP opening (journeys/value.py)
+    cohorts: list[CohortFigures] = field(default_factory=list)  # the journey's recent cohorts
+    follow_up: list[str] = field(default_factory=list)  # the follow-up survey against the first
 
 
 async def list_cohorts(service: Services) -> list[str]:
@@ -122,4 +130,11 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         stuck.append(StuckRow(participant.name if participant else "(removed)", _step_title(journey, p.step_id),
                               waiting, p.sent_at, days))
     stuck.sort(key=lambda r: (-r.working_days, r.participant, r.prompt))
-    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after)
+    business, later = None, []
+    if journey is not None and ev is not None:
+        ids, events, _ = await cohort_events(service, cohort)
+        business = business_figures(journey, ev, events, ids)
+        later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
+    over_time = await journey_cohorts(service, journey.id) if journey is not None else []
+    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time,
+                      later)

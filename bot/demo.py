@@ -21,6 +21,7 @@ from typing import Any
 from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
+from bot.demo_interviews import INTERVIEWER, run_interviews
 from bot.reports import cohort_report_lines
 from bot.service import BotService
 from journeys.definition import Journey
@@ -53,10 +54,13 @@ class Persona:
     reflections: tuple[str, str] = ("", "")
     story: tuple[str, str] = ("", "")  # a success case's survey answers: what they did, what resulted
     reports_to: str | None = None  # their own manager (a manager's manager is a senior leader)
+    outcome: str = ""  # the PPP outcome a success case's story moved (survey role scm_outcome)
+    follow_up: str = ""  # their answer to the follow-up survey (default: the same as the first)
 
 
 PEOPLE = [
     Persona("hana", "Hana Kobayashi", "Europe/London"),
+    Persona("lena", "Lena Moreau", "Europe/Paris"),  # L&D admin: runs the Success Case interviews
     Persona("ben", "Ben Okafor", "Europe/London", delay_hours=3, request_choice="approve", reports_to="hana"),
     Persona("grace", "Grace Liu", "America/New_York", responds=False, reports_to="hana"),
     Persona("ana", "Ana Silva", "Europe/London", manager="ben", delay_hours=1.5,
@@ -66,8 +70,10 @@ PEOPLE = [
                          "I let the customer finish and summarised their concern; we agreed a fix and they renewed."),
             story=(("On the renewal call I let the customer finish, then paraphrased their three complaints "
                     "before offering anything."),
-                   "They renewed for two years, and the account has not escalated since.")),
+                   "They renewed for two years, and the account has not escalated since."),
+            outcome="fewer-escalations"),
     Persona("chen", "Chen Wei", "Asia/Singapore", manager="ben", delay_hours=5, classification="applied_no_result",
+            follow_up="success",  # the result showed only after six weeks
             barriers=("no_opportunity",), share="no",
             situations=("Team stand-up when two engineers disagree on priorities",
                         "Quarterly review with a frustrated stakeholder"),
@@ -87,7 +93,8 @@ PEOPLE = [
                          "I paused before solving; they proposed their own improvement plan."),
             story=(("In a performance conversation I paused and asked open questions instead of proposing "
                     "a plan."),
-                   "My colleague proposed their own improvement plan and hit its first milestone a week early.")),
+                   "My colleague proposed their own improvement plan and hit its first milestone a week early."),
+            outcome="early-concerns"),
 ]
 # What a manager records after the expectations conversation.
 AGREED = "One low-stakes moment in the first two weeks, then a real customer call; we check in on Fridays."
@@ -129,11 +136,11 @@ class Script:
     def respond(self, who: Persona, msg: Message, now: datetime) -> tuple[timedelta, dict[str, Any]] | None:
         if msg.prompt_id is None or msg.closed or not (msg.buttons or msg.fields):
             return None
-        step_id = msg.prompt_id.split(".", 1)[1]
+        step_id = msg.prompt_id.split(".", 1)[-1]
         count = self.seen_prompts.get((who.user_id, step_id), 0) + 1
         self.seen_prompts[(who.user_id, step_id)] = count
-        if not who.responds or step_id in who.ignores:
-            return None
+        if not who.responds or step_id in who.ignores or step_id == "interview-consent":
+            return None  # (consent to an interview is scripted in bot/demo_interviews.py)
         if step_id in who.late and count < 2:
             return None  # answers after the first reminder
         delay = timedelta(hours=who.delay_hours)
@@ -173,9 +180,12 @@ class Script:
                 break
             if f.kind in ("choice", "rating"):
                 if step.kind == "survey" and f.id == "applied":
-                    values[f.id] = who.classification
+                    later = getattr(step, "evaluation", None) == "follow_up" and who.follow_up
+                    values[f.id] = who.follow_up if later else who.classification
                 elif f.id == "contact":
                     values[f.id] = "yes"
+                elif f.id == "outcome" and who.outcome:
+                    values[f.id] = who.outcome
                 else:
                     values[f.id] = f.options[min(len(f.options) - 1, 3)].value
             elif f.kind == "multi_choice":
@@ -221,7 +231,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         return f"{clock.now():%a %d %b %H:%M} UTC"
 
     console.clock_label = stamp
-    service = BotService(db, library, {"console": console}, clock)
+    service = BotService(db, library, {"console": console}, clock, bootstrap_admins={INTERVIEWER})
     ids: dict[str, str] = {}
     for p in PEOPLE:
         row = await service.ensure_person("console", p.user_id, name=p.name, email=f"{p.user_id}@example.com",
@@ -249,7 +259,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []
     seq = itertools.count()
-    end = datetime(2027, 6, 4, 18, 0, tzinfo=UTC)
+    end = datetime(2027, 7, 2, 18, 0, tzinfo=UTC)  # past the follow-up survey (start+50 working days)
     seen = 0
     steps = 0
     while True:
@@ -292,6 +302,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         seen = len(console.sent)
         if steps > 20000:
             raise RuntimeError("demo did not converge")
+    await run_interviews(service, clock, cohort, write=write, quiet=quiet)  # the SCM's second stage
     report = await cohort_report_lines(service, cohort)
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:

@@ -14,10 +14,12 @@ from datetime import datetime
 
 from adapters.port import HandlerResult, InboundAction
 from bot.clock import Clock
+from bot.interview_consent import answer_consent
 from bot.people import PeopleDirectory
 from journeys import engine
 from journeys.conversation import PersonView, handle_text, status_message
 from journeys.definition import Journey
+from journeys.interviews import consent_enrollment
 from journeys.messages import Message, Reply
 from journeys.state import Outcome
 from store.people import PersonRecord
@@ -58,7 +60,9 @@ class InboundHandler:
                     log.info("duplicate inbound %s ignored", action.key)
                     return HandlerResult()
                 reply = replace(reply, person_id=person.id)
-                if reply.prompt_id is not None and (reply.button is not None or reply.values):
+                if consent_enrollment(reply.prompt_id) is not None and reply.button is not None:
+                    outcome = await answer_consent(uow, person, reply, now, self.library, self.default_tz)
+                elif reply.prompt_id is not None and (reply.button is not None or reply.values):
                     outcome = await self._answer_prompt(uow, person, reply, now)
                 else:
                     view = await self.person_view(uow, person)

@@ -7,9 +7,12 @@ from typing import Any
 
 from bot.host import Services
 from journeys.accountability import request_steps
+from journeys.cohorts import comparison_lines
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import Evaluation, evaluate, summary_lines
+from journeys.followup import follow_up, follow_up_lines
 from journeys.state import JourneyEvent
+from journeys.value import business_figures, ppp_lines
 
 STORY_CHARS = 280
 
@@ -102,4 +105,14 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     if jid is not None:
         journey = service.library.get(jid)
     stories = await success_stories(service, journey, ev.success_story_enrollments)
-    return [f"{title} — cohort {cohort}", *summary_lines(ev, title, stories)]
+    opening: list[str] = []
+    if journey is not None:  # the PPP first: business goal, verified value, what was lost
+        ids, events, _ = await cohort_events(service, cohort)
+        opening = ppp_lines(journey, ev, *business_figures(journey, ev, events, ids))
+    from bot.cohorts import journey_cohorts  # (bot.cohorts reads through this module)
+
+    over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
+    ids, events, _ = await cohort_events(service, cohort)
+    later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
+    return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening),
+            *later, *over_time]

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     dashboard_secret: str = Field(default="", alias="HPLJ_DASHBOARD_SECRET")
     public_url: str = Field(default="http://localhost:3978", alias="HPLJ_PUBLIC_URL")
     min_group_size: int = Field(default=5, alias="HPLJ_MIN_GROUP")
+    # xAPI export (docs/exports.md): actors are keyed pseudonyms unless HPLJ_XAPI_IDENTIFY=1
+    xapi_identify: bool = Field(default=False, alias="HPLJ_XAPI_IDENTIFY")
+    xapi_key: str = Field(default="", alias="HPLJ_XAPI_KEY")
     # Delivery: rate limits (defaults = the platforms' published limits) and the outbox worker.
     slack_rate_per_channel: float = Field(default=1.0, gt=0, alias="HPLJ_SLACK_RATE_PER_CHANNEL")
     slack_workspace_per_minute: int = Field(default=300, ge=1, alias="HPLJ_SLACK_WORKSPACE_PER_MINUTE")

@@ -28,7 +28,7 @@ minimum the digest says the group is too small instead of showing numbers.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -372,9 +372,11 @@ def summary(figures: OrgFigures, journey_title: str, target: float, named: bool 
 
 def build_accountability_digest(journey: Journey, leader: Person, figures: OrgFigures,
                                 now: datetime, follow_up: ManagerFollowUp | None = None,
-                                names: Mapping[str, str] | None = None) -> Message | None:
+                                names: Mapping[str, str] | None = None,
+                                opening: Sequence[str] = ()) -> Message | None:
     """The weekly message to a senior leader; None when nobody below them has participants in the
-    journey or nothing has been sent to anyone yet (no digest of zeros)."""
+    journey or nothing has been sent to anyone yet (no digest of zeros). `opening` lines (the PPP's
+    business goal and value, `journeys.value.leader_lines`) come first."""
     if figures.managers == 0 or figures.participants == 0 or not figures.activity:
         return None
     tz = engine.tz_of(journey, leader)
@@ -388,9 +390,10 @@ def build_accountability_digest(journey: Journey, leader: Person, figures: OrgFi
     return Message(
         recipient_id=leader.id,
         title=f"Manager support in your organisation · week of {engine.format_day(week)}",
-        text="\n".join(summary(figures, journey.title, journey.target_impact_rate,
-                                bool(follow_up and follow_up.overdue))
-                        + (follow_up_lines(follow_up, names or {}, f.min_group) if follow_up else [])),
+        text="\n".join([*opening,
+                         *summary(figures, journey.title, journey.target_impact_rate,
+                                  bool(follow_up and follow_up.overdue)),
+                         *(follow_up_lines(follow_up, names or {}, f.min_group) if follow_up else [])]),
         journey_title=journey.title,
         facts=(("Managers", str(f.managers)), ("People in the journey", str(f.participants)),
                ("Support requests answered", answered), ("Median response time", median)),

@@ -42,6 +42,8 @@ __all__ = [
     "Export",
     "Forget",
     "Help",
+    "Interview",
+    "Interviews",
     "Journeys",
     "Pause",
     "Report",
@@ -132,6 +134,7 @@ class Report:
     command: ClassVar[str] = "report"
     cohort: str
     csv: bool = False
+    xapi: bool = False  # the cohort's xAPI statements as a JSON file (docs/exports.md)
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,29 @@ class Audit:
     limit: int = AUDIT_DEFAULT_LIMIT
 
 
+@dataclass(frozen=True)
+class Interviews:
+    """Select, invite and list a cohort's Success Case interview candidates, with the guide."""
+
+    command: ClassVar[str] = "interviews"
+    cohort: str
+
+
+SCM_VERDICTS = ("success", "applied_no_result", "tried_no_success", "not_applied")
+
+
+@dataclass(frozen=True)
+class Interview:
+    """Record a candidate's consent, or what their interview verified."""
+
+    command: ClassVar[str] = "interview"
+    user: UserRef
+    action: Literal["agreed", "declined", "verified"]
+    classification: str | None = None
+    outcome: str | None = None
+    units: float | None = None
+
+
 Command: TypeAlias = (
     Help
     | Journeys
@@ -197,6 +223,8 @@ Command: TypeAlias = (
     | Dashboard
     | Admins
     | Audit
+    | Interviews
+    | Interview
 )
 
 # --------------------------------------------------------------------------- help
@@ -254,9 +282,10 @@ _SPECS: dict[str, _Spec] = {
         example="status @ana",
     ),
     "report": _Spec(
-        usage="report <cohort> [csv]",
+        usage="report <cohort> [csv|xapi]",
         summary="the evaluation report of a cohort",
-        details="Aggregated results of a cohort; `csv` sends them as a CSV file.",
+        details=("Aggregated results of a cohort; `csv` sends them as a CSV file, `xapi` the cohort's "
+                 "learning records as xAPI statements (JSON). Schemas: docs/exports.md."),
         example="report spring-leads csv",
     ),
     "pause": _Spec(
@@ -315,6 +344,28 @@ _SPECS: dict[str, _Spec] = {
             f"(at most {AUDIT_MAX_LIMIT})."
         ),
         example="audit 50",
+    ),
+    "interviews": _Spec(
+        usage="interviews <cohort>",
+        summary="Success Case interviews: pick candidates, ask their consent, get the guide",
+        details=(
+            "After the survey: selects success cases who agreed to be contacted and a sample of the "
+            "others (the journey's `interviews` settings), sends each new candidate a consent request "
+            "with a button per slot inside both your and their working hours, and lists every candidate "
+            "with the interview guide."
+        ),
+        example="interviews spring-leads",
+    ),
+    "interview": _Spec(
+        usage=("interview <user> agreed|declined | interview <user> "
+               "success|applied_no_result|tried_no_success|not_applied [outcome <id>] [value <units>]"),
+        summary="record a candidate's consent, or what their interview verified",
+        details=(
+            "`agreed`/`declined` records consent given outside the request's buttons. A classification records "
+            "the verified result; `outcome` names the journey's PPP outcome it moved and `value` your "
+            "estimate in that outcome's unit (e.g. 6 escalations avoided)."
+        ),
+        example="interview @ana success outcome fewer-escalations value 6",
     ),
 }
 
@@ -686,9 +737,10 @@ def _parse_report(args: _Args) -> Report:
             tokens[0],
         )
     cohort = _cohort(args, tokens[0])
-    csv = len(tokens) > 1 and tokens[1].lower() == "csv"
-    args.no_more(2 if csv else 1, " (expected `csv` or nothing after the cohort)")
-    return Report(cohort, csv)
+    fmt = tokens[1].lower() if len(tokens) > 1 else ""
+    known = fmt in ("csv", "xapi")
+    args.no_more(2 if known else 1, " (expected `csv`, `xapi` or nothing after the cohort)")
+    return Report(cohort, csv=fmt == "csv", xapi=fmt == "xapi")
 
 
 def _parse_unenroll(args: _Args) -> Unenroll:
@@ -747,6 +799,55 @@ def _parse_audit(args: _Args) -> Audit:
     return Audit(int(token))
 
 
+def _parse_interviews(args: _Args) -> Interviews:
+    if not args.tokens:
+        raise args.error("missing cohort name (e.g. `interviews spring-leads`)")
+    cohort = _cohort(args, args.tokens[0])
+    args.no_more(1, " (expected `interviews <cohort>`)")
+    return Interviews(cohort)
+
+
+def _parse_interview(args: _Args) -> Interview:
+    tokens = args.tokens
+    if not tokens:
+        raise args.error("expected a user, then agreed, declined or a classification "
+                         "(e.g. `interview @ana success outcome fewer-escalations value 6`)")
+    user = _required_user(args, tokens[0])
+    if len(tokens) < 2:
+        raise args.error("missing agreed, declined or a classification (" + ", ".join(SCM_VERDICTS) + ")")
+    word = tokens[1].lower()
+    if word in ("agreed", "declined"):
+        args.no_more(2, f" (expected nothing after `{word}`)")
+        return Interview(user, "agreed" if word == "agreed" else "declined")
+    if word not in SCM_VERDICTS:
+        guess = _suggest(word, ("agreed", "declined", *SCM_VERDICTS))
+        hint = f" — did you mean '{guess}'?" if guess else ""
+        raise args.error(f"unknown result {_q(tokens[1])}{hint} (expected agreed, declined, "
+                         + ", ".join(SCM_VERDICTS) + ")", tokens[1])
+    outcome: str | None = None
+    units: float | None = None
+    i = 2
+    while i < len(tokens):
+        key, value = tokens[i].lower(), _value_after(tokens, i + 1)
+        if key not in ("outcome", "value"):
+            raise args.error(f"unexpected {_q(tokens[i])} (expected `outcome <id>` or `value <units>`)", tokens[i])
+        if value is None:
+            raise args.error(f"missing a value after `{key}`", tokens[i])
+        if key == "outcome":
+            if not _ID_RE.fullmatch(value):
+                raise args.error(f"{_q(value)} is not an outcome id (lowercase letters, digits, '-')", value)
+            outcome = value
+        else:
+            try:
+                units = float(value)
+            except ValueError:
+                units = None
+            if units is None or not 0 <= units < 1e9:
+                raise args.error(f"{_q(value)} is not a number of units (e.g. `value 6` or `value 2.5`)", value)
+        i += 2
+    return Interview(user, "verified", word, outcome, units)
+
+
 def _parse_help(args: _Args) -> Help:
     tokens = args.tokens
     if not tokens:
@@ -802,6 +903,10 @@ def parse_command(text: str, today: date) -> Command:
         return _parse_admins(args)
     if name == "audit":
         return _parse_audit(args)
+    if name == "interviews":
+        return _parse_interviews(args)
+    if name == "interview":
+        return _parse_interview(args)
     user = _exactly_one_user(args)
     if name == "pause":
         return Pause(user)

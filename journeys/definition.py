@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from journeys.ppp import InterviewSettings, Outcome, ppp_errors
+
 Loc = tuple[str | int, ...]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,7 +75,7 @@ class PerformancePath(_Strict):
     """The Program Performance Path: business goal -> outcomes -> behaviours -> MTMs."""
 
     business_goal: str = Field(min_length=1)
-    outcomes: list[str] = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=1, description="a sentence, or {id, text, measure}")
     behaviours: list[Behaviour] = Field(min_length=1)
     moments_that_matter: list[str] = Field(default_factory=list)
 
@@ -187,6 +189,7 @@ QuestionRole = Literal[
     "scm_contact",
     "scm_barriers",
     "scm_barrier_other",
+    "scm_outcome",
 ]
 
 
@@ -259,7 +262,7 @@ class ManagerRequestStep(_StepBase):
 class SurveyStep(_StepBase):
     kind: Literal["survey"]
     questions: list[Question] = Field(min_length=1)
-    evaluation: Literal["success_case"] | None = None
+    evaluation: Literal["success_case", "follow_up"] | None = None
 
 
 Step = Annotated[
@@ -352,6 +355,7 @@ class Journey(_Strict):
     events: list[Event] = Field(default_factory=list)
     manager_digest: DigestDef | None = None
     manager_support: ManagerSupport = Field(default_factory=ManagerSupport)
+    interviews: InterviewSettings = Field(default_factory=InterviewSettings)
     steps: list[Step] = Field(min_length=1)
 
     def step(self, step_id: str) -> Step:
@@ -463,7 +467,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
                                     ((*qloc, "show_if", "in"), f"{v!r} is not an option of {target.id!r}")
                                 )
                 qids.add(q.id)
-            if s.evaluation == "success_case":
+            if s.evaluation in ("success_case", "follow_up"):
                 roles = [q.role for q in s.questions]
                 if "scm_classification" not in roles:
                     errors.append(
@@ -486,6 +490,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
         if not any(getattr(s, "for_mtm", None) == pid and s.kind == "mtm_follow_up" for s in journey.steps):
             idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)
             errors.append((("steps", idx, "id"), f"mtm_plan {pid!r} has no mtm_follow_up step (for_mtm: {pid})"))
+    errors.extend(ppp_errors(journey))
     return errors
 
 

@@ -584,7 +584,7 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
         return _plan_mtm(journey, enrollment, answered, step, values, now, out, data, summary)
     if isinstance(step, MtmFollowUpStep):
         return _follow_up(journey, enrollment, answered, step, mtm, values, now, out, data, summary)
-    if isinstance(step, SurveyStep) and step.evaluation == "success_case":
+    if isinstance(step, SurveyStep) and step.evaluation in ("success_case", "follow_up"):
         for q in step.questions:
             if q.role == "scm_classification":
                 data["classification"] = values.get(q.id)
@@ -592,7 +592,10 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
                 data["barriers"] = values.get(q.id, [])
             elif q.role == "scm_contact":
                 data["contact"] = values.get(q.id) == "yes"
-        out.events.append(JourneyEvent("scm_classified", enrollment.id, now, prompt.id, dict(data)))
+            elif q.role == "scm_outcome" and values.get(q.id):
+                data["outcome"] = values.get(q.id)  # the PPP outcome the success story moved
+        kind = "scm_classified" if step.evaluation == "success_case" else "scm_follow_up"  # journeys/followup.py
+        out.events.append(JourneyEvent(kind, enrollment.id, now, prompt.id, dict(data)))
     if isinstance(step, QuestionStep):
         expectations.after_participant_answer(journey, enrollment, step, values, now, out)
     if isinstance(step, (QuestionStep, SurveyStep)):

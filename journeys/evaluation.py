@@ -71,10 +71,10 @@ FACTOR_FAST = "Manager answered support requests within 1 working day"
 FACTORS = (FACTOR_EXPECTATIONS, FACTOR_APPROVED, FACTOR_COACH, FACTOR_FAST)
 
 CSV_HEADER = ["metric", "value", "count", "total", "low", "high"]
-PERSON_HEADER = [
-    "enrollment_id", "name", "classification", "barriers", "mtms_planned", "mtms_happened",
-    "expectations_before_start", "request_approved", "manager_coached", "requests_within_1_day",
-]
+# What an admin may see per person, by name (docs/exports.md): progress, as on the dashboard, never
+# a person's survey classification, barriers or their manager's support next to each other: those
+# rows would rebuild every comparison the reports hide below the minimum group size.
+PERSON_HEADER = ["enrollment_id", "name", "survey_answered", "mtms_planned", "mtms_followed_up", "mtms_happened"]
 
 
 # --- rates ------------------------------------------------------------------------------------
@@ -486,19 +486,16 @@ def per_person_rows(events: Iterable[JourneyEvent], names: dict[str, str], *,
                     enrollment_ids: Collection[str] | None = None,
                     request_steps: Collection[str] = (),
                     as_of: datetime | None = None) -> list[list[str]]:
-    """One row per enrollment (header first) for the admin CSV, sorted by name then id.
-
-    `names` maps enrollment ids to the display names the caller may show; unknown ids get "".
+    """One row per enrollment (header first) for the admin CSV, sorted by name then id: progress
+    only (see PERSON_HEADER). `names` maps enrollment ids to the display names the caller may show;
+    unknown ids get "".
     """
     people = _people(_select(events, enrollment_ids), request_steps, as_of)
     rows: list[list[str]] = [list(PERSON_HEADER)]
     for eid in sorted(people, key=lambda i: (names.get(i, ""), i)):
         p = people[eid]
-        rows.append([
-            eid, _cell(names.get(eid, "")), p.classification or "", ";".join(p.barriers),
-            str(len(p.mtms)), str(len(p.happened)), _yes_no(p.expectations),
-            _yes_no(p.approved), _yes_no(p.coached), _yes_no(p.fast),
-        ])
+        rows.append([eid, _cell(names.get(eid, "")), _yes_no(p.surveyed), str(len(p.mtms)),
+                     str(len(p.followed)), str(len(p.happened))])
     return rows
 
 
@@ -557,12 +554,13 @@ def _hours(h: float) -> str:
 
 
 def summary_lines(ev: Evaluation, journey_title: str,
-                  stories: Sequence[tuple[str, str]] = ()) -> list[str]:
+                  stories: Sequence[tuple[str, str]] = (), *, lost_line: bool = True) -> list[str]:
     """Concise business-language lines for a chat report card.
 
     `stories` are up to two anonymised success stories, (what they did, what resulted), of success
     cases who agreed to be contacted; the caller picks them (the events hold no free text) and
-    leaves them out where answer texts must not appear (the dashboard).
+    leaves them out where answer texts must not appear (the dashboard). `lost_line=False` leaves
+    "what was lost" to a caller that words it in the PPP's value (`journeys.value`).
     """
     lines = [f"{journey_title}: Success Case evaluation"]
     n = ev.participants
@@ -618,7 +616,7 @@ def summary_lines(ev: Evaluation, journey_title: str,
                    if any(f.hidden_because == why for f in ev.factors)]
         lines.append("Manager-support comparison hidden: " + "; or ".join(reasons) + ".")
     lost = ev.lost
-    if not lost.suppressed and lost.non_success_unsupported:
+    if lost_line and not lost.suppressed and lost.non_success_unsupported:
         text = (f"What was lost: {lost.non_success_unsupported} of {lost.unsupported} participants "
                 "without manager support did not reach a worthwhile result")
         if lost.extra_successes:

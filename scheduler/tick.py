@@ -85,7 +85,9 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
         organisation_figures,
         request_steps,
     )
+    from journeys.interviews import verdicts
     from journeys.kickoff import brief_at, build_leader_brief
+    from journeys.value import leader_lines
 
     leader_prefix = "leader:"
     if min_group is None:
@@ -155,7 +157,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
                                    [s.id for s in journey.steps if s.kind == "manager_task"],
                                    min_group=min_group, as_of=now, calendar=cal, tz=tz)
         d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1))
-        message = build_accountability_digest(journey, leader, figures, now, follow, names)
+        opening = leader_lines(journey, figures, verdicts(events))  # the PPP first
+        message = build_accountability_digest(journey, leader, figures, now, follow, names, opening)
         if message is None:
             return 0
         year, week, _ = engine.local_date(now, tz).isocalendar()

@@ -124,6 +124,18 @@ A11Y_PROBLEMS = """() => {
 }"""
 
 
+async def assert_no_serious_axe_findings(page: Any) -> None:
+    """axe-core (bundled by axe-playwright-python) on the page: no critical or serious violation."""
+    try:
+        from axe_playwright_python.async_playwright import Axe
+    except ImportError:  # pragma: no cover - depends on the environment
+        _need("the Python package 'axe-playwright-python' is not installed (pip install -e .[test])")
+    results = await Axe().run(page)
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in results.response["violations"] if v.get("impact") in ("critical", "serious")]
+    assert bad == [], bad
+
+
 async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser) -> None:
     from bot.dashboard_links import make_link
     from bot.demo import PEOPLE
@@ -179,7 +191,26 @@ async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser
             if secret_text:
                 assert secret_text not in body, f"answer text leaked: {secret_text!r}"
 
+    # The PPP opening: business goal, self-reported next to verified impact, value with its basis.
+    from bot.demo_interviews import INTERVIEWS
+
+    business = page.locator("section", has=page.locator("#h-ppp"))
+    btext = await business.inner_text()
+    assert btext.index("Business goal") < body.index("Impact rate")  # the page opens with the PPP
+    rows = business.locator("table tbody tr")
+    assert await rows.count() == 2
+    verified = sum(i.classification == "success" for i in INTERVIEWS)
+    assert of in await rows.nth(0).inner_text()
+    assert f"{verified} of {ev.impact.total}" in await rows.nth(1).inner_text()
+    assert f"Verified in {len(INTERVIEWS)} interviews" in await rows.nth(1).inner_text()
+    assert "Estimated value: £2,100. Basis:" in btext and "avoided escalations × £350" in btext
+    assert "What was lost: not shown" in btext  # hidden with the support comparison
+    assert "What was lost:" not in await page.locator("section", has=page.locator("#h-mgr")).inner_text()
+    short = await page.locator("section", has=page.locator("#h-sum")).inner_text()
+    assert "Follow-up survey: impact" in short and "at the first survey" in short
+
     assert await page.evaluate(A11Y_PROBLEMS) == []
+    await assert_no_serious_axe_findings(page)
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
     # The cohort selector keeps the signature.

@@ -638,3 +638,54 @@ async def test_signed_malformed_payloads_never_get_a_500(world: World, body: tup
     raw, ctype = body
     status, text = await world.post_raw(raw, ctype)
     assert status < 500, (status, text, raw)
+
+
+# ---- Success Case interviews (issue 14) ------------------------------------------------------------
+
+async def test_success_case_interviews_over_slack(world: World) -> None:
+    """The admin selects candidates by slash command, Ana gets the consent request in her DM in her
+    working hours, and the admin records what the interview verified: the report shows it."""
+    from store.models import EventRow
+
+    w = world
+    await enroll(w)
+    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
+    ana, chen = await w.person(ANA), await w.person(CHEN)
+    assert ana and chen
+    cohort = enrollments[ana.id].cohort
+    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), timezone.utc)
+    async with w.db.write() as s:  # the survey's answers, as the engine records them
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
+                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
+                       data={"classification": "not_applied", "barriers": ["no_time"]}))
+    await w.tick(survey_at + timedelta(days=1))
+    n_ana = len(w.posts_to(ANA))
+
+    status, reply = await w.command(ADMIN, f"interviews {cohort}")
+    assert status == 200 and reply is not None
+    text = json.dumps(reply, ensure_ascii=False)
+    assert "2 candidates for Success Case interviews" in text and "asked for consent just now" in text
+    assert "What got in the way" in text and "What is it worth" in text  # the guide
+    check_blocks(reply["blocks"])
+    await w.tick(w.clock.now() + timedelta(days=2))
+    asks = [c for c in w.posts_to(ANA)[n_ana:] if "Could we talk about your results?" in json.dumps(c.params)]
+    assert len(asks) == 1
+    assert_in_working_hours(w, ANA, asks)
+
+    pid, ask = w.prompt_message(ANA, "interview-consent")
+    first = next(el for el in actions_of(ask["blocks"]) if prompt_of_button(el) == (pid, "slot:0"))
+    assert first["text"]["text"].startswith("Yes: ")
+    assert await w.click(ANA, ask, first["action_id"], first["value"]) == 200  # Ana takes the first time
+    assert not actions_of(ask["blocks"])  # the request closes in place
+    await w.tick(w.clock.now() + timedelta(hours=12))
+    assert any("agreed to a Success Case interview" in json.dumps(c.params) for c in w.posts_to(ADMIN))
+    status, reply = await w.command(ADMIN, f"interviews {cohort}")
+    assert status == 200 and reply is not None and "booked" in json.dumps(reply)
+    status, reply = await w.command(ADMIN, f"interview {ANA.mention} success outcome fewer-escalations value 3")
+    assert status == 200 and reply is not None and "3 avoided escalations" in json.dumps(reply, ensure_ascii=False)
+    status, reply = await w.command(ADMIN, f"report {cohort}")
+    assert status == 200 and reply is not None
+    report = json.dumps(reply, ensure_ascii=False)
+    assert "verified in interviews: 50% (1 of 2" in report
+    assert "Estimated value: £1,050" in report

@@ -710,3 +710,53 @@ def test_malformed_activities_never_get_a_500(threaded: _Threaded, data: st.Data
                                st.binary(max_size=120), json_values.map(lambda v: json.dumps(v).encode())))
     status = threaded.post(body)
     assert status < 500 or status == 501, (status, body[:400])
+
+
+# ---- Success Case interviews (issue 14) ------------------------------------------------------------
+
+async def test_success_case_interviews_over_teams(world: World) -> None:
+    """`journey interviews` and `journey interview <at>Ana</at> ...` in a message to the bot: Ana's
+    consent request reaches her chat, the verdict and its value reach the report."""
+    from store.models import EventRow
+
+    w = world
+    await install_everyone(w)
+    status, _ = await enroll_by_command(w)
+    assert status == 200
+    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
+    ana, chen = await w.person(ANA), await w.person(CHEN)
+    assert ana and chen
+    cohort = enrollments[ana.id].cohort
+    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
+    async with w.db.write() as s:
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
+                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
+                       data={"classification": "not_applied"}))
+    await w.tick(survey_at + timedelta(days=1))
+    bot = {"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}
+
+    async def say(text: str, mentions: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+        before = len(w.calls_to(ADMIN))
+        status, _ = await w.post(message(ADMIN, w.fake.url, f"<at>HPLJ Coach</at> journey {text}", [bot, *mentions]))
+        assert status == 200
+        return "\n".join(w.texts_to(ADMIN)[before:])
+
+    listing = await say(f"interviews {cohort}")
+    assert "2 candidates for Success Case interviews" in listing and "What is it worth" in listing
+    before = len(w.texts_to(ANA))
+    await w.tick(w.clock.now() + timedelta(days=2))
+    assert any("Could we talk about your results?" in t for t in w.texts_to(ANA)[before:])
+    pid, card = latest_card_for(w, ANA, "interview-consent")
+    first = next(a for a in card_actions(card) if a["data"].get("value") == "slot:0")
+    assert first["title"].startswith("Yes: ")
+    status, _ = await click(w, ANA, pid, "slot:0")  # Ana takes the first time, on her card
+    assert status == 200
+    await w.tick(w.clock.now() + timedelta(hours=12))
+    assert any("agreed to a Success Case interview" in t for t in w.texts_to(ADMIN))
+    status, _ = await click(w, ANA, pid, "no")  # a second answer changes nothing
+    assert "booked" in await say(f"interviews {cohort}")
+    done = await say(f"interview <at>{ANA.name}</at> success outcome fewer-escalations value 3", [mention(ANA)])
+    assert "3 avoided escalations" in done
+    report = await say(f"report {cohort}")
+    assert "verified in interviews: 50% (1 of 2" in report and "Estimated value: £1,050" in report

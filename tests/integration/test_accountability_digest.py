@@ -87,7 +87,9 @@ async def test_senior_leader_gets_one_digest_a_week_in_her_working_hours(world, 
     cal = engine.calendar_for(journey, sara)
     assert all(cal.is_open(t, NEW_YORK) for t, _ in got + briefs)
     first = got[0][1].message
-    assert first.text.splitlines()[0] == "2 managers reporting to you have 3 people in Active Listening."
+    lines = first.text.splitlines()
+    assert lines[0] == f"Business goal: {journey.ppp.business_goal}"  # the PPP opens the digest
+    assert "2 managers reporting to you have 3 people in Active Listening." in lines
     assert first.audience == "manager" and first.journey_title == "Active Listening"
     # aggregated: no participant's name appears (managers are named when something waits for them)
     for name in ("Ana", "Chen", "Dev"):

@@ -36,6 +36,8 @@ from journeys.commands import (
     Export,
     Forget,
     Help,
+    Interview,
+    Interviews,
     Journeys,
     Pause,
     Report,
@@ -172,6 +174,7 @@ CASES: list[tuple[str, Callable[[Refs], Command]]] = [
     ("status spring-leads", lambda r: Status("spring-leads")),
     ("report spring-leads", lambda r: Report("spring-leads")),
     ("report spring-leads CSV", lambda r: Report("spring-leads", csv=True)),
+    ("report spring-leads xapi", lambda r: Report("spring-leads", xapi=True)),
     ("pause {a}", lambda r: Pause(r[0])),
     ("resume {b}", lambda r: Resume(r[1])),
     ("unenroll {a}", lambda r: Unenroll(r[0])),
@@ -186,6 +189,13 @@ CASES: list[tuple[str, Callable[[Refs], Command]]] = [
     ("admins REMOVE {b}", lambda r: Admins("remove", r[1])),
     ("audit", lambda r: Audit(AUDIT_DEFAULT_LIMIT)),
     ("audit 50", lambda r: Audit(50)),
+    ("interviews spring-leads", lambda r: Interviews("spring-leads")),
+    ("interview {a} agreed", lambda r: Interview(r[0], "agreed")),
+    ("interview {a} Declined", lambda r: Interview(r[0], "declined")),
+    ("interview {a} not_applied", lambda r: Interview(r[0], "verified", "not_applied")),
+    ("interview {a} success outcome fewer-escalations value 6",
+     lambda r: Interview(r[0], "verified", "success", "fewer-escalations", 6.0)),
+    ("interview {a} success value 2.5 outcome x", lambda r: Interview(r[0], "verified", "success", "x", 2.5)),
 ]
 
 
@@ -509,7 +519,7 @@ def test_other_command_errors() -> None:
     )
     err = error("report spring-leads pdf")
     assert err.message == (
-        "`report`: unexpected 'pdf' (expected `csv` or nothing after the cohort)"
+        "`report`: unexpected 'pdf' (expected `csv`, `xapi` or nothing after the cohort)"
     )
     assert err.argument == "pdf"
     assert error("report spring-leads csv x").argument == "x"
@@ -744,3 +754,20 @@ def test_well_formed_enrollments_round_trip(
         {n: TODAY + timedelta(days=d) for n, d in events.items()},
         None,
     )
+
+
+@pytest.mark.parametrize("text,argument,words", [
+    ("interviews", None, "missing cohort name"),
+    ("interview @ana", None, "missing agreed, declined or a classification"),
+    ("interview @ana sucess", "sucess", "did you mean 'success'"),
+    ("interview @ana success value six", "six", "is not a number of units"),
+    ("interview @ana success value -1", "-1", "is not a number of units"),
+    ("interview @ana success value nan", "nan", "is not a number of units"),
+    ("interview @ana success outcome Bad!", "Bad!", "is not an outcome id"),
+    ("interview @ana success outcome", "outcome", "missing a value after `outcome`"),
+    ("interview @ana success because", "because", "expected `outcome <id>` or `value <units>`"),
+    ("interview @ana agreed now", "now", "expected nothing after `agreed`"),
+])
+def test_interview_commands_name_the_wrong_argument(text: str, argument: str | None, words: str) -> None:
+    err = error(text)
+    assert words in err.message and err.argument == argument

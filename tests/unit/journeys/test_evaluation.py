@@ -600,10 +600,11 @@ def test_per_person_rows() -> None:
     assert rows[0] == PERSON_HEADER
     assert [r[0] for r in rows[1:]] == ["zz", "n0", "w0", "n1"]  # by name ("", "'=cmd()", ...)
     by = {r[0]: r for r in rows[1:]}
-    assert by["w0"] == ["w0", "Ann", "not_applied", "no_time", "2", "1", "yes", "no", "no", ""]
-    assert by["n0"] == ["n0", "'=cmd()", "success", "", "0", "0", "no", "no", "yes", "no"]
-    assert by["n1"] == ["n1", "Bo", "not_applied", "no_manager_support", "0", "0", "no", "no",
-                        "no", ""]
-    assert by["zz"] == ["zz", "", "", "", "0", "0", "no", "no", "no", ""]
+    # progress only: no classification, barriers or manager support next to a name (docs/exports.md)
+    assert by["w0"] == ["w0", "Ann", "yes", "2", "1", "1"]
+    assert by["n0"] == ["n0", "'=cmd()", "yes", "0", "0", "0"]
+    assert by["n1"] == ["n1", "Bo", "yes", "0", "0", "0"]
+    assert by["zz"] == ["zz", "", "no", "0", "0", "0"]
+    assert not {"classification", "barriers", "manager_coached"} & set(PERSON_HEADER)
     only = per_person_rows(log.events, {}, enrollment_ids=["w0"])
     assert [r[0] for r in only[1:]] == ["w0"]

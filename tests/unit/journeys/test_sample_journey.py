@@ -194,9 +194,17 @@ def test_success_case_survey(journey: Journey) -> None:
 
 
 def test_journey_ends_with_thanks_after_the_survey(journey: Journey) -> None:
-    last = journey.steps[-1]
-    assert last.kind == "message"
-    assert _when(last.when).days > _when(_survey(journey).when).days
+    thanks = journey.step("thanks")
+    assert thanks.kind == "message"
+    assert _when(thanks.when).days > _when(_survey(journey).when).days
+
+
+def test_follow_up_survey_comes_when_business_results_can_show(journey: Journey) -> None:
+    """Issue 14: about 60-90 days after the start (>= 40 working days), last in the journey."""
+    (follow,) = [s for s in journey.steps if isinstance(s, SurveyStep) and s.evaluation == "follow_up"]
+    assert follow is journey.steps[-1]
+    assert 40 <= _when(follow.when).days <= 64
+    assert any(q.role == "scm_classification" for q in follow.questions)
 
 
 def test_prompt_texts_are_short(journey: Journey) -> None:

@@ -1,0 +1,67 @@
+"""Cohort exports for the L&D ecosystem: the evaluation CSV and xAPI statements (docs/exports.md).
+
+The CSV is the aggregate evaluation (with verified impact and value) followed by per-person
+progress rows; the xAPI file holds one statement per learning record, actors pseudonymised with a
+keyed hash unless the deployment sets HPLJ_XAPI_IDENTIFY=1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from bot.host import Services
+from bot.reports import cohort_events
+from journeys.accountability import request_steps
+from journeys.definition import Journey
+from journeys.evaluation import Evaluation, per_person_rows, to_csv_rows
+from journeys.value import business_figures, value_csv_rows
+from journeys.xapi import Learner, pseudonym, statements
+
+
+async def evaluation_csv(service: Services, cohort: str, ev: Evaluation, now: datetime) -> str:
+    ids, events, journey_id = await cohort_events(service, cohort)
+    journey = service.library.get(journey_id or "")
+    async with service.uow.read() as uow:
+        who = await uow.views.participant_names(ids)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerows(to_csv_rows(ev))
+    if journey is not None:
+        writer.writerows(value_csv_rows(*business_figures(journey, ev, events, ids)))
+    writer.writerow([])
+    writer.writerows(per_person_rows(events, who, enrollment_ids=ids, as_of=now,
+                                     request_steps=request_steps(journey) if journey else ()))
+    return buf.getvalue()
+
+
+def _key(service: Services) -> bytes:
+    s = service.settings
+    return ((s.xapi_key or s.dashboard_secret) if s is not None else "").encode() or b"hplj-xapi"
+
+
+async def xapi_json(service: Services, cohort: str, journey: Journey) -> tuple[str, int]:
+    """The cohort's statements as a JSON array, and how many there are."""
+    ids, events, _ = await cohort_events(service, cohort)
+    async with service.uow.read() as uow:
+        owners = {eid: pid for eid, pid, _ in await uow.enrollments.people_of(ids)}
+        people = await uow.people.by_ids(owners.values())
+    identify = bool(service.settings and service.settings.xapi_identify)
+    key = _key(service)
+    learners = {}
+    for eid, pid in owners.items():
+        email = people[pid].email if identify and pid in people else None
+        learners[eid] = Learner(pseudonym(pid, key), email or None)
+    home = service.settings.public_url if service.settings is not None else "http://localhost:3978"
+    sts = statements(events, journey_id=journey.id, journey_title=journey.title, home_page=home,
+                     learners=learners, step_title=lambda s: _title(journey, s))
+    return json.dumps(sts, indent=2, ensure_ascii=False) + "\n", len(sts)
+
+
+def _title(journey: Journey, step_id: str) -> str:
+    try:
+        return journey.step(step_id).title or step_id
+    except KeyError:
+        return step_id

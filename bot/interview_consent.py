@@ -1,0 +1,72 @@
+"""A candidate's answer to the Success Case interview consent request (its buttons).
+
+The request is not a journey step, so the inbound handler routes its buttons here
+(`journeys.interviews.consent_enrollment`): only the enrollment's participant may answer, once; the
+answer is an event, the request closes in place, and the interviewer hears of it in their own
+working hours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.interviews import invitation_message, invite_key
+from journeys import engine
+from journeys.definition import Journey
+from journeys.interviews import (
+    INVITED,
+    consent_choice,
+    consent_enrollment,
+    consent_event,
+    consent_status,
+    invited_slots,
+)
+from journeys.messages import Message, Outgoing, Reply
+from journeys.state import Outcome
+from journeys.text import typed
+from store.people import PersonRecord
+from store.repo import person_state
+from store.uow import UnitOfWork
+
+GONE = "That request is no longer open. Thank you all the same."
+NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Nothing was changed."
+
+
+async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, now: datetime,
+                         library: dict[str, Journey], default_tz: str) -> Outcome:
+    eid = consent_enrollment(reply.prompt_id) or ""
+    row = await uow.enrollments.row(eid)
+    if row is None or row.person_id != person.id:
+        return Outcome(replies=[Message(person.id, NOT_YOURS if row is not None else GONE)])
+    journey = library.get(row.journey_id)
+    events = await uow.events.of_enrollments([eid])
+    slots = invited_slots(events, eid)
+    choice = consent_choice(reply.button or "", slots)
+    if journey is None or choice is None or consent_status(events, eid) != "invited":
+        return Outcome(replies=[Message(person.id, GONE)])
+    agreed, slot = choice
+    if slot is not None and slot <= now:
+        return Outcome(replies=[Message(person.id, "That time has already passed: please pick a later one, or "
+                                                   "“No, thanks”.")])
+    inviter = next((str(e.data.get("interviewer")) for e in reversed(events) if e.kind == INVITED), "")
+    people = await uow.people.by_ids([inviter])
+    tz = engine.tz_of(journey, person_state(person, default_tz))
+    when = f"{slot.astimezone(tz):%a} {slot.astimezone(tz).day} {slot.astimezone(tz):%b %H:%M}" if slot else ""
+    interviewer = people.get(inviter)
+    note = (f"✅ Thank you: {typed(interviewer.name) if interviewer else 'L&D'} will call you on {when} (your time)."
+            if agreed else "✅ Thank you for letting us know. Nothing more will be asked about this.")
+    closed = invitation_message(journey, eid, person, interviewer.name if interviewer else "", slots, tz, note=note)
+    out = Outcome(events=[consent_event(eid, agreed, now, slot)], updated=closed)
+    out.outgoing.append(Outgoing(invite_key(eid) + ":u1", closed, replaces_key=invite_key(eid),
+                                 journey_id=journey.id, at_once=True))
+    if interviewer is not None:
+        itz = engine.tz_of(journey, person_state(interviewer, default_tz))
+        text = (f"{typed(person.name)} agreed to a Success Case interview on "
+                f"{slot.astimezone(itz):%a} {slot.astimezone(itz).day} {slot.astimezone(itz):%b %H:%M} (your time). "
+                f"Type `interview` and their name to record what it verified."
+                if agreed and slot else f"{typed(person.name)} declined the Success Case interview.")
+        out.outgoing.append(engine.notice(journey, person_state(interviewer, default_tz),
+                                          f"interview:{eid}:consent", Message(
+                                              interviewer.id, text, title="Interview consent",
+                                              journey_title=journey.title, audience="admin"), now))
+    return out

@@ -1,0 +1,291 @@
+"""Success Case interviews, the second stage of the Success Case Method (Brinkerhoff).
+
+The survey finds who says they applied the learning with a worthwhile result; interviews verify a
+few of those stories (and a sample of the others), and put a value on them in the outcome's unit.
+Pure like `journeys.evaluation`: everything is a function of stored events, the journey and `now`.
+
+Events (their `data` holds ids, codes and numbers only, never what anyone said):
+
+* `interview_invited`: a candidate was asked for consent; `slots` are the proposed UTC starts,
+  `interviewer` the L&D admin's person id;
+* `interview_consent`: `agreed` true or false (the latest counts);
+* `interview_recorded`: the verified `classification` (one of the survey's four), the PPP
+  `outcome` id it moved (optional) and `units`, the interviewer's value estimate in that outcome's
+  unit (optional). The latest recording of an enrollment counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from journeys.calendar import WorkCalendar
+from journeys.definition import Journey
+from journeys.evaluation import SCM_CLASSES, SUCCESS, Rate, hidden_because, wilson
+from journeys.ppp import InterviewSettings, measured_outcomes, outcome_text
+from journeys.state import JourneyEvent
+
+INVITED, CONSENT, RECORDED = "interview_invited", "interview_consent", "interview_recorded"
+Status = Literal["to_invite", "invited", "agreed", "declined", "interviewed"]
+STATUS_WORDS: dict[str, str] = {
+    "to_invite": "not asked yet", "invited": "asked, no answer yet", "agreed": "agreed",
+    "declined": "declined", "interviewed": "interviewed",
+}
+CLASS_WORDS = {
+    "success": "success case", "applied_no_result": "applied, no result yet",
+    "tried_no_success": "tried, did not work out", "not_applied": "did not apply it",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an interview verified for one enrollment."""
+
+    enrollment_id: str
+    classification: str
+    outcome: str | None
+    units: float | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Candidate:
+    enrollment_id: str
+    self_reported: str  # the survey's classification
+    reason: Literal["success", "sample", "other"]  # "other": interviewed although not selected
+    status: Status
+    slots: tuple[datetime, ...] = ()
+    verdict: Verdict | None = None
+    outcome: str | None = None  # the outcome the survey's story was tagged with
+
+
+@dataclass
+class _Facts:
+    classification: str | None = None
+    contact: bool = False
+    survey_at: datetime | None = None
+    outcome: str | None = None
+    status: Status = "to_invite"
+    slots: tuple[datetime, ...] = ()
+    verdict: Verdict | None = None
+
+
+def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
+    out: dict[str, _Facts] = {}
+    for e in sorted(events, key=lambda ev: ev.at):
+        f = out.setdefault(e.enrollment_id, _Facts())
+        d = e.data
+        if e.kind == "scm_classified":
+            cls = d.get("classification")
+            f.classification = str(cls) if cls in SCM_CLASSES else None
+            f.contact = d.get("contact") is True
+            f.survey_at = e.at
+            f.outcome = str(d["outcome"]) if d.get("outcome") else None
+        elif e.kind == INVITED:
+            if f.status == "to_invite":
+                f.status = "invited"
+            f.slots = tuple(datetime.fromisoformat(s) for s in d.get("slots", []) if isinstance(s, str))
+        elif e.kind == CONSENT and f.status != "interviewed":
+            f.status = "agreed" if d.get("agreed") is True else "declined"
+            if isinstance(d.get("slot"), str):
+                f.slots = (datetime.fromisoformat(d["slot"]),)  # the time they chose
+        elif e.kind == RECORDED and d.get("classification") in SCM_CLASSES:
+            units = d.get("units")
+            f.verdict = Verdict(e.enrollment_id, str(d["classification"]),
+                                str(d["outcome"]) if d.get("outcome") else None,
+                                float(units) if isinstance(units, (int, float)) and not isinstance(units, bool)
+                                else None, e.at)
+            f.status = "interviewed"
+    return out
+
+
+def _sample_key(enrollment_id: str) -> str:
+    """A stable, unbiased order for the non-success sample (not by name, not by survey time)."""
+    return hashlib.sha256(enrollment_id.encode()).hexdigest()
+
+
+def candidates(events: Iterable[JourneyEvent], settings: InterviewSettings,
+               enrollment_ids: Iterable[str] | None = None) -> list[Candidate]:
+    """Who to interview: success cases who agreed to be contacted (earliest survey first, up to
+    `success_cases`), then a sample of `non_success_sample` non-success respondents. Anyone
+    already invited or interviewed stays in the list, so re-running the selection is stable."""
+    wanted = None if enrollment_ids is None else set(enrollment_ids)
+    facts = {k: v for k, v in _facts(events).items() if wanted is None or k in wanted}
+    touched = {k for k, f in facts.items() if f.status != "to_invite"}
+    success = sorted((f.survey_at or datetime.min, k) for k, f in facts.items()
+                     if f.classification == SUCCESS and f.contact)
+    others = sorted((k for k, f in facts.items() if f.classification not in (None, SUCCESS)), key=_sample_key)
+    chosen: dict[str, Literal["success", "sample", "other"]] = {}
+    for _, k in success[:settings.success_cases]:
+        chosen[k] = "success"
+    for k in others[:settings.non_success_sample]:
+        chosen[k] = "sample"
+    for _, k in success[settings.success_cases:]:
+        if k in touched:
+            chosen[k] = "success"
+    for k in others[settings.non_success_sample:]:
+        if k in touched:
+            chosen[k] = "sample"
+    for k in sorted(touched - set(chosen)):
+        chosen[k] = "other"
+    return [Candidate(k, facts[k].classification or "", why, facts[k].status, facts[k].slots,
+                      facts[k].verdict, facts[k].outcome) for k, why in chosen.items()]
+
+
+def verdicts(events: Iterable[JourneyEvent], enrollment_ids: Iterable[str] | None = None) -> list[Verdict]:
+    wanted = None if enrollment_ids is None else set(enrollment_ids)
+    return [f.verdict for k, f in sorted(_facts(events).items())
+            if f.verdict is not None and (wanted is None or k in wanted)]
+
+
+def propose_slots(now: datetime, settings: InterviewSettings,
+                  person: tuple[WorkCalendar, ZoneInfo], interviewer: tuple[WorkCalendar, ZoneInfo],
+                  count: int = 3) -> list[datetime]:
+    """Up to `count` interview starts (UTC), one a day, from the day after the person's next open
+    time (when the request reaches them) on, each wholly
+    inside both people's working hours (quiet hours and holidays excluded) and in the next
+    `within_days` working days of the person."""
+    step = timedelta(minutes=15)
+    length = timedelta(minutes=settings.minutes)
+    cal, tz = person
+    # from the working day after the request can reach them, so they have time to answer
+    first_day = cal.next_open(now, tz).astimezone(tz).date() + timedelta(days=1)
+    last_day = cal.add_working_days(cal.roll_forward(first_day), settings.within_days - 1)
+    at = datetime.combine(first_day, datetime.min.time(), tz).astimezone(now.tzinfo)
+    out: list[datetime] = []
+    while len(out) < count and at.astimezone(tz).date() <= last_day:
+        day = at.astimezone(tz).date()
+        if out and out[-1].astimezone(tz).date() == day:
+            at = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(now.tzinfo)
+            continue
+        checks = [at + step * k for k in range(int(length / step))] + [at + length - timedelta(minutes=1)]
+        if all(c.is_open(t, z) for t in checks for c, z in (person, interviewer)):
+            out.append(at)
+        at += step
+    return out
+
+
+def guide(journey: Journey, candidate: Candidate) -> list[str]:
+    """The interviewer's guide, built from the journey's PPP: behaviours and outcomes to probe,
+    then the five questions of a Success Case interview."""
+    outcomes = journey.ppp.outcomes
+    tagged = measured_outcomes(journey).get(candidate.outcome or "")
+    said = CLASS_WORDS.get(candidate.self_reported, candidate.self_reported)
+    lines = [f"Interview guide · {journey.title}" + (f" · self-reported: {said}" if said else "")
+             + (f", story tagged “{tagged.text}”" if tagged else ""),
+             f"Business goal: {journey.ppp.business_goal}",
+             "Behaviours: " + "; ".join(b.text for b in journey.ppp.behaviours),
+             "Outcomes: " + "; ".join(outcome_text(o) for o in outcomes),
+             "1. What did you use? Which behaviour, in which situation, and when?",
+             "2. What result came of it? What would we see or count that shows it?",
+             "3. What helped? (your manager, the practice moments, colleagues, tools)",
+             "4. What got in the way?",
+             "5. What is it worth? Estimate it in the outcome's unit:"]
+    for o in measured_outcomes(journey).values():
+        if o.measure is not None:
+            m = o.measure
+            lines.append(f"   • {o.text}: how many {m.unit}s? ({m.name}; one is worth "
+                         f"{m.value_per_unit:g} {m.currency})")
+    lines.append("Record it: `interview <user> <success|applied_no_result|tried_no_success|not_applied> "
+                 "[outcome <id>] [value <units>]`.")
+    return lines
+
+
+def invited_event(enrollment_id: str, interviewer_id: str, slots: Sequence[datetime], now: datetime) -> JourneyEvent:
+    return JourneyEvent(INVITED, enrollment_id, now, None,
+                        {"interviewer": interviewer_id, "slots": [s.isoformat() for s in slots]})
+
+
+def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None) -> JourneyEvent:
+    data: dict[str, object] = {"agreed": agreed}
+    if slot is not None:
+        data["slot"] = slot.isoformat()
+    return JourneyEvent(CONSENT, enrollment_id, now, None, data)
+
+
+CONSENT_STEP = "interview-consent"  # the consent request's prompt id is "<enrollment id>.interview-consent"
+NO = "no"
+
+
+def consent_prompt_id(enrollment_id: str) -> str:
+    return f"{enrollment_id}.{CONSENT_STEP}"
+
+
+def consent_enrollment(prompt_id: str | None) -> str | None:
+    """The enrollment a consent button belongs to, or None for any other prompt."""
+    if prompt_id and prompt_id.endswith("." + CONSENT_STEP):
+        return prompt_id[: -len(CONSENT_STEP) - 1]
+    return None
+
+
+def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, datetime | None] | None:
+    """(agreed, chosen slot) for a consent button's value ("slot:<i>" or "no"); None if unknown."""
+    if button == NO:
+        return False, None
+    if button.startswith("slot:") and button[5:].isdigit() and int(button[5:]) < len(slots):
+        return True, slots[int(button[5:])]
+    return None
+
+
+def consent_status(events: Iterable[JourneyEvent], enrollment_id: str) -> Status:
+    f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
+    return f.status if f is not None else "to_invite"
+
+
+def invited_slots(events: Iterable[JourneyEvent], enrollment_id: str) -> tuple[datetime, ...]:
+    f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
+    return f.slots if f is not None else ()
+
+
+def recorded_event(enrollment_id: str, classification: str, outcome: str | None, units: float | None,
+                   interviewer_id: str | None, now: datetime) -> JourneyEvent:
+    if classification not in SCM_CLASSES:
+        raise ValueError(f"unknown classification {classification!r}")
+    data: dict[str, object] = {"classification": classification, "interviewer": interviewer_id}
+    if outcome:
+        data["outcome"] = outcome
+    if units is not None:
+        data["units"] = units
+    return JourneyEvent(RECORDED, enrollment_id, now, None, data)
+
+
+# --- self-reported vs verified ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verified:
+    """What interviews verified, next to the survey's self-reports.
+
+    `impact` is verified success cases over the survey's respondents: a lower bound while
+    self-reported successes remain uninterviewed (`not_interviewed`). `confirmed` of
+    `success_interviewed` interviewed self-reported successes were verified as success cases;
+    `found` interviewed non-success cases turned out to be successes.
+    """
+
+    interviewed: int
+    success_interviewed: int
+    confirmed: int
+    found: int
+    successes: int
+    not_interviewed: int
+    impact: Rate
+    hidden_because: str
+
+
+def verified(events: Iterable[JourneyEvent], respondents: int, min_group: int,
+             enrollment_ids: Iterable[str] | None = None) -> Verified:
+    ids = None if enrollment_ids is None else set(enrollment_ids)
+    facts = {k: f for k, f in _facts(events).items() if ids is None or k in ids}
+    done = [f for f in facts.values() if f.verdict is not None]
+    said = [f for f in done if f.classification == SUCCESS]
+    confirmed = sum(1 for f in said if f.verdict is not None and f.verdict.classification == SUCCESS)
+    found = sum(1 for f in done if f.classification != SUCCESS and f.verdict is not None
+                and f.verdict.classification == SUCCESS)
+    successes = confirmed + found
+    pending = sum(1 for f in facts.values() if f.classification == SUCCESS and f.verdict is None)
+    why = hidden_because(((successes, respondents),), min_group) if respondents else "small"
+    return Verified(len(done), len(said), confirmed, found, successes, pending,
+                    wilson(successes, respondents) if respondents else Rate(0, 0, None, None, None), why)
