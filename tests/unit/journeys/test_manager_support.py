@@ -259,7 +259,7 @@ def test_kickoff_brief_goes_before_the_start_in_the_leaders_calendar(journey):
     msg = kickoff.build_leader_brief(journey, HANA, ["Grace Liu", "Ben Okafor"], 5, START)
     text = plain(msg.text)
     assert journey.ppp.business_goal in text
-    assert all(o in text for o in journey.ppp.outcomes)
+    assert all(str(o) in text for o in journey.ppp.outcomes)
     assert "Ben Okafor and Grace Liu will be asked to do* (5 people in the journey)" in text
     assert "Expectations conversation, before the start" in text
     assert "Approve, Coach, or say they can't" in text
