@@ -38,6 +38,8 @@ from journeys.forms import (
     parse_typed,
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
+from journeys.progress import week_label
+from journeys.wording import saved_text
 from journeys.state import (
     EnrollmentState,
     JourneyEvent,
@@ -49,6 +51,7 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
+from journeys.wording import plural
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 
@@ -260,7 +263,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
     if body_closed and note:
         text = f"{text}\n\n{note}"
-    position = [s.id for s in journey.steps].index(step.id) + 1
+    week = week_label(journey, enrollment.start, local_date(prompt.sent_at or prompt.due_at, tz_of(journey, reader)))
     audience: Literal["participant", "manager"] = step_recipient(step)
     about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
     return Message(
@@ -273,7 +276,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
         fields=() if body_closed else fields,
         form_label="" if body_closed or not fields or buttons_for(step, fields) else _form_label(step),
         links=tuple(Link(link.label, link.url) for link in step.links),
-        context=f"{journey.title}{about} · step {position} of {len(journey.steps)}",
+        context=f"{journey.title}{about} · {week}",
         closed=body_closed,
         audience=audience,
     )
@@ -304,12 +307,12 @@ def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, r
 def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
                          mtm: MtmState | None) -> Message:
     name = _first_name(enrollment.person)
-    when = f" on {format_day(mtm.when)}" if mtm else ""
+    when = f" for {format_day(mtm.when)}" if mtm else ""
     manager = enrollment.manager or enrollment.person
     return Message(
         recipient_id=manager.id,
         title="Coaching follow-up",
-        text=(f"{name}'s moment that matters was planned{when}. A two-minute check-in this week "
+        text=(f"{name} planned their moment that matters{when}. A two-minute check-in this week "
               f"makes the practice stick: ask what they tried, what happened, and what they'll do next time."),
         journey_title=journey.title,
         prompt_id=prompt.id,
@@ -417,7 +420,7 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
             recipient_id=enrollment.manager.id,
             title=f"{_first_name(enrollment.person)} may be stuck",
             text=(f"{name} has not responded to “{title}” in {journey.title} for {waited} working days, "
-                  f"after {prompt.reminders_sent} reminder(s). A short, supportive conversation usually "
+                  f"after {plural(prompt.reminders_sent, 'reminder')}. A short, supportive conversation usually "
                   f"unblocks it: ask what got in the way and agree a next step."),
             journey_title=journey.title,
             context=f"{journey.title} about {name}",
@@ -563,7 +566,7 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
     out.prompts.append(answered)
     out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, data))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}" if summary else "✅ Answered", out)
-    out.replies.append(_reply(prompt.recipient_id, "Thanks, saved. 🙌", journey))
+    out.replies.append(_reply(prompt.recipient_id, saved_text(step), journey))
     return out
 
 
@@ -678,7 +681,8 @@ def _manager_task(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     out.events.append(JourneyEvent("manager_task_done", enrollment.id, now, prompt.id,
                                    {"step": step.id, "before_start": before_start}))
     _close(journey, enrollment, answered, None, f"✅ Done ({format_local(now, tz_of(journey, manager))})", out)
-    out.replies.append(_reply(manager.id, "Thanks, marked as done.", journey))
+    out.replies.append(_reply(manager.id, f"Marked “{prompt_title(journey, prompt)}” with "
+                                          f"{_first_name(enrollment.person)} as done.", journey))
     return out
 
 

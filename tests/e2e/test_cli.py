@@ -94,7 +94,7 @@ def test_chat_session_answers_and_time_travels() -> None:
                                    write=out.append))
     text = "\n".join(out)
     assert "Expectations conversation" in text  # Ben's before-phase task arrived during :advance
-    assert "Thanks, marked as done." in text  # pressing button 1 answered it
+    assert "Marked “Expectations conversation” with" in text  # pressing button 1 answered it
     assert "Your learning journeys" in text and "Active Listening" in text
     assert ":as expects one of" in text
     assert session.me == "ana"

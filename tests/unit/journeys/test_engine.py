@@ -168,7 +168,7 @@ def test_reminders_then_escalation_to_the_manager(journey):
     q, out = fire_sent(journey, e, q, q.next_at)
     (esc,) = out.outgoing
     assert esc.message.recipient_id == "ben" and "may be stuck" in esc.message.title
-    assert "Ana Silva" in esc.message.text and "2 reminder(s)" in esc.message.text
+    assert "Ana Silva" in esc.message.text and "after 2 reminders." in esc.message.text
     assert q.escalated and q.next_at is None
     # nothing more after the escalation
     assert engine.fire(journey, e, q, None, q.due_at + timedelta(days=30)).outgoing == []
