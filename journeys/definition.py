@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from journeys.ending import Ending, ending_errors
+
 Loc = tuple[str | int, ...]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -305,6 +307,7 @@ class Journey(_Strict):
     events: list[Event] = Field(default_factory=list)
     manager_digest: DigestDef | None = None
     steps: list[Step] = Field(min_length=1)
+    ending: Ending = Field(default_factory=Ending)
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -433,6 +436,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
                                     + ", ".join(SCM_CLASSES),
                                 )
                             )
+    errors.extend(ending_errors(journey.ending))
     for pid in plan_ids:
         if not any(getattr(s, "for_mtm", None) == pid and s.kind == "mtm_follow_up" for s in journey.steps):
             idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)

@@ -27,6 +27,7 @@ from journeys.definition import (
     When,
     step_recipient,
 )
+from journeys.ending import CLOSE_STEP
 from journeys.forms import (
     AnswerError,
     buttons_for,
@@ -210,6 +211,8 @@ def prompt_title(journey: Journey, p: PromptState) -> str:
     """The short name people see for a prompt in status lists and digests."""
     if p.step_id.endswith(COACH_CHECK):
         return "coaching follow-up"
+    if p.step_id == CLOSE_STEP:
+        return "end of the journey"
     step = journey.step(p.step_id)
     return step.title or KIND_TITLES[step.kind] or step.id
 
@@ -360,8 +363,8 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
          now: datetime) -> Outcome:
     """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours."""
     out = Outcome()
-    if prompt.next_at is None or prompt.next_at > now:
-        return out  # nothing is due yet: firing early or twice changes nothing
+    if prompt.next_at is None or prompt.next_at > now or prompt.step_id == CLOSE_STEP:
+        return out  # nothing is due yet (the closing prompt: journeys/lifecycle.py fire_close)
     if enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out

@@ -12,11 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from journeys import engine
+from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.digest import build_digest
 from journeys.messages import Outgoing
-from journeys.state import Outcome
+from journeys.ending import CLOSE_STEP
+from journeys.state import MtmState, Outcome, PromptState
 from store.db import Database
 from store.models import DigestRow
 from store.people import PersonRecord
@@ -46,6 +47,7 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
             mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
             combined = Outcome()
             parked: list[str] = []
+            closing = await closing_context(uow, [r for r in rows if r.step_id == CLOSE_STEP])
             for r in rows:
                 e = enrollments.get(r.enrollment_id)
                 journey = library.get(e.journey_id) if e else None
@@ -53,7 +55,11 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
                     log.warning("prompt %s has no loadable journey; parked", r.id)
                     parked.append(r.id)
                     continue
-                out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
+                if r.step_id == CLOSE_STEP:
+                    prompts, e_mtms = closing.get(e.id, ([], []))
+                    out = lifecycle.fire_close(journey, e, r, prompts, e_mtms, now)
+                else:
+                    out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
                 for p in out.prompts:
                     if p.next_at is not None and p.next_at <= now and p.id == r.id:
                         # never spin on the same prompt within one pass
@@ -65,6 +71,21 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
             await uow.commit()
     result.digests = await process_digests(db, library, now, default_tz=default_tz, min_group=min_group)
     return result
+
+
+async def closing_context(uow: UnitOfWork, rows: list[PromptState]
+                          ) -> dict[str, tuple[list[PromptState], list[MtmState]]]:
+    """All prompts and moments that matter of the enrollments whose closing prompt is due: what
+    `lifecycle.fire_close` decides from (loaded only for those few enrollments)."""
+    ids = sorted({r.enrollment_id for r in rows})
+    if not ids:
+        return {}
+    found: dict[str, tuple[list[PromptState], list[MtmState]]] = {i: ([], []) for i in ids}
+    for p in await uow.prompts.of_enrollments(ids):
+        found[p.enrollment_id][0].append(p)
+    for m in await uow.mtms.of_enrollments(ids):
+        found[m.enrollment_id][1].append(m)
+    return found
 
 
 async def process_digests(db: Database, library: dict[str, Journey], now: datetime, *,

@@ -193,10 +193,14 @@ def test_success_case_survey(journey: Journey) -> None:
     assert closing.answer == "rating" and closing.scale == 10 and closing.required is False
 
 
-def test_journey_ends_with_thanks_after_the_survey(journey: Journey) -> None:
-    last = journey.steps[-1]
-    assert last.kind == "message"
-    assert _when(last.when).days > _when(_survey(journey).when).days
+def test_journey_ends_with_the_survey_and_a_closing_that_fits_what_happened(journey: Journey) -> None:
+    # The closing message is the `ending:` block's (practised / not practised / survey still open),
+    # sent the working day after the survey, not a step thanking everyone for habits alike.
+    assert journey.steps[-1] is _survey(journey)
+    closing = journey.ending.closing
+    assert "{survey_closes}" in closing.survey_open
+    assert "habits you've built" not in closing.not_practised
+    assert journey.ending.survey_open_days == 10
 
 
 def test_prompt_texts_are_short(journey: Journey) -> None:
