@@ -166,10 +166,11 @@ class World:
         status, _ = await self.post_raw(json.dumps(envelope), "application/json", **kw)
         return status
 
-    async def type_(self, user: User, text: str, *, event_id: str | None = None, **kw: Any) -> int:
+    async def type_(self, user: User, text: str, *, event_id: str | None = None, thread_ts: str | None = None,
+                    **kw: Any) -> int:
         self._n += 1
         return await self.event(message_im_event(user_id=user.id, text=text, channel=user.dm,
-                                                 ts=f"{1800000000 + self._n}.000100",
+                                                 ts=f"{1800000000 + self._n}.000100", thread_ts=thread_ts,
                                                  event_id=event_id or f"EvE2E{self._n:05d}"), **kw)
 
     async def settle(self) -> None:
@@ -437,14 +438,15 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert w.posted_at[id(ref_call)].astimezone(ZoneInfo(ANA.tz)).date() == START + timedelta(days=7)
     assert_in_working_hours(w, ANA, [ref_call])
 
-    # 7. Ana reflects by typing: the bot asks field by field until the prompt is answered.
+    # 7. Ana reflects by typing in the prompt's thread (her focus and picture of success are still
+    # open, so outside the thread the bot would ask which): it asks field by field until answered.
     answers = iter(["yes", "4", "I paraphrased before answering; Sam opened up about the workload.", "yes",
                     "yes", "yes"])
     for _ in range(6):
         if (await w.prompt(pid_ref)).status != "open":
             break
         n = len(w.posts_to(ANA))
-        assert await w.type_(ANA, next(answers)) == 200
+        assert await w.type_(ANA, next(answers), thread_ts=ref_msg["ts"]) == 200
         assert len(w.posts_to(ANA)) > n  # every typed answer is acknowledged in the DM
     row = await w.prompt(pid_ref)
     assert row.status != "open", (row.status, row.answers, [c.params.get("text") for c in w.posts_to(ANA)[-3:]])
@@ -626,3 +628,36 @@ async def test_signed_malformed_payloads_never_get_a_500(world: World, body: tup
     raw, ctype = body
     status, text = await world.post_raw(raw, ctype)
     assert status < 500, (status, text, raw)
+
+
+async def test_a_typed_answer_goes_to_the_prompt_whose_thread_it_is_in(world: World) -> None:
+    """Two text prompts open: a message outside any thread is not guessed (the bot asks which);
+    a reply in a prompt's thread answers that prompt, and the confirmation names it."""
+    w = world
+    await enroll(w)
+    await w.tick(at_local(START - timedelta(days=1), "14:31", ANA.tz))  # focus and success both open
+    focus_id, focus_msg = w.prompt_message(ANA, "focus-situation")
+    success_id, success_msg = w.prompt_message(ANA, "success-picture")
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    posted = len(w.posts_to(ANA))
+    assert await w.type_(ANA, "My 1:1s surface problems a week earlier") == 200
+    ask = json.dumps([c.params for c in w.posts_to(ANA)[posted:]], ensure_ascii=False)
+    assert "Which question is that for?" in ask and "1. Your focus" in ask and "2. Your picture of success" in ask
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    async def in_thread(msg: dict[str, Any], text: str, n: int) -> list[Call]:
+        before = len(w.posts_to(ANA))
+        assert await w.event(message_im_event(user_id=ANA.id, text=text, channel=ANA.dm, ts=f"1800009{n}.000100",
+                                              thread_ts=msg["ts"], event_id=f"EvThread{n}")) == 200
+        return w.posts_to(ANA)[before:]
+
+    (saved,) = await in_thread(success_msg, "My 1:1s surface problems a week earlier", 1)
+    assert saved.params["thread_ts"] == success_msg["ts"]
+    assert "Saved your picture of success." in json.dumps(saved.params, ensure_ascii=False)
+    assert (await w.prompt(success_id)).answers == {"answer": "My 1:1s surface problems a week earlier"}
+    assert (await w.prompt(focus_id)).status == "open"
+
+    (saved,) = await in_thread(focus_msg, "1:1s with people in my team", 2)
+    assert "Saved your focus." in json.dumps(saved.params, ensure_ascii=False)
+    assert (await w.prompt(focus_id)).answers == {"answer": "one-to-ones"}

@@ -703,3 +703,37 @@ def test_malformed_activities_never_get_a_500(threaded: _Threaded, data: st.Data
                                st.binary(max_size=120), json_values.map(lambda v: json.dumps(v).encode())))
     status = threaded.post(body)
     assert status < 500 or status == 501, (status, body[:400])
+
+
+async def test_a_typed_answer_goes_to_the_card_it_replies_to(world: World) -> None:
+    """Two text prompts open: a message that replies to no card is not guessed (the bot asks
+    which); a Reply to a card (`replyToId`) answers that card's prompt, and says what was saved."""
+    w = world
+    await install_everyone(w)
+    assert (await enroll_by_command(w))[0] == 200
+    await w.tick(at_local(START - timedelta(days=1), "14:31", ANA.tz))  # focus and success both open
+    focus_id, _ = latest_card_for(w, ANA, "focus-situation")
+    success_id, _ = latest_card_for(w, ANA, "success-picture")
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    async def say(text: str, reply_to: str | None = None) -> str:
+        before = len(w.calls_to(ANA))
+        act = message(ANA, w.fake.url, text)
+        if reply_to is not None:
+            act["replyToId"] = reply_to
+        assert (await w.post(act))[0] == 200
+        return "\n".join(w.texts_to(ANA)[before:])
+
+    ask = await say("My 1:1s surface problems a week earlier")
+    assert "Which one is it for?" in ask and "didn't save that" in ask
+    assert "1. Your focus" in ask and "2. Your picture of success" in ask
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    success_card = w.fake.activity_carrying(ANA.conv, success_id)
+    assert "Saved your picture of success." in await say("My 1:1s surface problems a week earlier", success_card)
+    assert (await w.prompt(success_id)).answers == {"answer": "My 1:1s surface problems a week earlier"}
+    assert (await w.prompt(focus_id)).status == "open"
+
+    focus_card = w.fake.activity_carrying(ANA.conv, focus_id)
+    assert "Saved your focus." in await say("1:1s with people in my team", focus_card)
+    assert (await w.prompt(focus_id)).answers == {"answer": "one-to-ones"}
