@@ -207,7 +207,8 @@ def chat(
 @app.command()
 def enroll(
     csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, manager_email, journey, start, "
-                                           "[timezone], [cohort], [manager_manager_email], [event:<id>]...")],
+                                           "[timezone], [country], [subdivision], [cohort], [manager_manager_email], "
+                                           "[event:<id>]...")],
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad.")]
     = False,
     platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console.")] = "",

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from journeys import engine
 from journeys.definition import Journey
 from journeys.messages import Message
-from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from journeys.progress import progress_of, week_label
+from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from journeys.stuck import is_stuck, stuck_after
 from journeys.text import typed
 from journeys.wording import weekday_name

@@ -40,7 +40,6 @@ from journeys.forms import (
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
 from journeys.progress import week_label
-from journeys.wording import saved_text
 from journeys.state import (
     EnrollmentState,
     JourneyEvent,
@@ -52,7 +51,7 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
-from journeys.wording import plural
+from journeys.wording import plural, saved_text
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 

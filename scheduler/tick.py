@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.digest import build_digest
-from journeys.messages import Outgoing
 from journeys.ending import CLOSE_STEP
+from journeys.messages import Outgoing
 from journeys.state import MtmState, Outcome, PromptState
 from store.db import Database
 from store.models import DigestRow
