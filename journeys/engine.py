@@ -39,6 +39,7 @@ from journeys.forms import (
     parse_typed,
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
+from journeys.mtm_plan import situation_of
 from journeys.progress import week_label
 from journeys.state import (
     EnrollmentState,
@@ -500,6 +501,12 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     values = {k: v for k, v in values.items() if v is not None or from_text}
     still = missing_fields(fields, {k: v for k, v in values.items()})
     pending = next_field(fields, values) if from_text else None
+    from journeys.mtm_dates import mtm_answer_problem  # it builds on this module's calendars
+
+    problem = mtm_answer_problem(journey, enrollment, step, values, today, finished=not (still or pending))
+    if problem:
+        out.replies.append(_reply(reply.person_id, f"{problem}. Nothing was saved yet.", journey))
+        return out
     if still or pending is not None:
         out.prompts.append(prompt.with_(answers=values))
         nxt = pending or still[0]
@@ -579,7 +586,7 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
         enrollment_id=enrollment.id,
         plan_step_id=step.id,
         practice=str(values.get("practice", step.practice)),
-        situation=str(values["situation"]),
+        situation=situation_of(journey, values) or "",
         when=date.fromisoformat(str(values["date"])),
         behaviour=str(values["behaviour"]),
         share_plan=values.get("share") == "yes",
