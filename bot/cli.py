@@ -125,6 +125,9 @@ def demo(
     sys.stdout.write("\n" + "=" * 30 + " Report " + "=" * 30 + "\n")
     for line in summary.report:
         sys.stdout.write(line + "\n")
+    sys.stdout.write("\n" + "=" * 26 + " How it ended " + "=" * 26 + "\n")
+    for line in summary.completion:
+        sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 

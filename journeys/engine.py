@@ -545,7 +545,8 @@ def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     upd = _update_of(journey, prompt, msg)
     if upd is not None:
         out.outgoing.append(upd)
-    out.updated = msg
+    # a prompt shown only on a grouped card (journeys/manager_card.py) has no message of its own
+    out.updated = msg if upd is not None else None
 
 
 def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: Step,

@@ -9,7 +9,8 @@ enrollment's prompts and moments that matter):
   is still open (with the day it closes), or they practised (a moment that matters happened), or
   they did not;
 - while a survey or an MTM follow-up is still open (or not sent yet), the journey waits for it,
-  at most `ending.survey_open_days` working days after it was sent;
+  at most `ending.survey_open_days` working days after it was sent, looking again each working
+  morning;
 - then whatever is still open or scheduled expires and the enrollment is `completed`: it leaves
   manager digests and "waiting for you" lists, and nothing more is sent.
 
@@ -110,8 +111,8 @@ def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState
         out.events.append(JourneyEvent("closing_sent", enrollment.id, now, close.id, {"closing": kind}))
         close = close.with_(sent_at=now)
     later = [d for d in deadlines if d > now]
-    if later:
-        out.prompts.append(close.with_(next_at=max(later)))
+    if later:  # look again each working morning: an answer completes the journey the next day
+        out.prompts.append(close.with_(next_at=min(max(later), cal.next_working_morning(now, tz))))
         return out
     return out.extend(complete(enrollment, close, others, now))
 

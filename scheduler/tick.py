@@ -16,6 +16,7 @@ from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.digest import build_digest
 from journeys.ending import CLOSE_STEP
+from journeys.manager_card import group_manager_cards
 from journeys.messages import Outgoing
 from journeys.state import MtmState, Outcome, PromptState
 from store.db import Database
@@ -65,6 +66,7 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
                         # never spin on the same prompt within one pass
                         out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
                 combined.extend(out)
+            group_manager_cards(library, enrollments, combined)
             await uow.prompts.park(parked)
             result.fired += len(rows)
             result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})

@@ -358,8 +358,8 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     # 2. The before phase, each in their own working hours.
     await w.tick(at_local(START - timedelta(days=7), "17:45", BEN.tz))  # Mon 30 Nov, whole working day
     exp_posts = w.posts_to(BEN)
-    # one task per report (nothing else for Ben that day)
-    assert len({c.params["metadata"]["event_payload"]["prompt_id"] for c in exp_posts}) == 2 == len(exp_posts)
+    # one card for both reports, each by name, with a Done button per report (nothing else that day)
+    assert len(exp_posts) == 1
     for c in exp_posts:
         assert c.params["metadata"]["event_type"] == "hplj_delivery"
         assert c.params["metadata"]["event_payload"]["delivery_id"]
@@ -367,9 +367,11 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         check_blocks(c.params["blocks"])
         assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
                                                                      "emoji": True}}
-        assert "Expectations conversation" in json.dumps(c.params["blocks"])
-        labels = {el["text"]["text"] for el in actions_of(c.params["blocks"])}
-        assert "Done" in labels, labels
+        blocks = json.dumps(c.params["blocks"], ensure_ascii=False)
+        assert "Expectations conversation" in blocks and "For 2 of your team: *ana* and *chen*." in blocks, blocks
+        buttons = {prompt_of_button(el) for el in actions_of(c.params["blocks"])}
+        assert {v for _, v in buttons} == {"done", "guide"}
+        assert len({pid for pid, v in buttons if v == "done"}) == 2  # each report's own prompt
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {BEN.id}
     assert not w.posts_to(ANA) and not w.posts_to(CHEN)
 
@@ -390,17 +392,16 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         assert_in_working_hours(w, user, w.posts_to(user))
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
 
-    # 3. Ben clicks Done on one task: one chat.update removes the buttons; the prompt is answered.
+    # 3. Ben clicks Done for one report: that prompt is answered, the other stays open, and the card
+    # keeps the other report's button (no update); the reply names what was marked done.
     pid_exp, exp_msg = w.prompt_message(BEN, "expectations")
-    done = next(el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el) == (pid_exp, "done"))
+    dones = [el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el)[1] == "done"]
     n_upd = len(w.fake.calls_to("chat.update"))
-    assert await w.click(BEN, exp_msg, done["action_id"], done["value"]) == 200
-    upd = (await w.fake.wait_for("chat.update", n_upd + 1))[-1]
-    assert (upd.params["channel"], upd.params["ts"]) == (BEN.dm, exp_msg["ts"])
-    assert w.updates_of(BEN, exp_msg) == 1  # one click, one update: not the adapter and the outbox both
-    assert not actions_of(upd.params["blocks"]) and not actions_of(exp_msg["blocks"])
-    check_blocks(upd.params["blocks"])
-    assert (await w.prompt(pid_exp)).status != "open"
+    assert await w.click(BEN, exp_msg, dones[0]["action_id"], dones[0]["value"]) == 200
+    first, second = prompt_of_button(dones[0])[0], prompt_of_button(dones[1])[0]
+    assert (await w.prompt(first)).status != "open" and (await w.prompt(second)).status == "open"
+    assert len(w.fake.calls_to("chat.update")) == n_upd and actions_of(exp_msg["blocks"])
+    assert "Marked “Expectations conversation” with ana as done." in w.ephemerals_to(BEN)[-1]
 
     # 4. Week 1: Ana opens the MTM form from the button and submits the modal.
     mtm_day = START + timedelta(days=4)  # Fri 11 Dec

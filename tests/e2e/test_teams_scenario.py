@@ -389,7 +389,11 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     # 3. The before phase: the manager's expectations task and the participants' first prompts.
     await w.tick(at_local(START - timedelta(days=7), "09:31", "Europe/London"))  # Mon 30 Nov
     pid_exp, card = latest_card_for(w, BEN, "expectations")
-    assert card_actions(card)
+    # one card for both reports, each by name, with a Done button per report
+    assert len([c for c in w.cards_to(BEN) if "Expectations conversation" in card_text(c)]) == 1
+    assert "For 2 of your team: Ana Diaz and Chen Wei." in card_text(card).replace("*", "")
+    dones = [a["data"]["prompt_id"] for a in card_actions(card) if a.get("data", {}).get("value") == "done"]
+    assert len(set(dones)) == 2 and pid_exp in dones
     await w.tick(at_local(START - timedelta(days=6), "10:01", "Europe/Madrid"))  # Tue 1 Dec: why-it-matters
     assert any("Why this matters" in t for t in w.texts_to(ANA))
     assert any("Why this matters" in t for t in w.texts_to(CHEN))
@@ -400,13 +404,15 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     await w.tick(at_local(START - timedelta(days=5), "10:01", "Europe/Madrid"))
     pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
 
-    # 4. The manager's Done: 200 with the refreshed card, without stale buttons.
+    # 4. The manager's Done for one report: 200 with a reply naming it; the grouped card keeps the
+    # other report's button (neither refreshed nor PUT), and only that report's task is answered.
     status, body = await click(w, BEN, pid_exp, "done")
-    assert status == 200
-    card = refreshed_card(body)
-    assert "actions" not in card and not card_actions(card)
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message", body
+    assert "Marked “Expectations conversation” with" in body["value"]
     assert (await w.prompt(pid_exp)).status != "open"
-    assert updates_of(w, BEN, pid_exp, body) == 1  # the invoke answer refreshed it; the outbox PUTs nothing
+    other = next(pid for pid in dones if pid != pid_exp)
+    assert (await w.prompt(other)).status == "open"
+    assert updates_of(w, BEN, pid_exp, body) == 0
 
     # Ana answers her before-phase question on the card.
     value = next(a["data"]["value"] for a in card_actions(focus_card) if a.get("verb") == "hplj.button")

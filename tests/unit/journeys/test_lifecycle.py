@@ -133,13 +133,32 @@ def test_with_the_survey_still_open_the_closing_says_until_when_and_the_journey_
     assert "open until Thu 3 Jun" in plain(msg.message.text)
     assert first.enrollments == [] and not any(p.status == "expired" for p in first.prompts)
     (waiting,) = first.prompts
-    assert waiting.next_at == at(LONDON, 2027, 6, 3, 10) and waiting.sent_at is not None
-    # the deadline comes: the unanswered survey expires, the journey completes, no second message
+    assert waiting.next_at == at(LONDON, 2027, 5, 21, 9) and waiting.sent_at is not None  # next working morning
+    # still unanswered the next morning: nothing is sent, it looks again on Monday
     prompts[CLOSE_STEP] = waiting
-    second = close(journey, e, prompts, [mtm("happened")], waiting.next_at)
+    again = close(journey, e, prompts, [mtm("happened")], waiting.next_at)
+    assert again.outgoing == [] and again.enrollments == []
+    assert again.prompts[0].next_at == at(LONDON, 2027, 5, 24, 9)
+    # the last look is the deadline itself: the unanswered survey expires, the journey completes,
+    # and no second message goes out
+    prompts[CLOSE_STEP] = waiting.with_(next_at=at(LONDON, 2027, 6, 3, 9))
+    last = close(journey, e, prompts, [mtm("happened")], at(LONDON, 2027, 6, 3, 9))
+    assert last.prompts[0].next_at == at(LONDON, 2027, 6, 3, 10)
+    prompts[CLOSE_STEP] = last.prompts[0]
+    second = close(journey, e, prompts, [mtm("happened")], last.prompts[0].next_at)
     assert second.outgoing == []
     assert [x.status for x in second.enrollments] == ["completed"]
     assert {p.step_id for p in second.prompts if p.status == "expired"} == {"expectations", "success-case"}
+
+
+def test_a_survey_answered_after_the_closing_message_completes_the_journey_the_next_morning(journey):
+    e = enrollment()
+    prompts = finished(timeline(journey, e), survey="open")
+    first = close(journey, e, prompts, [], at(LONDON, 2027, 5, 20, 10))
+    prompts[CLOSE_STEP] = first.prompts[0]
+    prompts["success-case"] = prompts["success-case"].with_(status="answered")  # answered that afternoon
+    out = close(journey, e, prompts, [], first.prompts[0].next_at)  # Fri 21 May 09:00
+    assert out.outgoing == [] and [x.status for x in out.enrollments] == ["completed"]
 
 
 def test_the_closing_waits_for_working_hours_and_nothing_closes_a_paused_journey(journey):
