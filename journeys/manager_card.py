@@ -70,8 +70,9 @@ def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, Enro
             context=f"{journey.title} about {names_text([typed(e.person.name) for _, _, e in items])}",
         )
         stale = [o.stale_at_iso for o, _, _ in items if o.stale_at_iso]
-        grouped = replace(first_out, delivery_key=f"{first_out.delivery_key}:group", message=card,
-                          stale_at_iso=min(stale) if stale else None)
+        # the first report's own delivery key: deterministic, so a decision made twice still
+        # queues the card once
+        grouped = replace(first_out, message=card, stale_at_iso=min(stale) if stale else None)
         keys = {o.delivery_key for o, _, _ in items}
         out.outgoing = [grouped if o is first_out else o for o in out.outgoing if o is first_out or o.delivery_key
                         not in keys]

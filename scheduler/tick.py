@@ -97,7 +97,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
     "leader:" + the journey's id; a journey id never contains ":"). A manager's due row also makes
     sure their own managers (the people row's `manager_id`, or the manager of an enrollment where
     the manager is a participant) have a leader row; a leader row is dropped once nobody below the
-    leader has active participants. Both kinds are sent in the recipient's working hours, at most
+    leader has participants, and sends one last digest (the final results) once all of them have
+    completed. Both kinds are sent in the recipient's working hours, at most
     once per local day (managers) or ISO week (leaders) through the outbox key.
     """
     import os
@@ -143,7 +144,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
         below |= await uow.enrollments.participants_of(leader.id)
         below.discard(leader.id)
         rows = await uow.enrollments.under_managers(below, journey.id)
-        if not any(status in ("active", "paused") for _, _, status in rows):
+        live = any(status in ("active", "paused") for _, _, status in rows)
+        if not live and not any(status == "completed" for _, _, status in rows):
             await uow.digests.drop(d)  # nobody below them is (still) in the journey
             return 0
         org: dict[str, list[str]] = {}
@@ -154,7 +156,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
         events = await uow.events.of_enrollments(ids)
         figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
                                        as_of=now, calendar=cal, tz=tz)
-        d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1))
+        # once everyone below them has completed: this last digest (the final results), then none
+        d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1)) if live else None
         message = build_accountability_digest(journey, leader, figures, now)
         if message is None:
             return 0
