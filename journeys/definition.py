@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from journeys.ending import Ending, ending_errors
+from journeys.next_moments import with_loop_steps
 
 Loc = tuple[str | int, ...]
 
@@ -308,6 +309,11 @@ class Journey(_Strict):
     manager_digest: DigestDef | None = None
     steps: list[Step] = Field(min_length=1)
     ending: Ending = Field(default_factory=Ending)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _next_moments(cls, data: object) -> object:
+        return with_loop_steps(data)  # `ending.next_moments`: the loop's steps, appended
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:

@@ -46,6 +46,9 @@ class Ending(BaseModel):
         description="working days a survey (or an MTM follow-up) stays open once sent; then it "
                     "expires and the journey completes")
     closing: ClosingMessages = Field(default_factory=ClosingMessages)
+    next_moments: int = Field(
+        default=0, ge=0, le=3,
+        description="'plan your next moment' cycles offered after the end, a week apart (0: none)")
 
 # The step id of each enrollment's closing prompt: it fires once the journey's time is over (see
 # `journeys/lifecycle.py`); it is never a step of the journey file and is never sent as a prompt.

@@ -8,7 +8,8 @@ enrollment's prompts and moments that matter):
 - the first time, the participant gets the closing message that fits what happened: the survey
   is still open (with the day it closes), or they practised (a moment that matters happened), or
   they did not;
-- while a survey or an MTM follow-up is still open (or not sent yet), the journey waits for it,
+- while a survey, an MTM follow-up or a step of the "plan your next moment" loop
+  (`journeys/next_moments.py`) is still open (or not sent yet), the journey waits for it,
   at most `ending.survey_open_days` working days after it was sent, looking again each working
   morning;
 - then whatever is still open or scheduled expires and the enrollment is `completed`: it leaves
@@ -27,6 +28,7 @@ from journeys import engine
 from journeys.definition import Journey, When, step_recipient
 from journeys.ending import CLOSE_STEP
 from journeys.messages import Message
+from journeys.next_moments import is_loop_step
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState, prompt_id
 
 Closing = Literal["practised", "not_practised", "survey_open"]
@@ -37,7 +39,8 @@ def last_step_due(journey: Journey, enrollment: EnrollmentState) -> datetime | N
     """When the participant's last step timed from the start or an event is due (UTC)."""
     latest: datetime | None = None
     for step in journey.steps:
-        if step.when is None or step_recipient(step) != "participant" or When.parse(step.when).anchor == "mtm":
+        if (step.when is None or step_recipient(step) != "participant" or When.parse(step.when).anchor == "mtm"
+                or is_loop_step(step.id)):
             continue
         due = engine.due_time(journey, enrollment, step, enrollment.person)
         if due is not None and (latest is None or due > latest):
@@ -96,7 +99,7 @@ def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState
     others = [p for p in prompts if p.id != close.id]
     open_days = journey.ending.survey_open_days
     waiting = [p for p in others if p.status in ("scheduled", "open") and p.recipient_id == person.id
-               and p.step_id in steps and journey.step(p.step_id).kind in _WAITS_FOR]
+               and p.step_id in steps and (journey.step(p.step_id).kind in _WAITS_FOR or is_loop_step(p.step_id))]
     deadlines = [_working_days_after(journey, enrollment, p.sent_at or p.due_at, open_days) for p in waiting]
     first = close.sent_at is None
     if first:

@@ -12,6 +12,7 @@ from typing import Any
 from journeys import engine, lifecycle
 from journeys.definition import Journey, MtmPlanStep, Step
 from journeys.mtm_plan import date_fields, date_problem, situation_of
+from journeys.next_moments import is_loop_step
 from journeys.state import EnrollmentState
 
 
@@ -22,8 +23,9 @@ def mtm_answer_problem(journey: Journey, enrollment: EnrollmentState, step: Step
     for key in date_fields(step):
         if values.get(key):
             day = date.fromisoformat(str(values[key]))
-            problem = date_problem(day, today, lifecycle.last_day(journey, enrollment), cal.is_working_day(day),
-                                   cal.roll_forward(day))
+            # the "plan your next moment" loop comes after the journey's window
+            last = None if is_loop_step(step.id) else lifecycle.last_day(journey, enrollment)
+            problem = date_problem(day, today, last, cal.is_working_day(day), cal.roll_forward(day))
             if problem:
                 return problem
     if finished and isinstance(step, MtmPlanStep) and situation_of(journey, values) is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from journeys.definition import Journey, When, step_recipient
+from journeys.next_moments import is_loop_step
 from journeys.state import PromptState
 
 DONE_STATUSES = ("answered", "done")
@@ -28,7 +29,7 @@ def journey_weeks(journey: Journey) -> int:
     latest = 0
     event_days = {e.id: When.parse(e.default).days for e in journey.events if e.default}
     for s in journey.steps:
-        if s.when is None:
+        if s.when is None or is_loop_step(s.id):
             continue
         w = When.parse(s.when)
         if w.anchor == "start":
