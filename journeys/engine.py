@@ -611,9 +611,10 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
     out.events.append(JourneyEvent("answered", enrollment.id, now, answered.id, dict(data)))
     out.events.append(JourneyEvent("mtm_planned", enrollment.id, now, answered.id, dict(data)))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
-    followup = f" I'll check in with you after {format_day(mtm.when)}." if follow_ups else ""
+    followup = " I'll check in with you after it." if follow_ups else ""
     asked = f" I've asked {_first_name(manager)} for support." if manager and requests else ""
-    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned.{asked}{followup}", journey))
+    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {format_day(mtm.when)}."
+                                                    f"{asked}{followup}", journey))
     return out
 
 
@@ -657,7 +658,8 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             audience="manager",
         ), now))
     shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
-    out.replies.append(_reply(enrollment.person.id, f"Thank you for reflecting.{shared}", journey))
+    of = f" on your moment of {format_day(mtm.when)}" if mtm is not None else ""
+    out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}", journey))
     return out
 
 
