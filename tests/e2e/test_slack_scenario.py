@@ -394,7 +394,7 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
 
     # 3. Ben clicks Done for one report: that prompt is answered, the other stays open, and the card
     # keeps the other report's button (no update); the reply names what was marked done.
-    pid_exp, exp_msg = w.prompt_message(BEN, "expectations")
+    _, exp_msg = w.prompt_message(BEN, "expectations")
     dones = [el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el)[1] == "done"]
     n_upd = len(w.fake.calls_to("chat.update"))
     assert await w.click(BEN, exp_msg, dones[0]["action_id"], dones[0]["value"]) == 200
