@@ -122,6 +122,10 @@ class InboundAction:
     # invoke response replaces the clicked card). Otherwise the outbox updates the message, through
     # the rate limiter. Never both: one click, one update.
     refresh_in_place: bool = False
+    # Typed text sent as a reply to one of the bot's messages: that message's platform id (a Slack
+    # thread's parent ts, a Teams `replyToId`). The handler routes the text to the prompt that
+    # message carries, and to no other.
+    reply_to: str | None = None
 
     def cleaned(self) -> InboundAction:
         """The action with control characters (NUL included) stripped from what was typed: the

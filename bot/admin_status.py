@@ -10,6 +10,8 @@ from bot.admin_context import LIST_LIMIT, AdminError, Ctx, existing, label, tabl
 from journeys import engine
 from journeys.commands import Status, UserRef
 from journeys.definition import Journey
+from journeys.ending import CLOSE_STEP
+from journeys.progress import progress_of
 from journeys.state import PromptState
 from journeys.stuck import is_stuck, stuck_after
 from store.forget import FORGOTTEN
@@ -42,6 +44,8 @@ async def _overview(ctx: Ctx) -> HandlerResult:
 def _step_title(journey: Journey | None, step_id: str) -> str:
     if journey is None:
         return step_id
+    if step_id == CLOSE_STEP:
+        return "the end of the journey (closing message)"
     base = step_id.split(engine.COACH_CHECK)[0]
     try:
         return journey.step(base).title
@@ -111,7 +115,8 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
         person = people.get(e.person_id)
         journey = ctx.service.library.get(e.journey_id)
         mine = [p for p in by_enrollment[e.id] if person is not None and p.recipient_id == person.id]
-        done = sum(1 for p in mine if p.status in ("answered", "done"))
+        done = (progress_of(journey, person.id, mine).text().removesuffix(" of their steps done")
+                if journey is not None and person is not None else "-")
         open_ = [p for p in mine if p.status == "open"]
         answered = [p.answered_at for p in mine if p.answered_at is not None]
         last = max(answered) if answered else None
@@ -122,7 +127,7 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
             stuck = any(is_stuck(journey, me, p, ctx.now) for p in open_)
         stuck_count += stuck
         name = "(forgotten)" if e.status == FORGOTTEN or person is None else label(person)
-        lines.append([name, e.status, str(done), str(len(open_)), last.date().isoformat() if last else "-",
+        lines.append([name, e.status, done, str(len(open_)), last.date().isoformat() if last else "-",
                       "STUCK" if stuck else ""])
     text = table(["person", "status", "done", "open", "last response", "stuck"], lines)
     days = "/".join(str(n) for n in sorted(limits)) if limits else "the journey's"

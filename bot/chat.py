@@ -71,11 +71,13 @@ class ChatSession:
         self.clock.set(target)
         await self.service.tick(target)
 
-    def _latest_buttons(self) -> tuple[str, list[str]] | None:
+    def _latest_buttons(self) -> list[tuple[str, str]] | None:
+        """(prompt id, value) of each button of the latest prompt (a grouped card's buttons each
+        answer their own report's prompt)."""
         for d in reversed(self.console.to(self.me)):
             msg = d.current
             if msg.prompt_id and msg.buttons and not msg.closed:
-                return msg.prompt_id, [b.value for b in msg.buttons]
+                return [(b.prompt_id or msg.prompt_id, b.value) for b in msg.buttons]
         return None
 
     async def handle(self, line: str) -> bool:
@@ -117,12 +119,12 @@ class ChatSession:
             result = await self.service.handle_command("console", self.me, line.split(None, 1)[1] if " " in line
                                                        else "help", key)
         elif line.isdigit() and (latest := self._latest_buttons()) is not None:
-            prompt_id, values = latest
             idx = int(line) - 1
-            if not 0 <= idx < len(values):
-                self.write(f"Choose a button from 1 to {len(values)}.")
+            if not 0 <= idx < len(latest):
+                self.write(f"Choose a button from 1 to {len(latest)}.")
                 return True
-            result = await self.service.handle_action(InboundAction("console", self.me, key, prompt_id, values[idx]))
+            prompt_id, value = latest[idx]
+            result = await self.service.handle_action(InboundAction("console", self.me, key, prompt_id, value))
         else:
             result = await self.service.handle_action(InboundAction("console", self.me, key, text=line))
         await self.service.settle()

@@ -125,6 +125,9 @@ def demo(
     sys.stdout.write("\n" + "=" * 30 + " Report " + "=" * 30 + "\n")
     for line in summary.report:
         sys.stdout.write(line + "\n")
+    sys.stdout.write("\n" + "=" * 26 + " How it ended " + "=" * 26 + "\n")
+    for line in summary.completion:
+        sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
@@ -207,7 +210,8 @@ def chat(
 @app.command()
 def enroll(
     csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, manager_email, journey, start, "
-                                           "[timezone], [cohort], [manager_manager_email], [event:<id>]...")],
+                                           "[timezone], [country], [subdivision], [cohort], [manager_manager_email], "
+                                           "[event:<id>]...")],
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad.")]
     = False,
     platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console.")] = "",

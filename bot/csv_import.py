@@ -2,8 +2,10 @@
 
 Every bad row is reported with its line number and reason before anything is written; the admin
 chooses between importing the valid rows and importing nothing (`--all-or-nothing`).
-Columns: email, manager_email, journey, start, [timezone], [cohort], [manager_manager_email],
-and one `event:<id>` column per journey event date.
+Columns: email, manager_email, journey, start, [timezone], [country], [subdivision], [cohort],
+[manager_manager_email], and one `event:<id>` column per journey event date. `country` (ISO 3166
+alpha-2, e.g. US) and `subdivision` (e.g. NY) are the participant's public holidays: they replace
+the journey calendar's for that person.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import directory
 from bot.service import BotService
+from journeys.calendar import WorkCalendar
 from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
 from journeys.text import has_control
 
 REQUIRED = ("email", "manager_email", "journey", "start")
-OPTIONAL = ("timezone", "cohort", "manager_manager_email")
+OPTIONAL = ("timezone", "country", "subdivision", "cohort", "manager_manager_email")
 EMAIL = re.compile(r"^[^@\s,;<>\x00-\x1f\x7f]+@[^@\s,;<>\x00-\x1f\x7f]+\.[^@\s,;<>\x00-\x1f\x7f]+$")
 GRACE_DAYS = 7
 MAX_FIELD = 10_000  # characters: no column of an HR export is longer
@@ -38,6 +41,8 @@ class Row:
     journey: str
     start: date
     timezone: str | None
+    country: str | None
+    subdivision: str | None
     cohort: str | None
     manager_manager_email: str | None
     events: tuple[tuple[str, date], ...]
@@ -117,6 +122,7 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
                 ZoneInfo(tz)
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 problems.append(f"timezone {tz!r} is not an IANA time zone (e.g. Europe/London)")
+        country, subdivision = holiday_region(row, problems)
         mm = (row.get("manager_manager_email") or "").lower() or None
         if mm and not EMAIL.match(mm):
             problems.append(f"manager_manager_email {mm!r} is not an e-mail address")
@@ -141,9 +147,24 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
             report.errors.append((line, "; ".join(problems)))
             continue
         assert start is not None and journey is not None
-        report.valid.append(Row(line, email, manager, journey.id, start, tz, row.get("cohort") or None, mm,
-                                tuple(events)))
+        report.valid.append(Row(line, email, manager, journey.id, start, tz, country, subdivision,
+                                row.get("cohort") or None, mm, tuple(events)))
     return report
+
+
+def holiday_region(row: dict[str, str], problems: list[str]) -> tuple[str | None, str | None]:
+    """The row's `country` / `subdivision` (whose public holidays apply to the person), checked
+    against the holidays data; a problem is added for a region it does not know."""
+    country = (row.get("country") or "").upper() or None
+    subdivision = (row.get("subdivision") or "").upper() or None
+    if subdivision and not country:
+        problems.append(f"subdivision {subdivision!r} needs a country")
+    elif country:
+        try:
+            WorkCalendar(frozenset({0}), time(9), time(17), holiday_country=country, holiday_subdivision=subdivision)
+        except ValueError as exc:
+            problems.append(f"country/subdivision: {exc}")
+    return country, subdivision
 
 
 def _rows(reader: csv.DictReader[str], report: ImportReport) -> Iterator[dict[str | Any, str | Any]]:
@@ -195,6 +216,9 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
     async with service.uow() as uow:
         people.update(await uow.people.add_many(
             platform, [(user_id, name, email, tz_of.get(email)) for email, (user_id, name) in found.items()], now))
+        for r in report.valid:  # their own holidays, before their prompts are scheduled
+            if r.country and r.email in people:
+                await uow.people.change(people[r.email], country=r.country, subdivision=r.subdivision)
         await uow.commit()
     # their own calendars and managers from the directory (HR sync, Graph cache) before scheduling
     await directory.apply(service, list(people))

@@ -21,6 +21,7 @@ from typing import Any
 from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
+from bot.demo_end import completion_lines
 from bot.demo_interviews import INTERVIEWER, run_interviews
 from bot.reports import cohort_report_lines
 from bot.service import BotService
@@ -117,6 +118,7 @@ class DemoSummary:
     cohort: str
     report: list[str]
     end: datetime
+    completion: list[str] = field(default_factory=list)  # how the journeys ended (bot/demo_end.py)
 
 
 def _local_day(now: datetime, tz: str) -> date:
@@ -145,8 +147,11 @@ class Script:
             return None  # answers after the first reminder
         delay = timedelta(hours=who.delay_hours)
         step = self.journey.step(step_id)
-        if step.kind == "manager_task":  # Done, with what they agreed (journeys/expectations.py)
-            return delay, {"button": "done", "values": {"agreed": AGREED}}
+        if step.kind == "manager_task":
+            # Done, with what they agreed (journeys/expectations.py); a grouped card (several
+            # reports) has a Done button per report: press each
+            done = [b.prompt_id for b in msg.buttons if b.value == "done" and b.prompt_id]
+            return delay, {"button": "done", "values": {"agreed": AGREED}, "also": done[1:]}
         if step.kind == "manager_request":
             # The request's small print names whom it is about ("... about Fatima Zahra · step ...").
             participant = next((p for p in PEOPLE if f"about {p.name}" in plain(msg.context)), None)
@@ -262,6 +267,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     end = datetime(2027, 7, 2, 18, 0, tzinfo=UTC)  # past the follow-up survey (start+50 working days)
     seen = 0
     steps = 0
+    sent_at: list[tuple[datetime, str, Message]] = []
     while True:
         async with service.uow.read() as uow:
             due = await uow.views.next_due_at()
@@ -287,6 +293,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         await service.tick(clock.now())
         for d in console.sent[seen:]:
             user = d.conversation_id.removeprefix("D-")
+            sent_at.append((clock.now(), user, d.message))
             who = by_user.get(user)
             if who is None:
                 continue
@@ -299,15 +306,20 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
             label = act.get("button") or ", ".join(f"{k}={str(v)[:24]}" for k, v in act.get("values", {}).items())
             heapq.heappush(planned, _Planned(clock.now() + delay, next(seq), action,
                                              f"{who.name} answers “{d.message.title}”: {label}"))
+            for other in act.get("also", []):
+                heapq.heappush(planned, _Planned(clock.now() + delay, next(seq), InboundAction(
+                    "console", user, f"demo-{next(seq)}", other, "done"), f"{who.name} answers “{d.message.title}”: "
+                                                                          "done (next report)"))
         seen = len(console.sent)
         if steps > 20000:
             raise RuntimeError("demo did not converge")
     await run_interviews(service, clock, cohort, write=write, quiet=quiet)  # the SCM's second stage
     report = await cohort_report_lines(service, cohort)
+    completion = await completion_lines(service, cohort, sent_at)
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:
         delivered.setdefault(d.conversation_id.removeprefix("D-"), []).append(d.current)
     await db.dispose()
     if tmp is not None:
         tmp.cleanup()
-    return DemoSummary(delivered, service, cohort, report, clock.now())
+    return DemoSummary(delivered, service, cohort, report, clock.now(), completion)

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.clock import Clock
-from journeys import engine
+from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.kickoff import brief_at
-from journeys.state import EnrollmentState, Outcome
+from journeys.state import EnrollmentState, Outcome, PromptState
 from store.people import PersonRecord
 from store.repo import person_state
 from store.uow import UnitOfWork, UnitOfWorkFactory
@@ -45,6 +45,7 @@ class Enrollment:
             existing = await uow.enrollments.open_in(journey_id, participant_ids)
             manager_row = people.get(manager_id or "")
             combined = Outcome()
+            closings: list[PromptState] = []
             for pid in participant_ids:
                 person = people[pid]
                 if pid in existing:
@@ -61,13 +62,16 @@ class Enrollment:
                                         start, dict(events or {}), "active", cohort_name)
                 out = engine.schedule_enrollment(journey, state, now)
                 out.enrollments.clear()  # the row was just added
+                closing = lifecycle.closing_prompt(journey, state)
                 combined.extend(out)
+                closings.extend([closing] if closing is not None else [])
                 result.enrolled.append((pid, eid))
                 uow.audit.record(now, actor_id, "enroll", pid,
                                  {"enrollment": eid, "journey": journey_id, "cohort": cohort_name})
             await uow.flush()
+            result.prompts = len(combined.prompts)  # what people will get (the closing prompts are not sent)
+            combined.prompts.extend(closings)
             await uow.save(combined, now)
-            result.prompts = len(combined.prompts)
             if manager_row is not None and journey.manager_digest is not None and result.enrolled:
                 nxt = engine.next_digest_at(journey, person_state(manager_row, self.default_tz), now)
                 await uow.digests.ensure(manager_row.id, journey_id, nxt)

@@ -60,6 +60,9 @@ class InboundHandler:
                     log.info("duplicate inbound %s ignored", action.key)
                     return HandlerResult()
                 reply = replace(reply, person_id=person.id)
+                if reply.prompt_id is None and action.reply_to:
+                    # a thread reply / Teams Reply: only the prompt it answers, never a guess
+                    reply = replace(reply, prompt_id=await uow.outbox.prompt_replied_to(person.id, action.reply_to))
                 if consent_enrollment(reply.prompt_id) is not None and reply.button is not None:
                     outcome = await answer_consent(uow, person, reply, now, self.library, self.default_tz)
                 elif reply.prompt_id is not None and (reply.button is not None or reply.values):

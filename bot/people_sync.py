@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.csv_import import EMAIL
-from journeys.calendar import WorkCalendar
+from bot.csv_import import EMAIL, holiday_region
 from journeys.directory import (
     DirectoryEntry,
     changes,
@@ -92,15 +91,7 @@ def _entry(row: dict[str, str], problems: list[str]) -> DirectoryEntry | None:
         problems.append(f"manager_email {manager!r} is not an e-mail address")
     if manager and manager == email:
         problems.append("manager_email is the person themselves")
-    country = row.get("country", "").upper() or None
-    subdivision = row.get("subdivision", "").upper() or None
-    if subdivision and not country:
-        problems.append(f"subdivision {subdivision!r} needs a country")
-    elif country:
-        try:
-            WorkCalendar(frozenset({0}), time(9), time(17), holiday_country=country, holiday_subdivision=subdivision)
-        except ValueError as exc:
-            problems.append(f"country/subdivision: {exc}")
+    country, subdivision = holiday_region(row, problems)
     tz = row.get("timezone") or None
     if tz:
         try:

@@ -64,11 +64,13 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
 
     `scheduler`: this process runs the scheduler (on SQLite only such a process delivers)."""
     db = db or Database(settings.database_url)
+    clock = clock or SystemClock()
     if create:
+        from bot.backfill import add_closing_prompts
         from store.migrate import upgrade_async
 
         await upgrade_async(db)
-    clock = clock or SystemClock()
+        await add_closing_prompts(UnitOfWorkFactory(db, settings.default_timezone), library, clock.now())
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
                              frozenset(settings.admin_ids()))
     ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))

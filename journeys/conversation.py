@@ -1,8 +1,8 @@
 """What a person can type to the bot, and where typed answers go.
 
-A person may be in several journeys and also a manager; typed text goes to the prompt it most
-plausibly answers (the thread it was typed in, else the most recent open prompt), and the reply
-says which journey it was saved to.
+A person may be in several journeys and also a manager; typed text goes to the prompt it replies
+to, else to the only open prompt, else the bot asks which (`journeys/routing.py`); the reply
+names what was saved, and in which journey.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from journeys import engine
 from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
+from journeys.progress import progress_of, week_label
+from journeys.routing import route_typed
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 from journeys.text import typed
 
@@ -25,8 +27,23 @@ HELP = (
     "• `pause` / `resume` — hold everything (e.g. while on leave) and pick up where you left off\n"
     "• `stop` — leave the journey; nothing more is sent\n"
     "• `help` — this message\n"
-    "To answer a question, use its buttons or simply type your answer here."
+    "To answer a question, use its buttons, or reply to it (in its thread on Slack, with Reply on "
+    "Teams) with your answer."
 )
+
+MANAGER_HELP = (
+    "I help you support your team members in their learning journeys. You can type:\n"
+    "• `status` — your reports, where they are, and what's waiting for you\n"
+    "• `snooze` — hold what's waiting for you until the next working morning (or `snooze friday`)\n"
+    "• `help` — this message\n"
+    "Use the buttons on each card; to answer by typing, reply to the card (in its thread on Slack, "
+    "with Reply on Teams)."
+)
+
+
+def help_text(view: PersonView) -> str:
+    """Role-appropriate help: a manager who is in no journey themselves is not offered `stop`."""
+    return HELP if view.own_enrollments() or not view.managed() else MANAGER_HELP
 
 
 @dataclass
@@ -45,6 +62,9 @@ class PersonView:
     def own_enrollments(self) -> list[EnrollmentState]:
         return [e for e in self.enrollments if e.person.id == self.person.id]
 
+    def managed(self) -> list[EnrollmentState]:
+        return [e for e in self.enrollments if e.manager is not None and e.manager.id == self.person.id]
+
     def open_prompts(self) -> list[PromptState]:
         mine = [p for p in self.prompts if p.recipient_id == self.person.id and p.status == "open"]
         return sorted(mine, key=lambda p: p.sent_at or p.due_at, reverse=True)
@@ -60,14 +80,20 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
     command = word.lower().strip("!./")
     if reply.prompt_id is None:
         if command in ("help", "hi", "hello", "?") and not rest:
-            return Outcome(replies=[_msg(view, HELP, "How I can help")])
+            return Outcome(replies=[_msg(view, help_text(view), "How I can help")])
         if command == "status" and not rest:
             return Outcome(replies=[status_message(view, now)])
         if command == "snooze":
             return _snooze(view, rest, now)
         if command in ("pause", "resume", "stop") and not rest:
             return _lifecycle(view, command, now)
-    target = _route(view, reply)
+    if reply.prompt_id is not None:
+        target = next((p for p in view.prompts if p.id == reply.prompt_id), None)
+    else:
+        routed = route_typed(view.open_prompts(), text)
+        if routed.ask:
+            return Outcome(replies=[which_prompt(view, routed.ask)])
+        target, text = routed.prompt, routed.text
     if target is None:
         if not view.own_enrollments() and not view.open_prompts():
             return Outcome(replies=[_msg(view, "You're not in a learning journey at the moment. If you "
@@ -86,15 +112,20 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
     return out
 
 
-def _route(view: PersonView, reply: Reply) -> PromptState | None:
-    if reply.prompt_id is not None:
-        return next((p for p in view.prompts if p.id == reply.prompt_id), None)
-    open_prompts = view.open_prompts()
-    # Prefer a prompt already half-answered by typing, then the most recent one.
-    for p in open_prompts:
-        if p.answers:
-            return p
-    return open_prompts[0] if open_prompts else None
+def which_prompt(view: PersonView, open_prompts: tuple[PromptState, ...]) -> Message:
+    """Several prompts are open and the text replied to none of them: ask, never guess."""
+    journeys = {view.enrollment(p.enrollment_id).journey_id for p in open_prompts}
+    lines = []
+    for i, p in enumerate(open_prompts, 1):
+        e = view.enrollment(p.enrollment_id)
+        journey = view.journeys[e.journey_id]
+        about = f" about {typed(e.person.name)}" if e.person.id != view.person.id else ""
+        where = f" ({journey.title})" if len(journeys) > 1 else ""
+        lines.append(f"{i}. {engine.prompt_title(journey, p)}{about}{where}")
+    return _msg(view, f"You have {len(open_prompts)} open questions, so I didn't save that yet. Which one is "
+                      "it for? Reply to that question (in its thread on Slack, with Reply on Teams), or send "
+                      "your answer again starting with its number, e.g. `1: your answer`.\n" + "\n".join(lines),
+                "Which question is that for?")
 
 
 def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
@@ -163,9 +194,9 @@ def status_message(view: PersonView, now: datetime) -> Message:
         journey = view.journeys[e.journey_id]
         tz = engine.tz_of(journey, view.person)
         prompts = [p for p in view.prompts if p.enrollment_id == e.id and p.recipient_id == view.person.id]
-        done = sum(1 for p in prompts if p.status in ("answered", "done"))
-        total = len([s for s in journey.steps if s.kind not in ("manager_task", "manager_request")])
-        lines.append(f"*{journey.title}* — {e.status}, {done} of {total} steps done")
+        week = week_label(journey, e.start, engine.local_date(now, tz))
+        progress = progress_of(journey, view.person.id, prompts).own_text()
+        lines.append(f"*{journey.title}* — {e.status}, {week}, {progress}")
         open_now = [p for p in prompts if p.status == "open"]
         for p in open_now:
             lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
@@ -179,7 +210,7 @@ def status_message(view: PersonView, now: datetime) -> Message:
                     m.manager_response or "", "")
                 lines.append(f"  • moment that matters: {engine.format_day(m.when)} — {typed(m.situation[:80])} "
                              f"({m.status}{mgr})")
-    managed = [e for e in view.enrollments if e.manager and e.manager.id == view.person.id]
+    managed = view.managed()
     if managed:
         lines.append("*Your reports*")
         for e in managed:

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from journeys.ppp import InterviewSettings, Outcome, ppp_errors
+from journeys.ending import Ending, ending_errors
+from journeys.next_moments import with_loop_steps
 
 Loc = tuple[str | int, ...]
 
@@ -357,6 +359,12 @@ class Journey(_Strict):
     manager_support: ManagerSupport = Field(default_factory=ManagerSupport)
     interviews: InterviewSettings = Field(default_factory=InterviewSettings)
     steps: list[Step] = Field(min_length=1)
+    ending: Ending = Field(default_factory=Ending)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _next_moments(cls, data: object) -> object:
+        return with_loop_steps(data)  # `ending.next_moments`: the loop's steps, appended
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -486,6 +494,7 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
                                 )
                             )
     errors.extend(_support_errors(journey))
+    errors.extend(ending_errors(journey.ending))
     for pid in plan_ids:
         if not any(getattr(s, "for_mtm", None) == pid and s.kind == "mtm_follow_up" for s in journey.steps):
             idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from journeys import engine
 from journeys.definition import Journey
 from journeys.messages import Message
+from journeys.progress import progress_of, week_label
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from journeys.stuck import is_stuck, stuck_after
 from journeys.text import typed
+from journeys.wording import weekday_name
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,10 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
     for r in sorted(active, key=lambda r: r.enrollment.person.name.lower()):
         person = r.enrollment.person
         own = [p for p in r.prompts if p.recipient_id == person.id]
-        done = sum(1 for p in own if p.status in ("answered", "done"))
-        total = len([s for s in journey.steps if s.kind not in ("manager_task", "manager_request")])
         status = "" if r.enrollment.status == "active" else " (paused)"
-        lines.append(f"*{typed(person.name)}*{status} — {done} of {total} steps done")
+        journey_week = week_label(journey, r.enrollment.start, today)
+        progress = progress_of(journey, person.id, r.prompts).text()
+        lines.append(f"*{typed(person.name)}*{status} — {journey_week}, {progress}")
         for m in sorted(r.mtms, key=lambda m: m.when):
             if m.status in ("planned", "postponed") and m.when >= today:
                 what = typed(m.situation[:70]) if m.share_plan else "details kept private"
@@ -60,6 +62,6 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         text="\n".join(lines) + nudge,
         journey_title=journey.title,
         facts=(("Reports in the journey", str(len(active))), ("Waiting for you", str(waiting_for_you))),
-        context=f"{journey.title} · sent every {journey.manager_digest.day if journey.manager_digest else 'week'}",
+        context=f"{journey.title} · sent every {weekday_name(journey.manager_digest.day) if journey.manager_digest else 'week'}",
         audience="manager",
     )

@@ -29,6 +29,7 @@ from journeys.definition import (
     When,
     step_recipient,
 )
+from journeys.ending import CLOSE_STEP
 from journeys.forms import (
     AnswerError,
     buttons_for,
@@ -40,6 +41,8 @@ from journeys.forms import (
     parse_typed,
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
+from journeys.mtm_plan import situation_of
+from journeys.progress import week_label
 from journeys.state import (
     EnrollmentState,
     JourneyEvent,
@@ -51,6 +54,7 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
+from journeys.wording import plural, saved_text
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
 
@@ -212,6 +216,8 @@ def prompt_title(journey: Journey, p: PromptState) -> str:
     """The short name people see for a prompt in status lists and digests."""
     if p.step_id.endswith(COACH_CHECK):
         return "coaching follow-up"
+    if p.step_id == CLOSE_STEP:
+        return "end of the journey"
     step = journey.step(p.step_id)
     return step.title or KIND_TITLES[step.kind] or step.id
 
@@ -270,7 +276,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
     if body_closed and note:
         text = f"{text}\n\n{note}"
-    position = [s.id for s in journey.steps].index(step.id) + 1
+    week = week_label(journey, enrollment.start, local_date(prompt.sent_at or prompt.due_at, tz_of(journey, reader)))
     audience: Literal["participant", "manager"] = step_recipient(step)
     about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
     return Message(
@@ -284,7 +290,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
         form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
         else _form_label(step),
         links=tuple(Link(link.label, link.url) for link in step.links),
-        context=f"{journey.title}{about} · step {position} of {len(journey.steps)}",
+        context=f"{journey.title}{about} · {week}",
         closed=body_closed,
         audience=audience,
     )
@@ -316,12 +322,12 @@ def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, r
 def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
                          mtm: MtmState | None) -> Message:
     name = _first_name(enrollment.person)
-    when = f" on {format_day(mtm.when)}" if mtm else ""
+    when = f" for {format_day(mtm.when)}" if mtm else ""
     manager = enrollment.manager or enrollment.person
     return Message(
         recipient_id=manager.id,
         title="Coaching follow-up",
-        text=(f"{name}'s moment that matters was planned{when}. A two-minute check-in this week "
+        text=(f"{name} planned their moment that matters{when}. A two-minute check-in this week "
               f"makes the practice stick: ask what they tried, what happened, and what they'll do next time."),
         journey_title=journey.title,
         prompt_id=prompt.id,
@@ -377,8 +383,8 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
 def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
           now: datetime) -> Outcome:
     out = Outcome()
-    if prompt.next_at is None or prompt.next_at > now:
-        return out  # nothing is due yet: firing early or twice changes nothing
+    if prompt.next_at is None or prompt.next_at > now or prompt.step_id == CLOSE_STEP:
+        return out  # nothing is due yet (the closing prompt: journeys/lifecycle.py fire_close)
     if enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out
@@ -437,7 +443,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
             recipient_id=enrollment.manager.id,
             title=f"{_first_name(enrollment.person)} may be stuck",
             text=(f"{name} has not responded to “{title}” in {journey.title} for {waited} working days, "
-                  f"after {prompt.reminders_sent} reminder(s). A short, supportive conversation usually "
+                  f"after {plural(prompt.reminders_sent, 'reminder')}. A short, supportive conversation usually "
                   f"unblocks it: ask what got in the way and agree a next step."),
             journey_title=journey.title,
             context=f"{journey.title} about {name}",
@@ -520,6 +526,12 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     values = {k: v for k, v in values.items() if v is not None or from_text}
     still = missing_fields(fields, {k: v for k, v in values.items()})
     pending = next_field(fields, values) if from_text else None
+    from journeys.mtm_dates import mtm_answer_problem  # it builds on this module's calendars
+
+    problem = mtm_answer_problem(journey, enrollment, step, values, today, finished=not (still or pending))
+    if problem:
+        out.replies.append(_reply(reply.person_id, f"{problem}. Nothing was saved yet.", journey))
+        return out
     if still or pending is not None:
         out.prompts.append(prompt.with_(answers=values))
         nxt = pending or still[0]
@@ -570,7 +582,8 @@ def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     upd = _update_of(journey, prompt, msg)
     if upd is not None:
         out.outgoing.append(upd)
-    out.updated = msg
+    # a prompt shown only on a grouped card (journeys/manager_card.py) has no message of its own
+    out.updated = msg if upd is not None else None
 
 
 def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: Step,
@@ -605,7 +618,7 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
     out.prompts.append(answered)
     out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, data))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}" if summary else "✅ Answered", out)
-    out.replies.append(_reply(prompt.recipient_id, "Thanks, saved. 🙌", journey))
+    out.replies.append(_reply(prompt.recipient_id, saved_text(step), journey))
     return out
 
 
@@ -616,7 +629,7 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
         enrollment_id=enrollment.id,
         plan_step_id=step.id,
         practice=str(values.get("practice", step.practice)),
-        situation=str(values["situation"]),
+        situation=situation_of(journey, values) or "",
         when=date.fromisoformat(str(values["date"])),
         behaviour=str(values["behaviour"]),
         share_plan=values.get("share") == "yes",
@@ -640,9 +653,10 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
     out.events.append(JourneyEvent("answered", enrollment.id, now, answered.id, dict(data)))
     out.events.append(JourneyEvent("mtm_planned", enrollment.id, now, answered.id, dict(data)))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
-    followup = f" I'll check in with you after {format_day(mtm.when)}." if follow_ups else ""
+    followup = " I'll check in with you after it." if follow_ups else ""
     asked = f" I've asked {_first_name(manager)} for support." if manager and requests else ""
-    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned.{asked}{followup}", journey))
+    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {format_day(mtm.when)}."
+                                                    f"{asked}{followup}", journey))
     return out
 
 
@@ -686,7 +700,8 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             audience="manager",
         ), now))
     shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
-    out.replies.append(_reply(enrollment.person.id, f"Thank you for reflecting.{shared}", journey))
+    of = f" on your moment of {format_day(mtm.when)}" if mtm is not None else ""
+    out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}", journey))
     return out
 
 
@@ -720,7 +735,8 @@ def _manager_task(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     out.events.append(JourneyEvent("manager_task_done", enrollment.id, now, prompt.id,
                                    {"step": step.id, "before_start": before_start}))
     _close(journey, enrollment, answered, None, f"✅ Done ({format_local(now, tz_of(journey, manager))})", out)
-    out.replies.append(_reply(manager.id, "Thanks, marked as done.", journey))
+    out.replies.append(_reply(manager.id, f"Marked “{prompt_title(journey, prompt)}” with "
+                                          f"{_first_name(enrollment.person)} as done.", journey))
     return out
 
 

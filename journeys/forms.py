@@ -22,6 +22,7 @@ from journeys.definition import (
     SurveyStep,
 )
 from journeys.messages import Button, FormField, Option
+from journeys.mtm_plan import moment_field
 from journeys.text import typed
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
@@ -50,8 +51,13 @@ def fields_for(journey: Journey, step: Step) -> tuple[FormField, ...]:
         return (_answer_field("answer", step.title or "Your answer", step.answer, _options(step.options), step.scale),)
     if isinstance(step, MtmPlanStep):
         behaviours = tuple(Option(b.id, b.text) for b in journey.ppp.behaviours)
+        moment = moment_field(journey)
+        situation = (FormField("situation", "The moment: what situation, with whom?", "long_text") if moment is None
+                     else FormField("situation", "In your words: what situation, with whom?", "long_text",
+                                    required=False, hint="Needed for Something else; else optional details"))
         return (
-            FormField("situation", "The moment: what situation, with whom?", "long_text"),
+            *((moment,) if moment is not None else ()),
+            situation,
             FormField("date", "When will it happen?", "date"),
             FormField("behaviour", "Which behaviour will you try?", "choice", behaviours),
             FormField(

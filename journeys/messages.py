@@ -33,6 +33,9 @@ class Button:
     label: str
     value: str
     style: ButtonStyle = "default"
+    # The prompt this button answers when it is not the message's own (a grouped manager card
+    # carries one button per report); None: the message's `prompt_id`.
+    prompt_id: str | None = None
 
 
 @dataclass(frozen=True)

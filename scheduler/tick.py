@@ -12,11 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from journeys import engine
+from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.digest import build_digest
+from journeys.ending import CLOSE_STEP
+from journeys.manager_card import group_manager_cards
 from journeys.messages import Outgoing
-from journeys.state import Outcome
+from journeys.state import MtmState, Outcome, PromptState
 from store.db import Database
 from store.models import DigestRow
 from store.people import PersonRecord
@@ -46,6 +48,7 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
             mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
             combined = Outcome()
             parked: list[str] = []
+            closing = await closing_context(uow, [r for r in rows if r.step_id == CLOSE_STEP])
             for r in rows:
                 e = enrollments.get(r.enrollment_id)
                 journey = library.get(e.journey_id) if e else None
@@ -53,18 +56,38 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
                     log.warning("prompt %s has no loadable journey; parked", r.id)
                     parked.append(r.id)
                     continue
-                out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
+                if r.step_id == CLOSE_STEP:
+                    prompts, e_mtms = closing.get(e.id, ([], []))
+                    out = lifecycle.fire_close(journey, e, r, prompts, e_mtms, now)
+                else:
+                    out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
                 for p in out.prompts:
                     if p.next_at is not None and p.next_at <= now and p.id == r.id:
                         # never spin on the same prompt within one pass
                         out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
                 combined.extend(out)
+            group_manager_cards(library, enrollments, combined)
             await uow.prompts.park(parked)
             result.fired += len(rows)
             result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})
             await uow.commit()
     result.digests = await process_digests(db, library, now, default_tz=default_tz, min_group=min_group)
     return result
+
+
+async def closing_context(uow: UnitOfWork, rows: list[PromptState]
+                          ) -> dict[str, tuple[list[PromptState], list[MtmState]]]:
+    """All prompts and moments that matter of the enrollments whose closing prompt is due: what
+    `lifecycle.fire_close` decides from (loaded only for those few enrollments)."""
+    ids = sorted({r.enrollment_id for r in rows})
+    if not ids:
+        return {}
+    found: dict[str, tuple[list[PromptState], list[MtmState]]] = {i: ([], []) for i in ids}
+    for p in await uow.prompts.of_enrollments(ids):
+        found[p.enrollment_id][0].append(p)
+    for m in await uow.mtms.of_enrollments(ids):
+        found[m.enrollment_id][1].append(m)
+    return found
 
 
 async def process_digests(db: Database, library: dict[str, Journey], now: datetime, *,
@@ -74,7 +97,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
     "leader:" + the journey's id; a journey id never contains ":"). A manager's due row also makes
     sure their own managers (the people row's `manager_id`, or the manager of an enrollment where
     the manager is a participant) have a leader row; a leader row is dropped once nobody below the
-    leader has active participants. Both kinds are sent in the recipient's working hours, at most
+    leader has participants, and sends one last digest (the final results) once all of them have
+    completed. Both kinds are sent in the recipient's working hours, at most
     once per local day (managers) or ISO week (leaders) through the outbox key.
     """
     import os
@@ -124,7 +148,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
         below |= await uow.enrollments.participants_of(leader.id)
         below.discard(leader.id)
         rows = await uow.enrollments.under_managers(below, journey.id)
-        if not any(status in ("active", "paused") for _, _, status in rows):
+        live = any(status in ("active", "paused") for _, _, status in rows)
+        if not live and not any(status == "completed" for _, _, status in rows):
             await uow.digests.drop(d)  # nobody below them is (still) in the journey
             return 0
         org: dict[str, list[str]] = {}
@@ -156,7 +181,8 @@ async def process_digests(db: Database, library: dict[str, Journey], now: dateti
                                    expectation_steps=[expectations.step] if expectations else
                                    [s.id for s in journey.steps if s.kind == "manager_task"],
                                    min_group=min_group, as_of=now, calendar=cal, tz=tz)
-        d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1))
+        # once everyone below them has completed: this last digest (the final results), then none
+        d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1)) if live else None
         opening = leader_lines(journey, figures, verdicts(events))  # the PPP first
         message = build_accountability_digest(journey, leader, figures, now, follow, names, opening)
         if message is None:

@@ -25,9 +25,13 @@ class DigestsRepository:
         return list((await self._s.execute(stmt)).scalars().all())
 
     async def ensure(self, recipient_id: str, journey_id: str, next_at: datetime | None) -> None:
-        """A digest row for this recipient and journey, unless there is one."""
-        await self._s.execute(dialect_insert(self._s)(DigestRow).values(
-            manager_id=recipient_id, journey_id=journey_id, next_at=next_at, sent=0).on_conflict_do_nothing())
+        """A digest row for this recipient and journey, unless there is a scheduled one (a row left
+        without a next time, after a final digest, is scheduled again)."""
+        stmt = dialect_insert(self._s)(DigestRow).values(manager_id=recipient_id, journey_id=journey_id,
+                                                        next_at=next_at, sent=0)
+        await self._s.execute(stmt.on_conflict_do_update(index_elements=["manager_id", "journey_id"],
+                                                         set_={"next_at": stmt.excluded.next_at},
+                                                         where=DigestRow.next_at.is_(None)))
 
     async def drop(self, row: DigestRow) -> None:
         await self._s.execute(delete(DigestRow).where(DigestRow.manager_id == row.manager_id,

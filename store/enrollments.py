@@ -59,6 +59,12 @@ class EnrollmentsRepository:
             _E.c.status.in_(_OPEN_STATUSES)))).all()
         return {pid: start for pid, start in rows}
 
+    async def open_without_step(self, step_id: str) -> list[str]:
+        """Active or paused enrollments that have no prompt of `step_id` (made before it existed)."""
+        has = select(_P.c.id).where(_P.c.enrollment_id == _E.c.id, _P.c.step_id == step_id).exists()
+        return list((await self._s.execute(select(_E.c.id).where(_E.c.status.in_(_OPEN_STATUSES), ~has)))
+                    .scalars().all())
+
     async def ids_involving(self, person_id: str) -> list[str]:
         """Enrollments where they are the participant or the manager, not unenrolled."""
         return list((await self._s.execute(select(_E.c.id).where(

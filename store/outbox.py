@@ -51,6 +51,16 @@ class OutboxRepository:
             self._s.expunge(r)
         return {r.key: r for r in rows}
 
+    async def prompt_replied_to(self, recipient_id: str, message_id: str) -> str | None:
+        """The prompt a delivered message to `recipient_id` carries, found by its platform message
+        id (what a thread reply or a Teams Reply points at); None for any other message."""
+        rows = (await self._s.execute(
+            select(OutboxRow.payload).where(OutboxRow.recipient_id == recipient_id,
+                                            OutboxRow.message_id == message_id[:128])
+            .order_by(OutboxRow.id.desc()).limit(1))).scalars().all()
+        pid = (rows[0] or {}).get("prompt_id") if rows else None
+        return pid if isinstance(pid, str) and pid else None
+
     async def settle(self, row_id: int, owner: str, values: dict[str, Any]) -> None:
         """Only the lease holder may settle: a row re-claimed after our lease expired is not ours."""
         await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.lease_owner == owner)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.port import InboundAction
@@ -252,6 +252,7 @@ def parse_message_event(body: dict[str, Any]) -> TypedText | None:
         key=f"slack:ev:{event_id}",
         text=unescape_text(text.strip()),
         values=values,
+        reply_to=thread_ts or None,
     )
     return TypedText(action, channel, ts, thread_ts)
 
@@ -281,16 +282,7 @@ def with_prompt(action: InboundAction, prompt_id: str | None) -> InboundAction:
     """The same action routed to `prompt_id` (a threaded reply resolved to its prompt)."""
     if not prompt_id:
         return action
-    return InboundAction(
-        platform=action.platform,
-        user_id=action.user_id,
-        key=action.key,
-        prompt_id=prompt_id,
-        button=action.button,
-        values=dict(action.values),
-        text=action.text,
-        profile=action.profile,
-    )
+    return replace(action, prompt_id=prompt_id, values=dict(action.values))
 
 
 _MAILTO = re.compile(r"<mailto:([^|>\s]+)(?:\|[^>]*)?>")

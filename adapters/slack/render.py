@@ -151,7 +151,7 @@ def _action_buttons(msg: Message) -> list[dict[str, Any]]:
             suffix = f":{i}"
             action_id = action_id[: ACTION_ID - len(suffix)] + suffix
         seen.add(action_id)
-        elements.append(_button(b.label, action_id, button_value(msg.prompt_id, b.value), b.style))
+        elements.append(_button(b.label, action_id, button_value(b.prompt_id or msg.prompt_id, b.value), b.style))
     if msg.fields:
         elements.append(
             _button(

@@ -222,7 +222,7 @@ class HpljTeamsBot(ActivityHandler):
         elif parsed.text:
             result = await self.handler.handle_action(InboundAction(
                 platform=PLATFORM, user_id=parsed.user_id, key=parsed.key, text=parsed.text,
-                profile=parsed.profile,
+                profile=parsed.profile, reply_to=parsed.reply_to,
             ))
         else:
             return  # an empty message (only a mention, an image): nothing to do

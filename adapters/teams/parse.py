@@ -54,6 +54,7 @@ class ParsedMessage:
     profile: Profile
     mentions: tuple[tuple[str, str], ...] = ()  # (id, name) of people mentioned
     value: dict[str, Any] = field(default_factory=dict)  # a legacy Action.Submit payload
+    reply_to: str | None = None  # `replyToId`: the bot's message this text replies to
 
 
 def _d(value: Any) -> dict[str, Any]:
@@ -178,6 +179,7 @@ def parse_message(activity: dict[str, Any]) -> ParsedMessage:
         profile=profile_of(activity),
         mentions=tuple(mentions),
         value=value,
+        reply_to=_s(activity.get("replyToId")) or None,
     )
 
 

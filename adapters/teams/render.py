@@ -258,8 +258,8 @@ def _buttons_cover_form(msg: Message) -> bool:
 
 def _button(msg: Message, b: Button, lim: _Limits, *, has_inputs: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"value": b.value}
-    if msg.prompt_id is not None:
-        data["prompt_id"] = msg.prompt_id
+    if (b.prompt_id or msg.prompt_id) is not None:
+        data["prompt_id"] = b.prompt_id or msg.prompt_id
     action: dict[str, Any] = {
         "type": "Action.Execute",
         "title": truncate(plain(b.label), lim.button) or b.value or "OK",

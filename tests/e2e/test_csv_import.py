@@ -80,3 +80,30 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
     assert r.returncode == 1 and "missing column(s) email, manager_email, journey, start" in r.stdout
 
 
+
+
+def test_a_country_column_gives_a_participant_their_own_public_holidays(tmp_path: Path) -> None:
+    # Two people in New York starting Mon 12 Apr 2027. Dev's row says US/NY, so England's bank
+    # holiday on Mon 3 May (the journey's calendar) is a working day for him and his survey, 26
+    # working days after the start, comes a day earlier than Eve's, who has no country of her own.
+    path = tmp_path / "cohort.csv"
+    path.write_text("email,manager_email,journey,start,timezone,country,subdivision\n"
+                    "dev@corp.example,mia@corp.example,active-listening,2027-04-12,America/New_York,us,ny\n"
+                    "eve@corp.example,mia@corp.example,active-listening,2027-04-12,America/New_York,,\n"
+                    "bad@corp.example,mia@corp.example,active-listening,2027-04-12,America/New_York,,NY\n"
+                    "odd@corp.example,mia@corp.example,active-listening,2027-04-12,America/New_York,XX,\n")
+    r = hplj(tmp_path, "--csv", str(path))
+    assert f"{path}:4: subdivision 'NY' needs a country" in r.stdout
+    assert f"{path}:5: country/subdivision: no public holiday data for 'XX'" in r.stdout
+    assert "enrolled 2" in r.stdout, r.stdout + r.stderr
+    assert count(tmp_path, "select count(*) from people where email='dev@corp.example' and country='US' "
+                           "and subdivision='NY'") == 1
+
+    def survey_day(email: str) -> str:
+        with sqlite3.connect(tmp_path / "hplj.db") as c:
+            return str(c.execute("select p.due_at from prompts p join enrollments e on p.enrollment_id=e.id "
+                                 "join people u on e.person_id=u.id where u.email=? and p.step_id='success-case'",
+                                 (email,)).fetchone()[0])
+
+    assert survey_day("dev@corp.example").startswith("2027-05-18 14:00")  # 10:00 in New York
+    assert survey_day("eve@corp.example").startswith("2027-05-19 14:00")

@@ -101,6 +101,9 @@ def test_responsive_manager_backs_every_moment_and_coaches_fatima(demo):
     for p in reports:
         about = [m for m in ben if f"about {p.name}" in plain(m.context)]
         requested = {step_of(m.prompt_id) for m in about}
+        # the expectations card groups the reports: each has their own Done button
+        grouped = [m for m in ben if p.name in plain(m.context) and len([b for b in m.buttons if b.value == "done"]) > 1]
+        requested |= {step_of(b.prompt_id) for m in grouped for b in m.buttons if b.prompt_id}
         planned = {"support-safe", "support-real"} - {s.replace("mtm", "support") for s in p.ignores}
         assert planned <= requested, p.name
         assert "expectations" in requested
@@ -261,3 +264,41 @@ def test_expectations_agreed_reach_the_participant_and_consent_decides_sharing(d
               if "shared their line of sight" in m.title}
     assert shared  # Chen said no: nothing of his reaches Ben
     assert not [m for m in new_messages(sent, "ben") if "Chen shared their line of sight" in plain(m.title)]
+
+
+def test_a_manager_gets_one_card_naming_each_report(demo):
+    summary, sent, _ = demo
+    ben_reports = sorted(p.name for p in PARTICIPANTS if p.manager == "ben")
+    cards = [m for m in summary.delivered["ben"] if m.title == "Expectations conversation"]
+    (card,) = cards  # Ben answers at once: one card, no reminders
+    text = plain(card.text)
+    assert text.startswith(f"For {len(ben_reports)} of your team: ")
+    assert all(name in text for name in ben_reports)
+    dones = [b for b in card.buttons if b.value == "done"]
+    assert [plain(b.label) for b in dones] == [f"Done: {n.split()[0]}" for n in ben_reports]
+    assert len({b.prompt_id for b in dones}) == len(ben_reports)
+    # one new message to Ben that morning, not one per report
+    first = next(s for s in new_messages(sent, "ben") if s.title == "Expectations conversation")
+    assert [s for s in new_messages(sent, "ben") if s.at.date() == first.at.date()] == [first]
+
+
+def test_every_journey_completes_with_a_closing_that_fits_and_leaves_the_digests(demo):
+    summary, sent, _ = demo
+    lines = summary.completion
+    assert lines[0] == f"Journeys completed: {len(PARTICIPANTS)} of {len(PARTICIPANTS)}."
+    for p in PARTICIPANTS:
+        (line,) = [x for x in lines if x.startswith(f"  {p.name}: completed ")]
+        practised = p.happened == "yes" and not {"reflect-safe", "reflect-real"} <= set(p.ignores)
+        expected = ("survey still open" if "success-case" in p.late
+                    else "practised" if practised else "did not practise")
+        assert line.endswith(f"(closing message: {expected})"), line
+        closing = [m for m in summary.delivered[p.user_id] if m.title in ("The end of your journey", "Nearly done")]
+        assert len(closing) == 1  # one closing message, never a thank-you for habits not built
+        if expected == "did not practise":
+            assert "habits" not in plain(closing[0].text) and "No real moment" in plain(closing[0].text)
+    # after a report's journey completed, no manager digest names them (nor anything waiting)
+    assert lines[-1].endswith("naming a completed report: 0.")
+    ended = max(s.at for s in sent if s.title in ("The end of your journey", "Nearly done"))
+    for manager in MANAGERS:
+        late = [s for s in new_messages(sent, manager) if "weekly digest" in s.title and s.at > ended]
+        assert not any("waiting for you" in plain(s.text) for s in late), manager

@@ -166,10 +166,11 @@ class World:
         status, _ = await self.post_raw(json.dumps(envelope), "application/json", **kw)
         return status
 
-    async def type_(self, user: User, text: str, *, event_id: str | None = None, **kw: Any) -> int:
+    async def type_(self, user: User, text: str, *, event_id: str | None = None, thread_ts: str | None = None,
+                    **kw: Any) -> int:
         self._n += 1
         return await self.event(message_im_event(user_id=user.id, text=text, channel=user.dm,
-                                                 ts=f"{1800000000 + self._n}.000100",
+                                                 ts=f"{1800000000 + self._n}.000100", thread_ts=thread_ts,
                                                  event_id=event_id or f"EvE2E{self._n:05d}"), **kw)
 
     async def settle(self) -> None:
@@ -369,8 +370,8 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     # 2. The before phase, each in their own working hours.
     await w.tick(at_local(START - timedelta(days=7), "17:45", BEN.tz))  # Mon 30 Nov, whole working day
     exp_posts = w.posts_to(BEN)
-    # one task per report (nothing else for Ben that day)
-    assert len({c.params["metadata"]["event_payload"]["prompt_id"] for c in exp_posts}) == 2 == len(exp_posts)
+    # one card for both reports, each by name, with a Done button per report (nothing else that day)
+    assert len(exp_posts) == 1
     for c in exp_posts:
         assert c.params["metadata"]["event_type"] == "hplj_delivery"
         assert c.params["metadata"]["event_payload"]["delivery_id"]
@@ -378,9 +379,11 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         check_blocks(c.params["blocks"])
         assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
                                                                      "emoji": True}}
-        assert "Expectations conversation" in json.dumps(c.params["blocks"])
-        labels = {el["text"]["text"] for el in actions_of(c.params["blocks"])}
-        assert "Done" in labels, labels
+        blocks = json.dumps(c.params["blocks"], ensure_ascii=False)
+        assert "Expectations conversation" in blocks and "For 2 of your team: *ana* and *chen*." in blocks, blocks
+        buttons = {prompt_of_button(el) for el in actions_of(c.params["blocks"])}
+        assert {v for _, v in buttons} == {"done", "guide"}
+        assert len({pid for pid, v in buttons if v == "done"}) == 2  # each report's own prompt
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {BEN.id}
     assert not w.posts_to(ANA) and not w.posts_to(CHEN)
 
@@ -401,17 +404,16 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         assert_in_working_hours(w, user, w.posts_to(user))
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
 
-    # 3. Ben records what he agreed in the task's form (Done alone asks for it): one chat.update
-    # removes the buttons; the prompt is answered.
-    pid_exp, exp_msg = w.prompt_message(BEN, "expectations")
+    # 3. Ben clicks Done for one report: that prompt is answered, the other stays open, and the card
+    # keeps the other report's button (no update); the reply names what was marked done.
+    _, exp_msg = w.prompt_message(BEN, "expectations")
+    dones = [el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el)[1] == "done"]
     n_upd = len(w.fake.calls_to("chat.update"))
-    await record_agreement(w, BEN, exp_msg, "One safe 1:1 first, then a customer call.")
-    upd = (await w.fake.wait_for("chat.update", n_upd + 1))[-1]
-    assert (upd.params["channel"], upd.params["ts"]) == (BEN.dm, exp_msg["ts"])
-    assert w.updates_of(BEN, exp_msg) == 1  # one click, one update: not the adapter and the outbox both
-    assert not actions_of(upd.params["blocks"]) and not actions_of(exp_msg["blocks"])
-    check_blocks(upd.params["blocks"])
-    assert (await w.prompt(pid_exp)).status != "open"
+    assert await w.click(BEN, exp_msg, dones[0]["action_id"], dones[0]["value"]) == 200
+    first, second = prompt_of_button(dones[0])[0], prompt_of_button(dones[1])[0]
+    assert (await w.prompt(first)).status != "open" and (await w.prompt(second)).status == "open"
+    assert len(w.fake.calls_to("chat.update")) == n_upd and actions_of(exp_msg["blocks"])
+    assert "Marked “Expectations conversation” with ana as done." in w.ephemerals_to(BEN)[-1]
 
     # 4. Week 1: Ana opens the MTM form from the button and submits the modal.
     mtm_day = START + timedelta(days=4)  # Fri 11 Dec
@@ -449,14 +451,15 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert w.posted_at[id(ref_call)].astimezone(ZoneInfo(ANA.tz)).date() == START + timedelta(days=7)
     assert_in_working_hours(w, ANA, [ref_call])
 
-    # 7. Ana reflects by typing: the bot asks field by field until the prompt is answered.
+    # 7. Ana reflects by typing in the prompt's thread (her focus and picture of success are still
+    # open, so outside the thread the bot would ask which): it asks field by field until answered.
     answers = iter(["yes", "4", "I paraphrased before answering; Sam opened up about the workload.", "yes",
                     "yes", "yes"])
     for _ in range(6):
         if (await w.prompt(pid_ref)).status != "open":
             break
         n = len(w.posts_to(ANA))
-        assert await w.type_(ANA, next(answers)) == 200
+        assert await w.type_(ANA, next(answers), thread_ts=ref_msg["ts"]) == 200
         assert len(w.posts_to(ANA)) > n  # every typed answer is acknowledged in the DM
     row = await w.prompt(pid_ref)
     assert row.status != "open", (row.status, row.answers, [c.params.get("text") for c in w.posts_to(ANA)[-3:]])
@@ -689,3 +692,36 @@ async def test_success_case_interviews_over_slack(world: World) -> None:
     report = json.dumps(reply, ensure_ascii=False)
     assert "verified in interviews: 50% (1 of 2" in report
     assert "Estimated value: £1,050" in report
+
+
+async def test_a_typed_answer_goes_to_the_prompt_whose_thread_it_is_in(world: World) -> None:
+    """Two text prompts open: a message outside any thread is not guessed (the bot asks which);
+    a reply in a prompt's thread answers that prompt, and the confirmation names it."""
+    w = world
+    await enroll(w)
+    await w.tick(at_local(START - timedelta(days=1), "14:31", ANA.tz))  # focus and success both open
+    focus_id, focus_msg = w.prompt_message(ANA, "focus-situation")
+    success_id, success_msg = w.prompt_message(ANA, "success-picture")
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    posted = len(w.posts_to(ANA))
+    assert await w.type_(ANA, "My 1:1s surface problems a week earlier") == 200
+    ask = json.dumps([c.params for c in w.posts_to(ANA)[posted:]], ensure_ascii=False)
+    assert "Which question is that for?" in ask and "1. Your focus" in ask and "2. Your picture of success" in ask
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    async def in_thread(msg: dict[str, Any], text: str, n: int) -> list[Call]:
+        before = len(w.posts_to(ANA))
+        assert await w.event(message_im_event(user_id=ANA.id, text=text, channel=ANA.dm, ts=f"1800009{n}.000100",
+                                              thread_ts=msg["ts"], event_id=f"EvThread{n}")) == 200
+        return w.posts_to(ANA)[before:]
+
+    (saved,) = await in_thread(success_msg, "My 1:1s surface problems a week earlier", 1)
+    assert saved.params["thread_ts"] == success_msg["ts"]
+    assert "Saved your picture of success." in json.dumps(saved.params, ensure_ascii=False)
+    assert (await w.prompt(success_id)).answers == {"answer": "My 1:1s surface problems a week earlier"}
+    assert (await w.prompt(focus_id)).status == "open"
+
+    (saved,) = await in_thread(focus_msg, "1:1s with people in my team", 2)
+    assert "Saved your focus." in json.dumps(saved.params, ensure_ascii=False)
+    assert (await w.prompt(focus_id)).answers == {"answer": "one-to-ones"}

@@ -389,7 +389,11 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     # 3. The before phase: the manager's expectations task and the participants' first prompts.
     await w.tick(at_local(START - timedelta(days=7), "09:31", "Europe/London"))  # Mon 30 Nov
     pid_exp, card = latest_card_for(w, BEN, "expectations")
-    assert card_actions(card)
+    # one card for both reports, each by name, with a Done button per report
+    assert len([c for c in w.cards_to(BEN) if "Expectations conversation" in card_text(c)]) == 1
+    assert "For 2 of your team: Ana Diaz and Chen Wei." in card_text(card).replace("*", "")
+    dones = [a["data"]["prompt_id"] for a in card_actions(card) if a.get("data", {}).get("value") == "done"]
+    assert len(set(dones)) == 2 and pid_exp in dones
     await w.tick(at_local(START - timedelta(days=6), "10:01", "Europe/Madrid"))  # Tue 1 Dec: why-it-matters
     assert any("Why this matters" in t for t in w.texts_to(ANA))
     assert any("Why this matters" in t for t in w.texts_to(CHEN))
@@ -400,17 +404,15 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     await w.tick(at_local(START - timedelta(days=5), "10:01", "Europe/Madrid"))
     pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
 
-    # 4. The manager records what they agreed (the card's form; Done alone asks for it): 200 with
-    # the refreshed card, without stale buttons.
+    # 4. The manager's Done for one report: 200 with a reply naming it; the grouped card keeps the
+    # other report's button (neither refreshed nor PUT), and only that report's task is answered.
     status, body = await click(w, BEN, pid_exp, "done")
-    assert status == 200 and (await w.prompt(pid_exp)).status == "open"
-    pid_exp, exp_card = latest_card_for(w, BEN, "expectations")
-    status, body = await submit(w, BEN, exp_card, pid_exp, {"agreed": "One safe 1:1 first, then a customer call."})
-    assert status == 200
-    card = refreshed_card(body)
-    assert "actions" not in card and not card_actions(card)
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message", body
+    assert "Marked “Expectations conversation” with" in body["value"]
     assert (await w.prompt(pid_exp)).status != "open"
-    assert updates_of(w, BEN, pid_exp, body) == 1  # the invoke answer refreshed it; the outbox PUTs nothing
+    other = next(pid for pid in dones if pid != pid_exp)
+    assert (await w.prompt(other)).status == "open"
+    assert updates_of(w, BEN, pid_exp, body) == 0
 
     # Ana answers her before-phase question on the card.
     value = next(a["data"]["value"] for a in card_actions(focus_card) if a.get("verb") == "hplj.button")
@@ -760,3 +762,37 @@ async def test_success_case_interviews_over_teams(world: World) -> None:
     assert "3 avoided escalations" in done
     report = await say(f"report {cohort}")
     assert "verified in interviews: 50% (1 of 2" in report and "Estimated value: £1,050" in report
+
+
+async def test_a_typed_answer_goes_to_the_card_it_replies_to(world: World) -> None:
+    """Two text prompts open: a message that replies to no card is not guessed (the bot asks
+    which); a Reply to a card (`replyToId`) answers that card's prompt, and says what was saved."""
+    w = world
+    await install_everyone(w)
+    assert (await enroll_by_command(w))[0] == 200
+    await w.tick(at_local(START - timedelta(days=1), "14:31", ANA.tz))  # focus and success both open
+    focus_id, _ = latest_card_for(w, ANA, "focus-situation")
+    success_id, _ = latest_card_for(w, ANA, "success-picture")
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    async def say(text: str, reply_to: str | None = None) -> str:
+        before = len(w.calls_to(ANA))
+        act = message(ANA, w.fake.url, text)
+        if reply_to is not None:
+            act["replyToId"] = reply_to
+        assert (await w.post(act))[0] == 200
+        return "\n".join(w.texts_to(ANA)[before:])
+
+    ask = await say("My 1:1s surface problems a week earlier")
+    assert "Which one is it for?" in ask and "didn't save that" in ask
+    assert "1. Your focus" in ask and "2. Your picture of success" in ask
+    assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
+
+    success_card = w.fake.activity_carrying(ANA.conv, success_id)
+    assert "Saved your picture of success." in await say("My 1:1s surface problems a week earlier", success_card)
+    assert (await w.prompt(success_id)).answers == {"answer": "My 1:1s surface problems a week earlier"}
+    assert (await w.prompt(focus_id)).status == "open"
+
+    focus_card = w.fake.activity_carrying(ANA.conv, focus_id)
+    assert "Saved your focus." in await say("1:1s with people in my team", focus_card)
+    assert (await w.prompt(focus_id)).answers == {"answer": "one-to-ones"}

@@ -72,8 +72,8 @@ def tasks(chat: RecordingChat) -> list:
 
 
 def expected_before(chat_users=("ana", "chen")) -> int:
-    # each participant: 3 participant steps; the manager: one expectations task per report
-    return len(chat_users) * 3 + len(chat_users)
+    # each participant: 3 participant steps; the manager: one expectations card for both reports
+    return len(chat_users) * 3 + 1
 
 
 async def test_each_before_phase_prompt_is_delivered_once_even_when_ticks_repeat(world):
@@ -85,8 +85,9 @@ async def test_each_before_phase_prompt_is_delivered_once_even_when_ticks_repeat
     assert len(counts) == expected_before()
     assert set(counts.values()) == {1}
     assert len({d.delivery_id for d in chat.sent}) == len(chat.sent)
-    # Ben got one expectations task per report; nobody got anything at night or on Saturday
-    assert len([d for d in chat.to("ben") if ".expectations:1" in d.delivery_id]) == 2
+    # Ben got one expectations card naming both reports; nobody got anything at night or on Saturday
+    (card,) = [d for d in chat.to("ben") if ".expectations:1" in d.delivery_id]
+    assert len([b for b in card.message.buttons if b.value == "done"]) == 2
 
 
 async def test_nothing_is_sent_before_it_is_due(world):
@@ -94,7 +95,7 @@ async def test_nothing_is_sent_before_it_is_due(world):
     await svc.tick(london(4, 5, 9, 29))
     assert chat.sent == []
     await svc.tick(london(4, 5, 9, 30))
-    assert [d.conversation_id for d in chat.sent] == ["D-ben", "D-ben"]
+    assert [d.conversation_id for d in chat.sent] == ["D-ben"]  # one card for both reports
 
 
 async def test_concurrent_ticks_deliver_once(world):
@@ -125,11 +126,11 @@ async def test_rate_limited_send_is_retried_no_sooner_than_retry_after(world):
     assert first.retried == 1
     (limited,) = [r for r in outbox(path) if r[1] == "pending"]
     assert limited[2] == 1 and limited[4] == "ratelimited"
-    assert len(tasks(chat)) == 1  # the other expectations task went out
+    assert len(tasks(chat)) == 0  # Ben's one expectations card (both reports) waits
     _, early = await svc.tick(t0 + timedelta(seconds=29))
-    assert early.sent == 0 and len(tasks(chat)) == 1
+    assert early.sent == 0 and len(tasks(chat)) == 0
     _, later = await svc.tick(t0 + timedelta(seconds=30))
-    assert later.sent == 1 and len(tasks(chat)) == 2
+    assert later.sent == 1 and len(tasks(chat)) == 1
     assert {r[1] for r in outbox(path)} == {"sent"}
     assert len({d.delivery_id for d in chat.sent}) == len(chat.sent)
 
@@ -163,7 +164,7 @@ async def test_restart_on_the_same_file_loses_nothing(world, library):
     finally:
         await restarted.db.dispose()
     svc.db = restarted.db  # the fixture disposes it again harmlessly
-    assert sent_before == 2
+    assert sent_before == 1  # one expectations card for both reports
     counts = before_phase(chat)
     assert len(counts) == expected_before() and set(counts.values()) == {1}
     assert all(r.state == "sent" for r in rows)

@@ -102,13 +102,36 @@ def test_free_text_without_an_open_prompt_gets_a_helpful_answer(journey):
     assert "not in a learning journey" in say(stranger, "hello there", london(4, 7, 15)).replies[0].text
 
 
-def test_typed_text_answers_the_most_recent_open_prompt(journey):
+def test_typed_text_with_two_open_prompts_asks_which_and_saves_nothing(journey):
     view = view_for(journey, fire=["focus-situation", "success-picture"])
     out = say(view, "My 1:1s surface problems a week earlier", london(4, 9, 15))
+    assert out.prompts == [] and out.events == []
+    (ask,) = out.replies
+    assert ask.title == "Which question is that for?"
+    assert "didn't save that" in ask.text
+    assert "1. Your focus" in ask.text and "2. Your picture of success" in ask.text
+
+
+def test_a_numbered_answer_goes_to_that_prompt_and_says_what_was_saved(journey):
+    view = view_for(journey, fire=["focus-situation", "success-picture"])
+    out = say(view, "2: My 1:1s surface problems a week earlier", london(4, 9, 15))
     (answered,) = [p for p in out.prompts if p.status == "answered"]
     assert answered.step_id == "success-picture"
     assert answered.answers == {"answer": "My 1:1s surface problems a week earlier"}
-    assert "Thanks, saved" in out.replies[0].text
+    assert out.replies[0].text == "Saved your picture of success."
+    out = say(view, "1: 2", london(4, 9, 15))
+    (answered,) = [p for p in out.prompts if p.status == "answered"]
+    assert answered.step_id == "focus-situation" and answered.answers == {"answer": "one-to-ones"}
+    assert out.replies[0].text == "Saved your focus."
+
+
+def test_a_reply_to_a_prompt_goes_only_to_that_prompt(journey):
+    view = view_for(journey, fire=["focus-situation", "success-picture"])
+    focus = next(p for p in view.prompts if p.step_id == "focus-situation")
+    out = handle_text(view, Reply("ana", "k", focus.id, text="1:1s with people in my team"), london(4, 9, 15))
+    (answered,) = [p for p in out.prompts if p.status == "answered"]
+    assert answered.step_id == "focus-situation" and answered.answers == {"answer": "one-to-ones"}
+    assert out.replies[0].text == "Saved your focus."
 
 
 def test_typed_choice_number_answers_a_choice_question(journey):
@@ -126,9 +149,11 @@ def test_person_in_two_journeys_is_told_which_journey_got_the_answer(journey, se
         fired = engine.fire(j, e, p, None, p.due_at + (timedelta(hours=1) if j is second else timedelta())).prompts[0]
         prompts.append(fired)
     view = PersonView(ANA, {journey.id: journey, second.id: second}, [e1, e2], prompts)
-    out = say(view, "1", london(4, 7, 18))
+    ask = say(view, "1", london(4, 7, 18)).replies[0].text
+    assert "1. Your focus (Active Listening)" in ask and "2. Your focus (Feedback Basics)" in ask
+    out = say(view, "2: 1", london(4, 7, 18))
     (answered,) = [p for p in out.prompts if p.status == "answered"]
-    assert answered.enrollment_id == "e2"  # the most recent prompt
-    assert out.replies[0].text.startswith("(Feedback Basics)")
+    assert answered.enrollment_id == "e2"
+    assert out.replies[0].text == "(Feedback Basics) Saved your focus."
     status = say(view, "status", london(4, 7, 18)).replies[0].text
     assert "Active Listening" in status and "Feedback Basics" in status

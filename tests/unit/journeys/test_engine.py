@@ -168,7 +168,7 @@ def test_reminders_then_escalation_to_the_manager(journey):
     q, out = fire_sent(journey, e, q, q.next_at)
     (esc,) = out.outgoing
     assert esc.message.recipient_id == "ben" and "may be stuck" in esc.message.title
-    assert "Ana Silva" in esc.message.text and "2 reminder(s)" in esc.message.text
+    assert "Ana Silva" in esc.message.text and "after 2 reminders." in esc.message.text
     assert q.escalated and q.next_at is None
     # nothing more after the escalation
     assert engine.fire(journey, e, q, None, q.due_at + timedelta(days=30)).outgoing == []
@@ -312,16 +312,18 @@ def test_typed_text_fills_the_plan_one_field_at_a_time(journey):
     e = enrollment()
     q, now = open_plan(journey, e)  # Wed 14 Apr
     replies = []
-    for i, text in enumerate(["Weekly 1:1 with Sam", "friday", "2", "safe", "yes"]):
+    # the PPP's four moments that matter come first; 5 is "Something else", described next
+    for i, text in enumerate(["5", "Weekly 1:1 with Sam", "friday", "2", "safe", "yes"]):
         res = engine.answer(journey, e, q, None, Reply("ana", f"t{i}", q.id, text=text), now)
         replies.append(res.replies[0].text)
-        if i < 4:
+        if i < 5:
             (q,) = res.prompts
             assert q.status == "open"
-    assert replies[0].startswith("Got it. Next: When will it happen?")
-    assert replies[1].startswith("Got it. Next: Which behaviour will you try?")
-    assert "1. Paraphrase" in replies[1]
-    assert replies[2].startswith("Got it. Next: How real is it?")
+    assert replies[0].startswith("Got it. Next: In your words: what situation, with whom? (or `skip`)")
+    assert replies[1].startswith("Got it. Next: When will it happen?")
+    assert replies[2].startswith("Got it. Next: Which behaviour will you try?")
+    assert "1. Paraphrase" in replies[2]
+    assert replies[3].startswith("Got it. Next: How real is it?")
     mtm = res.mtms[0]
     assert mtm.when == date(2027, 4, 16)  # 'friday' from Wed 14 Apr
     assert mtm.behaviour == "ask-open"  # '2' is the second behaviour
@@ -332,6 +334,7 @@ def test_typed_text_fills_the_plan_one_field_at_a_time(journey):
 def test_typed_text_that_does_not_fit_saves_nothing(journey):
     e = enrollment()
     q, now = open_plan(journey, e)
+    q = engine.answer(journey, e, q, None, Reply("ana", "tm", q.id, text="Something else"), now).prompts[0]
     q = engine.answer(journey, e, q, None, Reply("ana", "t0", q.id, text="A 1:1"), now).prompts[0]
     res = engine.answer(journey, e, q, None, Reply("ana", "t1", q.id, text="someday maybe"), now)
     assert res.prompts == [] and "Nothing was saved" in res.replies[0].text

@@ -39,7 +39,8 @@ def make_journey(days: list[str], start_h: int, length_h: int, country: str | No
     return BASE.model_copy(update={"calendar": cal})
 
 
-def values_for(journey, step, today: date) -> dict:
+def values_for(journey, step, day: date) -> dict:
+    """Valid answers; `day` for dates (a moment must be on one of the person's working days)."""
     values: dict = {}
     for f in fields_for(journey, step):
         if not visible(f, values):
@@ -49,7 +50,7 @@ def values_for(journey, step, today: date) -> dict:
         elif f.kind == "multi_choice":
             values[f.id] = [f.options[0].value]
         elif f.kind == "date":
-            values[f.id] = (today + timedelta(days=3)).isoformat()
+            values[f.id] = day.isoformat()
         else:
             values[f.id] = "A concrete, honest answer."
     return values
@@ -94,7 +95,8 @@ def simulate(journey, person: Person, manager: Person, start: date):
                 reply = Reply(who.id, "k", q.id, button="approve")
             else:
                 today = now.astimezone(ZoneInfo(who.tz)).date()
-                reply = Reply(who.id, "k", q.id, values=values_for(journey, step, today))
+                day = engine.calendar_for(journey, who).add_working_days(today, 1)
+                reply = Reply(who.id, "k", q.id, values=values_for(journey, step, day))
             res = engine.answer(journey, e, q, mtms.get(q.mtm_id or ""), reply, now)
             assert not any("Nothing was saved" in r.text for r in res.replies), res.replies
             apply(res, "answer", now)

@@ -117,7 +117,7 @@ def test_multi_error_file_reports_everything_at_once() -> None:
 
 def test_unknown_keys_list_the_allowed_keys_and_suggest_the_closest() -> None:
     (top,) = errors_of(BROKEN / "unknown_top_key.yml")
-    assert "expected one of: baseline_impact_rate, calendar, description, events, id," in top.message
+    assert "expected one of: baseline_impact_rate, calendar, description, ending, events, id," in top.message
     assert top.message.endswith("did you mean 'calendar'?")
     remiders = next(
         e for e in errors_of(BROKEN / "multi_error.yml") if e.key == "steps[1].remiders"

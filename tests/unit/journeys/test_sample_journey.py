@@ -193,18 +193,23 @@ def test_success_case_survey(journey: Journey) -> None:
     assert closing.answer == "rating" and closing.scale == 10 and closing.required is False
 
 
-def test_journey_ends_with_thanks_after_the_survey(journey: Journey) -> None:
-    thanks = journey.step("thanks")
-    assert thanks.kind == "message"
-    assert _when(thanks.when).days > _when(_survey(journey).when).days
-
-
 def test_follow_up_survey_comes_when_business_results_can_show(journey: Journey) -> None:
     """Issue 14: about 60-90 days after the start (>= 40 working days), last in the journey."""
     (follow,) = [s for s in journey.steps if isinstance(s, SurveyStep) and s.evaluation == "follow_up"]
     assert follow is journey.steps[-1]
     assert 40 <= _when(follow.when).days <= 64
     assert any(q.role == "scm_classification" for q in follow.questions)
+
+
+def test_journey_ends_with_the_survey_and_a_closing_that_fits_what_happened(journey: Journey) -> None:
+    # The closing message is the `ending:` block's (practised / not practised / survey still open),
+    # sent the working day after the survey (the follow-up survey comes later, on its own), not a
+    # step thanking everyone for habits alike.
+    assert journey.steps[-2] is _survey(journey)
+    closing = journey.ending.closing
+    assert "{survey_closes}" in closing.survey_open
+    assert "habits you've built" not in closing.not_practised
+    assert journey.ending.survey_open_days == 10
 
 
 def test_prompt_texts_are_short(journey: Journey) -> None:
