@@ -50,7 +50,7 @@ def _last_offset(data: dict[str, Any]) -> int:
     latest = 0
     for s in data.get("steps") or []:
         when = s.get("when") if isinstance(s, dict) else None
-        if not isinstance(when, str):
+        if not isinstance(when, str) or s.get("evaluation") == "follow_up":  # weeks later, on its own
             continue
         start, event = _START.match(when), _EVENT.match(when)
         if start is not None:

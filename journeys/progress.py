@@ -29,8 +29,8 @@ def journey_weeks(journey: Journey) -> int:
     latest = 0
     event_days = {e.id: When.parse(e.default).days for e in journey.events if e.default}
     for s in journey.steps:
-        if s.when is None or is_loop_step(s.id):
-            continue
+        if s.when is None or is_loop_step(s.id) or getattr(s, "evaluation", None) == "follow_up":
+            continue  # the follow-up survey comes weeks after the journey, on its own
         w = When.parse(s.when)
         if w.anchor == "start":
             latest = max(latest, w.days)

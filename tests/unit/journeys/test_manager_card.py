@@ -50,10 +50,16 @@ def test_done_for_one_report_answers_only_theirs_and_leaves_the_card(journey):
     prompt = next(p for p in out.prompts if p.id == chen.prompt_id)
     res = engine.answer(journey, enrollments["e1"], prompt, None, Reply("ben", "k", chen.prompt_id, button="done"),
                         prompt.due_at)
+    (asked,) = res.prompts  # the expectations task's Done asks what was agreed (journeys/expectations.py)
+    assert asked.id == "e1.expectations" and asked.status == "open"
+    assert plain(res.replies[0].text).startswith("Almost done: what did you and Chen agree?")
+    res = engine.answer(journey, enrollments["e1"], asked, None,
+                        Reply("ben", "k2", chen.prompt_id, button="done", values={"agreed": "One safe 1:1 first"}),
+                        prompt.due_at)
     (answered,) = res.prompts
     assert answered.id == "e1.expectations" and answered.status == "answered"
     assert res.updated is None and not [o for o in res.outgoing if o.replaces_key]  # the card keeps the others
-    assert plain(res.replies[0].text) == "Marked “Expectations conversation” with Chen as done."
+    assert plain(res.replies[0].text) == "Thanks, saved what you and Chen agreed. I'll remind Chen of it along the way."
 
 
 def test_a_single_report_gets_the_usual_card_with_their_name_in_the_text(journey):
