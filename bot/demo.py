@@ -308,8 +308,8 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
                                              f"{who.name} answers “{d.message.title}”: {label}"))
             for other in act.get("also", []):
                 heapq.heappush(planned, _Planned(clock.now() + delay, next(seq), InboundAction(
-                    "console", user, f"demo-{next(seq)}", other, "done"), f"{who.name} answers “{d.message.title}”: "
-                                                                          "done (next report)"))
+                    "console", user, f"demo-{next(seq)}", other, "done", act.get("values", {})),
+                    f"{who.name} answers “{d.message.title}”: done (next report)"))
         seen = len(console.sent)
         if steps > 20000:
             raise RuntimeError("demo did not converge")

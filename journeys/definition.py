@@ -382,6 +382,12 @@ class Journey(_Strict):
 MANAGER_KINDS = ("manager_task", "manager_request")
 
 
+def is_follow_up_survey(step: Step) -> bool:
+    """The follow-up survey (`evaluation: follow_up`) comes weeks after the journey has ended: it
+    sets neither the journey's window nor its end, and it is sent and answered after completion."""
+    return isinstance(step, SurveyStep) and step.evaluation == "follow_up"
+
+
 def step_recipient(step: Step) -> Literal["participant", "manager"]:
     return "manager" if step.kind in MANAGER_KINDS else "participant"
 

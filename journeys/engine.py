@@ -18,6 +18,7 @@ from journeys import escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
+    is_follow_up_survey,
     ManagerRequestStep,
     ManagerTaskStep,
     MessageStep,
@@ -380,12 +381,23 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
     return escalation.around_fire(journey, enrollment, prompt, mtm, now, _fire)
 
 
+def _live(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) -> bool:
+    """Whether the prompt may still go out or be answered: an active enrollment's, or the
+    follow-up survey of a completed one (it comes weeks after the end)."""
+    if enrollment.status == "active":
+        return True
+    if enrollment.status != "completed":
+        return False
+    step = next((s for s in journey.steps if s.id == prompt.step_id), None)
+    return step is not None and is_follow_up_survey(step)
+
+
 def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
           now: datetime) -> Outcome:
     out = Outcome()
     if prompt.next_at is None or prompt.next_at > now or prompt.step_id == CLOSE_STEP:
         return out  # nothing is due yet (the closing prompt: journeys/lifecycle.py fire_close)
-    if enrollment.status != "active" or prompt.status not in ("scheduled", "open"):
+    if not _live(journey, enrollment, prompt) or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out
     synthetic = prompt.step_id.endswith(COACH_CHECK)
@@ -479,7 +491,8 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
         when = format_local(prompt.answered_at or prompt.sent_at or now, tz_of(journey, _person(enrollment, reply.person_id)))
         out.replies.append(_reply(reply.person_id, f"You already answered this ({when}). Nothing was changed.", journey))
         return out
-    if prompt.status in ("expired", "cancelled") or enrollment.status in ("stopped", "unenrolled", "completed"):
+    if (prompt.status in ("expired", "cancelled") or enrollment.status in ("stopped", "unenrolled")
+            or (enrollment.status == "completed" and not _live(journey, enrollment, prompt))):
         out.replies.append(_reply(reply.person_id, "This prompt has closed, so your answer wasn't recorded. "
                                   "Type `status` to see what's open.", journey))
         return out

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from journeys import engine
-from journeys.definition import Journey, Step, SurveyStep, When, step_recipient
+from journeys.definition import Journey, When, is_follow_up_survey, step_recipient
 from journeys.ending import CLOSE_STEP
 from journeys.messages import Message
 from journeys.next_moments import is_loop_step
@@ -35,19 +35,12 @@ Closing = Literal["practised", "not_practised", "survey_open"]
 _WAITS_FOR = ("survey", "mtm_follow_up")  # answers worth keeping the journey open for
 
 
-def is_follow_up(step: Step) -> bool:
-    """The follow-up survey (`evaluation: follow_up`, weeks after the end, journeys/followup.py)
-    does not set the journey's window: the closing message comes after the six weeks, and the
-    journey then waits for the follow-up like any open survey before it completes."""
-    return isinstance(step, SurveyStep) and step.evaluation == "follow_up"
-
-
 def last_step_due(journey: Journey, enrollment: EnrollmentState) -> datetime | None:
     """When the participant's last step timed from the start or an event is due (UTC)."""
     latest: datetime | None = None
     for step in journey.steps:
         if (step.when is None or step_recipient(step) != "participant" or When.parse(step.when).anchor == "mtm"
-                or is_loop_step(step.id) or is_follow_up(step)):
+                or is_loop_step(step.id) or is_follow_up_survey(step)):
             continue
         due = engine.due_time(journey, enrollment, step, enrollment.person)
         if due is not None and (latest is None or due > latest):
@@ -103,18 +96,17 @@ def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState
         out.prompts.append(close.with_(next_at=cal.next_open(now, tz)))
         return out
     steps = {s.id for s in journey.steps}
-    others = [p for p in prompts if p.id != close.id]
+    # the follow-up survey comes weeks after the end, to the completed enrollment (engine._live)
+    others = [p for p in prompts if p.id != close.id
+              and not (p.step_id in steps and is_follow_up_survey(journey.step(p.step_id)))]
     open_days = journey.ending.survey_open_days
     waiting = [p for p in others if p.status in ("scheduled", "open") and p.recipient_id == person.id
                and p.step_id in steps and (journey.step(p.step_id).kind in _WAITS_FOR or is_loop_step(p.step_id))]
     deadlines = [_working_days_after(journey, enrollment, p.sent_at or p.due_at, open_days) for p in waiting]
     first = close.sent_at is None
     if first:
-        # what is open now decides the closing; a follow-up survey not yet sent does not
-        now_waiting = [(p, d) for p, d in zip(waiting, deadlines, strict=True)
-                       if p.status == "open" or not is_follow_up(journey.step(p.step_id))]
-        kind = closing_kind(journey, mtms, [p for p, _ in now_waiting])
-        closes = max(d for _, d in now_waiting) if now_waiting else now
+        kind = closing_kind(journey, mtms, waiting)
+        closes = max(deadlines) if deadlines else now
         survey_closes = engine.format_day(engine.local_date(closes, tz))
         text = engine.fill(getattr(journey.ending.closing, kind), journey, enrollment, None, person)
         text = text.replace("{survey_closes}", survey_closes)

@@ -129,7 +129,8 @@ def test_silent_manager_gets_reminders_and_escalations(demo):
     # as sent (an expired request's last card is closed in place later)
     reminders = [m for m in new_messages(sent, "grace") if m.text.startswith("Friendly reminder")]
     assert reminders
-    assert {step_of(m.prompt_id) for m in reminders} >= {"expectations", "support-safe"}
+    # the safe moments were the day after the request: it expired at the moment, unreminded
+    assert {step_of(m.prompt_id) for m in reminders} >= {"expectations", "support-real"}
     escalations = [m for m in grace if "may be stuck" in m.title]
     assert escalations and any("Eli" in plain(m.title) for m in escalations)
     # her reports never hear that she approved anything
