@@ -68,6 +68,8 @@ def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, Enro
             text=grouped_text(journey, step, [e for _, _, e in items], reminder),
             buttons=tuple(buttons),
             context=f"{journey.title} about {names_text([typed(e.person.name) for _, _, e in items])}",
+            # a form belongs to one prompt: each report's Done asks for its own (journeys/expectations.py)
+            form_label="", fields=(),
         )
         stale = [o.stale_at_iso for o, _, _ in items if o.stale_at_iso]
         # the first report's own delivery key: deterministic, so a decision made twice still

@@ -404,16 +404,23 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         assert_in_working_hours(w, user, w.posts_to(user))
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
 
-    # 3. Ben clicks Done for one report: that prompt is answered, the other stays open, and the card
-    # keeps the other report's button (no update); the reply names what was marked done.
+    # 3. Ben clicks Done for one report: the bot asks what they agreed; his typed answer records it
+    # for that report only. The other stays open, and the card keeps the other report's button (no
+    # update); the reply names what was saved.
     _, exp_msg = w.prompt_message(BEN, "expectations")
     dones = [el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el)[1] == "done"]
     n_upd = len(w.fake.calls_to("chat.update"))
     assert await w.click(BEN, exp_msg, dones[0]["action_id"], dones[0]["value"]) == 200
     first, second = prompt_of_button(dones[0])[0], prompt_of_button(dones[1])[0]
+    assert "what did you and ana agree?" in w.ephemerals_to(BEN)[-1]
+    assert (await w.prompt(first)).status == "open"
+    posted = len(w.posts_to(BEN))
+    assert await w.type_(BEN, "One safe 1:1 first, then a customer call.") == 200
+    saved = json.dumps([c.params for c in w.posts_to(BEN)[posted:]], ensure_ascii=False) + json.dumps(
+        w.ephemerals_to(BEN)[-1:], ensure_ascii=False)
+    assert "saved what you and ana agreed" in saved, saved
     assert (await w.prompt(first)).status != "open" and (await w.prompt(second)).status == "open"
     assert len(w.fake.calls_to("chat.update")) == n_upd and actions_of(exp_msg["blocks"])
-    assert "Marked “Expectations conversation” with ana as done." in w.ephemerals_to(BEN)[-1]
 
     # 4. Week 1: Ana opens the MTM form from the button and submits the modal.
     mtm_day = START + timedelta(days=4)  # Fri 11 Dec
@@ -707,7 +714,7 @@ async def test_a_typed_answer_goes_to_the_prompt_whose_thread_it_is_in(world: Wo
     posted = len(w.posts_to(ANA))
     assert await w.type_(ANA, "My 1:1s surface problems a week earlier") == 200
     ask = json.dumps([c.params for c in w.posts_to(ANA)[posted:]], ensure_ascii=False)
-    assert "Which question is that for?" in ask and "1. Your focus" in ask and "2. Your picture of success" in ask
+    assert "Which question is that for?" in ask and "1. Your focus" in ask and "3. Your picture of success" in ask
     assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
 
     async def in_thread(msg: dict[str, Any], text: str, n: int) -> list[Call]:

@@ -404,11 +404,17 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     await w.tick(at_local(START - timedelta(days=5), "10:01", "Europe/Madrid"))
     pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
 
-    # 4. The manager's Done for one report: 200 with a reply naming it; the grouped card keeps the
-    # other report's button (neither refreshed nor PUT), and only that report's task is answered.
+    # 4. The manager's Done for one report asks what they agreed; his typed answer records it for
+    # that report only: the grouped card keeps the other report's button (neither refreshed nor
+    # PUT), and only that report's task is answered.
     status, body = await click(w, BEN, pid_exp, "done")
     assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message", body
-    assert "Marked “Expectations conversation” with" in body["value"]
+    assert "Almost done: what did you and" in body["value"]
+    assert (await w.prompt(pid_exp)).status == "open"
+    before = len(w.texts_to(BEN))
+    status, _ = await w.post(message(BEN, w.fake.url, "One safe 1:1 first, then a customer call."))
+    assert status == 200
+    assert any("saved what you and" in t for t in w.texts_to(BEN)[before:]), w.texts_to(BEN)[before:]
     assert (await w.prompt(pid_exp)).status != "open"
     other = next(pid for pid in dones if pid != pid_exp)
     assert (await w.prompt(other)).status == "open"
@@ -466,6 +472,13 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     await w.tick(at_local(START + timedelta(days=7), "09:31", "Europe/Madrid"))  # Mon 14 Dec
     pid_ref, ref_card = latest_card_for(w, ANA, "reflect-safe")
     assert card_inputs(ref_card)
+
+    # Ana answers whether her line of sight may go to Ben (a second open question would make her
+    # typed reflection ambiguous: the bot would ask which prompt it is for).
+    pid_share, share_card = latest_card_for(w, ANA, "share-line-of-sight")
+    share = next(a["data"]["value"] for a in card_actions(share_card) if a.get("verb") == "hplj.button")
+    assert (await click(w, ANA, pid_share, share))[0] == 200
+    assert (await w.prompt(pid_share)).status != "open"
 
     # 8. Ana reflects by typing; the bot asks field by field until the prompt is answered.
     answers = iter(["yes", "4", "I paraphrased before answering; Sam opened up about the workload.", "yes",
@@ -541,8 +554,9 @@ async def test_a_non_admins_command_is_refused_and_changes_nothing(world: World)
 async def test_a_redelivered_activity_changes_state_once(world: World) -> None:
     w = world
     pid, card = await _enrolled_world(w)
-    data = {**next(a for a in card_actions(card) if a.get("verb") == "hplj.submit")["data"],
-            "f.agreed": "One safe 1:1 first."}
+    # Ben's grouped card (Ana and Chen) has a Done per report; what was agreed for one report is
+    # the submission of that prompt's agreement form
+    data = {"prompt_id": pid, "f.agreed": "One safe 1:1 first."}
     act = invoke(BEN, w.fake.url, data, "hplj.submit")
     first = await w.post(act)
     answered = await w.prompt(pid)
@@ -785,7 +799,7 @@ async def test_a_typed_answer_goes_to_the_card_it_replies_to(world: World) -> No
 
     ask = await say("My 1:1s surface problems a week earlier")
     assert "Which one is it for?" in ask and "didn't save that" in ask
-    assert "1. Your focus" in ask and "2. Your picture of success" in ask
+    assert "1. Your focus" in ask and "3. Your picture of success" in ask
     assert (await w.prompt(focus_id)).status == (await w.prompt(success_id)).status == "open"
 
     success_card = w.fake.activity_carrying(ANA.conv, success_id)
