@@ -171,6 +171,9 @@ class Evaluation:
     baseline_verdict: str | None = None  # impact interval vs baseline: above / below / not distinguishable
     mtms_followed_up: int = 0  # MTMs whose follow-up was answered: the application denominator
     requests_unanswered: int = 0  # support requests still unanswered a day after they were sent
+    # why managers said "Can't this time" to a support request (a barrier in the performance
+    # system, not the participant's), most frequent first
+    manager_cant: list[tuple[str, int]] = field(default_factory=list)
 
 
 # --- per-enrollment facts ---------------------------------------------------------------------
@@ -276,6 +279,11 @@ def _people(events: list[JourneyEvent], request_steps: Collection[str],
                 people[eid].unanswered += 1
         people[eid].fast = all(verdicts) if verdicts else None
     return people
+
+
+# the reasons of `journeys.definition.CANT_REASONS`, as a report names them
+CANT_LABELS = {"no_time": "no time before the moment", "away": "away or off that day",
+               "not_right_moment": "not the right moment", "other": "something else"}
 
 
 def manager_cant_reasons(events: Iterable[JourneyEvent]) -> list[tuple[str, int]]:
@@ -407,6 +415,7 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
         target_met=value >= target if value is not None else None,
         enrollment_ids=tuple(sorted(people)),
         impact_enrolled=wilson(classes[SUCCESS], participants),
+        manager_cant=manager_cant_reasons(selected),
         non_response=participants - len(respondents),
         baseline_verdict=(compare_to(impact.low, impact.high, baseline)
                           if impact.low is not None and impact.high is not None else None),
@@ -463,6 +472,8 @@ def to_csv_rows(ev: Evaluation) -> list[list[str]]:
         rows.append([f"factor:{f.name}:fisher_p", _num(d.p_value if d else None), "", "", "", ""])
     for b, n in ev.barriers:
         rows.append(_rate_row(f"barrier:{b}", wilson(n, ev.non_success)))
+    for reason, n in ev.manager_cant:
+        rows.append([f"manager_cant:{reason}", str(n), str(n), "", "", ""])
     lost = ev.lost
     rows.append(["lost:non_success_without_support", str(lost.non_success_unsupported),
                  str(lost.non_success_unsupported), str(lost.unsupported), "", ""])
@@ -604,6 +615,10 @@ def summary_lines(ev: Evaluation, journey_title: str,
     if ev.barriers:
         top = ", ".join(f"{BARRIER_LABELS.get(b, b)} ({c})" for b, c in ev.barriers[:3])
         lines.append(f"Top barriers: {top}.")
+    if ev.manager_cant:
+        why = ", ".join(f"{CANT_LABELS.get(r, r)} ({n})" for r, n in ev.manager_cant)
+        total = sum(n for _, n in ev.manager_cant)
+        lines.append(f"Managers said \"can't this time\" to {total} support request{'s' if total != 1 else ''}: {why}.")
     shown = [(f, f.diff) for f in ev.factors if f.diff is not None]
     if shown:
         f, d = max(shown, key=lambda x: abs(x[1].value))  # ties: the first listed

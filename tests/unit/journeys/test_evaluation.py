@@ -608,3 +608,26 @@ def test_per_person_rows() -> None:
     assert not {"classification", "barriers", "manager_coached"} & set(PERSON_HEADER)
     only = per_person_rows(log.events, {}, enrollment_ids=["w0"])
     assert [r[0] for r in only[1:]] == ["w0"]
+
+
+def test_managers_cant_this_time_reasons_are_a_barrier_in_the_report() -> None:
+    """Issue 13: "Can't this time" with a reason is counted per request, shown in the summary and
+    in the CSV, with no names."""
+    from datetime import UTC, datetime
+
+    from journeys.evaluation import evaluate, summary_lines, to_csv_rows
+    from journeys.state import JourneyEvent
+
+    at = datetime(2027, 4, 20, 9, tzinfo=UTC)
+    events = [JourneyEvent("enrolled", e, at) for e in ("e1", "e2", "e3")]
+    events += [JourneyEvent("manager_cant", "e1", at, "e1.support-safe", {"reason": "no_time"}),
+               JourneyEvent("manager_cant", "e1", at, "e1.support-safe", {"reason": "no_time"}),  # same request
+               JourneyEvent("manager_cant", "e2", at, "e2.support-safe", {"reason": "no_time"}),
+               JourneyEvent("manager_cant", "e3", at, "e3.support-real", {"reason": "away"})]
+    ev = evaluate(events)
+    assert ev.manager_cant == [("no_time", 2), ("away", 1)]
+    text = "\n".join(summary_lines(ev, "Active Listening"))
+    assert 'Managers said "can\'t this time" to 3 support requests: no time before the moment (2), ' \
+           "away or off that day (1)." in text
+    rows = to_csv_rows(ev)
+    assert ["manager_cant:no_time", "2", "2", "", "", ""] in rows
