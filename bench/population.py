@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from journeys import engine
+from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.state import EnrollmentState, Person
@@ -118,8 +118,9 @@ class BulkWriter:
             manager = Person("M", "M", TZ)
             state = EnrollmentState("E", JOURNEY, person, manager, start, {}, "active", f"{JOURNEY}-{start.isoformat()}")
             out = engine.schedule_enrollment(self.journey, state, self.now)
+            closing = lifecycle.closing_prompt(self.journey, state)  # as BotService.enroll adds it
             digest = engine.next_digest_at(self.journey, manager, self.now)
-            self._templates[start] = (out.prompts, digest)
+            self._templates[start] = ([*out.prompts, *([closing] if closing else [])], digest)
         return self._templates[start]
 
     def write(self, groups: list[Group], *, chunk: int = 20000) -> None:
