@@ -192,3 +192,27 @@ def test_a_completed_report_leaves_the_managers_digest(journey):
     after = {p.id: p for p in prompts.values()} | {p.id: p for p in out.prompts}
     digest = build_digest(journey, BEN, [ReportView(done, list(after.values()), [])], at(LONDON, 2027, 5, 24, 9))
     assert digest is None
+
+
+def test_the_follow_up_survey_comes_after_the_end_to_the_completed_journey(journey):
+    """Issue 14's follow-up survey (start+50) neither delays the end nor is expired by it: the
+    journey completes after its six weeks, and the follow-up still goes out and can be answered."""
+    from journeys.messages import Reply
+
+    e = enrollment()
+    prompts = finished(timeline(journey, e))
+    follow = timeline(journey, e)["follow-up"]
+    prompts["follow-up"] = follow
+    assert lifecycle.closing_prompt(journey, e).due_at == at(LONDON, 2027, 5, 20, 10)  # not after start+50
+    out = close(journey, e, prompts, [mtm("happened")], at(LONDON, 2027, 5, 20, 10))
+    assert [x.status for x in out.enrollments] == ["completed"]
+    assert "follow-up" not in {p.step_id for p in out.prompts}  # not expired with the rest
+    done = replace(e, status="completed")
+    sent = engine.fire(journey, done, follow, None, follow.due_at)
+    assert [o.message.title for o in sent.outgoing] == ["Ten weeks on: still paying off?"]
+    opened = next(p for p in sent.prompts if p.id == follow.id)
+    other = prompts["listening-checkin"].with_(status="scheduled", sent_at=None, next_at=follow.due_at)
+    assert not engine.fire(journey, done, other, None, follow.due_at).outgoing  # nothing else after the end
+    answered = engine.answer(journey, done, opened, None, Reply("ana", "k", opened.id, values={"applied": "not_applied"}),
+                             follow.due_at)
+    assert "scm_follow_up" in [ev.kind for ev in answered.events]
