@@ -141,6 +141,16 @@ async def save_mtms(session: AsyncSession, mtms: Sequence[MtmState]) -> None:
     await session.execute(stmt)
 
 
+def _merged_notes(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """An enrollment's notes only grow (journeys/expectations.py: consent, shared answers, the
+    agreement), so a decision made on an older copy adds its keys instead of dropping others'."""
+    merged = dict(stored)
+    for key, value in new.items():
+        old = merged.get(key)
+        merged[key] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
+
+
 async def save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
                        loaded: Mapping[str, PromptState] | None = None) -> int:
     """Persist one engine decision; returns how many new outbox rows it queued.
@@ -148,10 +158,15 @@ async def save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
     `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick).
     """
     for e in outcome.enrollments:
+        notes = e.notes
+        if notes:  # merged into what is stored now: a participant and their manager may answer at once
+            current = (await session.execute(select(EnrollmentRow.notes).where(EnrollmentRow.id == e.id)
+                                              .with_for_update())).scalar_one_or_none()
+            notes = _merged_notes(current or {}, notes)
         await session.execute(
             update(EnrollmentRow).where(EnrollmentRow.id == e.id).values(
                 status=e.status, paused_at=e.paused_at, start=e.start,
-                events={k: v.isoformat() for k, v in e.events.items()}, notes=e.notes or None,
+                events={k: v.isoformat() for k, v in e.events.items()}, notes=notes or None,
             )
         )
     if loaded is not None:
