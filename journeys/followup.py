@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from journeys.evaluation import SCM_CLASSES, SUCCESS, Rate, wilson
 from journeys.state import JourneyEvent
+from journeys.stats import mcnemar_exact
 
 FOLLOW_UP = "scm_follow_up"
 
@@ -26,6 +27,11 @@ class FollowUp:
     sustained: int | None  # success in both; None: hidden (fewer than min_group answered both)
     new: int | None  # success only at the follow-up
     faded: int | None  # success only at the first survey
+
+    @property
+    def p_value(self) -> float | None:
+        """Exact McNemar p for the same people's change between the surveys (None while hidden)."""
+        return None if self.new is None or self.faded is None else mcnemar_exact(self.new, self.faded)
 
 
 def follow_up(events: Iterable[JourneyEvent], min_group: int, enrollment_ids: Iterable[str] | None = None) -> FollowUp:
@@ -71,4 +77,9 @@ def follow_up_lines(f: FollowUp, min_group: int) -> list[str]:
     else:
         lines.append(f"Of the {f.both} who answered both: {f.sustained} still success cases, {f.new} new, "
                      f"{f.faded} no longer.")
+        p = f.p_value
+        if p is not None and (f.new or f.faded):
+            p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+            verdict = "a change beyond chance" if p < 0.05 else "not distinguishable from no change"
+            lines.append(f"For the same people, that is {verdict} (exact McNemar test, {p_text}).")
     return lines

@@ -51,6 +51,18 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     return min(1.0, p)
 
 
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided p-value of the exact McNemar test: the same people asked twice, `b` changed one
+    way and `c` the other (a binomial test of b against b + c at one half)."""
+    if min(b, c) < 0:
+        raise ValueError("counts must be >= 0")
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail: float = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2.0 ** n
+    return min(1.0, 2 * tail)
+
+
 @dataclass(frozen=True)
 class Difference:
     """p1 - p2 with its 95% interval and Fisher's exact p-value."""

@@ -32,7 +32,18 @@ def test_both_rates_and_who_changed() -> None:
         ("Follow-up survey: impact 60% (3 of 5, 95% CI 23%–88%), against 50% (3 of 6, 95% CI 19%–81%) at the "
          "first survey."),
         "Of the 5 who answered both: 1 still success cases, 2 new, 1 no longer.",
+        "For the same people, that is not distinguishable from no change (exact McNemar test, p = 1.00).",
     ]
+
+
+def test_a_change_beyond_chance_is_worded_so() -> None:
+    """Ten people who became success cases and none who stopped: exact McNemar p = 2/1024."""
+    first = {f"p{i}": "not_applied" for i in range(12)}
+    later = {**{f"p{i}": "success" for i in range(10)}, "p10": "not_applied", "p11": "not_applied"}
+    f = follow_up(answers(first, later), min_group=5)
+    assert (f.new, f.faded) == (10, 0) and f.p_value == 2 / 1024
+    assert follow_up_lines(f, 5)[-1] == ("For the same people, that is a change beyond chance (exact McNemar test, "
+                                         "p = 0.002).")
 
 
 def test_changes_per_person_hidden_below_min_group() -> None:

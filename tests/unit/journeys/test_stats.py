@@ -72,3 +72,16 @@ def test_difference_interval_holds_the_estimate_and_stays_in_bounds(n1: int, n2:
     assert 0.0 < d.p_value <= 1.0
     assert fisher_exact(x1, n1 - x1, x2, n2 - x2) == pytest.approx(
         fisher_exact(x2, n2 - x2, x1, n1 - x1))  # symmetric in the groups
+
+
+def test_exact_mcnemar_against_published_values() -> None:
+    """Exact (binomial) McNemar p-values: 6 vs 1 discordant pairs gives 0.125, 10 vs 2 gives
+    0.0386 (the exact test's textbook values); no discordant pair, or one, is no evidence."""
+    from journeys.stats import mcnemar_exact
+
+    assert mcnemar_exact(6, 1) == pytest.approx(0.125)
+    assert mcnemar_exact(1, 6) == pytest.approx(0.125)
+    assert mcnemar_exact(10, 2) == pytest.approx(0.03857, abs=1e-5)
+    assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(1, 0) == 1.0
+    with pytest.raises(ValueError):
+        mcnemar_exact(-1, 2)
