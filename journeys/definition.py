@@ -261,10 +261,22 @@ class ManagerRequestStep(_StepBase):
     coach_guide: str = Field(min_length=1)
 
 
+# A follow-up survey without its own `when:` goes about 70 days after the start, when business
+# results can show (50 working days; journeys/ppp.py accepts 40 or more).
+FOLLOW_UP_DEFAULT_WHEN = "start+50 10:00"
+
+
 class SurveyStep(_StepBase):
     kind: Literal["survey"]
     questions: list[Question] = Field(min_length=1)
     evaluation: Literal["success_case", "follow_up"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _follow_up_when(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("evaluation") == "follow_up" and data.get("when") is None:
+            return {**data, "when": FOLLOW_UP_DEFAULT_WHEN}
+        return data
 
 
 Step = Annotated[

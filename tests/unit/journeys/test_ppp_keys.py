@@ -146,3 +146,11 @@ def test_a_follow_up_needs_a_first_survey_and_comes_once() -> None:
     twice = text() + FOLLOW.format(when="start+50 10:00") + FOLLOW.format(when="start+55 10:00").replace(
         "id: later", "id: later2")
     assert any("at most one follow_up survey" in m for _, _, m in errors(twice))
+
+
+def test_a_follow_up_survey_without_when_goes_about_ten_weeks_on() -> None:
+    """Issue 14: the follow-up's default time is about 70 days after the start (50 working days)."""
+    source = text() + FOLLOW.format(when="start+50 10:00").replace("    when: start+50 10:00\n", "")
+    assert "when: start+50" not in source
+    j = load_journey_text(source, "j.yml")
+    assert j.step("later").when == "start+50 10:00"
