@@ -14,7 +14,7 @@ from datetime import datetime
 
 from adapters.port import HandlerResult, InboundAction
 from bot.clock import Clock
-from bot.interview_consent import answer_consent
+from bot.interview_consent import answer_consent, typed_invitation
 from bot.people import PeopleDirectory
 from journeys import engine
 from journeys.conversation import PersonView, handle_text, status_message
@@ -63,7 +63,10 @@ class InboundHandler:
                 if reply.prompt_id is None and action.reply_to:
                     # a thread reply / Teams Reply: only the prompt it answers, never a guess
                     reply = replace(reply, prompt_id=await uow.outbox.prompt_replied_to(person.id, action.reply_to))
-                if consent_enrollment(reply.prompt_id) is not None and reply.button is not None:
+                if reply.prompt_id is None and reply.text and reply.button is None:
+                    # "2" or "no" to the Success Case interview request (not a journey prompt)
+                    reply = replace(reply, prompt_id=await typed_invitation(uow, person, reply.text))
+                if consent_enrollment(reply.prompt_id) is not None and (reply.button is not None or reply.text):
                     outcome = await answer_consent(uow, person, reply, now, self.library, self.default_tz)
                 elif reply.prompt_id is not None and (reply.button is not None or reply.values):
                     outcome = await self._answer_prompt(uow, person, reply, now)

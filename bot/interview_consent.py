@@ -18,8 +18,10 @@ from journeys.interviews import (
     consent_choice,
     consent_enrollment,
     consent_event,
+    consent_prompt_id,
     consent_status,
     invited_slots,
+    typed_consent,
 )
 from journeys.messages import Message, Outgoing, Reply
 from journeys.state import Outcome
@@ -30,6 +32,28 @@ from store.uow import UnitOfWork
 
 GONE = "That request is no longer open. Thank you all the same."
 NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Nothing was changed."
+ASK_AGAIN = ("About the interview: reply with the number of the time that suits you (1 to {n}), or {no} "
+             "(or “no”) if you'd rather not. Nothing was saved yet.")
+
+
+async def typed_invitation(uow: UnitOfWork, person: PersonRecord, text: str) -> str | None:
+    """The consent request a typed message answers: the person's one open invitation, when the
+    text reads as an answer to it ("2", "no"); None otherwise (the journey's prompts get it)."""
+    ids = await uow.enrollments.ids_involving(person.id)
+    if not ids:
+        return None
+    events = await uow.events.of_enrollments(ids)
+    invited = []
+    for eid in ids:
+        if consent_status(events, eid) == "invited":
+            row = await uow.enrollments.row(eid)
+            if row is not None and row.person_id == person.id:
+                invited.append(eid)
+    if len(invited) != 1 or typed_consent(text, invited_slots(events, invited[0])) is None:
+        return None
+    if any(p.status == "open" for p in await uow.prompts.of_enrollments(ids, recipient_id=person.id)):
+        return None  # "2" may answer a journey question: the conversation asks which when unsure
+    return consent_prompt_id(invited[0])
 
 
 async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, now: datetime,
@@ -41,7 +65,10 @@ async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, no
     journey = library.get(row.journey_id)
     events = await uow.events.of_enrollments([eid])
     slots = invited_slots(events, eid)
-    choice = consent_choice(reply.button or "", slots)
+    if reply.button is None and consent_status(events, eid) == "invited" and \
+            typed_consent(reply.text or "", slots) is None:
+        return Outcome(replies=[Message(person.id, ASK_AGAIN.format(n=len(slots), no=len(slots) + 1))])
+    choice = consent_choice(reply.button or typed_consent(reply.text or "", slots) or "", slots)
     if journey is None or choice is None or consent_status(events, eid) != "invited":
         return Outcome(replies=[Message(person.id, GONE)])
     agreed, slot = choice
@@ -69,4 +96,6 @@ async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, no
                                           f"interview:{eid}:consent", Message(
                                               interviewer.id, text, title="Interview consent",
                                               journey_title=journey.title, audience="admin"), now))
+    if reply.button is None:  # typed: the request's card closes later, so say at once what was saved
+        out.replies.append(Message(person.id, note))
     return out

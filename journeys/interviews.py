@@ -231,6 +231,20 @@ def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, dateti
     return None
 
 
+_NO_WORDS = {"no", "no thanks", "no, thanks", "no thank you", "no, thank you", "not now"}
+
+
+def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
+    """A typed answer to the consent request as its button's value: a time's number ("2"), the
+    number after the times or "no"; None for anything else (a bare "yes" says no time)."""
+    words = " ".join(text.lower().strip().rstrip(".!").split())
+    if words in _NO_WORDS or words == str(len(slots) + 1):
+        return NO
+    if words.isdigit() and 1 <= int(words) <= len(slots):
+        return f"slot:{int(words) - 1}"
+    return None
+
+
 def consent_status(events: Iterable[JourneyEvent], enrollment_id: str) -> Status:
     f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
     return f.status if f is not None else "to_invite"

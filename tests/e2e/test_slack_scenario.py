@@ -732,3 +732,47 @@ async def test_a_typed_answer_goes_to_the_prompt_whose_thread_it_is_in(world: Wo
     (saved,) = await in_thread(focus_msg, "1:1s with people in my team", 2)
     assert "Saved your focus." in json.dumps(saved.params, ensure_ascii=False)
     assert (await w.prompt(focus_id)).answers == {"answer": "one-to-ones"}
+
+
+async def test_interview_consent_can_be_typed_in_the_requests_thread(world: World) -> None:
+    """Issue 14: a candidate who types instead of clicking: an unclear answer is asked again and
+    saves nothing; "2" in the request's thread books the second time, and the interviewer hears."""
+    from store.models import EventRow
+
+    w = world
+    await enroll(w)
+    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
+    ana = await w.person(ANA)
+    assert ana is not None
+    cohort = enrollments[ana.id].cohort
+    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), timezone.utc)
+    async with w.db.write() as s:
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
+                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
+    await w.tick(survey_at + timedelta(days=1))
+    status, _ = await w.command(ADMIN, f"interviews {cohort}")
+    assert status == 200
+    await w.tick(w.clock.now() + timedelta(days=2))
+    pid, ask = w.prompt_message(ANA, "interview-consent")
+    assert any(prompt_of_button(el) == (pid, "slot:1") for el in actions_of(ask["blocks"]))
+
+    async def in_thread(text: str, n: int) -> str:
+        before = len(w.posts_to(ANA))
+        assert await w.event(message_im_event(user_id=ANA.id, text=text, channel=ANA.dm, ts=f"1800008{n}.000100",
+                                              thread_ts=ask["ts"], event_id=f"EvConsent{n}")) == 200
+        return json.dumps([c.params for c in w.posts_to(ANA)[before:]], ensure_ascii=False)
+
+    unclear = await in_thread("sounds good", 1)
+    assert "reply with the number of the time that suits you (1 to 3)" in unclear and "Nothing was saved" in unclear
+    consent = [e for e in await w.rows(select(EventRow)) if e.kind.startswith("interview")]
+    assert [e.kind for e in consent] == ["interview_invited"], [e.kind for e in consent]
+    booked = await in_thread("2", 2)
+    assert "Thank you" in booked, booked
+    events = {e.kind: e for e in await w.rows(select(EventRow)) if e.kind.startswith("interview")}
+    assert events["interview_consent"].data == {"agreed": True,
+                                                "slot": events["interview_invited"].data["slots"][1]}
+    await w.tick(w.clock.now() + timedelta(hours=12))
+    told = [json.dumps(c.params, ensure_ascii=False) for c in w.posts_to(ADMIN)]
+    assert any("agreed to a Success Case interview" in t for t in told)
+    assert "no longer open" in await in_thread("no", 3)  # answered once: a later "no" changes nothing
+    assert [e.kind for e in await w.rows(select(EventRow))].count("interview_consent") == 1

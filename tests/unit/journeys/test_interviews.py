@@ -149,3 +149,18 @@ def test_consent_buttons_map_to_a_slot_or_a_refusal() -> None:
     assert consent_status(events, "s2") == "agreed" and consent_status(events, "s3") == "to_invite"
     (s2,) = [c for c in candidates(events, SETTINGS) if c.enrollment_id == "s2"]
     assert s2.slots == (slots[1],)  # the booked time replaces the proposals
+
+
+def test_a_typed_consent_answer_reads_as_its_button() -> None:
+    """Issue 14: "2" picks the second time, the number after the times or "no" declines; "yes"
+    alone names no time, so it is not taken as consent."""
+    from datetime import UTC, datetime
+
+    from journeys.interviews import typed_consent
+
+    slots = [datetime(2027, 6, 30, 9, tzinfo=UTC), datetime(2027, 7, 1, 9, tzinfo=UTC),
+             datetime(2027, 7, 2, 9, tzinfo=UTC)]
+    assert typed_consent("2", slots) == "slot:1" and typed_consent(" 1. ", slots) == "slot:0"
+    assert typed_consent("4", slots) == "no" and typed_consent("No, thanks!", slots) == "no"
+    assert typed_consent("5", slots) is None and typed_consent("0", slots) is None
+    assert typed_consent("yes", slots) is None and typed_consent("sounds good", slots) is None
