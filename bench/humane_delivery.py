@@ -37,19 +37,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from adapters.memory import RecordingChat  # noqa: E402
-from adapters.port import Address, DeliveryError, InboundAction, SentRef  # noqa: E402
-from bot.clock import SimulatedClock  # noqa: E402
-from bot.service import BotService  # noqa: E402
-from journeys.calendar import WorkCalendar, _open_intervals  # noqa: E402
-from journeys.loader import default_library_path, load_library  # noqa: E402
-from journeys.messages import Message  # noqa: E402
-from scheduler.sendtime import recipient_hours  # noqa: E402
-from store.db import Database  # noqa: E402
-from store.models import OutboxRow, PersonRow, PromptRow  # noqa: E402
-from store.repo import next_due_at  # noqa: E402
+from adapters.memory import RecordingChat
+from adapters.port import Address, DeliveryError, InboundAction, SentRef
+from bot.clock import SimulatedClock
+from bot.service import BotService
+from journeys.calendar import WorkCalendar, _open_intervals
+from journeys.loader import default_library_path, load_library
+from journeys.messages import Message
+from scheduler.sendtime import recipient_hours
+from store.db import Database
+from store.models import OutboxRow, PersonRow, PromptRow
+from store.repo import next_due_at
 
 # 40 zones: (IANA name, public-holiday country or None for the journey's own: England)
 ZONES: list[tuple[str, str | None]] = [

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from store.people import PersonRecord, person_changes
 from store.uow import UnitOfWorkFactory
 
+
 class PeopleDirectory:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset()) -> None:
         self.uow = uow

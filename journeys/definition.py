@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from journeys.ppp import InterviewSettings, Outcome, ppp_errors
 from journeys.ending import Ending, ending_errors
 from journeys.next_moments import with_loop_steps
+from journeys.ppp import InterviewSettings, Outcome, ppp_errors
 
 Loc = tuple[str | int, ...]
 
@@ -94,7 +94,7 @@ class WorkingHours(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WorkingHours":
+    def _ordered(self) -> WorkingHours:
         if not _parse_hhmm(self.start) < _parse_hhmm(self.end):
             raise ValueError(f"{self.what} must start before they end ({self.start}-{self.end})")
         return self
@@ -280,15 +280,7 @@ class SurveyStep(_StepBase):
 
 
 Step = Annotated[
-    Union[
-        MessageStep,
-        QuestionStep,
-        MtmPlanStep,
-        MtmFollowUpStep,
-        ManagerTaskStep,
-        ManagerRequestStep,
-        SurveyStep,
-    ],
+    MessageStep | QuestionStep | MtmPlanStep | MtmFollowUpStep | ManagerTaskStep | ManagerRequestStep | SurveyStep,
     Field(discriminator="kind"),
 ]
 

@@ -18,7 +18,6 @@ from journeys import escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
-    is_follow_up_survey,
     ManagerRequestStep,
     ManagerTaskStep,
     MessageStep,
@@ -28,6 +27,7 @@ from journeys.definition import (
     Step,
     SurveyStep,
     When,
+    is_follow_up_survey,
     step_recipient,
 )
 from journeys.ending import CLOSE_STEP
@@ -862,7 +862,7 @@ def next_digest_at(journey: Journey, manager: Person, now: datetime) -> datetime
     hh, mm = (int(x) for x in d.at.split(":"))
     day = local_date(now, tz)
     target = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(d.day)
-    for ahead in range(0, 15):
+    for ahead in range(15):
         cand = day + timedelta(days=ahead)
         if cand.weekday() != target:
             continue

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from adapters.port import ChatPort, DeliveryError, SentRef
-from journeys.messages import Message
 from journeys.definition import Journey
+from journeys.messages import Message
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
 from store.db import Database

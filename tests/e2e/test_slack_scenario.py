@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -50,7 +50,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 SECRET = "e2e-signing-secret-0123456789abcdef"
 TOKEN = "xoxb-e2e-test"
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # a Monday
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 START = date(2026, 12, 7)  # the Monday two weeks later
 WORK_START, WORK_END, LUNCH = (9, 0), (17, 30), ((12, 0), (13, 0))  # the journey's calendar
 
@@ -89,7 +89,7 @@ def slack_settings(api_url: str) -> SimpleNamespace:
 
 def at_local(day: date, hhmm: str, tz: str) -> datetime:
     h, m = map(int, hhmm.split(":"))
-    return datetime(day.year, day.month, day.day, h, m, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, h, m, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def actions_of(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -663,7 +663,7 @@ async def test_success_case_interviews_over_slack(world: World) -> None:
     ana, chen = await w.person(ANA), await w.person(CHEN)
     assert ana and chen
     cohort = enrollments[ana.id].cohort
-    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), timezone.utc)
+    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
     async with w.db.write() as s:  # the survey's answers, as the engine records them
         s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
                        data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
@@ -745,7 +745,7 @@ async def test_interview_consent_can_be_typed_in_the_requests_thread(world: Worl
     ana = await w.person(ANA)
     assert ana is not None
     cohort = enrollments[ana.id].cohort
-    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), timezone.utc)
+    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
     async with w.db.write() as s:
         s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
                        data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))

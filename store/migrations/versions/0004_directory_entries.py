@@ -7,7 +7,6 @@ Create Date: 2026-11-30 04:10:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0004_directory_entries'
 down_revision = '0003_person_calendar'
 branch_labels = None

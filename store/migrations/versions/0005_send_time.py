@@ -8,7 +8,6 @@ Create Date: 2026-11-30 03:50:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0005_send_time'
 down_revision = '0004_directory_entries'
 branch_labels = None

@@ -8,7 +8,6 @@ Create Date: 2026-11-30 07:00:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0006_a_enrollment_notes'
 down_revision = '0005_send_time'
 branch_labels = None
