@@ -116,12 +116,7 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         if cohort and not is_cohort_name(cohort):
             problems.append(f"cohort {cohort!r} is not a cohort name (up to 64 letters, digits, '.', '_' or "
                             "'-', starting with a letter or digit, e.g. spring-leads)")
-        tz = row.get("timezone") or None
-        if tz:
-            try:
-                ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
-                problems.append(f"timezone {tz!r} is not an IANA time zone (e.g. Europe/London)")
+        tz = row_timezone(row, problems)
         country, subdivision = holiday_region(row, problems)
         mm = (row.get("manager_manager_email") or "").lower() or None
         if mm and not EMAIL.match(mm):
@@ -150,6 +145,17 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         report.valid.append(Row(line, email, manager, journey.id, start, tz, country, subdivision,
                                 row.get("cohort") or None, mm, tuple(events)))
     return report
+
+
+def row_timezone(row: dict[str, str], problems: list[str]) -> str | None:
+    """The row's `timezone`, checked to be an IANA zone; a problem is added for one that is not."""
+    tz = row.get("timezone") or None
+    if tz:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            problems.append(f"timezone {tz!r} is not an IANA time zone (e.g. Europe/London)")
+    return tz
 
 
 def holiday_region(row: dict[str, str], problems: list[str]) -> tuple[str | None, str | None]:

@@ -16,9 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.csv_import import EMAIL, holiday_region
+from bot.csv_import import EMAIL, holiday_region, row_timezone
 from journeys.directory import (
     DirectoryEntry,
     changes,
@@ -92,12 +91,7 @@ def _entry(row: dict[str, str], problems: list[str]) -> DirectoryEntry | None:
     if manager and manager == email:
         problems.append("manager_email is the person themselves")
     country, subdivision = holiday_region(row, problems)
-    tz = row.get("timezone") or None
-    if tz:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            problems.append(f"timezone {tz!r} is not an IANA time zone (e.g. Europe/London)")
+    tz = row_timezone(row, problems)
     days = None
     try:
         days = parse_days(row.get("working_days"))
