@@ -21,6 +21,7 @@ from journeys.interviews import (
     consent_prompt_id,
     consent_status,
     invited_slots,
+    may_be_consent,
     typed_consent,
 )
 from journeys.messages import Message, Outgoing, Reply
@@ -39,6 +40,8 @@ ASK_AGAIN = ("About the interview: reply with the number of the time that suits 
 async def typed_invitation(uow: UnitOfWork, person: PersonRecord, text: str) -> str | None:
     """The consent request a typed message answers: the person's one open invitation, when the
     text reads as an answer to it ("2", "no"); None otherwise (the journey's prompts get it)."""
+    if not may_be_consent(text):
+        return None
     ids = await uow.enrollments.ids_involving(person.id)
     if not ids:
         return None

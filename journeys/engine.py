@@ -388,8 +388,10 @@ def _live(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) ->
         return True
     if enrollment.status != "completed":
         return False
-    step = next((s for s in journey.steps if s.id == prompt.step_id), None)
-    return step is not None and is_follow_up_survey(step)
+    try:
+        return is_follow_up_survey(journey.step(prompt.step_id))
+    except KeyError:  # a prompt of no journey step (the coach check) belongs to the journey's weeks
+        return False
 
 
 def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,

@@ -234,10 +234,21 @@ def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, dateti
 _NO_WORDS = {"no", "no thanks", "no, thanks", "no thank you", "no, thank you", "not now"}
 
 
+def _words(text: str) -> str:
+    return " ".join(text.lower().strip().rstrip(".!").split())
+
+
+def may_be_consent(text: str) -> bool:
+    """Whether typed text could answer a consent request at all (a number or a "no"): checked
+    before anything is read, so ordinary typed answers cost nothing more."""
+    words = _words(text)
+    return words in _NO_WORDS or words.isdigit()
+
+
 def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
     """A typed answer to the consent request as its button's value: a time's number ("2"), the
     number after the times or "no"; None for anything else (a bare "yes" says no time)."""
-    words = " ".join(text.lower().strip().rstrip(".!").split())
+    words = _words(text)
     if words in _NO_WORDS or words == str(len(slots) + 1):
         return NO
     if words.isdigit() and 1 <= int(words) <= len(slots):
