@@ -306,6 +306,9 @@ CANT_REASONS: tuple[tuple[str, str], ...] = (
     ("not_right_moment", "Not the right moment for this"),
     ("other", "Something else"),
 )
+# The same reasons as a report names them (journeys/evaluation.py: a barrier in the system).
+CANT_LABELS = {"no_time": "no time before the moment", "away": "away or off that day",
+               "not_right_moment": "not the right moment", "other": "something else"}
 
 
 def _default_offer() -> list[FallbackOffer]:

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from journeys.definition import CANT_LABELS
 from journeys.state import JourneyEvent
 from journeys.stats import Z95, Difference, compare_to, difference, wilson_bounds
 
@@ -279,11 +280,6 @@ def _people(events: list[JourneyEvent], request_steps: Collection[str],
                 people[eid].unanswered += 1
         people[eid].fast = all(verdicts) if verdicts else None
     return people
-
-
-# the reasons of `journeys.definition.CANT_REASONS`, as a report names them
-CANT_LABELS = {"no_time": "no time before the moment", "away": "away or off that day",
-               "not_right_moment": "not the right moment", "other": "something else"}
 
 
 def manager_cant_reasons(events: Iterable[JourneyEvent]) -> list[tuple[str, int]]:
