@@ -73,7 +73,7 @@ class InboundHandler:
                 else:
                     view = await self.person_view(uow, person)
                     outcome = await self._decide(uow, view, reply, now)
-                updated = outcome.take_update() if action.refresh_in_place else None
+                updated = outcome.take_card() if action.refresh_in_place else None
                 await uow.save(outcome, now)
                 await uow.commit()
         except Conflict:

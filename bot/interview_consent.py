@@ -25,7 +25,7 @@ from journeys.interviews import (
     typed_consent,
 )
 from journeys.messages import Message, Outgoing, Reply
-from journeys.state import Outcome
+from journeys.state import CardChange, Outcome
 from journeys.text import typed
 from store.people import PersonRecord
 from store.repo import person_state
@@ -86,9 +86,9 @@ async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, no
     note = (f"✅ Thank you: {typed(interviewer.name) if interviewer else 'L&D'} will call you on {when} (your time)."
             if agreed else "✅ Thank you for letting us know. Nothing more will be asked about this.")
     closed = invitation_message(journey, eid, person, interviewer.name if interviewer else "", slots, tz, note=note)
-    out = Outcome(events=[consent_event(eid, agreed, now, slot)], updated=closed)
-    out.outgoing.append(Outgoing(invite_key(eid) + ":u1", closed, replaces_key=invite_key(eid),
-                                 journey_id=journey.id, at_once=True))
+    out = Outcome(events=[consent_event(eid, agreed, now, slot)],
+                  card=CardChange(Outgoing(invite_key(eid) + ":u1", closed, replaces_key=invite_key(eid),
+                                           journey_id=journey.id, at_once=True)))
     if interviewer is not None:
         itz = engine.tz_of(journey, person_state(interviewer, default_tz))
         text = (f"{typed(person.name)} agreed to a Success Case interview on "

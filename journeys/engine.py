@@ -45,6 +45,7 @@ from journeys.messages import Button, Link, Message, Outgoing, Reply
 from journeys.mtm_plan import situation_of
 from journeys.progress import week_label
 from journeys.state import (
+    CardChange,
     EnrollmentState,
     JourneyEvent,
     MtmState,
@@ -580,10 +581,11 @@ def _match_button(buttons: tuple[Button, ...], text: str) -> str | None:
 
 
 def closed_card(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
-                note: str) -> Outgoing | None:
+                note: str) -> CardChange | None:
     """The prompt's card, closed in place with a note (None: it was never sent)."""
     msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
-    return _update_of(journey, prompt, msg)
+    upd = _update_of(journey, prompt, msg)
+    return CardChange(upd) if upd is not None else None
 
 
 def mark_task_done(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,
@@ -595,10 +597,8 @@ def _close(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
            note: str, out: Outcome) -> None:
     msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
     upd = _update_of(journey, prompt, msg)
-    if upd is not None:
-        out.outgoing.append(upd)
     # a prompt shown only on a grouped card (journeys/manager_card.py) has no message of its own
-    out.updated = msg if upd is not None else None
+    out.card = CardChange(upd) if upd is not None else None
 
 
 def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: Step,

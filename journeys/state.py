@@ -112,6 +112,21 @@ class JourneyEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CardChange:
+    """The acted-on prompt's card as it now looks: the one visible update an action makes.
+
+    The engine only says what the card becomes; the application decides how it reaches the
+    platform: answered in place (`Outcome.take_card`: a Teams invoke response) or, by default,
+    queued as an outbox update of the delivered card (`update.replaces_key`)."""
+
+    update: Outgoing
+
+    @property
+    def message(self) -> Message:
+        return self.update.message
+
+
 @dataclass
 class Outcome:
     """What one engine decision changes: rows to upsert and messages for the outbox."""
@@ -125,9 +140,9 @@ class Outcome:
     cancel_pending_for: list[str] = field(default_factory=list)  # enrollment ids
     # Shown at once to whoever acted (confirmations, refusals, help); not durable, not queued.
     replies: list[Message] = field(default_factory=list)
-    # The acted-on prompt as it now looks; its outbox update (`replaces_key`) is queued too, and
-    # exactly one of the two reaches the platform (see `take_update`).
-    updated: Message | None = None
+    # The acted-on prompt as it now looks: shown in place (`take_card`) or queued with the outgoing
+    # messages (`queued`), never both.
+    card: CardChange | None = None
 
     def extend(self, other: Outcome) -> Outcome:
         self.prompts.extend(other.prompts)
@@ -137,16 +152,21 @@ class Outcome:
         self.events.extend(other.events)
         self.cancel_pending_for.extend(other.cancel_pending_for)
         self.replies.extend(other.replies)
-        self.updated = other.updated or self.updated
+        if other.card is not None:
+            if self.card is not None:  # an earlier decision's card (another prompt): it is queued
+                self.outgoing.append(self.card.update)
+            self.card = other.card
         return self
 
-    def take_update(self) -> Message | None:
+    def take_card(self) -> Message | None:
         """The acted-on prompt's new look, for an adapter that answers the action with it in place
-        (a Teams invoke response): its outbox update is dropped, so the message changes once."""
-        if self.updated is not None:
-            pid = self.updated.prompt_id
-            self.outgoing = [o for o in self.outgoing if not (o.replaces_key and o.message.prompt_id == pid)]
-        return self.updated
+        (a Teams invoke response): taken out, it is not queued as well."""
+        card, self.card = self.card, None
+        return card.message if card is not None else None
+
+    def queued(self) -> list[Outgoing]:
+        """Every message for the outbox: the card change (if not taken) first, then the others."""
+        return [self.card.update, *self.outgoing] if self.card is not None else list(self.outgoing)
 
 
 def prompt_id(enrollment_id: str, step_id: str) -> str:

@@ -67,9 +67,7 @@ def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id,
                                    {"step": prompt.step_id, "kind": "manager_request", "why": "moment_date"}))
     day = engine.format_day(mtm.when)
-    card = engine.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
-    if card is not None:
-        out.outgoing.append(card)
+    out.card = engine.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
     manager = engine.first_name(enrollment.manager)
     opening = (f"{manager} didn't get to your support request before your moment on {day}."
                if prompt.status == "open" else  # never sent: the manager's working hours came too late
@@ -133,9 +131,7 @@ def cant_this_time(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     out.events.append(JourneyEvent("manager_cant", enrollment.id, now, prompt.id, dict(data)))
     tz = engine.tz_of(journey, manager)
     note = f"🚫 Can't this time: {_REASONS[reason].lower()} ({engine.format_local(now, tz)})"
-    card = engine.closed_card(journey, enrollment, prompt, mtm, note)
-    if card is not None:
-        out.outgoing.append(card)
+    out.card = engine.closed_card(journey, enrollment, prompt, mtm, note)
     if mtm is not None:
         opening = f"{engine.first_name(manager)} can't back your moment on {engine.format_day(mtm.when)} this time."
         out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "cant", now))

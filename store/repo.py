@@ -218,11 +218,12 @@ def _plain(value: Any) -> Any:
 
 
 async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime) -> int:
-    if not outcome.outgoing:
+    outgoing = outcome.queued()  # the card change too, unless the application showed it in place
+    if not outgoing:
         return 0
     enrollment_of = {p.id: p.enrollment_id for p in outcome.prompts}
     rows = []
-    for o in outcome.outgoing:
+    for o in outgoing:
         pid = o.message.prompt_id
         rows.append({
             "key": o.delivery_key,
@@ -240,7 +241,7 @@ async def queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime)
             "at_once": o.at_once or o.replaces_key is not None,
             "topic": o.topic,
         })
-    topics = {o.topic for o in outcome.outgoing if o.topic}
+    topics = {o.topic for o in outgoing if o.topic}
     if topics:
         # A newer digest replaces one still waiting (e.g. held through an outage): never both.
         await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",

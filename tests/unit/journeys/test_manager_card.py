@@ -58,7 +58,7 @@ def test_done_for_one_report_answers_only_theirs_and_leaves_the_card(journey):
                         prompt.due_at)
     (answered,) = res.prompts
     assert answered.id == "e1.expectations" and answered.status == "answered"
-    assert res.updated is None and not [o for o in res.outgoing if o.replaces_key]  # the card keeps the others
+    assert res.card is None and not [o for o in res.queued() if o.replaces_key]  # the card keeps the others
     assert plain(res.replies[0].text) == "Thanks, saved what you and Chen agreed. I'll remind Chen of it along the way."
 
 

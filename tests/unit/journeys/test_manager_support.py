@@ -53,7 +53,7 @@ def run(journey, e: EnrollmentState, p: PromptState, mtm: MtmState | None, until
         if p.next_at is None or p.next_at > until:
             break
         out = engine.fire(journey, e, p, mtm, p.next_at)
-        sent.extend((p.next_at, o) for o in out.outgoing)
+        sent.extend((p.next_at, o) for o in out.queued())
         (p,) = [q for q in out.prompts if q.id == p.id]
     return p, sent, out
 
