@@ -17,7 +17,7 @@ demo: venv
 	$(BIN)/hplj demo
 
 test: venv
-	$(BIN)/python -m mypy --strict journeys store scheduler adapters bot
+	$(BIN)/python -m mypy  # strict, on every package: [tool.mypy] in pyproject.toml
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

@@ -51,11 +51,12 @@ def copy_db(src: Path, dst: Path) -> None:
 async def run_tick(path: Path, lib: dict, batch: int) -> tuple[float, int, int]:
     from scheduler.tick import process_due
     from store.db import Database
+    from store.uow import UnitOfWorkFactory
 
     db = Database(f"sqlite:///{path}")
     try:
         t0 = time.perf_counter()
-        r = await process_due(db, lib, pop.TICK_AT, batch=batch)
+        r = await process_due(UnitOfWorkFactory(db), lib, pop.TICK_AT, batch=batch)
         dt = time.perf_counter() - t0
     finally:
         await db.dispose()

@@ -49,6 +49,7 @@ def child(path: Path, batch: int) -> None:
     from journeys.state import EnrollmentState, Person
     from scheduler.tick import process_due
     from store.db import Database
+    from store.uow import UnitOfWorkFactory
 
     lib = pop.library()
     before = peak_rss_kb()
@@ -59,13 +60,13 @@ def child(path: Path, batch: int) -> None:
             # a worker that has been running: modules imported (the holidays tables load lazily),
             # statements compiled, connection tuned. An idle tick (nothing due at WARMUP_AT any
             # more) and the engine on an in-memory enrollment; neither touches the measured rows.
-            await process_due(db, lib, pop.WARMUP_AT, batch=batch)
+            await process_due(UnitOfWorkFactory(db), lib, pop.WARMUP_AT, batch=batch)
             me = Person("warm", "Warm Up", pop.TZ)
             state = EnrollmentState("warm", pop.JOURNEY, me, me, pop.START, {}, "active", "warm")
             for p in engine.schedule_enrollment(lib[pop.JOURNEY], state, pop.ENROLL_AT).prompts:
                 engine.render_prompt(lib[pop.JOURNEY], state, p, None)
             t0 = time.perf_counter()
-            r = await process_due(db, lib, pop.TICK_AT, batch=batch)
+            r = await process_due(UnitOfWorkFactory(db), lib, pop.TICK_AT, batch=batch)
             return time.perf_counter() - t0, r.fired, r.queued
         finally:
             await db.dispose()

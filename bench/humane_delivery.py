@@ -49,7 +49,7 @@ from journeys.messages import Message
 from scheduler.sendtime import recipient_hours
 from store.db import Database
 from store.models import OutboxRow, PersonRow, PromptRow
-from store.repo import next_due_at
+from store.uow import UnitOfWork
 
 # 40 zones: (IANA name, public-holiday country or None for the journey's own: England)
 ZONES: list[tuple[str, str | None]] = [
@@ -291,8 +291,8 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
             seen = len(chat.log)
         # the next worker pass: when anything is due (a worker passes every `step`, so nothing due
         # waits longer than that), skipping idle time
-        async with db.read() as s:
-            due = await next_due_at(s)
+        async with UnitOfWork(db, read_only=True) as uow:
+            due = await uow.views.next_due_at()
         nxt = end
         for t in (due, planned[0].at if planned else None):
             if t is not None and t < nxt:
@@ -319,6 +319,8 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
         outbox = (await s.execute(select(OutboxRow))).scalars().all()
         prompts = {p.id: p for p in (await s.execute(select(PromptRow))).scalars().all()}
         people_rows = {p.id: p for p in (await s.execute(select(PersonRow))).scalars().all()}
+    async with UnitOfWork(db, read_only=True) as uow:
+        person_states = await uow.people.states(people_rows)
     by_key = {r.key: r for r in outbox}
     counts = Counter(d.key for d in chat.log)
     doubled = sum(1 for c in counts.values() if c > 1)
@@ -332,7 +334,7 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
         j = library.get(row.journey_id or "")
         if j is None:
             continue
-        cal, tz = recipient_hours(j, people_rows[d.person])
+        cal, tz = recipient_hours(j, person_states[d.person])
         if not cal.is_open(d.at, tz):
             outside += 1
         if cal.is_holiday(d.at.astimezone(tz).date()):

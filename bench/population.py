@@ -215,10 +215,11 @@ async def warmup(path: Path, lib: dict[str, Journey]) -> int:
     """The earlier tick (WARMUP_AT) that fires the managers' `expectations`, through process_due."""
     from scheduler.tick import process_due
     from store.db import Database
+    from store.uow import UnitOfWorkFactory
 
     db = Database(f"sqlite:///{path}")
     try:
-        r = await process_due(db, lib, WARMUP_AT)
+        r = await process_due(UnitOfWorkFactory(db), lib, WARMUP_AT)
         return r.fired
     finally:
         await db.dispose()

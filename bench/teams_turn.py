@@ -74,7 +74,7 @@ def run_bare(port: int) -> None:
 
     class Bare(ActivityHandler):
         async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-            # A model, not a dict: CloudAdapter.process serializes the body with msrest (DESIGN §6).
+            # A model, not a dict: CloudAdapter.process serializes the body with msrest (docs/platform-pitfalls.md).
             return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(
                 status_code=200, type="application/vnd.microsoft.card.adaptive", value=STATIC_CARD))
 

@@ -80,6 +80,7 @@ async def run_hplj(path: Path, groups: list[pop.Group], lib: dict) -> dict:
     from scheduler.tick import process_due
     from store.db import Database
     from store.models import DigestRow, PromptRow
+    from store.uow import UnitOfWorkFactory
 
     db = Database(f"sqlite:///{path}")
     clock = SimulatedClock(pop.ENROLL_AT)
@@ -99,7 +100,7 @@ async def run_hplj(path: Path, groups: list[pop.Group], lib: dict) -> dict:
             break
         at = min(v for v in (a, b) if v is not None)
         clock.set(at)
-        r = await process_due(db, lib, at)
+        r = await process_due(UnitOfWorkFactory(db), lib, at)
         ticks += 1
         fired += r.fired
         queued += r.queued
@@ -130,20 +131,18 @@ async def fire_prompt(prompt_id: str, at_iso: str) -> None:
     """The APScheduler job: this one prompt's moment has come. The same work the tick does for it,
     through the same engine and store, in its own transaction: load the prompt and its enrollment,
     `engine.fire` at the job's scheduled moment, save the outcome (prompt, event, outbox row)."""
-    from sqlalchemy import select
-
-    from store.models import PromptRow
-    from store.repo import load_enrollments, prompt_state, save_outcome
+    from store.uow import UnitOfWork
 
     at = datetime.fromisoformat(at_iso)
     try:
         # the gate is like a pool of 10 worker threads: not 100,000 connections at once
-        async with _DB["gate"], _DB["db"].write() as s:
-            row = (await s.execute(select(PromptRow).where(PromptRow.id == prompt_id))).scalar_one()
-            p = prompt_state(row)
-            enrollment = (await load_enrollments(s, [p.enrollment_id]))[p.enrollment_id]
+        async with _DB["gate"], UnitOfWork(_DB["db"]) as uow:
+            p = await uow.prompts.get(prompt_id)
+            assert p is not None
+            enrollment = (await uow.enrollments.states([p.enrollment_id]))[p.enrollment_id]
             out = engine.fire(_DB["lib"][enrollment.journey_id], enrollment, p, None, at)
-            await save_outcome(s, out, at)
+            await uow.save(out, at)
+            await uow.commit()
         after = next((q for q in out.prompts if q.id == prompt_id), None)
         if after is not None and after.next_at is not None:
             # a reminder / escalation / a moment outside working hours: the next job for this prompt

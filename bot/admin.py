@@ -55,7 +55,6 @@ from journeys.commands import (
 )
 from journeys.messages import Link, Message
 from journeys.text import mention
-from store.forget import compact, forget_person
 
 log = logging.getLogger("hplj.bot")
 audit_log = logging.getLogger("hplj.audit")
@@ -153,7 +152,7 @@ async def _journeys(ctx: Ctx, cmd: Journeys) -> HandlerResult:
 async def _export(ctx: Ctx, cmd: Export) -> HandlerResult:
     person = await existing(ctx, "export", cmd.user)
     pid = person.id
-    data = await export_person(ctx.service.db, pid, ctx.now)
+    data = await export_person(ctx.service.uow, pid, ctx.now)
     if data is None:  # forgotten between the lookup and now
         raise AdminError(f"`export`: unknown user {cmd.user.display}")
     summary = (f"Everything stored about {label(person)}: {len(data['enrollments'])} enrollments, "
@@ -164,7 +163,7 @@ async def _export(ctx: Ctx, cmd: Export) -> HandlerResult:
     if link is not None:
         # The link carries ids and a signature only: the file is built from the database when it
         # is opened, so it is always complete and current, and nothing after a `forget`.
-        await record_export(ctx.service.db, ctx.actor.id, pid, ctx.now, "export_link")
+        await record_export(ctx.service.uow, ctx.actor.id, pid, ctx.now, "export_link")
         return ctx.reply(f"{summary} Download the complete JSON file with the link below. The link is yours "
                          f"alone, works for {hours} h and only for this person; don't forward it, and handle "
                          "the file as personal data.", "Export",
@@ -178,7 +177,7 @@ async def _export(ctx: Ctx, cmd: Export) -> HandlerResult:
                          "and this installation has no public web address (HPLJ_PUBLIC_URL) for a download "
                          "link. Nothing was sent. On the server, run "
                          f"`hplj export {pid} --out {name}` to get the complete file.", "Export too large for chat")
-    await record_export(ctx.service.db, ctx.actor.id, pid, ctx.now)
+    await record_export(ctx.service.uow, ctx.actor.id, pid, ctx.now)
     return reply
 
 
@@ -187,9 +186,9 @@ async def _forget(ctx: Ctx, cmd: Forget) -> HandlerResult:
     if person.id == ctx.actor.id:
         raise AdminError(f"`forget`: you can't forget yourself ({cmd.user.display}); ask another admin")
     async with ctx.service.uow() as uow:
-        count = await forget_person(uow, person, ctx.now, ctx.actor.id)
+        count = await uow.forget(person, ctx.now, ctx.actor.id)
         await uow.commit()
-    await compact(ctx.service.db)
+    await ctx.service.uow.compact()
     return ctx.reply(f"Forgot {cmd.user.display}: removed their profile, {count} enrollments with their answers, "
                      "reflections and messages. Their journey facts remain only as anonymous numbers in reports.",
                      "Forgotten")

@@ -15,7 +15,6 @@ from journeys.commands import Enroll, Pause, Resume, Unenroll, UserRef
 from journeys.definition import Journey
 from journeys.state import EnrollmentState, Outcome, PromptState
 from store.people import PersonRecord
-from store.repo import person_state
 
 Decide = Callable[[Journey | None, EnrollmentState, list[PromptState], datetime], Outcome]
 
@@ -179,8 +178,8 @@ async def resume(ctx: Ctx, cmd: Resume) -> HandlerResult:
     if not done:
         raise AdminError(f"`resume`: {cmd.user.display} has no paused enrollment to resume")
     lines = []
-    me = person_state(person, ctx.service.default_tz)
     for r, out in done:
+        me = r.person
         journey = ctx.service.library[r.journey_id]
         upcoming = sorted(p.due_at for p in out.prompts if p.status == "scheduled")
         nxt = f"; next prompt {engine.format_local(upcoming[0], engine.tz_of(journey, me))}" if upcoming else ""

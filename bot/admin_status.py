@@ -16,7 +16,6 @@ from journeys.state import PromptState
 from journeys.stuck import is_stuck, stuck_after
 from store.forget import FORGOTTEN
 from store.people import PersonRecord
-from store.repo import person_state
 
 
 async def status(ctx: Ctx, cmd: Status) -> HandlerResult:
@@ -56,7 +55,7 @@ def _step_title(journey: Journey | None, step_id: str) -> str:
 async def _person(ctx: Ctx, person: PersonRecord) -> HandlerResult:
     async with ctx.service.uow.read() as uow:
         view = await uow.views.person_status(person.id)
-    me = person_state(person, ctx.service.default_tz)
+        me = uow.people.state(person)
     lines = [f"*{label(person)}* ({person.platform} {person.platform_user_id}, "
              f"time zone {person.tz or ctx.service.default_tz})"]
     if person.opted_out_at:
@@ -123,7 +122,7 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
         stuck = False
         if e.status == "active" and person is not None and journey is not None:
             limits.add(stuck_after(journey))
-            me = person_state(person, ctx.service.default_tz)
+            me = rows.states[person.id]
             stuck = any(is_stuck(journey, me, p, ctx.now) for p in open_)
         stuck_count += stuck
         name = "(forgotten)" if e.status == FORGOTTEN or person is None else label(person)

@@ -13,10 +13,10 @@ from journeys import lifecycle
 from journeys.definition import Journey
 from journeys.ending import CLOSE_STEP
 from journeys.state import Outcome
-from store.uow import UnitOfWorkFactory
+from store.uow import UnitsOfWork
 
 
-async def add_closing_prompts(uow: UnitOfWorkFactory, library: dict[str, Journey], now: datetime) -> int:
+async def add_closing_prompts(uow: UnitsOfWork, library: dict[str, Journey], now: datetime) -> int:
     async with uow() as u:
         ids = await u.enrollments.open_without_step(CLOSE_STEP)
         if not ids:

@@ -1,4 +1,4 @@
-"""The `hplj` command line (DESIGN.md §4). Thin: each verb wires settings, store and service."""
+"""The `hplj` command line (README.md, "Commands"). Thin: each verb wires settings, store and service."""
 
 from __future__ import annotations
 
@@ -271,6 +271,7 @@ def people_sync(
     from bot.people_sync import describe, parse_people_csv, sync_people
     from store.db import Database
     from store.migrate import upgrade_async
+    from store.uow import UnitOfWorkFactory
 
     settings = _settings()
     try:
@@ -288,7 +289,7 @@ def people_sync(
             with Progress(TextColumn("Syncing people"), BarColumn(), MofNCompleteColumn(), console=err,
                           disable=not err.is_terminal) as bar:
                 task = bar.add_task("", total=len(report.entries))
-                await sync_people(db, report, datetime.now(UTC), dry_run=dry_run,
+                await sync_people(UnitOfWorkFactory(db), report, datetime.now(UTC), dry_run=dry_run,
                                   progress=lambda n: bar.update(task, completed=n))
         finally:
             await db.dispose()
@@ -322,7 +323,7 @@ def export_cmd(
 
     from bot.export import export_json, export_person, record_export
     from store.db import Database, DatabaseError, is_missing_sqlite_file
-    from store.uow import UnitOfWork
+    from store.uow import UnitOfWork, UnitOfWorkFactory
 
     ref = user.strip()
     m = re.fullmatch(r"<@([^|>]+)(?:\|[^>]*)?>", ref)  # a pasted Slack mention
@@ -361,7 +362,7 @@ def export_cmd(
                                          param_hint="USER")
             pid = (exact or people)[0].id
             now = datetime.now(UTC)
-            data = await export_person(db, pid, now)
+            data = await export_person(UnitOfWorkFactory(db), pid, now)
             if data is None:
                 raise typer.BadParameter(f"nobody stored has the id {ref!r} (forgotten just now?)", param_hint="USER")
             # write beside the target, audit, then move into place: on any error nothing is left behind
@@ -369,7 +370,7 @@ def export_cmd(
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     f.write(export_json(data))
-                await record_export(db, None, pid, now, via="cli")
+                await record_export(UnitOfWorkFactory(db), None, pid, now, via="cli")
                 os.replace(tmp, out)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -63,11 +63,11 @@ def mount_dashboard(app: web.Application, service: Services, settings: Settings 
             return no_export(403, str(exc))
         if not await still_admin(claims.actor):
             return no_export(403, "This export link belongs to someone who is no longer a journey admin.")
-        data = await export_person(service.db, claims.person, now)
+        data = await export_person(service.uow, claims.person, now)
         if data is None:  # forgotten (or never stored): nothing to give, not even a name
             return no_export(410, "This export is no longer available.")
         body = export_json(data).encode("utf-8")
-        await record_export(service.db, claims.actor, claims.person, now, "export_download")
+        await record_export(service.uow, claims.actor, claims.person, now, "export_download")
         name = export_filename(claims.person)
         return web.Response(body=body, content_type="application/json", charset="utf-8",
                             headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})

@@ -18,7 +18,6 @@ from journeys.interviews import Verified
 from journeys.stuck import stuck_after as stuck_days_of
 from journeys.stuck import waiting_days
 from journeys.value import BusinessValue, business_figures
-from store.repo import person_state
 
 # Participant steps that ask for an answer (messages only inform; manager steps are not the
 # participant's progress).
@@ -85,7 +84,6 @@ def _step_title(journey: Journey | None, step_id: str) -> str:
 
 async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortView:
     ev, title = await cohort_evaluation(service, cohort)
-    default_tz = getattr(service, "default_tz", "UTC")
     async with service.uow.read() as u:
         rows = await u.views.cohort(cohort, without_unenrolled=True)
     enrollments, prompts, people = rows.enrollments, rows.prompts, rows.people
@@ -101,7 +99,7 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         if p.status not in SENT_STATUSES or p.sent_at is None:
             continue
         person = people.get(e.person_id)
-        tz = tz_of(journey, person_state(person, default_tz)) if journey and person else UTC
+        tz = tz_of(journey, rows.states[person.id]) if journey and person else UTC
         week = max(0, (local_date(p.due_at, tz) - e.start).days // 7 + 1)  # type: ignore[arg-type]
         per_week.setdefault(week, {}).setdefault(e.id, []).append(p.status == "answered")
     weeks: list[WeekRow] = []
@@ -120,7 +118,7 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         recipient = people.get(p.recipient_id)
         participant = people.get(e.person_id)
         if journey is not None and recipient is not None:
-            days = waiting_days(journey, person_state(recipient, default_tz), p, now) or 0
+            days = waiting_days(journey, rows.states[recipient.id], p, now) or 0
         else:
             days = max(0, (now.date() - p.sent_at.date()).days)
         if days < stuck_after:

@@ -11,8 +11,7 @@ from journeys.definition import Journey
 from journeys.kickoff import brief_at
 from journeys.state import EnrollmentState, Outcome, PromptState
 from store.people import PersonRecord
-from store.repo import person_state
-from store.uow import UnitOfWork, UnitOfWorkFactory
+from store.uow import AbstractUnitOfWork, UnitsOfWork
 
 
 @dataclass
@@ -25,7 +24,7 @@ class EnrollResult:
 
 
 class Enrollment:
-    def __init__(self, uow: UnitOfWorkFactory, library: dict[str, Journey], clock: Clock,
+    def __init__(self, uow: UnitsOfWork, library: dict[str, Journey], clock: Clock,
                  default_tz: str = "UTC") -> None:
         self.uow = uow
         self.library = library
@@ -57,8 +56,8 @@ class Enrollment:
                 eid = await uow.enrollments.add(journey_id=journey_id, version=journey.version, person_id=pid,
                                                 manager_id=manager_id, start=start, events=dict(events or {}),
                                                 cohort=cohort_name, now=now)
-                state = EnrollmentState(eid, journey_id, person_state(person, self.default_tz),
-                                        person_state(manager_row, self.default_tz) if manager_row else None,
+                state = EnrollmentState(eid, journey_id, uow.people.state(person),
+                                        uow.people.state(manager_row) if manager_row else None,
                                         start, dict(events or {}), "active", cohort_name)
                 out = engine.schedule_enrollment(journey, state, now)
                 out.enrollments.clear()  # the row was just added
@@ -73,18 +72,18 @@ class Enrollment:
             combined.prompts.extend(closings)
             await uow.save(combined, now)
             if manager_row is not None and journey.manager_digest is not None and result.enrolled:
-                nxt = engine.next_digest_at(journey, person_state(manager_row, self.default_tz), now)
+                nxt = engine.next_digest_at(journey, uow.people.state(manager_row), now)
                 await uow.digests.ensure(manager_row.id, journey_id, nxt)
                 await self._brief_leader(uow, journey, manager_row, start)
             await uow.commit()
         return result
 
-    async def _brief_leader(self, uow: UnitOfWork, journey: Journey, manager_row: PersonRecord, start: date) -> None:
+    async def _brief_leader(self, uow: AbstractUnitOfWork, journey: Journey, manager_row: PersonRecord, start: date) -> None:
         """The manager's own manager gets their kickoff brief before the start (scheduler/tick.py)."""
         leaders = await uow.people.by_ids([manager_row.manager_id] if manager_row.manager_id else [])
         for lid, lrow in leaders.items():
             if lid == manager_row.id:
                 continue
-            due = brief_at(journey, person_state(lrow, self.default_tz), start)
+            due = brief_at(journey, uow.people.state(lrow), start)
             if due is not None:
-                await uow.digests.ensure(lid, "leader:" + journey.id, max(due, self.clock.now()))
+                await uow.digests.ensure(lid, journey.id, max(due, self.clock.now()), kind="leader")

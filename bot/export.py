@@ -7,14 +7,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from store.db import Database
-from store.uow import UnitOfWork
+from store.uow import UnitsOfWork
 
 
-async def export_person(db: Database, pid: str, now: datetime) -> dict[str, Any] | None:
+async def export_person(units: UnitsOfWork, pid: str, now: datetime) -> dict[str, Any] | None:
     """Everything stored about person `pid` as JSON-ready data, read from the database now; None
     when nobody has that id (never existed, or forgotten)."""
-    async with UnitOfWork(db, read_only=True) as uow:
+    async with units.read() as uow:
         return await uow.views.export(pid, now)
 
 
@@ -28,10 +27,10 @@ def export_filename(pid: str) -> str:
     return "export-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in pid) + ".json"
 
 
-async def record_export(db: Database, actor_id: str | None, pid: str, now: datetime, action: str = "export",
-                        **detail: Any) -> None:
+async def record_export(units: UnitsOfWork, actor_id: str | None, pid: str, now: datetime,
+                        action: str = "export", **detail: Any) -> None:
     """An audit row for an export: who and whom by id only, never the content."""
-    async with UnitOfWork(db) as uow:
+    async with units() as uow:
         uow.audit.record(now, actor_id, action, pid, dict(detail))
         await uow.commit()
 

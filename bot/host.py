@@ -14,15 +14,15 @@ from bot.enrollment import Enrollment
 from bot.people import PeopleDirectory
 from bot.settings import Settings
 from journeys.definition import Journey
-from store.db import Database
-from store.uow import UnitOfWorkFactory
+from store.uow import UnitsOfWork
 
 
 class Services(Protocol):
     """The services admin commands use (BotService provides them)."""
 
-    db: Database
-    uow: UnitOfWorkFactory
+    @property
+    def uow(self) -> UnitsOfWork: ...
+
     library: dict[str, Journey]
     ports: Mapping[str, ChatPort]
     clock: Clock

@@ -23,8 +23,7 @@ from journeys.interviews import consent_enrollment
 from journeys.messages import Message, Reply
 from journeys.state import Outcome
 from store.people import PersonRecord
-from store.repo import person_state
-from store.uow import Conflict, UnitOfWork, UnitOfWorkFactory
+from store.uow import AbstractUnitOfWork, Conflict, UnitsOfWork
 
 log = logging.getLogger("hplj.bot")
 
@@ -33,7 +32,7 @@ NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Noth
 
 
 class InboundHandler:
-    def __init__(self, uow: UnitOfWorkFactory, library: dict[str, Journey], clock: Clock, people: PeopleDirectory,
+    def __init__(self, uow: UnitsOfWork, library: dict[str, Journey], clock: Clock, people: PeopleDirectory,
                  *, default_tz: str = "UTC", on_queued: Callable[[], None] = lambda: None) -> None:
         self.uow = uow
         self.library = library
@@ -82,21 +81,21 @@ class InboundHandler:
         self.on_queued()
         return HandlerResult(updated=updated, replies=tuple(outcome.replies))
 
-    async def person_view(self, uow: UnitOfWork, person: PersonRecord) -> PersonView:
+    async def person_view(self, uow: AbstractUnitOfWork, person: PersonRecord) -> PersonView:
         """Everything open for one person: their enrollments and those they manage."""
         ids = await uow.enrollments.ids_involving(person.id)
         enrollments = await uow.enrollments.states(ids)
         prompts = await uow.prompts.of_enrollments(ids) if ids else []
         mtms = await uow.mtms.of_enrollments(ids)
-        return PersonView(person_state(person, self.default_tz), self.library,
+        return PersonView(uow.people.state(person), self.library,
                           [e for e in enrollments.values() if e.journey_id in self.library],
                           prompts, {m.id: m for m in mtms})
 
-    async def _answer_prompt(self, uow: UnitOfWork, person: PersonRecord, reply: Reply, now: datetime) -> Outcome:
+    async def _answer_prompt(self, uow: AbstractUnitOfWork, person: PersonRecord, reply: Reply, now: datetime) -> Outcome:
         """A button or form on one prompt: what `_decide` does with a full view, from a few reads."""
-        prompt_row = await uow.prompts.row(reply.prompt_id or "")
-        e_row = await uow.enrollments.row(prompt_row.enrollment_id) if prompt_row is not None else None
-        if prompt_row is None or e_row is None:
+        prompt = await uow.prompts.get(reply.prompt_id or "")
+        e_row = await uow.enrollments.record(prompt.enrollment_id) if prompt is not None else None
+        if prompt is None or e_row is None:
             return Outcome(replies=[Message(person.id, PROMPT_GONE)])
         if e_row.status == "unenrolled" or person.id not in (e_row.person_id, e_row.manager_id):
             # a button or form of a prompt addressed to someone else entirely
@@ -109,12 +108,12 @@ class InboundHandler:
         if missing:
             people.update(await uow.people.by_ids(missing))
         enrollment = uow.enrollments.state(e_row, people[e_row.person_id], people.get(e_row.manager_id or ""))
-        mtm = await uow.mtms.get(prompt_row.mtm_id) if prompt_row.mtm_id else None
+        mtm = await uow.mtms.get(prompt.mtm_id) if prompt.mtm_id else None
         if mtm is not None and mtm.enrollment_id != e_row.id:
             mtm = None
-        return engine.answer(journey, enrollment, uow.prompts.state(prompt_row), mtm, reply, now)
+        return engine.answer(journey, enrollment, prompt, mtm, reply, now)
 
-    async def _decide(self, uow: UnitOfWork, view: PersonView, reply: Reply, now: datetime) -> Outcome:
+    async def _decide(self, uow: AbstractUnitOfWork, view: PersonView, reply: Reply, now: datetime) -> Outcome:
         """Typed text (buttons and forms go to `_answer_prompt`)."""
         if reply.prompt_id is not None and reply.prompt_id not in {p.id for p in view.prompts}:
             if await uow.prompts.exists(reply.prompt_id):

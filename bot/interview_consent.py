@@ -28,8 +28,7 @@ from journeys.messages import Message, Outgoing, Reply
 from journeys.state import CardChange, Outcome
 from journeys.text import typed
 from store.people import PersonRecord
-from store.repo import person_state
-from store.uow import UnitOfWork
+from store.uow import AbstractUnitOfWork
 
 GONE = "That request is no longer open. Thank you all the same."
 NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Nothing was changed."
@@ -37,7 +36,7 @@ ASK_AGAIN = ("About the interview: reply with the number of the time that suits 
              "(or “no”) if you'd rather not. Nothing was saved yet.")
 
 
-async def typed_invitation(uow: UnitOfWork, person: PersonRecord, text: str) -> str | None:
+async def typed_invitation(uow: AbstractUnitOfWork, person: PersonRecord, text: str) -> str | None:
     """The consent request a typed message answers: the person's one open invitation, when the
     text reads as an answer to it ("2", "no"); None otherwise (the journey's prompts get it)."""
     if not may_be_consent(text):
@@ -49,7 +48,7 @@ async def typed_invitation(uow: UnitOfWork, person: PersonRecord, text: str) -> 
     invited = []
     for eid in ids:
         if consent_status(events, eid) == "invited":
-            row = await uow.enrollments.row(eid)
+            row = await uow.enrollments.record(eid)
             if row is not None and row.person_id == person.id:
                 invited.append(eid)
     if len(invited) != 1 or typed_consent(text, invited_slots(events, invited[0])) is None:
@@ -59,10 +58,10 @@ async def typed_invitation(uow: UnitOfWork, person: PersonRecord, text: str) -> 
     return consent_prompt_id(invited[0])
 
 
-async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, now: datetime,
+async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: Reply, now: datetime,
                          library: dict[str, Journey], default_tz: str) -> Outcome:
     eid = consent_enrollment(reply.prompt_id) or ""
-    row = await uow.enrollments.row(eid)
+    row = await uow.enrollments.record(eid)
     if row is None or row.person_id != person.id:
         return Outcome(replies=[Message(person.id, NOT_YOURS if row is not None else GONE)])
     journey = library.get(row.journey_id)
@@ -80,7 +79,7 @@ async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, no
                                                    "“No, thanks”.")])
     inviter = next((str(e.data.get("interviewer")) for e in reversed(events) if e.kind == INVITED), "")
     people = await uow.people.by_ids([inviter])
-    tz = engine.tz_of(journey, person_state(person, default_tz))
+    tz = engine.tz_of(journey, uow.people.state(person))
     when = f"{slot.astimezone(tz):%a} {slot.astimezone(tz).day} {slot.astimezone(tz):%b %H:%M}" if slot else ""
     interviewer = people.get(inviter)
     note = (f"✅ Thank you: {typed(interviewer.name) if interviewer else 'L&D'} will call you on {when} (your time)."
@@ -90,12 +89,12 @@ async def answer_consent(uow: UnitOfWork, person: PersonRecord, reply: Reply, no
                   card=CardChange(Outgoing(invite_key(eid) + ":u1", closed, replaces_key=invite_key(eid),
                                            journey_id=journey.id, at_once=True)))
     if interviewer is not None:
-        itz = engine.tz_of(journey, person_state(interviewer, default_tz))
+        itz = engine.tz_of(journey, uow.people.state(interviewer))
         text = (f"{typed(person.name)} agreed to a Success Case interview on "
                 f"{slot.astimezone(itz):%a} {slot.astimezone(itz).day} {slot.astimezone(itz):%b %H:%M} (your time). "
                 f"Type `interview` and their name to record what it verified."
                 if agreed and slot else f"{typed(person.name)} declined the Success Case interview.")
-        out.outgoing.append(engine.notice(journey, person_state(interviewer, default_tz),
+        out.outgoing.append(engine.notice(journey, uow.people.state(interviewer),
                                           f"interview:{eid}:consent", Message(
                                               interviewer.id, text, title="Interview consent",
                                               journey_title=journey.title, audience="admin"), now))

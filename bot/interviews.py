@@ -36,7 +36,6 @@ from journeys.ppp import measured_outcomes, units
 from journeys.state import Outcome
 from journeys.text import typed
 from store.people import PersonRecord
-from store.repo import person_state
 
 
 def _when(at: datetime, tz: ZoneInfo) -> str:
@@ -110,7 +109,7 @@ async def interviews(ctx: Ctx, cmd: Interviews) -> HandlerResult:
     async with service.uow() as uow:
         owners = {eid: pid for eid, pid, _ in await uow.enrollments.people_of(ids)}
         people = await uow.people.by_ids([*owners.values(), ctx.actor.id])
-        me = person_state(people.get(ctx.actor.id) or ctx.actor, service.default_tz)
+        me = uow.people.state(people.get(ctx.actor.id) or ctx.actor)
         mine = (calendar_for(journey, me), tz_of(journey, me))
         out = Outcome()
         invited = 0
@@ -118,7 +117,7 @@ async def interviews(ctx: Ctx, cmd: Interviews) -> HandlerResult:
             who = people.get(owners.get(c.enrollment_id, ""))
             if c.status != "to_invite" or who is None:
                 continue
-            state = person_state(who, service.default_tz)
+            state = uow.people.state(who)
             theirs = (calendar_for(journey, state), tz_of(journey, state))
             slots = propose_slots(ctx.now, journey.interviews, theirs, mine)
             out.outgoing.append(invitation(journey, c.enrollment_id, who, ctx.actor, slots, theirs[1]))

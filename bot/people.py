@@ -8,11 +8,11 @@ from typing import Any
 from adapters.port import Profile
 from bot.clock import Clock
 from store.people import PersonRecord, person_changes
-from store.uow import UnitOfWorkFactory
+from store.uow import UnitsOfWork
 
 
 class PeopleDirectory:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset()) -> None:
+    def __init__(self, uow: UnitsOfWork, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset()) -> None:
         self.uow = uow
         self.clock = clock
         self.bootstrap_admins = bootstrap_admins

@@ -26,8 +26,7 @@ from journeys.directory import (
     parse_days,
     parse_hours,
 )
-from store.db import Database
-from store.uow import UnitOfWork
+from store.uow import UnitsOfWork
 
 REQUIRED = ("email",)
 OPTIONAL = ("manager_email", "name", "country", "subdivision", "timezone", "working_days", "working_hours",
@@ -141,13 +140,13 @@ def describe(field_name: str, value: object) -> str:
     return str(value)
 
 
-async def sync_people(db: Database, report: SyncReport, now: datetime, *, dry_run: bool = False,
+async def sync_people(units: UnitsOfWork, report: SyncReport, now: datetime, *, dry_run: bool = False,
                       progress: Callable[[int], None] | None = None, batch: int = 500) -> None:
     """Diff the export against the last sync; unless `dry_run`, store it and update known people."""
     done = 0
     for i in range(0, len(report.entries), batch):
         chunk = [e for _, e in report.entries[i:i + batch]]
-        async with UnitOfWork(db, read_only=dry_run) as uow:
+        async with units.read() if dry_run else units() as uow:
             before = await uow.directory.by_source(SOURCE, [e.email for e in chunk])
             fresh = []
             for e in chunk:
@@ -171,7 +170,7 @@ async def sync_people(db: Database, report: SyncReport, now: datetime, *, dry_ru
             progress(done)
     if not dry_run:
         # managers listed after their reports: link them now that every row is stored
-        async with UnitOfWork(db) as uow:
+        async with units() as uow:
             report.people_updated += await uow.directory.apply_to_people([e.email for _, e in report.entries], now)
             await uow.commit()
         report.written = True

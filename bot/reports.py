@@ -9,7 +9,7 @@ from bot.host import Services
 from journeys.accountability import request_steps
 from journeys.cohorts import comparison_lines
 from journeys.definition import Journey, SurveyStep
-from journeys.evaluation import Evaluation, evaluate, summary_lines
+from journeys.evaluation import MIN_GROUP, Evaluation, evaluate, summary_lines
 from journeys.followup import follow_up, follow_up_lines
 from journeys.state import JourneyEvent
 from journeys.value import business_figures, ppp_lines
@@ -31,7 +31,7 @@ async def cohort_evaluation(service: Services, cohort: str) -> tuple[Evaluation 
     journey = service.library.get(journey_id)
     target = journey.target_impact_rate if journey else 0.8
     baseline = journey.baseline_impact_rate if journey else 0.2
-    min_group = getattr(service.settings, "min_group_size", 5) if service.settings else 5
+    min_group = service.settings.min_group_size if service.settings else MIN_GROUP
     title = journey.title if journey else journey_id
     # The journey names its support-request steps, so requests no manager ever answered count as
     # slow too; "now" decides which unanswered ones are overdue (the same as the CSV's rows).

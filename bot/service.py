@@ -2,7 +2,7 @@
 
 `BotService` holds no logic of its own: inbound handling (bot/inbound.py), the people directory
 (bot/people.py), enrollment (bot/enrollment.py), admin commands (bot/admin.py) and the delivery loop
-(bot/delivery_loop.py) are built once, here, from what the composition root (bot/wiring.py) gives.
+(scheduler/loop.py) are built once, here, from what the composition root (bot/wiring.py) gives.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ from typing import Any
 from adapters.port import BotHandler, ChatPort, HandlerResult, InboundAction, Profile
 from bot.admin import run_admin_command
 from bot.clock import Clock, SystemClock
-from bot.delivery_loop import DeliveryLoop
 from bot.enrollment import Enrollment, EnrollResult
 from bot.inbound import NOT_YOURS, PROMPT_GONE, InboundHandler
 from bot.people import PeopleDirectory
 from bot.settings import Settings
 from journeys.definition import Journey
+from journeys.evaluation import MIN_GROUP
 from journeys.messages import Message
 from journeys.text import clean
 from scheduler.delivery import DeliveryResult, Dispatcher
+from scheduler.loop import DeliveryLoop
 from scheduler.tick import TickResult
 from store.db import Database
 from store.people import PersonRecord
@@ -43,8 +44,8 @@ class BotService(BotHandler):
         self.settings = settings
         self.uow = UnitOfWorkFactory(db, default_tz)
         self.dispatcher = dispatcher or Dispatcher(db, self.ports, library=library, default_tz=default_tz)
-        self.delivery = DeliveryLoop(db, library, self.dispatcher, self.clock, default_tz=default_tz,
-                                     min_group=getattr(settings, "min_group_size", None))
+        self.delivery = DeliveryLoop(self.uow, library, self.dispatcher, self.clock.now,
+                                     min_group=settings.min_group_size if settings else MIN_GROUP)
         self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
         self.inbound = InboundHandler(self.uow, library, self.clock, self.people, default_tz=default_tz,

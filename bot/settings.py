@@ -1,4 +1,4 @@
-"""Configuration from the environment and `.env` (names as in DESIGN.md §4)."""
+"""Configuration from the environment and `.env` (README.md, "Configuration", lists every name)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from journeys.evaluation import MIN_GROUP
 
 
 def default_database_url() -> str:
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=30.0, alias="HPLJ_TICK_SECONDS")
     dashboard_secret: str = Field(default="", alias="HPLJ_DASHBOARD_SECRET")
     public_url: str = Field(default="http://localhost:3978", alias="HPLJ_PUBLIC_URL")
-    min_group_size: int = Field(default=5, alias="HPLJ_MIN_GROUP")
+    min_group_size: int = Field(default=MIN_GROUP, alias="HPLJ_MIN_GROUP")
     # xAPI export (docs/exports.md): actors are keyed pseudonyms unless HPLJ_XAPI_IDENTIFY=1
     xapi_identify: bool = Field(default=False, alias="HPLJ_XAPI_IDENTIFY")
     xapi_key: str = Field(default="", alias="HPLJ_XAPI_KEY")

@@ -1,7 +1,6 @@
-"""The aiohttp application (`hplj serve`) and the worker loop (`hplj worker`).
+"""The aiohttp application (`hplj serve`): `/healthz`, and the signal a server or worker waits for.
 
-APScheduler runs exactly one short periodic job: a tick. It holds no job per message and
-pickles nothing; the database decides what is due, so restarts lose nothing.
+The periodic tick it reports on is scheduler/loop.py's `TickLoop`.
 """
 
 from __future__ import annotations
@@ -10,63 +9,15 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.service import BotService
+from scheduler.loop import TickLoop
 
 log = logging.getLogger("hplj.web")
 SERVICE_KEY = web.AppKey("service", BotService)
-
-
-class TickLoop:
-    """Runs `service.tick()` on an interval; survives database errors with backoff."""
-
-    def __init__(self, service: BotService, every: float) -> None:
-        self.service = service
-        self.every = every
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.last_ok: float | None = None
-        self.last_error: str | None = None
-        self.failures = 0
-        self._running = asyncio.Lock()
-
-    def start(self) -> None:
-        self.scheduler.add_job(self.run_once, IntervalTrigger(seconds=self.every), id="hplj-tick",
-                               max_instances=1, coalesce=True, replace_existing=True,
-                               next_run_time=datetime.now(UTC))
-        self.scheduler.start()
-
-    async def run_once(self) -> None:
-        if self._running.locked():
-            return
-        async with self._running:
-            try:
-                await self.service.tick()
-                from scheduler.tick import heartbeat
-
-                await heartbeat(self.service.db, "scheduler", self.service.clock.now())
-                self.last_ok = time.monotonic()
-                self.failures = 0
-                self.last_error = None
-            except asyncio.CancelledError:
-                # The process is stopping mid-pass (SIGTERM, shutdown): not an error. Rows this pass
-                # had claimed are taken over when their lease ends, as after a crash.
-                log.info("tick interrupted: the process is stopping")
-            except Exception as exc:  # noqa: BLE001 - keep ticking through database outages
-                self.failures += 1
-                self.last_error = type(exc).__name__
-                pause = min(60.0, 2.0 ** self.failures)
-                log.warning("tick failed (%s); retrying in %.0fs", type(exc).__name__, pause)
-                await asyncio.sleep(pause)
-
-    def shutdown(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -111,4 +62,4 @@ async def wait_for_signal() -> None:
     await stop.wait()
 
 
-__all__ = ["SERVICE_KEY", "TickLoop", "base_app", "healthz", "wait_for_signal"]
+__all__ = ["SERVICE_KEY", "base_app", "healthz", "wait_for_signal"]

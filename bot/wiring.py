@@ -20,9 +20,10 @@ from bot.dashboard import mount_dashboard
 from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
-from bot.web import TickLoop, base_app, wait_for_signal
+from bot.web import base_app, wait_for_signal
 from journeys.definition import Journey
 from scheduler.delivery import Dispatcher
+from scheduler.loop import TickLoop
 from store.db import Database
 from store.uow import UnitOfWorkFactory
 
@@ -145,7 +146,7 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
     app = build_app(service, settings)
     loop = None
     if scheduler:
-        loop = TickLoop(service, settings.tick_seconds)
+        loop = TickLoop(service.delivery, settings.tick_seconds)
         app["tick_loop"] = loop
         loop.start()
     runner = web.AppRunner(app, access_log=None)
@@ -177,7 +178,7 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
 
 async def run_worker(settings: Settings, library: dict[str, Journey]) -> None:
     service = await build_service(settings, library)
-    loop = TickLoop(service, settings.tick_seconds)
+    loop = TickLoop(service.delivery, settings.tick_seconds)
     loop.start()
     log.info("hplj worker ticking every %.0fs", settings.tick_seconds)
     await wait_for_signal()

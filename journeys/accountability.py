@@ -38,6 +38,7 @@ from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation import (
     DAY_S,
+    MIN_GROUP,
     SCM_CLASSES,
     SUCCESS,
     Rate,
@@ -102,7 +103,7 @@ def _hidden(total: int) -> Rate:
 
 
 def organisation_figures(events: Iterable[JourneyEvent], org: Mapping[str, Collection[str]], *,
-                         steps: Collection[str] = (), min_group: int = 5, as_of: datetime | None = None,
+                         steps: Collection[str] = (), min_group: int = MIN_GROUP, as_of: datetime | None = None,
                          calendar: WorkCalendar | None = None, tz: ZoneInfo | None = None) -> OrgFigures:
     """The organisation's figures from the events of its participants' enrollments.
 

@@ -4,7 +4,7 @@ Everything here is a pure function of a list of `JourneyEvent`s (no I/O, no cloc
 events always give the same report: the chat card, the CSV export and the dashboard all read one
 `Evaluation`.
 
-What is measured (see DESIGN.md §1 and issue 7):
+What is measured (ARCHITECTURE.md's glossary: the Success Case Method):
 
 * completion: participants who answered the Success Case survey, of those enrolled;
 * impact rate: success cases of the survey's respondents, with a 95% Wilson score interval;
@@ -56,6 +56,9 @@ MANAGER_KINDS = ("manager_task", "manager_request")
 DAY_S = 24 * 3600
 
 SUCCESS = "success"
+# The smallest group whose figures are shown (fewer answers could point at a person). The one
+# default: settings (HPLJ_MIN_GROUP), reports, digests and the dashboard take it from here.
+MIN_GROUP = 5
 BARRIERS = ("no_opportunity", "no_manager_support", "no_time", "unclear_how", "other")
 BARRIER_LABELS = {
     "no_opportunity": "no suitable situation came up",
@@ -329,7 +332,7 @@ def _factor(name: str, respondents: list[_Person], flag: Callable[[_Person], boo
 
 
 def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] | None = None,
-             target: float = 0.8, baseline: float = 0.2, min_group: int = 5,
+             target: float = 0.8, baseline: float = 0.2, min_group: int = MIN_GROUP,
              request_steps: Collection[str] = (), as_of: datetime | None = None) -> Evaluation:
     """The Success Case evaluation of the given events (of `enrollment_ids` only, when given)."""
     selected = _select(events, enrollment_ids)

@@ -28,17 +28,18 @@ import random
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.definition import Journey
 from journeys.messages import Message
+from journeys.state import Person
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
 from store.db import Database
-from store.models import OutboxRow
 from store.people import PersonRecord
+from store.records import OutboxItem, Settlement
 from store.uow import UnitOfWork
 
 log = logging.getLogger("hplj.delivery")
@@ -144,7 +145,7 @@ class Dispatcher:
     def current(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    async def claim(self, now: datetime, limit: int) -> list[OutboxRow]:
+    async def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
         self.refused = None
         if self.single and self.db.is_sqlite and not self.scheduler:
             self.refused = "this process runs no scheduler; the scheduler process delivers on SQLite"
@@ -169,19 +170,20 @@ class Dispatcher:
         if not rows:
             return result
         started = time.monotonic()
-        async with UnitOfWork(self.db, read_only=True) as uow:
+        async with UnitOfWork(self.db, read_only=True, default_tz=self.default_tz) as uow:
             people = await uow.people.by_ids(r.recipient_id for r in rows)
+            states = {pid: uow.people.state(p) for pid, p in people.items()}
             originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
         # One conversation's rows go in order (as queued); different conversations go side by side.
-        groups: dict[str, list[OutboxRow]] = {}
+        groups: dict[str, list[OutboxItem]] = {}
         for row in sorted(rows, key=lambda r: r.id):
             groups.setdefault(row.recipient_id, []).append(row)
         if self.library is not None:
-            await self._hold(groups, people, now, result)
+            await self._hold(groups, states, now, result)
         gate = asyncio.Semaphore(self.concurrency)
         broken: list[BaseException] = []  # a database error: send nothing more in this pass
 
-        async def run(group: list[OutboxRow]) -> None:
+        async def run(group: list[OutboxItem]) -> None:
             for row in group:
                 if broken:
                     # Left `sending`: reclaimed as in doubt when the lease ends (Slack: looked up first).
@@ -196,7 +198,8 @@ class Dispatcher:
                     if broken:
                         return
                     try:
-                        await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started)
+                        await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started,
+                                        people)
                     except Exception as exc:
                         broken.append(exc)
                         raise
@@ -213,20 +216,20 @@ class Dispatcher:
                 raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
         return result
 
-    async def _hold(self, groups: dict[str, list[OutboxRow]], people: Mapping[str, PersonRecord], now: datetime,
+    async def _hold(self, groups: dict[str, list[OutboxItem]], people: Mapping[str, Person], now: datetime,
                     result: DeliveryResult) -> None:
         """The send-time check: rows outside their recipient's hours leave `groups` and wait for the
         recipient's next open slot, in order and spaced; once one row of a person waits, the rows
         queued after it wait behind it (only answers to their own action go past)."""
         assert self.library is not None
-        held: dict[str, tuple[datetime, list[OutboxRow]]] = {}
+        held: dict[str, tuple[datetime, list[OutboxItem]]] = {}
         for rid, group in groups.items():
             person = people.get(rid)
             if person is None:
                 continue
-            keep: list[OutboxRow] = []
+            keep: list[OutboxItem] = []
             for row in group:
-                until = held_until(row, person, self.library, now, self.default_tz)
+                until = held_until(row, person, self.library, now)
                 if rid in held and not row.at_once:
                     until = max(until or now, held[rid][0])
                 if until is None:
@@ -266,7 +269,7 @@ class Dispatcher:
             except Exception:  # the pass itself reports a broken database; keep trying meanwhile
                 log.warning("could not renew delivery leases", exc_info=True)
 
-    async def _slot(self, row: OutboxRow, platform: str, conversation: str, started: float,
+    async def _slot(self, row: OutboxItem, platform: str, conversation: str, started: float,
                     result: DeliveryResult) -> bool:
         """Wait for the rate limiter; False (row handed back) when the slot is too far away."""
         if not self.limiter.limited(platform):
@@ -282,8 +285,10 @@ class Dispatcher:
         result.deferred += 1
         return False
 
-    async def _one(self, row: OutboxRow, person: PersonRecord | None, original: OutboxRow | None, now: datetime,
-                   result: DeliveryResult, started: float | None = None) -> None:
+    async def _one(self, row: OutboxItem, person: PersonRecord | None, original: OutboxItem | None, now: datetime,
+                   result: DeliveryResult, started: float | None = None,
+                   people: dict[str, PersonRecord] | None = None) -> None:
+        """Deliver one row; a DM it opens is stored, and kept in `people` for the rest of the pass."""
         started = time.monotonic() if started is None else started
         if person is None:
             await self._settle(row, state="failed", error="recipient no longer exists")
@@ -306,7 +311,9 @@ class Dispatcher:
                 async with UnitOfWork(self.db) as uow:
                     await uow.people.change(person.id, dm_id=conversation)
                     await uow.commit()
-                person.dm_id = conversation
+                person = replace(person, dm_id=conversation)
+                if people is not None:
+                    people[person.id] = person
             if row.replaces_key:
                 if original is None or original.message_id is None:
                     if original is not None and original.state in ("pending", "sending"):
@@ -348,9 +355,9 @@ class Dispatcher:
             if row.in_doubt and not port.capabilities.reconcile:
                 # Recorded before the resend leaves: if this process dies too, the next claim sees
                 # the one resend already spent and never sends a third copy.
-                row.ambiguous = True
+                row = replace(row, ambiguous=True)
                 async with UnitOfWork(self.db) as uow:
-                    await uow.outbox.settle(row.id, self.owner, {"ambiguous": True})
+                    await uow.outbox.mark_ambiguous(row.id, self.owner)
                     await uow.commit()
                 result.ambiguous += 1
             ref = await port.send(conversation, message, row.key, address=address)
@@ -364,7 +371,7 @@ class Dispatcher:
             await self._failed(row, DeliveryError("in_doubt", type(exc).__name__), now, result, person.platform,
                                person.dm_id)
 
-    async def _failed(self, row: OutboxRow, exc: DeliveryError, now: datetime, result: DeliveryResult,
+    async def _failed(self, row: OutboxItem, exc: DeliveryError, now: datetime, result: DeliveryResult,
                       platform: str | None = None, conversation: str | None = None) -> None:
         result.last_error = f"{platform or 'the platform'} refused: {exc.reason}"[:200]
         patient = exc.kind == "retry" and row.attempts < OUTAGE_ATTEMPTS
@@ -393,18 +400,12 @@ class Dispatcher:
                            in_doubt=exc.kind == "in_doubt" or (row.in_doubt and not row.ambiguous))
         result.retried += 1
 
-    async def _settle(self, row: OutboxRow, *, state: str, error: str | None = None,
+    async def _settle(self, row: OutboxItem, *, state: str, error: str | None = None,
                       next_at: datetime | None = None, sent_at: datetime | None = None,
                       conversation: str | None = None, message_id: str | None = None,
                       in_doubt: bool | None = None, attempts: int | None = None) -> None:
-        values: dict[str, object] = {"state": state, "lease_until": None, "lease_owner": None, "error": error,
-                                     "next_attempt_at": next_at, "ambiguous": row.ambiguous}
-        if attempts is not None:
-            values["attempts"] = max(0, attempts)
-        if sent_at is not None:
-            values.update(sent_at=sent_at, conversation_id=conversation, message_id=message_id, in_doubt=False)
-        if in_doubt is not None:
-            values["in_doubt"] = in_doubt
+        how = Settlement(state, error=error, next_attempt_at=next_at, ambiguous=row.ambiguous, attempts=attempts,
+                         in_doubt=in_doubt, sent_at=sent_at, conversation_id=conversation, message_id=message_id)
         async with UnitOfWork(self.db) as uow:
-            await uow.outbox.settle(row.id, self.owner, values)
+            await uow.outbox.settle(row.id, self.owner, how)
             await uow.commit()

@@ -12,33 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from journeys import engine
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
-from store.repo import person_state
+from journeys.state import Person
+from store.records import OutboxItem
 
 BACKLOG_SPACING = timedelta(seconds=60)
 
 
-def recipient_hours(journey: Journey, person: Any, default_tz: str = "UTC") -> tuple[WorkCalendar, ZoneInfo]:
+def recipient_hours(journey: Journey, person: Person) -> tuple[WorkCalendar, ZoneInfo]:
     """The calendar and zone a person is reached in: the same lookup the engine makes, from the
     person's stored calendar fields (zone, holiday country and subdivision) and the journey's rules."""
-    state = person_state(person, default_tz)
-    return engine.calendar_for(journey, state), engine.tz_of(journey, state)
+    return engine.calendar_for(journey, person), engine.tz_of(journey, person)
 
 
-def held_until(row: Any, person: Any, library: Mapping[str, Journey], now: datetime,
-               default_tz: str = "UTC") -> datetime | None:
+def held_until(row: OutboxItem, person: Person, library: Mapping[str, Journey], now: datetime) -> datetime | None:
     """None when the row may go now; otherwise the recipient's next open slot."""
     if row.at_once or row.journey_id is None:
         return None
     journey = library.get(row.journey_id)
     if journey is None:
         return None
-    cal, tz = recipient_hours(journey, person, default_tz)
+    cal, tz = recipient_hours(journey, person)
     if cal.is_open(now, tz):
         return None
     return cal.next_open(now, tz)

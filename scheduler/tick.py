@@ -14,16 +14,23 @@ from datetime import datetime, timedelta
 
 from journeys import engine, lifecycle
 from journeys.definition import Journey
-from journeys.digest import build_digest
 from journeys.ending import CLOSE_STEP
+from journeys.evaluation import MIN_GROUP
 from journeys.manager_card import group_manager_cards
-from journeys.messages import Outgoing
+from journeys.schedule import (
+    DigestDecision,
+    LeaderView,
+    closed_until,
+    first_leader_slot,
+    leader_brief,
+    leader_digest,
+    leader_gone,
+    manager_digest,
+)
 from journeys.state import MtmState, Outcome, PromptState
-from store.db import Database
-from store.models import DigestRow
 from store.people import PersonRecord
-from store.repo import person_state
-from store.uow import UnitOfWork
+from store.records import DueDigest
+from store.uow import AbstractUnitOfWork, UnitsOfWork
 
 log = logging.getLogger("hplj.tick")
 
@@ -35,13 +42,13 @@ class TickResult:
     digests: int = 0
 
 
-async def process_due(db: Database, library: dict[str, Journey], now: datetime, *, batch: int = 500,
-                      default_tz: str = "UTC", min_group: int | None = None) -> TickResult:
+async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: datetime, *, batch: int = 500,
+                      min_group: int = MIN_GROUP) -> TickResult:
     """Turn every prompt due at `now` into outbox rows; cost follows the due work only."""
     result = TickResult()
     while True:
-        async with UnitOfWork(db, default_tz=default_tz) as uow:
-            rows = await uow.prompts.due(now, batch, skip_locked=not db.is_sqlite)
+        async with units() as uow:
+            rows = await uow.prompts.due(now, batch)
             if not rows:
                 break
             enrollments = await uow.enrollments.states({r.enrollment_id for r in rows})
@@ -71,11 +78,11 @@ async def process_due(db: Database, library: dict[str, Journey], now: datetime, 
             result.fired += len(rows)
             result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})
             await uow.commit()
-    result.digests = await process_digests(db, library, now, default_tz=default_tz, min_group=min_group)
+    result.digests = await process_digests(units, library, now, min_group=min_group)
     return result
 
 
-async def closing_context(uow: UnitOfWork, rows: list[PromptState]
+async def closing_context(uow: AbstractUnitOfWork, rows: list[PromptState]
                           ) -> dict[str, tuple[list[PromptState], list[MtmState]]]:
     """All prompts and moments that matter of the enrollments whose closing prompt is due: what
     `lifecycle.fire_close` decides from (loaded only for those few enrollments)."""
@@ -90,147 +97,81 @@ async def closing_context(uow: UnitOfWork, rows: list[PromptState]
     return found
 
 
-async def process_digests(db: Database, library: dict[str, Journey], now: datetime, *,
-                          default_tz: str = "UTC", min_group: int | None = None) -> int:
-    """Queue the weekly digests that are due: the digests table holds one row per manager and journey
-    (`journey_id` = the journey's id) and one per senior leader and journey (`journey_id` =
-    "leader:" + the journey's id; a journey id never contains ":"). A manager's due row also makes
-    sure their own managers (the people row's `manager_id`, or the manager of an enrollment where
-    the manager is a participant) have a leader row; a leader row is dropped once nobody below the
-    leader has participants, and sends one last digest (the final results) once all of them have
-    completed. Both kinds are sent in the recipient's working hours, at most
-    once per local day (managers) or ISO week (leaders) through the outbox key.
-    """
-    import os
+async def process_digests(units: UnitsOfWork, library: dict[str, Journey], now: datetime, *,
+                          min_group: int = MIN_GROUP) -> int:
+    """Queue the digests that are due (journeys/schedule.py decides; this claims, loads and saves).
 
-    from journeys.accountability import (
-        build_accountability_digest,
-        manager_follow_up,
-        organisation_figures,
-        request_steps,
-    )
-    from journeys.interviews import verdicts
-    from journeys.kickoff import brief_at, build_leader_brief
-    from journeys.value import leader_lines
-
-    leader_prefix = "leader:"
-    if min_group is None:
-        raw = os.environ.get("HPLJ_MIN_GROUP", "")
-        min_group = int(raw) if raw.strip().isdigit() and int(raw) > 0 else 5
-
-    async def ensure_leader_rows(uow: UnitOfWork, journey: Journey, manager_row: PersonRecord) -> None:
-        """The manager's own managers get a leader row, first due at their slot of this week."""
-        above: set[str | None] = {manager_row.manager_id} | await uow.enrollments.managers_of(manager_row.id)
-        above -= {None, manager_row.id}
-        leaders = await uow.people.by_ids(a for a in above if a)
-        if leaders and len(leader_prefix + journey.id) > 64:  # the digests.journey_id column
-            log.warning("journey id %r is too long for senior-leader digests", journey.id)
-            return
-        for lid, lrow in leaders.items():
-            first = engine.next_digest_at(journey, person_state(lrow, default_tz), now - timedelta(days=1))
-            if first is None:
-                continue
-            await uow.digests.ensure(lid, leader_prefix + journey.id, first)
-
-    async def leader_digest(uow: UnitOfWork, d: DigestRow) -> int:
-        journey = library.get(d.journey_id.removeprefix(leader_prefix))
-        people = await uow.people.by_ids([d.manager_id])
-        if journey is None or journey.manager_digest is None or d.manager_id not in people:
-            await uow.digests.drop(d)
-            return 0
-        leader = person_state(people[d.manager_id], default_tz)
-        cal = engine.calendar_for(journey, leader)
-        tz = engine.tz_of(journey, leader)
-        if not cal.is_open(now, tz):
-            d.next_at = cal.next_open(now, tz)
-            return 0
-        below = await uow.people.reporting_to(leader.id)
-        below |= await uow.enrollments.participants_of(leader.id)
-        below.discard(leader.id)
-        rows = await uow.enrollments.under_managers(below, journey.id)
-        live = any(status in ("active", "paused") for _, _, status in rows)
-        if not live and not any(status == "completed" for _, _, status in rows):
-            await uow.digests.drop(d)  # nobody below them is (still) in the journey
-            return 0
-        org: dict[str, list[str]] = {}
-        for eid, mid, _ in rows:
-            if mid is not None:
-                org.setdefault(mid, []).append(eid)
-        ids = [eid for eid, _, _ in rows]
-        names = {m: r.name for m, r in (await uow.people.by_ids(org)).items()}
-        starts = [s.start for s in (await uow.enrollments.states(
-            [eid for eid, _, status in rows if status in ("active", "paused")])).values()]
-        first = min(starts) if starts else None
-        if first is not None and engine.local_date(now, tz) < first:
-            # Before the start a leader gets the kickoff brief (once), never a digest of zeros.
-            due = brief_at(journey, leader, first)
-            start_slot = cal.local_slot(first, cal.day_start, tz) - timedelta(minutes=1)
-            d.next_at = engine.next_digest_at(journey, leader, max(now, start_slot))
-            if due is None or now < due:
-                d.next_at = due if due is not None and due > now else d.next_at
-                return 0
-            brief = build_leader_brief(journey, leader, list(names.values()), len(starts), first)
-            return await uow.queue(Outcome(outgoing=[Outgoing(
-                f"leader-brief:{leader.id}:{journey.id}:{first.isoformat()}", brief, journey_id=journey.id)]), now)
-        events = await uow.events.of_enrollments(ids)
-        figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
-                                       as_of=now, calendar=cal, tz=tz)
-        manager_steps = [s.id for s in journey.steps if s.kind in ("manager_task", "manager_request")]
-        expectations = journey.manager_support.expectations
-        follow = manager_follow_up(events, org, steps=manager_steps,
-                                   expectation_steps=[expectations.step] if expectations else
-                                   [s.id for s in journey.steps if s.kind == "manager_task"],
-                                   min_group=min_group, as_of=now, calendar=cal, tz=tz)
-        # once everyone below them has completed: this last digest (the final results), then none
-        d.next_at = engine.next_digest_at(journey, leader, now + timedelta(hours=1)) if live else None
-        opening = leader_lines(journey, figures, verdicts(events))  # the PPP first
-        message = build_accountability_digest(journey, leader, figures, now, follow, names, opening)
-        if message is None:
-            return 0
-        year, week, _ = engine.local_date(now, tz).isocalendar()
-        key = f"leader:{leader.id}:{journey.id}:{year}-W{week:02d}"
-        queued = await uow.queue(Outcome(outgoing=[Outgoing(
-                key, message, journey_id=journey.id, topic=f"leader:{leader.id}:{journey.id}")]), now)
-        d.sent += queued
-        return queued
-
+    A manager's due row also makes sure their own managers (the people row's `manager_id`, or the
+    manager of an enrollment where the manager is a participant) have a leader row."""
     sent = 0
-    async with UnitOfWork(db, default_tz=default_tz) as uow:
+    async with units() as uow:
         for d in await uow.digests.due(now):
-            if d.journey_id.startswith(leader_prefix):
-                sent += await leader_digest(uow, d)
-                continue
             journey = library.get(d.journey_id)
-            people = await uow.people.by_ids([d.manager_id])
-            if journey is None or d.manager_id not in people:
+            people = await uow.people.by_ids([d.recipient_id])
+            recipient = people.get(d.recipient_id)
+            if journey is None or recipient is None or (d.kind == "leader" and journey.manager_digest is None):
                 await uow.digests.drop(d)
                 continue
-            manager = person_state(people[d.manager_id], default_tz)
-            await ensure_leader_rows(uow, journey, people[d.manager_id])
-            ids = await uow.enrollments.managed_open(d.manager_id, d.journey_id)
-            reports = await uow.views.digest_inputs(await uow.enrollments.states(ids), ids)
-            cal = engine.calendar_for(journey, manager)
-            tz = engine.tz_of(journey, manager)
-            if not cal.is_open(now, tz):
-                d.next_at = cal.next_open(now, tz)
-                continue
-            if not reports:
-                await uow.digests.drop(d)
-                continue
-            message = build_digest(journey, manager, reports, now)
-            if message is None:
-                d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
-                continue
-            key = f"digest:{d.manager_id}:{d.journey_id}:{engine.local_date(now, tz).isoformat()}"
-            sent += await uow.queue(Outcome(outgoing=[Outgoing(
-                key, message, journey_id=journey.id, topic=f"digest:{d.manager_id}:{d.journey_id}")]), now)
-            d.sent += 1
-            d.next_at = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
+            if d.kind == "leader":
+                decision = await _leader(uow, journey, recipient, now, min_group)
+            else:
+                await _ensure_leader_rows(uow, journey, recipient, now)
+                ids = await uow.enrollments.managed_open(d.recipient_id, d.journey_id)
+                reports = await uow.views.digest_inputs(await uow.enrollments.states(ids), ids)
+                decision = manager_digest(journey, uow.people.state(recipient), reports, now)
+            sent += await _save(uow, d, decision, now)
         await uow.commit()
     return sent
 
 
-async def heartbeat(db: Database, name: str, now: datetime, info: dict[str, object] | None = None) -> None:
-    async with UnitOfWork(db) as uow:
+async def _save(uow: AbstractUnitOfWork, d: DueDigest, decision: DigestDecision, now: datetime) -> int:
+    if decision.drop:
+        await uow.digests.drop(d)
+        return 0
+    queued = 0
+    if decision.outgoing is not None:
+        queued = await uow.queue(Outcome(outgoing=[decision.outgoing]), now)
+    await uow.digests.reschedule(d, decision.next_at, sent=queued)
+    return queued
+
+
+async def _ensure_leader_rows(uow: AbstractUnitOfWork, journey: Journey, manager: PersonRecord,
+                              now: datetime) -> None:
+    """The manager's own managers get a leader row, first due at their slot of this week."""
+    above: set[str | None] = {manager.manager_id} | await uow.enrollments.managers_of(manager.id)
+    above -= {None, manager.id}
+    for lid, leader in (await uow.people.states(a for a in above if a)).items():
+        first = first_leader_slot(journey, leader, now)
+        if first is not None:
+            await uow.digests.ensure(lid, journey.id, first, kind="leader")
+
+
+async def _leader(uow: AbstractUnitOfWork, journey: Journey, record: PersonRecord, now: datetime,
+                  min_group: int) -> DigestDecision:
+    """Load what a senior leader's row decides from, in steps: nothing more than the decision needs."""
+    leader = uow.people.state(record)
+    closed = closed_until(journey, leader, now)
+    if closed is not None:
+        return DigestDecision(closed)
+    below = await uow.people.reporting_to(leader.id)
+    below |= await uow.enrollments.participants_of(leader.id)
+    below.discard(leader.id)
+    rows = await uow.enrollments.under_managers(below, journey.id)
+    if leader_gone(LeaderView(rows, {}, [])):
+        return DigestDecision(None, drop=True)
+    managers = {mid for _, mid, _ in rows if mid is not None}
+    names = {m: r.name for m, r in (await uow.people.by_ids(managers)).items()}
+    starts = [s.start for s in (await uow.enrollments.states(
+        [eid for eid, _, status in rows if status in ("active", "paused")])).values()]
+    view = LeaderView(rows, names, starts)
+    brief = leader_brief(journey, leader, view, now)
+    if brief is not None:
+        return brief
+    events = await uow.events.of_enrollments([eid for eid, _, _ in rows])
+    return leader_digest(journey, leader, view, events, now, min_group=min_group)
+
+
+async def heartbeat(units: UnitsOfWork, name: str, now: datetime, info: dict[str, object] | None = None) -> None:
+    async with units() as uow:
         await uow.heartbeats.beat(name, now, info)
         await uow.commit()

@@ -8,8 +8,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.mappers import audit_entry
 from store.models import AdminRow, AuditRow, InboundRow, PersonRow
 from store.people import PersonRecord, record
+from store.records import AuditEntry
 from store.sql import dialect_insert
 
 _CLAIM: dict[Any, Any] = {}  # the inbound claim statement, built once per dialect
@@ -25,9 +27,9 @@ class AuditRepository:
         """One audit row, written with the unit of work: ids only, never names or content."""
         self._s.add(AuditRow(at=now, actor_id=actor_id, action=action, target_id=target_id, detail=detail or {}))
 
-    async def latest(self, limit: int) -> list[AuditRow]:
-        return list((await self._s.execute(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))
-                    .scalars().all())
+    async def latest(self, limit: int) -> list[AuditEntry]:
+        return [audit_entry(r) for r in (await self._s.execute(select(AuditRow).order_by(AuditRow.id.desc())
+                                                                .limit(limit))).scalars().all()]
 
 
 class AdminsRepository:

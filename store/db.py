@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import sqlite3
 import weakref
 from collections import deque
@@ -40,6 +41,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from store.models import Base
+
+log = logging.getLogger("hplj.store")
 
 # Set while the current task (and tasks it starts) holds this process's SQLite write lock: a
 # nested write() then goes straight to SQLite as before instead of waiting on itself.
@@ -249,6 +252,22 @@ class Database:
         """For tests and the demo; production uses `hplj db upgrade` (Alembic)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+
+    async def compact(self) -> None:
+        """SQLite keeps deleted bytes in free pages and the WAL: checkpoint, rebuild, truncate the WAL."""
+        if not self.is_sqlite:
+            return
+        try:
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                for sql in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                    cursor = await driver.execute(sql)
+                    await cursor.fetchall()
+                    await cursor.close()
+        except Exception:
+            log.exception("could not compact the SQLite file after forget")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

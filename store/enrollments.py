@@ -10,8 +10,10 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, PromptState
-from store.models import EnrollmentRow, EventRow, MtmRow, PromptRow
-from store.repo import enrollment_state, load_enrollments, load_mtms, mtm_state, prompt_state
+from store.mappers import enrollment_record, enrollment_state, mtm_state, prompt_state
+from store.models import EnrollmentRow, EventRow, MtmRow, PersonRow, PromptRow
+from store.people import PersonRecord
+from store.records import EnrollmentRecord
 from store.sql import new_id
 
 _E = cast(Table, EnrollmentRow.__table__)
@@ -23,6 +25,8 @@ _ENROLLMENT_BY_ID = select(_E).where(_E.c.id == bindparam("id"))
 _MTM_BY_ID = select(_M).where(_M.c.id == bindparam("id"))
 _PROMPT_EXISTS = select(_P.c.id).where(_P.c.id == bindparam("id"))
 _OPEN_STATUSES = ("active", "paused")
+_PERSON_STATE_COLS = (PersonRow.id, PersonRow.name, PersonRow.platform_user_id, PersonRow.tz, PersonRow.country,
+                      PersonRow.subdivision, PersonRow.work_days, PersonRow.work_start, PersonRow.work_end)
 
 
 class EnrollmentsRepository:
@@ -30,15 +34,37 @@ class EnrollmentsRepository:
         self._s = session
         self._tz = default_tz
 
-    async def row(self, enrollment_id: str) -> Any | None:
-        """The enrollment's columns (a Core row), or None."""
-        return (await self._s.execute(_ENROLLMENT_BY_ID, {"id": enrollment_id})).first()
+    async def record(self, enrollment_id: str) -> EnrollmentRecord | None:
+        """The enrollment's columns, or None."""
+        row = (await self._s.execute(_ENROLLMENT_BY_ID, {"id": enrollment_id})).first()
+        return enrollment_record(row) if row is not None else None
 
     async def states(self, ids: Iterable[str]) -> dict[str, EnrollmentState]:
-        return await load_enrollments(self._s, ids, self._tz)
+        """Engine state of these enrollments, with their participant, manager and senior leader."""
+        ids = list(set(ids))
+        if not ids:
+            return {}
+        # Core rows, not ORM objects: only engine state is built from them, nothing is written back.
+        rows = (await self._s.execute(select(*_E.c).where(_E.c.id.in_(ids)))).all()
+        person_ids = list({r.person_id for r in rows} | {r.manager_id for r in rows if r.manager_id})
+        people = {p.id: p for p in (await self._s.execute(select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(
+            PersonRow.id.in_(person_ids)))).all()} if person_ids else {}
+        # the managers' own managers: the senior leaders escalations go to
+        leader_of = {mid: people[mid].manager_id for mid in {r.manager_id for r in rows if r.manager_id}
+                     if mid in people and people[mid].manager_id and people[mid].manager_id != mid}
+        missing = [lid for lid in set(leader_of.values()) if lid not in people]
+        if missing:
+            people.update({p.id: p for p in (await self._s.execute(
+                select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(PersonRow.id.in_(missing)))).all()})
+        return {
+            r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), self._tz,
+                                   people.get(leader_of.get(r.manager_id or "", "") or ""))
+            for r in rows
+        }
 
-    def state(self, row: Any, person: Any, manager: Any | None) -> EnrollmentState:
-        return enrollment_state(row, person, manager, self._tz)
+    def state(self, record: EnrollmentRecord, person: PersonRecord, manager: PersonRecord | None) -> EnrollmentState:
+        """Engine state of an enrollment whose people the caller has already read (no leader)."""
+        return enrollment_state(record, person, manager, self._tz)
 
     async def add(self, *, journey_id: str, version: int, person_id: str, manager_id: str | None, start: date,
                   events: dict[str, date], cohort: str, now: datetime) -> str:
@@ -72,14 +98,14 @@ class EnrollmentsRepository:
             _E.c.status != "unenrolled"))).scalars().all())
 
     async def of_person(self, person_id: str, statuses: Sequence[str] | None = None,
-                        journey_id: str | None = None) -> list[Any]:
-        """Their own enrollments (Core rows), oldest first."""
+                        journey_id: str | None = None) -> list[EnrollmentRecord]:
+        """Their own enrollments, oldest first."""
         stmt = select(_E).where(_E.c.person_id == person_id)
         if statuses is not None:
             stmt = stmt.where(_E.c.status.in_(list(statuses)))
         if journey_id is not None:
             stmt = stmt.where(_E.c.journey_id == journey_id)
-        return list((await self._s.execute(stmt.order_by(_E.c.created_at))).all())
+        return [enrollment_record(r) for r in (await self._s.execute(stmt.order_by(_E.c.created_at))).all()]
 
     async def managed_open(self, manager_id: str, journey_id: str) -> list[str]:
         return list((await self._s.execute(select(_E.c.id).where(
@@ -109,11 +135,11 @@ class EnrollmentsRepository:
         return {j: n for j, n in (await self._s.execute(select(_E.c.journey_id, func.count()).where(
             _E.c.status == "active").group_by(_E.c.journey_id))).all()}
 
-    async def cohort_rows(self, cohort: str, *, without_unenrolled: bool = False) -> list[Any]:
+    async def cohort_rows(self, cohort: str, *, without_unenrolled: bool = False) -> list[EnrollmentRecord]:
         stmt = select(_E).where(_E.c.cohort == cohort)
         if without_unenrolled:
             stmt = stmt.where(_E.c.status != "unenrolled")
-        return list((await self._s.execute(stmt)).all())
+        return [enrollment_record(r) for r in (await self._s.execute(stmt)).all()]
 
     async def cohorts(self, limit: int | None = None) -> list[str]:
         stmt = select(_E.c.cohort).distinct().order_by(_E.c.cohort)
@@ -143,18 +169,12 @@ class EnrollmentsRepository:
 
 
 class PromptsRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, skip_locked: bool = False) -> None:
         self._s = session
-
-    async def row(self, prompt_id: str) -> Any | None:
-        return (await self._s.execute(_PROMPT_BY_ID, {"id": prompt_id})).first()
-
-    @staticmethod
-    def state(row: Any) -> PromptState:
-        return prompt_state(row)
+        self._skip_locked = skip_locked
 
     async def get(self, prompt_id: str) -> PromptState | None:
-        row = await self.row(prompt_id)
+        row = (await self._s.execute(_PROMPT_BY_ID, {"id": prompt_id})).first()
         return prompt_state(row) if row is not None else None
 
     async def exists(self, prompt_id: str) -> bool:
@@ -175,10 +195,13 @@ class PromptsRepository:
             _P.c.enrollment_id.in_(list(ids)), _P.c.step_id.in_(list(step_ids)), _P.c.status == "answered"))).all()
         return {eid: dict(a or {}) for eid, a in rows}
 
-    async def due(self, now: datetime, limit: int, skip_locked: bool) -> list[PromptState]:
-        from store.repo import due_prompt_states
-
-        return await due_prompt_states(self._s, now, limit, skip_locked)
+    async def due(self, now: datetime, limit: int) -> list[PromptState]:
+        """Prompts due at `now`, earliest first, read as Core rows (the tick's hot path: no ORM
+        objects); SKIP LOCKED (PostgreSQL) lets several workers claim side by side."""
+        stmt = select(*_P.c).where(_P.c.next_at.is_not(None), _P.c.next_at <= now).order_by(_P.c.next_at).limit(limit)
+        if self._skip_locked:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [prompt_state(r) for r in (await self._s.execute(stmt)).all()]
 
     async def park(self, ids: Sequence[str]) -> None:
         if ids:
@@ -194,7 +217,10 @@ class MtmsRepository:
         return mtm_state(row) if row is not None else None
 
     async def by_ids(self, ids: Iterable[str]) -> dict[str, MtmState]:
-        return await load_mtms(self._s, ids)
+        wanted = list({i for i in ids if i})
+        if not wanted:
+            return {}
+        return {r.id: mtm_state(r) for r in (await self._s.execute(select(_M).where(_M.c.id.in_(wanted)))).all()}
 
     async def of_enrollments(self, ids: Sequence[str]) -> list[MtmState]:
         if not ids:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.db import Database
+from store.audit import AuditRepository
 from store.models import (
     AdminRow,
     AuditRow,
@@ -25,9 +25,6 @@ from store.models import (
 )
 from store.people import PersonRecord
 from store.sql import dialect_insert
-from store.uow import UnitOfWork
-
-log = logging.getLogger("hplj.store")
 
 ANON_PERSON_ID = "anon"  # the placeholder that forgotten enrollments point at, so counts survive
 FORGOTTEN = "forgotten"
@@ -54,12 +51,13 @@ def _mentions(data: Any, needles: list[str]) -> bool:
     return any(n and n.lower() in blob for n in needles)
 
 
-async def forget_person(uow: UnitOfWork, person: PersonRecord, now: datetime, actor_id: str | None) -> int:
-    """Remove everything stored about `person` within the unit of work; returns how many of their
-    enrollments became anonymous rows. The caller commits, then `compact`s."""
-    s = uow.session
+async def forget_person(s: AsyncSession, is_sqlite: bool, audit: AuditRepository, person: PersonRecord,
+                        now: datetime, actor_id: str | None) -> int:
+    """Remove everything stored about `person` within the caller's transaction (`UnitOfWork.forget`);
+    returns how many of their enrollments became anonymous rows. The caller commits, then compacts
+    (`UnitOfWorkFactory.compact`)."""
     pid = person.id
-    if uow.db.is_sqlite:
+    if is_sqlite:
         await s.execute(text("PRAGMA secure_delete=ON"))
     enrollments = (await s.execute(select(EnrollmentRow).where(EnrollmentRow.person_id == pid))).scalars().all()
     ids = [e.id for e in enrollments]
@@ -124,22 +122,5 @@ async def forget_person(uow: UnitOfWork, person: PersonRecord, now: datetime, ac
         if touched or _mentions(a.detail, needles):
             a.detail = _scrub(dict(a.detail or {}), replace)
     await s.execute(delete(PersonRow).where(PersonRow.id == pid))
-    uow.audit.record(now, actor_id, "forget", None, {"enrollments": len(ids)})
+    audit.record(now, actor_id, "forget", None, {"enrollments": len(ids)})
     return len(ids)
-
-
-async def compact(db: Database) -> None:
-    """SQLite keeps deleted bytes in free pages and the WAL: checkpoint, rebuild, truncate the WAL."""
-    if not db.is_sqlite:
-        return
-    try:
-        async with db.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            for sql in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
-                cursor = await driver.execute(sql)
-                await cursor.fetchall()
-                await cursor.close()
-    except Exception:
-        log.exception("could not compact the SQLite file after forget")

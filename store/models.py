@@ -199,6 +199,9 @@ class DigestRow(Base):
     __tablename__ = "digests"
     manager_id: Mapped[str] = mapped_column(String(64), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # "manager": the weekly digest of a manager's reports; "leader": a senior leader's kickoff brief
+    # and organisation digest (store/records.py DigestKind).
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True, default="manager", server_default="manager")
     next_at: Mapped[datetime | None] = mapped_column(index=True)
     sent: Mapped[int] = mapped_column(Integer, default=0)
 

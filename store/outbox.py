@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.mappers import as_utc, outbox_item
 from store.models import HeartbeatRow, OutboxRow
-from store.repo import as_utc
+from store.records import OutboxItem, Settlement
 
 
 class OutboxRepository:
@@ -18,9 +19,8 @@ class OutboxRepository:
         self._s = session
         self._skip_locked = skip_locked
 
-    async def claim(self, now: datetime, limit: int, *, lease_until: datetime, owner: str) -> list[OutboxRow]:
-        """Due rows (and rows whose sender's lease ran out, now in doubt), leased to `owner`;
-        returned detached, as claimed."""
+    async def claim(self, now: datetime, limit: int, *, lease_until: datetime, owner: str) -> list[OutboxItem]:
+        """Due rows (and rows whose sender's lease ran out, now in doubt), leased to `owner`, as claimed."""
         stmt = (
             select(OutboxRow)
             .where(or_((OutboxRow.state == "pending") & (OutboxRow.next_attempt_at <= now),
@@ -40,16 +40,14 @@ class OutboxRepository:
             r.attempts += 1
         await self._s.flush()
         self._s.expunge_all()
-        return rows
+        return [outbox_item(r) for r in rows]
 
-    async def by_keys(self, keys: Iterable[str]) -> dict[str, OutboxRow]:
+    async def by_keys(self, keys: Iterable[str]) -> dict[str, OutboxItem]:
         wanted = {k for k in keys if k}
         if not wanted:
             return {}
-        rows = (await self._s.execute(select(OutboxRow).where(OutboxRow.key.in_(wanted)))).scalars().all()
-        for r in rows:
-            self._s.expunge(r)
-        return {r.key: r for r in rows}
+        rows = (await self._s.execute(select(*OutboxRow.__table__.c).where(OutboxRow.key.in_(wanted)))).all()
+        return {r.key: outbox_item(r) for r in rows}
 
     async def prompt_replied_to(self, recipient_id: str, message_id: str) -> str | None:
         """The prompt a delivered message to `recipient_id` carries, found by its platform message
@@ -61,10 +59,24 @@ class OutboxRepository:
         pid = (rows[0] or {}).get("prompt_id") if rows else None
         return pid if isinstance(pid, str) and pid else None
 
-    async def settle(self, row_id: int, owner: str, values: dict[str, Any]) -> None:
+    async def settle(self, row_id: int, owner: str, how: Settlement) -> None:
         """Only the lease holder may settle: a row re-claimed after our lease expired is not ours."""
+        values: dict[str, Any] = {"state": how.state, "lease_until": None, "lease_owner": None, "error": how.error,
+                                  "next_attempt_at": how.next_attempt_at, "ambiguous": how.ambiguous}
+        if how.attempts is not None:
+            values["attempts"] = max(0, how.attempts)
+        if how.sent_at is not None:
+            values.update(sent_at=how.sent_at, conversation_id=how.conversation_id, message_id=how.message_id,
+                          in_doubt=False)
+        if how.in_doubt is not None:
+            values["in_doubt"] = how.in_doubt
         await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.lease_owner == owner)
                               .values(**values))
+
+    async def mark_ambiguous(self, row_id: int, owner: str) -> None:
+        """Record, before it leaves, that the one resend of a row in doubt is being spent."""
+        await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.lease_owner == owner)
+                              .values(ambiguous=True))
 
     async def renew(self, ids: Iterable[int], owner: str, lease_until: datetime) -> None:
         """Extend the leases `owner` still holds on these rows (a live sender keeps its rows)."""

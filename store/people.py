@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journeys.state import Person
+from store.mappers import person_state
 from store.models import PersonRow
 from store.sql import dialect_insert, new_id
 
@@ -26,7 +29,7 @@ _BY_IDS = select(_PEOPLE).where(_PEOPLE.c.id.in_(bindparam("ids", expanding=True
 _BY_ID = select(_PEOPLE).where(_PEOPLE.c.id == bindparam("id"))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """A stored person, as read (a plain value: changing it changes nothing stored)."""
 
@@ -84,8 +87,26 @@ def person_changes(row: PersonRecord, now: datetime, *, name: str | None = None,
     return changes
 
 
-class PeopleRepository:
-    def __init__(self, session: AsyncSession) -> None:
+class EngineView(ABC):
+    """People as the engine sees them, for any people repository (SQL or in memory)."""
+
+    def __init__(self, default_tz: str) -> None:
+        self._tz = default_tz
+
+    @abstractmethod
+    async def by_ids(self, ids: Iterable[str]) -> dict[str, PersonRecord]: ...
+
+    def state(self, person: PersonRecord) -> Person:
+        """A stored person as the engine sees them (zone, holidays, working week and hours)."""
+        return person_state(person, self._tz)
+
+    async def states(self, ids: Iterable[str]) -> dict[str, Person]:
+        return {pid: person_state(r, self._tz) for pid, r in (await self.by_ids(ids)).items()}
+
+
+class PeopleRepository(EngineView):
+    def __init__(self, session: AsyncSession, default_tz: str = "UTC") -> None:
+        super().__init__(default_tz)
         self._s = session
 
     async def by_platform_id(self, platform: str, user_id: str, *, alias: bool = False) -> PersonRecord | None:
@@ -139,8 +160,7 @@ class PeopleRepository:
         changes = person_changes(found, now, name=name, email=email, tz=tz, address=address, dm_id=dm_id)
         if changes:
             await self.change(found.id, **changes)
-            for key, value in changes.items():
-                setattr(found, key, value)
+            found = replace(found, **changes)
         return found, bool(changes)
 
     async def add(self, platform: str, user_id: str, now: datetime, *, name: str | None = None,

@@ -7,16 +7,19 @@
 
 Leaving the block without `commit()` (or with an exception) rolls everything back. A read-only
 unit (`read_only=True`) never writes and never queues behind writers. Only store/ speaks SQL:
-services get rows, records and engine state from here.
+services get frozen records (store/records.py, store/people.py) and engine state from here, never
+rows. Services are typed against `AbstractUnitOfWork` / `UnitsOfWork`; `store/memory.py` holds an
+in-memory implementation for service tests that need no database.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,26 +34,83 @@ from store.enrollments import (
     MtmsRepository,
     PromptsRepository,
 )
+from store.forget import forget_person
 from store.outbox import OutboxRepository
-from store.people import PeopleRepository
-from store.repo import queue_outgoing, save_outcome
+from store.outcomes import OutcomesRepository
+from store.people import PeopleRepository, PersonRecord
+from store.repositories import AdminsStore, AuditStore, HeartbeatsStore, InboundStore, PeopleStore
 from store.views import Views
 
 
-class UnitOfWork:
-    people: PeopleRepository
+class AbstractUnitOfWork(ABC):
+    """One transaction over the repositories (the cosmicpython pattern): `UnitOfWork` on a
+    database, `store.memory.InMemoryUnitOfWork` in memory. The repositories typed as protocols
+    (store/repositories.py) exist in both; the others only on a database so far."""
+
+    people: PeopleStore
+    admins: AdminsStore
+    audit: AuditStore
+    inbound: InboundStore
+    heartbeats: HeartbeatsStore
     enrollments: EnrollmentsRepository
     prompts: PromptsRepository
     mtms: MtmsRepository
     events: EventsRepository
     outbox: OutboxRepository
-    audit: AuditRepository
-    admins: AdminsRepository
-    inbound: InboundRepository
     digests: DigestsRepository
-    heartbeats: HeartbeatsRepository
     views: Views
     directory: DirectoryRepository
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None: ...
+
+    @abstractmethod
+    async def commit(self) -> None: ...
+
+    @abstractmethod
+    async def rollback(self) -> None: ...
+
+    @abstractmethod
+    async def flush(self) -> None: ...
+
+    @abstractmethod
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
+        """Persist one engine decision; returns how many new outbox rows it queued."""
+
+    @abstractmethod
+    async def queue(self, outcome: Outcome, now: datetime) -> int:
+        """Queue only the decision's outgoing messages (and its card change)."""
+
+    @abstractmethod
+    async def forget(self, person: PersonRecord, now: datetime, actor_id: str | None) -> int:
+        """Remove everything stored about `person` (journey facts stay as anonymous numbers);
+        returns how many of their enrollments became anonymous."""
+
+
+class UnitsOfWork(Protocol):
+    """What services are given instead of a database: a maker of units of work."""
+
+    default_tz: str
+
+    def __call__(self, *, urgent: bool = False) -> AbstractUnitOfWork: ...
+
+    def read(self) -> AbstractUnitOfWork: ...
+
+    async def compact(self) -> None: ...
+
+
+class UnitOfWork(AbstractUnitOfWork):
+    """A unit of work on the database."""
+
+    people: PeopleRepository
+    admins: AdminsRepository
+    audit: AuditRepository
+    inbound: InboundRepository
+    heartbeats: HeartbeatsRepository
 
     def __init__(self, db: Database, *, urgent: bool = False, read_only: bool = False,
                  default_tz: str = "UTC") -> None:
@@ -65,9 +125,9 @@ class UnitOfWork:
         self._cm = self.db.read() if self._read_only else self.db.write(urgent=self._urgent)
         s = self.session = await self._cm.__aenter__()
         self._committed = False
-        self.people = PeopleRepository(s)
+        self.people = PeopleRepository(s, self.default_tz)
         self.enrollments = EnrollmentsRepository(s, self.default_tz)
-        self.prompts = PromptsRepository(s)
+        self.prompts = PromptsRepository(s, skip_locked=not self.db.is_sqlite)
         self.mtms = MtmsRepository(s)
         self.events = EventsRepository(s)
         self.outbox = OutboxRepository(s, skip_locked=not self.db.is_sqlite)
@@ -76,8 +136,9 @@ class UnitOfWork:
         self.inbound = InboundRepository(s)
         self.digests = DigestsRepository(s, skip_locked=not self.db.is_sqlite)
         self.heartbeats = HeartbeatsRepository(s)
-        self.views = Views(s)
+        self.views = Views(s, self.default_tz)
         self.directory = DirectoryRepository(s)
+        self._outcomes = OutcomesRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -102,11 +163,14 @@ class UnitOfWork:
 
     async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
         """Persist one engine decision; returns how many new outbox rows it queued."""
-        return await save_outcome(self.session, outcome, now, loaded=loaded)
+        return await self._outcomes.save(outcome, now, loaded=loaded)
 
     async def queue(self, outcome: Outcome, now: datetime) -> int:
         """Queue only the decision's outgoing messages."""
-        return await queue_outgoing(self.session, outcome, now)
+        return await self._outcomes.queue(outcome, now)
+
+    async def forget(self, person: PersonRecord, now: datetime, actor_id: str | None) -> int:
+        return await forget_person(self.session, self.db.is_sqlite, self.audit, person, now, actor_id)
 
 
 class UnitOfWorkFactory:
@@ -122,8 +186,12 @@ class UnitOfWorkFactory:
     def read(self) -> UnitOfWork:
         return UnitOfWork(self.db, read_only=True, default_tz=self.default_tz)
 
+    async def compact(self) -> None:
+        """Give deleted bytes back (SQLite keeps them in free pages): after `forget`."""
+        await self.db.compact()
 
-__all__ = ["UnitOfWork", "UnitOfWorkFactory"]
+
+__all__ = ["AbstractUnitOfWork", "UnitOfWork", "UnitOfWorkFactory", "UnitsOfWork"]
 
 
 # A write that broke a uniqueness rule (a concurrent duplicate): callers treat it as "already done".

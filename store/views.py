@@ -15,7 +15,8 @@ from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.digest import ReportView
-from journeys.state import PromptState
+from journeys.state import EnrollmentState, Person, PromptState
+from store.mappers import as_utc, enrollment_record, mtm_state, person_state, prompt_state
 from store.models import (
     AdminRow,
     AuditRow,
@@ -29,30 +30,12 @@ from store.models import (
     PromptRow,
 )
 from store.people import PersonRecord, record
-from store.repo import mtm_state, prompt_state
+from store.records import EnrollmentRecord
 
 _E = cast(Table, EnrollmentRow.__table__)
 _P = cast(Table, PromptRow.__table__)
 _PEOPLE = cast(Table, PersonRow.__table__)
 _O = cast(Table, OutboxRow.__table__)
-
-
-@dataclass(frozen=True)
-class EnrollmentRecord:
-    id: str
-    journey_id: str
-    person_id: str
-    manager_id: str | None
-    start: date
-    status: str
-    cohort: str
-    paused_at: datetime | None
-    created_at: datetime
-
-
-def _enrollment(row: Any) -> EnrollmentRecord:
-    return EnrollmentRecord(row.id, row.journey_id, row.person_id, row.manager_id, row.start, row.status,
-                            row.cohort, row.paused_at, row.created_at)
 
 
 @dataclass(frozen=True)
@@ -75,11 +58,13 @@ class CohortRows:
     enrollments: list[EnrollmentRecord]
     prompts: list[PromptState]
     people: dict[str, PersonRecord]
+    states: dict[str, Person]  # the same people as the engine sees them (zones, calendars)
 
 
 class Views:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, default_tz: str = "UTC") -> None:
         self._s = session
+        self._tz = default_tz
 
     async def status_overview(self) -> tuple[list[tuple[str, str, str, int]], dict[str, int]]:
         """(cohort, journey, status, count) for every enrollment group, and failed deliveries per cohort."""
@@ -91,7 +76,7 @@ class Views:
         return [(c, j, s, int(n)) for c, j, s, n in rows], failed
 
     async def person_status(self, person_id: str) -> PersonStatus:
-        enrollments = [_enrollment(r) for r in (await self._s.execute(
+        enrollments = [enrollment_record(r) for r in (await self._s.execute(
             select(_E).where(_E.c.person_id == person_id).order_by(_E.c.created_at))).all()]
         ids = [e.id for e in enrollments]
         prompts = [prompt_state(r) for r in (await self._s.execute(select(_P).where(
@@ -109,14 +94,15 @@ class Views:
         stmt = select(_E).where(_E.c.cohort == cohort)
         if without_unenrolled:
             stmt = stmt.where(_E.c.status != "unenrolled")
-        enrollments = [_enrollment(r) for r in (await self._s.execute(stmt)).all()]
+        enrollments = [enrollment_record(r) for r in (await self._s.execute(stmt)).all()]
         ids = [e.id for e in enrollments]
         prompts = [prompt_state(r) for r in (await self._s.execute(
             select(_P).where(_P.c.enrollment_id.in_(ids)))).all()] if ids else []
         person_ids = {e.person_id for e in enrollments} | {p.recipient_id for p in prompts}
         people = {r.id: record(r) for r in (await self._s.execute(
             select(_PEOPLE).where(_PEOPLE.c.id.in_(person_ids)))).all()} if person_ids else {}
-        return CohortRows(enrollments, prompts, people)
+        return CohortRows(enrollments, prompts, people,
+                          {pid: person_state(p, self._tz) for pid, p in people.items()})
 
     async def participant_names(self, enrollment_ids: Sequence[str]) -> dict[str, str]:
         """enrollment id -> participant name ("" for forgotten, anonymous enrollments)."""
@@ -131,7 +117,7 @@ class Views:
             _PEOPLE.c.id.in_(list(person_ids))))).all()
         return {pid: name for pid, name in rows}
 
-    async def digest_inputs(self, enrollments: dict[str, Any], ids: Sequence[str]) -> list[ReportView]:
+    async def digest_inputs(self, enrollments: dict[str, EnrollmentState], ids: Sequence[str]) -> list[ReportView]:
         """What a manager's digest is built from: each report's enrollment, prompts and MTMs."""
         if not ids:
             return []
@@ -145,9 +131,12 @@ class Views:
 
     async def next_due_at(self) -> datetime | None:
         """The earliest moment any work is due (the demo's clock jumps straight there)."""
-        from store.repo import next_due_at
-
-        return await next_due_at(self._s)
+        a = (await self._s.execute(select(func.min(PromptRow.next_at)))).scalar()
+        b = (await self._s.execute(select(func.min(DigestRow.next_at)))).scalar()
+        c = (await self._s.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))
+             ).scalar()
+        vals = [as_utc(v) for v in (a, b, c) if v is not None]
+        return min(vals) if vals else None
 
     async def health(self) -> tuple[int, int, datetime | None]:
         """(outbox backlog, failed deliveries, the scheduler's last heartbeat)."""

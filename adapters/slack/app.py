@@ -4,7 +4,7 @@
 
 Request path: `SlackInbound.handle_http` first verifies the signature with slack_sdk's
 `SignatureVerifier` (401 on a bad or stale signature, before anything is parsed: bolt's own
-adapter parses first and answers a malformed `payload=` with 500 — DESIGN §6), then checks the
+adapter parses first and answers a malformed `payload=` with 500, docs/platform-pitfalls.md), then checks the
 body is a well-formed Slack payload (400 otherwise), then hands it to the bolt `AsyncApp`, which
 verifies the signature again and dispatches to the listeners below.
 

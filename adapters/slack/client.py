@@ -1,6 +1,6 @@
 """`SlackChat`: the outbound `ChatPort` for Slack, on slack_sdk's `AsyncWebClient`.
 
-The client's default retry handlers are removed (DESIGN §6): slack_sdk would silently repeat a
+The client's default retry handlers are removed (docs/platform-pitfalls.md): slack_sdk would silently repeat a
 `chat.postMessage` after a dropped connection and post it twice. Every failure is instead
 classified as a `DeliveryError` and the delivery worker decides; an in-doubt send is found
 again through the message metadata (`find_delivery`).

@@ -11,7 +11,7 @@ The route does what `CloudAdapter.process` does, with the gaps closed:
   valid Bot Framework JWT gets 401 and changes nothing (any failure to validate is a 401);
 - `adaptiveCard/action` invokes are answered by our own `on_invoke_activity` with
   `InvokeResponse(200, {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive",
-  "value": <refreshed card>})`; the stock `on_adaptive_card_invoke` answers 500 (DESIGN §6);
+  "value": <refreshed card>})`; the stock `on_adaptive_card_invoke` answers 500 (docs/platform-pitfalls.md);
 - the activity id is passed to the bot as the idempotency key: Teams redeliveries and double
   clicks reach the bot with the same key, and the bot deduplicates.
 

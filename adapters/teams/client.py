@@ -5,7 +5,7 @@ reference stored when the person installed the bot (see `parse.address_of`). The
 that stored address over with every delivery (`address=`): the port keeps no copy of who is
 where. (`address_for`, an optional lookup, serves callers that have no stored row at hand.)
 
-Pitfalls handled here (DESIGN.md §6): botbuilder never retries and sends connector errors to
+Pitfalls handled here (docs/platform-pitfalls.md): botbuilder never retries and sends connector errors to
 `on_turn_error`, not to the caller, so every connector call is wrapped *inside* the turn
 callback and classified into a `DeliveryError`:
 

@@ -161,7 +161,7 @@ async def test_link_downloads_the_complete_json(served: Served) -> None:
     # exactly what the one export implementation builds from the database
     # exactly what the one export implementation builds from the database (which now also lists
     # the download in the person's audit trail)
-    again = await export_person(served.svc.db, pid, served.clock.now())
+    again = await export_person(served.svc.uow, pid, served.clock.now())
     assert again is not None and [a["action"] for a in again["audit"]][-1] == "export_download"
     again["audit"] = again["audit"][:-1]
     assert body.decode() == export_json(again)

@@ -114,7 +114,7 @@ async def test_managers_without_reports_of_reports_get_no_leader_digest(world):
     for participant in ("ana", "chen", "dev"):
         assert leader_digests(chat, participant) == []
     async with svc.db.read() as s:
-        leaders = (await s.execute(select(DigestRow.manager_id).where(DigestRow.journey_id.like("leader:%"))))
+        leaders = (await s.execute(select(DigestRow.manager_id).where(DigestRow.kind == "leader")))
         assert leaders.scalars().all() == [ids["sara"]]
 
 
@@ -130,5 +130,5 @@ async def test_leader_row_is_dropped_when_nobody_below_is_in_the_journey(world):
     await svc.tick(london(4, 5, 14, 0))
     assert leader_digests(chat, "sara") == []
     async with svc.db.read() as s:
-        rows = (await s.execute(select(DigestRow).where(DigestRow.journey_id.like("leader:%")))).scalars().all()
+        rows = (await s.execute(select(DigestRow).where(DigestRow.kind == "leader"))).scalars().all()
     assert rows == []

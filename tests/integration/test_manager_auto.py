@@ -15,6 +15,7 @@ from bot.people_sync import parse_people_csv, sync_people
 from bot.service import BotService
 from journeys.loader import default_library_path, load_library
 from store.db import Database
+from store.uow import UnitOfWorkFactory
 
 NOW = datetime(2027, 3, 29, 8, tzinfo=UTC)
 NY = ZoneInfo("America/New_York")
@@ -36,7 +37,7 @@ async def world(tmp_path):
     for uid in ("ana", "bo", "maria", "ken", "sam", "cy"):
         chat.add_user(uid, uid.title(), email=f"{uid}@contoso.example", tz="Europe/London")
     report = parse_people_csv(HR)
-    await sync_people(db, report, NOW)
+    await sync_people(UnitOfWorkFactory(db), report, NOW)
     yield svc, chat, path
     await svc.settle()
     await db.dispose()

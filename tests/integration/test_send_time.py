@@ -188,7 +188,8 @@ async def test_a_participants_click_at_1725_reaches_a_manager_in_tokyo_only_in_t
     request for Ben (Tokyo) waits for his morning; Slack is down then until 18:30 Tokyo, and when it
     is back the request waits for his next morning instead of arriving at 18:30."""
     chat = OutageChat()
-    svc = BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 4, 5, 8, tzinfo=UTC)))
+    clock = SimulatedClock(datetime(2027, 4, 5, 8, tzinfo=UTC))
+    svc = BotService(db, library, {"memory": chat}, clock)
     ids = await people(svc, chat, {"ana": ("Europe/London", None), "ben": ("Asia/Tokyo", None)})
     res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2027, 4, 12))
     eid = res.enrolled[0][1]
@@ -196,7 +197,7 @@ async def test_a_participants_click_at_1725_reaches_a_manager_in_tokyo_only_in_t
     plan = next(d for d in chat.sent if d.delivery_id.startswith(f"{eid}.mtm-safe:"))
 
     click = datetime(2027, 4, 14, 17, 25, tzinfo=LONDON)
-    svc.clock = SimulatedClock(click.astimezone(UTC))
+    clock.set(click)
     chat.at = click
     result = await svc.handle_action(InboundAction("memory", "ana", "plan-1", f"{eid}.mtm-safe", values={
         "situation": "Weekly 1:1 with Sam", "date": "2027-04-20", "behaviour": "paraphrase",
@@ -223,14 +224,14 @@ async def test_a_participants_click_at_1725_reaches_a_manager_in_tokyo_only_in_t
 async def test_a_newer_digest_replaces_one_still_waiting(db, library):
     from journeys.messages import Outgoing
     from journeys.state import Outcome
-    from store.repo import queue_outgoing
+    from store.outcomes import OutcomesRepository
 
     t = datetime(2027, 5, 3, 9, tzinfo=UTC)
     async with db.write() as s:
         for day in ("2027-05-03", "2027-05-10"):
-            await queue_outgoing(s, Outcome(outgoing=[Outgoing(f"digest:m1:j:{day}", Message("m1", day),
+            await OutcomesRepository(s).queue(Outcome(outgoing=[Outgoing(f"digest:m1:j:{day}", Message("m1", day),
                                                                journey_id="j", topic="digest:m1:j")]), t)
-        await queue_outgoing(s, Outcome(outgoing=[Outgoing("digest:m1:j:2027-05-10", Message("m1", "again"),
+        await OutcomesRepository(s).queue(Outcome(outgoing=[Outgoing("digest:m1:j:2027-05-10", Message("m1", "again"),
                                                            journey_id="j", topic="digest:m1:j")]), t)
     async with db.read() as s:
         rows = {r.key: r.state for r in (await s.execute(select(OutboxRow))).scalars()}

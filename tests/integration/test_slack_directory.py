@@ -14,6 +14,7 @@ from bot.people_sync import parse_people_csv, sync_people
 from bot.service import BotService
 from journeys.loader import default_library_path, load_library
 from store.db import Database
+from store.uow import UnitOfWorkFactory
 from tests.fakes.slack_api import FakeSlackApi
 
 FIELDS = SlackFields(manager="Xf01MGR", working_hours="Xf02HRS", working_days="Xf03DAYS", country="Xf04CTRY")
@@ -80,7 +81,7 @@ async def test_without_profile_fields_the_hr_sync_is_the_directory(tmp_path) -> 
         workspace(fake)
         db = Database(f"sqlite:///{tmp_path}/bot.db")
         await db.create_all()
-        await sync_people(db, parse_people_csv("email,manager_email\nana@contoso.example,sam@contoso.example\n"),
+        await sync_people(UnitOfWorkFactory(db), parse_people_csv("email,manager_email\nana@contoso.example,sam@contoso.example\n"),
                           NOW)
         svc = BotService(db, load_library(default_library_path()),
                          {"slack": SlackChat("xoxb-test", api_url=fake.api_url)}, SimulatedClock(NOW),

@@ -20,7 +20,14 @@ from journeys.definition import ManagerRequestStep, ManagerTaskStep
 from journeys.forms import fields_for, visible
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Reply
-from journeys.state import FINAL_PROMPT_STATUSES, EnrollmentState, MtmState, Outcome, Person, PromptState
+from journeys.state import (
+    FINAL_PROMPT_STATUSES,
+    EnrollmentState,
+    MtmState,
+    Outcome,
+    Person,
+    PromptState,
+)
 from journeys.support import CANT, CANT_REASONS
 
 JOURNEY = load_library(default_library_path())["active-listening"]

@@ -1,0 +1,205 @@
+"""Saving engine decisions: prompt, MTM and enrollment changes, events and outbox rows, in the
+caller's transaction (`UnitOfWork.save` / `UnitOfWork.queue`)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields, is_dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from journeys.state import JourneyEvent, MtmState, Outcome, PromptState
+from store.models import EnrollmentRow, EventRow, MtmRow, OutboxRow, PromptRow
+from store.sql import dialect_insert as _insert
+
+
+class OutcomesRepository:
+    """Where engine decisions are written."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
+        """Persist one engine decision; returns how many new outbox rows it queued.
+
+        `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick).
+        """
+        return await _save_outcome(self._s, outcome, now, loaded)
+
+    async def queue(self, outcome: Outcome, now: datetime) -> int:
+        """Queue only the decision's outgoing messages (and its card change); returns how many were new."""
+        return await _queue_outgoing(self._s, outcome, now)
+
+
+_PROMPT_FIELDS = ("enrollment_id", "step_id", "recipient_id", "status", "due_at", "next_at", "mtm_id",
+                  "reminders_sent", "escalated", "answers", "sent_at", "answered_at", "deliveries",
+                  "last_delivery_key")
+_MTM_FIELDS = ("enrollment_id", "plan_step_id", "practice", "situation", "when", "behaviour", "share_plan",
+               "status", "manager_response", "manager_responded_at", "planned_at", "reflection", "rating",
+               "share_reflection")
+
+
+def _upsert(session: AsyncSession, table: Any, fields: Sequence[str]) -> Any:
+    """INSERT .. ON CONFLICT (id) DO UPDATE, built once per call and compiled once per process."""
+    stmt = _insert(session)(table)
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={f: stmt.excluded[f] for f in fields})
+
+
+async def _save_prompts(session: AsyncSession, prompts: Sequence[PromptState]) -> None:
+    if not prompts:
+        return
+    rows = [{"id": p.id, **{f: getattr(p, f) for f in _PROMPT_FIELDS}, "claimed_until": None} for p in prompts]
+    # One cached statement run as an executemany: no per-row SQL compilation (the drivers batch it).
+    await session.execute(_upsert(session, PromptRow.__table__, (*_PROMPT_FIELDS, "claimed_until")), rows)
+
+
+async def _save_prompt_changes(session: AsyncSession, loaded: Mapping[str, PromptState],
+                              prompts: Sequence[PromptState]) -> None:
+    """`_save_prompts` for prompts read in this same transaction (the tick's claim): the rows are
+    locked and as loaded, so an UPDATE of the fields that changed writes the same result as the
+    upsert, with a fraction of the parameters. Prompts not in `loaded` go through `_save_prompts`."""
+    if len({p.id for p in prompts}) != len(prompts):
+        await _save_prompts(session, prompts)  # the same prompt twice: keep the upsert's order
+        return
+    new: list[PromptState] = []
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for p in prompts:
+        old = loaded.get(p.id)
+        if old is None:
+            new.append(p)
+            continue
+        changed = tuple(f for f in _PROMPT_FIELDS if getattr(p, f) != getattr(old, f))
+        groups.setdefault(changed, []).append({"b_id": p.id, **{f: getattr(p, f) for f in changed}})
+    await _save_prompts(session, new)
+    t = cast(Table, PromptRow.__table__)
+    for changed, rows in groups.items():
+        stmt = (update(t).where(t.c.id == bindparam("b_id"))
+                .values(claimed_until=None, **{f: bindparam(f) for f in changed}))
+        await session.execute(stmt, rows)
+
+
+async def _save_mtms(session: AsyncSession, mtms: Sequence[MtmState]) -> None:
+    if not mtms:
+        return
+    ins = _insert(session)
+    stmt = ins(MtmRow).values([{"id": m.id, **{f: getattr(m, f) for f in _MTM_FIELDS}} for m in mtms])
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={f: stmt.excluded[f] for f in _MTM_FIELDS})
+    await session.execute(stmt)
+
+
+def _merged_notes(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """An enrollment's notes only grow (journeys/expectations.py: consent, shared answers, the
+    agreement), so a decision made on an older copy adds its keys instead of dropping others'."""
+    merged = dict(stored)
+    for key, value in new.items():
+        old = merged.get(key)
+        merged[key] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
+
+
+async def _save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
+                       loaded: Mapping[str, PromptState] | None = None) -> int:
+    """Persist one engine decision; returns how many new outbox rows it queued.
+
+    `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick).
+    """
+    for e in outcome.enrollments:
+        notes = e.notes
+        if notes:  # merged into what is stored now: a participant and their manager may answer at once
+            current = (await session.execute(select(EnrollmentRow.notes).where(EnrollmentRow.id == e.id)
+                                              .with_for_update())).scalar_one_or_none()
+            notes = _merged_notes(current or {}, notes)
+        await session.execute(
+            update(EnrollmentRow).where(EnrollmentRow.id == e.id).values(
+                status=e.status, paused_at=e.paused_at, start=e.start,
+                events={k: v.isoformat() for k, v in e.events.items()}, notes=notes or None,
+            )
+        )
+    if loaded is not None:
+        await _save_prompt_changes(session, loaded, outcome.prompts)
+    else:
+        await _save_prompts(session, outcome.prompts)
+    await _save_mtms(session, outcome.mtms)
+    if outcome.cancel_pending_for:
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.enrollment_id.in_(outcome.cancel_pending_for), OutboxRow.state == "pending",
+                   OutboxRow.replaces_key.is_(None))
+            .values(state="cancelled", next_attempt_at=None)
+        )
+    await _save_events(session, outcome.events)
+    return await _queue_outgoing(session, outcome, now)
+
+
+async def _save_events(session: AsyncSession, events: Iterable[JourneyEvent]) -> None:
+    rows = [{"kind": e.kind, "enrollment_id": e.enrollment_id, "prompt_id": e.prompt_id, "at": e.at, "data": e.data}
+            for e in events]
+    if rows:
+        await session.execute(_insert(session)(EventRow.__table__), rows)
+
+
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """What `dataclasses.asdict` returns (so what `Message.to_json()` returns), several times faster:
+    immutable leaves are taken as they are instead of deep-copied one call at a time. The outbox
+    payload of every due prompt goes through here, so it is the tick's hottest helper."""
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if cls is tuple or cls is list:
+            return cls([v if type(v) in _LEAF_TYPES else _plain(v) for v in value])
+        if cls is dict:
+            return {_plain(k): (v if type(v) in _LEAF_TYPES else _plain(v)) for k, v in value.items()}
+        if not is_dataclass(value) or isinstance(value, type):
+            return copy.deepcopy(value)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(value))
+    out = {}
+    for name in names:
+        v = getattr(value, name)
+        out[name] = v if type(v) in _LEAF_TYPES else _plain(v)
+    return out
+
+
+async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime) -> int:
+    outgoing = outcome.queued()  # the card change too, unless the application showed it in place
+    if not outgoing:
+        return 0
+    enrollment_of = {p.id: p.enrollment_id for p in outcome.prompts}
+    rows = []
+    for o in outgoing:
+        pid = o.message.prompt_id
+        rows.append({
+            "key": o.delivery_key,
+            "recipient_id": o.message.recipient_id,
+            "enrollment_id": (o.enrollment_id or enrollment_of.get(pid or "")
+                              or (pid.rsplit(".", 1)[0] if pid else None)),
+            "payload": _plain(o.message),  # == o.message.to_json()
+            "replaces_key": o.replaces_key,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": max(now, datetime.fromisoformat(o.not_before_iso)) if o.not_before_iso else now,
+            "stale_at": datetime.fromisoformat(o.stale_at_iso) if o.stale_at_iso else None,
+            "created_at": now,
+            "journey_id": o.journey_id,
+            "at_once": o.at_once or o.replaces_key is not None,
+            "topic": o.topic,
+        })
+    topics = {o.topic for o in outgoing if o.topic}
+    if topics:
+        # A newer digest replaces one still waiting (e.g. held through an outage): never both.
+        await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",
+                                                      OutboxRow.key.not_in([r["key"] for r in rows]))
+                              .values(state="cancelled", next_attempt_at=None, error="replaced by a newer one"))
+    # executemany of one cached statement; RETURNING counts the rows really inserted (a key seen
+    # before is skipped by ON CONFLICT DO NOTHING and returns nothing), on SQLite and PostgreSQL alike.
+    stmt = (_insert(session)(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.__table__.c.key))
+    result = await session.execute(stmt, rows)
+    return len(result.all())
