@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
+from journeys.directory import DirectoryEntry
 from journeys.messages import Message
 from journeys.text import clean
 
@@ -22,6 +23,9 @@ class Capabilities:
 
     update_in_place: bool = True  # else an answered prompt keeps its old look (the update is cancelled)
     reconcile: bool = False  # can find an in-doubt send by its delivery id (Slack metadata)
+    # The organisation directory this port reads (`directory_entries`): "graph", "slack"; None: none.
+    # It names the source of what is cached (the directory table's `source`).
+    directory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,9 @@ def shown_verbatim(rendered: Any, text: str) -> bool:
 
 class ChatPort(Protocol):
     platform: str
-    capabilities: Capabilities
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     async def open_dm(self, user_id: str, *, address: Address | None = None) -> str:
         """Conversation id of the 1:1 chat with `user_id`, opening it if needed. `address`: the
@@ -103,6 +109,11 @@ class ChatPort(Protocol):
     def fits(self, message: Message) -> bool:
         """Whether the platform shows `message` without cutting or changing its attachment (what
         must arrive whole, e.g. an export); else the bot offers another way instead of sending it."""
+        ...
+
+    async def directory_entries(self, email: str) -> list[DirectoryEntry]:
+        """The person with this e-mail and, when known, their managers upward (first is the person);
+        empty when the directory does not know them or the port has none (`capabilities.directory`)."""
         ...
 
 
@@ -165,4 +176,8 @@ class BotHandler(Protocol):
         """The current rendering of a prompt (to open its form as a modal). Given the acting
         user, raises PermissionError (its text is the answer to show) when the prompt is not
         theirs."""
+        ...
+
+    async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
+        """What a person's home tab shows (Slack's App Home): their status; None for a stranger."""
         ...

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.cohorts import journey_cohorts
 from bot.host import Services
-from bot.reports import cohort_evaluation, cohort_events
+from bot.reports import cohort_evaluation, cohort_events, journey_cohorts
 from journeys.cohorts import CohortFigures
 from journeys.definition import Journey
 from journeys.engine import local_date, tz_of

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 from journeys.directory import DirectoryEntry
 
@@ -19,18 +19,6 @@ log = logging.getLogger("hplj.directory")
 DIRECTORY_TTL = timedelta(hours=24)  # an org chart changes slowly; a stale day costs little
 
 
-@runtime_checkable
-class DirectorySource(Protocol):
-    """Implemented by chat ports that can see the organisation (Teams through Graph, Slack fields)."""
-
-    directory_source: str  # the directory table's `source`: "graph", "slack"
-
-    async def directory_entries(self, email: str) -> list[DirectoryEntry]:
-        """The person with this e-mail and, when known, their managers upward (first is the person);
-        empty when the directory does not know them."""
-        ...
-
-
 async def lookup(service: Services, platform: str, email: str) -> DirectoryEntry | None:
     """What the directory says about `email`, asking the platform when nothing fresh is stored."""
     email = email.lower()
@@ -40,7 +28,8 @@ async def lookup(service: Services, platform: str, email: str) -> DirectoryEntry
     if entry is not None and entry.manager_email:
         return entry
     port = service.ports.get(platform)
-    if not isinstance(port, DirectorySource):
+    source = port.capabilities.directory if port is not None else None
+    if port is None or source is None:  # the platform offers no directory (ChatPort.capabilities)
         return entry
     try:
         found = await port.directory_entries(email)
@@ -50,7 +39,7 @@ async def lookup(service: Services, platform: str, email: str) -> DirectoryEntry
     if not found:
         return entry
     async with service.uow() as uow:
-        await uow.directory.save(port.directory_source, found, now, DIRECTORY_TTL)
+        await uow.directory.save(source, found, now, DIRECTORY_TTL)
         stored = (await uow.directory.fresh([email], now)).get(email)
         await uow.commit()
     return stored

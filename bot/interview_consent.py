@@ -27,6 +27,7 @@ from journeys.interviews import (
 from journeys.messages import Message, Outgoing, Reply
 from journeys.state import CardChange, Outcome
 from journeys.text import typed
+from journeys.times import format_slot
 from store.people import PersonRecord
 from store.uow import AbstractUnitOfWork
 
@@ -80,7 +81,7 @@ async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: R
     inviter = next((str(e.data.get("interviewer")) for e in reversed(events) if e.kind == INVITED), "")
     people = await uow.people.by_ids([inviter])
     tz = engine.tz_of(journey, uow.people.state(person))
-    when = f"{slot.astimezone(tz):%a} {slot.astimezone(tz).day} {slot.astimezone(tz):%b %H:%M}" if slot else ""
+    when = format_slot(slot, tz) if slot else ""
     interviewer = people.get(inviter)
     note = (f"✅ Thank you: {typed(interviewer.name) if interviewer else 'L&D'} will call you on {when} (your time)."
             if agreed else "✅ Thank you for letting us know. Nothing more will be asked about this.")
@@ -91,7 +92,7 @@ async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: R
     if interviewer is not None:
         itz = engine.tz_of(journey, uow.people.state(interviewer))
         text = (f"{typed(person.name)} agreed to a Success Case interview on "
-                f"{slot.astimezone(itz):%a} {slot.astimezone(itz).day} {slot.astimezone(itz):%b %H:%M} (your time). "
+                f"{format_slot(slot, itz)} (your time). "
                 f"Type `interview` and their name to record what it verified."
                 if agreed and slot else f"{typed(person.name)} declined the Success Case interview.")
         out.outgoing.append(engine.notice(journey, uow.people.state(interviewer),

@@ -35,12 +35,8 @@ from journeys.messages import Button, Message, Outgoing
 from journeys.ppp import measured_outcomes, units
 from journeys.state import Outcome
 from journeys.text import typed
+from journeys.times import format_slot
 from store.people import PersonRecord
-
-
-def _when(at: datetime, tz: ZoneInfo) -> str:
-    local = at.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def invitation_message(journey: Journey, enrollment_id: str, person: PersonRecord, interviewer: str,
@@ -54,7 +50,7 @@ def invitation_message(journey: Journey, enrollment_id: str, person: PersonRecor
             "nothing you say is shown with your name. If you are happy to talk, pick a time (your time)"
             + ("" if slots else f"; none fits both calendars soon, so {typed(interviewer or 'L&D')} will suggest one")
             + ".")
-    buttons = tuple(Button(f"Yes: {_when(s, tz)}", f"slot:{i}", "primary" if i == 0 else "default")
+    buttons = tuple(Button(f"Yes: {format_slot(s, tz)}", f"slot:{i}", "primary" if i == 0 else "default")
                     for i, s in enumerate(slots)) + (Button("No, thanks", NO),)
     return Message(recipient_id=person.id, title="Could we talk about your results?",
                    text=text + (f"\n{note}" if note else ""), journey_title=journey.title,
@@ -92,7 +88,7 @@ def _line(c: Candidate, name: str, tz: ZoneInfo, journey: Journey) -> str:
         text += " → verified"
     if c.verdict is None and c.slots and c.status in ("invited", "agreed"):
         what = "booked" if c.status == "agreed" else "proposed"
-        text += f"; {what}: " + ", ".join(_when(s, tz) for s in c.slots) + " (your time)"
+        text += f"; {what}: " + ", ".join(format_slot(s, tz) for s in c.slots) + " (your time)"
     return text
 
 

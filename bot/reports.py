@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.host import Services
 from journeys.accountability import request_steps
-from journeys.cohorts import comparison_lines
+from journeys.cohorts import CohortFigures, comparison_lines
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import MIN_GROUP, Evaluation, evaluate, summary_lines
 from journeys.followup import follow_up, follow_up_lines
@@ -109,10 +109,39 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     if journey is not None:  # the PPP first: business goal, verified value, what was lost
         ids, events, _ = await cohort_events(service, cohort)
         opening = ppp_lines(journey, ev, *business_figures(journey, ev, events, ids))
-    from bot.cohorts import journey_cohorts  # (bot.cohorts reads through this module)
-
     over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
     ids, events, _ = await cohort_events(service, cohort)
     later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
     return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening),
             *later, *over_time]
+
+
+RECENT = 5  # cohorts compared, the newest first
+
+
+async def journey_cohorts(service: Services, journey_id: str, limit: int = RECENT) -> list[CohortFigures]:
+    """The `limit` most recent cohorts of the journey, newest first."""
+    journey = service.library.get(journey_id)
+    async with service.uow.read() as u:
+        names = await u.enrollments.cohorts_newest_first()
+        mine = []
+        for name in names:
+            _, jid = await u.enrollments.cohort_journey(name)
+            if jid == journey_id:
+                rows = await u.enrollments.cohort_rows(name)
+                mine.append((name, min((r.start for r in rows), default=None)))
+            if len(mine) >= limit:
+                break
+    out: list[CohortFigures] = []
+    for name, start in mine:
+        ev, _ = await cohort_evaluation(service, name)
+        if ev is None:
+            continue
+        verified = value = currency = None
+        if journey is not None:
+            ids, events, _ = await cohort_events(service, name)
+            v, bv = business_figures(journey, ev, events, ids)
+            verified = v.impact if v.interviewed else None
+            value, currency = bv.total, bv.currency
+        out.append(CohortFigures(name, start, ev.impact, verified, value, currency))
+    return out

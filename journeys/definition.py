@@ -262,7 +262,7 @@ class ManagerRequestStep(_StepBase):
 
 
 # A follow-up survey without its own `when:` goes about 70 days after the start, when business
-# results can show (50 working days; journeys/ppp.py accepts 40 or more).
+# results can show (50 working days; `FOLLOW_UP_MIN_DAYS` below accepts 40 or more).
 FOLLOW_UP_DEFAULT_WHEN = "start+50 10:00"
 
 
@@ -513,6 +513,38 @@ def cross_reference_errors(journey: Journey) -> list[tuple[Loc, str]]:
             idx = next(i for i, s in enumerate(journey.steps) if s.id == pid)
             errors.append((("steps", idx, "id"), f"mtm_plan {pid!r} has no mtm_follow_up step (for_mtm: {pid})"))
     errors.extend(ppp_errors(journey))
+    errors.extend(_follow_up_errors(journey))
+    return errors
+
+
+FOLLOW_UP_MIN_DAYS = 40  # working days: about 60 calendar days, when business results can show
+
+
+def _follow_up_errors(journey: Journey) -> list[tuple[Loc, str]]:
+    """A follow-up survey comes once, after the Success Case survey, about 60-90 days after the start."""
+    errors: list[tuple[Loc, str]] = []
+    first: int | None = None
+    seen = False
+    for i, s in enumerate(journey.steps):
+        evaluation = getattr(s, "evaluation", None)
+        try:
+            w = When.parse(s.when) if s.when else None
+        except ValueError:
+            continue  # reported with the step's `when`
+        days = w.days if w is not None and w.anchor == "start" else None
+        if evaluation == "success_case" and first is None:
+            first = days
+        if evaluation != "follow_up":
+            continue
+        if seen:
+            errors.append((("steps", i, "evaluation"), "a journey has at most one follow_up survey"))
+        seen = True
+        if first is None:
+            errors.append((("steps", i, "evaluation"), "a follow_up survey needs an earlier success_case survey"))
+        if days is None or days < FOLLOW_UP_MIN_DAYS:
+            errors.append((("steps", i, "when"), ("a follow_up survey goes about 60-90 days after the start, "
+                           "when business results can show: 'start+N HH:MM' with N >= "
+                           f"{FOLLOW_UP_MIN_DAYS} working days (start+50 is about 70 days)")))
     return errors
 
 

@@ -56,6 +56,8 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
+from journeys.times import format_day as format_day  # noqa: PLC0414 - callers move to journeys.times
+from journeys.times import format_local as format_local  # noqa: PLC0414
 from journeys.wording import plural, saved_text
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
@@ -167,17 +169,6 @@ _when = functools.lru_cache(maxsize=1024)(When.parse)
 @functools.lru_cache(maxsize=8192)
 def _is_open(cal: WorkCalendar, tz: ZoneInfo, now: datetime) -> bool:
     return cal.is_open(now, tz)
-
-
-def format_local(at: datetime, tz: ZoneInfo) -> str:
-    """'Tue 3 Dec, 09:30 (Europe/London)': times are always shown in the reader's zone."""
-    loc = at.astimezone(tz)
-    return f"{loc:%a} {loc.day} {loc:%b}, {loc:%H:%M} ({tz.key})"
-
-
-@functools.lru_cache(maxsize=4096)
-def format_day(d: date) -> str:
-    return f"{d:%a} {d.day} {d:%b}"
 
 
 # --- enrollment ---------------------------------------------------------------------------

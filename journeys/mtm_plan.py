@@ -14,6 +14,7 @@ from typing import Any
 
 from journeys.definition import Journey, MtmFollowUpStep, MtmPlanStep, Step
 from journeys.messages import FormField, Option
+from journeys.times import format_day
 
 OTHER = "other"
 MOMENT = "moment"
@@ -52,13 +53,10 @@ def date_fields(step: Step) -> tuple[str, ...]:
 def date_problem(day: date, today: date, last: date | None, working: bool, next_working: date) -> str | None:
     """Why `day` cannot hold a moment that matters, or None. `last`: the journey's last day."""
     if last is not None and day > last:
-        return (f"{_day(day)} is after your journey ends. Pick a day on or before {_day(last)}, "
+        return (f"{format_day(day)} is after your journey ends. Pick a day on or before {format_day(last)}, "
                 "so there is time to reflect on it")
     if not working:
-        later = "" if last is not None and next_working > last else f"; the next one is {_day(next_working)}"
-        return f"{_day(day)} is not one of your working days, so it can't hold a moment at work{later}"
+        later = "" if last is not None and next_working > last else f"; the next one is {format_day(next_working)}"
+        return f"{format_day(day)} is not one of your working days, so it can't hold a moment at work{later}"
     return None
 
-
-def _day(d: date) -> str:
-    return f"{d:%a} {d.day} {d:%b}"

@@ -103,7 +103,6 @@ def ppp_errors(journey: Journey) -> list[tuple[Loc, str]]:
                 errors.append((("ppp", "outcomes", i, "measure", "target"),
                                (f"with direction {m.direction} the target must be {side} the "
                                 f"baseline ({m.baseline:g})")))
-    errors.extend(_follow_up_errors(journey))
     for i, s in enumerate(journey.steps):
         for j, q in enumerate(getattr(s, "questions", None) or []):
             if q.role != "scm_outcome":
@@ -124,34 +123,3 @@ def units(n: float, unit: str) -> str:
     return f"{n:g} {unit}{'' if n == 1 else 's'}"
 
 
-FOLLOW_UP_MIN_DAYS = 40  # working days: about 60 calendar days, when business results can show
-
-
-def _follow_up_errors(journey: Journey) -> list[tuple[Loc, str]]:
-    """A follow-up survey comes once, after the Success Case survey, about 60-90 days after the start."""
-    from journeys.definition import When
-
-    errors: list[tuple[Loc, str]] = []
-    first: int | None = None
-    seen = False
-    for i, s in enumerate(journey.steps):
-        evaluation = getattr(s, "evaluation", None)
-        try:
-            w = When.parse(s.when) if s.when else None
-        except ValueError:
-            continue  # reported with the step's `when`
-        days = w.days if w is not None and w.anchor == "start" else None
-        if evaluation == "success_case" and first is None:
-            first = days
-        if evaluation != "follow_up":
-            continue
-        if seen:
-            errors.append((("steps", i, "evaluation"), "a journey has at most one follow_up survey"))
-        seen = True
-        if first is None:
-            errors.append((("steps", i, "evaluation"), "a follow_up survey needs an earlier success_case survey"))
-        if days is None or days < FOLLOW_UP_MIN_DAYS:
-            errors.append((("steps", i, "when"), ("a follow_up survey goes about 60-90 days after the start, "
-                           "when business results can show: 'start+N HH:MM' with N >= "
-                           f"{FOLLOW_UP_MIN_DAYS} working days (start+50 is about 70 days)")))
-    return errors

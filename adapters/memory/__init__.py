@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
+from journeys.directory import DirectoryEntry
 from journeys.messages import Message
 
 
@@ -80,6 +81,10 @@ class RecordingChat:
 
     def fits(self, message: Message) -> bool:
         return self._fits(message) if self._fits is not None else True
+
+    async def directory_entries(self, email: str) -> list[DirectoryEntry]:
+        """No organisation directory here (`capabilities.directory` is None)."""
+        return []
 
     def to(self, user_id: str) -> list[Delivered]:
         return [d for d in self.sent if d.conversation_id == f"D-{user_id}"]

@@ -319,13 +319,10 @@ class SlackInbound:
         if not isinstance(user_id, str) or event.get("tab", "home") != "home":
             return
         messages: list[Message] = []
-        hook = getattr(self.handler, "home_view", None)
-        if callable(hook):
-            try:
-                got = await hook(PLATFORM, user_id)
-                messages = list(got or [])
-            except Exception:
-                log.exception("slack: home_view failed")
+        try:
+            messages = list(await self.handler.home_view(PLATFORM, user_id) or [])
+        except Exception:
+            log.exception("slack: home_view failed")
         await _safe(client.views_publish(user_id=user_id, view=render_home(messages)))
 
     # --- helpers -----------------------------------------------------------------------------

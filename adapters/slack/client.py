@@ -149,7 +149,7 @@ class SlackChat:
 
     platform = "slack"
     # (least-privilege scopes, no files:write: attachments are shown inline)
-    capabilities = Capabilities(update_in_place=True, reconcile=True)
+    capabilities: Capabilities
 
     def __init__(
         self,
@@ -163,6 +163,8 @@ class SlackChat:
         fields: SlackFields | None = None,
     ) -> None:
         self.fields = fields
+        self.capabilities = Capabilities(update_in_place=True, reconcile=True,
+                                         directory="slack" if fields is not None and fields.any() else None)
         self.client = client or make_web_client(token, api_url)
         self.client.retry_handlers.clear()
         self._profile_ttl = profile_ttl
@@ -257,8 +259,7 @@ class SlackChat:
     def forget_profile(self, user_id: str) -> None:
         self._profiles.pop(user_id, None)
 
-    # ---- directory (bot.directory.DirectorySource) ---------------------------------------------
-    directory_source = "slack"
+    # ---- directory (ChatPort.directory_entries) ----------------------------------------------
 
     async def directory_entries(self, email: str) -> list[DirectoryEntry]:
         """The person and their managers from the workspace's custom profile fields (the field ids

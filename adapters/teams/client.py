@@ -196,7 +196,11 @@ class TeamsChat:
     """`ChatPort` for Teams personal chats."""
 
     platform = PLATFORM
-    capabilities = Capabilities(update_in_place=True, reconcile=False)
+    @property
+    def capabilities(self) -> Capabilities:
+        """Teams has no lookup by delivery id; its directory is Graph, when configured."""
+        return Capabilities(update_in_place=True, reconcile=False,
+                            directory="graph" if self.graph is not None else None)
 
     def __init__(
         self,
@@ -220,7 +224,6 @@ class TeamsChat:
         self._opened: dict[str, dict[str, Any]] = {}  # conversation id -> address (created here)
         self.graph = graph
         self._on_address = on_address
-        self.directory_source = "graph"
 
     # ---- lookups ---------------------------------------------------------------------------
     async def _address(self, user_id: str, given: Address | None = None) -> dict[str, Any] | None:
@@ -384,7 +387,7 @@ class TeamsChat:
         return fits(message)
 
     async def directory_entries(self, email: str) -> list[DirectoryEntry]:
-        """bot.directory.DirectorySource: the person and their managers, from Graph (nothing without)."""
+        """The person and their managers, from Graph (nothing without it)."""
         if self.graph is None:
             return []
         return await self.graph.directory_entries(email)

@@ -88,7 +88,6 @@ class ChatTarget:
 class GraphDirectory:
     """`bot.directory.DirectorySource` for Teams, plus profile lookups and reach without a prior chat."""
 
-    directory_source = "graph"
 
     def __init__(self, client: GraphClient, target: ChatTarget) -> None:
         self.client = client

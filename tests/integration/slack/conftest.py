@@ -33,6 +33,7 @@ class RecordingHandler:
         self.delay = 0.0
         self.done = asyncio.Event()
         self.home: list[Message] | None = None
+        self.homes: list[str] = []  # who opened their home tab
 
     async def handle_action(self, action: InboundAction) -> HandlerResult:
         self.actions.append(action)
@@ -57,6 +58,10 @@ class RecordingHandler:
         self, prompt_id: str, *, platform: str | None = None, user_id: str | None = None
     ) -> Message | None:
         return self.prompts.get(prompt_id)
+
+    async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
+        self.homes.append(user_id)
+        return self.home
 
 
 class SlackHarness:

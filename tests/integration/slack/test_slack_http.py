@@ -351,9 +351,12 @@ async def test_app_home_opened_publishes_a_view(slack):
     }
     from tests.fakes.slack_api import event_envelope
 
+    slack.handler.home = [Message("U1", "Nothing is waiting for you this week.", title="Your journeys")]
     assert (await slack.post_event(event_envelope(event, event_id="Ev9"))).status == 200
     [pub] = await slack.fake.wait_for("views.publish")
     assert pub.params["user_id"] == "U1" and pub.params["view"]["type"] == "home"
+    assert slack.handler.homes == ["U1"]  # the BotHandler's declared home view was asked
+    assert "Nothing is waiting for you this week." in json.dumps(pub.params["view"])
 
 
 async def test_malformed_payload_is_400_not_500(slack):
