@@ -27,7 +27,7 @@ from journeys.interviews import (
 from journeys.messages import Message, Outgoing, Reply
 from journeys.state import CardChange, Outcome
 from journeys.text import typed
-from journeys.times import format_slot
+from journeys.timekeeping import format_slot
 from store.people import PersonRecord
 from store.uow import AbstractUnitOfWork
 

@@ -35,7 +35,7 @@ from journeys.messages import Button, Message, Outgoing
 from journeys.ppp import measured_outcomes, units
 from journeys.state import Outcome
 from journeys.text import typed
-from journeys.times import format_slot
+from journeys.timekeeping import format_slot
 from store.people import PersonRecord
 
 

@@ -56,8 +56,8 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
-from journeys.times import format_day as format_day  # noqa: PLC0414 - callers move to journeys.times
-from journeys.times import format_local as format_local  # noqa: PLC0414
+from journeys.timekeeping import format_day as format_day  # noqa: PLC0414 - until callers move
+from journeys.timekeeping import format_local as format_local  # noqa: PLC0414
 from journeys.wording import plural, saved_text
 
 COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach

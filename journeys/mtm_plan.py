@@ -14,7 +14,7 @@ from typing import Any
 
 from journeys.definition import Journey, MtmFollowUpStep, MtmPlanStep, Step
 from journeys.messages import FormField, Option
-from journeys.times import format_day
+from journeys.timekeeping import format_day
 
 OTHER = "other"
 MOMENT = "moment"

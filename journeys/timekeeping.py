@@ -1,4 +1,5 @@
-"""How times and days are written for people: one definition, in the reader's zone.
+"""Time, calendars and how times are written: one module. So far the formats, one definition each,
+in the reader's zone.
 
 `format_day` "Tue 3 Dec", `format_slot` "Tue 3 Dec 09:30" (an offered or agreed time),
 `format_local` "Tue 3 Dec, 09:30 (Europe/London)" (a time whose zone must be said).
