@@ -163,7 +163,6 @@ async def test_restart_on_the_same_file_loses_nothing(world, library):
             rows = (await s.execute(select(OutboxRow))).scalars().all()
     finally:
         await restarted.db.dispose()
-    svc.db = restarted.db  # the fixture disposes it again harmlessly
     assert sent_before == 1  # one expectations card for both reports
     counts = before_phase(chat)
     assert len(counts) == expected_before() and set(counts.values()) == {1}
