@@ -8,14 +8,23 @@ is worth. Reports multiply the units verified in interviews by `value_per_unit`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-if TYPE_CHECKING:
-    from journeys.definition import Journey
+
+class Journey(Protocol):
+    """What these functions read of a journey (journeys/definition.py `Journey`, which imports this
+    module: typed by shape, so nothing here imports it back)."""
+
+    @property
+    def ppp(self) -> Any: ...
+
+    @property
+    def steps(self) -> Sequence[Any]: ...
 
 Loc = tuple[str | int, ...]
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
