@@ -18,9 +18,8 @@ from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
+from bot.wiring import build_service, console_settings
 from journeys.loader import default_library_path, load_library
-from store.db import Database
-from store.migrate import upgrade_async
 
 CAST = {
     "ana": ("Ana Silva", "Europe/London"),
@@ -150,13 +149,12 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
         tmp = tempfile.TemporaryDirectory(prefix="hplj-chat-")
         db_path = Path(tmp.name) / "chat.db"
     library = load_library(default_library_path())
-    db = Database(f"sqlite:///{db_path}")
-    await upgrade_async(db)  # the migrations make it, so `hplj serve` can serve it later
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     clock = SimulatedClock(now)
     console = ConsoleChat(write=out)
     console.clock_label = lambda: f"{clock.now():%a %d %b %H:%M} UTC"
-    service = BotService(db, library, {"console": console}, clock, bootstrap_admins={"admin"})
+    # built as `hplj serve` builds the bot (migrated, so `hplj serve` can serve the file later)
+    service = await build_service(console_settings(db_path, {"admin"}), library, clock=clock, console=console)
     ids = {}
     for uid, (name, tz) in CAST.items():
         console.add_user(uid, name, f"{uid}@example.com", tz)
@@ -182,7 +180,7 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
                 if not await session.handle(line):
                     break
     finally:
-        await db.dispose()
+        await service.db.dispose()
         if tmp is not None:
             tmp.cleanup()
     return session

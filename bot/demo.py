@@ -25,12 +25,11 @@ from bot.demo_end import completion_lines
 from bot.demo_interviews import INTERVIEWER, run_interviews
 from bot.reports import cohort_report_lines
 from bot.service import BotService
+from bot.wiring import build_service, console_settings
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from journeys.text import plain
-from store.db import Database
-from store.migrate import upgrade_async
 
 DEMO_START = date(2027, 4, 12)  # a Monday; the six weeks include two English bank holidays
 
@@ -224,8 +223,6 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="hplj-demo-")
         db_path = Path(tmp.name) / "demo.db"
-    db = Database(f"sqlite:///{db_path}")
-    await upgrade_async(db)  # the migrations make it, so `hplj serve` can serve it later
     start_clock = datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # two weeks before the start
     clock = SimulatedClock(start_clock)
     console = ConsoleChat(write=(lambda s: None) if quiet else write)
@@ -236,7 +233,8 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         return f"{clock.now():%a %d %b %H:%M} UTC"
 
     console.clock_label = stamp
-    service = BotService(db, library, {"console": console}, clock, bootstrap_admins={INTERVIEWER})
+    # built as `hplj serve` builds the bot (migrated, so `hplj serve` can serve the file later)
+    service = await build_service(console_settings(db_path, {INTERVIEWER}), library, clock=clock, console=console)
     ids: dict[str, str] = {}
     for p in PEOPLE:
         row = await service.ensure_person("console", p.user_id, name=p.name, email=f"{p.user_id}@example.com",
@@ -319,7 +317,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:
         delivered.setdefault(d.conversation_id.removeprefix("D-"), []).append(d.current)
-    await db.dispose()
+    await service.db.dispose()
     if tmp is not None:
         tmp.cleanup()
     return DemoSummary(delivered, service, cohort, report, clock.now(), completion)

@@ -54,7 +54,7 @@ async def xapi_json(service: Services, cohort: str, journey: Journey) -> tuple[s
     for eid, pid in owners.items():
         email = people[pid].email if identify and pid in people else None
         learners[eid] = Learner(pseudonym(pid, key), email or None)
-    home = service.settings.public_url if service.settings is not None else "http://localhost:3978"
+    home = (service.settings.public_url if service.settings is not None else "") or "http://localhost:3978"
     sts = statements(events, journey_id=journey.id, journey_title=journey.title, home_page=home,
                      learners=learners, step_title=lambda s: _title(journey, s))
     return json.dumps(sts, indent=2, ensure_ascii=False) + "\n", len(sts)

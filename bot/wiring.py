@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -30,13 +31,14 @@ from store.uow import UnitOfWorkFactory
 log = logging.getLogger("hplj")
 
 def build_ports(settings: Settings,
-                on_address: Callable[[Profile, dict[str, Any]], Awaitable[bool]] | None = None) -> dict[str, ChatPort]:
-    """Only the platforms that are configured; the console needs nothing. The dispatcher hands
-    each delivery's stored address to the port; `on_address` stores an address a port found
-    itself (a Teams chat opened through Graph)."""
+                on_address: Callable[[Profile, dict[str, Any]], Awaitable[bool]] | None = None, *,
+                console: ChatPort | None = None) -> dict[str, ChatPort]:
+    """Only the platforms that are configured; the console needs nothing (`console`: the one the
+    demo and `hplj chat` print through). The dispatcher hands each delivery's stored address to the
+    port; `on_address` stores an address a port found itself (a Teams chat opened through Graph)."""
     from adapters.console import ConsoleChat
 
-    ports: dict[str, ChatPort] = {"console": ConsoleChat()}
+    ports: dict[str, ChatPort] = {"console": console or ConsoleChat()}
     if settings.slack_bot_token:
         from adapters.slack.client import SlackChat, SlackFields
 
@@ -60,8 +62,9 @@ def build_ports(settings: Settings,
 
 
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
-                        create: bool = True, db: Database | None = None, scheduler: bool = True) -> BotService:
-    """The whole bot for `hplj serve`, `worker`, `tick` and `enroll --csv`, built once.
+                        create: bool = True, db: Database | None = None, scheduler: bool = True,
+                        console: ChatPort | None = None) -> BotService:
+    """The whole bot for `hplj serve`, `worker`, `tick`, `enroll --csv`, `demo` and `chat`, built once.
 
     `scheduler`: this process runs the scheduler (on SQLite only such a process delivers)."""
     db = db or Database(settings.database_url)
@@ -74,11 +77,21 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         await add_closing_prompts(UnitOfWorkFactory(db, settings.default_timezone), library, clock.now())
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
                              frozenset(settings.admin_ids()))
-    ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))
+    ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address),
+                        console=console)
     return BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                       bootstrap_admins=settings.admin_ids(), settings=settings,
                       dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler),
                       people=people)
+
+
+def console_settings(db_path: Path, admins: Iterable[str]) -> Settings:
+    """What `hplj demo` and `hplj chat` run with: their own SQLite file and the console alone (the
+    environment's platform variables, if any, are not theirs)."""
+    return Settings.model_validate({"database_url": f"sqlite:///{db_path}", "hplj_admins": " ".join(admins),
+                                    "slack_bot_token": "", "slack_app_token": "", "slack_signing_secret": "",
+                                    "microsoft_app_id": "", "teams_local_mode": False,
+                                    "public_url": ""})  # no web server: files come whole, not as links
 
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort], *,
