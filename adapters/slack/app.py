@@ -531,17 +531,9 @@ async def start_socket_mode(
     api_url: str | None = None,
     command: str = DEFAULT_COMMAND,
 ) -> Any:
-    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the bolt handler (`close_async()`)."""
-    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the connection (`close_async()`)."""
+    from adapters.slack.socket_mode import SocketMode
 
-    inbound = SlackInbound(
-        handler,
-        token=token,
-        signing_secret=None,
-        api_url=api_url,
-        command=command,
-        socket_mode=True,
-    )
-    socket = AsyncSocketModeHandler(inbound.bolt, app_token)
-    await socket.connect_async()  # type: ignore[no-untyped-call]
+    socket = SocketMode(handler, app_token=app_token, token=token, api_url=api_url, command=command)
+    await socket.connect()
     return socket
