@@ -137,6 +137,22 @@ class InboundAction:
 
 
 @dataclass(frozen=True)
+class AccessChange:
+    """The platform says the bot lost (or regained) its access: an uninstall or a revoked token.
+
+    `scope`: "workspace" (the Slack workspace this installation serves: everyone on the platform),
+    "person" (a Teams personal-scope uninstall: `subject` is their user id) or "team" (a Teams team
+    uninstall: `subject` is the team id). Handlers offering `access_changed(change)` get it.
+    """
+
+    platform: str
+    scope: Literal["workspace", "person", "team"]
+    subject: str
+    reason: str  # the platform's word for it: app_uninstalled, tokens_revoked, installation_removed
+    removed: bool = True  # False: installed again
+
+
+@dataclass(frozen=True)
 class HandlerResult:
     """What the adapter shows right away; everything else travels through the outbox.
 

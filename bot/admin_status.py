@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
 from adapters.port import HandlerResult
+from bot.access import describe
 from bot.admin_context import LIST_LIMIT, AdminError, Ctx, existing, label, table
 from journeys import engine
 from journeys.commands import Status, UserRef
@@ -30,15 +31,21 @@ async def status(ctx: Ctx, cmd: Status) -> HandlerResult:
 async def _overview(ctx: Ctx) -> HandlerResult:
     async with ctx.service.uow.read() as uow:
         rows, failed = await uow.views.status_overview()
+        revoked = await uow.access.all()
+    # Lost access first (an uninstall, a revoked token: bot/access.py): it may be the only place an
+    # admin learns of it when no admin could be told on another platform.
+    tz = ctx.actor.tz or ctx.service.default_tz
+    lost = "".join(f"Access lost: {describe(r, tz)}\n" for r in revoked)
     if not rows:
-        return ctx.reply("No enrollments yet. Start with `enroll <journey-id> <user>... manager <user>`.", "Status")
+        return ctx.reply(lost + "No enrollments yet. Start with `enroll <journey-id> <user>... manager <user>`.",
+                         "Status")
     cohorts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for cohort, journey_id, state, n in rows:
         cohorts[(cohort, journey_id)][state] += n
     lines = [[c, j, str(n["active"]), str(n["paused"]), str(n["stopped"] + n["unenrolled"] + n[FORGOTTEN]),
               str(n["completed"]), str(failed.get(c, 0))] for (c, j), n in sorted(cohorts.items())]
     text = table(["cohort", "journey", "active", "paused", "stopped", "completed", "failed deliveries"], lines)
-    return ctx.reply(text + "\nType `status <cohort>` or `status <user>` for details.", "Status: all cohorts")
+    return ctx.reply(lost + text + "\nType `status <cohort>` or `status <user>` for details.", "Status: all cohorts")
 
 
 def _step_title(journey: Journey | None, step_id: str) -> str:

@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from adapters.port import BotHandler, ChatPort, HandlerResult, InboundAction, Profile
+from adapters.port import AccessChange, BotHandler, ChatPort, HandlerResult, InboundAction, Profile
+from bot.access import DEFAULT_GRACE, AccessKeeper
 from bot.admin import run_admin_command
 from bot.clock import Clock, SystemClock
 from bot.delivery_loop import DeliveryLoop
@@ -49,6 +50,10 @@ class BotService(BotHandler):
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
         self.inbound = InboundHandler(self.uow, library, self.clock, self.people, default_tz=default_tz,
                                       on_queued=self.delivery.kick)
+        grace = getattr(settings, "uninstall_grace_days", None)
+        self.access = AccessKeeper(self.uow, self.clock, admins=self.bootstrap_admins, default_tz=default_tz,
+                                   grace=DEFAULT_GRACE if grace is None else timedelta(days=float(grace)),
+                                   on_queued=self.delivery.kick)
 
     # --- BotHandler ---------------------------------------------------------------------------
 
@@ -67,6 +72,10 @@ class BotService(BotHandler):
 
     async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
         return await self.inbound.home_view(platform, user_id)
+
+    async def access_changed(self, change: AccessChange) -> None:
+        """An uninstall or a revoked token (or a reinstall): bot/access.py."""
+        await self.access.changed(change)
 
     # --- the parts, for the CLI, the demo and tests ---------------------------------------------
 
@@ -89,7 +98,9 @@ class BotService(BotHandler):
                                             cohort=cohort, actor_id=actor_id)
 
     async def tick(self, now: datetime | None = None) -> tuple[TickResult, DeliveryResult]:
-        return await self.delivery.tick(now)
+        at = now or self.clock.now()
+        await self.access.purge_due(at)  # data of uninstalled workspaces/people whose grace period ended
+        return await self.delivery.tick(at)
 
     async def drain(self, now: datetime | None = None) -> DeliveryResult:
         return await self.delivery.drain(now)

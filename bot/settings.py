@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     delivery_processes: int = Field(default=1, ge=1, alias="HPLJ_DELIVERY_PROCESSES")
     delivery_concurrency: int = Field(default=16, ge=1, alias="HPLJ_DELIVERY_CONCURRENCY")
     delivery_lease_seconds: float = Field(default=60.0, ge=5, alias="HPLJ_DELIVERY_LEASE_SECONDS")
+    # After an uninstall or a revoked token, the data of those it cut off is purged this late (bot/access.py).
+    uninstall_grace_days: float = Field(default=30.0, ge=0, alias="HPLJ_UNINSTALL_GRACE_DAYS")
 
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""

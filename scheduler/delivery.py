@@ -36,6 +36,7 @@ from journeys.definition import Journey
 from journeys.messages import Message
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
+from store.access import PARKED, cut_off
 from store.db import Database
 from store.models import OutboxRow
 from store.people import PersonRecord
@@ -172,6 +173,8 @@ class Dispatcher:
         async with UnitOfWork(self.db, read_only=True) as uow:
             people = await uow.people.by_ids(r.recipient_id for r in rows)
             originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
+            # An uninstall or a revoked token (bot/access.py): nothing more goes to them.
+            revoked = cut_off(await uow.access.active(), people)
         # One conversation's rows go in order (as queued); different conversations go side by side.
         groups: dict[str, list[OutboxRow]] = {}
         for row in sorted(rows, key=lambda r: r.id):
@@ -186,6 +189,9 @@ class Dispatcher:
                 if broken:
                     # Left `sending`: reclaimed as in doubt when the lease ends (Slack: looked up first).
                     return
+                if row.recipient_id in revoked:
+                    await self._settle(row, state=PARKED, error=f"access revoked: {revoked[row.recipient_id]}"[:300])
+                    continue
                 person = people.get(row.recipient_id)
                 if person is not None and person.dm_id and self.limiter.limited(person.platform):
                     # Wait for this conversation's next slot without holding a concurrency slot.

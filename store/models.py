@@ -241,3 +241,20 @@ class DirectoryRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     fetched_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+
+
+class AccessRevocationRow(Base):
+    """The bot lost its access to a workspace or a person (Slack `app_uninstalled` / `tokens_revoked`,
+    a Teams `installationUpdate` remove): nothing is sent there, their outbox rows are parked, and
+    at `purge_at` their data goes the way of `forget` (bot/access.py)."""
+
+    __tablename__ = "access_revocations"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # platform:scope:subject
+    platform: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(16))  # workspace | person
+    subject: Mapped[str] = mapped_column(String(128))  # a Slack team id, a person's platform user id
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the events that said so, in order
+    revoked_at: Mapped[datetime]
+    purge_at: Mapped[datetime] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None]
+    told: Mapped[int] = mapped_column(Integer, default=0)  # how many admins were told (0: nobody reachable)

@@ -21,6 +21,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import Outcome, PromptState
+from store.access import AccessRepository
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
@@ -51,6 +52,7 @@ class UnitOfWork:
     heartbeats: HeartbeatsRepository
     views: Views
     directory: DirectoryRepository
+    access: AccessRepository
 
     def __init__(self, db: Database, *, urgent: bool = False, read_only: bool = False,
                  default_tz: str = "UTC") -> None:
@@ -78,6 +80,7 @@ class UnitOfWork:
         self.heartbeats = HeartbeatsRepository(s)
         self.views = Views(s)
         self.directory = DirectoryRepository(s)
+        self.access = AccessRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -46,6 +46,8 @@ from adapters.slack.client import (
     make_web_client,
     prompt_id_of,
 )
+from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
+from adapters.slack.lifecycle import access_change
 from adapters.slack.parse import (
     PLATFORM,
     ButtonClick,
@@ -183,6 +185,8 @@ class SlackInbound:
         app.view(FORM_CALLBACK_ID)(self._on_view_submission)
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home_opened)
+        for event in ACCESS_EVENTS:
+            app.event(event)(self._on_access)
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
@@ -208,7 +212,20 @@ class SlackInbound:
     async def _on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         self._spawn(self._home_opened, body, client)
 
+    async def _on_access(self, body: dict[str, Any]) -> None:
+        self._spawn(self._access, body)
+
     # --- the work after the ack --------------------------------------------------------------
+    async def _access(self, body: dict[str, Any]) -> None:
+        change = access_change(body)
+        hook = getattr(self.handler, "access_changed", None)
+        if change is None or not callable(hook):
+            return
+        try:
+            await hook(change)
+        except Exception:
+            log.exception("slack: recording lost access failed")
+
     async def _respond(self, response_url: Any, **message: Any) -> Any:
         """What bolt's `respond()` does, on the shared session."""
         if not isinstance(response_url, str) or not response_url:

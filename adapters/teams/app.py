@@ -40,6 +40,7 @@ from adapters.background import WorkPool
 from adapters.guard import json_depth_ok, refuse_oversized
 from adapters.port import BotHandler, HandlerResult, InboundAction, Profile
 from adapters.teams.client import card_activity, make_adapter
+from adapters.teams.lifecycle import installation_change
 from adapters.teams.parse import (
     INVOKE_CARD_ACTION,
     PLATFORM,
@@ -230,7 +231,12 @@ class HpljTeamsBot(ActivityHandler):
         await self._send(turn_context, result.replies)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
-        await self._remember(turn_context, self._raw(turn_context))
+        raw = self._raw(turn_context)
+        change = installation_change(raw)
+        hook = getattr(self.handler, "access_changed", None)
+        if change is not None and callable(hook):
+            await hook(change)  # an uninstall stops sending at once; a reinstall lifts that
+        await self._remember(turn_context, raw)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self._remember(turn_context, self._raw(turn_context))
