@@ -14,14 +14,16 @@ When a platform says the bot lost its access (Slack `app_uninstalled` / `tokens_
 At each tick, `purge_due` erases the data of everyone a revocation covered once its grace period
 has passed, with `forget`'s own code (`store/forget.py` `forget_person`, then `compact`): their
 journey facts remain only as anonymous numbers. A Teams reinstall before the purge lifts the
-person's revocation and releases their parked rows (a Slack reinstall comes with a new token and a
-restart; see SECURITY.md).
+person's revocation and releases their parked rows; a Slack reinstall comes with a new bot token,
+and a process started with it lifts the workspace's revocation (`reinstalled`, called by
+`bot/wiring.py` `build_service`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,7 +31,7 @@ from adapters.port import AccessChange
 from bot.clock import Clock
 from journeys.messages import Message, Outgoing
 from journeys.state import Outcome
-from store.access import WORKSPACE, Revocation, cut_off
+from store.access import WORKSPACE, Revocation, cut_off, revocation_key
 from store.forget import compact, forget_person
 from store.people import PersonRecord
 from store.uow import Conflict, UnitOfWorkFactory
@@ -38,6 +40,11 @@ log = logging.getLogger("hplj.access")
 
 DEFAULT_GRACE = timedelta(days=30)
 _PLATFORM = {"slack": "Slack", "teams": "Microsoft Teams", "console": "the console"}
+
+
+def fingerprint(secret: str) -> str:
+    """A credential's fingerprint: enough to tell two tokens apart, nothing to recover one from."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 def _day(at: datetime, tz: str) -> str:
@@ -70,7 +77,10 @@ def describe(r: Revocation, tz: str) -> str:
 class AccessKeeper:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, grace: timedelta = DEFAULT_GRACE,
                  admins: Iterable[str] = (), default_tz: str = "UTC",
-                 on_queued: Callable[[], None] | None = None) -> None:
+                 on_queued: Callable[[], None] | None = None, credentials: Mapping[str, str] | None = None) -> None:
+        """`credentials`: platform -> `fingerprint` of the credential this process uses (the Slack
+        bot token), so a revocation knows which one died and a new one can lift it."""
+        self.credentials = dict(credentials or {})
         self.uow = uow
         self.clock = clock
         self.grace = grace
@@ -100,7 +110,9 @@ class AccessKeeper:
     async def _revoke(self, platform: str, scope: str, subject: str, reason: str) -> None:
         now = self.clock.now()
         async with self.uow(urgent=True) as uow:
-            rev, first = await uow.access.record(platform, scope, subject, reason, now, now + self.grace)
+            rev, first = await uow.access.record(platform, scope, subject, reason, now, now + self.grace,
+                                                 credential=self.credentials.get(platform) if scope == WORKSPACE
+                                                 else None)
             people = await uow.access.people(rev)
             parked = await uow.access.park([p.id for p in people], ", ".join(rev.reasons))
             told = 0
@@ -134,18 +146,35 @@ class AccessKeeper:
         return Outgoing(f"access:{rev.key}:{rev.revoked_at.isoformat()}:{admin.id}", msg, at_once=True)
 
     async def _restored(self, platform: str, scope: str, subject: str) -> None:
+        await self._lift(revocation_key(platform, scope, subject))
+
+    async def _lift(self, key: str) -> None:
         now = self.clock.now()
         async with self.uow(urgent=True) as uow:
-            if not await uow.access.lift(platform, scope, subject):
+            rev = next((r for r in await uow.access.active() if r.key == key), None)
+            if rev is None or not await uow.access.lift_key(key):
                 return
-            people = await uow.access.people(Revocation("", platform, scope, subject, (), now, now, None, 0))
+            people = await uow.access.people(rev)
             released = await uow.access.unpark([p.id for p in people], now)
-            uow.audit.record(now, None, "access_restored", None, {"platform": platform, "scope": scope,
+            uow.audit.record(now, None, "access_restored", None, {"platform": rev.platform, "scope": rev.scope,
                                                                   "released": released})
             await uow.commit()
-        log.info("access to %s %s is back: %d parked messages released", platform, scope, released)
+        log.info("access to %s is back: %d parked messages released", where(rev), released)
         if released and self.on_queued is not None:
             self.on_queued()
+
+    async def reinstalled(self) -> int:
+        """At start-up: a workspace revoked under another credential than this process's (a Slack
+        reinstall comes with a new bot token) is reachable again; lift it. Returns how many."""
+        async with self.uow.read() as uow:
+            revs = await uow.access.active()
+        lifted = 0
+        for rev in revs:
+            current = self.credentials.get(rev.platform)
+            if rev.scope == WORKSPACE and rev.credential and current and current != rev.credential:
+                await self._lift(rev.key)
+                lifted += 1
+        return lifted
 
     async def purge_due(self, now: datetime) -> int:
         """Erase (as `forget` does) everyone a revocation covered once its grace period is over."""

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from adapters.port import AccessChange, BotHandler, ChatPort, HandlerResult, InboundAction, Profile
-from bot.access import DEFAULT_GRACE, AccessKeeper
+from bot.access import DEFAULT_GRACE, AccessKeeper, fingerprint
 from bot.admin import run_admin_command
 from bot.clock import Clock, SystemClock
 from bot.delivery_loop import DeliveryLoop
@@ -53,7 +53,7 @@ class BotService(BotHandler):
         grace = getattr(settings, "uninstall_grace_days", None)
         self.access = AccessKeeper(self.uow, self.clock, admins=self.bootstrap_admins, default_tz=default_tz,
                                    grace=DEFAULT_GRACE if grace is None else timedelta(days=float(grace)),
-                                   on_queued=self.delivery.kick)
+                                   on_queued=self.delivery.kick, credentials=credentials(settings))
 
     # --- BotHandler ---------------------------------------------------------------------------
 
@@ -110,6 +110,12 @@ class BotService(BotHandler):
 
     async def settle(self) -> None:
         await self.delivery.settle()
+
+
+def credentials(settings: Settings | None) -> dict[str, str]:
+    """Fingerprints of the platform credentials in use (bot/access.py: a new one lifts a revocation)."""
+    token = str(getattr(settings, "slack_bot_token", "") or "")
+    return {"slack": fingerprint(token)} if token else {}
 
 
 __all__ = ["NOT_YOURS", "PROMPT_GONE", "BotService", "EnrollResult"]

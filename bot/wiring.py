@@ -74,10 +74,13 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
                              frozenset(settings.admin_ids()))
     ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))
-    return BotService(db, library, ports, clock, default_tz=settings.default_timezone,
-                      bootstrap_admins=settings.admin_ids(), settings=settings,
-                      dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler),
-                      people=people)
+    service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
+                         bootstrap_admins=settings.admin_ids(), settings=settings,
+                         dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler),
+                         people=people)
+    if create:
+        await service.access.reinstalled()  # a new Slack token after an uninstall: reachable again
+    return service
 
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort], *,

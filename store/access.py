@@ -29,6 +29,7 @@ class Revocation:
     purge_at: datetime
     purged_at: datetime | None
     told: int
+    credential: str | None = None
 
     def covers(self, person: PersonRecord) -> bool:
         if person.platform != self.platform:
@@ -42,7 +43,7 @@ def revocation_key(platform: str, scope: str, subject: str) -> str:
 
 def _revocation(row: AccessRevocationRow) -> Revocation:
     return Revocation(row.key, row.platform, row.scope, row.subject, tuple(row.reasons or ()), row.revoked_at,
-                      row.purge_at, row.purged_at, row.told)
+                      row.purge_at, row.purged_at, row.told, row.credential)
 
 
 class AccessRepository:
@@ -50,7 +51,7 @@ class AccessRepository:
         self._s = session
 
     async def record(self, platform: str, scope: str, subject: str, reason: str, now: datetime,
-                     purge_at: datetime) -> tuple[Revocation, bool]:
+                     purge_at: datetime, credential: str | None = None) -> tuple[Revocation, bool]:
         """Note that access is gone; (the revocation, True) the first time, (it, False) when it was
         already noted (the other event of a pair, a redelivery): only a new reason is added."""
         key = revocation_key(platform, scope, subject)
@@ -64,12 +65,16 @@ class AccessRepository:
             row = AccessRevocationRow(key=key, platform=platform, scope=scope, subject=subject)
             self._s.add(row)
         row.reasons, row.revoked_at, row.purge_at, row.purged_at, row.told = [reason], now, purge_at, None, 0
+        row.credential = credential
         await self._s.flush()
         return _revocation(row), True
 
     async def lift(self, platform: str, scope: str, subject: str) -> bool:
         """Access is back (a reinstall before the purge): True when a revocation was lifted."""
-        row = await self._s.get(AccessRevocationRow, revocation_key(platform, scope, subject))
+        return await self.lift_key(revocation_key(platform, scope, subject))
+
+    async def lift_key(self, key: str) -> bool:
+        row = await self._s.get(AccessRevocationRow, key)
         if row is None or row.purged_at is not None:
             return False
         await self._s.delete(row)

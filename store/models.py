@@ -258,3 +258,6 @@ class AccessRevocationRow(Base):
     purge_at: Mapped[datetime] = mapped_column(index=True)
     purged_at: Mapped[datetime | None]
     told: Mapped[int] = mapped_column(Integer, default=0)  # how many admins were told (0: nobody reachable)
+    # A fingerprint (truncated SHA-256, never the secret) of the credential that was revoked: a
+    # process started with another one (a reinstall's new Slack token) lifts the revocation.
+    credential: Mapped[str | None] = mapped_column(String(16))

@@ -245,6 +245,7 @@ async def test_slack_uninstall_stops_parks_tells_and_purges_after_the_grace_peri
     assert (rev.platform, rev.scope, rev.subject) == ("slack", "workspace", TEAM_ID)
     assert sorted(rev.reasons) == ["app_uninstalled", "tokens_revoked"] and rev.revoked_at == revoked_at
     assert rev.purge_at == revoked_at + GRACE and rev.told == 1
+    assert rev.credential and TOKEN[5:] not in rev.credential  # which token died, never the token
     states = await w.outbox_states(ANA, BEN)
     assert states.get("parked", 0) >= 1 and not states.get("pending") and not states.get("sending")
     [notice] = w.notices_to(LEE)  # told once, on the platform still reachable
@@ -345,3 +346,45 @@ async def test_with_no_admin_left_the_loss_is_logged_and_shown_by_status(tmp_pat
         assert f"Access lost: the Slack workspace {TEAM_ID}" in text and "no admin could be told" in text
     finally:
         await close_world(w)
+
+
+async def test_a_slack_reinstall_with_a_new_token_lifts_the_revocation_at_start(world: World) -> None:
+    w = world
+    await slack_running(w)
+    assert await w.slack_event(app_uninstalled("EvUNI1")) == 200
+    assert (await w.outbox_states(ANA)).get("parked", 0) >= 1
+
+    def restarted(token: str) -> BotService:
+        cfg = settings(LEE.aad)
+        cfg.slack_bot_token, cfg.slack_api_url = token, w.slack.api_url
+        return BotService(w.db, w.service.library, {}, w.clock, bootstrap_admins={LEE.aad}, settings=cfg)  # type: ignore[arg-type]
+
+    assert await restarted(TOKEN).access.reinstalled() == 0  # the same, dead token: still revoked
+    assert len(await w.revocations()) == 1
+    assert await restarted("xoxb-after-reinstall").access.reinstalled() == 1  # what `hplj serve` does at start
+    assert await w.revocations() == []
+    states = await w.outbox_states(ANA, BEN)
+    assert "parked" not in states and states.get("pending", 0) >= 1  # released, sent when due
+    async with w.db.read() as s:  # the audit trail keeps that it happened, without a secret
+        detail = (await s.execute(select(AuditRow.detail).where(AuditRow.action == "access_restored"))).scalar_one()
+    assert detail["platform"] == "slack" and TOKEN not in json.dumps(detail)
+
+
+async def test_with_an_app_id_an_unsigned_teams_uninstall_is_refused(world: World) -> None:
+    w = world
+    cfg = settings(LEE.aad)
+    cfg.slack_api_url = w.slack.api_url
+    cfg.microsoft_app_id, cfg.microsoft_app_password = "11111111-2222-3333-4444-555555555555", "secret"
+    cfg.teams_local_mode = False
+    runner = web.AppRunner(build_app(w.service, cfg), access_log=None)  # type: ignore[arg-type]
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/api/messages"  # type: ignore[union-attr]
+    try:
+        for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
+            async with w.http.post(url, json=installation(TINA, w.teams.url, "remove"), headers=headers) as r:
+                assert r.status == 401
+        assert await w.revocations() == []
+    finally:
+        await runner.cleanup()

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column('purge_at', sa.DateTime(), nullable=False),
         sa.Column('purged_at', sa.DateTime(), nullable=True),
         sa.Column('told', sa.Integer(), nullable=False),
+        sa.Column('credential', sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint('key'),
     )
     op.create_index('ix_access_revocations_purge_at', 'access_revocations', ['purge_at'])
