@@ -18,7 +18,9 @@ Timing tests therefore
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -70,6 +72,28 @@ async def in_own_thread(fake: F) -> AsyncIterator[F]:
         finally:
             loop.call_soon_threadsafe(loop.stop)
             await asyncio.to_thread(thread.join, 10)
+
+
+@asynccontextmanager
+async def stalls(*, every: float = 0.03, share: float = 0.05, stall: float = 0.35,
+                 seed: int = 1) -> AsyncIterator[None]:
+    """A busy machine, on purpose: the running event loop is blocked `stall` s in `share` of its
+    `every`-s turns (and up to 20 ms in the others). With a fake on the same loop this makes its
+    arrival stamps lie by a whole stall; a test that holds under it cannot fail on load alone."""
+    rng = random.Random(seed)
+    done = asyncio.Event()
+
+    async def hog() -> None:
+        while not done.is_set():
+            await asyncio.sleep(every)
+            time.sleep(stall if rng.random() < share else rng.uniform(0, 0.02))
+
+    task = asyncio.create_task(hog())
+    try:
+        yield
+    finally:
+        done.set()
+        await task
 
 
 class StampingLimiter(RateLimiter):

@@ -19,7 +19,7 @@ from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
 from tests.fakes.slack_api import FakeSlackApi, Fault
-from tests.fakes.threaded import RecordingPort, StampingLimiter, in_own_thread, paced_sends
+from tests.fakes.threaded import RecordingPort, StampingLimiter, in_own_thread, paced_sends, stalls
 from tests.fault.conftest import DUE_AT, accepted_posts, drain_outbox
 
 LIMITS = {"slack": PlatformLimits(per_key=DEFAULT_LIMITS["slack"].per_key, global_=Limit(rate=500.0, burst=50),
@@ -91,7 +91,7 @@ async def states(db: Database) -> dict[str, int]:
 async def test_20_percent_429s_all_delivered_never_before_retry_after(tmp_path):
     # The fake answers from its own thread and the pacing is judged on the client's own send stamps
     # (tests/fakes/threaded.py): a busy machine can delay a request, never fail this test.
-    async with in_own_thread(TimedSlack(p429=0.2)) as fake:
+    async with stalls(), in_own_thread(TimedSlack(p429=0.2)) as fake:  # held under a busy machine's stalls
         db = await make_outbox(tmp_path / "bot.db", fake, people=60, per_person=3)
         port = RecordingPort(SlackChat("xoxb-test", api_url=fake.api_url))
         disp = Dispatcher(db, {"slack": port}, limiter=StampingLimiter(LIMITS, clock=lambda: disp.clock()))

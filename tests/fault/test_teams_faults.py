@@ -27,7 +27,7 @@ from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
 from tests.fakes.teams_connector import Call, FakeConnector
-from tests.fakes.threaded import RecordingPort, StampingLimiter, in_own_thread, paced_sends
+from tests.fakes.threaded import RecordingPort, StampingLimiter, in_own_thread, paced_sends, stalls
 from tests.fault.conftest import drain_outbox
 
 T0 = datetime(2027, 4, 6, 9, tzinfo=UTC)
@@ -82,7 +82,7 @@ def activity_calls(fake: FakeConnector) -> list[Call]:
 async def test_teams_20_percent_429s_all_delivered_never_before_retry_after(tmp_path):
     # The connector answers from its own thread and the pacing is judged on the client's own send
     # stamps (tests/fakes/threaded.py): a busy machine can delay a request, never fail this test.
-    async with in_own_thread(FakeConnector()) as fake:
+    async with stalls(), in_own_thread(FakeConnector()) as fake:  # held under a busy machine's stalls
         fake.rate_limit(per_conversation_per_second=7, retry_after=1.0)  # the connector's own limit
         fake.random_429(0.2, (1.0, 2.0), seed=13)
         db, addresses = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=10)
