@@ -86,7 +86,7 @@ async def stalls(*, every: float = 0.03, share: float = 0.05, stall: float = 0.3
     async def hog() -> None:
         while not done.is_set():
             await asyncio.sleep(every)
-            time.sleep(stall if rng.random() < share else rng.uniform(0, 0.02))
+            time.sleep(stall if rng.random() < share else rng.uniform(0, 0.02))  # noqa: ASYNC251 - blocking is the point
 
     task = asyncio.create_task(hog())
     try:
