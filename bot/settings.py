@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def default_database_url() -> str:
     return f"sqlite:///{Path('hplj.db').resolve()}"
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)]
+LogFormat = Annotated[Literal["text", "json"], BeforeValidator(_lower)]
 
 
 class Settings(BaseSettings):
@@ -60,6 +72,12 @@ class Settings(BaseSettings):
     delivery_processes: int = Field(default=1, ge=1, alias="HPLJ_DELIVERY_PROCESSES")
     delivery_concurrency: int = Field(default=16, ge=1, alias="HPLJ_DELIVERY_CONCURRENCY")
     delivery_lease_seconds: float = Field(default=60.0, ge=5, alias="HPLJ_DELIVERY_LEASE_SECONDS")
+    # Operations (bot/logs.py, bot/metrics.py): hplj's log level and format; /metrics's bearer
+    # token (empty: open); the port `hplj worker` serves /metrics and /readyz on (0: none).
+    log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: LogFormat = Field(default="text", alias="HPLJ_LOG_FORMAT")
+    metrics_token: str = Field(default="", alias="HPLJ_METRICS_TOKEN")
+    metrics_port: int = Field(default=0, ge=0, le=65535, alias="HPLJ_METRICS_PORT")
 
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""
