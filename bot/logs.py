@@ -108,7 +108,14 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     logging.captureWarnings(True)
 
 
+_access = logging.getLogger("hplj.http")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def route_of(request: web.Request) -> str:
+    """The route's pattern, never the raw path (signed dashboard links carry tokens in theirs)."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
 
 
 @web.middleware
@@ -119,9 +126,15 @@ async def request_ids(request: web.Request,
     given = request.headers.get("X-Request-Id", "")
     rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
     token = REQUEST_ID.set(rid)
+    status = 500
     try:
         response = await handler(request)
+        status = response.status
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
     finally:
+        _access.debug("%s %s %s", request.method, route_of(request), status)
         REQUEST_ID.reset(token)
     if not response.prepared:
         response.headers["X-Request-Id"] = rid

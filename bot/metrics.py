@@ -25,6 +25,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.logs import route_of
 from store.db import Database
 from store.ops import outbox_figures, schema_state
 
@@ -96,9 +97,8 @@ class Metrics:
                 status = exc.status
                 raise
             finally:
-                info = request.match_info.route.resource
-                route = info.canonical if info is not None else "unmatched"
-                self.requests.labels(request.method, route, str(status)).observe(time.perf_counter() - started)
+                self.requests.labels(request.method, route_of(request), str(status)).observe(
+                    time.perf_counter() - started)
 
         return measure
 

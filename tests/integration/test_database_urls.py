@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from store.db import Database
+from tests.fault.conftest import _free_port
+from tests.serve_process import serve_until_ready
 from tests.tls_postgres import TlsPostgres, tls_postgres
 
 pytestmark = pytest.mark.postgres
@@ -105,3 +107,19 @@ def test_a_url_that_is_not_sqlite_or_postgresql_is_one_sentence(url: str) -> Non
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "pw" not in lines[0], done.stderr
+
+
+def test_serve_accepts_a_provider_url_and_masks_its_password(pg: TlsPostgres, tmp_path: Path) -> None:
+    name = "serve_" + uuid.uuid4().hex[:8]
+    pg.cluster.create_database(name)
+    url = pg.url(f"sslmode=verify-full&sslrootcert={pg.ca}&application_name=hplj-web", scheme="postgres",
+                 password="s3cret-pw").replace("/hplj?", f"/{name}?")
+    port = _free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "HPLJ_"))},
+           "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
+    ready, out, code = serve_until_ready(port, env, tmp_path, "--no-scheduler")
+    assert ready["status"] == "ready", ready
+    assert code == 0 and "Traceback" not in out, out
+    assert "s3cret-pw" not in out
+    assert (f"database postgres://hplj:***@127.0.0.1:{pg.cluster.port}/{name}?application_name=hplj-web"
+            "&sslmode=verify-full") in out, out
