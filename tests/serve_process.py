@@ -13,21 +13,28 @@ from pathlib import Path
 from typing import Any
 
 
+def wait_json(url: str, proc: subprocess.Popen[str] | None = None, timeout: float = 60) -> dict[str, Any]:
+    """The JSON `url` answers once it answers (any status below 400); fails when `proc` exits or
+    `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                body: dict[str, Any] = json.loads(r.read())
+                return body
+        except (urllib.error.URLError, ConnectionError):
+            assert time.monotonic() < deadline, f"{url} never answered"
+            assert proc is None or proc.poll() is None, f"the process serving {url} exited"
+            time.sleep(0.3)
+
+
 def serve_until_ready(port: int, env: dict[str, str], cwd: Path, *args: str,
                       timeout: float = 60) -> tuple[dict[str, Any], str, int]:
     """(the /readyz body, everything the process wrote, its exit status)."""
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                              *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                    ready: dict[str, Any] = json.loads(r.read())
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline and proc.poll() is None, "hplj serve never came up"
-                time.sleep(0.3)
+        ready = wait_json(f"http://127.0.0.1:{port}/readyz", proc, timeout)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
