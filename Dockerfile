@@ -20,6 +20,6 @@ WORKDIR /home/hplj
 EXPOSE 3978
 # Only the web process answers HTTP: compose turns this check off for the worker and the migration.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '3978') + '/healthz', timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + (os.environ.get('PORT') or '3978') + '/healthz', timeout=4)"]
 ENTRYPOINT ["hplj"]
 CMD ["serve"]

@@ -102,9 +102,11 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     root.setLevel(max(own, logging.WARNING))
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(own)
-    # Libraries' INFO lines on every start (Alembic's "Context impl", APScheduler's job runs) are noise.
-    for name in ("alembic", "apscheduler"):
-        logging.getLogger(name).setLevel(max(own, logging.WARNING))
+    # Libraries' INFO lines on every start (Alembic's "Context impl", APScheduler's job runs) are
+    # noise; so are APScheduler's warnings about the one tick job ("missed by", "maximum number of
+    # running instances reached"): a pass longer than the interval is skipped by design (TickLoop).
+    logging.getLogger("alembic").setLevel(max(own, logging.WARNING))
+    logging.getLogger("apscheduler").setLevel(max(own, logging.ERROR))
     logging.captureWarnings(True)
 
 
