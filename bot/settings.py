@@ -13,16 +13,21 @@ def default_database_url() -> str:
     return f"sqlite:///{Path('hplj.db').resolve()}"
 
 
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
+def _one_of(*choices: str) -> BeforeValidator:
+    """Accept any case; a value that is none of `choices` is left as typed for the error message."""
+    def pick(value: Any) -> Any:
+        if isinstance(value, str):
+            for choice in choices:
+                if value.strip().lower() == choice.lower():
+                    return choice
+        return value
+
+    return BeforeValidator(pick)
 
 
-def _lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)]
-LogFormat = Annotated[Literal["text", "json"], BeforeValidator(_lower)]
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                     _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")]
+LogFormat = Annotated[Literal["text", "json"], _one_of("text", "json")]
 
 
 class Settings(BaseSettings):

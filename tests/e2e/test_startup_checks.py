@@ -100,3 +100,21 @@ def test_production_on_sqlite_warns_once_and_says_what_runs(tmp_path: Path) -> N
     assert start == [(f"hplj serve on http://127.0.0.1:{port}: platforms slack (/slack/events); database "
                      f"sqlite:///{tmp_path}/start.db; public URL https://hplj.example.com; this process runs no "
                      "scheduler (run `hplj worker` beside it)")], out
+
+
+@pytest.mark.parametrize(("name", "bad", "says"), [
+    ("LOG_LEVEL", "verbose", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
+    ("HPLJ_LOG_FORMAT", "xml", "'text' or 'json'"),
+])
+def test_a_bad_log_setting_is_one_sentence_naming_it(tmp_path: Path, name: str, bad: str, says: str) -> None:
+    line = one_sentence(hplj(tmp_path, "serve", "--port", "1", **{name: bad}))
+    assert line.startswith(f"hplj: {name}='{bad}' is not valid") and says in line
+
+
+def test_log_level_warning_keeps_hplj_quiet_but_for_warnings(tmp_path: Path) -> None:
+    port = _free_port()
+    ready, out, code = serve_until_ready(port, _env(tmp_path, **SLACK, **READY, LOG_LEVEL="warning"), tmp_path,
+                                         "--no-scheduler")
+    assert ready["status"] == "ready" and code == 0, out
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert len(lines) == 1 and " WARNING hplj: DATABASE_URL is the SQLite file" in lines[0], out
