@@ -26,9 +26,21 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+def _logging(settings: Settings) -> None:
+    """LOG_LEVEL and HPLJ_LOG_FORMAT for a long-running process; then, in production, refuse what
+    cannot work (one sentence each, exit 2) and warn once about an SQLite file."""
+    from bot.logs import setup_logging
+    from bot.startup import production_problems, secrets, sqlite_warning
+
+    problems = production_problems(settings)
+    for problem in problems:
+        sys.stderr.write(f"hplj: {problem}\n")
+    if problems:
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, settings.log_format, secrets(settings))
+    warning = sqlite_warning(settings)
+    if warning:
+        logging.getLogger("hplj").warning(warning)
 
 
 def _settings() -> Settings:
@@ -181,7 +193,7 @@ def serve(
     if problem is not None:
         sys.stderr.write(f"hplj: {problem}\n")
         raise typer.Exit(2)
-    _logging()
+    _logging(settings)
     asyncio.run(run_server(settings, _library(settings), port=port or settings.port, host=host,
                            scheduler=not no_scheduler))
 
@@ -192,7 +204,7 @@ def worker() -> None:
     from bot.wiring import run_worker
 
     settings = _settings()
-    _logging()
+    _logging(settings)
     asyncio.run(run_worker(settings, _library(settings)))
 
 
@@ -395,11 +407,14 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 def main() -> None:
+    from bot.startup import StartupError
+    from store.dburl import DatabaseUrlError
     from store.migrate import MigrationError
 
     try:
         app()
-    except MigrationError as exc:  # serve, worker, tick, enroll and `db upgrade` all migrate first
+    except (MigrationError, DatabaseUrlError, StartupError) as exc:
+        # serve, worker, tick, enroll and `db upgrade` all migrate first; each says why in one sentence
         err.print(f"hplj: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise SystemExit(2) from None
 

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def default_database_url() -> str:
     return f"sqlite:///{Path('hplj.db').resolve()}"
+
+
+def _one_of(*choices: str) -> BeforeValidator:
+    """Accept any case; a value that is none of `choices` is left as typed for the error message."""
+    def pick(value: Any) -> Any:
+        if isinstance(value, str):
+            for choice in choices:
+                if value.strip().lower() == choice.lower():
+                    return choice
+        return value
+
+    return BeforeValidator(pick)
+
+
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                     _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")]
+LogFormat = Annotated[Literal["text", "json"], _one_of("text", "json")]
 
 
 class Settings(BaseSettings):
@@ -62,6 +79,12 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(default=60.0, ge=5, alias="HPLJ_DELIVERY_LEASE_SECONDS")
     # After an uninstall or a revoked token, the data of those it cut off is purged this late (bot/access.py).
     uninstall_grace_days: float = Field(default=30.0, ge=0, alias="HPLJ_UNINSTALL_GRACE_DAYS")
+    # Operations (bot/logs.py, bot/metrics.py): hplj's log level and format; /metrics's bearer
+    # token (empty: open); the port `hplj worker` serves /metrics and /readyz on (0: none).
+    log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: LogFormat = Field(default="text", alias="HPLJ_LOG_FORMAT")
+    metrics_token: str = Field(default="", alias="HPLJ_METRICS_TOKEN")
+    metrics_port: int = Field(default=0, ge=0, le=65535, alias="HPLJ_METRICS_PORT")
 
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,11 @@ SERVICE_KEY = web.AppKey("service", BotService)
 class TickLoop:
     """Runs `service.tick()` on an interval; survives database errors with backoff."""
 
-    def __init__(self, service: BotService, every: float) -> None:
+    def __init__(self, service: BotService, every: float,
+                 on_pass: Callable[[float, bool], None] | None = None) -> None:
         self.service = service
         self.every = every
+        self.on_pass = on_pass or (lambda seconds, ok: None)  # /metrics: each pass's duration and outcome
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.last_ok: float | None = None
         self.last_error: str | None = None
@@ -45,12 +48,14 @@ class TickLoop:
         if self._running.locked():
             return
         async with self._running:
+            started = time.monotonic()
             try:
                 await self.service.tick()
                 from scheduler.tick import heartbeat
 
                 await heartbeat(self.service.db, "scheduler", self.service.clock.now())
                 self.last_ok = time.monotonic()
+                self.on_pass(self.last_ok - started, True)
                 self.failures = 0
                 self.last_error = None
             except asyncio.CancelledError:
@@ -60,6 +65,7 @@ class TickLoop:
             except Exception as exc:  # noqa: BLE001 - keep ticking through database outages
                 self.failures += 1
                 self.last_error = type(exc).__name__
+                self.on_pass(time.monotonic() - started, False)
                 pause = min(60.0, 2.0 ** self.failures)
                 log.warning("tick failed (%s); retrying in %.0fs", type(exc).__name__, pause)
                 await asyncio.sleep(pause)
@@ -94,7 +100,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 def base_app(service: BotService) -> web.Application:
     """The web application with `/healthz`; bot/wiring.py mounts the platforms and the dashboard."""
-    app = web.Application(client_max_size=1024 * 1024)
+    from bot.logs import request_ids
+
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[request_ids])
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
     return app

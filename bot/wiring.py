@@ -17,6 +17,7 @@ from aiohttp import web
 from adapters.port import ChatPort, Profile
 from bot.clock import Clock, SystemClock
 from bot.dashboard import mount_dashboard
+from bot.metrics import Metrics, mount_operations
 from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
@@ -59,10 +60,12 @@ def build_ports(settings: Settings,
 
 
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
-                        create: bool = True, db: Database | None = None, scheduler: bool = True) -> BotService:
+                        create: bool = True, db: Database | None = None, scheduler: bool = True,
+                        metrics: Metrics | None = None) -> BotService:
     """The whole bot for `hplj serve`, `worker`, `tick` and `enroll --csv`, built once.
 
-    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers)."""
+    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers).
+    `metrics`: counts this process's deliveries (for /metrics)."""
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     if create:
@@ -76,7 +79,8 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
     ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))
     service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                          bootstrap_admins=settings.admin_ids(), settings=settings,
-                         dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler),
+                         dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler,
+                                                     observe=metrics.delivery if metrics is not None else None),
                          people=people)
     if create:
         await service.access.reinstalled()  # a new Slack token after an uninstall: reachable again
@@ -84,7 +88,8 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
 
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort], *,
-                     library: dict[str, Journey] | None = None, scheduler: bool = True) -> Dispatcher:
+                     library: dict[str, Journey] | None = None, scheduler: bool = True,
+                     observe: Callable[[str, str], None] | None = None) -> Dispatcher:
     """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
     row against its recipient's calendar at send time."""
     from scheduler.ratelimit import configured_limits
@@ -93,7 +98,7 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
                       single=True, scheduler=scheduler, library=library,
-                      default_tz=settings.default_timezone or "UTC")
+                      default_tz=settings.default_timezone or "UTC", observe=observe)
 
 
 def serve_problem(settings: Settings) -> str | None:
@@ -113,9 +118,13 @@ def serve_problem(settings: Settings) -> str | None:
     return problem
 
 
-def build_app(service: BotService, settings: Settings | None) -> web.Application:
-    """The web application `hplj serve` runs: health, the configured platforms, the dashboard."""
+def build_app(service: BotService, settings: Settings | None, metrics: Metrics | None = None) -> web.Application:
+    """The web application `hplj serve` runs: health, the configured platforms, the dashboard
+    (and, given `metrics`, /metrics and /readyz)."""
     app = base_app(service)
+    if metrics is not None:
+        app.middlewares.append(metrics.middleware())
+        mount_operations(app, metrics, service.db, settings.metrics_token if settings is not None else "")
     if settings is not None and settings.slack_signing_secret:
         from adapters.slack.app import mount_slack
 
@@ -144,23 +153,33 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
 
 async def run_server(settings: Settings, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
                      scheduler: bool = True) -> None:
-    service = await build_service(settings, library, scheduler=scheduler)
-    app = build_app(service, settings)
-    loop = None
-    if scheduler:
-        loop = TickLoop(service, settings.tick_seconds)
-        app["tick_loop"] = loop
-        loop.start()
+    from bot.startup import port_problem, summary
+
+    metrics = Metrics()
+    service = await build_service(settings, library, scheduler=scheduler, metrics=metrics)
+    metrics.platforms(service.ports)
+    app = build_app(service, settings, metrics)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        await service.dispatcher.release()
+        await service.db.dispose()
+        raise port_problem(exc, host, port) from None
+    loop = None
+    if scheduler:
+        loop = TickLoop(service, settings.tick_seconds, on_pass=_tick_observer(metrics))
+        app["tick_loop"] = loop
+        loop.start()
     # Everything loaded so far (libraries, journeys, SQLAlchemy metadata) lives as long as the
     # process: frozen out of the cyclic GC, a full collection under load takes a few ms instead
     # of ~90 ms (measured), which otherwise lands in the latency tail of whatever request is open.
     gc.collect()
     gc.freeze()
-    log.info("hplj serving on http://%s:%s (scheduler %s)", host, port, "on" if scheduler else "off")
+    log.info("%s", summary(settings, role="serve", address=f"http://{host}:{port}", scheduler=scheduler))
     socket_mode = None
     if settings.slack_app_token and settings.slack_bot_token:
         from adapters.slack.app import start_socket_mode
@@ -178,13 +197,42 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
     await service.db.dispose()
 
 
+def _tick_observer(metrics: Metrics) -> Callable[[float, bool], None]:
+    def observe(seconds: float, ok: bool) -> None:
+        metrics.tick.observe(seconds)
+        if not ok:
+            metrics.tick_failures.inc()
+
+    return observe
+
+
 async def run_worker(settings: Settings, library: dict[str, Journey]) -> None:
-    service = await build_service(settings, library)
-    loop = TickLoop(service, settings.tick_seconds)
+    from bot.startup import port_problem, summary
+
+    metrics = Metrics()
+    service = await build_service(settings, library, metrics=metrics)
+    metrics.platforms(service.ports)
+    runner = None
+    if settings.metrics_port:  # the worker's own /metrics and /readyz (it serves nothing else)
+        ops = web.Application()
+        mount_operations(ops, metrics, service.db, settings.metrics_token)
+        runner = web.AppRunner(ops, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "0.0.0.0", settings.metrics_port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            await service.dispatcher.release()
+            await service.db.dispose()
+            raise port_problem(exc, "0.0.0.0", settings.metrics_port) from None
+    loop = TickLoop(service, settings.tick_seconds, on_pass=_tick_observer(metrics))
     loop.start()
-    log.info("hplj worker ticking every %.0fs", settings.tick_seconds)
+    address = f"http://0.0.0.0:{settings.metrics_port} (/metrics, /readyz)" if settings.metrics_port else None
+    log.info("%s", summary(settings, role="worker", address=address, scheduler=True))
     await wait_for_signal()
     loop.shutdown()
+    if runner is not None:
+        await runner.cleanup()
     await service.dispatcher.release()
     await service.db.dispose()
 
