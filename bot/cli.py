@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.settings import Settings
+from bot.teams_cli import teams_app as _teams_app
 from journeys.definition import Journey
 
 app = typer.Typer(add_completion=True, no_args_is_help=True,
@@ -23,6 +24,7 @@ db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 people_app = typer.Typer(help="The people directory: managers, holiday regions, working weeks.")
 app.add_typer(people_app, name="people")
+app.add_typer(_teams_app, name="teams")
 console = Console()
 err = Console(stderr=True)
 
@@ -110,10 +112,13 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Journey YAML file
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of journey files (for editor autocompletion)."""
-    from journeys.loader import journey_json_schema
+    """Print the JSON Schema of journey files (for editor autocompletion).
 
-    sys.stdout.write(json.dumps(journey_json_schema(), indent=2) + "\n")
+    Its `$id` is where `hplj serve` answers it: HPLJ_PUBLIC_URL + /schema/journey.json."""
+    from journeys.schema import SCHEMA_PATH, journey_json_schema
+
+    url = _settings().public_url.rstrip("/") + SCHEMA_PATH
+    sys.stdout.write(json.dumps(journey_json_schema(url), indent=2) + "\n")
 
 
 @app.command()
@@ -194,10 +199,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
+    from bot.public_pages import page_problem
     from bot.wiring import run_server, serve_problem
 
     settings = _settings()
-    problem = serve_problem(settings)
+    problem = serve_problem(settings) or page_problem(settings.privacy_text, settings.terms_text)
     if problem is not None:
         sys.stderr.write(f"hplj: {problem}\n")
         raise typer.Exit(2)

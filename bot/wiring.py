@@ -136,6 +136,11 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
 
             app.on_cleanup.append(close_graph)
     mount_dashboard(app, service, settings)
+    if settings is not None:
+        from bot.public_pages import mount_public_pages
+
+        mount_public_pages(app, public_url=settings.public_url, privacy_text=settings.privacy_text,
+                           terms_text=settings.terms_text)
     return app
 
 
