@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -33,7 +34,11 @@ def run(*cmd: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subpr
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     """(the temporary venv's bin folder, the wheel, the build log)."""
     tmp = tmp_path_factory.mktemp("wheel")
-    build = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", ROOT,
+    # a copy of the checkout: the build leaves no build/ folder behind, and none left over is used
+    src = tmp / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
+                                                             "__pycache__", "tests", "bench", "*.db*"))
+    build = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", src,
                 "-w", tmp / "dist", cwd=tmp)
     [wheel] = (tmp / "dist").glob("hplj_bot-*.whl")
     venv = tmp / "venv"
