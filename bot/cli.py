@@ -277,7 +277,8 @@ def enroll(
     for line, reason in report.errors:
         print(f"{csv_file}:{line}: {reason}")
     if report.errors and (all_or_nothing or not report.valid):
-        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}")
+        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}" if report.rows
+              else "nothing imported: the file's first line must be fixed first")
         raise typer.Exit(NOTHING_DONE)
     if dry_run:
         for r in report.valid:

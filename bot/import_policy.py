@@ -55,7 +55,7 @@ def choose_platform(settings: Settings, requested: str) -> PlatformChoice:
         raise PlatformChoiceError("Slack and Teams are both configured: say where these people use the bot "
                                   "with --platform slack or --platform teams.")
     if configured:
-        return PlatformChoice(configured[0], f"the only platform configured ({_CREDENTIAL[configured[0]]} is set)")
+        return PlatformChoice(configured[0], f"the only platform configured: {_CREDENTIAL[configured[0]]} is set")
     return PlatformChoice("console", "neither SLACK_BOT_TOKEN nor MICROSOFT_APP_ID is set; "
                                      "use --platform to choose")
 

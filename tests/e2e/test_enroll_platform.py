@@ -94,7 +94,7 @@ async def test_slack_out_of_reach_is_one_sentence_and_nothing_is_enrolled(tmp_pa
                                 SLACK_API_URL=f"http://127.0.0.1:{port}/api/")
     assert code == 2, out + err
     assert "Traceback" not in out + err and len(err) < 500
-    assert "platform: slack (the only platform configured (SLACK_BOT_TOKEN is set))" in out
+    assert "platform: slack (the only platform configured: SLACK_BOT_TOKEN is set)" in out
     assert "hplj: Slack could not be reached (" in out and "nothing was enrolled." in out
     assert enrolled(tmp_path) == []
 
@@ -142,6 +142,7 @@ async def test_a_file_with_another_delimiter_is_named_as_such(tmp_path: Path, se
     path.write_text(GOOD.replace(",", sep))
     code, out, _ = await hplj(tmp_path, "enroll", "--csv", str(path))
     assert code == 2 and f"{path}:1: the columns are separated by {name}, not commas" in out, out
+    assert "nothing imported: the file's first line must be fixed first" in out
     assert "missing column" not in out
     people = tmp_path / "people.csv"
     people.write_text(f"email{sep}name\nana@example.com{sep}Ana\n")
