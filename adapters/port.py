@@ -22,6 +22,9 @@ class Capabilities:
 
     update_in_place: bool = True  # else an answered prompt keeps its old look (the update is cancelled)
     reconcile: bool = False  # can find an in-doubt send by its delivery id (Slack metadata)
+    # an admin's file (a report CSV) reaches them as a file (Slack uploads it, the console saves
+    # it); else they get a signed download link (Teams: bot/report_links.py)
+    file_attachments: bool = True
 
 
 @dataclass(frozen=True)

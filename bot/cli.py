@@ -12,18 +12,40 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.settings import Settings
+from bot.teams_cli import teams_app as _teams_app
 from journeys.definition import Journey
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=True, no_args_is_help=True,
                   help="hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.")
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 people_app = typer.Typer(help="The people directory: managers, holiday regions, working weeks.")
 app.add_typer(people_app, name="people")
+app.add_typer(_teams_app, name="teams")
 console = Console()
 err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"hplj {version('hplj-bot')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            print("hplj (not installed: no version)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.
+
+    Shell completion: `hplj --install-completion` (bash, zsh, fish or PowerShell)."""
 
 
 def _logging(settings: Settings) -> None:
@@ -102,10 +124,13 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Journey YAML file
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of journey files (for editor autocompletion)."""
-    from journeys.loader import journey_json_schema
+    """Print the JSON Schema of journey files (for editor autocompletion).
 
-    sys.stdout.write(json.dumps(journey_json_schema(), indent=2) + "\n")
+    Its `$id` is where `hplj serve` answers it: HPLJ_PUBLIC_URL + /schema/journey.json."""
+    from journeys.schema import SCHEMA_PATH, journey_json_schema
+
+    url = _settings().public_url.rstrip("/") + SCHEMA_PATH
+    sys.stdout.write(json.dumps(journey_json_schema(url), indent=2) + "\n")
 
 
 @app.command()
@@ -186,10 +211,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
+    from bot.public_pages import page_problem
     from bot.wiring import run_server, serve_problem
 
     settings = _settings()
-    problem = serve_problem(settings)
+    problem = serve_problem(settings) or page_problem(settings.privacy_text, settings.terms_text)
     if problem is not None:
         sys.stderr.write(f"hplj: {problem}\n")
         raise typer.Exit(2)
@@ -222,16 +248,29 @@ def chat(
 @app.command()
 def enroll(
     csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, manager_email, journey, start, "
-                                           "[timezone], [country], [subdivision], [cohort], [manager_manager_email], "
-                                           "[event:<id>]...")],
-    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad.")]
-    = False,
-    platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console.")] = "",
+                                           + escape("[timezone], [country], [subdivision], [cohort], "
+                                                    "[manager_manager_email], [event:<id>]..."))],
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad "
+                                                 "or the platform cannot be reached.")] = False,
+    platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console "
+                                          "(required when both Slack and Teams are configured).")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and say who would be enrolled "
+                                          "where; write nothing.")] = False,
 ) -> None:
-    """Enroll a cohort from a CSV file; every bad row is reported with its line number."""
+    """Enroll a cohort from a CSV file; every bad row is reported with its line number.
+
+    Exit status: 0 every row enrolled (or already), 1 some rows refused, 2 nothing done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from adapters.port import DeliveryError
     from bot.csv_import import import_rows, parse_csv
+    from bot.import_policy import (
+        LABEL,
+        NOTHING_DONE,
+        PlatformChoiceError,
+        choose_platform,
+        exit_code,
+    )
     from bot.wiring import build_service
 
     settings = _settings()
@@ -240,15 +279,27 @@ def enroll(
         text = csv_file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"cannot read {csv_file}: {exc}", param_hint="--csv") from None
-    chosen = platform or ("slack" if settings.slack_bot_token else "teams" if settings.microsoft_app_id else "console")
-    if chosen not in ("slack", "teams", "console"):
-        raise typer.BadParameter(f"expected slack, teams or console, got {chosen!r}", param_hint="--platform")
+    try:
+        choice = choose_platform(settings, platform)
+    except PlatformChoiceError as exc:
+        sys.stderr.write(f"hplj: {exc}\n")
+        raise typer.Exit(NOTHING_DONE) from None
+    print(choice.line())
     report = parse_csv(text, library, datetime.now(UTC).date())
     for line, reason in report.errors:
         print(f"{csv_file}:{line}: {reason}")
     if report.errors and (all_or_nothing or not report.valid):
-        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}")
-        raise typer.Exit(1)
+        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}" if report.rows
+              else "nothing imported: the file's first line must be fixed first")
+        raise typer.Exit(NOTHING_DONE)
+    if dry_run:
+        for r in report.valid:
+            print(f"would enroll {r.email} in {r.journey} from {r.start.isoformat()} with manager "
+                  f"{r.manager_email}" + (f" (cohort {r.cohort})" if r.cohort else ""))
+        cohorts = sorted({r.cohort or f"{r.journey}-{r.start.isoformat()}" for r in report.valid})
+        print(f"dry run, nothing written: would enroll {len(report.valid)} on {choice.platform}, skip "
+              f"{len(report.errors)} bad row(s); cohorts: {', '.join(cohorts) or 'none'}")
+        raise typer.Exit(exit_code(len(report.valid), len(report.errors)))
 
     async def run() -> None:
         service = await build_service(settings, library, scheduler=False)
@@ -256,28 +307,43 @@ def enroll(
             with Progress(TextColumn("Enrolling"), BarColumn(), MofNCompleteColumn(), console=err,
                           disable=not err.is_terminal) as bar:
                 task = bar.add_task("", total=len(report.valid))
-                await import_rows(service, report, chosen, progress=lambda n: bar.update(task, completed=n))
+                await import_rows(service, report, choice.platform, all_or_nothing=all_or_nothing,
+                                  progress=lambda n: bar.update(task, completed=n))
         finally:
             await service.dispatcher.release()
             await service.db.dispose()
 
     before = len(report.errors)
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DeliveryError as exc:  # after the people were looked up: the directory or the enrolment itself
+        report.unreachable = f"{LABEL[choice.platform]} could not be reached ({exc.reason})"
     for line, reason in report.errors[before:]:
-        print(f"{csv_file}: {reason}")
+        print(f"{csv_file}:{line}: {reason}" if line else f"{csv_file}: {reason}")
+    done = report.enrolled + report.already + report.opted_out
+    if report.unreachable:
+        print(f"hplj: {report.unreachable}; "
+              + (f"{report.enrolled} enrolled, the rows listed above were not." if report.enrolled
+                 else "nothing was enrolled."))
+    if report.unreachable and not report.imported:
+        print(f"nothing imported: {choice.platform} could not be reached")
+        raise typer.Exit(NOTHING_DONE)
     print(f"enrolled {report.enrolled}, already enrolled {report.already}, opted out {report.opted_out}, "
-          f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}")
-    if report.errors:
-        raise typer.Exit(1)
+          f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}; "
+          f"platform: {choice.platform}")
+    raise typer.Exit(exit_code(done, len(report.errors)))
 
 
 @people_app.command("sync")
 def people_sync(
-    csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, [manager_email], [name], [country], "
-                                           "[subdivision], [timezone], [working_days], [working_hours], [locale]")],
+    csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, " + escape(
+        "[manager_email], [name], [country], [subdivision], [timezone], [working_days], [working_hours], "
+        "[locale]"))],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would change; write nothing.")] = False,
 ) -> None:
-    """Sync people from an HR export; every bad row is reported with its line number."""
+    """Sync people from an HR export; every bad row is reported with its line number.
+
+    Exit status: 0 every row synced, 1 some rows refused, 2 nothing done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.people_sync import describe, parse_people_csv, sync_people
@@ -316,8 +382,9 @@ def people_sync(
     print(f"{'dry run, nothing written: ' if dry_run else ''}{len(report.new)} new, {len(report.changed)} changed, "
           f"{report.unchanged} unchanged, {len(report.errors)} bad row(s) of {report.rows}"
           + ("" if dry_run else f"; {report.people_updated} known people updated"))
-    if report.errors:
-        raise typer.Exit(1)
+    from bot.import_policy import exit_code
+
+    raise typer.Exit(exit_code(len(report.entries), len(report.errors)))
 
 
 @app.command("export")

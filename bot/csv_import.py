@@ -20,7 +20,9 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters.port import DeliveryError
 from bot import directory
+from bot.import_policy import LABEL, delimiter_problem
 from bot.service import BotService
 from journeys.calendar import WorkCalendar
 from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
@@ -58,6 +60,7 @@ class ImportReport:
     opted_out: int = 0
     cohorts: set[str] = field(default_factory=set)
     imported: bool = False
+    unreachable: str | None = None  # the platform could not be reached while looking people up: why
 
 
 def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
@@ -73,6 +76,10 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         report.errors.append((1, f"column(s) {', '.join(doubled)} appear more than once"))
         return report
     missing = [c for c in REQUIRED if c not in header]
+    foreign = delimiter_problem(text, REQUIRED) if missing else None
+    if foreign:
+        report.errors.append((1, foreign))
+        return report
     if missing:
         report.errors.append((1, f"missing column(s) {', '.join(missing)} (expected {', '.join(REQUIRED)}, "
                                  f"optionally {', '.join(OPTIONAL)} and event:<id>)"))
@@ -196,8 +203,11 @@ def _date(value: str, col: str, problems: list[str]) -> date | None:
 
 
 async def import_rows(service: BotService, report: ImportReport, platform: str,
-                      progress: Callable[[int], None] | None = None) -> None:
-    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group."""
+                      progress: Callable[[int], None] | None = None, *, all_or_nothing: bool = False) -> None:
+    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group.
+
+    When the platform cannot be reached while people are looked up, `report.unreachable` says so
+    and the rows whose people were not found are refused; with `all_or_nothing` nothing is written."""
     people: dict[str, str] = {}
     emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
         r.manager_manager_email for r in report.valid if r.manager_manager_email}
@@ -208,15 +218,32 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
         people[(p.email or "").lower()] = p.id
     port = service.ports.get(platform)
     found: dict[str, tuple[str, str]] = {}
+    unreached: set[str] = set()
     for email in sorted(emails - set(people)):
         user_id, name = email, email.split("@")[0].replace(".", " ").title()
+        if unreached:
+            unreached.add(email)
+            continue
         if port is not None and platform != "console":
-            profile = await port.find_user_by_email(email)
+            try:
+                profile = await port.find_user_by_email(email)
+            except DeliveryError as exc:
+                report.unreachable = f"{LABEL.get(platform, platform)} could not be reached ({exc.reason})"
+                unreached.add(email)
+                continue
             if profile is None:
                 report.errors.append((0, f"no {platform} user has the e-mail {email}"))
                 continue
             user_id, name = profile.user_id, profile.name
         found[email] = (user_id, name)
+    if unreached:
+        for r in report.valid:
+            lost = sorted({r.email, r.manager_email} & unreached)
+            if lost:
+                report.errors.append((r.line, f"not enrolled: {', '.join(lost)} could not be looked up"))
+        report.errors.sort()
+        if all_or_nothing:
+            return
     # One transaction for all new people: a 10,000-row file must not cost 10,000 commits.
     now = service.clock.now()
     async with service.uow() as uow:

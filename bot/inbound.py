@@ -90,7 +90,7 @@ class InboundHandler:
         mtms = await uow.mtms.of_enrollments(ids)
         return PersonView(person_state(person, self.default_tz), self.library,
                           [e for e in enrollments.values() if e.journey_id in self.library],
-                          prompts, {m.id: m for m in mtms})
+                          prompts, {m.id: m for m in mtms}, platform=person.platform)
 
     async def _answer_prompt(self, uow: UnitOfWork, person: PersonRecord, reply: Reply, now: datetime) -> Outcome:
         """A button or form on one prompt: what `_decide` does with a full view, from a few reads."""

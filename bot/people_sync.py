@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from bot.csv_import import EMAIL, holiday_region, row_timezone
+from bot.import_policy import delimiter_problem
 from journeys.directory import (
     DirectoryEntry,
     changes,
@@ -54,7 +55,7 @@ def parse_people_csv(text: str) -> SyncReport:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     expected = f"expected email, optionally {', '.join(OPTIONAL)}"
     if "email" not in header:
-        report.errors.append((1, f"missing column email ({expected})"))
+        report.errors.append((1, delimiter_problem(text, REQUIRED) or f"missing column email ({expected})"))
         return report
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
     if unknown:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     dashboard_secret: str = Field(default="", alias="HPLJ_DASHBOARD_SECRET")
     public_url: str = Field(default="http://localhost:3978", alias="HPLJ_PUBLIC_URL")
     min_group_size: int = Field(default=5, alias="HPLJ_MIN_GROUP")
+    # the /privacy and /terms pages the Teams manifest links to: the text, or @path to a file
+    privacy_text: str = Field(default="", alias="HPLJ_PRIVACY_TEXT")
+    terms_text: str = Field(default="", alias="HPLJ_TERMS_TEXT")
     # xAPI export (docs/exports.md): actors are keyed pseudonyms unless HPLJ_XAPI_IDENTIFY=1
     xapi_identify: bool = Field(default=False, alias="HPLJ_XAPI_IDENTIFY")
     xapi_key: str = Field(default="", alias="HPLJ_XAPI_KEY")

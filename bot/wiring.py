@@ -148,6 +148,16 @@ def build_app(service: BotService, settings: Settings | None, metrics: Metrics |
 
             app.on_cleanup.append(close_graph)
     mount_dashboard(app, service, settings)
+    if settings is not None:
+        from bot.public_pages import mount_public_pages
+
+        # (tests pass partial settings objects: the pages' texts default to the built-in ones)
+        mount_public_pages(app, public_url=getattr(settings, "public_url", "http://localhost:3978"),
+                           privacy_text=getattr(settings, "privacy_text", ""),
+                           terms_text=getattr(settings, "terms_text", ""))
+    from bot.report_links import mount_report_download
+
+    mount_report_download(app, service, settings)
     return app
 
 

@@ -41,9 +41,16 @@ MANAGER_HELP = (
 )
 
 
+# How to answer by typing, for the platform the person uses (the texts above name both).
+_BOTH = "(in its thread on Slack, with Reply on Teams)"
+_REPLY_HOW = {"slack": "(in its thread)", "teams": "(with Reply)"}
+
+
 def help_text(view: PersonView) -> str:
-    """Role-appropriate help: a manager who is in no journey themselves is not offered `stop`."""
-    return HELP if view.own_enrollments() or not view.managed() else MANAGER_HELP
+    """Role-appropriate help: a manager who is in no journey themselves is not offered `stop`;
+    how to reply is said for the platform the person uses."""
+    text = HELP if view.own_enrollments() or not view.managed() else MANAGER_HELP
+    return text.replace(_BOTH, _REPLY_HOW.get(view.platform, _BOTH))
 
 
 @dataclass
@@ -55,6 +62,7 @@ class PersonView:
     enrollments: list[EnrollmentState]  # as participant or as manager
     prompts: list[PromptState]  # every prompt of those enrollments
     mtms: dict[str, MtmState] = field(default_factory=dict)
+    platform: str = ""  # where the person talks to the bot (slack, teams, console); "" unknown
 
     def enrollment(self, enrollment_id: str) -> EnrollmentState:
         return next(e for e in self.enrollments if e.id == enrollment_id)

@@ -28,6 +28,7 @@ from yaml.constructor import SafeConstructor
 from yaml.reader import ReaderError
 
 from journeys.definition import _ID, Journey, cross_reference_errors
+from journeys.schema import journey_json_schema
 
 __all__ = [
     "JourneyError",
@@ -51,8 +52,6 @@ _STR, _INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + t for t in ("str", "int", "float
 _MAP, _SEQ, _TIMESTAMP, _MERGE = (_YAML_TAG + t for t in ("map", "seq", "timestamp", "merge"))
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP}
 
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_ID = "urn:hplj-bot:schema:journey"
 
 
 @dataclass(frozen=True)
@@ -610,13 +609,3 @@ def default_library_path() -> Path:
     return Path(__file__).resolve().parent / "library"
 
 
-def journey_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a journey file (what `hplj schema` prints)."""
-    schema = Journey.model_json_schema()
-    schema.pop("title", None)
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "$id": SCHEMA_ID,
-        "title": "hplj-bot journey definition",
-        **schema,
-    }

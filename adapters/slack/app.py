@@ -27,6 +27,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,6 +49,7 @@ from adapters.slack.client import (
 )
 from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
 from adapters.slack.lifecycle import access_change
+from adapters.slack.files import FileUploadError, send_file
 from adapters.slack.parse import (
     PLATFORM,
     ButtonClick,
@@ -245,6 +247,8 @@ class SlackInbound:
             await _safe(self._respond(response_url, text=SORRY, response_type="ephemeral"))
             return
         for reply in result.replies:
+            if reply.attachment_name and reply.attachment_text:
+                reply = await self._as_file(cmd.user_id, reply)
             await _safe(
                 self._respond(
                     response_url,
@@ -254,6 +258,21 @@ class SlackInbound:
                     replace_original=False,
                 )
             )
+
+    async def _as_file(self, user_id: str, reply: Message) -> Message:
+        """Send the reply's attachment as a Slack file in the person's DM; the reply then says
+        where it is. If Slack refuses, the reply is shown as before (inline, cut) and says why."""
+        try:
+            await send_file(self.client, self._http(), user_id, reply.attachment_name,
+                            reply.attachment_text.encode("utf-8"), title=reply.title or reply.attachment_name,
+                            comment=reply.title or reply.attachment_name)
+        except FileUploadError as exc:
+            log.warning("slack: file %s not sent: %s", reply.attachment_name, exc)
+            return replace(reply, text=f"{reply.text}\n\n(Slack did not take the file, {exc}; it is shown "
+                                       "below instead, cut to fit.)")
+        return replace(reply, attachment_name="", attachment_text="",
+                       text=f"{reply.text}\n\nThe file {reply.attachment_name} is in your direct messages "
+                            "with me.")
 
     async def _button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         for item in parse_block_action(body):

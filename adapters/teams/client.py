@@ -196,7 +196,7 @@ class TeamsChat:
     """`ChatPort` for Teams personal chats."""
 
     platform = PLATFORM
-    capabilities = Capabilities(update_in_place=True, reconcile=False)
+    capabilities = Capabilities(update_in_place=True, reconcile=False, file_attachments=False)
 
     def __init__(
         self,

@@ -77,7 +77,7 @@ def test_csv_import_refuses_bad_rows_before_writing(tmp_path: Path, body: str, r
     db = tmp_path / "c.db"
     r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
              env={**CLEAN, "DATABASE_URL": f"sqlite:///{db}"})
-    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.returncode == 2, r.stdout + r.stderr  # nothing done
     assert f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout
     assert "Traceback" not in r.stdout + r.stderr
     if db.exists():
@@ -91,4 +91,4 @@ def test_csv_duplicate_headers_are_refused(tmp_path: Path) -> None:
                         encoding="utf-8")
     r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
              env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
-    assert r.returncode == 1 and "email appear more than once" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 2 and "email appear more than once" in r.stdout, r.stdout + r.stderr

@@ -27,6 +27,8 @@ METHOD_SCOPES = {
     "users.profile.get": "users.profile:read",  # custom profile fields: manager, working hours
     "views.open": None,
     "views.publish": None,
+    "files.getUploadURLExternal": "files:write",  # reports as files (adapters/slack/files.py)
+    "files.completeUploadExternal": "files:write",
 }
 # Slack's event reference: app_uninstalled and tokens_revoked need no scope.
 EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None, "app_uninstalled": None, "tokens_revoked": None}
@@ -44,7 +46,7 @@ def _methods_called_in_source() -> set[str]:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and re.fullmatch(
-                r"(auth|chat|conversations|users|views)_[A-Za-z]+", node.attr
+                r"(auth|chat|conversations|files|users|views)_[A-Za-z]+", node.attr
             ):
                 names.add(node.attr.replace("_", ".", 1))
             if (
