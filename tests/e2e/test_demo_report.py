@@ -20,7 +20,8 @@ from adapters.memory import RecordingChat
 from bot.clock import SimulatedClock
 from bot.demo import PEOPLE, run_demo
 from bot.service import BotService
-from journeys.evaluation import BARRIER_LABELS, PERSON_HEADER
+from journeys.barriers import BARRIER_LABELS
+from journeys.evaluation import PERSON_HEADER
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
 from store.db import Database
