@@ -41,7 +41,7 @@ async def cohort_evaluation(service: Services, cohort: str) -> tuple[Evaluation 
                     as_of=clock.now() if clock is not None else None), title
 
 
-def _story_questions(journey: Journey) -> tuple[set[str], str | None, str | None]:
+def story_questions(journey: Journey) -> tuple[set[str], str | None, str | None]:
     steps: set[str] = set()
     did = result = None
     for step in journey.steps:
@@ -72,7 +72,7 @@ async def success_stories(service: Services, journey: Journey | None, enrollment
     evaluation's success cases who agreed to be contacted, earliest survey first)."""
     if journey is None or not enrollment_ids:
         return []
-    steps, did_q, result_q = _story_questions(journey)
+    steps, did_q, result_q = story_questions(journey)
     if not steps or (did_q is None and result_q is None):
         return []
     async with service.uow.read() as u:

@@ -192,6 +192,7 @@ class Interviews:
 
     command: ClassVar[str] = "interviews"
     cohort: str
+    swap: tuple[UserRef, UserRef] | None = None  # (out, in): the admin replaces a candidate
 
 
 SCM_VERDICTS = ("success", "applied_no_result", "tried_no_success", "not_applied")
@@ -346,15 +347,17 @@ _SPECS: dict[str, _Spec] = {
         example="audit 50",
     ),
     "interviews": _Spec(
-        usage="interviews <cohort>",
-        summary="Success Case interviews: pick candidates, ask their consent, get the guide",
+        usage="interviews <cohort> [swap <user> <user>]",
+        summary="Success Case interviews: ranked candidates with reasons, consent requests, the guides",
         details=(
-            "After the survey: selects success cases who agreed to be contacted and a sample of the "
-            "others (the journey's `interviews` settings), sends each new candidate a consent request "
-            "with a button per slot inside both your and their working hours, and lists every candidate "
-            "with the interview guide."
+            "After the survey: ranks the success cases who agreed to be contacted by the strength of their "
+            "evidence and the others by what they can teach (the journey's `interviews` settings say how "
+            "many of each), sends each new candidate a consent request with times held on your calendar "
+            "inside both your and their working hours, and lists the ranking with its reasons and the two "
+            "interview guides. `swap <user> <user>` replaces the first candidate by the second (a request "
+            "not yet answered is withdrawn and its times freed)."
         ),
-        example="interviews spring-leads",
+        example="interviews spring-leads swap @eli @fatima",
     ),
     "interview": _Spec(
         usage=("interview <user> agreed|declined | interview <user> "
@@ -803,7 +806,16 @@ def _parse_interviews(args: _Args) -> Interviews:
     if not args.tokens:
         raise args.error("missing cohort name (e.g. `interviews spring-leads`)")
     cohort = _cohort(args, args.tokens[0])
-    args.no_more(1, " (expected `interviews <cohort>`)")
+    if len(args.tokens) > 1 and args.tokens[1].lower() == "swap":
+        if len(args.tokens) < 4:
+            raise args.error("`swap` needs two users: the candidate to replace, then who takes their place "
+                             "(e.g. `interviews spring-leads swap @eli @fatima`)")
+        out, into = _required_user(args, args.tokens[2]), _required_user(args, args.tokens[3])
+        if out == into:
+            raise args.error("`swap` needs two different users", args.tokens[3])
+        args.no_more(4, " (expected `interviews <cohort> swap <user> <user>`)")
+        return Interviews(cohort, (out, into))
+    args.no_more(1, " (expected `interviews <cohort>` or `interviews <cohort> swap <user> <user>`)")
     return Interviews(cohort)
 
 
