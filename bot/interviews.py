@@ -16,6 +16,7 @@ from adapters.port import HandlerResult
 from bot.admin_context import AdminError, Ctx, existing
 from bot.host import Services
 from bot.interview_calendar import hold_times, when
+from bot.interview_notes import send_form
 from bot.reports import cohort_events, story_questions
 from journeys.commands import Interview, Interviews
 from journeys.definition import Journey
@@ -252,6 +253,14 @@ async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
     journey = service.library.get(row.journey_id)
     if journey is None:
         raise AdminError(f"`interview`: the journey '{row.journey_id}' is not loaded")
+    if cmd.action == "notes":
+        async with service.uow() as uow:
+            await uow.save(Outcome(outgoing=[send_form(journey, row.id, ctx.actor.id, person.name or "", ctx.now)]),
+                           ctx.now)
+            await uow.commit()
+        return ctx.reply(f"The interview notes form for {cmd.user.display} is in your messages: the story with "
+                         "their consent, the evidence you saw, what helped and got in the way, and the value.",
+                         "Interview notes")
     if cmd.action in ("agreed", "declined"):
         event = consent_event(row.id, cmd.action == "agreed", ctx.now)
         done = f"Recorded: {cmd.user.display} {cmd.action} to an interview."

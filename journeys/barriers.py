@@ -12,6 +12,7 @@ expire. A manager's own "Can't this time" reason is kept apart (`journeys.evalua
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -59,10 +60,11 @@ class BarrierCount:
     survey: int  # non-success respondents who named it
     declined: int = 0  # support requests a manager answered "Can't this time"
     expired: int = 0  # support requests nobody answered before the moment
+    interview: int = 0  # interviews whose notes name it (journeys/interview_notes.py)
 
     @property
     def total(self) -> int:
-        return self.survey + self.declined + self.expired
+        return self.survey + self.declined + self.expired + self.interview
 
     @property
     def label(self) -> str:
@@ -82,8 +84,16 @@ def barrier_counts(survey: Iterable[tuple[str, int]], events: Iterable[JourneyEv
     expired = {(e.enrollment_id, e.prompt_id) for e in events
                if e.kind == "expired" and str(e.data.get("step")) in request_steps} - declined
     counts = dict(survey)
-    rows = [BarrierCount(c, n) for c, n in counts.items() if c != NO_MANAGER_SUPPORT]
-    support = BarrierCount(NO_MANAGER_SUPPORT, counts.get(NO_MANAGER_SUPPORT, 0), len(declined), len(expired))
+    named: dict[str, tuple[str, ...]] = {}  # the latest interview notes of each enrollment
+    for e in sorted(events, key=lambda ev: ev.at):
+        if e.kind == "interview_recorded" and e.data.get("notes") is True:
+            raw = e.data.get("barriers")
+            named[e.enrollment_id] = tuple(dict.fromkeys(str(b) for b in raw)) if isinstance(raw, list) else ()
+    heard = Counter(b for codes in named.values() for b in codes)
+    rows = [BarrierCount(c, counts.get(c, 0), interview=heard.get(c, 0))
+            for c in dict.fromkeys([*counts, *heard]) if c != NO_MANAGER_SUPPORT]
+    support = BarrierCount(NO_MANAGER_SUPPORT, counts.get(NO_MANAGER_SUPPORT, 0), len(declined), len(expired),
+                           heard.get(NO_MANAGER_SUPPORT, 0))
     if support.total:
         rows.append(support)
     order = {b: i for i, b in enumerate(BARRIERS)}
@@ -98,5 +108,7 @@ def barrier_line(b: BarrierCount) -> str:
         parts.append(f"{b.declined} support request{'s' if b.declined != 1 else ''} declined")
     if b.expired:
         parts.append(f"{b.expired} support request{'s' if b.expired != 1 else ''} expired unanswered")
+    if b.interview:
+        parts.append(f"{b.interview} named in interview{'s' if b.interview != 1 else ''}")
     basis = f" ({', '.join(parts)})" if len(parts) > 1 or not b.survey else ""
     return f"{b.label[0].upper()}{b.label[1:]}: {b.total}{basis} — who can remove it: {b.owner}."

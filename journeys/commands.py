@@ -204,7 +204,7 @@ class Interview:
 
     command: ClassVar[str] = "interview"
     user: UserRef
-    action: Literal["agreed", "declined", "verified"]
+    action: Literal["agreed", "declined", "verified", "notes"]
     classification: str | None = None
     outcome: str | None = None
     units: float | None = None
@@ -360,13 +360,16 @@ _SPECS: dict[str, _Spec] = {
         example="interviews spring-leads swap @eli @fatima",
     ),
     "interview": _Spec(
-        usage=("interview <user> agreed|declined | interview <user> "
+        usage=("interview <user> agreed|declined|notes | interview <user> "
                "success|applied_no_result|tried_no_success|not_applied [outcome <id>] [value <units>]"),
-        summary="record a candidate's consent, or what their interview verified",
+        summary="record a candidate's consent, or what their interview found",
         details=(
-            "`agreed`/`declined` records consent given outside the request's buttons. A classification records "
-            "the verified result; `outcome` names the journey's PPP outcome it moved and `value` your "
-            "estimate in that outcome's unit (e.g. 6 escalations avoided)."
+            "`agreed`/`declined` records consent given outside the request's buttons. `notes` sends you the "
+            "interview notes form (a Slack modal, a Teams card): with their consent the story (situation, "
+            "behaviour, result), the evidence you saw, what helped and what got in the way, and the value in a "
+            "measured outcome's unit over its period; the report quotes it as a verified story. A "
+            "classification alone records the verified result; `outcome` names the journey's PPP outcome it "
+            "moved and `value` your estimate in that outcome's unit and period (e.g. 6 escalations avoided a month)."
         ),
         example="interview @ana success outcome fewer-escalations value 6",
     ),
@@ -828,13 +831,13 @@ def _parse_interview(args: _Args) -> Interview:
     if len(tokens) < 2:
         raise args.error("missing agreed, declined or a classification (" + ", ".join(SCM_VERDICTS) + ")")
     word = tokens[1].lower()
-    if word in ("agreed", "declined"):
+    if word in ("agreed", "declined", "notes"):
         args.no_more(2, f" (expected nothing after `{word}`)")
-        return Interview(user, "agreed" if word == "agreed" else "declined")
+        return Interview(user, "agreed" if word == "agreed" else "declined" if word == "declined" else "notes")
     if word not in SCM_VERDICTS:
-        guess = _suggest(word, ("agreed", "declined", *SCM_VERDICTS))
+        guess = _suggest(word, ("agreed", "declined", "notes", *SCM_VERDICTS))
         hint = f" — did you mean '{guess}'?" if guess else ""
-        raise args.error(f"unknown result {_q(tokens[1])}{hint} (expected agreed, declined, "
+        raise args.error(f"unknown result {_q(tokens[1])}{hint} (expected agreed, declined, notes, "
                          + ", ".join(SCM_VERDICTS) + ")", tokens[1])
     outcome: str | None = None
     units: float | None = None

@@ -645,6 +645,7 @@ def summary_lines(ev: Evaluation, journey_title: str,
         k = len(ev.success_story_enrollments)
         lines.append(f"{k} success stor{'ies' if k != 1 else 'y'} may be shared (authors agreed).")
     for k, (did, result) in enumerate([st for st in stories if st[0] or st[1]][:2], start=1):
-        text = f"Success story {k}: “{did}”" if did else f"Success story {k}:"
+        label = f"Self-reported story {k} (survey, not verified)"
+        text = f"{label}: “{did}”" if did else f"{label}:"
         lines.append(text + (f" Result: “{result}”" if result else ""))
     return lines

@@ -52,6 +52,11 @@ class Verdict:
     outcome: str | None
     units: float | None
     at: datetime
+    # from the notes form (journeys/interview_notes.py): codes only
+    evidence: bool = False  # the interviewer saw evidence
+    barriers: tuple[str, ...] = ()
+    enablers: tuple[str, ...] = ()
+    with_notes: bool = False
 
 
 Reason = Literal["success", "sample", "swapped", "other"]
@@ -85,6 +90,10 @@ class _Facts:
     swapped_in: bool = False
 
 
+def _codes(raw: object) -> tuple[str, ...]:
+    return tuple(str(x) for x in raw) if isinstance(raw, list) else ()
+
+
 def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
     out: dict[str, _Facts] = {}
     for e in sorted(events, key=lambda ev: ev.at):
@@ -97,7 +106,7 @@ def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
             f.survey_at = e.at
             f.outcome = str(d["outcome"]) if d.get("outcome") else None
             raw = d.get("barriers")
-            f.barriers = tuple(str(b) for b in (raw if isinstance(raw, list) else [raw] if raw else []))
+            f.barriers = _codes(raw) if isinstance(raw, list) else (str(raw),) if raw else ()
         elif e.kind == SWAPPED_OUT and f.status in ("to_invite", "invited"):
             f.status, f.swapped_in = "withdrawn", False
         elif e.kind == SWAPPED_IN:
@@ -117,7 +126,8 @@ def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
             f.verdict = Verdict(e.enrollment_id, str(d["classification"]),
                                 str(d["outcome"]) if d.get("outcome") else None,
                                 float(units) if isinstance(units, (int, float)) and not isinstance(units, bool)
-                                else None, e.at)
+                                else None, e.at, d.get("evidence") is True, _codes(d.get("barriers")),
+                                _codes(d.get("enablers")), d.get("notes") is True)
             f.status = "interviewed"
     return out
 

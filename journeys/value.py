@@ -155,19 +155,22 @@ def _rate(r: Rate) -> str:
 
 
 def impact_side_by_side(ev: Evaluation, v: Verified) -> str:
-    """Self-reported and verified impact on one line, with what the verified figure rests on."""
+    """Self-reported and verified impact on one line: the verified rate is over the people
+    interviewed, with how many were interviewed of how many the survey classified."""
     head = f"Impact — self-reported: {_rate(ev.impact)}"
     if v.interviewed == 0:
         return head + "; verified: no interviews recorded yet."
-    text = (f"{head}; verified in interviews: {_rate(v.impact)}, from {v.interviewed} interview"
-            f"{'s' if v.interviewed != 1 else ''} ({v.confirmed} of {v.success_interviewed} self-reported "
-            "success cases confirmed")
+    n = v.interviewed
+    text = (f"{head}; verified in interviews: {v.successes} of {n} interviewed "
+            f"{'were success cases' if v.successes != 1 else 'was a success case'} ({_pct(v.successes / n)}); "
+            f"{n} interviewed of {ev.responded_scm} classified by the survey "
+            f"({v.confirmed} of {v.success_interviewed} self-reported success cases confirmed")
     if v.found:
         text += f", {v.found} more found among the others"
     text += ")"
     if v.not_interviewed:
         text += (f"; {v.not_interviewed} self-reported success case{'s' if v.not_interviewed != 1 else ''} "
-                 "not interviewed yet, so the verified rate is a lower bound")
+                 "not interviewed yet")
     return text + "."
 
 
@@ -287,6 +290,8 @@ def value_csv_rows(v: Verified, bv: BusinessValue) -> list[list[str]]:
     i = v.impact
     rows = [["interviews", str(v.interviewed), str(v.interviewed), "", "", ""],
             ["impact_rate_verified", num(i.value), str(i.count), str(i.total), num(i.low), num(i.high)],
+            ["verified_of_interviewed", num(v.successes / v.interviewed if v.interviewed else None), str(v.successes),
+             str(v.interviewed), "", ""],
             ["self_reported_success_confirmed", str(v.confirmed), str(v.confirmed), str(v.success_interviewed),
              "", ""],
             ["self_reported_success_not_interviewed", str(v.not_interviewed), "", "", "", ""]]

@@ -62,7 +62,7 @@ async def race(db: Database) -> None:
         for _ in range(20):  # SQLite lets one writer in at a time: a busy database is retried
             try:
                 return await hold(db, f"e-{i}", [at], at)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if "locked" not in str(exc).lower():
                     raise
                 await asyncio.sleep(0.05)
