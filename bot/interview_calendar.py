@@ -8,7 +8,7 @@ candidates can never hold or book the same time, even when two processes invite 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
@@ -33,13 +33,13 @@ async def hold_times(uow: UnitOfWork, journey: Journey, interviewer_id: str, enr
     taken = await uow.interview_slots.taken(interviewer_id, now)
     slots = propose_slots(now, journey.interviews, person, interviewer, taken=taken)
     return await uow.interview_slots.hold(interviewer_id, enrollment_id, slots, journey.interviews.minutes,
-                                          hold_until(now, slots), now)
+                                          lambda slot: hold_until(now, slot), now)
 
 
 def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetime, *,
               participant: tuple[str, str, Who], interviewer: tuple[str, str, Who]) -> list[Outgoing]:
     """The day's reminder to each of the two people, (id, name, calendar), in their own time;
-    stale once the interview has started."""
+    stale once the interview is over."""
     minutes = journey.interviews.minutes
     (pid, pname, pwho), (iid, iname, iwho) = participant, interviewer
     texts = (
@@ -55,6 +55,7 @@ def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetim
         out.append(Outgoing(f"interview:{enrollment_id}:reminder:{who_id}",
                             Message(who_id, text, title="Interview today", journey_title=journey.title,
                                     audience="admin" if who_id == iid else "participant"),
-                            stale_at_iso=slot.isoformat(), not_before_iso=at.isoformat() if at > now else None,
+                            stale_at_iso=(slot + timedelta(minutes=minutes)).isoformat(),
+                            not_before_iso=at.isoformat() if at > now else None,
                             at_once=True, enrollment_id=enrollment_id))
     return out

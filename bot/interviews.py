@@ -218,8 +218,8 @@ async def swap(ctx: Ctx, uow: UnitOfWork, journey: Journey, cmd: Interviews, cho
     if gone is None:
         raise AdminError(f"`interviews`: {refs[0].display} is not a candidate, so there is nobody to swap out")
     if gone.status not in ("to_invite", "invited"):
-        raise AdminError(f"`interviews`: {refs[0].display} has {STATUS_WORDS[gone.status]} already; a swap only "
-                         "replaces someone who has not answered yet")
+        raise AdminError(f"`interviews`: {refs[0].display} has already answered ({STATUS_WORDS[gone.status]}); a "
+                         "swap only replaces someone who has not answered yet")
     if in_id in current:
         raise AdminError(f"`interviews`: {refs[1].display} is already a candidate")
     ranked = {r.enrollment_id for group in ranking(await uow.events.of_enrollments([in_id])) for r in group}

@@ -33,7 +33,7 @@ BARRIER_LIST: tuple[Barrier, ...] = (
             "their managers, by planning a real moment to use it"),
     Barrier(NO_MANAGER_SUPPORT, "no support from their manager",
             "their managers, with their own managers holding them to it"),
-    Barrier("no_time", "no time, or other priorities",
+    Barrier("no_time", "no time (other priorities came first)",
             "their managers and senior leaders, by making room for it among the priorities"),
     Barrier("no_incentive", "nothing rewards or recognises it",
             "senior leaders and HR, by aligning goals, reviews and recognition"),

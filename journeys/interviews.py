@@ -217,22 +217,21 @@ def propose_slots(now: datetime, settings: InterviewSettings,
     return out
 
 
-HOLD = timedelta(days=3)  # proposed times stay held this long, unless the candidate answers first
+HOLD = timedelta(days=5)  # proposed times stay held this long, unless the candidate answers first
 
 
-def hold_until(now: datetime, slots: Sequence[datetime]) -> datetime:
-    """When a candidate's held times are freed if they have not answered: after HOLD, and never
-    later than the last proposed time (a time that has passed frees itself)."""
-    return min([now + HOLD, *slots[-1:]])
+def hold_until(now: datetime, slot: datetime) -> datetime:
+    """When a proposed time is freed if the candidate has not answered: after HOLD, or when the
+    time itself comes, whichever is first."""
+    return min(now + HOLD, slot)
 
 
 def reminder_at(slot: datetime, who: tuple[WorkCalendar, ZoneInfo], now: datetime) -> datetime:
-    """The interview day's reminder: when that person's working day opens (or at once, if the
-    booking is made on the day), never after the interview starts."""
+    """The interview day's reminder: when that person's working day opens (so it arrives in their
+    working hours, on the day), or at once when the booking is made later that day."""
     cal, tz = who
     morning = datetime.combine(slot.astimezone(tz).date(), datetime.min.time(), tz)
-    opens = cal.next_open(morning, tz)
-    return max(now, min(opens, slot - timedelta(minutes=15)))
+    return max(now, min(cal.next_open(morning, tz), slot))
 
 
 def non_success_guide(journey: Journey) -> list[str]:
@@ -249,7 +248,8 @@ def non_success_guide(journey: Journey) -> list[str]:
             "3. What would have helped, and who could have given it?",
             "4. Did anything work, even partly? What would you try next time?",
             "5. Is there still a moment coming where it could pay off?",
-            "Record it with `interview <user> notes` (the form), or a classification as before."]
+            ("Record it with `interview <user> notes` (the form: the story, what got in the way, what would "
+             "have helped).")]
 
 
 def guide(journey: Journey, candidate: Candidate) -> list[str]:

@@ -73,8 +73,9 @@ def teaching_score(s: Surveyed) -> tuple[int, str]:
     score = 2 * (len(TEACHING_ORDER) - group) - (0 if s.barriers else 1)
     said = {"tried_no_success": "tried and it did not work out", "not_applied": "did not apply it",
             "applied_no_result": "applied it, no result yet"}.get(s.classification, s.classification)
-    named = ", ".join(BARRIER_LABELS.get(b, b) for b in s.barriers)
-    return score, said + (f"; named a barrier: {named}" if named else "; named no barrier")
+    named = "; ".join(BARRIER_LABELS.get(b, b) for b in s.barriers)
+    word = "barriers" if len(s.barriers) > 1 else "a barrier"
+    return score, said + (f"; named {word}: {named}" if named else "; named no barrier")
 
 
 def rank(surveyed: Sequence[Surveyed], evidence: Mapping[str, Evidence],

@@ -8,7 +8,7 @@ answers or `expires_at` passes; an expired hold is free again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,9 +50,10 @@ class InterviewSlotsRepository:
         return set(rows.scalars().all())
 
     async def hold(self, interviewer_id: str, enrollment_id: str, slots: Sequence[datetime], minutes: int,
-                   expires_at: datetime, now: datetime) -> list[datetime]:
-        """Hold each slot's quarter hours for the candidate; returns the slots held. A slot of which
-        any quarter hour is already someone else's (a concurrent hold included) is skipped whole."""
+                   expires: Callable[[datetime], datetime], now: datetime) -> list[datetime]:
+        """Hold each slot's quarter hours for the candidate until `expires(slot)`; returns the slots
+        held. A slot of which any quarter hour is already someone else's (a concurrent hold
+        included) is skipped whole."""
         await self.s.execute(delete(InterviewSlotRow).where(
             InterviewSlotRow.interviewer_id == interviewer_id, InterviewSlotRow.state == "held",
             InterviewSlotRow.expires_at <= now))  # expired holds are free again
@@ -63,7 +64,7 @@ class InterviewSlotsRepository:
             for cell in cells(slot, minutes):
                 result = await self.s.execute(insert(InterviewSlotRow).values(
                     interviewer_id=interviewer_id, cell_at=cell, slot_at=slot, enrollment_id=enrollment_id,
-                    state="held", expires_at=expires_at).on_conflict_do_nothing(
+                    state="held", expires_at=expires(slot)).on_conflict_do_nothing(
                     index_elements=["interviewer_id", "cell_at"]))
                 if result.rowcount != 1:  # type: ignore[attr-defined]
                     break

@@ -256,7 +256,7 @@ def test_summary_headline_8_of_13() -> None:
             "interval is above it).") in lines
     assert not any("×" in line for line in lines)
     top = next(line for line in lines if line.startswith("Top barriers"))
-    assert top == ("Top barriers: no support from their manager (3), no time, or other priorities (3), "
+    assert top == ("Top barriers: no support from their manager (3), no time (other priorities came first) (3), "
                    "no suitable situation came up (1).")
     assert "2 success stories may be shared (authors agreed)." in lines
 

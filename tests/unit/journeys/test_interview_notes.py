@@ -16,8 +16,8 @@ from journeys.interview_notes import (
     notes_prompt_id,
     read_notes,
     saved_note,
-    story_of,
     stored_story,
+    story_of,
 )
 from journeys.interviews import verdicts
 from journeys.loader import default_library_path, load_library

@@ -170,14 +170,17 @@ def test_held_slots_are_skipped_for_the_next_candidate_and_reminders_come_on_the
     # one quarter hour overlapping the end is enough to move it
     overlap = propose_slots(T0, SETTINGS, london, london, taken={first[0] + timedelta(minutes=15)})
     assert overlap[0] == first[0] + timedelta(minutes=30)
-    assert hold_until(T0, first) == min(T0 + HOLD, first[-1])  # never past the last proposed time
-    assert hold_until(T0, [T0 + timedelta(days=9)]) == T0 + HOLD
+    assert hold_until(T0, first[0]) == first[0]  # a time held until it comes, at most HOLD
+    assert hold_until(T0, T0 + timedelta(days=9)) == T0 + HOLD
     slot = first[0]
-    # on the day: when that person's working day opens (09:00 London, 08:00 UTC in summer), and a
-    # quarter of an hour ahead of an interview at the very start of the day
+    # on the day, in working hours: when that person's working day opens (09:00 London, 08:00 UTC in
+    # summer), which for an interview at the very start of the day is its start
     assert reminder_at(second[0], london, T0) == second[0].replace(hour=8, minute=0)
-    assert reminder_at(slot, london, T0) == slot - timedelta(minutes=15)
-    assert reminder_at(slot, london, slot - timedelta(minutes=10)) == slot - timedelta(minutes=10)  # booked late: at once
+    assert reminder_at(slot, london, T0) == slot
+    new_york = (cal(9, 17), ZoneInfo("America/New_York"))  # 09:00 there is 13:00 UTC
+    assert reminder_at(slot + timedelta(hours=6), new_york, T0) == slot + timedelta(hours=5)
+    late = second[0] - timedelta(minutes=10)  # booked that morning, after the day opened: at once
+    assert reminder_at(second[0], london, late) == late
 
 
 def test_verified_next_to_self_reported_with_known_answers() -> None:
