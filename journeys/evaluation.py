@@ -473,6 +473,9 @@ def to_csv_rows(ev: Evaluation) -> list[list[str]]:
         rows.append(_rate_row(f"barrier:{b}", wilson(n, ev.non_success)))
     for reason, n in ev.manager_cant:
         rows.append([f"manager_cant:{reason}", str(n), str(n), "", "", ""])
+    for bc in ev.barrier_counts:  # with where each count comes from: survey, declined, expired, interviews
+        rows.append([f"barrier_total:{bc.code}", str(bc.total), str(bc.survey), str(bc.declined), str(bc.expired),
+                     str(bc.interview)])
     lost = ev.lost
     rows.append(["lost:non_success_without_support", str(lost.non_success_unsupported),
                  str(lost.non_success_unsupported), str(lost.unsupported), "", ""])
