@@ -231,14 +231,23 @@ def business_figures(journey: Journey, ev: Evaluation, events: Iterable[JourneyE
 
 
 def _valued(journey: Journey, found: Sequence[Verdict]) -> list[tuple[Verdict, float, str]]:
-    """Verified success cases with an estimate in a measured outcome: (verdict, value, currency)."""
+    """Verified success cases with an estimate in a measured outcome: (verdict, value, currency),
+    the value per the period of the journey's measured outcomes (`_period`)."""
     measured = measured_outcomes(journey)
+    period = _period(journey)
     out = []
     for v in sorted(found, key=lambda x: (x.at, x.enrollment_id)):
         o = measured.get(v.outcome or "")
         if v.classification == SUCCESS and o is not None and o.measure is not None and v.units:
-            out.append((v, v.units * o.measure.value_per_unit, o.measure.currency))
+            m = o.measure
+            out.append((v, v.units * m.value_per_unit * PER_YEAR[m.period] / PER_YEAR[period], m.currency))
     return out
+
+
+def _period(journey: Journey) -> str:
+    """The measured outcomes' common period ("year" when they differ)."""
+    periods = {o.measure.period for o in measured_outcomes(journey).values() if o.measure is not None}
+    return next(iter(periods)) if len(periods) == 1 else "year"
 
 
 def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict]) -> list[str]:
@@ -259,7 +268,8 @@ def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict]) -> l
         total = sum(x for _, x, _ in basis)
         average = total / len(basis)
         currency = next(iter(currencies))
-        lines.append(f"Estimated value: {money(total, currency)}, from interviewers' estimates for {len(basis)} "
+        lines.append(f"Estimated value: {money(total, currency)} {PERIOD_WORDS[_period(journey)]}, from "
+                     f"interviewers' estimates for {len(basis)} "
                      "verified success cases (units of the journey's measured outcomes × their value per unit); "
                      "an estimate, not a measured total.")
     elif valued:
@@ -271,7 +281,7 @@ def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict]) -> l
     if f.diff is not None and rate is not None:
         wo = f.without_answers
         extra = max(0, math.floor(rate * wo.total - wo.count + 0.5))
-        worth = (f", worth about {money(extra * average, next(iter(currencies)))}"
+        worth = (f", worth about {money(extra * average, next(iter(currencies)))} {PERIOD_WORDS[_period(journey)]}"
                  if extra and average is not None else "")
         lines.append(f"What was lost: where a support request went unanswered, about {extra} fewer success "
                      f"cases than at the rate where every request was answered{worth} — an association, "

@@ -131,7 +131,7 @@ def test_leader_value_moves_in_steps_of_min_group() -> None:
     assert "not shown yet — fewer than 5" in "\n".join(leader_lines(JOURNEY, f, four))
     five = [*four, verdict(4, 2)]
     six = [*five, verdict(5, 100)]  # a sixth estimate: the digest must not move by its value
-    assert "Estimated value: £2,100, from interviewers' estimates for 5 verified" in "\n".join(
+    assert "Estimated value: £2,100 a month, from interviewers' estimates for 5 verified" in "\n".join(
         leader_lines(JOURNEY, f, five))
     assert leader_lines(JOURNEY, f, six) == leader_lines(JOURNEY, f, five)
     lost = next(line for line in leader_lines(JOURNEY, f, five) if line.startswith("What was lost"))
