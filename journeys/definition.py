@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from journeys.ending import Ending, ending_errors
 from journeys.next_moments import with_loop_steps
-from journeys.ppp import InterviewSettings, Outcome, ppp_errors
+from journeys.ppp import Cost, InterviewSettings, Outcome, ppp_errors
 
 Loc = tuple[str | int, ...]
 
@@ -80,6 +80,7 @@ class PerformancePath(_Strict):
     outcomes: list[Outcome] = Field(min_length=1, description="a sentence, or {id, text, measure}")
     behaviours: list[Behaviour] = Field(min_length=1)
     moments_that_matter: list[str] = Field(default_factory=list)
+    cost: Cost | None = Field(default=None, description="the programme's cost per participant (for the return)")
 
 
 class WorkingHours(_Strict):
@@ -300,15 +301,21 @@ class DigestDef(_Strict):
 
 
 FallbackOffer = Literal["peer", "coach", "on_your_own"]
+# "Can't this time": the manager's reasons are the performance system's barriers (journeys/barriers.py)
 CANT_REASONS: tuple[tuple[str, str], ...] = (
-    ("no_time", "No time before the moment"),
+    ("no_time", "No time: other priorities come first"),
     ("away", "I'm away or off that day"),
     ("not_right_moment", "Not the right moment for this"),
+    ("unclear_how", "I'm not sure how to coach this"),
+    ("no_incentive", "My own goals leave no room for it"),
+    ("tools_process", "A tool or process is in the way"),
     ("other", "Something else"),
 )
 # The same reasons as a report names them (journeys/evaluation.py: a barrier in the system).
-CANT_LABELS = {"no_time": "no time before the moment", "away": "away or off that day",
-               "not_right_moment": "not the right moment", "other": "something else"}
+CANT_LABELS = {"no_time": "no time, other priorities", "away": "away or off that day",
+               "not_right_moment": "not the right moment", "unclear_how": "unsure how to coach it",
+               "no_incentive": "their own goals leave no room for it",
+               "tools_process": "a tool or process in the way", "other": "something else"}
 
 
 def _default_offer() -> list[FallbackOffer]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -261,3 +262,20 @@ class AccessRevocationRow(Base):
     # A fingerprint (truncated SHA-256, never the secret) of the credential that was revoked: a
     # process started with another one (a reinstall's new Slack token) lifts the revocation.
     credential: Mapped[str | None] = mapped_column(String(16))
+
+
+class InterviewSlotRow(Base):
+    """One quarter hour of an interviewer's calendar, held for one candidate's proposed interview
+    time (until they answer or the hold expires) or booked by their answer. One row per quarter hour
+    the interview covers, unique per interviewer: two candidates can never hold or book overlapping
+    times, whichever process writes first (store/interview_slots.py)."""
+
+    __tablename__ = "interview_slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interviewer_id: Mapped[str] = mapped_column(String(64))
+    cell_at: Mapped[datetime]  # the quarter hour
+    slot_at: Mapped[datetime]  # the interview's start this quarter hour belongs to
+    enrollment_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(8))  # held | booked
+    expires_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("interviewer_id", "cell_at", name="uq_interview_slots_cell"),)

@@ -32,6 +32,7 @@ from store.enrollments import (
     MtmsRepository,
     PromptsRepository,
 )
+from store.interview_slots import InterviewSlotsRepository
 from store.outbox import OutboxRepository
 from store.people import PeopleRepository
 from store.repo import queue_outgoing, save_outcome
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.views = Views(s)
         self.directory = DirectoryRepository(s)
         self.access = AccessRepository(s)
+        self.interview_slots = InterviewSlotsRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -15,7 +15,7 @@ import http.client
 import itertools
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -730,33 +730,45 @@ def test_malformed_activities_never_get_a_500(threaded: _Threaded, data: st.Data
 
 # ---- Success Case interviews (issue 14) ------------------------------------------------------------
 
-async def test_success_case_interviews_over_teams(world: World) -> None:
-    """`journey interviews` and `journey interview <at>Ana</at> ...` in a message to the bot: Ana's
-    consent request reaches her chat, the verdict and its value reach the report."""
+async def surveyed(w: World, chen_answer: dict[str, Any] | None) -> str:
+    """Everyone installed and enrolled; Ana's (and Chen's) Success Case survey answers as the engine
+    records them; the cohort's name."""
     from store.models import EventRow
 
-    w = world
     await install_everyone(w)
-    status, _ = await enroll_by_command(w)
-    assert status == 200
+    assert (await enroll_by_command(w))[0] == 200
     enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
     ana, chen = await w.person(ANA), await w.person(CHEN)
     assert ana and chen
-    cohort = enrollments[ana.id].cohort
     survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
     async with w.db.write() as s:
         s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
                        data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
-                       data={"classification": "not_applied"}))
+        if chen_answer is not None:
+            s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
+                           data=chen_answer))
     await w.tick(survey_at + timedelta(days=1))
+    return enrollments[ana.id].cohort
+
+
+async def admin_says(w: World, text: str, mentions: Sequence[dict[str, Any]] = ()) -> str:
+    """The admin's `journey <text>` to the bot, and the texts the bot sent back."""
     bot = {"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}
+    before = len(w.calls_to(ADMIN))
+    status, _ = await w.post(message(ADMIN, w.fake.url, f"<at>HPLJ Coach</at> journey {text}", [bot, *mentions]))
+    assert status == 200
+    return "\n".join(w.texts_to(ADMIN)[before:])
+
+
+async def test_success_case_interviews_over_teams(world: World) -> None:
+    """`journey interviews` and `journey interview <at>Ana</at> ...` in a message to the bot: Ana's
+    consent request reaches her chat, the verdict and its value reach the report."""
+
+    w = world
+    cohort = await surveyed(w, {"classification": "not_applied"})
 
     async def say(text: str, mentions: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
-        before = len(w.calls_to(ADMIN))
-        status, _ = await w.post(message(ADMIN, w.fake.url, f"<at>HPLJ Coach</at> journey {text}", [bot, *mentions]))
-        assert status == 200
-        return "\n".join(w.texts_to(ADMIN)[before:])
+        return await admin_says(w, text, mentions)
 
     listing = await say(f"interviews {cohort}")
     assert "2 candidates for Success Case interviews" in listing and "What is it worth" in listing
@@ -775,7 +787,38 @@ async def test_success_case_interviews_over_teams(world: World) -> None:
     done = await say(f"interview <at>{ANA.name}</at> success outcome fewer-escalations value 3", [mention(ANA)])
     assert "3 avoided escalations" in done
     report = await say(f"report {cohort}")
-    assert "verified in interviews: 50% (1 of 2" in report and "Estimated value: £1,050" in report
+    assert "verified in interviews: 1 of 1 interviewed was a success case (100%); 1 interviewed of 2 classified" \
+        in report and "Estimated value: £1,050 a month" in report
+
+
+async def test_interview_notes_card_over_teams_becomes_a_verified_story(world: World) -> None:
+    """Issue 21 on Teams: `interview <at>Ana</at> notes` sends the admin an Adaptive Card with the
+    notes inputs; its submission is the report's verified story (and a bad value saves nothing)."""
+    from store.models import EventRow
+
+    w = world
+    cohort = await surveyed(w, None)
+
+    async def say(text: str, mentions: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+        return await admin_says(w, text, mentions)
+
+    assert "form" in await say(f"interview <at>{ANA.name}</at> notes", [mention(ANA)])
+    await w.tick(w.clock.now() + timedelta(hours=1))
+    pid, card = latest_card_for(w, ADMIN, "interview-notes")
+    values = {"consent": "yes", "classification": "success", "situation": "A renewal call that went sideways",
+              "behaviour": "Asked open questions first", "result": "The client renewed", "evidence": "the CRM note",
+              "enablers": "manager,practice", "barriers": "tools_process", "outcome": "fewer-escalations",
+              "units": "lots"}
+    status, body = await submit(w, ADMIN, card, pid, values)
+    assert status == 200 and "expects a number" in json.dumps(body)
+    assert not [e for e in await w.rows(select(EventRow)) if e.kind == "interview_recorded"]
+    status, body = await submit(w, ADMIN, card, pid, {**values, "units": "2"})
+    assert status == 200 and "Saved: " in json.dumps(body, ensure_ascii=False)
+    (recorded,) = [e for e in await w.rows(select(EventRow)) if e.kind == "interview_recorded"]
+    assert recorded.data["enablers"] == ["manager", "practice"] and recorded.data["units"] == 2
+    report = await say(f"report {cohort}")
+    assert "Verified story 1 (interview notes, evidence seen: “the CRM note”)" in report
+    assert "Result: “The client renewed”" in report and "Value: 2 avoided escalations a month (£700 a month)" in report
 
 
 async def test_a_typed_answer_goes_to_the_card_it_replies_to(world: World) -> None:

@@ -166,7 +166,10 @@ def test_cant_this_time_asks_a_reason_then_records_it_as_a_barrier_event(journey
     (waiting,) = first.prompts
     assert waiting.status == "open" and not first.events
     (ask,) = first.replies
-    assert [b.value for b in ask.buttons] == ["cant:no_time", "cant:away", "cant:not_right_moment", "cant:other"]
+    # the performance system's barriers (journeys/barriers.py), as a manager meets them
+    assert [b.value for b in ask.buttons] == ["cant:no_time", "cant:away", "cant:not_right_moment",
+                                              "cant:unclear_how", "cant:no_incentive", "cant:tools_process",
+                                              "cant:other"]
     # typed, on a text-only channel: "2" is the second reason
     done = engine.answer(journey, e, waiting, mtm, Reply("grace", "k2", p.id, text="2"), now)
     (answered,) = [q for q in done.prompts if q.id == p.id]

@@ -29,7 +29,8 @@ from journeys.definition import (
 )
 
 SAMPLE = Path(journeys.__file__).parent / "library" / "active-listening.yml"
-BARRIERS = ("no_opportunity", "no_manager_support", "no_time", "unclear_how", "other")
+BARRIERS = ("no_opportunity", "no_time", "no_manager_support", "no_incentive", "unclear_how", "tools_process",
+            "other")
 NON_SUCCESS = ("applied_no_result", "tried_no_success", "not_applied")
 MAX_PROMPT = 600
 STEP_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
