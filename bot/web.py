@@ -17,6 +17,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.guard import MAX_BODY
 from bot.service import BotService
 
 log = logging.getLogger("hplj.web")
@@ -94,7 +95,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 def base_app(service: BotService) -> web.Application:
     """The web application with `/healthz`; bot/wiring.py mounts the platforms and the dashboard."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY)  # adapters.guard.read_body counts the bytes
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
     return app

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation import SCM_CLASSES, SUCCESS, Rate, hidden_because, wilson
+from journeys.numbers import is_number
 from journeys.ppp import InterviewSettings, measured_outcomes, outcome_text
 from journeys.state import JourneyEvent
 
@@ -226,7 +227,7 @@ def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, dateti
     """(agreed, chosen slot) for a consent button's value ("slot:<i>" or "no"); None if unknown."""
     if button == NO:
         return False, None
-    if button.startswith("slot:") and button[5:].isdigit() and int(button[5:]) < len(slots):
+    if button.startswith("slot:") and is_number(button[5:]) and int(button[5:]) < len(slots):
         return True, slots[int(button[5:])]
     return None
 
@@ -242,7 +243,7 @@ def may_be_consent(text: str) -> bool:
     """Whether typed text could answer a consent request at all (a number or a "no"): checked
     before anything is read, so ordinary typed answers cost nothing more."""
     words = _words(text)
-    return words in _NO_WORDS or words.isdigit()
+    return words in _NO_WORDS or is_number(words)
 
 
 def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
@@ -251,7 +252,7 @@ def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
     words = _words(text)
     if words in _NO_WORDS or words == str(len(slots) + 1):
         return NO
-    if words.isdigit() and 1 <= int(words) <= len(slots):
+    if is_number(words) and 1 <= int(words) <= len(slots):
         return f"slot:{int(words) - 1}"
     return None
 
