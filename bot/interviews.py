@@ -25,6 +25,7 @@ from journeys.interviews import (
     Candidate,
     candidates,
     consent_event,
+    declined_themselves,
     consent_prompt_id,
     guide,
     invited_event,
@@ -155,7 +156,10 @@ async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
     if journey is None:
         raise AdminError(f"`interview`: the journey '{row.journey_id}' is not loaded")
     if cmd.action in ("agreed", "declined"):
-        event = consent_event(row.id, cmd.action == "agreed", ctx.now)
+        if cmd.action == "agreed" and declined_themselves(events, row.id):
+            raise AdminError(f"`interview`: {cmd.user.display} declined the interview themselves, and their answer "
+                             "stands unless they change it; nothing was recorded.")
+        event = consent_event(row.id, cmd.action == "agreed", ctx.now, recorded_by=ctx.actor.id)
         done = f"Recorded: {cmd.user.display} {cmd.action} to an interview."
     else:
         assert cmd.classification is not None

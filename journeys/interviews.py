@@ -201,11 +201,24 @@ def invited_event(enrollment_id: str, interviewer_id: str, slots: Sequence[datet
                         {"interviewer": interviewer_id, "slots": [s.isoformat() for s in slots]})
 
 
-def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None) -> JourneyEvent:
+def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None,
+                  recorded_by: str | None = None) -> JourneyEvent:
+    """The participant's answer to the consent request; `recorded_by`: the admin who recorded an
+    answer given some other way (by phone, in person)."""
     data: dict[str, object] = {"agreed": agreed}
     if slot is not None:
         data["slot"] = slot.isoformat()
+    if recorded_by is not None:
+        data["recorded_by"] = recorded_by
     return JourneyEvent(CONSENT, enrollment_id, now, None, data)
+
+
+def declined_themselves(events: Iterable[JourneyEvent], enrollment_id: str) -> bool:
+    """Whether the latest consent answer of the enrollment is a "no" the participant gave
+    themselves (not one an admin recorded): such an answer stands unless they change it."""
+    last = next((e for e in sorted((e for e in events if e.enrollment_id == enrollment_id and e.kind == CONSENT),
+                                   key=lambda e: e.at, reverse=True)), None)
+    return last is not None and last.data.get("agreed") is not True and not last.data.get("recorded_by")
 
 
 CONSENT_STEP = "interview-consent"  # the consent request's prompt id is "<enrollment id>.interview-consent"

@@ -253,7 +253,7 @@ class World:
 
 
 async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
-                     fake: FakeConnector | None = None, start: datetime = T0) -> World:
+                     fake: FakeConnector | None = None, start: datetime = T0, admins: set[str] = frozenset()) -> World:  # type: ignore[assignment]
     fake = fake or await FakeConnector().start()
     db = Database(f"sqlite:///{tmp / 'hplj.db'}")
     await db.create_all()
@@ -262,7 +262,7 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
     cfg = settings_ or teams_settings()
     # the ports as `hplj serve` builds them (bot/wiring.py): a Teams port sharing the endpoint's adapter
     service = BotService(db, library, build_ports(cfg), clock, default_tz="UTC",  # type: ignore[arg-type]
-                         bootstrap_admins={ADMIN.aad}, settings=cfg)
+                         bootstrap_admins={ADMIN.aad, *admins}, settings=cfg)
     app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
