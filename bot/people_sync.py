@@ -10,14 +10,13 @@ Columns: email, [manager_email], [name], [country], [subdivision], [timezone], [
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from bot.csv_import import EMAIL, holiday_region, row_timezone
+from bot.csv_reader import read_csv, shown
 from journeys.directory import (
     DirectoryEntry,
     changes,
@@ -50,24 +49,12 @@ class SyncReport:
 
 def parse_people_csv(text: str) -> SyncReport:
     report = SyncReport()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    expected = f"expected email, optionally {', '.join(OPTIONAL)}"
-    if "email" not in header:
-        report.errors.append((1, f"missing column email ({expected})"))
-        return report
-    unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
-    if unknown:
-        report.errors.append((1, f"unknown column(s) {', '.join(unknown)} ({expected})"))
-        return report
+    table = read_csv(text, required=REQUIRED, optional=OPTIONAL)
+    report.errors.extend(table.errors)
+    report.rows = table.read
     seen: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num
-        report.rows += 1
-        if None in raw:
-            report.errors.append((line, "more values than columns"))
-            continue
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    for csv_row in table.rows:
+        line, row = csv_row.line, csv_row.values
         problems: list[str] = []
         entry = _entry(row, problems)
         if entry is not None and entry.email in seen:
@@ -132,13 +119,15 @@ def _drop_manager_cycles(report: SyncReport) -> None:
 
 
 def describe(field_name: str, value: object) -> str:
+    """A value as `--dry-run` and the sync's summary print it (control characters escaped: a name
+    stored before this check could still hold one)."""
     if value is None:
         return "-"
     if field_name == "work_days":
         return format_days(value) or "-"  # type: ignore[arg-type]
     if isinstance(value, time):
         return format_hhmm(value) or "-"
-    return str(value)
+    return shown(value)
 
 
 async def sync_people(db: Database, report: SyncReport, now: datetime, *, dry_run: bool = False,

@@ -63,7 +63,7 @@ CSV_HEAD = "email,manager_email,journey,start,cohort\n"
 
 
 @pytest.mark.parametrize("body,reason", [
-    ('ana@example.com,ben@example.com,active-listening,2026-12-07,"' + "x" * 140_000 + '"\n', "not readable as CSV"),
+    ('ana@example.com,ben@example.com,active-listening,2026-12-07,"' + "x" * 140_000 + '"\n', "longer than 10000"),
     ("ana@example.com,ben@example.com,active-listening,9999-12-30,c1\n", "days ahead"),
     ("ana@example.com,ben@example.com,active-listening,2026-12-07,Spring 2026\n", "is not a cohort name"),
     ("ana@example.com,ben@example.com,active-listening,2026-12-07,=HYPERLINK(1)\n", "is not a cohort name"),
@@ -92,3 +92,72 @@ def test_csv_duplicate_headers_are_refused(tmp_path: Path) -> None:
     r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
              env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
     assert r.returncode == 1 and "email appear more than once" in r.stdout, r.stdout + r.stderr
+
+
+# ---- issue 23 ----------------------------------------------------------------------------------
+
+HOSTILE_PEOPLE = [  # (a people-sync body after the header `email,manager_email,name`, the reason)
+    ("ana@example.com,,Ana\x00Diaz\n", "control characters"),
+    ("ana@example.com,,\x1b]0;owned\x07\x1b[2JAna\n", "control characters"),
+    ("ana\x85@example.com,,Ana\n", "control characters"),
+    ("ana@example.com,ben\u202e@example.com,Ana\n", "control characters"),
+    ('ana@example.com,,"' + "x" * 200_000 + '"\n', "longer than 10000"),
+    ("ana@example.com,,Ana,extra\n", "more values than columns"),
+]
+
+
+@pytest.mark.parametrize("body,reason", HOSTILE_PEOPLE)
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_people_sync_reads_with_the_same_rules_as_enroll(tmp_path: Path, body: str, reason: str,
+                                                         dry_run: bool) -> None:
+    """Item 5: NUL, ESC sequences, C1 controls, bidi overrides, a 200,000-character field: a
+    `file:line` error, no traceback, nothing stored, and nothing raw reaches the terminal."""
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,manager_email,name\n" + body, encoding="utf-8")
+    db = tmp_path / "p.db"
+    r = hplj("people", "sync", "--csv", str(csv_file), *(["--dry-run"] if dry_run else []), cwd=tmp_path,
+             env={**CLEAN, "DATABASE_URL": f"sqlite:///{db}"})
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout
+    assert "Traceback" not in out
+    assert not any(c in out for c in "\x00\x1b\x07\x85\u202e"), repr(out)
+    if db.exists():
+        assert sqlite3.connect(db).execute("select count(*) from directory").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("command", [("people", "sync"), ("enroll",)])
+def test_a_duplicated_column_is_refused_by_both_imports(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """Item 5: `email,...,Email` is refused with line 1 by both commands (DictReader kept the last)."""
+    csv_file = tmp_path / "people.csv"
+    head = "email,manager_email,Email" if command[0] == "people" else "email,manager_email,journey,start,Email"
+    csv_file.write_text(head + "\na@x.io,b@x.io,c@x.io" + (",active-listening,2026-12-07" * (command[0] != "people"))
+                        + "\n", encoding="utf-8")
+    r = hplj(*command, "--csv", str(csv_file), cwd=tmp_path, env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
+    assert r.returncode == 1 and f"{csv_file}:1:" in r.stdout and "email appear more than once" in r.stdout, r.stdout
+
+
+def test_dry_run_escapes_control_characters_stored_before(tmp_path: Path) -> None:
+    """Item 5: a name stored by an older version with an ESC sequence is printed escaped by --dry-run."""
+    db = tmp_path / "p.db"
+    env = {**CLEAN, "DATABASE_URL": f"sqlite:///{db}"}
+    first = tmp_path / "first.csv"
+    first.write_text("email,name\nana@example.com,Ana\n", encoding="utf-8")
+    assert hplj("people", "sync", "--csv", str(first), cwd=tmp_path, env=env).returncode == 0
+    with sqlite3.connect(db) as c:
+        c.execute("update directory set name = ?", ("\x1b]0;owned\x07Ana",))
+    second = tmp_path / "second.csv"
+    second.write_text("email,name\nana@example.com,Ana Diaz\n", encoding="utf-8")
+    r = hplj("people", "sync", "--csv", str(second), "--dry-run", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "\x1b" not in r.stdout and "\\x1b]0;owned\\x07Ana -> Ana Diaz" in r.stdout, r.stdout
+
+
+def test_a_blank_slack_signing_secret_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    """Item 12: `SLACK_SIGNING_SECRET="   "` was a 98-line traceback."""
+    r = hplj("serve", "--no-scheduler", "--port", "1", cwd=tmp_path,
+             env={**CLEAN, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "   ",
+                  "DATABASE_URL": f"sqlite:///{tmp_path}/s.db"})
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0] and "Traceback" not in r.stderr, r.stderr
