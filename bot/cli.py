@@ -252,7 +252,7 @@ def enroll(
     before = len(report.errors)
     asyncio.run(run())
     for line, reason in report.errors[before:]:
-        print(f"{csv_file}: {reason}")
+        print(f"{csv_file}:{line}: {reason}" if line else f"{csv_file}: {reason}")
     print(f"enrolled {report.enrolled}, already enrolled {report.already}, opted out {report.opted_out}, "
           f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}")
     if report.errors:
@@ -293,8 +293,11 @@ def people_sync(
         finally:
             await db.dispose()
 
+    before = len(report.errors)
     if report.entries:
         asyncio.run(run())
+    for line, reason in report.errors[before:]:  # rows refused against what is stored (the manager chain)
+        print(f"{csv_file}:{line}: {reason}")
     verb = "would add" if dry_run else "added"
     for email in report.new:
         print(f"{verb} {describe('email', email)}")

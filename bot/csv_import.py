@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import directory
 from bot.csv_reader import read_csv
 from bot.service import BotService
+from journeys.chain import in_circles
 from journeys.calendar import WorkCalendar
 from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
+from store.chain import manager_links
 
 REQUIRED = ("email", "manager_email", "journey", "start")
 OPTIONAL = ("timezone", "country", "subdivision", "cohort", "manager_manager_email")
@@ -146,6 +148,29 @@ def holiday_region(row: dict[str, str], problems: list[str]) -> tuple[str | None
     return country, subdivision
 
 
+async def _stored_links(service: BotService) -> list[tuple[str, str, str]]:
+    async with service.uow.read() as uow:
+        return await manager_links(uow.session)
+
+
+def _refuse_circles(report: ImportReport, stored: list[tuple[str, str, str]]) -> None:
+    """Rows whose links (participant -> manager, manager -> manager_manager_email) would close a
+    circle with the stored chain or with each other are refused with their line: nobody may end
+    up above their own manager, where an escalation would reach them about a peer."""
+    own = {r.manager_email: r.manager_manager_email for r in report.valid if r.manager_manager_email}
+    bad = in_circles(stored, own, [(r.email, r.manager_email) for r in report.valid])
+    if not bad:
+        return
+    keep = []
+    for r in report.valid:
+        hit = next((bad[x] for x in (r.email, r.manager_email, r.manager_manager_email or "") if x in bad), None)
+        if hit is None:
+            keep.append(r)
+        else:
+            report.errors.append((r.line, f"managers go round in a circle: {hit}; nothing was imported for this row"))
+    report.valid = keep
+
+
 def _date(value: str, col: str, problems: list[str]) -> date | None:
     try:
         return date.fromisoformat(value)
@@ -156,7 +181,9 @@ def _date(value: str, col: str, problems: list[str]) -> date | None:
 
 async def import_rows(service: BotService, report: ImportReport, platform: str,
                       progress: Callable[[int], None] | None = None) -> None:
-    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group."""
+    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group.
+    Rows that would bend the management chain are refused first, before anyone is stored."""
+    _refuse_circles(report, await _stored_links(service))
     people: dict[str, str] = {}
     emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
         r.manager_manager_email for r in report.valid if r.manager_manager_email}

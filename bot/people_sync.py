@@ -17,6 +17,7 @@ from datetime import datetime, time
 
 from bot.csv_import import EMAIL, holiday_region, row_timezone
 from bot.csv_reader import read_csv, shown
+from journeys.chain import in_circles
 from journeys.directory import (
     DirectoryEntry,
     changes,
@@ -25,6 +26,7 @@ from journeys.directory import (
     parse_days,
     parse_hours,
 )
+from store.chain import manager_links
 from store.db import Database
 from store.uow import UnitOfWork
 
@@ -65,6 +67,7 @@ def parse_people_csv(text: str) -> SyncReport:
         seen[entry.email] = line
         report.entries.append((line, entry))
     _drop_manager_cycles(report)
+    report.errors.sort()
     return report
 
 
@@ -99,22 +102,14 @@ def _entry(row: dict[str, str], problems: list[str]) -> DirectoryEntry | None:
                           locale=locale.replace("_", "-") if locale else None)
 
 
-def _drop_manager_cycles(report: SyncReport) -> None:
-    """A reports to B reports to A can't be anyone's chain of managers: those rows are refused."""
-    manager_of = {e.email: e.manager_email for _, e in report.entries}
-    bad: dict[str, str] = {}
-    for email in manager_of:
-        chain = [email]
-        nxt = manager_of.get(email)
-        while nxt is not None and nxt in manager_of and nxt not in chain:
-            chain.append(nxt)
-            nxt = manager_of.get(nxt)
-        if nxt == email:
-            bad[email] = " -> ".join([*chain, email])
+def _drop_manager_cycles(report: SyncReport, stored: list[tuple[str, str, str]] | None = None) -> None:
+    """A reports to B reports to A can't be anyone's chain of managers, within the file or with
+    what is stored (earlier syncs, people's managers, enrollments): those rows are refused.
+    Linear in people and links (`journeys.chain`)."""
+    bad = in_circles(stored or [], {e.email: e.manager_email for _, e in report.entries})
     if bad:
         report.errors.extend((line, f"managers go round in a circle: {bad[e.email]}")
                              for line, e in report.entries if e.email in bad)
-        report.errors.sort()
         report.entries = [(line, e) for line, e in report.entries if e.email not in bad]
 
 
@@ -132,7 +127,11 @@ def describe(field_name: str, value: object) -> str:
 
 async def sync_people(db: Database, report: SyncReport, now: datetime, *, dry_run: bool = False,
                       progress: Callable[[int], None] | None = None, batch: int = 500) -> None:
-    """Diff the export against the last sync; unless `dry_run`, store it and update known people."""
+    """Diff the export against the last sync; unless `dry_run`, store it and update known people.
+    First the whole stored chain is checked: a row that would close a circle with it (or put a
+    participant above their own manager) is refused with its line, like a bad row."""
+    async with UnitOfWork(db, read_only=True) as uow:
+        _drop_manager_cycles(report, await manager_links(uow.session))
     done = 0
     for i in range(0, len(report.entries), batch):
         chunk = [e for _, e in report.entries[i:i + batch]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,56 @@ def test_a_blank_slack_signing_secret_is_one_sentence_and_exit_2(tmp_path: Path)
     assert r.returncode == 2, r.stdout + r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0] and "Traceback" not in r.stderr, r.stderr
+
+
+# ---- issue 23, item 2: every write of a manager link checks the whole chain ---------------------------
+
+def test_people_sync_refuses_a_circle_made_across_two_files(tmp_path: Path) -> None:
+    """`cat -> dan` in one file, `dan -> cat` in a second: the second row is refused with its line,
+    and nothing of it is stored."""
+    env = {**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("email,manager_email\ncat@example.com,dan@example.com\n", encoding="utf-8")
+    second.write_text("email,manager_email\neve@example.com,\ndan@example.com,cat@example.com\n", encoding="utf-8")
+    assert hplj("people", "sync", "--csv", str(first), cwd=tmp_path, env=env).returncode == 0
+    for dry in ([], ["--dry-run"]):
+        r = hplj("people", "sync", "--csv", str(second), *dry, cwd=tmp_path, env=env)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert f"{second}:3: managers go round in a circle:" in r.stdout, r.stdout
+        assert "Traceback" not in r.stdout + r.stderr
+    with sqlite3.connect(tmp_path / "c.db") as c:
+        assert c.execute("select manager_email from directory where email = 'dan@example.com'").fetchall() == []
+        assert c.execute("select count(*) from directory where email = 'eve@example.com'").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("mm,reason", [
+    ("ana@example.com", "manager_manager_email is the participant themselves"),
+    ("ben@example.com", "manager_manager_email is the manager themselves"),
+])
+def test_enroll_refuses_a_manager_manager_who_bends_the_chain(tmp_path: Path, mm: str, reason: str) -> None:
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,manager_email,journey,start,manager_manager_email\n"
+                        f"ana@example.com,ben@example.com,active-listening,2026-12-07,{mm}\n", encoding="utf-8")
+    r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
+             env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/e.db"})
+    assert r.returncode == 1 and f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout + r.stderr
+
+
+def test_enroll_refuses_a_row_that_puts_a_participant_above_their_manager(tmp_path: Path) -> None:
+    """The HR sync says Ben's manager is Ana; a row enrolling Ana under Ben would close the circle:
+    refused with its line before anyone is stored; the row after it is enrolled."""
+    env = {**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/e.db"}
+    hr = tmp_path / "hr.csv"
+    hr.write_text("email,manager_email\nben@example.com,ana@example.com\n", encoding="utf-8")
+    assert hplj("people", "sync", "--csv", str(hr), cwd=tmp_path, env=env).returncode == 0
+    start = (date.today() + timedelta(days=14)).isoformat()
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("email,manager_email,journey,start\n"
+                        f"ana@example.com,ben@example.com,active-listening,{start}\n"
+                        f"chen@example.com,dev@example.com,active-listening,{start}\n", encoding="utf-8")
+    r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path, env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"{csv_file}:2: managers go round in a circle:" in r.stdout, r.stdout
+    with sqlite3.connect(tmp_path / "e.db") as c:
+        enrolled = c.execute("select p.email from enrollments e join people p on p.id = e.person_id").fetchall()
+    assert enrolled == [("chen@example.com",)]
