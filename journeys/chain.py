@@ -62,8 +62,13 @@ def circles(edges: Mapping[str, Iterable[str]]) -> list[list[str]]:
     return found
 
 
+SHOWN = 6  # people of a circle named in its text; a longer one says how many it has
+
+
 def circle_text(group: list[str], edges: Mapping[str, Iterable[str]]) -> str:
-    """One circle of `group` as "a -> b -> a", following the links inside the group."""
+    """One circle of `group` as "a -> b -> a", following the links inside the group; a circle of
+    more than `SHOWN` people is cut ("a -> b -> … (2,000 people)"), so every row of a long circle
+    gets a short error instead of the whole chain."""
     members = set(group)
     start = min(group)
     path = [start]
@@ -76,6 +81,8 @@ def circle_text(group: list[str], edges: Mapping[str, Iterable[str]]) -> str:
         path.append(nxt)
         if nxt in seen:
             break
+        if len(path) > SHOWN:
+            return " -> ".join(path) + f" -> … ({len(group):,} people)"
         seen.add(nxt)
         node = nxt
     return " -> ".join(path)

@@ -215,3 +215,16 @@ def test_enroll_refuses_a_row_that_puts_a_participant_above_their_manager(tmp_pa
     with sqlite3.connect(tmp_path / "e.db") as c:
         enrolled = c.execute("select p.email from enrollments e join people p on p.id = e.person_id").fetchall()
     assert enrolled == [("chen@example.com",)]
+
+
+@pytest.mark.parametrize("escape,code", [("\\x07", "U+0007"), ("\\u202e", "U+202E"), ("\\x85", "U+0085"),
+                                         ("\\e[2J", "U+001B"), ("\\u2066", "U+2066"), ("\\0", "U+0000")])
+def test_an_escaped_control_character_in_a_quoted_yaml_scalar_is_a_line_error(tmp_path: Path, escape: str,
+                                                                              code: str) -> None:
+    """Item 12: `title: "Active \\x07Listening"` passed validation; now file:line:col and exit 1."""
+    bad = tmp_path / "escaped.yml"
+    bad.write_text(f'id: escaped\ntitle: "Active {escape}Listening"\n', encoding="utf-8")
+    r = hplj("validate", str(bad), cwd=tmp_path)
+    assert r.returncode == 1
+    assert f"{bad}:2:8: title: control or bidi character {code}" in r.stdout, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
