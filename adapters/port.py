@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from journeys.messages import Message
-from journeys.text import clean
+from journeys.text import clean, clean_fields
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,15 @@ class Profile:
     email: str | None = None
     tz: str | None = None
 
+    def __post_init__(self) -> None:
+        # The one cleaning step of every profile, whichever directory it came from (a Slack display
+        # name, a Teams roster, Graph): a display name is text a person typed, and a NUL in it would
+        # abort a PostgreSQL write. Text fields lose their control characters here.
+        clean_fields(self, ("name", "email", "tz"))
+
     def cleaned(self) -> Profile:
-        """The profile without control characters: a display name is text a person typed."""
-        return replace(self, name=clean(self.name, single_line=True),
-                       email=clean(self.email, single_line=True) if self.email else self.email)
+        """The profile without control characters (already so: see `__post_init__`)."""
+        return replace(self)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from bot.admin_enrollments import enroll, pause, resume, unenroll
 from bot.admin_status import status
 from bot.dashboard_links import EXPORT_TTL, make_export_link, make_link
 from bot.export import export_filename, export_json, export_person, record_export
-from bot.exports import evaluation_csv, xapi_json
+from bot.exports import NO_XAPI_KEY, evaluation_csv, xapi_json, xapi_key
 from bot.host import Services
 from bot.interviews import interview, interviews
 from bot.report_links import REPORT_TTL, make_report_link, report_filename
@@ -209,7 +209,10 @@ async def _report(ctx: Ctx, cmd: Report) -> HandlerResult:
         journey = ctx.service.library.get(journey_id or "")
         if journey is None:
             raise AdminError(f"`report`: the journey '{journey_id}' is not loaded")
-        text, n = await xapi_json(ctx.service, cmd.cohort, journey)
+        key = xapi_key(ctx.service)
+        if key is None:
+            raise AdminError(NO_XAPI_KEY)
+        text, n = await xapi_json(ctx.service, cmd.cohort, journey, key)
         async with ctx.service.uow() as uow:  # audited by ids only, like every export
             uow.audit.record(ctx.now, ctx.actor.id, "export_xapi", None, {"cohort": cmd.cohort})
             await uow.commit()

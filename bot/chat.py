@@ -19,6 +19,7 @@ from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
 from journeys.loader import default_library_path, load_library
+from journeys.numbers import is_number
 from store.db import Database
 from store.migrate import upgrade_async
 
@@ -118,7 +119,7 @@ class ChatSession:
         if word in ("journey", "/journey"):
             result = await self.service.handle_command("console", self.me, line.split(None, 1)[1] if " " in line
                                                        else "help", key)
-        elif line.isdigit() and (latest := self._latest_buttons()) is not None:
+        elif is_number(line) and (latest := self._latest_buttons()) is not None:
             idx = int(line) - 1
             if not 0 <= idx < len(latest):
                 self.write(f"Choose a button from 1 to {len(latest)}.")

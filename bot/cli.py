@@ -371,14 +371,17 @@ def people_sync(
         finally:
             await db.dispose()
 
+    before = len(report.errors)
     if report.entries:
         asyncio.run(run())
+    for line, reason in report.errors[before:]:  # rows refused against what is stored (the manager chain)
+        print(f"{csv_file}:{line}: {reason}")
     verb = "would add" if dry_run else "added"
     for email in report.new:
-        print(f"{verb} {email}")
+        print(f"{verb} {describe('email', email)}")
     for email, diff in report.changed.items():
         what = "; ".join(f"{f} {describe(f, a)} -> {describe(f, b)}" for f, (a, b) in diff.items())
-        print(f"{'would change' if dry_run else 'changed'} {email}: {what}")
+        print(f"{'would change' if dry_run else 'changed'} {describe('email', email)}: {what}")
     print(f"{'dry run, nothing written: ' if dry_run else ''}{len(report.new)} new, {len(report.changed)} changed, "
           f"{report.unchanged} unchanged, {len(report.errors)} bad row(s) of {report.rows}"
           + ("" if dry_run else f"; {report.people_updated} known people updated"))

@@ -28,6 +28,7 @@ from journeys.interviews import (
     Candidate,
     candidates,
     consent_event,
+    declined_themselves,
     consent_prompt_id,
     guide,
     invited_event,
@@ -262,7 +263,10 @@ async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
                          "their consent, the evidence you saw, what helped and got in the way, and the value.",
                          "Interview notes")
     if cmd.action in ("agreed", "declined"):
-        event = consent_event(row.id, cmd.action == "agreed", ctx.now)
+        if cmd.action == "agreed" and declined_themselves(events, row.id):
+            raise AdminError(f"`interview`: {cmd.user.display} declined the interview themselves, and their answer "
+                             "stands unless they change it; nothing was recorded.")
+        event = consent_event(row.id, cmd.action == "agreed", ctx.now, recorded_by=ctx.actor.id)
         done = f"Recorded: {cmd.user.display} {cmd.action} to an interview."
     else:
         assert cmd.classification is not None

@@ -25,6 +25,7 @@ from journeys.messages import Message
 from journeys.text import clean
 from scheduler.delivery import DeliveryResult, Dispatcher
 from scheduler.tick import TickResult
+from bot.tenants import allowed_tenants
 from store.db import Database
 from store.people import PersonRecord
 from store.uow import UnitOfWorkFactory
@@ -46,7 +47,8 @@ class BotService(BotHandler):
         self.dispatcher = dispatcher or Dispatcher(db, self.ports, library=library, default_tz=default_tz)
         self.delivery = DeliveryLoop(db, library, self.dispatcher, self.clock, default_tz=default_tz,
                                      min_group=getattr(settings, "min_group_size", None))
-        self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
+        self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins,
+                                                admin_tenants=allowed_tenants(settings))
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
         self.inbound = InboundHandler(self.uow, library, self.clock, self.people, default_tz=default_tz,
                                       on_queued=self.delivery.kick)

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(default="text", alias="HPLJ_LOG_FORMAT")
     metrics_token: str = Field(default="", alias="HPLJ_METRICS_TOKEN")
     metrics_port: int = Field(default=0, ge=0, le=65535, alias="HPLJ_METRICS_PORT")
+    # Who may connect, and for how long (SECURITY.md): Teams tenants, HTTP timeouts, a connection cap.
+    microsoft_allowed_tenants: str = Field(default="", alias="MICROSOFT_ALLOWED_TENANTS")
+    http_header_timeout: float = Field(default=30.0, gt=0, alias="HPLJ_HTTP_HEADER_TIMEOUT")
+    http_body_timeout: float = Field(default=60.0, gt=0, alias="HPLJ_HTTP_BODY_TIMEOUT")
+    http_keepalive_timeout: float = Field(default=30.0, gt=0, alias="HPLJ_HTTP_KEEPALIVE_TIMEOUT")
+    http_max_connections: int = Field(default=512, ge=1, alias="HPLJ_HTTP_MAX_CONNECTIONS")
 
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""
@@ -131,6 +137,9 @@ def load_settings() -> Settings:
 
 def serve_problem(settings: Settings) -> str | None:
     """Why `hplj serve` must not start with these settings (one sentence), or None."""
+    if settings.slack_signing_secret and not settings.slack_signing_secret.strip():
+        return ("SLACK_SIGNING_SECRET is only blanks: set it to the app's Signing Secret (Basic Information in "
+                "the Slack app settings), or leave it empty.")
     slack_http = settings.slack_bot_token and not settings.slack_app_token
     if slack_http and not settings.slack_signing_secret:
         return ("SLACK_SIGNING_SECRET is not set: with SLACK_BOT_TOKEN the Slack endpoint /slack/events cannot "

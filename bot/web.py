@@ -18,6 +18,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.guard import MAX_BODY
 from bot.service import BotService
 
 log = logging.getLogger("hplj.web")
@@ -102,7 +103,7 @@ def base_app(service: BotService) -> web.Application:
     """The web application with `/healthz`; bot/wiring.py mounts the platforms and the dashboard."""
     from bot.logs import request_ids
 
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[request_ids])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_ids])  # adapters.guard.read_body counts the bytes
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
     return app

@@ -18,9 +18,11 @@ from adapters.port import ChatPort, Profile
 from bot.clock import Clock, SystemClock
 from bot.dashboard import mount_dashboard
 from bot.metrics import Metrics, mount_operations
+from bot.http_server import GuardedRunner, Limits
 from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
+from bot.tenants import allowed_tenants
 from bot.web import TickLoop, base_app, wait_for_signal
 from journeys.definition import Journey
 from scheduler.delivery import Dispatcher
@@ -75,7 +77,7 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         await upgrade_async(db)
         await add_closing_prompts(UnitOfWorkFactory(db, settings.default_timezone), library, clock.now())
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
-                             frozenset(settings.admin_ids()))
+                             frozenset(settings.admin_ids()), admin_tenants=allowed_tenants(settings))
     ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address))
     service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                          bootstrap_admins=settings.admin_ids(), settings=settings,
@@ -140,7 +142,8 @@ def build_app(service: BotService, settings: Settings | None, metrics: Metrics |
         port = service.ports.get("teams")
         mount_teams(app, service, app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                     tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type or "MultiTenant",
-                    adapter=port.adapter if isinstance(port, TeamsChat) else None)
+                    adapter=port.adapter if isinstance(port, TeamsChat) else None,
+                    allowed_tenants=allowed_tenants(settings))
         graph = port.graph if isinstance(port, TeamsChat) else None
         if graph is not None:
             async def close_graph(_app: web.Application) -> None:
@@ -169,7 +172,7 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
     service = await build_service(settings, library, scheduler=scheduler, metrics=metrics)
     metrics.platforms(service.ports)
     app = build_app(service, settings, metrics)
-    runner = web.AppRunner(app, access_log=None)
+    runner = GuardedRunner(app, Limits.from_settings(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -36,7 +36,9 @@ def escalate_at(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     """When this manager prompt goes to the leader if still unanswered (None: never)."""
     days = journey.manager_support.escalate_after
     manager, leader = enrollment.manager, enrollment.leader
-    if days <= 0 or manager is None or leader is None or leader.id == manager.id or prompt.escalated \
+    # never to someone in the same enrollment (a bent chain could make the participant the "leader")
+    if days <= 0 or manager is None or leader is None or leader.id in (manager.id, enrollment.person.id) \
+            or prompt.escalated \
             or prompt.sent_at is None or _manager_step(journey, prompt) is None:
         return None
     return engine.after_working_days(journey, manager, prompt.sent_at, days)

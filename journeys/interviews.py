@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation import SCM_CLASSES, SUCCESS, Rate, hidden_because, wilson
+from journeys.numbers import is_number
 from journeys.ppp import InterviewSettings, measured_outcomes, outcome_text
 from journeys.scm_selection import Evidence, Ranked, Surveyed, rank
 from journeys.state import JourneyEvent
@@ -284,11 +285,24 @@ def invited_event(enrollment_id: str, interviewer_id: str, slots: Sequence[datet
                         {"interviewer": interviewer_id, "slots": [s.isoformat() for s in slots]})
 
 
-def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None) -> JourneyEvent:
+def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None,
+                  recorded_by: str | None = None) -> JourneyEvent:
+    """The participant's answer to the consent request; `recorded_by`: the admin who recorded an
+    answer given some other way (by phone, in person)."""
     data: dict[str, object] = {"agreed": agreed}
     if slot is not None:
         data["slot"] = slot.isoformat()
+    if recorded_by is not None:
+        data["recorded_by"] = recorded_by
     return JourneyEvent(CONSENT, enrollment_id, now, None, data)
+
+
+def declined_themselves(events: Iterable[JourneyEvent], enrollment_id: str) -> bool:
+    """Whether the latest consent answer of the enrollment is a "no" the participant gave
+    themselves (not one an admin recorded): such an answer stands unless they change it."""
+    last = next((e for e in sorted((e for e in events if e.enrollment_id == enrollment_id and e.kind == CONSENT),
+                                   key=lambda e: e.at, reverse=True)), None)
+    return last is not None and last.data.get("agreed") is not True and not last.data.get("recorded_by")
 
 
 CONSENT_STEP = "interview-consent"  # the consent request's prompt id is "<enrollment id>.interview-consent"
@@ -310,7 +324,7 @@ def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, dateti
     """(agreed, chosen slot) for a consent button's value ("slot:<i>" or "no"); None if unknown."""
     if button == NO:
         return False, None
-    if button.startswith("slot:") and button[5:].isdigit() and int(button[5:]) < len(slots):
+    if button.startswith("slot:") and is_number(button[5:]) and int(button[5:]) < len(slots):
         return True, slots[int(button[5:])]
     return None
 
@@ -326,7 +340,7 @@ def may_be_consent(text: str) -> bool:
     """Whether typed text could answer a consent request at all (a number or a "no"): checked
     before anything is read, so ordinary typed answers cost nothing more."""
     words = _words(text)
-    return words in _NO_WORDS or words.isdigit()
+    return words in _NO_WORDS or is_number(words)
 
 
 def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
@@ -335,7 +349,7 @@ def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
     words = _words(text)
     if words in _NO_WORDS or words == str(len(slots) + 1):
         return NO
-    if words.isdigit() and 1 <= int(words) <= len(slots):
+    if is_number(words) and 1 <= int(words) <= len(slots):
         return f"slot:{int(words) - 1}"
     return None
 

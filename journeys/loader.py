@@ -29,6 +29,7 @@ from yaml.reader import ReaderError
 
 from journeys.definition import _ID, Journey, cross_reference_errors
 from journeys.schema import journey_json_schema
+from journeys.text import has_control
 
 __all__ = [
     "JourneyError",
@@ -193,6 +194,10 @@ class _Builder:
                 return text
         if tag not in _SCALAR_TAGS:
             self.error(pos, loc, _tag_message(tag))
+        bad = next((c for c in text if has_control(c)), None)
+        if bad is not None:  # written as an escape ("\x07", "\u202e") in a quoted scalar: the reader passed it
+            self.error(pos, loc, f"control or bidi character {_char(bad)} in this text (an escape in quotes): "
+                                 "journey text is shown to people exactly as written, so remove it")
         return text
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from journeys.state import PromptState
 
-_NUMBERED = re.compile(r"^\s*#?(\d{1,2})\s*[:)]\s*(\S.*)$", re.DOTALL)
+_NUMBERED = re.compile(r"^\s*#?(\d{1,2})\s*[:)]\s*(\S.*)$", re.DOTALL | re.ASCII)
 
 
 @dataclass(frozen=True)

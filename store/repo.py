@@ -270,11 +270,26 @@ async def load_enrollments(session: AsyncSession, ids: Iterable[str], default_tz
     if missing:
         people.update({p.id: p for p in (await session.execute(select(*_PERSON_STATE_COLS, PersonRow.manager_id)
                                                                .where(PersonRow.id.in_(missing)))).all()})
+    leader_of = await _above_their_managers(session, leader_of, people)
     return {
         r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), default_tz,
                                people.get(leader_of.get(r.manager_id or "", "") or ""))
         for r in rows
     }
+
+
+async def _above_their_managers(session: AsyncSession, leader_of: dict[str, str], people: dict[str, Any]
+                                ) -> dict[str, str]:
+    """Only leaders really above their manager: not someone who reports to the manager or is
+    enrolled under them (a bent chain stored before the chain checks existed); their escalation
+    would tell a participant about a peer. Those managers get no leader at all."""
+    if not leader_of:
+        return leader_of
+    below = {(a, b) for a, b in (await session.execute(select(EnrollmentRow.person_id, EnrollmentRow.manager_id).where(
+        EnrollmentRow.person_id.in_(list(set(leader_of.values()))), EnrollmentRow.manager_id.in_(list(leader_of)),
+        EnrollmentRow.status.in_(("active", "paused"))))).all()}
+    return {m: leader for m, leader in leader_of.items()
+            if (leader, m) not in below and getattr(people.get(leader), "manager_id", None) != m}
 
 
 _PERSON_STATE_COLS = (PersonRow.id, PersonRow.name, PersonRow.platform_user_id, PersonRow.tz, PersonRow.country,

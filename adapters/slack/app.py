@@ -40,7 +40,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.background import WorkPool
-from adapters.guard import json_depth_ok, refuse_oversized
+from adapters.guard import json_depth_ok, read_body
 from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
     find_message,
@@ -120,10 +120,9 @@ class SlackInbound:
 
     # --- HTTP ----------------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
-        refused = await refuse_oversized(request)
-        if refused is not None:
-            return refused
-        raw = await request.read()
+        raw = await read_body(request)
+        if isinstance(raw, web.Response):
+            return raw
         if self.verifier is None or not _signature_ok(self.verifier, raw, request.headers):
             return web.json_response({"error": "invalid signature"}, status=401)
         try:

@@ -77,7 +77,7 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("mail,manager\na@b.co,c@d.co\n")
     r = hplj(tmp_path, "--csv", str(path))
-    assert r.returncode == 2 and "missing column(s) email, manager_email, journey, start" in r.stdout
+    assert r.returncode == 2 and "missing columns email, manager_email, journey, start" in r.stdout
 
 
 

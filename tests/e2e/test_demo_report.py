@@ -241,11 +241,18 @@ def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
     return asyncio.run(run())
 
 
+def _keyed_settings(**values: str) -> Any:
+    from bot.settings import Settings
+
+    return Settings(xapi_key=values.get("xapi_key", ""), dashboard_secret=values.get("dashboard_secret", ""),
+                    public_url="https://hplj.example.org")
+
+
 def test_xapi_export_follows_the_script_with_pseudonymous_actors(demo_db: Any) -> None:
     import json
 
     path, summary = demo_db
-    reply = _command(path, summary.end, f"report {summary.cohort} xapi")
+    reply = _command(path, summary.end, f"report {summary.cohort} xapi", _keyed_settings(xapi_key="k" * 32))
     assert reply.attachment_name == f"xapi-{summary.cohort}.json"
     sts = json.loads(reply.attachment_text)
     verbs = Counter(s["verb"]["display"]["en-GB"] for s in sts)
@@ -309,3 +316,54 @@ def test_interview_commands_refuse_bad_input_and_change_nothing(demo_db: Any, te
     reply = _command(path, summary.end, text)
     assert words in reply.text, reply.text
     assert _command(path, summary.end, f"report {summary.cohort}").text == before
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for v in [*node.keys(), *node.values()] for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_the_xapi_export_cannot_be_joined_to_the_csv_by_anyone_who_has_both(demo_db: Any) -> None:
+    """Issue 23, item 1: an admin with `report csv` (enrollment ids and names) and `report xapi`
+    (classifications) tries every way the code offers to join them; none links one statement to a
+    person. Without a key the export is refused with one sentence."""
+    import json
+    import uuid
+
+    from journeys.xapi import _NAMESPACE, pseudonym
+    from store.models import EnrollmentRow
+
+    path, summary = demo_db
+    keyed = _keyed_settings(dashboard_secret="d" * 32)
+    rows = list(csv.reader(io.StringIO(_command(path, summary.end, f"report {summary.cohort} csv", keyed)
+                                       .attachment_text)))
+    start = rows.index(PERSON_HEADER)
+    names = {r[0]: r[1] for r in rows[start + 1:] if r}  # enrollment id -> name
+    assert len(names) == len(PARTICIPANTS)
+    sts = json.loads(_command(path, summary.end, f"report {summary.cohort} xapi", keyed).attachment_text)
+    assert any(s["verb"]["display"]["en-GB"] == "completed" for s in sts)
+
+    async def person_ids() -> dict[str, str]:
+        from sqlalchemy import select
+
+        db = Database(f"sqlite:///{path}")
+        try:
+            async with db.read() as s:
+                return {e.id: e.person_id for e in (await s.execute(select(EnrollmentRow))).scalars()}
+        finally:
+            await db.dispose()
+    owners = asyncio.run(person_ids())
+    # every way in: raw ids anywhere, registrations as the code once made them, pseudonyms under a
+    # key written in the code
+    guesses = {eid: {eid, str(uuid.uuid5(_NAMESPACE, eid)), pseudonym(owners.get(eid, eid), b"hplj-xapi")}
+               for eid in names}
+    linked = {eid for s in sts for text in _strings(s) for eid, g in guesses.items()
+              if any(x in text for x in g)}
+    assert linked == set(), f"statements joined to {[names[e] for e in linked]}"
+
+    refused = _command(path, summary.end, f"report {summary.cohort} xapi", _keyed_settings())
+    assert not refused.attachment_text and "HPLJ_XAPI_KEY" in refused.text and "nothing was exported" in refused.text
+    assert refused.text.count(". ") == 0, refused.text  # one sentence

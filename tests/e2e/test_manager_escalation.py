@@ -235,3 +235,26 @@ async def test_slack_manager_cant_this_time_gives_a_reason_and_the_participant_i
         assert [d["reason"] for d in kinds] == ["away"]  # a barrier the evaluation counts
     finally:
         await slack.close_world(w)
+
+
+# ---- issue 23, item 2: a bent chain never reaches a participant ------------------------------------
+
+async def test_a_participant_above_their_own_manager_never_receives_a_peers_escalation(tmp_path: Path) -> None:
+    """Ana and Chen under Ben, and a stored link Ben -> Ana (written before the chain checks, by SQL
+    here): Ana never hears that Ben hasn't marked something about Chen; nobody is escalated to."""
+    w = await slack.make_world(tmp_path)
+    try:
+        await slack.enroll(w)
+        ana = await w.person(slack.ANA)
+        ben = await w.person(slack.BEN)
+        assert ana is not None and ben is not None
+        await set_leader(w.service, ben.id, ana.id)  # the bent link
+        await w.tick(slack.at_local(slack.START + timedelta(days=21), "17:45", slack.ANA.tz))
+        texts = [slack.json.dumps(c.params.get("blocks") or c.params.get("text"), ensure_ascii=False)
+                 for c in w.posts_to(slack.ANA)]
+        assert not [t for t in texts if "hasn't marked" in t or "hasn't answered" in t], texts
+        async with w.db.read() as s:
+            kinds = [e.kind for e in (await s.execute(select(EventRow))).scalars()]
+        assert "escalated_to_leader" not in kinds
+    finally:
+        await slack.close_world(w)
