@@ -52,7 +52,7 @@ def read_csv(text: str, *, required: Sequence[str], optional: Sequence[str] = ()
         return table
     header = [h.strip().lower() for h in first[1]]
     problem = _header_problem(header, required, optional, prefixes)
-    if problem and problem.startswith("missing column"):  # a semicolon or tab file: say so
+    if problem:  # a semicolon or tab separated file: say so, rather than what it looks like to a comma reader
         problem = delimiter_problem(text, tuple(required)) or problem
     if problem:
         table.errors.append((1, problem))

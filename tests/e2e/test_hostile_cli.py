@@ -119,7 +119,7 @@ def test_people_sync_reads_with_the_same_rules_as_enroll(tmp_path: Path, body: s
     r = hplj("people", "sync", "--csv", str(csv_file), *(["--dry-run"] if dry_run else []), cwd=tmp_path,
              env={**CLEAN, "DATABASE_URL": f"sqlite:///{db}"})
     out = r.stdout + r.stderr
-    assert r.returncode == 1, out
+    assert r.returncode == 2, out  # nothing done
     assert f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout
     assert "Traceback" not in out
     assert not any(c in out for c in "\x00\x1b\x07\x85\u202e"), repr(out)
@@ -135,7 +135,7 @@ def test_a_duplicated_column_is_refused_by_both_imports(tmp_path: Path, command:
     csv_file.write_text(head + "\na@x.io,b@x.io,c@x.io" + (",active-listening,2026-12-07" * (command[0] != "people"))
                         + "\n", encoding="utf-8")
     r = hplj(*command, "--csv", str(csv_file), cwd=tmp_path, env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
-    assert r.returncode == 1 and f"{csv_file}:1:" in r.stdout and "email appear more than once" in r.stdout, r.stdout
+    assert r.returncode == 2 and f"{csv_file}:1:" in r.stdout and "email appear more than once" in r.stdout, r.stdout
 
 
 def test_dry_run_escapes_control_characters_stored_before(tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_enroll_refuses_a_manager_manager_who_bends_the_chain(tmp_path: Path, mm
                         f"ana@example.com,ben@example.com,active-listening,2026-12-07,{mm}\n", encoding="utf-8")
     r = hplj("enroll", "--csv", str(csv_file), "--platform", "console", cwd=tmp_path,
              env={**CLEAN, "DATABASE_URL": f"sqlite:///{tmp_path}/e.db"})
-    assert r.returncode == 1 and f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 2 and f"{csv_file}:2:" in r.stdout and reason in r.stdout, r.stdout + r.stderr
 
 
 def test_enroll_refuses_a_row_that_puts_a_participant_above_their_manager(tmp_path: Path) -> None:
