@@ -275,10 +275,15 @@ class Simulation:
         if p.behaviour == "stops" and self._answered_once(p):
             stopped.add(p.user)
             return [typed("stop"), typed("yes", when + timedelta(minutes=5))]
-        if p.behaviour == "free_text":
+        if p.behaviour == "free_text":  # the barrier once, then numbers and "1: ..." as the bot suggests
+            if p.user not in self._answered:
+                self._answered.add(p.user)
+                return [typed(BARRIER)]
             if msg.buttons:
-                return [typed(BARRIER if step_id == self._first_step(p) else "1")]
-            return [typed("1: I'd rather say it in my own words: a call with a customer next week.")]
+                values = [b.value for b in msg.buttons]
+                pick = next((values.index(v) for v in ("yes", "approve", "done") if v in values), 0)
+                return [typed(str(pick + 1))]
+            return [typed("1: A call with a customer next week, where I paraphrase before I answer.")]
         answer = _answer(self.journey, msg, today)
         if answer is None:
             return []
@@ -288,13 +293,10 @@ class Simulation:
             out.append((when, InboundAction("console", p.user, f"sim-{next(seq)}", other, "done",
                                             answer.get("values", {})),
                         Action(when, p.user, other.split(".", 1)[-1], None, other)))
-        if p.behaviour == "stops":
-            self._answered.add(p.user)
+        self._answered.add(p.user)
         return out
 
     def _answered_once(self, p: Persona) -> bool:
         return p.user in self._answered
 
-    def _first_step(self, p: Persona) -> str:
-        return next((s.id for s in self.journey.steps if s.kind == "question"), "")
 

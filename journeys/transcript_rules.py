@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from journeys.progress import week_label
+from journeys.text import plain
 from journeys.transcript import (
     DIGEST,
     ESCALATION,
@@ -41,9 +42,10 @@ class Breach:
 Rule = Callable[[Transcript], Iterable[Breach]]
 
 
-def _breach(t: Transcript, rule: str, s: Sent, detail: str) -> Breach:
-    first = next((line for line in s.message.text.splitlines() if line.strip()), "")
-    title = s.message.title or s.kind.name
+def _breach(t: Transcript, rule: str, s: Sent, detail: str, quote: str = "") -> Breach:
+    """`quote`: the line of the message at fault (default: its first line)."""
+    first = quote or next((line for line in plain(s.message.text).splitlines() if line.strip()), "")
+    title = plain(s.message.title) or s.kind.name
     return Breach(rule, t.persona(s.recipient), f"{s.local:%a %d %b %Y %H:%M} ({s.local.tzname()})",
                   f"“{title}: {first[:90]}”" if first else f"“{title}”", detail)
 
@@ -161,10 +163,11 @@ def week_labels(t: Transcript) -> Iterable[Breach]:
     for s in t.sent:
         today = s.local.date()
         expected = week_label(t.journey, t.start, today)
-        for m in _WEEK.finditer(s.text):
-            label = m.group(3) or f"week {m.group(1)} of {m.group(2)}"
-            if label != expected:
-                yield _breach(t, "week-labels", s, f"says '{label}' on a day that is '{expected}'")
+        for line in s.text.splitlines():
+            for m in _WEEK.finditer(line):
+                label = m.group(3) or f"week {m.group(1)} of {m.group(2)}"
+                if label != expected:
+                    yield _breach(t, "week-labels", s, f"says '{label}' on a day that is '{expected}'", line.strip())
 
 
 _PROGRESS = re.compile(r"(\d+) of (\d+) of (their|your) steps done")
@@ -194,7 +197,7 @@ def honest_progress(t: Transcript) -> Iterable[Breach]:
             did = _acted(t, who, s)
             if int(m.group(1)) > did:
                 yield _breach(t, "honest-progress", s, f"{t.names.get(who, who)}: '{m.group(0)}' but they "
-                              f"acted on {did}")
+                              f"acted on {did}", line.strip())
 
 
 _AFTER_END_STEP_KINDS = {"message", "question", "manager_task"}
@@ -265,8 +268,36 @@ def _last_card(t: Transcript, s: Sent) -> Sent:
     return [x for x in t.sent if x.recipient == s.recipient and x.message.prompt_id == s.message.prompt_id][-1]
 
 
+_UNFILLED = re.compile(r"\{[A-Za-z0-9_-]{1,40}\}")
+
+
+def unfilled_placeholder(t: Transcript) -> Iterable[Breach]:
+    """No message shows a `{placeholder}` as written: every one a text names is filled in."""
+    for s in t.sent:
+        m = _UNFILLED.search(s.text)
+        if m:
+            yield _breach(t, "unfilled-placeholder", s, f"shows {m.group(0)} unfilled")
+
+
+_NUMBERED = re.compile(r"^\s*\d+\s*[:.)]\s*(\S.*)$")
+
+
+def echoed_numbering(t: Transcript) -> Iterable[Breach]:
+    """What a person types after the bot's own "1: your answer" advice reaches others without the
+    "1:": no message to someone else quotes the typed text with its number in front."""
+    for a in t.actions:
+        m = _NUMBERED.match(a.text or "")
+        if not m:
+            continue
+        for s in t.sent:
+            if s.at >= a.at and s.recipient != a.user and (a.text or "").strip() in s.text:
+                yield _breach(t, "echoed-numbering", s, f"quotes {t.names.get(a.user, a.user)}'s "
+                              f"“{(a.text or '').strip()[:40]}” with the number it was typed after")
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
-                           honest_progress, after_the_end, before_phase_order, card_closed_when_done)
+                           honest_progress, after_the_end, before_phase_order, card_closed_when_done,
+                           unfilled_placeholder, echoed_numbering)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:
