@@ -73,9 +73,9 @@ def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
     guess = word.lower().replace("-", "_")
     if guess in choices:
         return f"; did you mean {{{guess}}}?"
+    if guess in MOMENT:
+        return f" (only steps about a moment, with for_mtm, can use {{{guess}}})"
     close = difflib.get_close_matches(guess, choices, n=1, cutoff=0.6)
     if close:
         return f"; did you mean {{{close[0]}}}?"
-    if guess in MOMENT:
-        return " (only steps about a moment, with for_mtm, can use it)"
     return f" (use {', '.join('{' + c + '}' for c in choices)})"

@@ -111,4 +111,4 @@ def test_validate_rejects_unknown_placeholders_at_their_place(tmp_path: Path) ->
     assert f"{bad}:28:33: unknown placeholder {{Name}}; did you mean {{name}}?" in lines
     assert f"{bad}:40:32: unknown placeholder {{nmae}}; did you mean {{name}}?" in lines
     assert f"{bad}:62:40: unknown placeholder {{mtm-date}}; did you mean {{mtm_date}}?" in lines
-    assert any(ln.startswith(f"{bad}:68:39:") and "{mtm_date}" in ln and "for_mtm" in ln for ln in lines), lines
+    assert any(ln.startswith(f"{bad}:68:39:") and "{mtm_date}" in ln and "with for_mtm" in ln for ln in lines), lines

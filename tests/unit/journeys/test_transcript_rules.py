@@ -13,6 +13,8 @@ from journeys.progress import journey_weeks
 from journeys.transcript import Action, Kind, Sent, Transcript, classify
 from journeys.transcript_rules import (
     RULES,
+    Breach,
+    Rule,
     after_the_end,
     before_phase_order,
     card_closed_when_done,
@@ -56,8 +58,8 @@ def transcript(journey: Journey, items: list[Sent], actions: list[Action] | None
                       actions=actions or [], personas={"ana": "participant", "ben": "manager", "lee": "leader"})
 
 
-def names(found: list[object]) -> list[str]:
-    return [getattr(b, "rule") for b in found]
+def names(found: list[Breach]) -> list[str]:
+    return [b.rule for b in found]
 
 
 def test_kinds_come_from_the_delivery_key(journey: Journey) -> None:
@@ -211,8 +213,8 @@ def test_echoed_numbering(journey: Journey) -> None:
 
 
 @pytest.mark.parametrize("rule", RULES)
-def test_every_rule_is_written_down(rule: object) -> None:
-    assert len((getattr(rule, "__doc__") or "").split()) >= 12
+def test_every_rule_is_written_down(rule: Rule) -> None:
+    assert len((rule.__doc__ or "").split()) >= 12
 
 
 def test_check_runs_every_rule_and_describes_them(journey: Journey) -> None:
