@@ -59,7 +59,7 @@ def generated(draw: st.DrawFn) -> str:
     event = draw(st.booleans())
     offsets = iter(draw(st.lists(st.integers(0, 14), min_size=6, max_size=6, unique=True)))
     hours = iter(draw(st.permutations(["09:30", "10:00", "10:30", "11:00", "14:00", "14:30", "15:00", "15:30"])))
-    lines = [f"id: generated", "title: Generated", "version: 1", "ppp:", "  business_goal: Better conversations",
+    lines = ["id: generated", "title: Generated", "version: 1", "ppp:", "  business_goal: Better conversations",
              "  outcomes: [People feel heard]", "  behaviours:", "    - {id: paraphrase, text: Paraphrase first}",
              f"calendar: {{timezone: {tz}, holidays: {{country: {country}}}}}"]
     if draw(st.booleans()):
@@ -73,11 +73,11 @@ def generated(draw: st.DrawFn) -> str:
                   "    shares: [focus]"]
         a, b, c = sorted(draw(st.lists(st.integers(2, 8), min_size=3, max_size=3, unique=True)), reverse=True)
         steps += [f"  - {{id: focus, kind: question, answer: text, when: \"start-{a} 10:00\", text: \"Your focus, {{name}}?\"}}",
-                  f"  - id: share\n    kind: question\n    answer: choice\n    when: \"start-{b} 10:00\"\n"
-                  "    options: [{value: \"yes\", label: \"Yes\"}, {value: \"no\", label: \"No\"}]\n"
-                  "    text: May I share your focus with {manager}?",
-                  f"  - id: expectations\n    kind: manager_task\n    when: \"start-{c} 09:30\"\n"
-                  "    text: Talk with {name} about why this matters.{agreed}\n    guide: Ask what would change."]
+                  (f"  - id: share\n    kind: question\n    answer: choice\n    when: \"start-{b} 10:00\"\n"
+                   "    options: [{value: \"yes\", label: \"Yes\"}, {value: \"no\", label: \"No\"}]\n"
+                   "    text: May I share your focus with {manager}?"),
+                  (f"  - id: expectations\n    kind: manager_task\n    when: \"start-{c} 09:30\"\n"
+                   "    text: Talk with {name} about why this matters.{agreed}\n    guide: Ask what would change.")]
     kinds = draw(st.lists(st.sampled_from(["message", "question", "manager_task", "mtm_plan", "survey"]),
                           min_size=1, max_size=4))
     for i, kind in enumerate(kinds):

@@ -72,5 +72,5 @@ steps:
     with pytest.raises(JourneyFileError) as exc:
         load_journey_text(text, "tiny.yml")
     assert [str(e) for e in exc.value.errors] == [
-        "tiny.yml:13:16: unknown placeholder {name}; placeholders are filled only in a step's text, guide and "
-        "coach_guide and the closing messages"]
+        ("tiny.yml:13:16: unknown placeholder {name}; placeholders are filled only in a step's text, guide and "
+         "coach_guide and the closing messages")]
