@@ -118,17 +118,18 @@ def past_as_future(t: Transcript) -> Iterable[Breach]:
 
 
 def _daily_kind(s: Sent) -> str:
-    """A step's card is one kind per step (a support request: per step and moment, as each one
-    asks for its own decision); a notice is one kind whatever it is about."""
-    if s.kind.step_kind == "manager_request":
-        return f"{s.kind.name}:{s.about}"
+    """A step's card is one kind per step; a support request or a notice carrying one person's
+    answer (a shared reflection, an approved plan) is one kind per step and person, as each is
+    about its own moment; escalations, digests and tasks are one kind whoever they are about."""
+    if s.kind.step_kind == "manager_request" or s.kind.name.startswith("notice:"):
+        return f"{s.kind.name}:{s.kind.step_kind}:{s.about}"
     return s.kind.name
 
 
 def repeated_same_day(t: Transcript) -> Iterable[Breach]:
     """No two messages of one kind reach one person on the same local day: a card and its reminder,
-    two escalations, two digests, two 'shared' notices. Several reports' escalations or tasks for
-    one manager make one message naming each of them."""
+    two escalations, two digests, two notices of what one person shared. Several reports'
+    escalations or tasks for one manager make one message naming each of them."""
     seen: dict[tuple[str, str, date], Sent] = {}
     for s in t.sent:
         key = (s.recipient, _daily_kind(s), s.local.date())

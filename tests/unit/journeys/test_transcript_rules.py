@@ -124,6 +124,20 @@ def test_two_messages_of_one_kind_the_same_day(journey: Journey) -> None:
     assert not list(repeated_same_day(apart))
 
 
+def test_shared_notices_count_per_person(journey: Journey) -> None:
+    day = START - timedelta(days=2)
+    two_people = transcript(journey, [
+        sent(at(day, 11), "ben", "e1.focus-situation:shared", journey, role="manager", about="ana"),
+        sent(at(day, 15), "ben", "e2.focus-situation:shared", journey, role="manager", about="dev"),
+    ])
+    assert not list(repeated_same_day(two_people))
+    one_person = transcript(journey, [
+        sent(at(day, 11), "ben", "e1.focus-situation:shared", journey, role="manager", about="ana"),
+        sent(at(day, 15), "ben", "e1.success-picture:shared", journey, role="manager", about="ana"),
+    ])
+    assert names(list(repeated_same_day(one_person))) == ["repeated-same-day"]
+
+
 def test_compressed_steps_in_one_minute(journey: Journey) -> None:
     when = at(START - timedelta(days=3), 9)
     bad = transcript(journey, [sent(when, "ana", f"e1.{s}:1", journey, buttons=True)
