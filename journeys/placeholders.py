@@ -17,7 +17,7 @@ from journeys.definition import Journey
 
 # Anything that looks like a placeholder: braces around one word (letters, digits, _ or -).
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_-]{1,40})\}")
-BASE = ("name", "manager", "journey", "start", "start_when", "agreed")
+BASE = ("name", "manager", "journey", "start", "starts", "agreed")
 MOMENT = ("mtm_date", "behaviour", "practice", "situation")
 _FILLED = ("text", "guide", "coach_guide")
 _CLOSING = {"practised": (), "not_practised": (), "survey_open": ("survey_closes",)}
