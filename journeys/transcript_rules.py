@@ -13,8 +13,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from journeys.engine import KIND_TITLES
 from journeys.progress import week_label
 from journeys.text import plain
 from journeys.transcript import (
@@ -296,8 +297,57 @@ def echoed_numbering(t: Transcript) -> Iterable[Breach]:
                               f"“{(a.text or '').strip()[:40]}” with the number it was typed after")
 
 
+def _before_start_titles(t: Transcript) -> dict[str, str]:
+    """Step id -> the title people see, for steps due before the start (`start-N`)."""
+    out: dict[str, str] = {}
+    for step in t.journey.steps:
+        if step.when and step.when.replace(" ", "").startswith("start-"):
+            out[step.id] = step.title or KIND_TITLES.get(step.kind, "") or step.id
+    return out
+
+
+_GRACE = timedelta(days=1)  # a late enrollment's before phase may run into the start day
+
+
+def lost_its_point(t: Transcript) -> Iterable[Breach]:
+    """Nothing that has lost its point: once the journey has started (and a day has passed since
+    a late enrollment's before-phase card first reached its reader), no reminder of a step due
+    before the start, no escalation about one, and no digest line still waiting for one ("waiting
+    for you: …", "no response to …")."""
+    before = _before_start_titles(t)
+    if not before:
+        return
+    first: dict[tuple[str | None, str], datetime] = {}
+    for s in t.sent:
+        if s.kind.step_id in before and not s.kind.reminder:
+            first.setdefault((s.about, s.kind.step_id), s.at)
+    by_name = {name: user for user, name in t.names.items() if user in t.participants}
+
+    def stale(about: str | None, step_id: str, s: Sent) -> bool:
+        since = first.get((about, step_id))
+        return s.local.date() >= t.start and (since is None or s.at >= since + _GRACE)
+
+    for s in t.sent:
+        k = s.kind
+        if k.step_id in before and (k.reminder or k.name in (ESCALATION, LEADER_ESCALATION)) \
+                and stale(s.about, k.step_id, s):
+            yield _breach(t, "lost-its-point", s, f"{'a reminder' if k.reminder else 'an escalation'} about "
+                          f"{k.step_id}, due before the start, after it")
+        if k.name != DIGEST:
+            continue
+        about: str | None = None
+        for line in s.text.splitlines():
+            about = next((u for name, u in by_name.items() if line.lstrip("* ").startswith(name)), about)
+            for step_id, title in before.items():
+                if (f"waiting for you: {title}" in line or f"no response to “{title}”" in line) \
+                        and stale(about, step_id, s):
+                    yield _breach(t, "lost-its-point", s, f"still lists “{title}”, due before the start",
+                                  line.strip())
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
-                           honest_progress, after_the_end, before_phase_order, card_closed_when_done,
+                           honest_progress, after_the_end, lost_its_point, before_phase_order,
+                           card_closed_when_done,
                            unfilled_placeholder, echoed_numbering)
 
 

@@ -23,6 +23,7 @@ from journeys.transcript_rules import (
     describe_rules,
     echoed_numbering,
     honest_progress,
+    lost_its_point,
     outside_hours,
     past_as_future,
     repeated_same_day,
@@ -181,6 +182,27 @@ def test_nothing_after_the_end_but_survey_follow_up_and_closing(journey: Journey
         sent(at(end + timedelta(days=2)), "ana", "e1.~close:closing", journey),
     ])
     assert not list(after_the_end(good))
+
+
+def test_nothing_that_has_lost_its_point(journey: Journey) -> None:
+    card = sent(at(START - timedelta(days=5), 9, 30), "ben", "e1.expectations:1", journey, role="manager",
+                about="ana", buttons=True)
+    reminder = sent(at(START + timedelta(days=1), 9, 30), "ben", "e1.expectations:2", journey, role="manager",
+                    about="ana", buttons=True)
+    digest = sent(at(START + timedelta(days=42), 9), "ben", "digest:b:j:x", journey, role="manager",
+                  text="*Ana Silva* — week 6 of 6\n  • waiting for you: Expectations conversation\n"
+                       "  • ⚠️ no response to “Your focus” for 3+ working days")
+    focus = sent(at(START - timedelta(days=3)), "ana", "e1.focus-situation:1", journey, buttons=True)
+    found = list(lost_its_point(transcript(journey, [card, focus, reminder, digest])))
+    assert [b.detail for b in found] == [
+        "a reminder about expectations, due before the start, after it",
+        "still lists “Expectations conversation”, due before the start",
+        "still lists “Your focus”, due before the start"]
+    # a late enrollment's card on the start day may be waiting that morning
+    late = sent(at(START, 9), "ben", "e1.expectations:1", journey, role="manager", about="ana", buttons=True)
+    same_day = sent(at(START, 9, 5), "ben", "digest:b:j:x", journey, role="manager",
+                    text="*Ana Silva* — week 1 of 6\n  • waiting for you: Expectations conversation")
+    assert not list(lost_its_point(transcript(journey, [late, same_day])))
 
 
 def test_the_before_phase_in_order(journey: Journey) -> None:
