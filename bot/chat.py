@@ -18,6 +18,7 @@ from adapters.console import ConsoleChat
 from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
+from journeys import before_phase
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.db import Database
@@ -165,10 +166,12 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
         console.add_user(uid, name, f"{uid}@example.com", tz)
         ids[uid] = (await service.ensure_person("console", uid, name=name, tz=tz, email=f"{uid}@example.com")).id
     start = now.date() + timedelta(days=(7 - now.weekday()) % 7 or 7)  # next Monday
-    await service.enroll(journey_id, [ids["ana"]], ids["ben"], start, cohort="chat")
+    enrolled = await service.enroll(journey_id, [ids["ana"]], ids["ben"], start, cohort="chat")
     session = ChatSession(service, console, clock, out)
     session.me = as_ if as_ in CAST else "ana"
+    warning = before_phase.compression_warning(enrolled.compressed, journey)
     out(f"Ana is enrolled in “{journey.title}” starting {start:%a %d %b}; Ben is her manager.\n"
+        + (f"{warning}\n" if warning else "") +
         f"You are {CAST[session.me][0]}. Type :help for commands; try `:advance 1w`.")
     try:
         if lines is not None:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 # escalation, expectations and support use the engine's helpers: a cycle resolved at call time
-from journeys import escalation, expectations, support
+from journeys import before_phase, escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
@@ -43,7 +43,9 @@ from journeys.forms import (
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
 from journeys.mtm_plan import situation_of
-from journeys.progress import week_label
+from journeys.next_moments import is_loop_step
+from journeys.progress import AFTER_THE_END, week_label
+from journeys.relative import starts_phrase
 from journeys.state import (
     EnrollmentState,
     JourneyEvent,
@@ -209,6 +211,7 @@ def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: date
                 next_at=due,
             )
         )
+    out.prompts = before_phase.compress(journey, enrollment, out.prompts, now)  # a late enrollment: spaced
     out.events.append(JourneyEvent("enrolled", enrollment.id, now, data={"start": enrollment.start.isoformat()}))
     return out
 
@@ -236,8 +239,9 @@ first_name = _first_name
 
 
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
-         reader: Person | None = None) -> str:
-    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>}."""
+         reader: Person | None = None, today: date | None = None) -> str:
+    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>},
+    and {starts}: how the start stands on `today`, the reader's day (journeys/relative.py)."""
     reader_tz = tz_of(journey, reader) if reader else tz_of(journey, enrollment.person)
     values: dict[str, str] = {
         "name": _first_name(enrollment.person),
@@ -246,6 +250,8 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
         "start": format_day(enrollment.start),
         "agreed": expectations.agreed_text(enrollment),
     }
+    if today is not None:
+        values["starts"] = starts_phrase(enrollment.start, today, calendar_for(journey, reader or enrollment.person))
     for ev in journey.events:
         d = event_date(journey, enrollment, ev.id)
         if d is not None:
@@ -261,13 +267,17 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
 
 
 def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
-                  *, closed: bool = False, note: str = "", reminder: bool = False) -> Message:
+                  *, closed: bool = False, note: str = "", reminder: bool = False,
+                  now: datetime | None = None) -> Message:
+    """A prompt's card as its reader sees it on the day it is sent (`now`; else its send or due
+    time): the week label and date-relative words are computed for that day."""
     if prompt.step_id.endswith(COACH_CHECK):
         return _coach_check_message(journey, enrollment, prompt, mtm)
     step = journey.step(prompt.step_id)
     reader = recipient_of(step, enrollment) or enrollment.person
     fields = fields_for(journey, step)
-    text = fill(step.text, journey, enrollment, mtm, reader)
+    today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
+    text = fill(step.text, journey, enrollment, mtm, reader, today)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
     text += expectations.card_section(journey, enrollment, step)
@@ -277,7 +287,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
     if body_closed and note:
         text = f"{text}\n\n{note}"
-    week = week_label(journey, enrollment.start, local_date(prompt.sent_at or prompt.due_at, tz_of(journey, reader)))
+    week = week_label(journey, enrollment.start, today)
     audience: Literal["participant", "manager"] = step_recipient(step)
     about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
     return Message(
@@ -346,7 +356,10 @@ def _delivery(journey: Journey, prompt: PromptState, message: Message, stale_at:
     """The next delivery of a prompt; `changes` are applied in the same copy (one copy per fire)."""
     n = prompt.deliveries + 1
     key = f"{prompt.id}:{n}"
-    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None, journey_id=journey.id)
+    # one topic per prompt: a reminder queued while the card itself still waits (an outage, the
+    # reader's hours) replaces it, so nobody gets a card and its reminder in the same minute
+    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None, journey_id=journey.id,
+                   topic=f"prompt:{prompt.id}")
     return prompt.with_(deliveries=n, last_delivery_key=key, **changes), out
 
 
@@ -394,6 +407,14 @@ def _live(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) ->
         return False
 
 
+def _past_its_point(journey: Journey, enrollment: EnrollmentState, step: Step, today: date) -> bool:
+    """After the journey's end only the survey, a moment's reflection and the closing may still
+    ask; any other reminder or "may be stuck" notice has lost its point."""
+    if isinstance(step, (SurveyStep, MtmFollowUpStep)) or is_loop_step(step.id):
+        return False
+    return week_label(journey, enrollment.start, today) == AFTER_THE_END
+
+
 def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
           now: datetime) -> Outcome:
     out = Outcome()
@@ -409,10 +430,19 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
     if recipient is None:
         out.prompts.append(prompt.with_(status="cancelled", next_at=None))
         return out
+    close = before_phase.closes_at(journey, enrollment, step, recipient, prompt) if step is not None else None
+    if close is not None and now >= close:  # "before the start" has lost its point
+        out.prompts.append(prompt.with_(status="expired", next_at=None))
+        out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id,
+                                       {"step": prompt.step_id, "why": "started"}))
+        if prompt.status == "open":
+            card = closed_card(journey, enrollment, prompt, mtm, before_phase.started_note(enrollment, recipient))
+            out.outgoing.extend([card] if card is not None else [])
+        return out
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
     if not _is_open(cal, tz, now):
-        out.prompts.append(prompt.with_(next_at=cal.next_open(now, tz)))
+        out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))
         return out
 
     if prompt.status == "scheduled":
@@ -421,11 +451,14 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
             out.prompts.append(prompt.with_(status="expired", next_at=None))
             out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
             return out
-        message = render_prompt(journey, enrollment, prompt, mtm)
+        message = render_prompt(journey, enrollment, prompt, mtm, now=now)
         one_way = synthetic or isinstance(step, MessageStep)
         next_at = None
         if not one_way and step is not None and step.reminders is not None:
             next_at = _after_working_days(journey, recipient, now, step.reminders.after)
+        if not one_way:
+            next_at = before_phase.capped(next_at, before_phase.closes_at(
+                journey, enrollment, step, recipient, prompt.with_(sent_at=now)) if step is not None else None)
         updated, outgoing = _delivery(journey, prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
                                       next_at=next_at)
         out.outgoing.append(outgoing)
@@ -436,15 +469,16 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
     # open: a reminder or an escalation is due
     assert step is not None
     reminders = step.reminders
-    if reminders is None:
-        out.prompts.append(prompt.with_(next_at=None))
+    if reminders is None or _past_its_point(journey, enrollment, step, local_date(now, tz)):
+        out.prompts.append(prompt.with_(next_at=close))
         return out
     if prompt.reminders_sent < reminders.max:
-        message = render_prompt(journey, enrollment, prompt, mtm, reminder=True)
+        message = render_prompt(journey, enrollment, prompt, mtm, reminder=True, now=now)
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
         next_at = _after_working_days(journey, recipient, now, reminders.after) if more else None
-        updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent, next_at=next_at)
+        updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent,
+                                      next_at=before_phase.capped(next_at, close))
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
         out.events.append(JourneyEvent("reminded", enrollment.id, now, prompt.id, {"n": sent}))
@@ -464,10 +498,10 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
             audience="manager",
         )
         out.outgoing.append(notice(journey, enrollment.manager, f"{prompt.id}:esc", message, now))
-        out.prompts.append(prompt.with_(escalated=True, next_at=None))
+        out.prompts.append(prompt.with_(escalated=True, next_at=close))
         out.events.append(JourneyEvent("escalated", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
         return out
-    out.prompts.append(prompt.with_(next_at=None))
+    out.prompts.append(prompt.with_(next_at=close))
     return out
 
 

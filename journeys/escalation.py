@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from journeys import engine, support
+from journeys import before_phase, engine, support
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
 from journeys.messages import Message, Outgoing
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
@@ -76,8 +76,11 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
         at = None
     # Reminders left: the escalation rides on the next reminder's fire (never an early reminder);
     # none left: the prompt waits for the escalation itself.
-    waiting = after.next_at if after.next_at is not None else at
-    checks = [t for t in (waiting,) if t is not None and t > now]
+    recipient = enrollment.manager
+    close = before_phase.closes_at(journey, enrollment, step, recipient, after) if recipient is not None else None
+    reminder_due = after.next_at is not None and (close is None or after.next_at < close)
+    waiting = after.next_at if reminder_due else at
+    checks = [t for t in (waiting, close) if t is not None and t > now]
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         checks.append(support.expires_at(journey, enrollment, mtm))
     after = after.with_(next_at=min(checks) if checks else None)

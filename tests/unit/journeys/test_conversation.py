@@ -50,10 +50,10 @@ def test_help_lists_the_commands(journey):
 def test_status_shows_progress_and_next_step_in_local_time(journey):
     view = view_for(journey, fire=["why-it-matters", "focus-situation"])
     text = say(view, "status", london(4, 7, 15)).replies[0].text
-    assert "Active Listening" in text and "1 of" in text  # the message counts as done
+    assert "Active Listening" in text and "0 of" in text  # a message merely received is not progress
     assert "waiting for you: Your focus" in text
-    # next: the consent question, Thu 8 Apr 10:00 in New York (Ana's zone), not London
-    assert "next: Share with your manager? — Thu 8 Apr, 10:00 (America/New_York)" in text
+    # next: the consent question, Tue 6 Apr 10:00 in New York (Ana's zone), not London
+    assert "next: Share with your manager? — Tue 6 Apr, 10:00 (America/New_York)" in text
 
 
 def test_snooze_holds_open_prompts_until_the_next_working_morning(journey):

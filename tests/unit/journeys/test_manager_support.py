@@ -102,7 +102,8 @@ def test_escalation_counts_the_managers_working_days_across_dst_and_a_holiday(jo
     assert fired == at(LONDON, 2027, 3, 31, 16, 0) == datetime(2027, 3, 31, 15, 0, tzinfo=UTC)
     assert "Ben hasn't marked “Expectations conversation” with Dev as done" in plain(o.message.text)
     assert datetime.fromisoformat(o.not_before_iso).astimezone(TOKYO) == datetime(2027, 4, 1, 9, 0, tzinfo=TOKYO)
-    assert p.escalated and p.next_at is None  # once: nothing more is due
+    # once: all that is still due is the card closing at the start, Mon 12 Apr 09:00 London
+    assert p.escalated and p.next_at == at(LONDON, 2027, 4, 12, 9, 0)
 
 
 def test_no_escalation_when_answered_or_without_a_leader(journey):
@@ -206,7 +207,7 @@ def _answer_question(journey, e: EnrollmentState, step_id: str, value: str, now:
 
 @pytest.mark.parametrize("consent", ["yes", "no"])
 def test_consent_decides_what_the_manager_sees(journey, consent):
-    now = at(NY, 2027, 4, 7, 10, 30)
+    now = at(NY, 2027, 4, 8, 10, 30)  # after Grace's card (Wed 7 Apr 14:00): new shares come as a note
     e = enrollment()
     out = _answer_question(journey, e, "focus-situation", "upset-customers", now)
     (e,) = out.enrollments
@@ -226,6 +227,16 @@ def test_consent_decides_what_the_manager_sees(journey, consent):
         assert "Upset or escalating" not in card and "angry caller" not in card
         assert "chose to keep their line-of-sight answers private" in plain(card)
         assert not notes_to_grace
+
+
+def test_shares_before_the_card_ride_on_the_card_not_a_separate_note(journey):
+    now = at(NY, 2027, 4, 6, 10, 30)  # the card comes Wed 7 Apr 14:00
+    e = enrollment()
+    for step_id, value in (("focus-situation", "upset-customers"), ("share-line-of-sight", "yes")):
+        out = _answer_question(journey, e, step_id, value, now)
+        (e,) = out.enrollments
+        assert not [o for o in out.outgoing if o.message.recipient_id == "grace"]
+    assert "Upset or escalating customers" in _expectations_card(journey, e)
 
 
 def test_manager_records_the_agreement_and_later_prompts_remind_the_participant(journey):
