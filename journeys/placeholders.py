@@ -31,7 +31,9 @@ def allowed(journey: Journey, loc: Loc) -> tuple[str, ...] | None:
     if len(loc) == 3 and loc[0] == "steps" and isinstance(loc[1], int) and loc[2] in _FILLED:
         step = journey.steps[loc[1]]
         moment = MOMENT if getattr(step, "for_mtm", None) else ()
-        return (*BASE, *events, *moment)
+        # {starts} is worded for the day a prompt is sent; a guide is a reply, worded for no day
+        base = BASE if loc[2] == "text" else tuple(b for b in BASE if b != "starts")
+        return (*base, *events, *moment)
     if len(loc) == 3 and loc[:2] == ("ending", "closing") and loc[2] in _CLOSING:
         return ("name", "manager", "journey", *_CLOSING[str(loc[2])])
     return None

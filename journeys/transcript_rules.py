@@ -208,14 +208,16 @@ _AFTER_END_NOTICES = {DIGEST, ESCALATION, LEADER_ESCALATION, LEADER_BRIEF}
 
 def after_the_end(t: Transcript) -> Iterable[Breach]:
     """Nothing after the end but the survey, the follow-up and the closing: from the day after the
-    journey's last week (in the reader's calendar) no manager digest, escalation, brief, message
-    or question step, manager task, or reminder of anything but a survey or a reflection."""
+    journey's last week (in the reader's calendar) no manager digest, brief, message or question
+    step, manager task, and no reminder of or escalation about anything but a survey or a
+    reflection on a moment."""
     for s in t.sent:
         if s.local.date() < t.end:
             continue
         k = s.kind
-        bad = (k.name in _AFTER_END_NOTICES or k.step_kind in _AFTER_END_STEP_KINDS
-               or (k.reminder and k.step_kind not in ("survey", "mtm_follow_up")))
+        follow_up = k.step_kind in ("survey", "mtm_follow_up")
+        bad = ((k.name in _AFTER_END_NOTICES and not (follow_up and k.name in (ESCALATION, LEADER_ESCALATION)))
+               or k.step_kind in _AFTER_END_STEP_KINDS or (k.reminder and not follow_up))
         if bad:
             yield _breach(t, "after-the-end", s, f"{k.name}{' reminder' if k.reminder else ''} after the end "
                           f"({t.end - timedelta(days=1):%a %d %b})")

@@ -20,9 +20,34 @@ def test_the_engine_fills_every_placeholder_validate_accepts(journey: Journey) -
                    journey.ppp.behaviours[0].id, True)
     events = [f"event_{e.id.replace('-', '_')}" for e in journey.events]
     text = " ".join("{" + name + "}" for name in (*BASE, *MOMENT, *events))
-    filled = fill(text, journey, enrollment, mtm, ben)
+    filled = fill(text, journey, enrollment, mtm, ben, date(2026, 12, 2))  # a step's text: sent on a day
     assert not PLACEHOLDER.search(filled), filled
     assert "Ana" in filled and "Thu 10 Dec" in filled
+    guide = text.replace("{starts}", "")  # a guide or coach_guide is filled for no day: no {starts}
+    assert not PLACEHOLDER.search(fill(guide, journey, enrollment, mtm, ben))
+
+
+def test_starts_is_for_step_texts_only() -> None:
+    text = """id: tiny
+title: Tiny
+version: 1
+ppp:
+  business_goal: Better 1:1s
+  outcomes: [People feel heard]
+  behaviours:
+    - {id: paraphrase, text: Paraphrase first}
+calendar: {timezone: Europe/London}
+steps:
+  - id: talk
+    kind: manager_task
+    when: "start-2 09:30"
+    text: "{name} {starts}."
+    guide: "Remember: {name} {starts}."
+"""
+    with pytest.raises(JourneyFileError) as exc:
+        load_journey_text(text, "tiny.yml")
+    assert [e.line for e in exc.value.errors] == [15]
+    assert "unknown placeholder {starts}" in exc.value.errors[0].message
 
 
 @pytest.mark.parametrize(("written", "message"), [

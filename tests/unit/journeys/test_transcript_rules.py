@@ -174,12 +174,14 @@ def test_nothing_after_the_end_but_survey_follow_up_and_closing(journey: Journey
     end = START + timedelta(days=7 * journey_weeks(journey))
     bad = transcript(journey, [
         sent(at(end + timedelta(days=1), 9), "ben", "digest:b:j:x", journey, role="manager"),
-        sent(at(end + timedelta(days=1), 10), "ben", "e1.reflect-real:esc", journey, role="manager", about="ana"),
+        sent(at(end + timedelta(days=1), 10), "ben", "e1.listening-checkin:esc", journey, role="manager", about="ana"),
+        sent(at(end + timedelta(days=2), 10), "ana", "e1.mtm-real:3", journey, buttons=True),
     ])
-    assert names(list(after_the_end(bad))) == ["after-the-end", "after-the-end"]
+    assert names(list(after_the_end(bad))) == ["after-the-end"] * 3
     good = transcript(journey, [
         sent(at(end + timedelta(days=1)), "ana", "e1.success-case:2", journey, buttons=True),
         sent(at(end + timedelta(days=2)), "ana", "e1.~close:closing", journey),
+        sent(at(end + timedelta(days=3)), "ben", "e1.success-case:esc", journey, role="manager", about="ana"),
     ])
     assert not list(after_the_end(good))
 
