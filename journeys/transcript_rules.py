@@ -223,14 +223,19 @@ def after_the_end(t: Transcript) -> Iterable[Breach]:
                           f"({t.end - timedelta(days=1):%a %d %b})")
 
 
-_NEAR_DAYS = 3  # "the start is near": fewer calendar days than this before it
+def _near(today: date, start: date) -> bool:
+    """The start is near: at most one weekday lies between today and it (Friday before a Monday
+    start, Thursday before a Monday, the day before)."""
+    between = [today + timedelta(days=n) for n in range(1, (start - today).days)]
+    return today >= start or sum(1 for d in between if d.weekday() < 5) <= 1
 
 
 def before_phase_order(t: Transcript) -> Iterable[Breach]:
     """The before phase in order: the manager's expectations card about a participant is delivered
     after every preparation step (the consent to share and the shared questions) has reached that
     participant; and no escalation about the expectations task goes out before the participant
-    has answered every preparation step, unless the start is fewer than three days away."""
+    has answered every preparation step, unless the start is near (at most one weekday between
+    the day of the escalation and the start)."""
     if t.expectations_step is None or not t.preparation:
         return
     first_prep: dict[tuple[str, str], int] = {}
@@ -251,7 +256,7 @@ def before_phase_order(t: Transcript) -> Iterable[Breach]:
             answered = {a.step_id for a in t.actions if a.user == s.about and a.at <= s.at}
             missing = [p for p in t.preparation if p not in answered]
             days = (t.start - s.local.date()).days
-            if missing and days >= _NEAR_DAYS:
+            if missing and not _near(s.local.date(), t.start):
                 yield _breach(t, "before-phase-order", s, f"escalation about {t.names.get(s.about)}'s "
                               f"expectations conversation {days} days before the start, before they prepared "
                               f"({', '.join(missing)})")
@@ -302,10 +307,15 @@ def echoed_numbering(t: Transcript) -> Iterable[Breach]:
 def _before_start_titles(t: Transcript) -> dict[str, str]:
     """Step id -> the title people see, for steps due before the start (`start-N`)."""
     out: dict[str, str] = {}
+    later: set[str] = set()
     for step in t.journey.steps:
+        title = step.title or KIND_TITLES.get(step.kind, "") or step.id
         if step.when and step.when.replace(" ", "").startswith("start-"):
-            out[step.id] = step.title or KIND_TITLES.get(step.kind, "") or step.id
-    return out
+            out[step.id] = title
+        else:
+            later.add(title)
+    # a title a later step shares ("Quick question") names no before-start step for certain
+    return {k: v for k, v in out.items() if v not in later}
 
 
 _GRACE = timedelta(days=1)  # a late enrollment's before phase may run into the start day
