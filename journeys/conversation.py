@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from journeys import engine
+from journeys import barriers, engine
 from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
 from journeys.progress import progress_of, week_label
-from journeys.routing import route_typed
+from journeys.routing import route_typed, strip_number
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 from journeys.text import typed
 
@@ -23,9 +23,9 @@ HELP = (
     "I'm your learning-journey coach. You can type:\n"
     "• `status` — where you are, what's next, your moments that matter\n"
     "• `snooze` — hold open prompts until the next working morning (or `snooze friday`, "
-    "`snooze 2026-12-03`)\n"
+    "`snooze 2026-12-03`, `snooze week`)\n"
     "• `pause` / `resume` — hold everything (e.g. while on leave) and pick up where you left off\n"
-    "• `stop` — leave the journey; nothing more is sent\n"
+    "• `stop` — leave the journey (I'll ask you to confirm, and why if you like)\n"
     "• `help` — this message\n"
     "To answer a question, use its buttons, or reply to it (in its thread on Slack, with Reply on "
     "Teams) with your answer."
@@ -85,10 +85,20 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
             return Outcome(replies=[status_message(view, now)])
         if command == "snooze":
             return _snooze(view, rest, now)
-        if command in ("pause", "resume", "stop") and not rest:
+        if command == "stop" and not rest:
+            return barriers.confirm_stop(view)
+        if command == "stop" and rest.lower().split()[0].strip(".!,:") in ("yes", "confirm"):
+            return barriers.stop_confirmed(view, rest.split(None, 1)[1] if " " in rest.strip() else "", now)
+        if command in ("pause", "resume") and not rest:
             return _lifecycle(view, command, now)
+        if text.lower().rstrip(".!") in barriers.TALK and view.own_enrollments():
+            return barriers.talk_to_manager(view, now)
+        kind = barriers.barrier_kind(text)
+        if kind is not None and view.own_enrollments() and not _answers_in_words(view):
+            return barriers.barrier(view, kind, now)
     if reply.prompt_id is not None:
         target = next((p for p in view.prompts if p.id == reply.prompt_id), None)
+        text = strip_number(text, len(view.open_prompts()))
     else:
         routed = route_typed(view.open_prompts(), text)
         if routed.ask:
@@ -110,6 +120,22 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
         out.replies[0] = Message(recipient_id=first.recipient_id, text=f"({journey.title}) {first.text}",
                                  title=first.title, journey_title=first.journey_title)
     return out
+
+
+def _answers_in_words(view: PersonView) -> bool:
+    """Whether typed words would answer the one open question (a free-text field is being filled):
+    then "no time" may be the answer itself, not a barrier."""
+    routed = route_typed(view.open_prompts(), "")
+    p = routed.prompt
+    if p is None:
+        return False
+    journey = view.journeys[view.enrollment(p.enrollment_id).journey_id]
+    try:
+        step = journey.step(p.step_id)
+    except KeyError:  # a prompt of no journey step (the coach check) asks nothing
+        return False
+    f = next_field(fields_for(journey, step), p.answers)
+    return f is not None and f.kind in ("text", "long_text")
 
 
 def which_prompt(view: PersonView, open_prompts: tuple[PromptState, ...]) -> Message:
@@ -137,8 +163,10 @@ def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
     cal = engine.calendar_for(journey, view.person)
     tz = engine.tz_of(journey, view.person)
     today = engine.local_date(now, tz)
-    arg = rest.strip().lower().removeprefix("until ").strip()
-    if arg:
+    arg = rest.strip().lower().removeprefix("until ").removeprefix("for ").strip()
+    if arg in ("week", "a week", "1 week", "one week"):
+        until = cal.local_slot(cal.add_working_days(today, 5), cal.day_start, tz)
+    elif arg:
         day = parse_day(arg, today)
         if day is None or day <= today:
             return Outcome(replies=[_msg(view, f"I couldn't read {rest.strip()!r} as a future day. Try "

@@ -563,7 +563,17 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
                 raise AnswerError("That button doesn't belong to this prompt.")
             values.update(check_values(fields, {fields[0].id: reply.button}, today))
         elif reply.values:
-            values.update(check_values(fields, dict(reply.values), today))
+            from journeys.partial_answers import ask_again, check_partly  # it builds on this module
+
+            good, bad = check_partly(journey, enrollment, step, fields, dict(reply.values), today)
+            if bad:
+                # optional fields the form left empty count as skipped, so a typed answer fills the bad one
+                wrong = {f.id for f, _ in bad}
+                skipped = {f.id: None for f in fields if not f.required and f.id not in good and f.id not in wrong}
+                out.prompts.append(prompt.with_(answers={**skipped, **values, **good}))
+                out.replies.append(_reply(reply.person_id, ask_again(bad), journey))
+                return out
+            values.update(good)
         elif from_text:
             f = next_field(fields, values)
             if f is None:
