@@ -33,6 +33,7 @@ from store.repo import person_state
 Behaviour = Literal["diligent", "ignores", "free_text", "stops"]
 AGREED = "One low-stakes moment in the first two weeks, then a real one; we check in on Fridays."
 BARRIER = "I don't really have time for this, my team is swamped"
+STOP_CONFIRM = "stop yes, no time this quarter"  # `stop` asks to confirm with `stop yes [reason]`
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,8 @@ class Simulation:
                 assert item.action is not None
                 await service.handle_action(item.action)
                 await service.settle()
+                if item.record is not None and item.record.text == STOP_CONFIRM:
+                    t.stopped[item.record.user] = clock.now()
                 if item.record is not None:
                     t.actions.append(Action(clock.now(), item.record.user, item.record.step_id,
                                             item.record.text, item.record.prompt_id))
@@ -274,7 +277,7 @@ class Simulation:
 
         if p.behaviour == "stops" and self._answered_once(p):
             stopped.add(p.user)
-            return [typed("stop"), typed("yes", when + timedelta(minutes=5))]
+            return [typed("stop"), typed(STOP_CONFIRM, when + timedelta(minutes=5))]
         if p.behaviour == "free_text":  # the barrier once, then numbers and "1: ..." as the bot suggests
             if p.user not in self._answered:
                 self._answered.add(p.user)

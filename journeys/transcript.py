@@ -112,6 +112,7 @@ class Transcript:
     sent: list[Sent] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     personas: dict[str, str] = field(default_factory=dict)  # user id -> the persona's description
+    stopped: dict[str, datetime] = field(default_factory=dict)  # who confirmed `stop`, and when
 
     def persona(self, user: str | None) -> str:
         if user is None:

@@ -357,9 +357,42 @@ def lost_its_point(t: Transcript) -> Iterable[Breach]:
                                   line.strip())
 
 
+def after_stop(t: Transcript) -> Iterable[Breach]:
+    """Stop means stop: once a participant confirmed `stop`, they receive nothing more, and nobody
+    gets a card, a reminder or an escalation about them, nor a digest line waiting for them (a
+    notice that they stopped is what their manager should get)."""
+    for s in t.sent:
+        for who, when in t.stopped.items():
+            if s.at <= when:
+                continue
+            if s.recipient == who:
+                yield _breach(t, "after-stop", s, f"sent to {t.names.get(who)} after they stopped")
+            elif s.about == who and (s.asks or s.kind.reminder or s.kind.name in (ESCALATION, LEADER_ESCALATION)):
+                yield _breach(t, "after-stop", s, f"{s.kind.name} about {t.names.get(who)} after they stopped")
+            elif s.kind.name == DIGEST:
+                name = t.names.get(who, who)
+                block = [line for line in s.text.splitlines() if name in line]
+                if any(("waiting for you" in line or "no response" in line or "may be stuck" in line)
+                       for line in _lines_about(s.text, name)):
+                    yield _breach(t, "after-stop", s, f"the digest still follows {name} after they stopped",
+                                  block[0].strip() if block else "")
+
+
+def _lines_about(text: str, name: str) -> list[str]:
+    """A digest's lines about one report: their line and the bullets under it."""
+    out: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if not line.startswith(" ") and not line.lstrip().startswith("•"):
+            inside = name in line
+        if inside:
+            out.append(line)
+    return out
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
-                           card_closed_when_done,
+                           card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering)
 
 

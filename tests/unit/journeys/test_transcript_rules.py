@@ -15,6 +15,7 @@ from journeys.transcript_rules import (
     RULES,
     Breach,
     Rule,
+    after_stop,
     after_the_end,
     before_phase_order,
     card_closed_when_done,
@@ -237,6 +238,23 @@ def test_a_done_card_still_offering_its_buttons(journey: Journey) -> None:
     closed = sent(at(START - timedelta(days=2)), "ben", "e1.expectations:1", journey, role="manager", about="ana",
                   buttons=True, final=Message("ben", "Done by Ben", closed=True))
     assert not list(card_closed_when_done(transcript(journey, [closed], done)))
+
+
+def test_stop_means_stop(journey: Journey) -> None:
+    stopped = at(START + timedelta(days=1), 11)
+    items = [
+        sent(at(START + timedelta(days=2)), "ana", "e1.mtm-safe:1", journey, buttons=True),
+        sent(at(START + timedelta(days=9)), "ben", "e1.mtm-safe:esc", journey, role="manager", about="ana"),
+        sent(at(START + timedelta(days=14), 9), "ben", "digest:b:j:x", journey, role="manager",
+             text="*Ana Silva* — week 3 of 6\n  • ⚠️ no response to “Plan a safe practice moment” for 3+ working days"),
+        sent(at(START + timedelta(days=1), 12), "ben", "e1.~close:notice", journey, role="manager", about="ana",
+             text="Ana stopped the journey."),
+    ]
+    t = transcript(journey, items)
+    t.stopped["ana"] = stopped
+    assert [b.detail for b in after_stop(t)] == [
+        "sent to Ana Silva after they stopped", "escalation about Ana Silva after they stopped",
+        "the digest still follows Ana Silva after they stopped"]
 
 
 def test_unfilled_placeholder(journey: Journey) -> None:
