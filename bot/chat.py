@@ -19,6 +19,7 @@ from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
 from journeys import before_phase
+from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.migrate import upgrade_async
@@ -141,7 +142,9 @@ class ChatSession:
 
 
 async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = None,
-                   write: Callable[[str], None] | None = None, now: datetime | None = None) -> ChatSession:
+                   write: Callable[[str], None] | None = None,
+                   library: dict[str, Journey] | None = None, journey_id: str = "active-listening",
+                   now: datetime | None = None) -> ChatSession:
     """`now`: where the simulated clock starts (default: the real time, to the minute)."""
     def to_stdout(s: str) -> None:
         sys.stdout.write(s + "\n")
@@ -151,7 +154,8 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="hplj-chat-")
         db_path = Path(tmp.name) / "chat.db"
-    library = load_library(default_library_path())
+    library = library if library is not None else load_library(default_library_path())
+    journey = library[journey_id]
     db = Database(f"sqlite:///{db_path}")
     await upgrade_async(db)  # the migrations make it, so `hplj serve` can serve it later
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
@@ -164,11 +168,11 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
         console.add_user(uid, name, f"{uid}@example.com", tz)
         ids[uid] = (await service.ensure_person("console", uid, name=name, tz=tz, email=f"{uid}@example.com")).id
     start = now.date() + timedelta(days=(7 - now.weekday()) % 7 or 7)  # next Monday
-    enrolled = await service.enroll("active-listening", [ids["ana"]], ids["ben"], start, cohort="chat")
+    enrolled = await service.enroll(journey_id, [ids["ana"]], ids["ben"], start, cohort="chat")
     session = ChatSession(service, console, clock, out)
     session.me = as_ if as_ in CAST else "ana"
-    warning = before_phase.compression_warning(enrolled.compressed, library["active-listening"])
-    out(f"Ana is enrolled in “Active Listening” starting {start:%a %d %b}; Ben is her manager.\n"
+    warning = before_phase.compression_warning(enrolled.compressed, journey)
+    out(f"Ana is enrolled in “{journey.title}” starting {start:%a %d %b}; Ben is her manager.\n"
         + (f"{warning}\n" if warning else "") +
         f"You are {CAST[session.me][0]}. Type :help for commands; try `:advance 1w`.")
     try:
