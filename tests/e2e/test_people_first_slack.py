@@ -10,7 +10,16 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from store.models import EnrollmentRow, EventRow
-from tests.e2e.test_slack_scenario import ANA, BEN, START, World, at_local, enroll, plan_safe_mtm, world
+from tests.e2e.test_slack_scenario import (
+    ANA,
+    BEN,
+    START,
+    World,
+    at_local,
+    enroll,
+    plan_safe_mtm,
+    world,
+)
 
 __all__ = ["world"]  # the fixture
 
