@@ -78,8 +78,8 @@ class ChatSession:
         answer their own report's prompt)."""
         for d in reversed(self.console.to(self.me)):
             msg = d.current
-            if msg.prompt_id and msg.buttons and not msg.closed:
-                return [(b.prompt_id or msg.prompt_id, b.value) for b in msg.buttons]
+            if msg.prompt_id and not msg.closed:  # the latest open prompt; without buttons, "1" is typed text
+                return [(b.prompt_id or msg.prompt_id, b.value) for b in msg.buttons] if msg.buttons else None
         return None
 
     async def handle(self, line: str) -> bool:
@@ -143,7 +143,9 @@ class ChatSession:
 
 async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = None,
                    write: Callable[[str], None] | None = None,
-                   library: dict[str, Journey] | None = None, journey_id: str = "active-listening") -> ChatSession:
+                   library: dict[str, Journey] | None = None, journey_id: str = "active-listening",
+                   now: datetime | None = None) -> ChatSession:
+    """`now`: where the simulated clock starts (default: the real time, to the minute)."""
     def to_stdout(s: str) -> None:
         sys.stdout.write(s + "\n")
 
@@ -156,7 +158,7 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
     journey = library[journey_id]
     db = Database(f"sqlite:///{db_path}")
     await upgrade_async(db)  # the migrations make it, so `hplj serve` can serve it later
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     clock = SimulatedClock(now)
     console = ConsoleChat(write=out)
     console.clock_label = lambda: f"{clock.now():%a %d %b %H:%M} UTC"

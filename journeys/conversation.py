@@ -91,6 +91,8 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
             return barriers.stop_confirmed(view, rest.split(None, 1)[1] if " " in rest.strip() else "", now)
         if command in ("pause", "resume") and not rest:
             return _lifecycle(view, command, now)
+        if text.lower().rstrip(".!") == engine.PLAN_NOW:
+            return _plan_now(view, now)
         if text.lower().rstrip(".!") in barriers.TALK and view.own_enrollments():
             return barriers.talk_to_manager(view, now)
         kind = barriers.barrier_kind(text)
@@ -120,6 +122,19 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
         out.replies[0] = Message(recipient_id=first.recipient_id, text=f"({journey.title}) {first.text}",
                                  title=first.title, journey_title=first.journey_title)
     return out
+
+
+def _plan_now(view: PersonView, now: datetime) -> Outcome:
+    """Bring the next "plan a moment" forward to now (offered after a moment that didn't happen)."""
+    for e in view.own_enrollments():
+        journey = view.journeys[e.journey_id]
+        plans = sorted((p for p in view.prompts if p.enrollment_id == e.id and p.status == "scheduled"
+                        and p.step_id in {s.id for s in journey.steps if s.kind == "mtm_plan"}), key=lambda p: p.due_at)
+        if e.status == "active" and plans:
+            return Outcome(prompts=[plans[0].with_(due_at=now, next_at=now)],
+                           replies=[_msg(view, f"Here it comes: “{engine.prompt_title(journey, plans[0])}”.")])
+    return Outcome(replies=[_msg(view, "There's no moment left to plan in your journey. Type `status` to see "
+                                       "what's next.")])
 
 
 def _answers_in_words(view: PersonView) -> bool:

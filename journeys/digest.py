@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from journeys import engine
+from journeys import before_phase, engine
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.progress import AFTER_THE_END, BEFORE_THE_START, progress_of, week_label
@@ -49,7 +49,11 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
             if m.status in ("planned", "postponed") and m.when >= today:
                 what = typed(m.situation[:70]) if m.share_plan else "details kept private"
                 lines.append(f"  • upcoming moment: {engine.format_day(m.when)} — {what}")
-        mine = [p for p in r.prompts if p.recipient_id == manager.id and p.status == "open"]
+        # a before-phase prompt has lost its point once the journey has started (it closes then)
+        started = today >= r.enrollment.start
+        live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]
+        own = [p for p in own if p in live]
+        mine = [p for p in live if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
             waiting_for_you += 1
             lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
@@ -72,3 +76,10 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         context=f"{journey.title} · sent every {weekday_name(journey.manager_digest.day) if journey.manager_digest else 'week'}",
         audience="manager",
     )
+
+
+def _before_phase_prompt(journey: Journey, p: PromptState) -> bool:
+    try:
+        return before_phase.is_before_phase(journey.step(p.step_id))
+    except KeyError:  # a prompt of no journey step (the coach check, the day-of nudge)
+        return False

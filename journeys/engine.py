@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 # escalation, expectations and support use the engine's helpers: a cycle resolved at call time
-from journeys import before_phase, escalation, expectations, support
+from journeys import before_phase, day_of, escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
@@ -220,6 +220,8 @@ def prompt_title(journey: Journey, p: PromptState) -> str:
     """The short name people see for a prompt in status lists and digests."""
     if p.step_id.endswith(COACH_CHECK):
         return "coaching follow-up"
+    if day_of.is_day_of(p.step_id):
+        return "your moment today"
     if p.step_id == CLOSE_STEP:
         return "end of the journey"
     step = journey.step(p.step_id)
@@ -236,6 +238,11 @@ def _first_name(p: Person | None) -> str:
 
 
 first_name = _first_name
+
+
+def typed_name(p: Person) -> str:
+    """A person's full name, inert on every platform."""
+    return typed(p.name)
 
 
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
@@ -273,6 +280,8 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     time): the week label and date-relative words are computed for that day."""
     if prompt.step_id.endswith(COACH_CHECK):
         return _coach_check_message(journey, enrollment, prompt, mtm)
+    if day_of.is_day_of(prompt.step_id):
+        return day_of.message(journey, enrollment, prompt, mtm)
     step = journey.step(prompt.step_id)
     reader = recipient_of(step, enrollment) or enrollment.person
     fields = fields_for(journey, step)
@@ -423,9 +432,10 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
     if not _live(journey, enrollment, prompt) or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out
-    synthetic = prompt.step_id.endswith(COACH_CHECK)
+    on_the_day = day_of.is_day_of(prompt.step_id)
+    synthetic = prompt.step_id.endswith(COACH_CHECK) or on_the_day
     step = None if synthetic else journey.step(prompt.step_id)
-    recipient = (enrollment.manager if synthetic or (step and step_recipient(step) == "manager")
+    recipient = (enrollment.manager if (synthetic and not on_the_day) or (step and step_recipient(step) == "manager")
                  else enrollment.person)
     if recipient is None:
         out.prompts.append(prompt.with_(status="cancelled", next_at=None))
@@ -441,6 +451,9 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         return out
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
+    if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when):
+        out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
+        return out
     if not _is_open(cal, tz, now):
         out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))
         return out
@@ -520,7 +533,7 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
         out.replies.append(_reply(reply.person_id, "Sorry, this button was sent to someone else, so it "
                                   "can't act for you. Nothing was changed."))
         return out
-    if prompt.step_id.endswith(COACH_CHECK):
+    if prompt.step_id.endswith(COACH_CHECK) or day_of.is_day_of(prompt.step_id):
         out.replies.append(_reply(reply.person_id, "Nothing to answer here; thanks for following up!", journey))
         return out
     if prompt.status in ("answered", "done"):
@@ -708,15 +721,30 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
         if manager is not None:
             out.prompts.append(PromptState(prompt_id(enrollment.id, r.id), enrollment.id, r.id, manager.id,
                                            "scheduled", now, now, mtm_id=mtm.id))
+    out.prompts.extend(day_of.schedule(journey, enrollment, step, mtm, now))  # the nudge on the morning
     data.update(mtm=mtm.id, practice=mtm.practice, behaviour=mtm.behaviour, mtm_date=mtm.when.isoformat())
     out.events.append(JourneyEvent("answered", enrollment.id, now, answered.id, dict(data)))
     out.events.append(JourneyEvent("mtm_planned", enrollment.id, now, answered.id, dict(data)))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
     followup = " I'll check in with you after it." if follow_ups else ""
     asked = f" I've asked {_first_name(manager)} for support." if manager and requests else ""
+    if manager is not None and requests:
+        asked += _lead_time_warning(journey, manager, mtm, now)
     out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {format_day(mtm.when)}."
                                                     f"{asked}{followup}", journey))
     return out
+
+
+def _lead_time_warning(journey: Journey, manager: Person, mtm: MtmState, now: datetime) -> str:
+    """The request reaches the manager in their hours; with less than the journey's lead time
+    (`manager_support.request_lead_days` working days) before the moment, say they may not see it."""
+    cal, tz = calendar_for(journey, manager), tz_of(journey, manager)
+    arrives = now if cal.is_open(now, tz) else cal.next_open(now, tz)
+    lead = journey.manager_support.request_lead_days
+    if lead <= 0 or cal.working_days_between(local_date(arrives, tz), mtm.when) > lead:
+        return ""
+    return (f" {_first_name(manager)} may not see it in time: it reaches them {format_local(arrives, tz)}, "
+            f"less than {plural(lead, 'working day')} before your moment, so don't wait for an answer.")
 
 
 def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptState, step: MtmFollowUpStep,
@@ -753,15 +781,34 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             title=f"{name} shared a reflection",
             text=(f"{name} reflected on their moment that matters ({format_day(mtm.when)}, "
                   f"{journey.behaviour_text(mtm.behaviour)}):\n\n“{typed(reflection)}”\n\n"
-                  "Recognise the effort, and ask what they'll try next."),
+                  + ("Recognise the effort, and ask what they'll try next." if happened == "yes" else
+                     "It didn't come off this time: ask what got in the way, and help them find the next one.")),
             journey_title=journey.title,
             context=f"{journey.title} about {typed(enrollment.person.name)} · shared by {name}",
             audience="manager",
         ), now))
     shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
     of = f" on your moment of {format_day(mtm.when)}" if mtm is not None else ""
-    out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}", journey))
+    again = _plan_again(journey, enrollment, mtm, now) if happened == "no" else ""
+    out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}{again}", journey))
     return out
+
+
+PLAN_NOW = "plan now"
+
+
+def _plan_again(journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None, now: datetime) -> str:
+    """A moment that didn't happen: offer the next one (the journey's next plan step, sooner if wanted)."""
+    steps = list(journey.steps)
+    after = steps[steps.index(journey.step(mtm.plan_step_id)) + 1:] if mtm is not None else []
+    nxt = next((s for s in after if isinstance(s, MtmPlanStep)), None)
+    due = due_time(journey, enrollment, nxt, enrollment.person) if nxt is not None else None
+    if nxt is not None and due is not None and due > now:
+        return (f"\n\nPlenty of planned moments don't come off; the next one can. “{nxt.title}” comes "
+                f"{format_day(local_date(due, tz_of(journey, enrollment.person)))}: type `{PLAN_NOW}` to plan it today.")
+    manager = f", and ask {_first_name(enrollment.manager)} to help you find it" if enrollment.manager else ""
+    return (f"\n\nPlenty of planned moments don't come off. Pick one small conversation in the next few "
+            f"days to try the same habit{manager}.")
 
 
 def _manager_task(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,

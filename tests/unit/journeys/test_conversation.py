@@ -52,8 +52,8 @@ def test_status_shows_progress_and_next_step_in_local_time(journey):
     text = say(view, "status", london(4, 7, 15)).replies[0].text
     assert "Active Listening" in text and "0 of" in text  # a message merely received is not progress
     assert "waiting for you: Your focus" in text
-    # next: the consent question, Tue 6 Apr 10:00 in New York (Ana's zone), not London
-    assert "next: Share with your manager? — Tue 6 Apr, 10:00 (America/New_York)" in text
+    # next: the consent question, Tue 6 Apr 11:00 in New York (Ana's zone), not London
+    assert "next: Share with your manager? — Tue 6 Apr, 11:00 (America/New_York)" in text
 
 
 def test_snooze_holds_open_prompts_until_the_next_working_morning(journey):

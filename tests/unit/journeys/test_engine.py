@@ -90,7 +90,7 @@ def test_before_phase_skips_easter_bank_holidays_and_weekend(journey):
     ps = scheduled(journey, enrollment(start=date(2027, 3, 30)))
     assert ps["expectations"].due_at == london(2027, 3, 23, 14)  # 3 working days back: Tue 23 Mar
     assert ps["why-it-matters"].due_at == london(2027, 3, 18, 10)  # 6 back: Thu 18 Mar
-    assert ps["share-line-of-sight"].due_at == london(2027, 3, 22, 10)
+    assert ps["share-line-of-sight"].due_at == london(2027, 3, 22, 11)
     assert ps["kickoff"].due_at == london(2027, 3, 30, 9, 30)
     for p in ps.values():
         assert p.due_at.astimezone(LONDON).date() not in (date(2027, 3, 26), date(2027, 3, 29))

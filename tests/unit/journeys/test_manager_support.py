@@ -286,8 +286,12 @@ def test_no_escalation_the_leader_could_only_read_after_the_moment(journey):
     p, sent, _ = run(journey, enrollment(), request(planned_at), mtm, at(NY, 2027, 4, 17, 12))
     assert p.escalated and not to_leader(sent)  # decided once, and never sent pointlessly late
     # every card and reminder to Grace is stale (never delivered) from the moment's date on
-    to_grace = [o for _, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None]
+    to_grace = [o for _, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None
+                and o.message.prompt_id is not None]
     assert len(to_grace) == 3
+    # and, once, the notice that the request closed with the moment (in Grace's hours)
+    (closed,) = [o for _, o in sent if o.message.recipient_id == "grace" and o.message.prompt_id is None]
+    assert "the request to back it has closed" in plain(closed.message.text)
     assert all(datetime.fromisoformat(o.stale_at_iso) <= at(NY, 2027, 4, 18, 0) for o in to_grace)
 
 
