@@ -82,6 +82,9 @@ class ChatSession:
                 return [(b.prompt_id or msg.prompt_id, b.value) for b in msg.buttons] if msg.buttons else None
         return None
 
+    def _latest_open(self) -> bool:
+        return any(d.current.prompt_id and not d.current.closed for d in self.console.to(self.me))
+
     async def handle(self, line: str) -> bool:
         line = line.strip()
         if not line:
@@ -120,6 +123,9 @@ class ChatSession:
         if word in ("journey", "/journey"):
             result = await self.service.handle_command("console", self.me, line.split(None, 1)[1] if " " in line
                                                        else "help", key)
+        elif line.isdigit() and self._latest_buttons() is None and self._latest_open():
+            self.write("  Your latest question has no buttons to press: type your answer instead.")
+            return True
         elif line.isdigit() and (latest := self._latest_buttons()) is not None:
             idx = int(line) - 1
             if not 0 <= idx < len(latest):

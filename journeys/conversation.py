@@ -15,7 +15,7 @@ from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
 from journeys.progress import progress_of, week_label
-from journeys.routing import route_typed, strip_number
+from journeys.routing import candidates, route_typed, strip_number
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 from journeys.text import typed
 
@@ -106,6 +106,9 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
         if routed.ask:
             return Outcome(replies=[which_prompt(view, routed.ask)])
         target, text = routed.prompt, routed.text
+        waiting = tuple(candidates(view.open_prompts()))
+        if text.isdigit() and len(waiting) > 1 and _free_text_next(view, target):
+            return Outcome(replies=[which_prompt(view, waiting)])  # a number is no answer to "in a sentence or two"
     if target is None:
         if not view.own_enrollments() and not view.open_prompts():
             return Outcome(replies=[_msg(view, "You're not in a learning journey at the moment. If you "
@@ -140,8 +143,10 @@ def _plan_now(view: PersonView, now: datetime) -> Outcome:
 def _answers_in_words(view: PersonView) -> bool:
     """Whether typed words would answer the one open question (a free-text field is being filled):
     then "no time" may be the answer itself, not a barrier."""
-    routed = route_typed(view.open_prompts(), "")
-    p = routed.prompt
+    return _free_text_next(view, route_typed(view.open_prompts(), "").prompt)
+
+
+def _free_text_next(view: PersonView, p: PromptState | None) -> bool:
     if p is None:
         return False
     journey = view.journeys[view.enrollment(p.enrollment_id).journey_id]

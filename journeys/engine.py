@@ -477,6 +477,8 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
         out.events.append(JourneyEvent("sent", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
+        if step is not None and expectations.is_agreement_step(journey, step):  # later shares come as a note
+            out.enrollments.append(replace(enrollment, notes={**enrollment.notes, expectations.CARD_SENT: True}))
         return out
 
     # open: a reminder or an escalation is due

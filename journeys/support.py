@@ -74,7 +74,7 @@ def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
         p = engine.first_name(enrollment.person)
         out.outgoing.append(engine.notice(journey, enrollment.manager, f"{prompt.id}:expired-manager", Message(
             recipient_id=enrollment.manager.id, title=f"{p}'s moment has come",
-            text=(f"{p}'s moment that matters was on {day}, so the request to back it has closed. "
+            text=(f"{p}'s moment that matters is on {day}, so the request to back it has closed. "
                   f"A two-minute “how did it go?” with {p} afterwards still counts."),
             journey_title=journey.title, context=f"{journey.title} about {engine.typed_name(enrollment.person)}",
             audience="manager"), now, enrollment.id))

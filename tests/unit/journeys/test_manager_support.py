@@ -6,6 +6,7 @@ Grace's manager, the senior leader. The sample journey: escalate_after 2 working
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -208,7 +209,7 @@ def _answer_question(journey, e: EnrollmentState, step_id: str, value: str, now:
 @pytest.mark.parametrize("consent", ["yes", "no"])
 def test_consent_decides_what_the_manager_sees(journey, consent):
     now = at(NY, 2027, 4, 8, 10, 30)  # after Grace's card (Wed 7 Apr 14:00): new shares come as a note
-    e = enrollment()
+    e = replace(enrollment(), notes={"card_sent": True})
     out = _answer_question(journey, e, "focus-situation", "upset-customers", now)
     (e,) = out.enrollments
     assert not out.outgoing or all(o.message.recipient_id == "dev" for o in out.outgoing)  # not shared yet

@@ -90,7 +90,7 @@ def test_an_expired_request_tells_the_manager_once_in_his_hours(journey):
     res = engine.fire(journey, e, req.with_(next_at=ends), mtm, ends)
     notes = [o for o in res.outgoing if o.message.recipient_id == "ben" and o.message.prompt_id is None]
     (note,) = notes
-    assert "Ana's moment that matters was on Fri 16 Apr, so the request to back it has closed" in \
+    assert "Ana's moment that matters is on Fri 16 Apr, so the request to back it has closed" in \
         plain(note.message.text)
     assert note.not_before_iso == london(2027, 4, 16, 9).isoformat()  # in his hours, not at midnight
     assert note.delivery_key.endswith(":expired-manager")

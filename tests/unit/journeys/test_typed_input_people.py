@@ -66,3 +66,9 @@ def test_snooze_week_holds_open_questions_five_working_days(journey):
     tz = engine.tz_of(journey, view.person)
     assert held.status == "scheduled" and held.due_at.astimezone(tz).strftime("%a %d %H:%M") == "Wed 14 09:00"
     assert cal.working_days_between(engine.local_date(now, tz), engine.local_date(held.due_at, tz)) == 5
+
+
+def test_a_bare_number_is_no_answer_to_a_free_text_question(journey):
+    view = view_for(journey, fire=["focus-situation", "success-picture"])
+    out = say(view, "1", london(4, 9, 15))
+    assert out.prompts == [] and "Which one is it for?" in out.replies[0].text
