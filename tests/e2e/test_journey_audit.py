@@ -32,8 +32,7 @@ def report(breaches: list[Breach]) -> str:
 # test passes unexpectedly and fails, so this list must shrink. The rules themselves are not relaxed.
 STILL_BREACHED = {
     "repeated-same-day": "two 'X may be stuck' escalations to one manager on one day are not yet one message "
-                         "naming each report; a late enrollment's two shared answers reach the manager as two "
-                         "notices the same day",
+                         "naming each report",
     "card-closed-when-done": "the grouped expectations card keeps its Done buttons after Done for every report",
 }
 
