@@ -15,9 +15,11 @@ from journeys.ending import CLOSE_STEP
 from journeys.progress import progress_of
 from journeys.state import PromptState
 from journeys.stuck import is_stuck, stuck_after
+from journeys.text import typed
 from store.forget import FORGOTTEN
 from store.people import PersonRecord
 from store.repo import person_state
+from store.views import EnrollmentRecord
 
 
 async def status(ctx: Ctx, cmd: Status) -> HandlerResult:
@@ -140,4 +142,17 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
     days = "/".join(str(n) for n in sorted(limits)) if limits else "the journey's"
     summary = (f"{len(rows.enrollments)} enrollments, {stuck_count} stuck (an open prompt without a response for "
                f"{days}+ working days).")
-    return ctx.reply(summary + "\n" + text, f"Status: cohort {cohort}")
+    return ctx.reply(summary + "\n" + text + stopped_lines(rows.enrollments, people), f"Status: cohort {cohort}")
+
+
+def stopped_lines(enrollments: list[EnrollmentRecord], people: dict[str, PersonRecord]) -> str:
+    """Who left the journey themselves, when, and why if they said (`stop yes <reason>`)."""
+    out: list[str] = []
+    for e in enrollments:
+        stop = e.notes.get("stopped")
+        if e.status != "stopped" or not isinstance(stop, dict) or e.person_id not in people:
+            continue
+        when = str(stop.get("at", ""))[:10]
+        reason = f": “{typed(str(stop['reason']))}”" if stop.get("reason") else " (no reason given)"
+        out.append(f"• {label(people[e.person_id])} stopped on {when}{reason}")
+    return ("\n\nStopped by the participant:\n" + "\n".join(out)) if out else ""

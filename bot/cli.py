@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot.cli_author import register as register_author_commands
 from bot.settings import Settings
 from bot.teams_cli import teams_app as _teams_app
 from journeys.definition import Journey
@@ -87,6 +88,18 @@ def _library(settings: Settings) -> dict[str, Journey]:
         raise typer.Exit(2) from None
 
 
+def _chosen(journey: Path | None) -> tuple[dict[str, Journey], str]:
+    """`--journey FILE`, else HPLJ_JOURNEYS, else the bundled journeys (bot/journey_choice.py)."""
+    from bot.journey_choice import chosen_library
+    from journeys.loader import JourneyFileError
+
+    try:
+        return chosen_library(journey, _settings().journeys_dir if journey is None else None)
+    except (JourneyFileError, OSError) as exc:
+        sys.stderr.write(f"hplj: {exc or 'no journey files found'}\n")
+        raise typer.Exit(2) from None
+
+
 def _parse_at(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -137,6 +150,7 @@ def schema() -> None:
 def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final report.")] = False,
     db: Annotated[Path | None, typer.Option(help="Keep the demo database in this SQLite file.")] = None,
+    journey: Annotated[Path | None, typer.Option(help="Run this journey file (default: HPLJ_JOURNEYS).")] = None,
 ) -> None:
     """Run the sample journey for a simulated cohort and print the conversation and the report."""
     from rich.progress import BarColumn, Progress, TextColumn
@@ -158,7 +172,9 @@ def demo(
 
         if db is not None and db.exists():
             db.unlink()
-        summary = asyncio.run(run_demo(write=write, db_path=db, quiet=quiet, progress=progress))
+        library, journey_id = _chosen(journey)
+        summary = asyncio.run(run_demo(write=write, db_path=db, quiet=quiet, progress=progress,
+                                       library=library, journey_id=journey_id))
     sys.stdout.write("\n" + "=" * 30 + " Report " + "=" * 30 + "\n")
     for line in summary.report:
         sys.stdout.write(line + "\n")
@@ -238,11 +254,13 @@ def worker() -> None:
 def chat(
     as_: Annotated[str, typer.Option("--as", help="Who you are: a participant, a manager or an admin.")] = "ana",
     db: Annotated[Path | None, typer.Option(help="SQLite file for the chat session.")] = None,
+    journey: Annotated[Path | None, typer.Option(help="Run this journey file (default: HPLJ_JOURNEYS).")] = None,
 ) -> None:
     """Talk to the bot in the terminal, with time travel (:advance 2d, :as ben, :help)."""
     from bot.chat import run_chat
 
-    asyncio.run(run_chat(as_, db))
+    library, journey_id = _chosen(journey)
+    asyncio.run(run_chat(as_, db, library=library, journey_id=journey_id))
 
 
 @app.command()
@@ -474,6 +492,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     settings = _settings()
     upgrade(settings.database_url, revision)
     console.print(f"database at {revision}", highlight=False)
+
+
+register_author_commands(app)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.clock import Clock
-from journeys import engine, lifecycle
+from journeys import before_phase, engine, lifecycle
 from journeys.definition import Journey
 from journeys.kickoff import brief_at
 from journeys.state import EnrollmentState, Outcome, PromptState
@@ -22,6 +22,7 @@ class EnrollResult:
     opted_out: list[str] = field(default_factory=list)
     prompts: int = 0
     cohort: str = ""
+    compressed: list[str] = field(default_factory=list)  # before-phase steps whose time had passed
 
 
 class Enrollment:
@@ -60,6 +61,7 @@ class Enrollment:
                 state = EnrollmentState(eid, journey_id, person_state(person, self.default_tz),
                                         person_state(manager_row, self.default_tz) if manager_row else None,
                                         start, dict(events or {}), "active", cohort_name)
+                result.compressed = result.compressed or before_phase.compressed_titles(journey, state, now)
                 out = engine.schedule_enrollment(journey, state, now)
                 out.enrollments.clear()  # the row was just added
                 closing = lifecycle.closing_prompt(journey, state)

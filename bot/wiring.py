@@ -10,7 +10,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -25,9 +25,13 @@ from bot.settings import Settings
 from bot.tenants import allowed_tenants
 from bot.web import TickLoop, base_app, wait_for_signal
 from journeys.definition import Journey
+from journeys.messages import Message
 from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from adapters.console import ConsoleChat
 
 log = logging.getLogger("hplj")
 
@@ -59,6 +63,29 @@ def build_ports(settings: Settings,
                                    on_address=None if on_address is None else (
                                        lambda user_id, profile, address: on_address(profile, address)))
     return ports
+
+
+def console_port(write: Callable[[str], None] | None = None) -> ConsoleChat:
+    """The console adapter on its own (`hplj audit`, `hplj preview`): it records every delivery."""
+    from adapters.console import ConsoleChat
+
+    return ConsoleChat(write=write or (lambda _line: None))
+
+
+def message_renderer(fmt: str) -> Callable[[Message], Any]:
+    """The platform's own pure renderer of a neutral message: `slack` (the chat.postMessage body:
+    fallback text and Block Kit), `teams` (the Adaptive Card) or `text` (the console's)."""
+    if fmt == "slack":
+        from adapters.slack.render import fallback_text, render_blocks
+
+        return lambda m: {"text": fallback_text(m), "blocks": render_blocks(m)}
+    if fmt == "teams":
+        from adapters.teams.render import render_card
+
+        return render_card
+    from adapters.console.render import render_text
+
+    return render_text
 
 
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,

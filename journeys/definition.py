@@ -71,6 +71,8 @@ class When:
 class Behaviour(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     text: str = Field(min_length=1)
+    opener: str | None = Field(default=None, min_length=1, max_length=200,
+                               description="a first sentence to try, sent on the morning of a moment")
 
 
 class PerformancePath(_Strict):
@@ -351,6 +353,10 @@ class ManagerSupport(_Strict):
         default=2, ge=0, le=20,
         description="working days (the manager's calendar) an unanswered manager step waits before the "
                     "manager's manager hears of it, once; 0 turns escalation off")
+    request_lead_days: int = Field(
+        default=1, ge=0, le=10,
+        description="working days (the manager's calendar) a manager_request needs before the moment; a "
+                    "later plan tells the participant the manager may not see it in time")
     fallback: Fallback = Field(default_factory=Fallback)
     expectations: ExpectationsDef | None = None
     leader_brief: LeaderBrief | None = Field(default_factory=LeaderBrief)

@@ -168,6 +168,13 @@ def check_values(fields: tuple[FormField, ...], values: dict[str, Any], today: d
     return {k: v for k, v in clean.items() if visible(by_id[k], clean)}
 
 
+def check_one(f: FormField, raw: Any, today: date) -> Any:
+    """One field's clean value (None: left empty); AnswerError says what is wrong with it."""
+    if raw is None or raw == "" or raw == []:
+        return None
+    return _check_one(f, raw, today)
+
+
 def _check_one(f: FormField, raw: Any, today: date) -> Any:
     values = {o.value for o in f.options}
     if f.kind in ("choice", "rating"):

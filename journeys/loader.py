@@ -30,6 +30,7 @@ from yaml.reader import ReaderError
 from journeys.definition import _ID, Journey, cross_reference_errors
 from journeys.schema import journey_json_schema
 from journeys.text import has_control
+from journeys.placeholders import problems as placeholder_problems
 
 __all__ = [
     "JourneyError",
@@ -529,7 +530,22 @@ def _check(text: str, filename: str) -> tuple[Journey | None, list[JourneyError]
         errors.extend(reporter.pydantic(e) for e in exc.errors(include_url=False))
         return None, _unique(errors), reporter
     errors.extend(reporter.at(loc, message) for loc, message in cross_reference_errors(journey))
+    errors.extend(_placeholder_errors(journey, text, reporter))
     return (journey if not errors else None), _unique(errors), reporter
+
+
+def _placeholder_errors(journey: Journey, text: str, reporter: _Reporter) -> list[JourneyError]:
+    """`file:line:col: unknown placeholder {nmae}; did you mean {name}?`, at the placeholder itself."""
+    errors: list[JourneyError] = []
+    lines = text.splitlines(keepends=True)
+    for loc, word, message in placeholder_problems(journey):
+        line, column = reporter.position(loc, value=True)
+        offset = sum(len(x) for x in lines[:line - 1]) + column - 1
+        found = text.find(word, max(offset, 0))
+        if found >= 0:
+            line, column = _offset_pos(text, found)
+        errors.append(JourneyError(reporter.filename, line, column, "", message))
+    return errors
 
 
 def _unique(errors: list[JourneyError]) -> list[JourneyError]:

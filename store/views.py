@@ -7,7 +7,7 @@ that could be written back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -48,11 +48,12 @@ class EnrollmentRecord:
     cohort: str
     paused_at: datetime | None
     created_at: datetime
+    notes: dict[str, Any] = field(default_factory=dict)  # journeys/expectations.py, journeys/barriers.py
 
 
 def _enrollment(row: Any) -> EnrollmentRecord:
     return EnrollmentRecord(row.id, row.journey_id, row.person_id, row.manager_id, row.start, row.status,
-                            row.cohort, row.paused_at, row.created_at)
+                            row.cohort, row.paused_at, row.created_at, dict(getattr(row, "notes", None) or {}))
 
 
 @dataclass(frozen=True)

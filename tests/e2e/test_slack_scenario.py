@@ -367,35 +367,34 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert {c.params.get("user") for c in w.fake.calls_to("users.info")} >= {ANA.id, CHEN.id, BEN.id}
     assert not w.fake.calls_to("chat.postMessage")  # nothing is due yet
 
-    # 2. The before phase, each in their own working hours.
-    await w.tick(at_local(START - timedelta(days=7), "17:45", BEN.tz))  # Mon 30 Nov, whole working day
-    exp_posts = w.posts_to(BEN)
-    # one card for both reports, each by name, with a Done button per report (nothing else that day)
-    assert len(exp_posts) == 1
-    for c in exp_posts:
-        assert c.params["metadata"]["event_type"] == "hplj_delivery"
-        assert c.params["metadata"]["event_payload"]["delivery_id"]
-        assert c.params["metadata"]["event_payload"]["prompt_id"].endswith("expectations")
-        check_blocks(c.params["blocks"])
-        assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
-                                                                     "emoji": True}}
-        blocks = json.dumps(c.params["blocks"], ensure_ascii=False)
-        assert "Expectations conversation" in blocks and "For 2 of your team: *ana* and *chen*." in blocks, blocks
-        buttons = {prompt_of_button(el) for el in actions_of(c.params["blocks"])}
-        assert {v for _, v in buttons} == {"done", "guide"}
-        assert len({pid for pid, v in buttons if v == "done"}) == 2  # each report's own prompt
-    assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {BEN.id}
-    assert not w.posts_to(ANA) and not w.posts_to(CHEN)
-
-    # New York's 10:00 comes five hours after London's.
-    await w.tick(at_local(START - timedelta(days=5), "10:31", ANA.tz))  # Wed 2 Dec
+    # 2. The before phase in the method's order, each in their own working hours: the participants
+    # prepare first (London's 10:00 comes five hours before New York's); Ben's card comes after.
+    await w.tick(at_local(START - timedelta(days=7), "10:31", ANA.tz))  # Mon 30 Nov
     assert any("Why this matters" in json.dumps(c.params["blocks"]) for c in w.posts_to(ANA))
     assert any("Why this matters" in json.dumps(c.params["blocks"]) for c in w.posts_to(CHEN))
     w.prompt_message(ANA, "focus-situation")
     with pytest.raises(AssertionError):
         w.prompt_message(CHEN, "focus-situation")
-    await w.tick(at_local(START - timedelta(days=5), "10:31", CHEN.tz))
+    await w.tick(at_local(START - timedelta(days=7), "10:31", CHEN.tz))
     w.prompt_message(CHEN, "focus-situation")
+    assert not w.posts_to(BEN)
+    await w.tick(at_local(START - timedelta(days=5), "17:45", BEN.tz))  # Wed 2 Dec, whole working day
+    exp_posts = [c for c in w.posts_to(BEN) if "expectations" in c.params["metadata"]["event_payload"].get(
+        "prompt_id", "")]
+    # one card for both reports, each by name, with a Done button per report (nothing else that day)
+    assert len(exp_posts) == 1 and len(w.posts_to(BEN)) == 1
+    for c in exp_posts:
+        assert c.params["metadata"]["event_type"] == "hplj_delivery"
+        assert c.params["metadata"]["event_payload"]["delivery_id"]
+        check_blocks(c.params["blocks"])
+        assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
+                                                                     "emoji": True}}
+        blocks = json.dumps(c.params["blocks"], ensure_ascii=False)
+        assert "Expectations conversation" in blocks and "For 2 of your team: *ana* and *chen*." in blocks, blocks
+        assert "starts next week, on Mon 7 Dec" in blocks and "{starts}" not in blocks
+        buttons = {prompt_of_button(el) for el in actions_of(c.params["blocks"])}
+        assert {v for _, v in buttons} == {"done", "guide"}
+        assert len({pid for pid, v in buttons if v == "done"}) == 2  # each report's own prompt
     for user in (ANA, CHEN):
         for c in w.posts_to(user):
             assert c.params["metadata"]["event_payload"]["delivery_id"]
@@ -488,7 +487,7 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
 async def test_forged_and_stale_signatures_get_401_and_change_nothing(world: World) -> None:
     w = world
     await enroll(w)
-    await w.tick(at_local(START - timedelta(days=7), "10:31", BEN.tz))
+    await w.tick(at_local(START - timedelta(days=5), "17:45", BEN.tz))
     pid, msg = w.prompt_message(BEN, "expectations")
     before, n_calls, n_resp = await w.counts(), len(w.fake.calls), len(w.fake.responses)
     done = next(el for el in actions_of(msg["blocks"]) if prompt_of_button(el)[1] == "done")

@@ -386,23 +386,25 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     assert {e.manager_id for e in enrollments} == {ben.id} and {e.start for e in enrollments} == {START}
     assert (ana.tz, chen.tz) == ("Europe/Madrid", "Asia/Singapore")
 
-    # 3. The before phase: the manager's expectations task and the participants' first prompts.
-    await w.tick(at_local(START - timedelta(days=7), "09:31", "Europe/London"))  # Mon 30 Nov
+    # 3. The before phase in the method's order: the participants prepare first, each in their own
+    # hours (Singapore's 10:00 comes hours before Madrid's: the clientInfo time zones are honoured);
+    # the manager's expectations card comes after their picture of success.
+    await w.tick(at_local(START - timedelta(days=7), "10:01", "Asia/Singapore"))  # Mon 30 Nov
+    assert any("Why this matters" in t for t in w.texts_to(ANA))
+    assert any("Why this matters" in t for t in w.texts_to(CHEN))
+    assert [pid for c in w.cards_to(CHEN) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
+    assert not [pid for c in w.cards_to(ANA) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
+    await w.tick(at_local(START - timedelta(days=7), "10:01", "Europe/Madrid"))
+    pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
+    assert not [c for c in w.cards_to(BEN) if "Expectations conversation" in card_text(c)]
+    await w.tick(at_local(START - timedelta(days=5), "14:01", "Europe/London"))  # Wed 2 Dec
     pid_exp, card = latest_card_for(w, BEN, "expectations")
     # one card for both reports, each by name, with a Done button per report
     assert len([c for c in w.cards_to(BEN) if "Expectations conversation" in card_text(c)]) == 1
     assert "For 2 of your team: Ana Diaz and Chen Wei." in card_text(card).replace("*", "")
+    assert "starts next week, on Mon 7 Dec" in card_text(card)
     dones = [a["data"]["prompt_id"] for a in card_actions(card) if a.get("data", {}).get("value") == "done"]
     assert len(set(dones)) == 2 and pid_exp in dones
-    await w.tick(at_local(START - timedelta(days=6), "10:01", "Europe/Madrid"))  # Tue 1 Dec: why-it-matters
-    assert any("Why this matters" in t for t in w.texts_to(ANA))
-    assert any("Why this matters" in t for t in w.texts_to(CHEN))
-    # Singapore's 10:00 comes hours before Madrid's: the clientInfo time zones are honoured.
-    await w.tick(at_local(START - timedelta(days=5), "10:01", "Asia/Singapore"))  # Wed 2 Dec
-    assert [pid for c in w.cards_to(CHEN) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
-    assert not [pid for c in w.cards_to(ANA) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
-    await w.tick(at_local(START - timedelta(days=5), "10:01", "Europe/Madrid"))
-    pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
 
     # 4. The manager's Done for one report asks what they agreed; his typed answer records it for
     # that report only: the grouped card keeps the other report's button (neither refreshed nor
@@ -425,7 +427,7 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     status, body = await click(w, ANA, pid_focus, value)
     assert status == 200 and not card_actions(refreshed_card(body))
     assert updates_of(w, ANA, pid_focus, body) == 1
-    await w.tick(at_local(START - timedelta(days=1), "14:01", "Europe/Madrid"))  # Fri 4 Dec: success picture
+    await w.tick(at_local(START - timedelta(days=1), "14:01", "Europe/Madrid"))  # Fri 4 Dec: success picture open
     pid_sp, sp_card = latest_card_for(w, ANA, "success-picture")
     [fid] = [k.removeprefix("f.") for k in card_inputs(sp_card)]
     status, body = await submit(w, ANA, sp_card, pid_sp, {fid: "An angry caller leaves calm without an escalation."})
@@ -509,7 +511,7 @@ async def _enrolled_world(w: World) -> tuple[str, dict[str, Any]]:
     assert status == 200
     if not await w.rows(select(EnrollmentRow)):
         raise AssertionError(f"`journey enroll` with Teams mentions enrolled nobody; the bot replied: {reply[:400]}")
-    await w.tick(at_local(START - timedelta(days=7), "09:31", "Europe/London"))
+    await w.tick(at_local(START - timedelta(days=5), "14:01", "Europe/London"))
     return latest_card_for(w, BEN, "expectations")
 
 
@@ -605,7 +607,7 @@ async def test_deliveries_after_a_restart_still_reach_people(tmp_path: Path) -> 
     w2 = await make_world(tmp_path, fake=w.fake, start=later)
     try:
         n_ben = len(w2.calls_to(BEN))
-        await w2.tick(at_local(START - timedelta(days=6), "09:31", "Europe/London"))  # a reminder / the digest
+        await w2.tick(at_local(START - timedelta(days=4), "14:31", "Europe/London"))  # a reminder
         failed = await w2.rows(select(OutboxRow).where(OutboxRow.state == "failed"))
         assert not failed, sorted({f.error for f in failed})
         assert len(w2.calls_to(BEN)) > n_ben  # the new process reached Ben through the stored reference

@@ -126,8 +126,11 @@ def test_before_phase(journey: Journey) -> None:
     participant = [s for s in before if s.kind in ("message", "question")]
     assert {s.kind for s in participant} == {"message", "question"}
     assert len(participant) >= 3
-    # The manager conversation comes first.
-    assert _when(task.when).days == min(_when(s.when).days for s in before)
+    # The participant prepares first (focus, consent, picture of success); the manager's card
+    # comes after, so it can carry what they chose to share.
+    prep = [journey.step(sid) for sid in ("focus-situation", "share-line-of-sight", "success-picture")]
+    order = [(_when(s.when).days, _when(s.when).at) for s in (*prep, task)]
+    assert order == sorted(order) and len(set(order)) == len(order)
 
 
 def test_learning_is_spread_over_weeks_one_to_five(journey: Journey) -> None:
