@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test venv typecheck lint clean
+.PHONY: demo test venv typecheck lint lock clean
 
 $(BIN)/hplj: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+# requirements.txt (the lock a PaaS and the Dockerfile install) from pyproject.toml and this venv
+lock: venv
+	$(BIN)/python tools/lock_requirements.py
 
 clean:
 	rm -rf $(VENV)

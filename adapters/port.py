@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 
 from journeys.directory import DirectoryEntry
 from journeys.messages import Message
-from journeys.text import clean
+from journeys.text import clean, clean_fields
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class Capabilities:
     # The organisation directory this port reads (`directory_entries`): "graph", "slack"; None: none.
     # It names the source of what is cached (the directory table's `source`).
     directory: str | None = None
+    # an admin's file (a report CSV) reaches them as a file (Slack uploads it, the console saves
+    # it); else they get a signed download link (Teams: bot/report_links.py)
+    file_attachments: bool = True
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,15 @@ class Profile:
     email: str | None = None
     tz: str | None = None
 
+    def __post_init__(self) -> None:
+        # The one cleaning step of every profile, whichever directory it came from (a Slack display
+        # name, a Teams roster, Graph): a display name is text a person typed, and a NUL in it would
+        # abort a PostgreSQL write. Text fields lose their control characters here.
+        clean_fields(self, ("name", "email", "tz"))
+
     def cleaned(self) -> Profile:
-        """The profile without control characters: a display name is text a person typed."""
-        return replace(self, name=clean(self.name, single_line=True),
-                       email=clean(self.email, single_line=True) if self.email else self.email)
+        """The profile without control characters (already so: see `__post_init__`)."""
+        return replace(self)
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,22 @@ class InboundAction:
                   else clean(v) if isinstance(v, str) else v for k, v in self.values.items()}
         text = clean(self.text) if self.text is not None else None
         return replace(self, values=values, text=text, profile=self.profile and self.profile.cleaned())
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """The platform says the bot lost (or regained) its access: an uninstall or a revoked token.
+
+    `scope`: "workspace" (the Slack workspace this installation serves: everyone on the platform),
+    "person" (a Teams personal-scope uninstall: `subject` is their user id) or "team" (a Teams team
+    uninstall: `subject` is the team id). Handlers offering `access_changed(change)` get it.
+    """
+
+    platform: str
+    scope: Literal["workspace", "person", "team"]
+    subject: str
+    reason: str  # the platform's word for it: app_uninstalled, tokens_revoked, installation_removed
+    removed: bool = True  # False: installed again
 
 
 @dataclass(frozen=True)

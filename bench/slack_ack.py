@@ -307,7 +307,8 @@ async def main() -> int:
         await asyncio.sleep(0.5)
         env = {"DATABASE_URL": f"sqlite:///{tmp / 'hplj.db'}", "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api_url, "HPLJ_ADMINS": ADMIN,
-               "HPLJ_DASHBOARD_SECRET": "bench-dashboard-secret-0123456789"}
+               "HPLJ_DASHBOARD_SECRET": "bench-dashboard-secret-0123456789",
+               "HPLJ_PUBLIC_URL": "https://hplj.example.com"}
         for _ in range(50):
             try:
                 with socket.create_connection(("127.0.0.1", fake_port), timeout=0.2):

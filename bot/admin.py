@@ -27,9 +27,10 @@ from bot.admin_enrollments import enroll, pause, resume, unenroll
 from bot.admin_status import status
 from bot.dashboard_links import EXPORT_TTL, make_export_link, make_link
 from bot.export import export_filename, export_json, export_person, record_export
-from bot.exports import evaluation_csv, xapi_json
+from bot.exports import NO_XAPI_KEY, evaluation_csv, xapi_json, xapi_key
 from bot.host import Services
 from bot.interviews import interview, interviews
+from bot.report_links import REPORT_TTL, make_report_link, report_filename
 from bot.reports import cohort_evaluation, cohort_events, cohort_report_lines
 from journeys.commands import (
     COMMANDS,
@@ -50,9 +51,9 @@ from journeys.commands import (
     Resume,
     Status,
     Unenroll,
-    help_text,
     parse_command,
 )
+from journeys.help_surface import reader_help
 from journeys.messages import Link, Message
 from journeys.text import mention
 
@@ -135,7 +136,10 @@ async def _authorize(service: Services, platform: str, user_id: str, name: str |
 
 
 async def _help(ctx: Ctx, cmd: Help) -> HandlerResult:
-    return ctx.reply(help_text(cmd.topic), "Journey admin commands" if cmd.topic is None else f"help {cmd.topic}")
+    """Help in the reader's platform syntax; the admin commands only for admins."""
+    admin = await ctx.service.people.is_admin(ctx.platform, ctx.user_id)
+    text, title = reader_help(ctx.platform, admin=admin, topic=cmd.topic)
+    return ctx.reply(text, title)
 
 
 async def _journeys(ctx: Ctx, cmd: Journeys) -> HandlerResult:
@@ -204,7 +208,10 @@ async def _report(ctx: Ctx, cmd: Report) -> HandlerResult:
         journey = ctx.service.library.get(journey_id or "")
         if journey is None:
             raise AdminError(f"`report`: the journey '{journey_id}' is not loaded")
-        text, n = await xapi_json(ctx.service, cmd.cohort, journey)
+        key = xapi_key(ctx.service)
+        if key is None:
+            raise AdminError(NO_XAPI_KEY)
+        text, n = await xapi_json(ctx.service, cmd.cohort, journey, key)
         async with ctx.service.uow() as uow:  # audited by ids only, like every export
             uow.audit.record(ctx.now, ctx.actor.id, "export_xapi", None, {"cohort": cmd.cohort})
             await uow.commit()
@@ -212,7 +219,18 @@ async def _report(ctx: Ctx, cmd: Report) -> HandlerResult:
                          f"xAPI: {cmd.cohort}", attachment_name=f"xapi-{cmd.cohort}.json", attachment_text=text)
     if not cmd.csv:
         return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}")
-    return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}", attachment_name=f"report-{cmd.cohort}.csv",
+    name = report_filename(cmd.cohort)
+    port = ctx.service.ports.get(ctx.platform)
+    link = make_report_link(ctx.service, ctx.actor.id, cmd.cohort)
+    if port is not None and not port.capabilities.file_attachments:
+        if link is None:
+            raise AdminError("`report`: this installation has no public web address (HPLJ_PUBLIC_URL) for a "
+                             f"download link; on the server, `report {cmd.cohort} csv` in `hplj chat` saves the file")
+        hours = max(1, round(REPORT_TTL.total_seconds() / 3600))
+        return ctx.reply("\n".join(lines) + f"\n\nDownload {name} with the link below; it is yours alone and "
+                         f"works for {hours} h.", f"Report: {cmd.cohort}",
+                         links=(Link(f"Download {name} (expires in {hours} h)", link),))
+    return ctx.reply("\n".join(lines), f"Report: {cmd.cohort}", attachment_name=name,
                      attachment_text=await evaluation_csv(ctx.service, cmd.cohort, ev, ctx.now))
 
 

@@ -9,7 +9,7 @@ from adapters.port import HandlerResult
 from bot import directory
 from bot.admin_context import LIST_LIMIT, AdminError, Ctx, Found, existing, find, label, names
 from bot.enrollment import EnrollResult
-from journeys import engine
+from journeys import before_phase, engine
 from journeys.calendar import WorkCalendar
 from journeys.commands import Enroll, Pause, Resume, Unenroll, UserRef
 from journeys.definition import Journey
@@ -98,6 +98,8 @@ def _enroll_lines(journey: Journey, start: date, manager_row: PersonRecord, peop
             f"; and {len(result.already) - LIST_LIMIT} more" if len(result.already) > LIST_LIMIT else "") + ".")
     if result.opted_out:
         lines.append(f"Not enrolled, opted out: {names([by_id[p] for p in result.opted_out])}.")
+    if result.compressed and result.enrolled:
+        lines.append(before_phase.compression_warning(result.compressed, journey))
     lines.append(f"Manager: {label(manager_row)}. Cohort: `{result.cohort}` (use `status {result.cohort}` and "
                  f"`report {result.cohort}`). Prompts scheduled: {result.prompts}.")
     return lines

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
 from adapters.port import HandlerResult
+from bot.access import describe
 from bot.admin_context import LIST_LIMIT, AdminError, Ctx, existing, label, table
 from journeys import engine
 from journeys.commands import Status, UserRef
@@ -14,8 +15,10 @@ from journeys.ending import CLOSE_STEP
 from journeys.progress import progress_of
 from journeys.state import PromptState
 from journeys.stuck import is_stuck, stuck_after
+from journeys.text import typed
 from store.forget import FORGOTTEN
 from store.people import PersonRecord
+from store.records import EnrollmentRecord
 
 
 async def status(ctx: Ctx, cmd: Status) -> HandlerResult:
@@ -29,15 +32,21 @@ async def status(ctx: Ctx, cmd: Status) -> HandlerResult:
 async def _overview(ctx: Ctx) -> HandlerResult:
     async with ctx.service.uow.read() as uow:
         rows, failed = await uow.views.status_overview()
+        revoked = await uow.access.all()
+    # Lost access first (an uninstall, a revoked token: bot/access.py): it may be the only place an
+    # admin learns of it when no admin could be told on another platform.
+    tz = ctx.actor.tz or ctx.service.default_tz
+    lost = "".join(f"Access lost: {describe(r, tz)}\n" for r in revoked)
     if not rows:
-        return ctx.reply("No enrollments yet. Start with `enroll <journey-id> <user>... manager <user>`.", "Status")
+        return ctx.reply(lost + "No enrollments yet. Start with `enroll <journey-id> <user>... manager <user>`.",
+                         "Status")
     cohorts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for cohort, journey_id, state, n in rows:
         cohorts[(cohort, journey_id)][state] += n
     lines = [[c, j, str(n["active"]), str(n["paused"]), str(n["stopped"] + n["unenrolled"] + n[FORGOTTEN]),
               str(n["completed"]), str(failed.get(c, 0))] for (c, j), n in sorted(cohorts.items())]
     text = table(["cohort", "journey", "active", "paused", "stopped", "completed", "failed deliveries"], lines)
-    return ctx.reply(text + "\nType `status <cohort>` or `status <user>` for details.", "Status: all cohorts")
+    return ctx.reply(lost + text + "\nType `status <cohort>` or `status <user>` for details.", "Status: all cohorts")
 
 
 def _step_title(journey: Journey | None, step_id: str) -> str:
@@ -132,4 +141,17 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
     days = "/".join(str(n) for n in sorted(limits)) if limits else "the journey's"
     summary = (f"{len(rows.enrollments)} enrollments, {stuck_count} stuck (an open prompt without a response for "
                f"{days}+ working days).")
-    return ctx.reply(summary + "\n" + text, f"Status: cohort {cohort}")
+    return ctx.reply(summary + "\n" + text + stopped_lines(rows.enrollments, people), f"Status: cohort {cohort}")
+
+
+def stopped_lines(enrollments: list[EnrollmentRecord], people: dict[str, PersonRecord]) -> str:
+    """Who left the journey themselves, when, and why if they said (`stop yes <reason>`)."""
+    out: list[str] = []
+    for e in enrollments:
+        stop = e.notes.get("stopped")
+        if e.status != "stopped" or not isinstance(stop, dict) or e.person_id not in people:
+            continue
+        when = str(stop.get("at", ""))[:10]
+        reason = f": “{typed(str(stop['reason']))}”" if stop.get("reason") else " (no reason given)"
+        out.append(f"• {label(people[e.person_id])} stopped on {when}{reason}")
+    return ("\n\nStopped by the participant:\n" + "\n".join(out)) if out else ""

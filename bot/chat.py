@@ -19,7 +19,10 @@ from adapters.port import InboundAction
 from bot.clock import SimulatedClock
 from bot.service import BotService
 from bot.wiring import build_service, console_settings
+from journeys import before_phase
+from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
+from journeys.numbers import is_number
 
 CAST = {
     "ana": ("Ana Silva", "Europe/London"),
@@ -75,9 +78,12 @@ class ChatSession:
         answer their own report's prompt)."""
         for d in reversed(self.console.to(self.me)):
             msg = d.current
-            if msg.prompt_id and msg.buttons and not msg.closed:
-                return [(b.prompt_id or msg.prompt_id, b.value) for b in msg.buttons]
+            if msg.prompt_id and not msg.closed:  # the latest open prompt; without buttons, "1" is typed text
+                return [(b.prompt_id or msg.prompt_id, b.value) for b in msg.buttons] if msg.buttons else None
         return None
+
+    def _latest_open(self) -> bool:
+        return any(d.current.prompt_id and not d.current.closed for d in self.console.to(self.me))
 
     async def handle(self, line: str) -> bool:
         line = line.strip()
@@ -117,7 +123,10 @@ class ChatSession:
         if word in ("journey", "/journey"):
             result = await self.service.handle_command("console", self.me, line.split(None, 1)[1] if " " in line
                                                        else "help", key)
-        elif line.isdigit() and (latest := self._latest_buttons()) is not None:
+        elif is_number(line) and self._latest_buttons() is None and self._latest_open():
+            self.write("  Your latest question has no buttons to press: type your answer instead.")
+            return True
+        elif is_number(line) and (latest := self._latest_buttons()) is not None:
             idx = int(line) - 1
             if not 0 <= idx < len(latest):
                 self.write(f"Choose a button from 1 to {len(latest)}.")
@@ -139,7 +148,10 @@ class ChatSession:
 
 
 async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = None,
-                   write: Callable[[str], None] | None = None) -> ChatSession:
+                   write: Callable[[str], None] | None = None,
+                   library: dict[str, Journey] | None = None, journey_id: str = "active-listening",
+                   now: datetime | None = None) -> ChatSession:
+    """`now`: where the simulated clock starts (default: the real time, to the minute)."""
     def to_stdout(s: str) -> None:
         sys.stdout.write(s + "\n")
 
@@ -148,8 +160,9 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="hplj-chat-")
         db_path = Path(tmp.name) / "chat.db"
-    library = load_library(default_library_path())
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    library = library if library is not None else load_library(default_library_path())
+    journey = library[journey_id]
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     clock = SimulatedClock(now)
     console = ConsoleChat(write=out)
     console.clock_label = lambda: f"{clock.now():%a %d %b %H:%M} UTC"
@@ -160,10 +173,12 @@ async def run_chat(as_: str, db_path: Path | None, *, lines: list[str] | None = 
         console.add_user(uid, name, f"{uid}@example.com", tz)
         ids[uid] = (await service.ensure_person("console", uid, name=name, tz=tz, email=f"{uid}@example.com")).id
     start = now.date() + timedelta(days=(7 - now.weekday()) % 7 or 7)  # next Monday
-    await service.enroll("active-listening", [ids["ana"]], ids["ben"], start, cohort="chat")
+    enrolled = await service.enroll(journey_id, [ids["ana"]], ids["ben"], start, cohort="chat")
     session = ChatSession(service, console, clock, out)
     session.me = as_ if as_ in CAST else "ana"
-    out(f"Ana is enrolled in “Active Listening” starting {start:%a %d %b}; Ben is her manager.\n"
+    warning = before_phase.compression_warning(enrolled.compressed, journey)
+    out(f"Ana is enrolled in “{journey.title}” starting {start:%a %d %b}; Ben is her manager.\n"
+        + (f"{warning}\n" if warning else "") +
         f"You are {CAST[session.me][0]}. Type :help for commands; try `:advance 1w`.")
     try:
         if lines is not None:

@@ -12,23 +12,58 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from bot.cli_author import register as register_author_commands
 from bot.settings import Settings
+from bot.teams_cli import teams_app as _teams_app
 from journeys.definition import Journey
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=True, no_args_is_help=True,
                   help="hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.")
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 people_app = typer.Typer(help="The people directory: managers, holiday regions, working weeks.")
 app.add_typer(people_app, name="people")
+app.add_typer(_teams_app, name="teams")
 console = Console()
 err = Console(stderr=True)
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"hplj {version('hplj-bot')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            print("hplj (not installed: no version)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """hplj-bot: High Performance Learning Journeys in Slack and Microsoft Teams.
+
+    Shell completion: `hplj --install-completion` (bash, zsh, fish or PowerShell)."""
+
+
+def _logging(settings: Settings) -> None:
+    """LOG_LEVEL and HPLJ_LOG_FORMAT for a long-running process; then, in production, refuse what
+    cannot work (one sentence each, exit 2) and warn once about an SQLite file."""
+    from bot.logs import setup_logging
+    from bot.startup import production_problems, secrets, sqlite_warning
+
+    problems = production_problems(settings)
+    for problem in problems:
+        sys.stderr.write(f"hplj: {problem}\n")
+    if problems:
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, settings.log_format, secrets(settings))
+    warning = sqlite_warning(settings)
+    if warning:
+        logging.getLogger("hplj").warning(warning)
 
 
 def _settings() -> Settings:
@@ -50,6 +85,18 @@ def _library(settings: Settings) -> dict[str, Journey]:
     except JourneyFileError as exc:
         err.print(f"[red]Journey files in {folder} have errors:[/red]")
         sys.stderr.write(str(exc) + "\n")
+        raise typer.Exit(2) from None
+
+
+def _chosen(journey: Path | None) -> tuple[dict[str, Journey], str]:
+    """`--journey FILE`, else HPLJ_JOURNEYS, else the bundled journeys (bot/journey_choice.py)."""
+    from bot.journey_choice import chosen_library
+    from journeys.loader import JourneyFileError
+
+    try:
+        return chosen_library(journey, _settings().journeys_dir if journey is None else None)
+    except (JourneyFileError, OSError) as exc:
+        sys.stderr.write(f"hplj: {exc or 'no journey files found'}\n")
         raise typer.Exit(2) from None
 
 
@@ -90,16 +137,20 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Journey YAML file
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of journey files (for editor autocompletion)."""
-    from journeys.loader import journey_json_schema
+    """Print the JSON Schema of journey files (for editor autocompletion).
 
-    sys.stdout.write(json.dumps(journey_json_schema(), indent=2) + "\n")
+    Its `$id` is where `hplj serve` answers it: HPLJ_PUBLIC_URL + /schema/journey.json."""
+    from journeys.schema import SCHEMA_PATH, journey_json_schema
+
+    url = _settings().public_url.rstrip("/") + SCHEMA_PATH
+    sys.stdout.write(json.dumps(journey_json_schema(url), indent=2) + "\n")
 
 
 @app.command()
 def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final report.")] = False,
     db: Annotated[Path | None, typer.Option(help="Keep the demo database in this SQLite file.")] = None,
+    journey: Annotated[Path | None, typer.Option(help="Run this journey file (default: HPLJ_JOURNEYS).")] = None,
 ) -> None:
     """Run the sample journey for a simulated cohort and print the conversation and the report."""
     from rich.progress import BarColumn, Progress, TextColumn
@@ -121,7 +172,9 @@ def demo(
 
         if db is not None and db.exists():
             db.unlink()
-        summary = asyncio.run(run_demo(write=write, db_path=db, quiet=quiet, progress=progress))
+        library, journey_id = _chosen(journey)
+        summary = asyncio.run(run_demo(write=write, db_path=db, quiet=quiet, progress=progress,
+                                       library=library, journey_id=journey_id))
     sys.stdout.write("\n" + "=" * 30 + " Report " + "=" * 30 + "\n")
     for line in summary.report:
         sys.stdout.write(line + "\n")
@@ -174,14 +227,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
 ) -> None:
     """Web process: /slack/events, /api/messages, /healthz, /dashboard (and the scheduler)."""
+    from bot.public_pages import page_problem
     from bot.wiring import run_server, serve_problem
 
     settings = _settings()
-    problem = serve_problem(settings)
+    problem = serve_problem(settings) or page_problem(settings.privacy_text, settings.terms_text)
     if problem is not None:
         sys.stderr.write(f"hplj: {problem}\n")
         raise typer.Exit(2)
-    _logging()
+    _logging(settings)
     asyncio.run(run_server(settings, _library(settings), port=port or settings.port, host=host,
                            scheduler=not no_scheduler))
 
@@ -192,7 +246,7 @@ def worker() -> None:
     from bot.wiring import run_worker
 
     settings = _settings()
-    _logging()
+    _logging(settings)
     asyncio.run(run_worker(settings, _library(settings)))
 
 
@@ -200,26 +254,41 @@ def worker() -> None:
 def chat(
     as_: Annotated[str, typer.Option("--as", help="Who you are: a participant, a manager or an admin.")] = "ana",
     db: Annotated[Path | None, typer.Option(help="SQLite file for the chat session.")] = None,
+    journey: Annotated[Path | None, typer.Option(help="Run this journey file (default: HPLJ_JOURNEYS).")] = None,
 ) -> None:
     """Talk to the bot in the terminal, with time travel (:advance 2d, :as ben, :help)."""
     from bot.chat import run_chat
 
-    asyncio.run(run_chat(as_, db))
+    library, journey_id = _chosen(journey)
+    asyncio.run(run_chat(as_, db, library=library, journey_id=journey_id))
 
 
 @app.command()
 def enroll(
     csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, manager_email, journey, start, "
-                                           "[timezone], [country], [subdivision], [cohort], [manager_manager_email], "
-                                           "[event:<id>]...")],
-    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad.")]
-    = False,
-    platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console.")] = "",
+                                           + escape("[timezone], [country], [subdivision], [cohort], "
+                                                    "[manager_manager_email], [event:<id>]..."))],
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad "
+                                                 "or the platform cannot be reached.")] = False,
+    platform: Annotated[str, typer.Option(help="Where these people use the bot: slack, teams or console "
+                                          "(required when both Slack and Teams are configured).")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and say who would be enrolled "
+                                          "where; write nothing.")] = False,
 ) -> None:
-    """Enroll a cohort from a CSV file; every bad row is reported with its line number."""
+    """Enroll a cohort from a CSV file; every bad row is reported with its line number.
+
+    Exit status: 0 every row enrolled (or already), 1 some rows refused, 2 nothing done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from adapters.port import DeliveryError
     from bot.csv_import import import_rows, parse_csv
+    from bot.import_policy import (
+        LABEL,
+        NOTHING_DONE,
+        PlatformChoiceError,
+        choose_platform,
+        exit_code,
+    )
     from bot.wiring import build_service
 
     settings = _settings()
@@ -228,15 +297,27 @@ def enroll(
         text = csv_file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"cannot read {csv_file}: {exc}", param_hint="--csv") from None
-    chosen = platform or ("slack" if settings.slack_bot_token else "teams" if settings.microsoft_app_id else "console")
-    if chosen not in ("slack", "teams", "console"):
-        raise typer.BadParameter(f"expected slack, teams or console, got {chosen!r}", param_hint="--platform")
+    try:
+        choice = choose_platform(settings, platform)
+    except PlatformChoiceError as exc:
+        sys.stderr.write(f"hplj: {exc}\n")
+        raise typer.Exit(NOTHING_DONE) from None
+    print(choice.line())
     report = parse_csv(text, library, datetime.now(UTC).date())
     for line, reason in report.errors:
         print(f"{csv_file}:{line}: {reason}")
     if report.errors and (all_or_nothing or not report.valid):
-        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}")
-        raise typer.Exit(1)
+        print(f"nothing imported: {len(report.errors)} bad row(s) of {report.rows}" if report.rows
+              else "nothing imported: the file's first line must be fixed first")
+        raise typer.Exit(NOTHING_DONE)
+    if dry_run:
+        for r in report.valid:
+            print(f"would enroll {r.email} in {r.journey} from {r.start.isoformat()} with manager "
+                  f"{r.manager_email}" + (f" (cohort {r.cohort})" if r.cohort else ""))
+        cohorts = sorted({r.cohort or f"{r.journey}-{r.start.isoformat()}" for r in report.valid})
+        print(f"dry run, nothing written: would enroll {len(report.valid)} on {choice.platform}, skip "
+              f"{len(report.errors)} bad row(s); cohorts: {', '.join(cohorts) or 'none'}")
+        raise typer.Exit(exit_code(len(report.valid), len(report.errors)))
 
     async def run() -> None:
         service = await build_service(settings, library, scheduler=False)
@@ -244,28 +325,43 @@ def enroll(
             with Progress(TextColumn("Enrolling"), BarColumn(), MofNCompleteColumn(), console=err,
                           disable=not err.is_terminal) as bar:
                 task = bar.add_task("", total=len(report.valid))
-                await import_rows(service, report, chosen, progress=lambda n: bar.update(task, completed=n))
+                await import_rows(service, report, choice.platform, all_or_nothing=all_or_nothing,
+                                  progress=lambda n: bar.update(task, completed=n))
         finally:
             await service.dispatcher.release()
             await service.db.dispose()
 
     before = len(report.errors)
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DeliveryError as exc:  # after the people were looked up: the directory or the enrolment itself
+        report.unreachable = f"{LABEL[choice.platform]} could not be reached ({exc.reason})"
     for line, reason in report.errors[before:]:
-        print(f"{csv_file}: {reason}")
+        print(f"{csv_file}:{line}: {reason}" if line else f"{csv_file}: {reason}")
+    done = report.enrolled + report.already + report.opted_out
+    if report.unreachable:
+        print(f"hplj: {report.unreachable}; "
+              + (f"{report.enrolled} enrolled, the rows listed above were not." if report.enrolled
+                 else "nothing was enrolled."))
+    if report.unreachable and not report.imported:
+        print(f"nothing imported: {choice.platform} could not be reached")
+        raise typer.Exit(NOTHING_DONE)
     print(f"enrolled {report.enrolled}, already enrolled {report.already}, opted out {report.opted_out}, "
-          f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}")
-    if report.errors:
-        raise typer.Exit(1)
+          f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}; "
+          f"platform: {choice.platform}")
+    raise typer.Exit(exit_code(done, len(report.errors)))
 
 
 @people_app.command("sync")
 def people_sync(
-    csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, [manager_email], [name], [country], "
-                                           "[subdivision], [timezone], [working_days], [working_hours], [locale]")],
+    csv_file: Annotated[Path, typer.Option("--csv", help="HR export: email, " + escape(
+        "[manager_email], [name], [country], [subdivision], [timezone], [working_days], [working_hours], "
+        "[locale]"))],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would change; write nothing.")] = False,
 ) -> None:
-    """Sync people from an HR export; every bad row is reported with its line number."""
+    """Sync people from an HR export; every bad row is reported with its line number.
+
+    Exit status: 0 every row synced, 1 some rows refused, 2 nothing done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.people_sync import describe, parse_people_csv, sync_people
@@ -294,19 +390,23 @@ def people_sync(
         finally:
             await db.dispose()
 
+    before = len(report.errors)
     if report.entries:
         asyncio.run(run())
+    for line, reason in report.errors[before:]:  # rows refused against what is stored (the manager chain)
+        print(f"{csv_file}:{line}: {reason}")
     verb = "would add" if dry_run else "added"
     for email in report.new:
-        print(f"{verb} {email}")
+        print(f"{verb} {describe('email', email)}")
     for email, diff in report.changed.items():
         what = "; ".join(f"{f} {describe(f, a)} -> {describe(f, b)}" for f, (a, b) in diff.items())
-        print(f"{'would change' if dry_run else 'changed'} {email}: {what}")
+        print(f"{'would change' if dry_run else 'changed'} {describe('email', email)}: {what}")
     print(f"{'dry run, nothing written: ' if dry_run else ''}{len(report.new)} new, {len(report.changed)} changed, "
           f"{report.unchanged} unchanged, {len(report.errors)} bad row(s) of {report.rows}"
           + ("" if dry_run else f"; {report.people_updated} known people updated"))
-    if report.errors:
-        raise typer.Exit(1)
+    from bot.import_policy import exit_code
+
+    raise typer.Exit(exit_code(len(report.entries), len(report.errors)))
 
 
 @app.command("export")
@@ -395,12 +495,18 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     console.print(f"database at {revision}", highlight=False)
 
 
+register_author_commands(app)
+
+
 def main() -> None:
+    from bot.startup import StartupError
+    from store.dburl import DatabaseUrlError
     from store.migrate import MigrationError
 
     try:
         app()
-    except MigrationError as exc:  # serve, worker, tick, enroll and `db upgrade` all migrate first
+    except (MigrationError, DatabaseUrlError, StartupError) as exc:
+        # serve, worker, tick, enroll and `db upgrade` all migrate first; each says why in one sentence
         err.print(f"hplj: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise SystemExit(2) from None
 

@@ -10,27 +10,27 @@ the journey calendar's for that person.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters.port import DeliveryError
 from bot import directory
+from bot.csv_reader import read_csv
+from bot.import_policy import LABEL
 from bot.service import BotService
+from journeys.chain import in_circles
 from journeys.calendar import WorkCalendar
 from journeys.commands import MAX_AHEAD_DAYS, is_cohort_name
-from journeys.text import has_control
 
 REQUIRED = ("email", "manager_email", "journey", "start")
 OPTIONAL = ("timezone", "country", "subdivision", "cohort", "manager_manager_email")
 EMAIL = re.compile(r"^[^@\s,;<>\x00-\x1f\x7f]+@[^@\s,;<>\x00-\x1f\x7f]+\.[^@\s,;<>\x00-\x1f\x7f]+$")
 GRACE_DAYS = 7
-MAX_FIELD = 10_000  # characters: no column of an HR export is longer
 
 
 @dataclass(frozen=True)
@@ -58,45 +58,18 @@ class ImportReport:
     opted_out: int = 0
     cohorts: set[str] = field(default_factory=set)
     imported: bool = False
+    unreachable: str | None = None  # the platform could not be reached while looking people up: why
 
 
 def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        report.errors.append((1, f"the header is not CSV ({exc})"))
-        return report
-    doubled = sorted({h for h in header if header.count(h) > 1})
-    if doubled:  # DictReader would silently keep the last of them
-        report.errors.append((1, f"column(s) {', '.join(doubled)} appear more than once"))
-        return report
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        report.errors.append((1, f"missing column(s) {', '.join(missing)} (expected {', '.join(REQUIRED)}, "
-                                 f"optionally {', '.join(OPTIONAL)} and event:<id>)"))
-        return report
-    unknown = [h for h in header if h not in REQUIRED + OPTIONAL and not h.startswith("event:")]
-    if unknown:
-        report.errors.append((1, f"unknown column(s) {', '.join(unknown)}"))
-        return report
+    table = read_csv(text, required=REQUIRED, optional=OPTIONAL, prefixes=("event:",))
+    report.errors.extend(table.errors)
+    report.rows = table.read
     seen: dict[tuple[str, str], int] = {}
-    for raw in _rows(reader, report):
-        line = reader.line_num
-        report.rows += 1
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if None in raw:
-            report.errors.append((line, "more values than columns"))
-            continue
+    for csv_row in table.rows:
+        line, row = csv_row.line, csv_row.values
         problems: list[str] = []
-        too_long = [k for k, v in row.items() if len(v) > MAX_FIELD]
-        if too_long:
-            report.errors.append((line, f"{', '.join(too_long)}: longer than {MAX_FIELD} characters"))
-            continue
-        controls = [k for k, v in row.items() if has_control(v, single_line=True)]
-        if controls:
-            problems.append(f"{', '.join(controls)}: contains control characters")
         email = row["email"].lower()
         manager = row["manager_email"].lower()
         for col, value in (("email", email), ("manager_email", manager)):
@@ -104,6 +77,11 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
                 problems.append(f"{col} {value!r} is not an e-mail address" if value else f"{col} is empty")
         if email and email == manager:
             problems.append("manager_email is the participant themselves")
+        mm = (row.get("manager_manager_email") or "").lower() or None
+        if mm and mm == email:
+            problems.append("manager_manager_email is the participant themselves: nobody is above their own manager")
+        elif mm and mm == manager:
+            problems.append("manager_manager_email is the manager themselves")
         journey = journeys.get(row["journey"])
         if journey is None:
             problems.append(f"unknown journey {row['journey']!r} (known: {', '.join(sorted(journeys))})")
@@ -118,7 +96,6 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
                             "'-', starting with a letter or digit, e.g. spring-leads)")
         tz = row_timezone(row, problems)
         country, subdivision = holiday_region(row, problems)
-        mm = (row.get("manager_manager_email") or "").lower() or None
         if mm and not EMAIL.match(mm):
             problems.append(f"manager_manager_email {mm!r} is not an e-mail address")
         events: list[tuple[str, date]] = []
@@ -173,18 +150,27 @@ def holiday_region(row: dict[str, str], problems: list[str]) -> tuple[str | None
     return country, subdivision
 
 
-def _rows(reader: csv.DictReader[str], report: ImportReport) -> Iterator[dict[str | Any, str | Any]]:
-    """The reader's rows; a line the csv module cannot read (a field over its size limit, a
-    stray quote at the end) ends the file with that line's error instead of a traceback."""
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            report.errors.append((reader.line_num + 1, f"not readable as CSV ({exc}); nothing after it was read"))
-            return
-        yield raw
+async def _stored_links(service: BotService) -> list[tuple[str, str, str]]:
+    async with service.uow.read() as uow:
+        return await uow.views.manager_links()
+
+
+def _refuse_circles(report: ImportReport, stored: list[tuple[str, str, str]]) -> None:
+    """Rows whose links (participant -> manager, manager -> manager_manager_email) would close a
+    circle with the stored chain or with each other are refused with their line: nobody may end
+    up above their own manager, where an escalation would reach them about a peer."""
+    own = {r.manager_email: r.manager_manager_email for r in report.valid if r.manager_manager_email}
+    bad = in_circles(stored, own, [(r.email, r.manager_email) for r in report.valid])
+    if not bad:
+        return
+    keep = []
+    for r in report.valid:
+        hit = next((bad[x] for x in (r.email, r.manager_email, r.manager_manager_email or "") if x in bad), None)
+        if hit is None:
+            keep.append(r)
+        else:
+            report.errors.append((r.line, f"managers go round in a circle: {hit}; nothing was imported for this row"))
+    report.valid = keep
 
 
 def _date(value: str, col: str, problems: list[str]) -> date | None:
@@ -196,8 +182,13 @@ def _date(value: str, col: str, problems: list[str]) -> date | None:
 
 
 async def import_rows(service: BotService, report: ImportReport, platform: str,
-                      progress: Callable[[int], None] | None = None) -> None:
-    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group."""
+                      progress: Callable[[int], None] | None = None, *, all_or_nothing: bool = False) -> None:
+    """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group.
+    Rows that would bend the management chain are refused first, before anyone is stored.
+
+    When the platform cannot be reached while people are looked up, `report.unreachable` says so
+    and the rows whose people were not found are refused; with `all_or_nothing` nothing is written."""
+    _refuse_circles(report, await _stored_links(service))
     people: dict[str, str] = {}
     emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
         r.manager_manager_email for r in report.valid if r.manager_manager_email}
@@ -208,15 +199,32 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
         people[(p.email or "").lower()] = p.id
     port = service.ports.get(platform)
     found: dict[str, tuple[str, str]] = {}
+    unreached: set[str] = set()
     for email in sorted(emails - set(people)):
         user_id, name = email, email.split("@")[0].replace(".", " ").title()
+        if unreached:
+            unreached.add(email)
+            continue
         if port is not None and platform != "console":
-            profile = await port.find_user_by_email(email)
+            try:
+                profile = await port.find_user_by_email(email)
+            except DeliveryError as exc:
+                report.unreachable = f"{LABEL.get(platform, platform)} could not be reached ({exc.reason})"
+                unreached.add(email)
+                continue
             if profile is None:
                 report.errors.append((0, f"no {platform} user has the e-mail {email}"))
                 continue
             user_id, name = profile.user_id, profile.name
         found[email] = (user_id, name)
+    if unreached:
+        for r in report.valid:
+            lost = sorted({r.email, r.manager_email} & unreached)
+            if lost:
+                report.errors.append((r.line, f"not enrolled: {', '.join(lost)} could not be looked up"))
+        report.errors.sort()
+        if all_or_nothing:
+            return
     # One transaction for all new people: a 10,000-row file must not cost 10,000 commits.
     now = service.clock.now()
     async with service.uow() as uow:

@@ -46,6 +46,7 @@ from bot.settings import Settings
 
 DEFAULT_TTL = timedelta(hours=1)
 EXPORT_TTL = timedelta(hours=1)
+MAX_TTL = timedelta(days=31)  # no link is made to live longer; a signed one claiming to is refused
 ALL = "*"
 _VERSION = "v1"
 _EXPORT_PURPOSE = "export-v1"
@@ -100,6 +101,18 @@ def make_link(service: Services, actor_id: str, *, ttl: timedelta = DEFAULT_TTL,
     return f"{base}/dashboard?{urlencode(q)}"
 
 
+def _expiry(exp: int, now: datetime, refusal: str) -> datetime:
+    """A signed expiry as a time; no link the bot makes lives longer than `MAX_TTL`, so one that
+    claims to (or names a time no calendar holds) is refused, whoever signed it."""
+    try:
+        expires = datetime.fromtimestamp(exp, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise LinkError(refusal) from None
+    if expires - now > MAX_TTL:
+        raise LinkError(refusal)
+    return expires
+
+
 def verify(query: Mapping[str, str], now: datetime, secret: bytes | str) -> Claims:
     """The claims of a dashboard link's query, or `LinkError` saying why it is refused."""
     key = secret.encode() if isinstance(secret, str) else secret
@@ -116,7 +129,8 @@ def verify(query: Mapping[str, str], now: datetime, secret: bytes | str) -> Clai
         raise LinkError("This dashboard link is not valid (it was changed, or it was made by "
                         "another installation or before a restart). Ask the bot for a new one "
                         "with the `dashboard` command.")
-    expires = datetime.fromtimestamp(exp, UTC)
+    expires = _expiry(exp, now, "This dashboard link is not valid. Ask the bot for a new one with the "
+                                "`dashboard` command.")
     if now >= expires:
         raise LinkError(f"This dashboard link expired at {expires:%Y-%m-%d %H:%M} UTC. Ask the bot "
                         "for a new one with the `dashboard` command.")
@@ -166,7 +180,7 @@ def verify_export(query: Mapping[str, str], now: datetime, secret: bytes | str) 
     if not hmac.compare_digest(expected.encode(), sig.encode()):
         raise LinkError("This export link is not valid (it was changed, or it was made by another "
                         f"installation or before a restart). {again}")
-    expires = datetime.fromtimestamp(exp, UTC)
+    expires = _expiry(exp, now, f"This export link is not valid. {again}")
     if now >= expires:
         raise LinkError(f"This export link expired at {expires:%Y-%m-%d %H:%M} UTC. {again}")
     return ExportClaims(actor, person, expires)

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 from bot.dashboard_links import Claims
 from bot.dashboard_value import business_section, cohorts_section
 from bot.dashboard_view import CohortView, WeekRow
+from journeys.barriers import BARRIER_LABELS
 from journeys.evaluation import (
-    BARRIER_LABELS,
     Rate,
     baseline_words,
     difference_words,

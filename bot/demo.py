@@ -216,9 +216,10 @@ def _canned_text(who: Persona, field_id: str) -> str:
 
 
 async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None = None, quiet: bool = False,
-                   progress: Callable[[float, str], None] | None = None) -> DemoSummary:
-    library = load_library(default_library_path())
-    journey = library["active-listening"]
+                   progress: Callable[[float, str], None] | None = None,
+                   library: dict[str, Journey] | None = None, journey_id: str = "active-listening") -> DemoSummary:
+    library = library if library is not None else load_library(default_library_path())
+    journey = library[journey_id]
     tmp = None
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="hplj-demo-")
@@ -250,7 +251,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     cohort = ""
     for manager in ("ben", "grace"):
         reports = [ids[p.user_id] for p in PEOPLE if p.manager == manager]
-        res = await service.enroll("active-listening", reports, ids[manager], DEMO_START,
+        res = await service.enroll(journey_id, reports, ids[manager], DEMO_START,
                                    cohort="demo-cohort", actor_id=None)
         cohort = res.cohort
     if not quiet:

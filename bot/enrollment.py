@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.clock import Clock
-from journeys import engine, lifecycle
+from journeys import before_phase, engine, lifecycle
 from journeys.definition import Journey
 from journeys.kickoff import brief_at
 from journeys.state import EnrollmentState, Outcome, PromptState
@@ -21,6 +21,7 @@ class EnrollResult:
     opted_out: list[str] = field(default_factory=list)
     prompts: int = 0
     cohort: str = ""
+    compressed: list[str] = field(default_factory=list)  # before-phase steps whose time had passed
 
 
 class Enrollment:
@@ -59,6 +60,7 @@ class Enrollment:
                 state = EnrollmentState(eid, journey_id, uow.people.state(person),
                                         uow.people.state(manager_row) if manager_row else None,
                                         start, dict(events or {}), "active", cohort_name)
+                result.compressed = result.compressed or before_phase.compressed_titles(journey, state, now)
                 out = engine.schedule_enrollment(journey, state, now)
                 out.enrollments.clear()  # the row was just added
                 closing = lifecycle.closing_prompt(journey, state)

@@ -37,26 +37,32 @@ async def evaluation_csv(service: Services, cohort: str, ev: Evaluation, now: da
     return buf.getvalue()
 
 
-def _key(service: Services) -> bytes:
+NO_XAPI_KEY = ("`report`: the xAPI export needs HPLJ_XAPI_KEY (or HPLJ_DASHBOARD_SECRET) set, so that its "
+               "pseudonyms cannot be recomputed by anyone without it; nothing was exported.")
+
+
+def xapi_key(service: Services) -> bytes | None:
+    """The key of every pseudonym and identifier in the xAPI file; None when none is configured
+    (a key in the code would let anyone recompute them, so there is no fallback)."""
     s = service.settings
-    return ((s.xapi_key or s.dashboard_secret) if s is not None else "").encode() or b"hplj-xapi"
+    key = (getattr(s, "xapi_key", "") or getattr(s, "dashboard_secret", "") or "") if s is not None else ""
+    return key.strip().encode() or None
 
 
-async def xapi_json(service: Services, cohort: str, journey: Journey) -> tuple[str, int]:
+async def xapi_json(service: Services, cohort: str, journey: Journey, key: bytes) -> tuple[str, int]:
     """The cohort's statements as a JSON array, and how many there are."""
     ids, events, _ = await cohort_events(service, cohort)
     async with service.uow.read() as uow:
         owners = {eid: pid for eid, pid, _ in await uow.enrollments.people_of(ids)}
         people = await uow.people.by_ids(owners.values())
-    identify = bool(service.settings and service.settings.xapi_identify)
-    key = _key(service)
+    identify = bool(service.settings and getattr(service.settings, "xapi_identify", False))
     learners = {}
     for eid, pid in owners.items():
         email = people[pid].email if identify and pid in people else None
         learners[eid] = Learner(pseudonym(pid, key), email or None)
     home = (service.settings.public_url if service.settings is not None else "") or "http://localhost:3978"
     sts = statements(events, journey_id=journey.id, journey_title=journey.title, home_page=home,
-                     learners=learners, step_title=lambda s: _title(journey, s))
+                     learners=learners, key=key, step_title=lambda s: _title(journey, s))
     return json.dumps(sts, indent=2, ensure_ascii=False) + "\n", len(sts)
 
 

@@ -15,10 +15,12 @@ from datetime import datetime
 from adapters.port import HandlerResult, InboundAction
 from bot.clock import Clock
 from bot.interview_consent import answer_consent, typed_invitation
+from bot.interview_notes import ADMINS_ONLY, answer_notes, current_form
 from bot.people import PeopleDirectory
 from journeys import engine
 from journeys.conversation import PersonView, handle_text, status_message
 from journeys.definition import Journey
+from journeys.interview_notes import notes_enrollment
 from journeys.interviews import consent_enrollment
 from journeys.messages import Message, Reply
 from journeys.state import Outcome
@@ -51,6 +53,10 @@ class InboundHandler:
         reply = Reply("", action.key, action.prompt_id, action.button,
                       {k: v for k, v in action.values.items() if not k.startswith("_")}, action.text)
         name, email, tz = (profile.name, profile.email, profile.tz) if profile else (None, None, None)
+        # interview notes are for admins only: checked before anything is read or written
+        notes_form = notes_enrollment(reply.prompt_id) is not None
+        if notes_form and not await self.people.is_admin(action.platform, action.user_id):
+            return HandlerResult(replies=(Message(action.user_id, ADMINS_ONLY, audience="admin"),))
         try:
             async with self.uow(urgent=True) as uow:
                 person, _ = await uow.people.upsert(action.platform, action.user_id, now, name=name,
@@ -65,7 +71,9 @@ class InboundHandler:
                 if reply.prompt_id is None and reply.text and reply.button is None:
                     # "2" or "no" to the Success Case interview request (not a journey prompt)
                     reply = replace(reply, prompt_id=await typed_invitation(uow, person, reply.text))
-                if consent_enrollment(reply.prompt_id) is not None and (reply.button is not None or reply.text):
+                if notes_form:
+                    outcome = await answer_notes(uow, person, reply, now, self.library)
+                elif consent_enrollment(reply.prompt_id) is not None and (reply.button is not None or reply.text):
                     outcome = await answer_consent(uow, person, reply, now, self.library, self.default_tz)
                 elif reply.prompt_id is not None and (reply.button is not None or reply.values):
                     outcome = await self._answer_prompt(uow, person, reply, now)
@@ -89,7 +97,7 @@ class InboundHandler:
         mtms = await uow.mtms.of_enrollments(ids)
         return PersonView(uow.people.state(person), self.library,
                           [e for e in enrollments.values() if e.journey_id in self.library],
-                          prompts, {m.id: m for m in mtms})
+                          prompts, {m.id: m for m in mtms}, platform=person.platform)
 
     async def _answer_prompt(self, uow: AbstractUnitOfWork, person: PersonRecord, reply: Reply, now: datetime) -> Outcome:
         """A button or form on one prompt: what `_decide` does with a full view, from a few reads."""
@@ -138,6 +146,12 @@ class InboundHandler:
         With `user_id`, only the prompt's addressee may open it (its form shows their text):
         anyone else gets PermissionError(NOT_YOURS).
         """
+        if notes_enrollment(prompt_id) is not None:  # the interview notes form: for admins only
+            if user_id is not None and not await self.people.is_admin(platform or "", user_id):
+                raise PermissionError(ADMINS_ONLY)
+            async with self.uow.read() as uow:
+                me = await uow.people.by_platform_id(platform or "", user_id or "") if user_id else None
+                return await current_form(uow, self.library, prompt_id, me.id if me else "")
         async with self.uow.read() as uow:
             prompt = await uow.prompts.get(prompt_id)
             if prompt is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.interview_calendar import reminders
 from bot.interviews import invitation_message, invite_key
 from journeys import engine
 from journeys.definition import Journey
@@ -33,6 +34,8 @@ from store.uow import AbstractUnitOfWork
 
 GONE = "That request is no longer open. Thank you all the same."
 NOT_YOURS = "Sorry, that was sent to someone else, so it can't act for you. Nothing was changed."
+TAKEN = ("Sorry, the times proposed to you were no longer held (the request waited too long), so nothing was "
+         "booked. L&D will suggest another time.")
 ASK_AGAIN = ("About the interview: reply with the number of the time that suits you (1 to {n}), or {no} "
              "(or “no”) if you'd rather not. Nothing was saved yet.")
 
@@ -79,6 +82,11 @@ async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: R
         return Outcome(replies=[Message(person.id, "That time has already passed: please pick a later one, or "
                                                    "“No, thanks”.")])
     inviter = next((str(e.data.get("interviewer")) for e in reversed(events) if e.kind == INVITED), "")
+    if slot is not None and not await uow.interview_slots.book(eid, slot, now):
+        # the hold expired and the time may be someone else's now: nothing is saved
+        return Outcome(replies=[Message(person.id, TAKEN)])
+    if not agreed:
+        await uow.interview_slots.release(eid)
     people = await uow.people.by_ids([inviter])
     tz = engine.tz_of(journey, uow.people.state(person))
     when = format_slot(slot, tz) if slot else ""
@@ -99,6 +107,13 @@ async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: R
                                           f"interview:{eid}:consent", Message(
                                               interviewer.id, text, title="Interview consent",
                                               journey_title=journey.title, audience="admin"), now))
+    if agreed and slot is not None and interviewer is not None:  # on the day, both are reminded
+        me = uow.people.state(person)
+        them = uow.people.state(interviewer)
+        out.outgoing += reminders(journey, eid, slot, now,
+                                  participant=(person.id, person.name or "", (engine.calendar_for(journey, me), tz)),
+                                  interviewer=(interviewer.id, interviewer.name or "",
+                                               (engine.calendar_for(journey, them), engine.tz_of(journey, them))))
     if reply.button is None:  # typed: the request's card closes later, so say at once what was saved
         out.replies.append(Message(person.id, note))
     return out

@@ -7,15 +7,19 @@ from typing import Any
 
 from adapters.port import Profile
 from bot.clock import Clock
+from bot.tenants import tenant_allowed
 from store.people import PersonRecord, person_changes
 from store.uow import UnitsOfWork
 
 
 class PeopleDirectory:
-    def __init__(self, uow: UnitsOfWork, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset()) -> None:
+    def __init__(self, uow: UnitsOfWork, clock: Clock, bootstrap_admins: AbstractSet[str] = frozenset(),
+                 admin_tenants: frozenset[str] | None = None) -> None:
         self.uow = uow
         self.clock = clock
         self.bootstrap_admins = bootstrap_admins
+        # Teams people whose e-mail is in HPLJ_ADMINS are admins only inside these tenants (None: any)
+        self.admin_tenants = admin_tenants
 
     async def find(self, platform: str, user_id: str, *, alias: bool = False) -> PersonRecord | None:
         async with self.uow.read() as uow:
@@ -52,12 +56,21 @@ class PeopleDirectory:
             person = await uow.people.by_platform_id(platform, user_id)
             if person is None:
                 return False
-            if (person.email or "") in self.bootstrap_admins:
+            if self._email_admin(person):
                 return True
             return await uow.admins.contains(person.id)
 
     def is_bootstrap(self, person: PersonRecord) -> bool:
-        return person.platform_user_id in self.bootstrap_admins or (person.email or "") in self.bootstrap_admins
+        return person.platform_user_id in self.bootstrap_admins or self._email_admin(person)
+
+    def _email_admin(self, person: PersonRecord) -> bool:
+        """An HPLJ_ADMINS e-mail matches a Teams roster e-mail only inside an allowed tenant: the
+        same address in another organisation's directory is someone else."""
+        if not person.email or person.email not in self.bootstrap_admins:
+            return False
+        if person.platform != "teams":
+            return True
+        return tenant_allowed(str((person.address or {}).get("tenant_id") or ""), self.admin_tenants)
 
     async def remember(self, platform: str, profile: Profile, address: dict[str, Any]) -> bool:
         """Store how to reach a user; True the first time (they are greeted once)."""

@@ -10,14 +10,14 @@ Columns: email, [manager_email], [name], [country], [subdivision], [timezone], [
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from bot.csv_import import EMAIL, holiday_region, row_timezone
+from bot.csv_reader import read_csv, shown
+from journeys.chain import in_circles
 from journeys.directory import (
     DirectoryEntry,
     changes,
@@ -49,24 +49,12 @@ class SyncReport:
 
 def parse_people_csv(text: str) -> SyncReport:
     report = SyncReport()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    expected = f"expected email, optionally {', '.join(OPTIONAL)}"
-    if "email" not in header:
-        report.errors.append((1, f"missing column email ({expected})"))
-        return report
-    unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
-    if unknown:
-        report.errors.append((1, f"unknown column(s) {', '.join(unknown)} ({expected})"))
-        return report
+    table = read_csv(text, required=REQUIRED, optional=OPTIONAL)
+    report.errors.extend(table.errors)
+    report.rows = table.read
     seen: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num
-        report.rows += 1
-        if None in raw:
-            report.errors.append((line, "more values than columns"))
-            continue
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    for csv_row in table.rows:
+        line, row = csv_row.line, csv_row.values
         problems: list[str] = []
         entry = _entry(row, problems)
         if entry is not None and entry.email in seen:
@@ -77,6 +65,7 @@ def parse_people_csv(text: str) -> SyncReport:
         seen[entry.email] = line
         report.entries.append((line, entry))
     _drop_manager_cycles(report)
+    report.errors.sort()
     return report
 
 
@@ -111,38 +100,36 @@ def _entry(row: dict[str, str], problems: list[str]) -> DirectoryEntry | None:
                           locale=locale.replace("_", "-") if locale else None)
 
 
-def _drop_manager_cycles(report: SyncReport) -> None:
-    """A reports to B reports to A can't be anyone's chain of managers: those rows are refused."""
-    manager_of = {e.email: e.manager_email for _, e in report.entries}
-    bad: dict[str, str] = {}
-    for email in manager_of:
-        chain = [email]
-        nxt = manager_of.get(email)
-        while nxt is not None and nxt in manager_of and nxt not in chain:
-            chain.append(nxt)
-            nxt = manager_of.get(nxt)
-        if nxt == email:
-            bad[email] = " -> ".join([*chain, email])
+def _drop_manager_cycles(report: SyncReport, stored: list[tuple[str, str, str]] | None = None) -> None:
+    """A reports to B reports to A can't be anyone's chain of managers, within the file or with
+    what is stored (earlier syncs, people's managers, enrollments): those rows are refused.
+    Linear in people and links (`journeys.chain`)."""
+    bad = in_circles(stored or [], {e.email: e.manager_email for _, e in report.entries})
     if bad:
         report.errors.extend((line, f"managers go round in a circle: {bad[e.email]}")
                              for line, e in report.entries if e.email in bad)
-        report.errors.sort()
         report.entries = [(line, e) for line, e in report.entries if e.email not in bad]
 
 
 def describe(field_name: str, value: object) -> str:
+    """A value as `--dry-run` and the sync's summary print it (control characters escaped: a name
+    stored before this check could still hold one)."""
     if value is None:
         return "-"
     if field_name == "work_days":
         return format_days(value) or "-"  # type: ignore[arg-type]
     if isinstance(value, time):
         return format_hhmm(value) or "-"
-    return str(value)
+    return shown(value)
 
 
 async def sync_people(units: UnitsOfWork, report: SyncReport, now: datetime, *, dry_run: bool = False,
                       progress: Callable[[int], None] | None = None, batch: int = 500) -> None:
-    """Diff the export against the last sync; unless `dry_run`, store it and update known people."""
+    """Diff the export against the last sync; unless `dry_run`, store it and update known people.
+    First the whole stored chain is checked: a row that would close a circle with it (or put a
+    participant above their own manager) is refused with its line, like a bad row."""
+    async with units.read() as uow:
+        _drop_manager_cycles(report, await uow.views.manager_links())
     done = 0
     for i in range(0, len(report.entries), batch):
         chunk = [e for _, e in report.entries[i:i + batch]]

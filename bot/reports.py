@@ -11,6 +11,7 @@ from journeys.cohorts import CohortFigures, comparison_lines
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation import MIN_GROUP, Evaluation, evaluate, summary_lines
 from journeys.followup import follow_up, follow_up_lines
+from journeys.interviews import verdicts
 from journeys.state import JourneyEvent
 from journeys.value import business_figures, ppp_lines
 
@@ -41,7 +42,7 @@ async def cohort_evaluation(service: Services, cohort: str) -> tuple[Evaluation 
                     as_of=clock.now() if clock is not None else None), title
 
 
-def _story_questions(journey: Journey) -> tuple[set[str], str | None, str | None]:
+def story_questions(journey: Journey) -> tuple[set[str], str | None, str | None]:
     steps: set[str] = set()
     did = result = None
     for step in journey.steps:
@@ -55,7 +56,7 @@ def _story_questions(journey: Journey) -> tuple[set[str], str | None, str | None
     return steps, did, result
 
 
-def _anonymise(text: Any, names: list[str]) -> str:
+def anonymise(text: Any, names: list[str]) -> str:
     """One line of the author's own words without their name (or their manager's), shortened."""
     out = " ".join(str(text or "").split())
     for name in names:
@@ -72,7 +73,7 @@ async def success_stories(service: Services, journey: Journey | None, enrollment
     evaluation's success cases who agreed to be contacted, earliest survey first)."""
     if journey is None or not enrollment_ids:
         return []
-    steps, did_q, result_q = _story_questions(journey)
+    steps, did_q, result_q = story_questions(journey)
     if not steps or (did_q is None and result_q is None):
         return []
     async with service.uow.read() as u:
@@ -86,8 +87,8 @@ async def success_stories(service: Services, journey: Journey | None, enrollment
         if a is None:
             continue
         hide = [n for n in who.get(eid, []) if n]
-        did = _anonymise(a.get(did_q), hide) if did_q else ""
-        result = _anonymise(a.get(result_q), hide) if result_q else ""
+        did = anonymise(a.get(did_q), hide) if did_q else ""
+        result = anonymise(a.get(result_q), hide) if result_q else ""
         if did or result:
             stories.append((did, result))
         if len(stories) >= limit:
@@ -104,11 +105,16 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
         _, jid = await u.enrollments.cohort_journey(cohort)
     if jid is not None:
         journey = service.library.get(jid)
-    stories = await success_stories(service, journey, ev.success_story_enrollments)
     opening: list[str] = []
+    told: set[str] = set()
     if journey is not None:  # the PPP first: business goal, verified value, what was lost
         ids, events, _ = await cohort_events(service, cohort)
         opening = ppp_lines(journey, ev, *business_figures(journey, ev, events, ids))
+        from bot.verified_stories import verified_stories  # (it reads through this module)
+
+        verified_lines, told = await verified_stories(service, journey, verdicts(events, ids))
+        opening += verified_lines
+    stories = await success_stories(service, journey, [e for e in ev.success_story_enrollments if e not in told])
     over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
     ids, events, _ = await cohort_events(service, cohort)
     later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)

@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from adapters.port import BotHandler, ChatPort, HandlerResult, InboundAction, Profile
+from adapters.port import AccessChange, BotHandler, ChatPort, HandlerResult, InboundAction, Profile
+from bot.access import DEFAULT_GRACE, AccessKeeper, fingerprint
 from bot.admin import run_admin_command
 from bot.clock import Clock, SystemClock
 from bot.enrollment import Enrollment, EnrollResult
@@ -25,6 +26,7 @@ from journeys.text import clean
 from scheduler.delivery import DeliveryResult, Dispatcher
 from scheduler.loop import DeliveryLoop
 from scheduler.tick import TickResult
+from bot.tenants import allowed_tenants
 from store.db import Database
 from store.people import PersonRecord
 from store.uow import UnitOfWorkFactory
@@ -46,10 +48,15 @@ class BotService(BotHandler):
         self.dispatcher = dispatcher or Dispatcher(db, self.ports, library=library, default_tz=default_tz)
         self.delivery = DeliveryLoop(self.uow, library, self.dispatcher, self.clock.now,
                                      min_group=settings.min_group_size if settings else MIN_GROUP)
-        self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins)
+        self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins,
+                                                admin_tenants=allowed_tenants(settings))
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
         self.inbound = InboundHandler(self.uow, library, self.clock, self.people, default_tz=default_tz,
                                       on_queued=self.delivery.kick)
+        grace = getattr(settings, "uninstall_grace_days", None)
+        self.access = AccessKeeper(self.uow, self.clock, admins=self.bootstrap_admins, default_tz=default_tz,
+                                   grace=DEFAULT_GRACE if grace is None else timedelta(days=float(grace)),
+                                   on_queued=self.delivery.kick, credentials=credentials(settings))
 
     # --- BotHandler ---------------------------------------------------------------------------
 
@@ -68,6 +75,10 @@ class BotService(BotHandler):
 
     async def home_view(self, platform: str, user_id: str) -> list[Message] | None:
         return await self.inbound.home_view(platform, user_id)
+
+    async def access_changed(self, change: AccessChange) -> None:
+        """An uninstall or a revoked token (or a reinstall): bot/access.py."""
+        await self.access.changed(change)
 
     # --- the parts, for the CLI, the demo and tests ---------------------------------------------
 
@@ -90,7 +101,9 @@ class BotService(BotHandler):
                                             cohort=cohort, actor_id=actor_id)
 
     async def tick(self, now: datetime | None = None) -> tuple[TickResult, DeliveryResult]:
-        return await self.delivery.tick(now)
+        at = now or self.clock.now()
+        await self.access.purge_due(at)  # data of uninstalled workspaces/people whose grace period ended
+        return await self.delivery.tick(at)
 
     async def drain(self, now: datetime | None = None) -> DeliveryResult:
         return await self.delivery.drain(now)
@@ -100,6 +113,12 @@ class BotService(BotHandler):
 
     async def settle(self) -> None:
         await self.delivery.settle()
+
+
+def credentials(settings: Settings | None) -> dict[str, str]:
+    """Fingerprints of the platform credentials in use (bot/access.py: a new one lifts a revocation)."""
+    token = str(getattr(settings, "slack_bot_token", "") or "")
+    return {"slack": fingerprint(token)} if token else {}
 
 
 __all__ = ["NOT_YOURS", "PROMPT_GONE", "BotService", "EnrollResult"]

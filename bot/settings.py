@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journeys.evaluation import MIN_GROUP
@@ -13,6 +13,23 @@ from journeys.evaluation import MIN_GROUP
 
 def default_database_url() -> str:
     return f"sqlite:///{Path('hplj.db').resolve()}"
+
+
+def _one_of(*choices: str) -> BeforeValidator:
+    """Accept any case; a value that is none of `choices` is left as typed for the error message."""
+    def pick(value: Any) -> Any:
+        if isinstance(value, str):
+            for choice in choices:
+                if value.strip().lower() == choice.lower():
+                    return choice
+        return value
+
+    return BeforeValidator(pick)
+
+
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                     _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")]
+LogFormat = Annotated[Literal["text", "json"], _one_of("text", "json")]
 
 
 class Settings(BaseSettings):
@@ -51,6 +68,9 @@ class Settings(BaseSettings):
     dashboard_secret: str = Field(default="", alias="HPLJ_DASHBOARD_SECRET")
     public_url: str = Field(default="http://localhost:3978", alias="HPLJ_PUBLIC_URL")
     min_group_size: int = Field(default=MIN_GROUP, alias="HPLJ_MIN_GROUP")
+    # the /privacy and /terms pages the Teams manifest links to: the text, or @path to a file
+    privacy_text: str = Field(default="", alias="HPLJ_PRIVACY_TEXT")
+    terms_text: str = Field(default="", alias="HPLJ_TERMS_TEXT")
     # xAPI export (docs/exports.md): actors are keyed pseudonyms unless HPLJ_XAPI_IDENTIFY=1
     xapi_identify: bool = Field(default=False, alias="HPLJ_XAPI_IDENTIFY")
     xapi_key: str = Field(default="", alias="HPLJ_XAPI_KEY")
@@ -62,6 +82,20 @@ class Settings(BaseSettings):
     delivery_processes: int = Field(default=1, ge=1, alias="HPLJ_DELIVERY_PROCESSES")
     delivery_concurrency: int = Field(default=16, ge=1, alias="HPLJ_DELIVERY_CONCURRENCY")
     delivery_lease_seconds: float = Field(default=60.0, ge=5, alias="HPLJ_DELIVERY_LEASE_SECONDS")
+    # After an uninstall or a revoked token, the data of those it cut off is purged this late (bot/access.py).
+    uninstall_grace_days: float = Field(default=30.0, ge=0, alias="HPLJ_UNINSTALL_GRACE_DAYS")
+    # Operations (bot/logs.py, bot/metrics.py): hplj's log level and format; /metrics's bearer
+    # token (empty: open); the port `hplj worker` serves /metrics and /readyz on (0: none).
+    log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: LogFormat = Field(default="text", alias="HPLJ_LOG_FORMAT")
+    metrics_token: str = Field(default="", alias="HPLJ_METRICS_TOKEN")
+    metrics_port: int = Field(default=0, ge=0, le=65535, alias="HPLJ_METRICS_PORT")
+    # Who may connect, and for how long (SECURITY.md): Teams tenants, HTTP timeouts, a connection cap.
+    microsoft_allowed_tenants: str = Field(default="", alias="MICROSOFT_ALLOWED_TENANTS")
+    http_header_timeout: float = Field(default=30.0, gt=0, alias="HPLJ_HTTP_HEADER_TIMEOUT")
+    http_body_timeout: float = Field(default=60.0, gt=0, alias="HPLJ_HTTP_BODY_TIMEOUT")
+    http_keepalive_timeout: float = Field(default=30.0, gt=0, alias="HPLJ_HTTP_KEEPALIVE_TIMEOUT")
+    http_max_connections: int = Field(default=512, ge=1, alias="HPLJ_HTTP_MAX_CONNECTIONS")
 
     def admin_ids(self) -> set[str]:
         """Bootstrap admins: platform user ids or e-mails, comma or space separated."""
@@ -105,6 +139,9 @@ def load_settings() -> Settings:
 
 def serve_problem(settings: Settings) -> str | None:
     """Why `hplj serve` must not start with these settings (one sentence), or None."""
+    if settings.slack_signing_secret and not settings.slack_signing_secret.strip():
+        return ("SLACK_SIGNING_SECRET is only blanks: set it to the app's Signing Secret (Basic Information in "
+                "the Slack app settings), or leave it empty.")
     slack_http = settings.slack_bot_token and not settings.slack_app_token
     if slack_http and not settings.slack_signing_secret:
         return ("SLACK_SIGNING_SECRET is not set: with SLACK_BOT_TOKEN the Slack endpoint /slack/events cannot "

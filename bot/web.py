@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.guard import MAX_BODY
 from bot.service import BotService
 from scheduler.loop import TickLoop
 
@@ -45,7 +46,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 def base_app(service: BotService) -> web.Application:
     """The web application with `/healthz`; bot/wiring.py mounts the platforms and the dashboard."""
-    app = web.Application(client_max_size=1024 * 1024)
+    from bot.logs import request_ids
+
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_ids])  # adapters.guard.read_body counts the bytes
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
     return app

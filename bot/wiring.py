@@ -11,22 +11,29 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from adapters.port import ChatPort, Profile
 from bot.clock import Clock, SystemClock
 from bot.dashboard import mount_dashboard
+from bot.metrics import Metrics, mount_operations
+from bot.http_server import GuardedRunner, Limits
 from bot.people import PeopleDirectory
 from bot.service import BotService
 from bot.settings import Settings
+from bot.tenants import allowed_tenants
 from bot.web import base_app, wait_for_signal
 from journeys.definition import Journey
+from journeys.messages import Message
 from scheduler.delivery import Dispatcher
 from scheduler.loop import TickLoop
 from store.db import Database
 from store.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from adapters.console import ConsoleChat
 
 log = logging.getLogger("hplj")
 
@@ -61,12 +68,36 @@ def build_ports(settings: Settings,
     return ports
 
 
+def console_port(write: Callable[[str], None] | None = None) -> ConsoleChat:
+    """The console adapter on its own (`hplj audit`, `hplj preview`): it records every delivery."""
+    from adapters.console import ConsoleChat
+
+    return ConsoleChat(write=write or (lambda _line: None))
+
+
+def message_renderer(fmt: str) -> Callable[[Message], Any]:
+    """The platform's own pure renderer of a neutral message: `slack` (the chat.postMessage body:
+    fallback text and Block Kit), `teams` (the Adaptive Card) or `text` (the console's)."""
+    if fmt == "slack":
+        from adapters.slack.render import fallback_text, render_blocks
+
+        return lambda m: {"text": fallback_text(m), "blocks": render_blocks(m)}
+    if fmt == "teams":
+        from adapters.teams.render import render_card
+
+        return render_card
+    from adapters.console.render import render_text
+
+    return render_text
+
+
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
                         create: bool = True, db: Database | None = None, scheduler: bool = True,
-                        console: ChatPort | None = None) -> BotService:
+                        console: ChatPort | None = None, metrics: Metrics | None = None) -> BotService:
     """The whole bot for `hplj serve`, `worker`, `tick`, `enroll --csv`, `demo` and `chat`, built once.
 
-    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers)."""
+    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers).
+    `metrics`: counts this process's deliveries (for /metrics)."""
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     if create:
@@ -76,13 +107,17 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         await upgrade_async(db)
         await add_closing_prompts(UnitOfWorkFactory(db, settings.default_timezone), library, clock.now())
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
-                             frozenset(settings.admin_ids()))
+                             frozenset(settings.admin_ids()), admin_tenants=allowed_tenants(settings))
     ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address),
                         console=console)
-    return BotService(db, library, ports, clock, default_tz=settings.default_timezone,
-                      bootstrap_admins=settings.admin_ids(), settings=settings,
-                      dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler),
-                      people=people)
+    service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
+                         bootstrap_admins=settings.admin_ids(), settings=settings,
+                         dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler,
+                                                     observe=metrics.delivery if metrics is not None else None),
+                         people=people)
+    if create:
+        await service.access.reinstalled()  # a new Slack token after an uninstall: reachable again
+    return service
 
 
 def console_settings(db_path: Path, admins: Iterable[str]) -> Settings:
@@ -95,7 +130,8 @@ def console_settings(db_path: Path, admins: Iterable[str]) -> Settings:
 
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort], *,
-                     library: dict[str, Journey] | None = None, scheduler: bool = True) -> Dispatcher:
+                     library: dict[str, Journey] | None = None, scheduler: bool = True,
+                     observe: Callable[[str, str], None] | None = None) -> Dispatcher:
     """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
     row against its recipient's calendar at send time."""
     from scheduler.ratelimit import configured_limits
@@ -104,7 +140,7 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
                       single=True, scheduler=scheduler, library=library,
-                      default_tz=settings.default_timezone or "UTC")
+                      default_tz=settings.default_timezone or "UTC", observe=observe)
 
 
 def serve_problem(settings: Settings) -> str | None:
@@ -124,9 +160,13 @@ def serve_problem(settings: Settings) -> str | None:
     return problem
 
 
-def build_app(service: BotService, settings: Settings | None) -> web.Application:
-    """The web application `hplj serve` runs: health, the configured platforms, the dashboard."""
+def build_app(service: BotService, settings: Settings | None, metrics: Metrics | None = None) -> web.Application:
+    """The web application `hplj serve` runs: health, the configured platforms, the dashboard
+    (and, given `metrics`, /metrics and /readyz)."""
     app = base_app(service)
+    if metrics is not None:
+        app.middlewares.append(metrics.middleware())
+        mount_operations(app, metrics, service.db, settings.metrics_token if settings is not None else "")
     if settings is not None and settings.slack_signing_secret:
         from adapters.slack.app import mount_slack
 
@@ -142,7 +182,8 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
         port = service.ports.get("teams")
         mount_teams(app, service, app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                     tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type or "MultiTenant",
-                    adapter=port.adapter if isinstance(port, TeamsChat) else None)
+                    adapter=port.adapter if isinstance(port, TeamsChat) else None,
+                    allowed_tenants=allowed_tenants(settings))
         graph = port.graph if isinstance(port, TeamsChat) else None
         if graph is not None:
             async def close_graph(_app: web.Application) -> None:
@@ -150,28 +191,48 @@ def build_app(service: BotService, settings: Settings | None) -> web.Application
 
             app.on_cleanup.append(close_graph)
     mount_dashboard(app, service, settings)
+    if settings is not None:
+        from bot.public_pages import mount_public_pages
+
+        # (tests pass partial settings objects: the pages' texts default to the built-in ones)
+        mount_public_pages(app, public_url=getattr(settings, "public_url", "http://localhost:3978"),
+                           privacy_text=getattr(settings, "privacy_text", ""),
+                           terms_text=getattr(settings, "terms_text", ""))
+    from bot.report_links import mount_report_download
+
+    mount_report_download(app, service, settings)
     return app
 
 
 async def run_server(settings: Settings, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
                      scheduler: bool = True) -> None:
-    service = await build_service(settings, library, scheduler=scheduler)
-    app = build_app(service, settings)
-    loop = None
-    if scheduler:
-        loop = TickLoop(service.delivery, settings.tick_seconds)
-        app["tick_loop"] = loop
-        loop.start()
-    runner = web.AppRunner(app, access_log=None)
+    from bot.startup import port_problem, summary
+
+    metrics = Metrics()
+    service = await build_service(settings, library, scheduler=scheduler, metrics=metrics)
+    metrics.platforms(service.ports)
+    app = build_app(service, settings, metrics)
+    runner = GuardedRunner(app, Limits.from_settings(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        await service.dispatcher.release()
+        await service.db.dispose()
+        raise port_problem(exc, host, port) from None
+    loop = None
+    if scheduler:
+        loop = TickLoop(service.delivery, settings.tick_seconds, on_pass=_tick_observer(metrics))
+        app["tick_loop"] = loop
+        loop.start()
     # Everything loaded so far (libraries, journeys, SQLAlchemy metadata) lives as long as the
     # process: frozen out of the cyclic GC, a full collection under load takes a few ms instead
     # of ~90 ms (measured), which otherwise lands in the latency tail of whatever request is open.
     gc.collect()
     gc.freeze()
-    log.info("hplj serving on http://%s:%s (scheduler %s)", host, port, "on" if scheduler else "off")
+    log.info("%s", summary(settings, role="serve", address=f"http://{host}:{port}", scheduler=scheduler))
     socket_mode = None
     if settings.slack_app_token and settings.slack_bot_token:
         from adapters.slack.app import start_socket_mode
@@ -189,13 +250,42 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
     await service.db.dispose()
 
 
+def _tick_observer(metrics: Metrics) -> Callable[[float, bool], None]:
+    def observe(seconds: float, ok: bool) -> None:
+        metrics.tick.observe(seconds)
+        if not ok:
+            metrics.tick_failures.inc()
+
+    return observe
+
+
 async def run_worker(settings: Settings, library: dict[str, Journey]) -> None:
-    service = await build_service(settings, library)
-    loop = TickLoop(service.delivery, settings.tick_seconds)
+    from bot.startup import port_problem, summary
+
+    metrics = Metrics()
+    service = await build_service(settings, library, metrics=metrics)
+    metrics.platforms(service.ports)
+    runner = None
+    if settings.metrics_port:  # the worker's own /metrics and /readyz (it serves nothing else)
+        ops = web.Application()
+        mount_operations(ops, metrics, service.db, settings.metrics_token)
+        runner = web.AppRunner(ops, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "0.0.0.0", settings.metrics_port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            await service.dispatcher.release()
+            await service.db.dispose()
+            raise port_problem(exc, "0.0.0.0", settings.metrics_port) from None
+    loop = TickLoop(service.delivery, settings.tick_seconds, on_pass=_tick_observer(metrics))
     loop.start()
-    log.info("hplj worker ticking every %.0fs", settings.tick_seconds)
+    address = f"http://0.0.0.0:{settings.metrics_port} (/metrics, /readyz)" if settings.metrics_port else None
+    log.info("%s", summary(settings, role="worker", address=address, scheduler=True))
     await wait_for_signal()
     loop.shutdown()
+    if runner is not None:
+        await runner.cleanup()
     await service.dispatcher.release()
     await service.db.dispose()
 

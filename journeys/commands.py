@@ -192,6 +192,7 @@ class Interviews:
 
     command: ClassVar[str] = "interviews"
     cohort: str
+    swap: tuple[UserRef, UserRef] | None = None  # (out, in): the admin replaces a candidate
 
 
 SCM_VERDICTS = ("success", "applied_no_result", "tried_no_success", "not_applied")
@@ -203,7 +204,7 @@ class Interview:
 
     command: ClassVar[str] = "interview"
     user: UserRef
-    action: Literal["agreed", "declined", "verified"]
+    action: Literal["agreed", "declined", "verified", "notes"]
     classification: str | None = None
     outcome: str | None = None
     units: float | None = None
@@ -346,24 +347,29 @@ _SPECS: dict[str, _Spec] = {
         example="audit 50",
     ),
     "interviews": _Spec(
-        usage="interviews <cohort>",
-        summary="Success Case interviews: pick candidates, ask their consent, get the guide",
+        usage="interviews <cohort> [swap <user> <user>]",
+        summary="Success Case interviews: ranked candidates with reasons, consent requests, the guides",
         details=(
-            "After the survey: selects success cases who agreed to be contacted and a sample of the "
-            "others (the journey's `interviews` settings), sends each new candidate a consent request "
-            "with a button per slot inside both your and their working hours, and lists every candidate "
-            "with the interview guide."
+            "After the survey: ranks the success cases who agreed to be contacted by the strength of their "
+            "evidence and the others by what they can teach (the journey's `interviews` settings say how "
+            "many of each), sends each new candidate a consent request with times held on your calendar "
+            "inside both your and their working hours, and lists the ranking with its reasons and the two "
+            "interview guides. `swap <user> <user>` replaces the first candidate by the second (a request "
+            "not yet answered is withdrawn and its times freed)."
         ),
-        example="interviews spring-leads",
+        example="interviews spring-leads swap @eli @fatima",
     ),
     "interview": _Spec(
-        usage=("interview <user> agreed|declined | interview <user> "
+        usage=("interview <user> agreed|declined|notes | interview <user> "
                "success|applied_no_result|tried_no_success|not_applied [outcome <id>] [value <units>]"),
-        summary="record a candidate's consent, or what their interview verified",
+        summary="record a candidate's consent, or what their interview found",
         details=(
-            "`agreed`/`declined` records consent given outside the request's buttons. A classification records "
-            "the verified result; `outcome` names the journey's PPP outcome it moved and `value` your "
-            "estimate in that outcome's unit (e.g. 6 escalations avoided)."
+            "`agreed`/`declined` records consent given outside the request's buttons. `notes` sends you the "
+            "interview notes form (a Slack modal, a Teams card): with their consent the story (situation, "
+            "behaviour, result), the evidence you saw, what helped and what got in the way, and the value in a "
+            "measured outcome's unit over its period; the report quotes it as a verified story. A "
+            "classification alone records the verified result; `outcome` names the journey's PPP outcome it "
+            "moved and `value` your estimate in that outcome's unit and period (e.g. 6 escalations avoided a month)."
         ),
         example="interview @ana success outcome fewer-escalations value 6",
     ),
@@ -803,7 +809,16 @@ def _parse_interviews(args: _Args) -> Interviews:
     if not args.tokens:
         raise args.error("missing cohort name (e.g. `interviews spring-leads`)")
     cohort = _cohort(args, args.tokens[0])
-    args.no_more(1, " (expected `interviews <cohort>`)")
+    if len(args.tokens) > 1 and args.tokens[1].lower() == "swap":
+        if len(args.tokens) < 4:
+            raise args.error("`swap` needs two users: the candidate to replace, then who takes their place "
+                             "(e.g. `interviews spring-leads swap @eli @fatima`)")
+        out, into = _required_user(args, args.tokens[2]), _required_user(args, args.tokens[3])
+        if out == into:
+            raise args.error("`swap` needs two different users", args.tokens[3])
+        args.no_more(4, " (expected `interviews <cohort> swap <user> <user>`)")
+        return Interviews(cohort, (out, into))
+    args.no_more(1, " (expected `interviews <cohort>` or `interviews <cohort> swap <user> <user>`)")
     return Interviews(cohort)
 
 
@@ -816,13 +831,13 @@ def _parse_interview(args: _Args) -> Interview:
     if len(tokens) < 2:
         raise args.error("missing agreed, declined or a classification (" + ", ".join(SCM_VERDICTS) + ")")
     word = tokens[1].lower()
-    if word in ("agreed", "declined"):
+    if word in ("agreed", "declined", "notes"):
         args.no_more(2, f" (expected nothing after `{word}`)")
-        return Interview(user, "agreed" if word == "agreed" else "declined")
+        return Interview(user, "agreed" if word == "agreed" else "declined" if word == "declined" else "notes")
     if word not in SCM_VERDICTS:
-        guess = _suggest(word, ("agreed", "declined", *SCM_VERDICTS))
+        guess = _suggest(word, ("agreed", "declined", "notes", *SCM_VERDICTS))
         hint = f" — did you mean '{guess}'?" if guess else ""
-        raise args.error(f"unknown result {_q(tokens[1])}{hint} (expected agreed, declined, "
+        raise args.error(f"unknown result {_q(tokens[1])}{hint} (expected agreed, declined, notes, "
                          + ", ".join(SCM_VERDICTS) + ")", tokens[1])
     outcome: str | None = None
     units: float | None = None

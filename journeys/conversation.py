@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from journeys import engine
+from journeys import engine, typed_barriers
 from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
 from journeys.progress import progress_of, week_label
-from journeys.routing import route_typed
+from journeys.routing import candidates, route_typed, strip_number
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 from journeys.text import typed
 
@@ -23,9 +23,9 @@ HELP = (
     "I'm your learning-journey coach. You can type:\n"
     "• `status` — where you are, what's next, your moments that matter\n"
     "• `snooze` — hold open prompts until the next working morning (or `snooze friday`, "
-    "`snooze 2026-12-03`)\n"
+    "`snooze 2026-12-03`, `snooze week`)\n"
     "• `pause` / `resume` — hold everything (e.g. while on leave) and pick up where you left off\n"
-    "• `stop` — leave the journey; nothing more is sent\n"
+    "• `stop` — leave the journey (I'll ask you to confirm, and why if you like)\n"
     "• `help` — this message\n"
     "To answer a question, use its buttons, or reply to it (in its thread on Slack, with Reply on "
     "Teams) with your answer."
@@ -41,9 +41,16 @@ MANAGER_HELP = (
 )
 
 
+# How to answer by typing, for the platform the person uses (the texts above name both).
+_BOTH = "(in its thread on Slack, with Reply on Teams)"
+_REPLY_HOW = {"slack": "(in its thread)", "teams": "(with Reply)"}
+
+
 def help_text(view: PersonView) -> str:
-    """Role-appropriate help: a manager who is in no journey themselves is not offered `stop`."""
-    return HELP if view.own_enrollments() or not view.managed() else MANAGER_HELP
+    """Role-appropriate help: a manager who is in no journey themselves is not offered `stop`;
+    how to reply is said for the platform the person uses."""
+    text = HELP if view.own_enrollments() or not view.managed() else MANAGER_HELP
+    return text.replace(_BOTH, _REPLY_HOW.get(view.platform, _BOTH))
 
 
 @dataclass
@@ -55,6 +62,7 @@ class PersonView:
     enrollments: list[EnrollmentState]  # as participant or as manager
     prompts: list[PromptState]  # every prompt of those enrollments
     mtms: dict[str, MtmState] = field(default_factory=dict)
+    platform: str = ""  # where the person talks to the bot (slack, teams, console); "" unknown
 
     def enrollment(self, enrollment_id: str) -> EnrollmentState:
         return next(e for e in self.enrollments if e.id == enrollment_id)
@@ -85,15 +93,30 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
             return Outcome(replies=[status_message(view, now)])
         if command == "snooze":
             return _snooze(view, rest, now)
-        if command in ("pause", "resume", "stop") and not rest:
+        if command == "stop" and not rest:
+            return typed_barriers.confirm_stop(view)
+        if command == "stop" and rest.lower().split()[0].strip(".!,:") in ("yes", "confirm"):
+            return typed_barriers.stop_confirmed(view, rest.split(None, 1)[1] if " " in rest.strip() else "", now)
+        if command in ("pause", "resume") and not rest:
             return _lifecycle(view, command, now)
+        if text.lower().rstrip(".!") == engine.PLAN_NOW:
+            return _plan_now(view, now)
+        if text.lower().rstrip(".!") in typed_barriers.TALK and view.own_enrollments():
+            return typed_barriers.talk_to_manager(view, now)
+        kind = typed_barriers.barrier_kind(text)
+        if kind is not None and view.own_enrollments() and not _answers_in_words(view):
+            return typed_barriers.barrier(view, kind, now)
     if reply.prompt_id is not None:
         target = next((p for p in view.prompts if p.id == reply.prompt_id), None)
+        text = strip_number(text, len(view.open_prompts()))
     else:
         routed = route_typed(view.open_prompts(), text)
         if routed.ask:
             return Outcome(replies=[which_prompt(view, routed.ask)])
         target, text = routed.prompt, routed.text
+        waiting = tuple(candidates(view.open_prompts()))
+        if text.isdigit() and len(waiting) > 1 and _free_text_next(view, target):
+            return Outcome(replies=[which_prompt(view, waiting)])  # a number is no answer to "in a sentence or two"
     if target is None:
         if not view.own_enrollments() and not view.open_prompts():
             return Outcome(replies=[_msg(view, "You're not in a learning journey at the moment. If you "
@@ -110,6 +133,37 @@ def handle_text(view: PersonView, reply: Reply, now: datetime) -> Outcome:
         out.replies[0] = Message(recipient_id=first.recipient_id, text=f"({journey.title}) {first.text}",
                                  title=first.title, journey_title=first.journey_title)
     return out
+
+
+def _plan_now(view: PersonView, now: datetime) -> Outcome:
+    """Bring the next "plan a moment" forward to now (offered after a moment that didn't happen)."""
+    for e in view.own_enrollments():
+        journey = view.journeys[e.journey_id]
+        plans = sorted((p for p in view.prompts if p.enrollment_id == e.id and p.status == "scheduled"
+                        and p.step_id in {s.id for s in journey.steps if s.kind == "mtm_plan"}), key=lambda p: p.due_at)
+        if e.status == "active" and plans:
+            return Outcome(prompts=[plans[0].with_(due_at=now, next_at=now)],
+                           replies=[_msg(view, f"Here it comes: “{engine.prompt_title(journey, plans[0])}”.")])
+    return Outcome(replies=[_msg(view, "There's no moment left to plan in your journey. Type `status` to see "
+                                       "what's next.")])
+
+
+def _answers_in_words(view: PersonView) -> bool:
+    """Whether typed words would answer the one open question (a free-text field is being filled):
+    then "no time" may be the answer itself, not a barrier."""
+    return _free_text_next(view, route_typed(view.open_prompts(), "").prompt)
+
+
+def _free_text_next(view: PersonView, p: PromptState | None) -> bool:
+    if p is None:
+        return False
+    journey = view.journeys[view.enrollment(p.enrollment_id).journey_id]
+    try:
+        step = journey.step(p.step_id)
+    except KeyError:  # a prompt of no journey step (the coach check) asks nothing
+        return False
+    f = next_field(fields_for(journey, step), p.answers)
+    return f is not None and f.kind in ("text", "long_text")
 
 
 def which_prompt(view: PersonView, open_prompts: tuple[PromptState, ...]) -> Message:
@@ -137,8 +191,10 @@ def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
     cal = engine.calendar_for(journey, view.person)
     tz = engine.tz_of(journey, view.person)
     today = engine.local_date(now, tz)
-    arg = rest.strip().lower().removeprefix("until ").strip()
-    if arg:
+    arg = rest.strip().lower().removeprefix("until ").removeprefix("for ").strip()
+    if arg in ("week", "a week", "1 week", "one week"):
+        until = cal.local_slot(cal.add_working_days(today, 5), cal.day_start, tz)
+    elif arg:
         day = parse_day(arg, today)
         if day is None or day <= today:
             return Outcome(replies=[_msg(view, f"I couldn't read {rest.strip()!r} as a future day. Try "

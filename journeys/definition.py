@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from journeys.ending import Ending, ending_errors
 from journeys.next_moments import with_loop_steps
-from journeys.ppp import InterviewSettings, Outcome, ppp_errors
+from journeys.ppp import Cost, InterviewSettings, Outcome, ppp_errors
 
 Loc = tuple[str | int, ...]
 
@@ -71,6 +71,8 @@ class When:
 class Behaviour(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     text: str = Field(min_length=1)
+    opener: str | None = Field(default=None, min_length=1, max_length=200,
+                               description="a first sentence to try, sent on the morning of a moment")
 
 
 class PerformancePath(_Strict):
@@ -80,6 +82,7 @@ class PerformancePath(_Strict):
     outcomes: list[Outcome] = Field(min_length=1, description="a sentence, or {id, text, measure}")
     behaviours: list[Behaviour] = Field(min_length=1)
     moments_that_matter: list[str] = Field(default_factory=list)
+    cost: Cost | None = Field(default=None, description="the programme's cost per participant (for the return)")
 
 
 class WorkingHours(_Strict):
@@ -300,15 +303,21 @@ class DigestDef(_Strict):
 
 
 FallbackOffer = Literal["peer", "coach", "on_your_own"]
+# "Can't this time": the manager's reasons are the performance system's barriers (journeys/barriers.py)
 CANT_REASONS: tuple[tuple[str, str], ...] = (
-    ("no_time", "No time before the moment"),
+    ("no_time", "No time: other priorities come first"),
     ("away", "I'm away or off that day"),
     ("not_right_moment", "Not the right moment for this"),
+    ("unclear_how", "I'm not sure how to coach this"),
+    ("no_incentive", "My own goals leave no room for it"),
+    ("tools_process", "A tool or process is in the way"),
     ("other", "Something else"),
 )
 # The same reasons as a report names them (journeys/evaluation.py: a barrier in the system).
-CANT_LABELS = {"no_time": "no time before the moment", "away": "away or off that day",
-               "not_right_moment": "not the right moment", "other": "something else"}
+CANT_LABELS = {"no_time": "no time, other priorities", "away": "away or off that day",
+               "not_right_moment": "not the right moment", "unclear_how": "unsure how to coach it",
+               "no_incentive": "their own goals leave no room for it",
+               "tools_process": "a tool or process in the way", "other": "something else"}
 
 
 def _default_offer() -> list[FallbackOffer]:
@@ -344,6 +353,10 @@ class ManagerSupport(_Strict):
         default=2, ge=0, le=20,
         description="working days (the manager's calendar) an unanswered manager step waits before the "
                     "manager's manager hears of it, once; 0 turns escalation off")
+    request_lead_days: int = Field(
+        default=1, ge=0, le=10,
+        description="working days (the manager's calendar) a manager_request needs before the moment; a "
+                    "later plan tells the participant the manager may not see it in time")
     fallback: Fallback = Field(default_factory=Fallback)
     expectations: ExpectationsDef | None = None
     leader_brief: LeaderBrief | None = Field(default_factory=LeaderBrief)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from journeys import engine
+from journeys import before_phase, engine
 from journeys.definition import Journey
 from journeys.messages import Message
-from journeys.progress import progress_of, week_label
+from journeys.progress import AFTER_THE_END, BEFORE_THE_START, progress_of, week_label
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from journeys.stuck import is_stuck, stuck_after
 from journeys.text import typed
@@ -23,12 +23,18 @@ class ReportView:
 
 
 def build_digest(journey: Journey, manager: Person, reports: list[ReportView], now: datetime) -> Message | None:
-    active = [r for r in reports if r.enrollment.status in ("active", "paused")]
-    if not any(p.sent_at is not None for r in active for p in r.prompts):
-        return None  # nothing has happened yet: no digest of zeros
     tz = engine.tz_of(journey, manager)
-    limit = stuck_after(journey)
     today = engine.local_date(now, tz)
+    # after a journey's end only the survey and the closing remain, and they are the participant's:
+    # nothing left for the manager to act on, so no line
+    active = [r for r in reports if r.enrollment.status in ("active", "paused")
+              and week_label(journey, r.enrollment.start, today) != AFTER_THE_END]
+    if not any(p.sent_at is not None for r in active for p in r.prompts):
+        return None  # nothing has happened yet (or everything is over): no digest of zeros
+    if all(week_label(journey, r.enrollment.start, today) == BEFORE_THE_START
+           and not any(p.recipient_id == manager.id and p.status == "open" for p in r.prompts) for r in active):
+        return None  # before the start with nothing waiting for the manager: nothing to act on yet
+    limit = stuck_after(journey)
     lines: list[str] = []
     waiting_for_you = 0
     stuck_names: list[str] = []
@@ -43,14 +49,19 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
             if m.status in ("planned", "postponed") and m.when >= today:
                 what = typed(m.situation[:70]) if m.share_plan else "details kept private"
                 lines.append(f"  • upcoming moment: {engine.format_day(m.when)} — {what}")
-        mine = [p for p in r.prompts if p.recipient_id == manager.id and p.status == "open"]
+        # a before-phase prompt has lost its point once the journey has started (it closes then)
+        started = today >= r.enrollment.start
+        live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]
+        own = [p for p in own if p in live]
+        mine = [p for p in live if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
             waiting_for_you += 1
             lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
         late = [p for p in own if is_stuck(journey, person, p, now)]
         if late and r.enrollment.status == "active":
             stuck_names.append(typed(person.name.split()[0]))
-            lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, late[0])}” for {limit}+ working days")
+            current = max(late, key=lambda p: (p.sent_at or p.due_at, p.id))  # the latest, not the oldest
+            lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, current)}” for {limit}+ working days")
     nudge = ""
     if stuck_names:
         nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "
@@ -65,3 +76,10 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         context=f"{journey.title} · sent every {weekday_name(journey.manager_digest.day) if journey.manager_digest else 'week'}",
         audience="manager",
     )
+
+
+def _before_phase_prompt(journey: Journey, p: PromptState) -> bool:
+    try:
+        return before_phase.is_before_phase(journey.step(p.step_id))
+    except KeyError:  # a prompt of no journey step (the coach check, the day-of nudge)
+        return False

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import time
 
 from journeys.definition import WEEKDAYS
+from journeys.text import clean_fields
 
 __all__ = ["FIELDS", "DirectoryEntry", "changes", "format_days", "format_hhmm", "merged", "parse_days", "parse_hhmm", "parse_hours"]
 
@@ -27,6 +28,11 @@ class DirectoryEntry:
     work_end: time | None = None
     locale: str | None = None
     external_id: str | None = None  # the platform's id for them (Graph object id, Slack user id)
+
+    def __post_init__(self) -> None:
+        # Every directory source (HR sync, Graph, Slack profile fields) passes through here: its
+        # text loses control characters, as a person's profile does (`adapters.port.Profile`).
+        clean_fields(self, ("email", "name", "manager_email", "country", "subdivision", "tz", "locale", "external_id"))
 
     def with_(self, **kw: object) -> DirectoryEntry:
         return replace(self, **kw)  # type: ignore[arg-type]

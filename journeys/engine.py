@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 # escalation, expectations and support use the engine's helpers: a cycle resolved at call time
-from journeys import escalation, expectations, support
+from journeys import before_phase, day_of, escalation, expectations, support
 from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
@@ -43,7 +43,9 @@ from journeys.forms import (
 )
 from journeys.messages import Button, Link, Message, Outgoing, Reply
 from journeys.mtm_plan import situation_of
-from journeys.progress import week_label
+from journeys.next_moments import is_loop_step
+from journeys.progress import AFTER_THE_END, week_label
+from journeys.relative import starts_phrase
 from journeys.state import (
     CardChange,
     EnrollmentState,
@@ -201,6 +203,7 @@ def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: date
                 next_at=due,
             )
         )
+    out.prompts = before_phase.compress(journey, enrollment, out.prompts, now)  # a late enrollment: spaced
     out.events.append(JourneyEvent("enrolled", enrollment.id, now, data={"start": enrollment.start.isoformat()}))
     return out
 
@@ -209,6 +212,8 @@ def prompt_title(journey: Journey, p: PromptState) -> str:
     """The short name people see for a prompt in status lists and digests."""
     if p.step_id.endswith(COACH_CHECK):
         return "coaching follow-up"
+    if day_of.is_day_of(p.step_id):
+        return "your moment today"
     if p.step_id == CLOSE_STEP:
         return "end of the journey"
     step = journey.step(p.step_id)
@@ -227,9 +232,15 @@ def _first_name(p: Person | None) -> str:
 first_name = _first_name
 
 
+def typed_name(p: Person) -> str:
+    """A person's full name, inert on every platform."""
+    return typed(p.name)
+
+
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
-         reader: Person | None = None) -> str:
-    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>}."""
+         reader: Person | None = None, today: date | None = None) -> str:
+    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>},
+    and {starts}: how the start stands on `today`, the reader's day (journeys/relative.py)."""
     reader_tz = tz_of(journey, reader) if reader else tz_of(journey, enrollment.person)
     values: dict[str, str] = {
         "name": _first_name(enrollment.person),
@@ -238,6 +249,8 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
         "start": format_day(enrollment.start),
         "agreed": expectations.agreed_text(enrollment),
     }
+    if today is not None:
+        values["starts"] = starts_phrase(enrollment.start, today, calendar_for(journey, reader or enrollment.person))
     for ev in journey.events:
         d = event_date(journey, enrollment, ev.id)
         if d is not None:
@@ -253,13 +266,19 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
 
 
 def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
-                  *, closed: bool = False, note: str = "", reminder: bool = False) -> Message:
+                  *, closed: bool = False, note: str = "", reminder: bool = False,
+                  now: datetime | None = None) -> Message:
+    """A prompt's card as its reader sees it on the day it is sent (`now`; else its send or due
+    time): the week label and date-relative words are computed for that day."""
     if prompt.step_id.endswith(COACH_CHECK):
         return _coach_check_message(journey, enrollment, prompt, mtm)
+    if day_of.is_day_of(prompt.step_id):
+        return day_of.message(journey, enrollment, prompt, mtm)
     step = journey.step(prompt.step_id)
     reader = recipient_of(step, enrollment) or enrollment.person
     fields = fields_for(journey, step)
-    text = fill(step.text, journey, enrollment, mtm, reader)
+    today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
+    text = fill(step.text, journey, enrollment, mtm, reader, today)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
     text += expectations.card_section(journey, enrollment, step)
@@ -269,7 +288,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
     if body_closed and note:
         text = f"{text}\n\n{note}"
-    week = week_label(journey, enrollment.start, local_date(prompt.sent_at or prompt.due_at, tz_of(journey, reader)))
+    week = week_label(journey, enrollment.start, today)
     audience: Literal["participant", "manager"] = step_recipient(step)
     about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
     return Message(
@@ -338,7 +357,10 @@ def _delivery(journey: Journey, prompt: PromptState, message: Message, stale_at:
     """The next delivery of a prompt; `changes` are applied in the same copy (one copy per fire)."""
     n = prompt.deliveries + 1
     key = f"{prompt.id}:{n}"
-    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None, journey_id=journey.id)
+    # one topic per prompt: a reminder queued while the card itself still waits (an outage, the
+    # reader's hours) replaces it, so nobody gets a card and its reminder in the same minute
+    out = Outgoing(key, message, stale_at_iso=stale_at.isoformat() if stale_at else None, journey_id=journey.id,
+                   topic=f"prompt:{prompt.id}")
     return prompt.with_(deliveries=n, last_delivery_key=key, **changes), out
 
 
@@ -386,6 +408,14 @@ def _live(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) ->
         return False
 
 
+def _past_its_point(journey: Journey, enrollment: EnrollmentState, step: Step, today: date) -> bool:
+    """After the journey's end only the survey, a moment's reflection and the closing may still
+    ask; any other reminder or "may be stuck" notice has lost its point."""
+    if isinstance(step, (SurveyStep, MtmFollowUpStep)) or is_loop_step(step.id):
+        return False
+    return week_label(journey, enrollment.start, today) == AFTER_THE_END
+
+
 def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
           now: datetime) -> Outcome:
     out = Outcome()
@@ -394,17 +424,29 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
     if not _live(journey, enrollment, prompt) or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out
-    synthetic = prompt.step_id.endswith(COACH_CHECK)
+    on_the_day = day_of.is_day_of(prompt.step_id)
+    synthetic = prompt.step_id.endswith(COACH_CHECK) or on_the_day
     step = None if synthetic else journey.step(prompt.step_id)
-    recipient = (enrollment.manager if synthetic or (step and step_recipient(step) == "manager")
+    recipient = (enrollment.manager if (synthetic and not on_the_day) or (step and step_recipient(step) == "manager")
                  else enrollment.person)
     if recipient is None:
         out.prompts.append(prompt.with_(status="cancelled", next_at=None))
         return out
+    close = before_phase.closes_at(journey, enrollment, step, recipient, prompt) if step is not None else None
+    if close is not None and now >= close:  # "before the start" has lost its point
+        out.prompts.append(prompt.with_(status="expired", next_at=None))
+        out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id,
+                                       {"step": prompt.step_id, "why": "started"}))
+        if prompt.status == "open":
+            out.card = closed_card(journey, enrollment, prompt, mtm, before_phase.started_note(enrollment, recipient))
+        return out
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
+    if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when):
+        out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
+        return out
     if not _is_open(cal, tz, now):
-        out.prompts.append(prompt.with_(next_at=cal.next_open(now, tz)))
+        out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))
         return out
 
     if prompt.status == "scheduled":
@@ -413,30 +455,36 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
             out.prompts.append(prompt.with_(status="expired", next_at=None))
             out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
             return out
-        message = render_prompt(journey, enrollment, prompt, mtm)
+        message = render_prompt(journey, enrollment, prompt, mtm, now=now)
         one_way = synthetic or isinstance(step, MessageStep)
         next_at = None
         if not one_way and step is not None and step.reminders is not None:
             next_at = _after_working_days(journey, recipient, now, step.reminders.after)
+        if not one_way:
+            next_at = before_phase.capped(next_at, before_phase.closes_at(
+                journey, enrollment, step, recipient, prompt.with_(sent_at=now)) if step is not None else None)
         updated, outgoing = _delivery(journey, prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
                                       next_at=next_at)
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
         out.events.append(JourneyEvent("sent", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
+        if step is not None and expectations.is_agreement_step(journey, step):  # later shares come as a note
+            out.enrollments.append(replace(enrollment, notes={**enrollment.notes, expectations.CARD_SENT: True}))
         return out
 
     # open: a reminder or an escalation is due
     assert step is not None
     reminders = step.reminders
-    if reminders is None:
-        out.prompts.append(prompt.with_(next_at=None))
+    if reminders is None or _past_its_point(journey, enrollment, step, local_date(now, tz)):
+        out.prompts.append(prompt.with_(next_at=close))
         return out
     if prompt.reminders_sent < reminders.max:
-        message = render_prompt(journey, enrollment, prompt, mtm, reminder=True)
+        message = render_prompt(journey, enrollment, prompt, mtm, reminder=True, now=now)
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
         next_at = _after_working_days(journey, recipient, now, reminders.after) if more else None
-        updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent, next_at=next_at)
+        updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent,
+                                      next_at=before_phase.capped(next_at, close))
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
         out.events.append(JourneyEvent("reminded", enrollment.id, now, prompt.id, {"n": sent}))
@@ -456,10 +504,10 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
             audience="manager",
         )
         out.outgoing.append(notice(journey, enrollment.manager, f"{prompt.id}:esc", message, now))
-        out.prompts.append(prompt.with_(escalated=True, next_at=None))
+        out.prompts.append(prompt.with_(escalated=True, next_at=close))
         out.events.append(JourneyEvent("escalated", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
         return out
-    out.prompts.append(prompt.with_(next_at=None))
+    out.prompts.append(prompt.with_(next_at=close))
     return out
 
 
@@ -478,7 +526,7 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
         out.replies.append(_reply(reply.person_id, "Sorry, this button was sent to someone else, so it "
                                   "can't act for you. Nothing was changed."))
         return out
-    if prompt.step_id.endswith(COACH_CHECK):
+    if prompt.step_id.endswith(COACH_CHECK) or day_of.is_day_of(prompt.step_id):
         out.replies.append(_reply(reply.person_id, "Nothing to answer here; thanks for following up!", journey))
         return out
     if prompt.status in ("answered", "done"):
@@ -521,7 +569,17 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
                 raise AnswerError("That button doesn't belong to this prompt.")
             values.update(check_values(fields, {fields[0].id: reply.button}, today))
         elif reply.values:
-            values.update(check_values(fields, dict(reply.values), today))
+            from journeys.partial_answers import ask_again, check_partly  # it builds on this module
+
+            good, bad = check_partly(journey, enrollment, step, fields, dict(reply.values), today)
+            if bad:
+                # optional fields the form left empty count as skipped, so a typed answer fills the bad one
+                wrong = {f.id for f, _ in bad}
+                skipped = {f.id: None for f in fields if not f.required and f.id not in good and f.id not in wrong}
+                out.prompts.append(prompt.with_(answers={**skipped, **values, **good}))
+                out.replies.append(_reply(reply.person_id, ask_again(bad), journey))
+                return out
+            values.update(good)
         elif from_text:
             f = next_field(fields, values)
             if f is None:
@@ -655,15 +713,30 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
         if manager is not None:
             out.prompts.append(PromptState(prompt_id(enrollment.id, r.id), enrollment.id, r.id, manager.id,
                                            "scheduled", now, now, mtm_id=mtm.id))
+    out.prompts.extend(day_of.schedule(journey, enrollment, step, mtm, now))  # the nudge on the morning
     data.update(mtm=mtm.id, practice=mtm.practice, behaviour=mtm.behaviour, mtm_date=mtm.when.isoformat())
     out.events.append(JourneyEvent("answered", enrollment.id, now, answered.id, dict(data)))
     out.events.append(JourneyEvent("mtm_planned", enrollment.id, now, answered.id, dict(data)))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
     followup = " I'll check in with you after it." if follow_ups else ""
     asked = f" I've asked {_first_name(manager)} for support." if manager and requests else ""
+    if manager is not None and requests:
+        asked += _lead_time_warning(journey, manager, mtm, now)
     out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {format_day(mtm.when)}."
                                                     f"{asked}{followup}", journey))
     return out
+
+
+def _lead_time_warning(journey: Journey, manager: Person, mtm: MtmState, now: datetime) -> str:
+    """The request reaches the manager in their hours; with less than the journey's lead time
+    (`manager_support.request_lead_days` working days) before the moment, say they may not see it."""
+    cal, tz = calendar_for(journey, manager), tz_of(journey, manager)
+    arrives = now if cal.is_open(now, tz) else cal.next_open(now, tz)
+    lead = journey.manager_support.request_lead_days
+    if lead <= 0 or cal.working_days_between(local_date(arrives, tz), mtm.when) > lead:
+        return ""
+    return (f" {_first_name(manager)} may not see it in time: it reaches them {format_local(arrives, tz)}, "
+            f"less than {plural(lead, 'working day')} before your moment, so don't wait for an answer.")
 
 
 def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptState, step: MtmFollowUpStep,
@@ -700,15 +773,34 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             title=f"{name} shared a reflection",
             text=(f"{name} reflected on their moment that matters ({format_day(mtm.when)}, "
                   f"{journey.behaviour_text(mtm.behaviour)}):\n\n“{typed(reflection)}”\n\n"
-                  "Recognise the effort, and ask what they'll try next."),
+                  + ("Recognise the effort, and ask what they'll try next." if happened == "yes" else
+                     "It didn't come off this time: ask what got in the way, and help them find the next one.")),
             journey_title=journey.title,
             context=f"{journey.title} about {typed(enrollment.person.name)} · shared by {name}",
             audience="manager",
         ), now))
     shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
     of = f" on your moment of {format_day(mtm.when)}" if mtm is not None else ""
-    out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}", journey))
+    again = _plan_again(journey, enrollment, mtm, now) if happened == "no" else ""
+    out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}{again}", journey))
     return out
+
+
+PLAN_NOW = "plan now"
+
+
+def _plan_again(journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None, now: datetime) -> str:
+    """A moment that didn't happen: offer the next one (the journey's next plan step, sooner if wanted)."""
+    steps = list(journey.steps)
+    after = steps[steps.index(journey.step(mtm.plan_step_id)) + 1:] if mtm is not None else []
+    nxt = next((s for s in after if isinstance(s, MtmPlanStep)), None)
+    due = due_time(journey, enrollment, nxt, enrollment.person) if nxt is not None else None
+    if nxt is not None and due is not None and due > now:
+        return (f"\n\nPlenty of planned moments don't come off; the next one can. “{nxt.title}” comes "
+                f"{format_day(local_date(due, tz_of(journey, enrollment.person)))}: type `{PLAN_NOW}` to plan it today.")
+    manager = f", and ask {_first_name(enrollment.manager)} to help you find it" if enrollment.manager else ""
+    return (f"\n\nPlenty of planned moments don't come off. Pick one small conversation in the next few "
+            f"days to try the same habit{manager}.")
 
 
 def _manager_task(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from journeys import engine, support
+from journeys import before_phase, engine, support
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
 from journeys.messages import Message, Outgoing
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
@@ -36,7 +36,9 @@ def escalate_at(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     """When this manager prompt goes to the leader if still unanswered (None: never)."""
     days = journey.manager_support.escalate_after
     manager, leader = enrollment.manager, enrollment.leader
-    if days <= 0 or manager is None or leader is None or leader.id == manager.id or prompt.escalated \
+    # never to someone in the same enrollment (a bent chain could make the participant the "leader")
+    if days <= 0 or manager is None or leader is None or leader.id in (manager.id, enrollment.person.id) \
+            or prompt.escalated \
             or prompt.sent_at is None or _manager_step(journey, prompt) is None:
         return None
     return engine.after_working_days(journey, manager, prompt.sent_at, days)
@@ -65,10 +67,16 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     if after.status != "open":
         return out
     at = escalate_at(journey, enrollment, after)
+    assert enrollment.manager is not None
+    close = before_phase.closes_at(journey, enrollment, step, enrollment.manager, after)
     if at is not None and now >= at:
         note = _leader_notice(journey, enrollment, after, step, mtm, now)
         arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now
-        if ends is None or arrives < ends:  # the leader can still act before the moment
+        leader = enrollment.leader
+        started = None if close is None or leader is None else before_phase.closes_at(
+            journey, enrollment, step, leader, after)
+        # the leader can still act before the moment, or before the start for a before-phase task
+        if (ends is None or arrives < ends) and (started is None or arrives < started):
             out.outgoing.append(note)
             out.events.append(JourneyEvent("escalated_to_leader", enrollment.id, now, prompt.id,
                                            {"step": step.id, "kind": step.kind}))
@@ -76,8 +84,9 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
         at = None
     # Reminders left: the escalation rides on the next reminder's fire (never an early reminder);
     # none left: the prompt waits for the escalation itself.
-    waiting = after.next_at if after.next_at is not None else at
-    checks = [t for t in (waiting,) if t is not None and t > now]
+    reminder_due = after.next_at is not None and (close is None or after.next_at < close)
+    waiting = after.next_at if reminder_due else at
+    checks = [t for t in (waiting, close) if t is not None and t > now]
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         checks.append(support.expires_at(journey, enrollment, mtm))
     after = after.with_(next_at=min(checks) if checks else None)

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from journeys.barriers import BARRIER_LABELS, BARRIERS, BarrierCount, barrier_counts, barrier_line
 from journeys.definition import CANT_LABELS
 from journeys.state import JourneyEvent
 from journeys.stats import Z95, Difference, compare_to, difference, wilson_bounds
@@ -59,14 +60,6 @@ SUCCESS = "success"
 # The smallest group whose figures are shown (fewer answers could point at a person). The one
 # default: settings (HPLJ_MIN_GROUP), reports, digests and the dashboard take it from here.
 MIN_GROUP = 5
-BARRIERS = ("no_opportunity", "no_manager_support", "no_time", "unclear_how", "other")
-BARRIER_LABELS = {
-    "no_opportunity": "no suitable situation came up",
-    "no_manager_support": "no support from their manager",
-    "no_time": "no time",
-    "unclear_how": "unclear how to apply it",
-    "other": "something else",
-}
 
 FACTOR_EXPECTATIONS = "Expectations conversation before the start"
 FACTOR_APPROVED = "Support request approved"
@@ -178,6 +171,9 @@ class Evaluation:
     # why managers said "Can't this time" to a support request (a barrier in the performance
     # system, not the participant's), most frequent first
     manager_cant: list[tuple[str, int]] = field(default_factory=list)
+    # the survey's barriers with declined and expired support requests counted as "no manager
+    # support", each with who can remove it (journeys/barriers.py)
+    barrier_counts: list[BarrierCount] = field(default_factory=list)
 
 
 # --- per-enrollment facts ---------------------------------------------------------------------
@@ -227,16 +223,22 @@ def _barrier_values(raw: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(b) for b in raw if b))
 
 
-def _people(events: list[JourneyEvent], request_steps: Collection[str],
-            as_of: datetime | None) -> dict[str, _Person]:
-    people: dict[str, _Person] = {}
-    planned: dict[str, set[str]] = {}
-    followed: dict[tuple[str, str], bool] = {}
+def _request_steps(events: list[JourneyEvent], request_steps: Collection[str]) -> set[str]:
+    """The support-request steps: those the caller names, and any seen answered in the events."""
     steps = set(request_steps)
     for e in events:
         answer = e.kind == "answered" and e.data.get("kind") == "manager_request"
         if (answer or e.kind in ("manager_approved", "manager_coach")) and e.data.get("step"):
             steps.add(str(e.data["step"]))
+    return steps
+
+
+def _people(events: list[JourneyEvent], request_steps: Collection[str],
+            as_of: datetime | None) -> dict[str, _Person]:
+    people: dict[str, _Person] = {}
+    planned: dict[str, set[str]] = {}
+    followed: dict[tuple[str, str], bool] = {}
+    steps = _request_steps(events, request_steps)
     sent: dict[str, dict[str, datetime]] = {}  # enrollment -> request prompt -> sent at
     answered: dict[str, dict[str, int]] = {}  # enrollment -> request prompt -> response seconds
     for e in events:
@@ -420,6 +422,7 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
                           if impact.low is not None and impact.high is not None else None),
         mtms_followed_up=followed_up,
         requests_unanswered=unanswered,
+        barrier_counts=barrier_counts(barriers, selected, _request_steps(selected, request_steps)),
     )
 
 
@@ -473,6 +476,9 @@ def to_csv_rows(ev: Evaluation) -> list[list[str]]:
         rows.append(_rate_row(f"barrier:{b}", wilson(n, ev.non_success)))
     for reason, n in ev.manager_cant:
         rows.append([f"manager_cant:{reason}", str(n), str(n), "", "", ""])
+    for bc in ev.barrier_counts:  # with where each count comes from: survey, declined, expired, interviews
+        rows.append([f"barrier_total:{bc.code}", str(bc.total), str(bc.survey), str(bc.declined), str(bc.expired),
+                     str(bc.interview)])
     lost = ev.lost
     rows.append(["lost:non_success_without_support", str(lost.non_success_unsupported),
                  str(lost.non_success_unsupported), str(lost.unsupported), "", ""])
@@ -614,6 +620,9 @@ def summary_lines(ev: Evaluation, journey_title: str,
     if ev.barriers:
         top = ", ".join(f"{BARRIER_LABELS.get(b, b)} ({c})" for b, c in ev.barriers[:3])
         lines.append(f"Top barriers: {top}.")
+    if ev.barrier_counts:
+        lines.append("Barriers in the performance system, and who can remove them:")
+        lines += [f"• {barrier_line(b)}" for b in ev.barrier_counts]
     if ev.manager_cant:
         why = ", ".join(f"{CANT_LABELS.get(r, r)} ({n})" for r, n in ev.manager_cant)
         total = sum(n for _, n in ev.manager_cant)
@@ -642,6 +651,7 @@ def summary_lines(ev: Evaluation, journey_title: str,
         k = len(ev.success_story_enrollments)
         lines.append(f"{k} success stor{'ies' if k != 1 else 'y'} may be shared (authors agreed).")
     for k, (did, result) in enumerate([st for st in stories if st[0] or st[1]][:2], start=1):
-        text = f"Success story {k}: “{did}”" if did else f"Success story {k}:"
+        label = f"Self-reported story {k} (survey, not verified)"
+        text = f"{label}: “{did}”" if did else f"{label}:"
         lines.append(text + (f" Result: “{result}”" if result else ""))
     return lines

@@ -22,6 +22,7 @@ from journeys.state import EnrollmentState, JourneyEvent, Outcome, PromptState
 from journeys.text import clean, typed
 
 AGREED = AGREED_FIELD.id
+CARD_SENT = "card_sent"  # set on the notes when the expectations card goes out (engine._fire)
 _LIMIT = 500
 
 
@@ -89,6 +90,8 @@ def after_participant_answer(journey: Journey, enrollment: EnrollmentState, step
     manager = enrollment.manager
     if manager is None or notes.get(AGREED) or notes.get("consent") != "yes":
         return  # nobody to tell, the conversation is already recorded, or no consent
+    if not notes.get(CARD_SENT):
+        return  # the card, still to come, carries it: no separate note
     new = shared_lines(journey, updated) if step.id == ex.consent_step else \
         [line for line in shared_lines(journey, updated) if line.startswith(f"*{step.title or step.id}:*")]
     if not new:

@@ -23,6 +23,7 @@ from journeys.definition import (
 )
 from journeys.messages import Button, FormField, Option
 from journeys.mtm_plan import moment_field
+from journeys.numbers import is_number
 from journeys.text import typed
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
@@ -167,6 +168,13 @@ def check_values(fields: tuple[FormField, ...], values: dict[str, Any], today: d
     return {k: v for k, v in clean.items() if visible(by_id[k], clean)}
 
 
+def check_one(f: FormField, raw: Any, today: date) -> Any:
+    """One field's clean value (None: left empty); AnswerError says what is wrong with it."""
+    if raw is None or raw == "" or raw == []:
+        return None
+    return _check_one(f, raw, today)
+
+
 def _check_one(f: FormField, raw: Any, today: date) -> Any:
     values = {o.value for o in f.options}
     if f.kind in ("choice", "rating"):
@@ -211,7 +219,7 @@ def parse_day(text: str, today: date) -> date | None:
         return today
     if t == "tomorrow":
         return today + timedelta(days=1)
-    m = re.fullmatch(r"in (\d{1,3}) days?", t)
+    m = re.fullmatch(r"in (\d{1,3}) days?", t, re.ASCII)
     if m:
         return today + timedelta(days=int(m.group(1)))
     t2 = t.removeprefix("next ").removeprefix("on ")
@@ -219,7 +227,7 @@ def parse_day(text: str, today: date) -> date | None:
         if t2 in (name, name[:3]):
             ahead = (i - today.weekday()) % 7 or 7
             return today + timedelta(days=ahead)
-    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", t)
+    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", t, re.ASCII)
     if m:  # day/month, the way most of the world writes it
         year = int(m.group(3)) if m.group(3) else today.year
         year = year + 2000 if year < 100 else year
@@ -253,7 +261,7 @@ def parse_typed(f: FormField, text: str, today: date) -> Any:
 
 def _match_option(f: FormField, text: str) -> str:
     t = text.strip().lower().rstrip(".!")
-    if t.isdigit():
+    if is_number(t):
         if f.kind == "rating":
             if t in {o.value for o in f.options}:
                 return t

@@ -16,8 +16,7 @@ Events (their `data` holds ids, codes and numbers only, never what anyone said):
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -26,14 +25,18 @@ from zoneinfo import ZoneInfo
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation import SCM_CLASSES, SUCCESS, Rate, hidden_because, wilson
+from journeys.numbers import is_number
 from journeys.ppp import InterviewSettings, measured_outcomes, outcome_text
+from journeys.scm_selection import Evidence, Ranked, Surveyed, rank
 from journeys.state import JourneyEvent
 
 INVITED, CONSENT, RECORDED = "interview_invited", "interview_consent", "interview_recorded"
-Status = Literal["to_invite", "invited", "agreed", "declined", "interviewed"]
+# An admin's swap (`interviews <cohort> swap <out> <in>`): one event on each enrollment.
+SWAPPED_OUT, SWAPPED_IN = "interview_swapped_out", "interview_swapped_in"
+Status = Literal["to_invite", "invited", "agreed", "declined", "interviewed", "withdrawn"]
 STATUS_WORDS: dict[str, str] = {
     "to_invite": "not asked yet", "invited": "asked, no answer yet", "agreed": "agreed",
-    "declined": "declined", "interviewed": "interviewed",
+    "declined": "declined", "interviewed": "interviewed", "withdrawn": "swapped out",
 }
 CLASS_WORDS = {
     "success": "success case", "applied_no_result": "applied, no result yet",
@@ -50,17 +53,29 @@ class Verdict:
     outcome: str | None
     units: float | None
     at: datetime
+    # from the notes form (journeys/interview_notes.py): codes only
+    evidence: bool = False  # the interviewer saw evidence
+    barriers: tuple[str, ...] = ()
+    enablers: tuple[str, ...] = ()
+    with_notes: bool = False
+
+
+Reason = Literal["success", "sample", "swapped", "other"]
 
 
 @dataclass(frozen=True)
 class Candidate:
     enrollment_id: str
     self_reported: str  # the survey's classification
-    reason: Literal["success", "sample", "other"]  # "other": interviewed although not selected
+    # "success": a ranked success case; "sample": a ranked non-success case; "swapped": put in by an
+    # admin's swap; "other": interviewed although not selected
+    reason: Reason
     status: Status
     slots: tuple[datetime, ...] = ()
     verdict: Verdict | None = None
     outcome: str | None = None  # the outcome the survey's story was tagged with
+    rank: int = 0  # its place in its group's ranking (0: not ranked)
+    why: str = ""  # the ranking's reason
 
 
 @dataclass
@@ -72,6 +87,12 @@ class _Facts:
     status: Status = "to_invite"
     slots: tuple[datetime, ...] = ()
     verdict: Verdict | None = None
+    barriers: tuple[str, ...] = ()
+    swapped_in: bool = False
+
+
+def _codes(raw: object) -> tuple[str, ...]:
+    return tuple(str(x) for x in raw) if isinstance(raw, list) else ()
 
 
 def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
@@ -85,11 +106,19 @@ def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
             f.contact = d.get("contact") is True
             f.survey_at = e.at
             f.outcome = str(d["outcome"]) if d.get("outcome") else None
+            raw = d.get("barriers")
+            f.barriers = _codes(raw) if isinstance(raw, list) else (str(raw),) if raw else ()
+        elif e.kind == SWAPPED_OUT and f.status in ("to_invite", "invited"):
+            f.status, f.swapped_in = "withdrawn", False
+        elif e.kind == SWAPPED_IN:
+            f.swapped_in = True
+            if f.status == "withdrawn":
+                f.status = "to_invite"
         elif e.kind == INVITED:
             if f.status == "to_invite":
                 f.status = "invited"
             f.slots = tuple(datetime.fromisoformat(s) for s in d.get("slots", []) if isinstance(s, str))
-        elif e.kind == CONSENT and f.status != "interviewed":
+        elif e.kind == CONSENT and f.status not in ("interviewed", "withdrawn"):
             f.status = "agreed" if d.get("agreed") is True else "declined"
             if isinstance(d.get("slot"), str):
                 f.slots = (datetime.fromisoformat(d["slot"]),)  # the time they chose
@@ -98,42 +127,60 @@ def _facts(events: Iterable[JourneyEvent]) -> dict[str, _Facts]:
             f.verdict = Verdict(e.enrollment_id, str(d["classification"]),
                                 str(d["outcome"]) if d.get("outcome") else None,
                                 float(units) if isinstance(units, (int, float)) and not isinstance(units, bool)
-                                else None, e.at)
+                                else None, e.at, d.get("evidence") is True, _codes(d.get("barriers")),
+                                _codes(d.get("enablers")), d.get("notes") is True)
             f.status = "interviewed"
     return out
 
 
-def _sample_key(enrollment_id: str) -> str:
-    """A stable, unbiased order for the non-success sample (not by name, not by survey time)."""
-    return hashlib.sha256(enrollment_id.encode()).hexdigest()
+def ranking(events: Iterable[JourneyEvent], measured: Collection[str] = (),
+            evidence: Mapping[str, Evidence] | None = None,
+            enrollment_ids: Iterable[str] | None = None) -> tuple[list[Ranked], list[Ranked]]:
+    """The Success Case ranking (journeys/scm_selection.py) of the surveyed enrollments."""
+    wanted = None if enrollment_ids is None else set(enrollment_ids)
+    facts = {k: v for k, v in _facts(events).items() if wanted is None or k in wanted}
+    surveyed = [Surveyed(k, f.classification or "", f.contact, f.outcome, f.barriers)
+                for k, f in sorted(facts.items()) if f.classification]
+    return rank(surveyed, evidence or {}, measured)
 
 
 def candidates(events: Iterable[JourneyEvent], settings: InterviewSettings,
-               enrollment_ids: Iterable[str] | None = None) -> list[Candidate]:
-    """Who to interview: success cases who agreed to be contacted (earliest survey first, up to
-    `success_cases`), then a sample of `non_success_sample` non-success respondents. Anyone
-    already invited or interviewed stays in the list, so re-running the selection is stable."""
+               enrollment_ids: Iterable[str] | None = None, *, measured: Collection[str] = (),
+               evidence: Mapping[str, Evidence] | None = None) -> list[Candidate]:
+    """Who to interview: the `success_cases` strongest success cases who agreed to be contacted,
+    then the `non_success_sample` most instructive others (journeys/scm_selection.py); a swap puts
+    the admin's choice in the place of the one swapped out. Anyone already invited or interviewed
+    stays in the list, so re-running the selection is stable."""
+    events = list(events)
     wanted = None if enrollment_ids is None else set(enrollment_ids)
     facts = {k: v for k, v in _facts(events).items() if wanted is None or k in wanted}
-    touched = {k for k, f in facts.items() if f.status != "to_invite"}
-    success = sorted((f.survey_at or datetime.min, k) for k, f in facts.items()
-                     if f.classification == SUCCESS and f.contact)
-    others = sorted((k for k, f in facts.items() if f.classification not in (None, SUCCESS)), key=_sample_key)
-    chosen: dict[str, Literal["success", "sample", "other"]] = {}
-    for _, k in success[:settings.success_cases]:
-        chosen[k] = "success"
-    for k in others[:settings.non_success_sample]:
-        chosen[k] = "sample"
-    for _, k in success[settings.success_cases:]:
-        if k in touched:
-            chosen[k] = "success"
-    for k in others[settings.non_success_sample:]:
-        if k in touched:
-            chosen[k] = "sample"
-    for k in sorted(touched - set(chosen)):
-        chosen[k] = "other"
+    success, others = ranking(events, measured, evidence, facts)
+    out_of = {g: sum(1 for r in ranked if facts[r.enrollment_id].status == "withdrawn"
+                     and not facts[r.enrollment_id].swapped_in)
+              for g, ranked in (("success", success), ("sample", others))}
+    chosen: dict[str, tuple[Reason, Ranked | None]] = {}
+    groups: tuple[tuple[Reason, list[Ranked], int], ...] = (
+        ("success", success, settings.success_cases), ("sample", others, settings.non_success_sample))
+    for reason, ranked, quota in groups:
+        open_ranks = [r for r in ranked if facts[r.enrollment_id].status != "withdrawn"]
+        for r in open_ranks[:max(0, quota - out_of[reason])]:
+            chosen[r.enrollment_id] = (reason, r)
+        for r in open_ranks:
+            if r.enrollment_id not in chosen and facts[r.enrollment_id].status != "to_invite":
+                chosen[r.enrollment_id] = (reason, r)
+    by_id = {r.enrollment_id: r for r in (*success, *others)}
+    for k in sorted(k for k, f in facts.items() if f.swapped_in and f.status != "withdrawn"):
+        chosen[k] = ("swapped", by_id.get(k))
+    for k in sorted(k for k, f in facts.items() if f.status not in ("to_invite", "withdrawn") and k not in chosen):
+        chosen[k] = ("other", by_id.get(k))
     return [Candidate(k, facts[k].classification or "", why, facts[k].status, facts[k].slots,
-                      facts[k].verdict, facts[k].outcome) for k, why in chosen.items()]
+                      facts[k].verdict, facts[k].outcome, r.rank if r else 0, r.why if r else "")
+            for k, (why, r) in chosen.items()]
+
+
+def swap_events(out_id: str, in_id: str, admin_id: str, now: datetime) -> list[JourneyEvent]:
+    return [JourneyEvent(SWAPPED_OUT, out_id, now, None, {"by": admin_id, "for": in_id}),
+            JourneyEvent(SWAPPED_IN, in_id, now, None, {"by": admin_id, "instead_of": out_id})]
 
 
 def verdicts(events: Iterable[JourneyEvent], enrollment_ids: Iterable[str] | None = None) -> list[Verdict]:
@@ -144,11 +191,12 @@ def verdicts(events: Iterable[JourneyEvent], enrollment_ids: Iterable[str] | Non
 
 def propose_slots(now: datetime, settings: InterviewSettings,
                   person: tuple[WorkCalendar, ZoneInfo], interviewer: tuple[WorkCalendar, ZoneInfo],
-                  count: int = 3) -> list[datetime]:
+                  count: int = 3, taken: Collection[datetime] = ()) -> list[datetime]:
     """Up to `count` interview starts (UTC), one a day, from the day after the person's next open
     time (when the request reaches them) on, each wholly
-    inside both people's working hours (quiet hours and holidays excluded) and in the next
-    `within_days` working days of the person."""
+    inside both people's working hours (quiet hours and holidays excluded), clear of the quarter
+    hours `taken` on the interviewer's calendar (held for or booked by someone else), and in the
+    next `within_days` working days of the person."""
     step = timedelta(minutes=15)
     length = timedelta(minutes=settings.minutes)
     cal, tz = person
@@ -163,15 +211,51 @@ def propose_slots(now: datetime, settings: InterviewSettings,
             at = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(now.tzinfo)
             continue
         checks = [at + step * k for k in range(int(length / step))] + [at + length - timedelta(minutes=1)]
-        if all(c.is_open(t, z) for t in checks for c, z in (person, interviewer)):
+        busy = any(at + step * k in taken for k in range(-(-settings.minutes // 15)))
+        if not busy and all(c.is_open(t, z) for t in checks for c, z in (person, interviewer)):
             out.append(at)
         at += step
     return out
 
 
+HOLD = timedelta(days=5)  # proposed times stay held this long, unless the candidate answers first
+
+
+def hold_until(now: datetime, slot: datetime) -> datetime:
+    """When a proposed time is freed if the candidate has not answered: after HOLD, or when the
+    time itself comes, whichever is first."""
+    return min(now + HOLD, slot)
+
+
+def reminder_at(slot: datetime, who: tuple[WorkCalendar, ZoneInfo], now: datetime) -> datetime:
+    """The interview day's reminder: when that person's working day opens (so it arrives in their
+    working hours, on the day), or at once when the booking is made later that day."""
+    cal, tz = who
+    morning = datetime.combine(slot.astimezone(tz).date(), datetime.min.time(), tz)
+    return max(now, min(cal.next_open(morning, tz), slot))
+
+
+def non_success_guide(journey: Journey) -> list[str]:
+    """The guide for a non-success case: what got in the way, what would have helped (the
+    performance system's barriers, journeys/barriers.py), never a search for blame."""
+    from journeys.barriers import BARRIER_LIST
+
+    return [f"Guide for non-success cases · {journey.title}",
+            f"Business goal: {journey.ppp.business_goal}",
+            "Behaviours: " + "; ".join(b.text for b in journey.ppp.behaviours),
+            "1. Which moment did you plan to use it in? What happened?",
+            "2. What got in the way? Listen for: " + "; ".join(b.label for b in BARRIER_LIST if b.code != "other")
+            + ".",
+            "3. What would have helped, and who could have given it?",
+            "4. Did anything work, even partly? What would you try next time?",
+            "5. Is there still a moment coming where it could pay off?",
+            ("Record it with `interview <user> notes` (the form: the story, what got in the way, what would "
+             "have helped).")]
+
+
 def guide(journey: Journey, candidate: Candidate) -> list[str]:
-    """The interviewer's guide, built from the journey's PPP: behaviours and outcomes to probe,
-    then the five questions of a Success Case interview."""
+    """The interviewer's guide for a success case, built from the journey's PPP: behaviours and
+    outcomes to probe, then the five questions of a Success Case interview."""
     outcomes = journey.ppp.outcomes
     tagged = measured_outcomes(journey).get(candidate.outcome or "")
     said = CLASS_WORDS.get(candidate.self_reported, candidate.self_reported)
@@ -188,9 +272,10 @@ def guide(journey: Journey, candidate: Candidate) -> list[str]:
     for o in measured_outcomes(journey).values():
         if o.measure is not None:
             m = o.measure
-            lines.append(f"   • {o.text}: how many {m.unit}s? ({m.name}; one is worth "
+            lines.append(f"   • {o.text}: how many {m.unit}s a {m.period}? ({m.name}; one is worth "
                          f"{m.value_per_unit:g} {m.currency})")
-    lines.append("Record it: `interview <user> <success|applied_no_result|tried_no_success|not_applied> "
+    lines.append("Record it with `interview <user> notes` (the form: story, evidence, enablers, barriers, value), "
+                 "or `interview <user> <success|applied_no_result|tried_no_success|not_applied> "
                  "[outcome <id>] [value <units>]`.")
     return lines
 
@@ -200,11 +285,24 @@ def invited_event(enrollment_id: str, interviewer_id: str, slots: Sequence[datet
                         {"interviewer": interviewer_id, "slots": [s.isoformat() for s in slots]})
 
 
-def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None) -> JourneyEvent:
+def consent_event(enrollment_id: str, agreed: bool, now: datetime, slot: datetime | None = None,
+                  recorded_by: str | None = None) -> JourneyEvent:
+    """The participant's answer to the consent request; `recorded_by`: the admin who recorded an
+    answer given some other way (by phone, in person)."""
     data: dict[str, object] = {"agreed": agreed}
     if slot is not None:
         data["slot"] = slot.isoformat()
+    if recorded_by is not None:
+        data["recorded_by"] = recorded_by
     return JourneyEvent(CONSENT, enrollment_id, now, None, data)
+
+
+def declined_themselves(events: Iterable[JourneyEvent], enrollment_id: str) -> bool:
+    """Whether the latest consent answer of the enrollment is a "no" the participant gave
+    themselves (not one an admin recorded): such an answer stands unless they change it."""
+    last = next((e for e in sorted((e for e in events if e.enrollment_id == enrollment_id and e.kind == CONSENT),
+                                   key=lambda e: e.at, reverse=True)), None)
+    return last is not None and last.data.get("agreed") is not True and not last.data.get("recorded_by")
 
 
 CONSENT_STEP = "interview-consent"  # the consent request's prompt id is "<enrollment id>.interview-consent"
@@ -226,7 +324,7 @@ def consent_choice(button: str, slots: Sequence[datetime]) -> tuple[bool, dateti
     """(agreed, chosen slot) for a consent button's value ("slot:<i>" or "no"); None if unknown."""
     if button == NO:
         return False, None
-    if button.startswith("slot:") and button[5:].isdigit() and int(button[5:]) < len(slots):
+    if button.startswith("slot:") and is_number(button[5:]) and int(button[5:]) < len(slots):
         return True, slots[int(button[5:])]
     return None
 
@@ -242,7 +340,7 @@ def may_be_consent(text: str) -> bool:
     """Whether typed text could answer a consent request at all (a number or a "no"): checked
     before anything is read, so ordinary typed answers cost nothing more."""
     words = _words(text)
-    return words in _NO_WORDS or words.isdigit()
+    return words in _NO_WORDS or is_number(words)
 
 
 def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
@@ -251,7 +349,7 @@ def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
     words = _words(text)
     if words in _NO_WORDS or words == str(len(slots) + 1):
         return NO
-    if words.isdigit() and 1 <= int(words) <= len(slots):
+    if is_number(words) and 1 <= int(words) <= len(slots):
         return f"slot:{int(words) - 1}"
     return None
 

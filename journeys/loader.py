@@ -28,6 +28,9 @@ from yaml.constructor import SafeConstructor
 from yaml.reader import ReaderError
 
 from journeys.definition import _ID, Journey, cross_reference_errors
+from journeys.schema import journey_json_schema
+from journeys.text import has_control
+from journeys.placeholders import problems as placeholder_problems
 
 __all__ = [
     "JourneyError",
@@ -51,8 +54,6 @@ _STR, _INT, _FLOAT, _BOOL, _NULL = (_YAML_TAG + t for t in ("str", "int", "float
 _MAP, _SEQ, _TIMESTAMP, _MERGE = (_YAML_TAG + t for t in ("map", "seq", "timestamp", "merge"))
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP}
 
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_ID = "urn:hplj-bot:schema:journey"
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,10 @@ class _Builder:
                 return text
         if tag not in _SCALAR_TAGS:
             self.error(pos, loc, _tag_message(tag))
+        bad = next((c for c in text if has_control(c)), None)
+        if bad is not None:  # written as an escape ("\x07", "\u202e") in a quoted scalar: the reader passed it
+            self.error(pos, loc, f"control or bidi character {_char(bad)} in this text (an escape in quotes): "
+                                 "journey text is shown to people exactly as written, so remove it")
         return text
 
 
@@ -525,7 +530,22 @@ def _check(text: str, filename: str) -> tuple[Journey | None, list[JourneyError]
         errors.extend(reporter.pydantic(e) for e in exc.errors(include_url=False))
         return None, _unique(errors), reporter
     errors.extend(reporter.at(loc, message) for loc, message in cross_reference_errors(journey))
+    errors.extend(_placeholder_errors(journey, text, reporter))
     return (journey if not errors else None), _unique(errors), reporter
+
+
+def _placeholder_errors(journey: Journey, text: str, reporter: _Reporter) -> list[JourneyError]:
+    """`file:line:col: unknown placeholder {nmae}; did you mean {name}?`, at the placeholder itself."""
+    errors: list[JourneyError] = []
+    lines = text.splitlines(keepends=True)
+    for loc, word, message in placeholder_problems(journey):
+        line, column = reporter.position(loc, value=True)
+        offset = sum(len(x) for x in lines[:line - 1]) + column - 1
+        found = text.find(word, max(offset, 0))
+        if found >= 0:
+            line, column = _offset_pos(text, found)
+        errors.append(JourneyError(reporter.filename, line, column, "", message))
+    return errors
 
 
 def _unique(errors: list[JourneyError]) -> list[JourneyError]:
@@ -610,13 +630,3 @@ def default_library_path() -> Path:
     return Path(__file__).resolve().parent / "library"
 
 
-def journey_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a journey file (what `hplj schema` prints)."""
-    schema = Journey.model_json_schema()
-    schema.pop("title", None)
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "$id": SCHEMA_ID,
-        "title": "hplj-bot journey definition",
-        **schema,
-    }

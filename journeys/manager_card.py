@@ -13,9 +13,10 @@ Pure: the tick calls `group_manager_cards` on the outcome of one pass before sav
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from journeys.definition import Journey, ManagerTaskStep
-from journeys.engine import fill
+from journeys.engine import fill, local_date, tz_of
 from journeys.messages import Button, Outgoing
 from journeys.state import EnrollmentState, Outcome, PromptState
 from journeys.text import typed
@@ -27,11 +28,12 @@ def names_text(names: list[str]) -> str:
 
 
 def grouped_text(journey: Journey, step: ManagerTaskStep, enrollments: list[EnrollmentState],
-                 reminder: bool) -> str:
-    """The card's text: who it is about, by name, then the task written for any one of them."""
+                 reminder: bool, today: date | None = None) -> str:
+    """The card's text: who it is about, by name, then the task written for any one of them
+    (date-relative words for `today`, the manager's day)."""
     people = names_text([f"*{typed(e.person.name)}*" for e in enrollments])
     body = step.text.replace("{name}", "your team member")
-    body = fill(body[:1].upper() + body[1:], journey, enrollments[0], None, enrollments[0].manager)
+    body = fill(body[:1].upper() + body[1:], journey, enrollments[0], None, enrollments[0].manager, today)
     lead = "Friendly reminder, for" if reminder else "For"
     return f"{lead} {len(enrollments)} of your team: {people}. The same applies to each of them:\n\n{body}"
 
@@ -63,9 +65,12 @@ def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, Enro
                           "done", "primary", prompt_id=p.id) for _, p, e in items]
         buttons.append(Button("I need a guide", "guide", prompt_id=first_prompt.id))
         reminder = message.text.startswith("Friendly reminder")
+        manager = items[0][2].manager
+        today = local_date(first_prompt.sent_at or first_prompt.due_at,
+                           tz_of(journey, manager)) if manager is not None else None
         card = replace(
             message,
-            text=grouped_text(journey, step, [e for _, _, e in items], reminder),
+            text=grouped_text(journey, step, [e for _, _, e in items], reminder, today),
             buttons=tuple(buttons),
             context=f"{journey.title} about {names_text([typed(e.person.name) for _, _, e in items])}",
             # a form belongs to one prompt: each report's Done asks for its own (journeys/expectations.py)

@@ -15,6 +15,7 @@ from typing import Any
 from journeys.definition import Journey, MtmFollowUpStep, MtmPlanStep, Step
 from journeys.messages import FormField, Option
 from journeys.timekeeping import format_day
+from journeys.numbers import is_number
 
 OTHER = "other"
 MOMENT = "moment"
@@ -36,7 +37,7 @@ def situation_of(journey: Journey, values: dict[str, Any]) -> str | None:
     own = str(values.get("situation") or "").strip()
     picked = str(values.get(MOMENT) or "")
     moments = journey.ppp.moments_that_matter
-    if picked.startswith("m") and picked[1:].isdigit() and 1 <= int(picked[1:]) <= len(moments):
+    if picked.startswith("m") and is_number(picked[1:]) and 1 <= int(picked[1:]) <= len(moments):
         label = moments[int(picked[1:]) - 1]
         return f"{label}: {own}" if own else label
     return own or None

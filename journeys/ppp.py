@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_v
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from journeys.barriers import BARRIERS
+
 
 class Journey(Protocol):
     """What these functions read of a journey (journeys/definition.py `Journey`, which imports this
@@ -26,12 +28,17 @@ class Journey(Protocol):
     @property
     def steps(self) -> Sequence[Any]: ...
 
+
 Loc = tuple[str | int, ...]
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Period = Literal["week", "month", "quarter", "year"]
+PER_YEAR: dict[str, int] = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 
 
 class Measure(_Strict):
@@ -44,6 +51,8 @@ class Measure(_Strict):
     direction: Literal["increase", "decrease"] = Field(description="which way is better")
     baseline: float | None = Field(default=None, ge=0, description="the level before the journey")
     target: float | None = Field(default=None, ge=0, description="the level the business aims for")
+    period: Period = Field(description="the time a unit is counted over: units verified in an interview "
+                                       "are units per this period, so value reads as value per period")
 
 
 class Outcome(_Strict):
@@ -69,6 +78,15 @@ class Outcome(_Strict):
     def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         """In the exported JSON Schema too, an outcome may be a plain sentence."""
         return {"anyOf": [{"type": "string", "minLength": 1}, handler(core)]}
+
+
+class Cost(_Strict):
+    """What the programme costs per participant (workshop, facilitation, people's time), so a
+    report can set the verified value beside it: the return, with its basis."""
+
+    per_participant: float = Field(gt=0, description="cost of the programme per participant, in `currency`")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    covers: str = Field(default="", description="what the figure includes, e.g. 'workshop, facilitator, time'")
 
 
 class InterviewSettings(_Strict):
@@ -112,11 +130,23 @@ def ppp_errors(journey: Journey) -> list[tuple[Loc, str]]:
                 errors.append((("ppp", "outcomes", i, "measure", "target"),
                                (f"with direction {m.direction} the target must be {side} the "
                                 f"baseline ({m.baseline:g})")))
+    cost = journey.ppp.cost
+    if cost is not None:
+        for i, o in enumerate(journey.ppp.outcomes):
+            if o.measure is not None and o.measure.currency != cost.currency:
+                errors.append((("ppp", "cost", "currency"),
+                               (f"the cost is in {cost.currency} but outcome {o.id!r} is valued in "
+                                f"{o.measure.currency}: use one currency, so value and cost can be compared")))
+                break
     for i, s in enumerate(journey.steps):
         for j, q in enumerate(getattr(s, "questions", None) or []):
+            loc: Loc = ("steps", i, "questions", j)
+            if q.role == "scm_barriers":
+                errors.extend(((*loc, "options", k, "value"),
+                               f"{opt.value!r} is not a barrier the reports know ({', '.join(BARRIERS)})")
+                              for k, opt in enumerate(q.options) if opt.value not in BARRIERS)
             if q.role != "scm_outcome":
                 continue
-            loc: Loc = ("steps", i, "questions", j)
             if q.answer != "choice":
                 errors.append(((*loc, "answer"), "an scm_outcome question must be a choice"))
             for k, opt in enumerate(q.options):

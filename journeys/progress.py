@@ -1,8 +1,9 @@
 """Progress: the one definition prompts, `status` and the manager digest all show.
 
-A participant's progress counts *their own* steps (manager tasks and requests are the manager's,
-not theirs): how many of them are behind them (answered, or a message delivered) out of how many
-the journey has for them. Prompts do not number steps: steps timed from a moment that matters or
+A participant's progress counts *their own actions*: the steps that ask something of them (a
+question, a plan, a reflection, a survey; never a message, and never a manager's task or request)
+that they answered, out of how many such steps the journey has for them. Something merely sent to
+them is not progress. Prompts do not number steps: steps timed from a moment that matters or
 an event arrive in a different order for each person, so a prompt says which week of the journey
 it belongs to, counted in calendar weeks from the start in the reader's own zone.
 """
@@ -16,11 +17,12 @@ from journeys.definition import Journey, When, step_recipient
 from journeys.next_moments import is_loop_step
 from journeys.state import PromptState
 
-DONE_STATUSES = ("answered", "done")
+DONE_STATUSES = ("answered",)  # "done" is a message delivered: not something the person did
 
 
 def participant_step_ids(journey: Journey) -> frozenset[str]:
-    return frozenset(s.id for s in journey.steps if step_recipient(s) == "participant")
+    """The steps that ask the participant to act (messages ask nothing)."""
+    return frozenset(s.id for s in journey.steps if step_recipient(s) == "participant" and s.kind != "message")
 
 
 def journey_weeks(journey: Journey) -> int:
@@ -39,13 +41,17 @@ def journey_weeks(journey: Journey) -> int:
     return max(1, -(-(latest + 1) // 5))
 
 
+AFTER_THE_END = "after the end"
+BEFORE_THE_START = "before the start"
+
+
 def week_label(journey: Journey, start: date, today: date) -> str:
     """'week 2 of 6', 'before the start' or 'after the end', for the date a reader sees."""
     if today < start:
-        return "before the start"
+        return BEFORE_THE_START
     week = (today - start).days // 7 + 1
     total = journey_weeks(journey)
-    return f"week {week} of {total}" if week <= total else "after the end"
+    return f"week {week} of {total}" if week <= total else AFTER_THE_END
 
 
 @dataclass(frozen=True)

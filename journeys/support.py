@@ -68,6 +68,14 @@ def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
                                    {"step": prompt.step_id, "kind": "manager_request", "why": "moment_date"}))
     day = engine.format_day(mtm.when)
     out.card = engine.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
+    if prompt.status == "open" and enrollment.manager is not None:  # the manager saw it: tell them, once
+        p = engine.first_name(enrollment.person)
+        out.outgoing.append(engine.notice(journey, enrollment.manager, f"{prompt.id}:expired-manager", Message(
+            recipient_id=enrollment.manager.id, title=f"{p}'s moment has come",
+            text=(f"{p}'s moment that matters is on {day}, so the request to back it has closed. "
+                  f"A two-minute “how did it go?” with {p} afterwards still counts."),
+            journey_title=journey.title, context=f"{journey.title} about {engine.typed_name(enrollment.person)}",
+            audience="manager"), now, enrollment.id))
     manager = engine.first_name(enrollment.manager)
     opening = (f"{manager} didn't get to your support request before your moment on {day}."
                if prompt.status == "open" else  # never sent: the manager's working hours came too late

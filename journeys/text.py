@@ -15,6 +15,7 @@ span or forge a mention.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Literal
 
 TYPED_OPEN = "\ue000"
@@ -47,6 +48,15 @@ def has_control(text: str, *, single_line: bool = False) -> bool:
     """True when `clean` would change `text` (besides line endings)."""
     pattern = _ANY_CONTROL if single_line else _CONTROL
     return pattern.search(text.replace("\r", "")) is not None
+
+
+def clean_fields(record: object, names: Iterable[str]) -> None:
+    """Strip control characters (`single_line`) from these text attributes of a frozen dataclass
+    in place, from its `__post_init__`: a record from outside is clean from the moment it exists."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and has_control(value, single_line=True):
+            object.__setattr__(record, name, clean(value, single_line=True))
 
 
 def typed(text: object) -> str:

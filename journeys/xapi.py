@@ -1,14 +1,16 @@
 """Journey events as xAPI 1.0.3 statements, for a Learning Record Store or an L&D data warehouse.
 
-A pure function of the stored events, like `journeys.evaluation`: the same events always give the
-same statements, with the same ids (UUIDv5 of the event), so a re-export never duplicates a
+A pure function of the stored events and a key, like `journeys.evaluation`: the same events and
+key always give the same statements, with the same ids, so a re-export never duplicates a
 statement in an LRS. Events hold no free text (see `JourneyEvent`), so no statement carries a
 person's words.
 
 Actors are pseudonymous by default: an xAPI account on the bot's home page whose name the caller
 derives (a keyed hash of the person's id); only a caller configured to identify people passes an
-e-mail, which becomes an `mbox`. Each statement names the journey as its context activity and the
-enrollment as its registration.
+e-mail, which becomes an `mbox`. Every other identifier is keyed the same way, so nothing in the
+file can be joined to the bot's own ids (the enrollment ids of the evaluation CSV, for one): the
+statement id, the registration (one per enrollment) and each moment's IRI are HMAC-SHA256 of the
+key over the enrollment and event, never the raw ids.
 
 Verbs (ADL's where one exists, the project's own IRIs otherwise; see `VERBS`):
 registered (enrolled), planned (a moment that matters), practised (a moment that happened),
@@ -50,7 +52,14 @@ class Learner:
 
 def pseudonym(person_id: str, key: bytes) -> str:
     """A stable pseudonym of a person id, keyed so it cannot be reversed by hashing known ids."""
+    if not key:
+        raise ValueError("a pseudonym needs a key")
     return hmac.new(key, person_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _keyed(key: bytes, *parts: str) -> str:
+    """HMAC-SHA256 of `key` over the parts (kept apart by a separator no id contains)."""
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def _actor(learner: Learner, home_page: str) -> dict[str, Any]:
@@ -74,13 +83,16 @@ def _timestamp(e: JourneyEvent) -> str:
 
 
 def statements(events: Iterable[JourneyEvent], *, journey_id: str, journey_title: str, home_page: str,
-               learners: Mapping[str, Learner],
+               learners: Mapping[str, Learner], key: bytes,
                step_title: Callable[[str], str] = lambda step: step) -> list[dict[str, Any]]:
     """xAPI statements for the events of the enrollments in `learners` (others are left out).
 
     `home_page` is the bot's public URL (the IRI base of activities and pseudonymous accounts);
-    `step_title` names a step for an activity's display name.
+    `key` keys every identifier derived from an enrollment (never empty); `step_title` names a
+    step for an activity's display name.
     """
+    if not key:
+        raise ValueError("the xAPI export needs a key")
     base = home_page.rstrip("/")
     journey_iri = f"{base}/xapi/journeys/{journey_id}"
     journey = _activity(journey_iri, journey_title, "course")
@@ -89,8 +101,9 @@ def statements(events: Iterable[JourneyEvent], *, journey_id: str, journey_title
         learner = learners.get(e.enrollment_id)
         if learner is None:
             continue
-        for verb, obj, result in _facts(e, journey, journey_iri, step_title):
-            seed = f"{e.enrollment_id}|{e.kind}|{e.prompt_id}|{e.at.isoformat()}|{verb}|{obj['id']}"
+        for verb, obj, result in _facts(e, journey, journey_iri, step_title, key):
+            seed = _keyed(key, "statement", e.enrollment_id, e.kind, e.prompt_id or "", e.at.isoformat(), verb,
+                          obj["id"])
             st: dict[str, Any] = {
                 "id": str(uuid.uuid5(_NAMESPACE, seed)),
                 "version": XAPI_VERSION,
@@ -98,7 +111,8 @@ def statements(events: Iterable[JourneyEvent], *, journey_id: str, journey_title
                 "verb": _verb(verb),
                 "object": obj,
                 "timestamp": _timestamp(e),
-                "context": {"registration": str(uuid.uuid5(_NAMESPACE, e.enrollment_id)),
+                "context": {"registration": str(uuid.uuid5(_NAMESPACE, _keyed(key, "registration",
+                                                                              e.enrollment_id))),
                             "contextActivities": {"parent": [{"id": journey_iri, "objectType": "Activity"}]},
                             "platform": "hplj-bot"},
             }
@@ -110,16 +124,16 @@ def statements(events: Iterable[JourneyEvent], *, journey_id: str, journey_title
     return out
 
 
-def _facts(e: JourneyEvent, journey: dict[str, Any], journey_iri: str,
-           step_title: Callable[[str], str]) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+def _facts(e: JourneyEvent, journey: dict[str, Any], journey_iri: str, step_title: Callable[[str], str],
+           key: bytes) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
     """(verb, object, result) for one event; most events are not learning records and give none."""
     d = e.data
     if e.kind == "enrolled":
         return [("registered", journey, None)]
     if e.kind in ("mtm_planned", "mtm_followed_up") and d.get("mtm"):
         step = str(d.get("step") or "moment")
-        moment = _activity(f"{journey_iri}/moments/{e.enrollment_id}/{d['mtm']}", step_title(step),
-                           "interaction")
+        moment_id = _keyed(key, "moment", e.enrollment_id, str(d["mtm"]))[:32]
+        moment = _activity(f"{journey_iri}/moments/{moment_id}", step_title(step), "interaction")
         if e.kind == "mtm_planned":
             return [("planned", moment, None)]
         happened = d.get("happened") == "yes"

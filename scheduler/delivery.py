@@ -27,7 +27,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -35,8 +35,10 @@ from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.state import Person
+from scheduler.log_context import DELIVERY_ID
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
+from store.access import PARKED, cut_off
 from store.db import Database
 from store.people import PersonRecord
 from store.records import OutboxItem, Settlement
@@ -86,8 +88,11 @@ class Dispatcher:
                  limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
                  concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None,
                  single: bool = False, scheduler: bool = True, library: Mapping[str, Journey] | None = None,
-                 default_tz: str = "UTC") -> None:
+                 default_tz: str = "UTC", observe: Callable[[str, str], None] | None = None) -> None:
         self.db = db
+        # Told (platform, outcome) for every row settled: sent, failed, retried, rate_limited, expired
+        # (the web process's /metrics counters).
+        self.observe = observe or (lambda platform, outcome: None)
         self.single = single  # enforce one dispatcher per SQLite file (the processes `hplj` starts)
         # Runs the scheduler: only such a process may hold the SQLite delivery lock. A web-only
         # process (`hplj serve --no-scheduler`) leaves its rows to the holder and never blocks it.
@@ -174,6 +179,8 @@ class Dispatcher:
             people = await uow.people.by_ids(r.recipient_id for r in rows)
             states = {pid: uow.people.state(p) for pid, p in people.items()}
             originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
+            # An uninstall or a revoked token (bot/access.py): nothing more goes to them.
+            revoked = cut_off(await uow.access.active(), people)
         # One conversation's rows go in order (as queued); different conversations go side by side.
         groups: dict[str, list[OutboxItem]] = {}
         for row in sorted(rows, key=lambda r: r.id):
@@ -188,6 +195,9 @@ class Dispatcher:
                 if broken:
                     # Left `sending`: reclaimed as in doubt when the lease ends (Slack: looked up first).
                     return
+                if row.recipient_id in revoked:
+                    await self._settle(row, state=PARKED, error=f"access revoked: {revoked[row.recipient_id]}"[:300])
+                    continue
                 person = people.get(row.recipient_id)
                 if person is not None and person.dm_id and self.limiter.limited(person.platform):
                     # Wait for this conversation's next slot without holding a concurrency slot.
@@ -197,6 +207,7 @@ class Dispatcher:
                 async with gate:
                     if broken:
                         return
+                    DELIVERY_ID.set(row.key)  # this group's task: its log lines carry the delivery id
                     try:
                         await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started,
                                         people)
@@ -293,15 +304,18 @@ class Dispatcher:
         if person is None:
             await self._settle(row, state="failed", error="recipient no longer exists")
             result.failed += 1
+            self.observe("unknown", "failed")
             return
         if row.stale_at is not None and now >= row.stale_at and not row.in_doubt:
             await self._settle(row, state="expired", error="stale: the moment for this prompt has passed")
             result.expired += 1
+            self.observe(person.platform, "expired")
             return
         port = self.ports.get(person.platform)
         if port is None:
             await self._settle(row, state="failed", error=f"no adapter for platform {person.platform!r}")
             result.failed += 1
+            self.observe(person.platform, "failed")
             return
         message = Message.from_json(row.payload)
         try:
@@ -334,6 +348,7 @@ class Dispatcher:
                 await self._settle(row, state="sent", sent_at=now, conversation=original.conversation_id,
                                    message_id=original.message_id)
                 result.sent += 1
+                self.observe(person.platform, "sent")
                 return
             if row.in_doubt:
                 if port.capabilities.reconcile:
@@ -342,6 +357,7 @@ class Dispatcher:
                         await self._settle(row, state="sent", sent_at=now, conversation=found.conversation_id,
                                            message_id=found.message_id)
                         result.sent += 1
+                        self.observe(person.platform, "sent")
                         result.sent_keys.append(row.key)
                         return
                 else:
@@ -349,6 +365,7 @@ class Dispatcher:
                         # Resent once already; another unknown outcome is given up, not repeated.
                         await self._settle(row, state="failed", error="outcome unknown after one resend")
                         result.failed += 1
+                        self.observe(person.platform, "failed")
                         return
             if not await self._slot(row, person.platform, conversation, started, result):
                 return
@@ -364,6 +381,8 @@ class Dispatcher:
             await self._settle(row, state="sent", sent_at=now, conversation=ref.conversation_id,
                                message_id=ref.message_id)
             result.sent += 1
+            self.observe(person.platform, "sent")
+            log.debug("delivered to %s", person.platform)
             result.sent_keys.append(row.key)
         except DeliveryError as exc:
             await self._failed(row, exc, now, result, person.platform, person.dm_id)
@@ -378,6 +397,7 @@ class Dispatcher:
         if exc.kind == "permanent" or (row.attempts >= MAX_ATTEMPTS and not patient):
             await self._settle(row, state="failed", error=exc.reason[:300])
             result.failed += 1
+            self.observe(platform or "unknown", "failed")
             log.warning("delivery %s failed permanently: %s", row.id, exc.reason)
             return
         if exc.kind == "rate_limited":
@@ -391,6 +411,8 @@ class Dispatcher:
                                    error=exc.reason[:300], in_doubt=row.in_doubt and not row.ambiguous,
                                    attempts=row.attempts - 1)
                 result.retried += 1
+                self.observe(platform, "rate_limited")
+                log.debug("rate limited by %s; retrying in %.0fs", platform, delay)
                 return
         else:
             delay = backoff(row.attempts)
@@ -399,6 +421,8 @@ class Dispatcher:
         await self._settle(row, state="pending", next_at=now + timedelta(seconds=delay), error=exc.reason[:300],
                            in_doubt=exc.kind == "in_doubt" or (row.in_doubt and not row.ambiguous))
         result.retried += 1
+        self.observe(platform or "unknown", "rate_limited" if exc.kind == "rate_limited" else "retried")
+        log.debug("%s refused a send (%s); retrying in %.0fs", platform or "the platform", exc.kind, delay)
 
     async def _settle(self, row: OutboxItem, *, state: str, error: str | None = None,
                       next_at: datetime | None = None, sent_at: datetime | None = None,

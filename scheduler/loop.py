@@ -104,9 +104,11 @@ class DeliveryLoop:
 class TickLoop:
     """Runs a tick (and the scheduler's heartbeat) on an interval; survives database errors with backoff."""
 
-    def __init__(self, delivery: DeliveryLoop, every: float) -> None:
+    def __init__(self, delivery: DeliveryLoop, every: float,
+                 on_pass: Callable[[float, bool], None] | None = None) -> None:
         self.delivery = delivery
         self.every = every
+        self.on_pass = on_pass or (lambda seconds, ok: None)  # /metrics: each pass's duration and outcome
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.last_ok: float | None = None
         self.last_error: str | None = None
@@ -123,10 +125,12 @@ class TickLoop:
         if self._running.locked():
             return
         async with self._running:
+            started = time.monotonic()
             try:
                 await self.delivery.tick()
                 await heartbeat(self.delivery.units, "scheduler", self.delivery.now())
                 self.last_ok = time.monotonic()
+                self.on_pass(self.last_ok - started, True)
                 self.failures = 0
                 self.last_error = None
             except asyncio.CancelledError:
@@ -136,6 +140,7 @@ class TickLoop:
             except Exception as exc:  # noqa: BLE001 - keep ticking through database outages
                 self.failures += 1
                 self.last_error = type(exc).__name__
+                self.on_pass(time.monotonic() - started, False)
                 pause = min(60.0, 2.0 ** self.failures)
                 log.warning("tick failed (%s); retrying in %.0fs", type(exc).__name__, pause)
                 await asyncio.sleep(pause)

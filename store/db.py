@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
+from store.dburl import DatabaseUrlError, translate
 from store.models import Base
 
 log = logging.getLogger("hplj.store")
@@ -141,20 +142,16 @@ def _inline_creator(path: str) -> Any:
 
 
 def async_url(url: str) -> str:
-    """Accept the URLs people paste (sqlite:///x.db, postgresql://...) and pick the async driver."""
-    if url.startswith("sqlite:///") or url.startswith("sqlite://"):
-        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
-    if url.startswith("postgres://"):
-        return url.replace("postgres://", "postgresql+asyncpg://", 1)
-    if url.startswith("postgresql://"):
-        return url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    return url
+    """Accept the URLs people paste (sqlite:///x.db, postgres://..., postgresql://...?sslmode=require)
+    and pick the async driver; libpq parameters are translated by store/dburl.py."""
+    return translate(url).url
 
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = async_url(url)
-        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        target = translate(url)  # DatabaseUrlError: one sentence naming what is wrong
+        self.url = target.url
+        self.is_sqlite = target.is_sqlite
         self.inline = False  # SQLite statements run on the loop's thread (file databases)
         # Statement parameters hold people's words (reflections, situations): never in a log line
         # or an exception message, echo or not.
@@ -175,6 +172,7 @@ class Database:
             else:
                 kwargs["poolclass"] = NullPool
         else:
+            kwargs["connect_args"] = target.connect_args
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 10
             kwargs["pool_pre_ping"] = True
@@ -276,7 +274,7 @@ class Database:
 # Any failure to read or write the database (what a CLI turns into one clear sentence).
 from sqlalchemy.exc import SQLAlchemyError as DatabaseError
 
-__all__ = ["BUSY_TIMEOUT", "Database", "DatabaseError", "async_url", "is_missing_sqlite_file"]
+__all__ = ["BUSY_TIMEOUT", "Database", "DatabaseError", "DatabaseUrlError", "async_url", "is_missing_sqlite_file"]
 
 
 def is_missing_sqlite_file(url: str) -> str | None:

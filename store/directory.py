@@ -3,6 +3,7 @@ people rows the engine reads (their calendar fields and their own manager)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from journeys.chain import in_circles
 from journeys.directory import (
     DirectoryEntry,
     format_days,
@@ -18,7 +20,10 @@ from journeys.directory import (
     parse_days,
     parse_hhmm,
 )
+from store.chain import id_links
 from store.models import DirectoryRow, PersonRow
+
+log = logging.getLogger("hplj.directory")
 
 __all__ = ["SOURCE_ORDER", "apply_to_people", "load_entries", "load_source", "save_entries"]
 
@@ -109,6 +114,11 @@ async def apply_to_people(s: AsyncSession, emails: Iterable[str], now: datetime)
             found.setdefault((m.email or "").lower(), []).append(m)
         managers = found
     changed = 0
+    proposed = {p.id: _manager_of(p, entries, managers) for p in people
+                if entries[(p.email or "").lower()].manager_email}
+    # the last line of defence of the management chain: a link that would close a circle (someone
+    # above their own manager) is not written, whichever directory proposed it
+    bent = in_circles(await id_links(s), dict(proposed)) if proposed else {}
     for p in people:
         e = entries[(p.email or "").lower()]
         want: dict[str, Any] = {"country": e.country, "subdivision": e.subdivision,
@@ -117,10 +127,10 @@ async def apply_to_people(s: AsyncSession, emails: Iterable[str], now: datetime)
         want = {k: v for k, v in want.items() if v is not None}
         if e.tz:
             want["tz"] = e.tz
-        if e.manager_email:
-            candidates = sorted(managers.get(e.manager_email, []), key=lambda m: (m.platform != p.platform, m.created_at))
-            # a manager the bot doesn't know yet is linked when they turn up; the old one is not theirs
-            want["manager_id"] = candidates[0].id if candidates and candidates[0].id != p.id else None
+        if e.manager_email and p.id in bent:
+            log.warning("directory: a manager link of person %s would close a circle; not applied", p.id)
+        elif e.manager_email:
+            want["manager_id"] = proposed[p.id]
         diff = {k: v for k, v in want.items() if getattr(p, k) != v}
         if "tz" in diff:
             diff["tz_checked_at"] = now
@@ -129,6 +139,15 @@ async def apply_to_people(s: AsyncSession, emails: Iterable[str], now: datetime)
         changed += bool(diff)
     await s.flush()
     return changed
+
+
+def _manager_of(p: PersonRow, entries: Mapping[str, DirectoryEntry], managers: Mapping[str, list[PersonRow]]
+                ) -> str | None:
+    """The person id of `p`'s manager by the directory, preferably on the same platform; a manager
+    the bot doesn't know yet is linked when they turn up (the old one is not theirs)."""
+    e = entries[(p.email or "").lower()]
+    candidates = sorted(managers.get(e.manager_email or "", []), key=lambda m: (m.platform != p.platform, m.created_at))
+    return candidates[0].id if candidates and candidates[0].id != p.id else None
 
 
 class DirectoryRepository:

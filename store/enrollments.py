@@ -56,11 +56,24 @@ class EnrollmentsRepository:
         if missing:
             people.update({p.id: p for p in (await self._s.execute(
                 select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(PersonRow.id.in_(missing)))).all()})
+        leader_of = await self._above_their_managers(leader_of, people)
         return {
             r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), self._tz,
                                    people.get(leader_of.get(r.manager_id or "", "") or ""))
             for r in rows
         }
+
+    async def _above_their_managers(self, leader_of: dict[str, str], people: dict[str, Any]) -> dict[str, str]:
+        """Only leaders really above their manager: not someone who reports to the manager or is
+        enrolled under them (a bent chain stored before the chain checks existed); their escalation
+        would tell a participant about a peer. Those managers get no leader at all."""
+        if not leader_of:
+            return leader_of
+        below = {(a, b) for a, b in (await self._s.execute(select(_E.c.person_id, _E.c.manager_id).where(
+            _E.c.person_id.in_(list(set(leader_of.values()))), _E.c.manager_id.in_(list(leader_of)),
+            _E.c.status.in_(_OPEN_STATUSES)))).all()}
+        return {m: leader for m, leader in leader_of.items()
+                if (leader, m) not in below and getattr(people.get(leader), "manager_id", None) != m}
 
     def state(self, record: EnrollmentRecord, person: PersonRecord, manager: PersonRecord | None) -> EnrollmentState:
         """Engine state of an enrollment whose people the caller has already read (no leader)."""

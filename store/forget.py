@@ -18,6 +18,7 @@ from store.models import (
     EnrollmentRow,
     EventRow,
     InboundRow,
+    InterviewSlotRow,
     MtmRow,
     OutboxRow,
     PersonRow,
@@ -90,6 +91,8 @@ async def forget_person(s: AsyncSession, is_sqlite: bool, audit: AuditRepository
     doomed = [oid for oid, payload in others if _mentions(payload, quoting)]
     if doomed:
         await s.execute(delete(OutboxRow).where(OutboxRow.id.in_(doomed)))
+    await s.execute(delete(InterviewSlotRow).where(or_(InterviewSlotRow.enrollment_id.in_(ids),
+                                                       InterviewSlotRow.interviewer_id == pid)))
     await s.execute(delete(InboundRow).where(InboundRow.person_id == pid))
     await s.execute(delete(DigestRow).where(DigestRow.manager_id == pid))
     await s.execute(delete(AdminRow).where(AdminRow.person_id == pid))

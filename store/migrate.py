@@ -8,6 +8,7 @@ can later be upgraded and served. A database the migrations cannot bring up to d
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 from alembic import command
@@ -42,7 +43,21 @@ def _where(db: Database) -> str:
     url = make_url(db.url)
     if db.is_sqlite:
         return f"the SQLite file {url.database}" if url.database not in (None, "", ":memory:") else "the database"
-    return f"the database {url.render_as_string(hide_password=True)}"
+    return f"the database {url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)}"
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """Why the server could not be reached at all (refused, unknown host, timed out), or None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "Connect call failed" in str(seen):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host"
+        if isinstance(seen, TimeoutError):
+            return "timed out"
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
 
 
 async def upgrade_async(db: Database, revision: str = "head") -> None:
@@ -65,6 +80,10 @@ async def upgrade_async(db: Database, revision: str = "head") -> None:
     except CommandError as exc:
         raise MigrationError(f"{_where(db)} cannot be migrated to {revision!r}: {exc}.") from exc
     except (SQLAlchemyError, OSError) as exc:
+        unreachable = _unreachable(exc)
+        if unreachable is not None:
+            raise MigrationError(f"cannot reach {_where(db)} ({unreachable}): check DATABASE_URL and that the "
+                                 "server is running.") from exc
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise MigrationError(f"{_where(db)} cannot be migrated: {reason}.") from exc
     finally:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -244,3 +245,40 @@ class DirectoryRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     fetched_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+
+
+class AccessRevocationRow(Base):
+    """The bot lost its access to a workspace or a person (Slack `app_uninstalled` / `tokens_revoked`,
+    a Teams `installationUpdate` remove): nothing is sent there, their outbox rows are parked, and
+    at `purge_at` their data goes the way of `forget` (bot/access.py)."""
+
+    __tablename__ = "access_revocations"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # platform:scope:subject
+    platform: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(16))  # workspace | person
+    subject: Mapped[str] = mapped_column(String(128))  # a Slack team id, a person's platform user id
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the events that said so, in order
+    revoked_at: Mapped[datetime]
+    purge_at: Mapped[datetime] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None]
+    told: Mapped[int] = mapped_column(Integer, default=0)  # how many admins were told (0: nobody reachable)
+    # A fingerprint (truncated SHA-256, never the secret) of the credential that was revoked: a
+    # process started with another one (a reinstall's new Slack token) lifts the revocation.
+    credential: Mapped[str | None] = mapped_column(String(16))
+
+
+class InterviewSlotRow(Base):
+    """One quarter hour of an interviewer's calendar, held for one candidate's proposed interview
+    time (until they answer or the hold expires) or booked by their answer. One row per quarter hour
+    the interview covers, unique per interviewer: two candidates can never hold or book overlapping
+    times, whichever process writes first (store/interview_slots.py)."""
+
+    __tablename__ = "interview_slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interviewer_id: Mapped[str] = mapped_column(String(64))
+    cell_at: Mapped[datetime]  # the quarter hour
+    slot_at: Mapped[datetime]  # the interview's start this quarter hour belongs to
+    enrollment_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(8))  # held | booked
+    expires_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("interviewer_id", "cell_at", name="uq_interview_slots_cell"),)

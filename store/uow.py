@@ -24,6 +24,7 @@ from typing import Protocol, Self
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import Outcome, PromptState
+from store.access import AccessRepository
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
@@ -35,6 +36,7 @@ from store.enrollments import (
     PromptsRepository,
 )
 from store.forget import forget_person
+from store.interview_slots import InterviewSlotsRepository
 from store.outbox import OutboxRepository
 from store.outcomes import OutcomesRepository
 from store.people import PeopleRepository, PersonRecord
@@ -60,6 +62,8 @@ class AbstractUnitOfWork(ABC):
     digests: DigestsRepository
     views: Views
     directory: DirectoryRepository
+    access: AccessRepository
+    interview_slots: InterviewSlotsRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
@@ -139,6 +143,8 @@ class UnitOfWork(AbstractUnitOfWork):
         self.views = Views(s, self.default_tz)
         self.directory = DirectoryRepository(s)
         self._outcomes = OutcomesRepository(s)
+        self.access = AccessRepository(s)
+        self.interview_slots = InterviewSlotsRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -7,7 +7,7 @@ that could be written back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.digest import ReportView
 from journeys.state import EnrollmentState, Person, PromptState
+from store.chain import manager_links
 from store.mappers import as_utc, enrollment_record, mtm_state, person_state, prompt_state
 from store.models import (
     AdminRow,
@@ -65,6 +66,10 @@ class Views:
     def __init__(self, session: AsyncSession, default_tz: str = "UTC") -> None:
         self._s = session
         self._tz = default_tz
+
+    async def manager_links(self) -> list[tuple[str, str, str]]:
+        """(person, manager, kind) for every stored management link (store/chain.py)."""
+        return await manager_links(self._s)
 
     async def status_overview(self) -> tuple[list[tuple[str, str, str, int]], dict[str, int]]:
         """(cohort, journey, status, count) for every enrollment group, and failed deliveries per cohort."""

@@ -27,6 +27,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -39,13 +40,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.background import WorkPool
-from adapters.guard import json_depth_ok, refuse_oversized
+from adapters.guard import json_depth_ok, read_body
 from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
     find_message,
     make_web_client,
     prompt_id_of,
 )
+from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
+from adapters.slack.lifecycle import access_change
+from adapters.slack.files import FileUploadError, send_file
 from adapters.slack.parse import (
     PLATFORM,
     ButtonClick,
@@ -116,10 +120,9 @@ class SlackInbound:
 
     # --- HTTP ----------------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
-        refused = await refuse_oversized(request)
-        if refused is not None:
-            return refused
-        raw = await request.read()
+        raw = await read_body(request)
+        if isinstance(raw, web.Response):
+            return raw
         if self.verifier is None or not _signature_ok(self.verifier, raw, request.headers):
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
@@ -183,6 +186,8 @@ class SlackInbound:
         app.view(FORM_CALLBACK_ID)(self._on_view_submission)
         app.event("message")(self._on_message)
         app.event("app_home_opened")(self._on_home_opened)
+        for event in ACCESS_EVENTS:
+            app.event(event)(self._on_access)
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
@@ -208,7 +213,20 @@ class SlackInbound:
     async def _on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         self._spawn(self._home_opened, body, client)
 
+    async def _on_access(self, body: dict[str, Any]) -> None:
+        self._spawn(self._access, body)
+
     # --- the work after the ack --------------------------------------------------------------
+    async def _access(self, body: dict[str, Any]) -> None:
+        change = access_change(body)
+        hook = getattr(self.handler, "access_changed", None)
+        if change is None or not callable(hook):
+            return
+        try:
+            await hook(change)
+        except Exception:
+            log.exception("slack: recording lost access failed")
+
     async def _respond(self, response_url: Any, **message: Any) -> Any:
         """What bolt's `respond()` does, on the shared session."""
         if not isinstance(response_url, str) or not response_url:
@@ -228,6 +246,8 @@ class SlackInbound:
             await _safe(self._respond(response_url, text=SORRY, response_type="ephemeral"))
             return
         for reply in result.replies:
+            if reply.attachment_name and reply.attachment_text:
+                reply = await self._as_file(cmd.user_id, reply)
             await _safe(
                 self._respond(
                     response_url,
@@ -237,6 +257,21 @@ class SlackInbound:
                     replace_original=False,
                 )
             )
+
+    async def _as_file(self, user_id: str, reply: Message) -> Message:
+        """Send the reply's attachment as a Slack file in the person's DM; the reply then says
+        where it is. If Slack refuses, the reply is shown as before (inline, cut) and says why."""
+        try:
+            await send_file(self.client, self._http(), user_id, reply.attachment_name,
+                            reply.attachment_text.encode("utf-8"), title=reply.title or reply.attachment_name,
+                            comment=reply.title or reply.attachment_name)
+        except FileUploadError as exc:
+            log.warning("slack: file %s not sent: %s", reply.attachment_name, exc)
+            return replace(reply, text=f"{reply.text}\n\n(Slack did not take the file, {exc}; it is shown "
+                                       "below instead, cut to fit.)")
+        return replace(reply, attachment_name="", attachment_text="",
+                       text=f"{reply.text}\n\nThe file {reply.attachment_name} is in your direct messages "
+                            "with me.")
 
     async def _button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         for item in parse_block_action(body):
@@ -528,17 +563,9 @@ async def start_socket_mode(
     api_url: str | None = None,
     command: str = DEFAULT_COMMAND,
 ) -> Any:
-    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the bolt handler (`close_async()`)."""
-    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the connection (`close_async()`)."""
+    from adapters.slack.socket_mode import SocketMode
 
-    inbound = SlackInbound(
-        handler,
-        token=token,
-        signing_secret=None,
-        api_url=api_url,
-        command=command,
-        socket_mode=True,
-    )
-    socket = AsyncSocketModeHandler(inbound.bolt, app_token)
-    await socket.connect_async()  # type: ignore[no-untyped-call]
+    socket = SocketMode(handler, app_token=app_token, token=token, api_url=api_url, command=command)
+    await socket.connect()
     return socket

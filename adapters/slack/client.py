@@ -40,6 +40,8 @@ WEB_API_METHODS = (
     "users.profile.get",
     "views.open",
     "views.publish",
+    "files.getUploadURLExternal",  # adapters/slack/files.py: reports as files
+    "files.completeUploadExternal",
 )
 
 # Slack `error` codes that will never succeed on retry.
@@ -148,7 +150,7 @@ class SlackChat:
     """`ChatPort` for Slack."""
 
     platform = "slack"
-    # (least-privilege scopes, no files:write: attachments are shown inline)
+    # (prompts carry no files; an admin's report arrives as a Slack file: adapters/slack/files.py)
     capabilities: Capabilities
 
     def __init__(

@@ -216,7 +216,7 @@ def render_blocks(msg: Message) -> list[dict[str, Any]]:
             body.append({"type": "section", "fields": chunk})
 
     if msg.attachment_name and msg.attachment_text:
-        # no files:write scope: attachments are shown inline, truncated
+        # shown inline, cut, only when the file could not be uploaded (adapters/slack/files.py)
         name = escape_mrkdwn(msg.attachment_name)
         fence = "```"
         room = SECTION_TEXT - len(name) - 2 * len(fence) - 4
@@ -405,10 +405,15 @@ def render_modal(
     }
 
 
+HOME_HEADER = "Your learning journeys"
+
+
 def render_home(messages: list[Message], *, intro: str | None = None) -> dict[str, Any]:
-    """The App Home tab: a short intro and each message's blocks (no more than 100 blocks)."""
+    """The App Home tab: a short intro and each message's blocks (no more than 100 blocks). A
+    message headed like the tab itself (the status) does not repeat the header."""
+    header = {"type": "header", "text": plain(HOME_HEADER, HEADER_TEXT)}
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain("Your learning journeys", HEADER_TEXT)},
+        header,
         {
             "type": "section",
             "text": md(
@@ -422,7 +427,7 @@ def render_home(messages: list[Message], *, intro: str | None = None) -> dict[st
         },
     ]
     for m in messages:
-        part = render_blocks(m)
+        part = [b for b in render_blocks(m) if b != header]
         if len(blocks) + 1 + len(part) > MAX_HOME_BLOCKS:
             break
         blocks.append({"type": "divider"})

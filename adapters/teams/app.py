@@ -37,9 +37,10 @@ from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
 
 from adapters.background import WorkPool
-from adapters.guard import json_depth_ok, refuse_oversized
+from adapters.guard import json_depth_ok, read_body
 from adapters.port import BotHandler, HandlerResult, InboundAction, Profile
 from adapters.teams.client import card_activity, make_adapter
+from adapters.teams.lifecycle import installation_change
 from adapters.teams.parse import (
     INVOKE_CARD_ACTION,
     PLATFORM,
@@ -230,7 +231,12 @@ class HpljTeamsBot(ActivityHandler):
         await self._send(turn_context, result.replies)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
-        await self._remember(turn_context, self._raw(turn_context))
+        raw = self._raw(turn_context)
+        change = installation_change(raw)
+        hook = getattr(self.handler, "access_changed", None)
+        if change is not None and callable(hook):
+            await hook(change)  # an uninstall stops sending at once; a reinstall lifts that
+        await self._remember(turn_context, raw)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self._remember(turn_context, self._raw(turn_context))
@@ -255,7 +261,11 @@ class HpljTeamsBot(ActivityHandler):
             self._send_later(turn_context, replies)
             return _invoke(200, MESSAGE_RESPONSE_TYPE, render_text(first))
         else:
-            current = await self.handler.prompt_message(str(data["prompt_id"]))
+            try:  # only the prompt's addressee sees its card again (their words may be on it)
+                current = await self.handler.prompt_message(str(data["prompt_id"]), platform=PLATFORM,
+                                                            user_id=parse_card_action(raw).user_id)
+            except PermissionError as refused:
+                return _invoke(200, MESSAGE_RESPONSE_TYPE, str(refused))
             if current is not None:
                 card = render_card(current)
         self._send_later(turn_context, replies)
@@ -345,8 +355,18 @@ def _reuse_connectors(adapter: CloudAdapter) -> _CachedConnectors:
 
 
 def _bad(reason: str, status: int = 400) -> web.Response:
-    return web.json_response({"error": {"code": "BadRequest" if status == 400 else "Unauthorized",
-                                        "message": reason}}, status=status)
+    code = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden"}.get(status, "BadRequest")
+    return web.json_response({"error": {"code": code, "message": reason}}, status=status)
+
+
+def tenant_refused(body: dict[str, Any], allowed: frozenset[str] | None) -> bool:
+    """True when the activity names no tenant, or a tenant outside `allowed` (in
+    `channelData.tenant.id` or `conversation.tenantId`; both are checked when both are present)."""
+    if allowed is None:
+        return False
+    named = {t.strip().lower() for t in (_s(_d(_d(body.get("channelData")).get("tenant")).get("id")),
+                                         _s(_d(body.get("conversation")).get("tenantId"))) if t.strip()}
+    return not named or not named <= allowed
 
 
 def _shape_problem(body: dict[str, Any]) -> str | None:
@@ -382,9 +402,11 @@ def mount_teams(
     adapter: CloudAdapter | None = None,
     greeting: Callable[[Profile], Message] | None = None,
     remember_on_message: bool = True,
+    allowed_tenants: frozenset[str] | None = None,
 ) -> TeamsEndpoint:
     """Add `POST {path}` to `web_app`; returns the endpoint (its `adapter` can be shared with
-    `TeamsChat` for outbound sends)."""
+    `TeamsChat` for outbound sends). `allowed_tenants`: the tenant ids (lower case) whose
+    activities are handled; others get 403 and nothing is stored (None: any tenant)."""
     adapter = adapter or make_adapter(app_id, app_password, tenant_id, app_type)
     connectors = _reuse_connectors(adapter)
     bot = HpljTeamsBot(handler, greeting=greeting, remember_on_message=remember_on_message)
@@ -396,10 +418,9 @@ def mount_teams(
         # authenticate before parsing: with an app id, no bearer token means 401 unread
         if not local and not request.headers.get("Authorization", "").startswith("Bearer "):
             return _bad("unauthorized", 401)
-        refused = await refuse_oversized(request)
-        if refused is not None:
-            return refused
-        raw = await request.read()
+        raw = await read_body(request)
+        if isinstance(raw, web.Response):
+            return raw
         if not json_depth_ok(raw):
             return _bad("body is nested too deeply")
         try:
@@ -423,6 +444,9 @@ def mount_teams(
         problem = _shape_problem(body)
         if problem:
             return _bad(problem)
+        if tenant_refused(body, allowed_tenants):
+            log.info("teams: refused an activity from a tenant outside MICROSOFT_ALLOWED_TENANTS")
+            return _bad("this tenant may not use this bot", 403)
         auth.connector_factory = connectors.wrap(auth.connector_factory)
         token = _RAW.set(body)
         try:

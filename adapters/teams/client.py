@@ -198,8 +198,8 @@ class TeamsChat:
     platform = PLATFORM
     @property
     def capabilities(self) -> Capabilities:
-        """Teams has no lookup by delivery id; its directory is Graph, when configured."""
-        return Capabilities(update_in_place=True, reconcile=False,
+        """Teams has no lookup by delivery id, takes no files from a bot, and reads Graph when configured."""
+        return Capabilities(update_in_place=True, reconcile=False, file_attachments=False,
                             directory="graph" if self.graph is not None else None)
 
     def __init__(

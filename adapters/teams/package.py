@@ -1,6 +1,9 @@
-"""The Teams app package: `manifest/teams/manifest.json` + two icons, zipped for upload.
+"""The Teams app package: `adapters/teams/manifest/manifest.json` + two icons, zipped for upload.
 
     build_app_package("dist/hplj-teams.zip", app_id="<Microsoft App ID>", domain="hplj.example.org")
+
+The template and icons are package data (they ship in the wheel), so `hplj teams package` works
+from an installed package as well as from a checkout.
 
 The manifest in the repository carries placeholders that the package build replaces:
 `id` and `bots[0].botId` are GUID-shaped placeholders (`PLACEHOLDER_APP_ID`), and
@@ -8,9 +11,8 @@ The manifest in the repository carries placeholders that the package build repla
 URLs). The icons are generated with plain zlib/struct (`write_icons`): a 192x192 full-colour
 icon and a 32x32 white-on-transparent outline icon, as Teams requires.
 
-Run `python -m adapters.teams.package --icons` to regenerate the icons, or
-`python -m adapters.teams.package OUT.zip APP_ID DOMAIN` to build a package (the future
-`hplj teams package` CLI verb wraps `build_app_package`).
+Run `python -m adapters.teams.package --icons` to regenerate the icons; `hplj teams package`
+(bot/teams_cli.py) builds a package with `build_app_package`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+MANIFEST_DIR = Path(__file__).resolve().parent / "manifest"
+MANIFEST_SCHEMA = "1.19"  # the newest manifest schema the Teams platform documents
 PLACEHOLDER_APP_ID = "00000000-0000-0000-0000-000000000000"
 PLACEHOLDER_DOMAIN = "hplj.example.com"
 ACCENT = (0x44, 0x64, 0xEE)
@@ -109,7 +112,7 @@ def write_icons(directory: Path = MANIFEST_DIR) -> tuple[Path, Path]:
 def load_manifest(source_dir: Path = MANIFEST_DIR) -> dict[str, Any]:
     path = source_dir / "manifest.json"
     if not path.exists():
-        raise FileNotFoundError(f"Teams manifest template not found at {path} (run from the repository)")
+        raise FileNotFoundError(f"Teams manifest template not found at {path} (reinstall hplj-bot)")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -166,11 +169,9 @@ def main(argv: list[str]) -> int:
         for p in write_icons():
             print(p)
         return 0
-    if len(argv) != 3:
-        print("usage: python -m adapters.teams.package (--icons | OUT.zip APP_ID DOMAIN)", file=sys.stderr)
-        return 2
-    print(build_app_package(argv[0], app_id=argv[1], domain=argv[2]))
-    return 0
+    print("usage: python -m adapters.teams.package --icons   (to build a package: hplj teams package)",
+          file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

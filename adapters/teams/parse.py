@@ -12,7 +12,9 @@ Card actions (`invoke` named `adaptiveCard/action`, Universal Actions)
     Data as rendered by `render.py`: `{"prompt_id", "value"}` for buttons (verb `hplj.button`),
     `{"prompt_id", "fields": {id: kind}}` plus the inputs `f.<id>` for forms (verb
     `hplj.submit`). Dates become YYYY-MM-DD, multi-selects ("a,b") lists, empty inputs are
-    dropped. The acting user is `from.aadObjectId`; the idempotency key is the activity id.
+    dropped. The acting user is `from.aadObjectId`; the idempotency key is the activity id within its
+    conversation (`activity_key`: Teams ids are per-conversation timestamps, so two people's
+    messages can share one).
 
 Addresses (what `installationUpdate` / `conversationUpdate` give us to message people later)
     {"channel_id", "service_url", "tenant_id", "conversation_id", "conversation_type",
@@ -21,6 +23,7 @@ Addresses (what `installationUpdate` / `conversationUpdate` give us to message p
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -67,6 +70,21 @@ def _l(value: Any) -> list[Any]:
 
 def _s(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def activity_key(activity: dict[str, Any]) -> str:
+    """The idempotency key of an activity: its id within its conversation ("" without an id).
+
+    Teams activity ids are timestamps unique only inside one conversation; the conversation id is
+    hashed to a fixed length so the key fits the inbound table whatever a payload carries."""
+    aid = _s(activity.get("id"))
+    if not aid:
+        return ""
+    conv = _s(_d(activity.get("conversation")).get("id"))
+    where = hashlib.sha256(conv.encode("utf-8", "replace")).hexdigest()[:16]
+    if len(aid) > 160:
+        aid = hashlib.sha256(aid.encode("utf-8", "replace")).hexdigest()
+    return f"{where}:{aid}"
 
 
 def user_id_of(activity: dict[str, Any]) -> str:
@@ -173,7 +191,7 @@ def parse_message(activity: dict[str, Any]) -> ParsedMessage:
     value = _d(activity.get("value"))
     return ParsedMessage(
         user_id=uid,
-        key=_s(activity.get("id")) or "",
+        key=activity_key(activity),
         text=text,
         command=command,
         profile=profile_of(activity),
@@ -199,7 +217,7 @@ def parse_card_action(activity: dict[str, Any]) -> InboundAction:
     return InboundAction(
         platform=PLATFORM,
         user_id=uid,
-        key=_s(activity.get("id")),
+        key=activity_key(activity),
         prompt_id=_opt_str(data.get("prompt_id")),
         button=_opt_str(data.get("value")) if verb != "hplj.submit" else None,
         values=_values(data),

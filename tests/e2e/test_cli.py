@@ -89,9 +89,13 @@ def test_chat_session_answers_and_time_travels() -> None:
 
     from bot.chat import run_chat
 
+    from datetime import UTC, datetime
+
     out: list[str] = []
+    monday = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a week before the start: the whole before phase fits
     session = asyncio.run(run_chat("ben", None, lines=[":advance 1w", "1", "One safe 1:1 first, then a customer call",
-                                                       ":as ana", "status", ":as nobody"], write=out.append))
+                                                       ":as ana", "status", ":as nobody"], write=out.append,
+                                   now=monday))
     text = "\n".join(out)
     assert "Expectations conversation" in text  # Ben's before-phase task arrived during :advance
     assert "Almost done: what did you and Ana agree?" in text  # pressing button 1 (Done) asks

@@ -26,7 +26,7 @@ def count(tmp: Path, sql: str) -> int:
 
 def test_every_bad_row_is_reported_with_its_line(tmp_path: Path) -> None:
     r = hplj(tmp_path, "--csv", str(BAD), "--all-or-nothing")
-    assert r.returncode == 1
+    assert r.returncode == 2  # nothing done
     expected = {
         4: "email 'not-an-email' is not an e-mail address",
         5: "manager_email is the participant themselves",
@@ -77,7 +77,7 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("mail,manager\na@b.co,c@d.co\n")
     r = hplj(tmp_path, "--csv", str(path))
-    assert r.returncode == 1 and "missing column(s) email, manager_email, journey, start" in r.stdout
+    assert r.returncode == 2 and "missing columns email, manager_email, journey, start" in r.stdout
 
 
 

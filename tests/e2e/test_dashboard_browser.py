@@ -203,7 +203,8 @@ async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser
     assert of in await rows.nth(0).inner_text()
     assert f"{verified} of {ev.impact.total}" in await rows.nth(1).inner_text()
     assert f"Verified in {len(INTERVIEWS)} interviews" in await rows.nth(1).inner_text()
-    assert "Estimated value: £2,100. Basis:" in btext and "avoided escalations × £350" in btext
+    assert "Estimated value: £2,100 a month. Basis:" in btext and "avoided escalations a month × £350" in btext
+    assert "Return: 5.6 : 1 over a year" in btext
     assert "What was lost: not shown" in btext  # hidden with the support comparison
     assert "What was lost:" not in await page.locator("section", has=page.locator("#h-mgr")).inner_text()
     short = await page.locator("section", has=page.locator("#h-sum")).inner_text()

@@ -204,6 +204,28 @@ def test_report_matches_the_personas(demo):
 # --- issue 13: the performance system around the participant ---------------------------------
 
 
+def test_demo_prints_ranked_candidates_a_calendar_without_clashes_and_the_value_with_its_return(demo):
+    """Issue 21 in the demo: the ranking with its reasons, times held then booked on the
+    interviewer's calendar (never two at once), verified stories, value a month and the return."""
+    import re
+
+    summary, _, _ = demo
+    printed = plain("\n".join(PRINTED))
+    assert "Success cases, strongest evidence first:" in printed
+    assert "1. Ana Silva — a result with a measure (fewer-escalations), a concrete situation" in printed
+    assert ("1. Dev Patel — tried and it did not work out; named barriers: no time (other priorities came first); "
+            "no support from their manager") in printed
+    calendars = printed.split("Your interview calendar (your time")[1:]
+    assert len(calendars) == 2 and "held until" in calendars[0] and "booked" in calendars[1]
+    for cal in calendars:
+        times = re.findall(r"^    (\w{3} \d+ \w{3} \d\d:\d\d) — ", cal.split("\n\n")[0], re.MULTILINE)
+        assert times and len(times) == len(set(times))  # never two people at one time
+    assert "Today at" in printed and "Success Case interview with" in printed  # the day's reminder
+    report = "\n".join(summary.report)
+    assert "Verified story 1 (interview notes" in report
+    assert "Estimated value: £2,100 a month." in report and "Return: 5.6 : 1 over a year" in report
+
+
 def test_demo_prints_the_leader_brief_the_escalation_and_the_expired_request(demo):
     printed = plain("\n".join(PRINTED))
     assert "Active Listening starts Mon 12 Apr: your brief" in printed

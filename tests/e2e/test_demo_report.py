@@ -20,7 +20,8 @@ from adapters.memory import RecordingChat
 from bot.clock import SimulatedClock
 from bot.demo import PEOPLE, run_demo
 from bot.service import BotService
-from journeys.evaluation import BARRIER_LABELS, PERSON_HEADER
+from journeys.barriers import BARRIER_LABELS
+from journeys.evaluation import PERSON_HEADER
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
 from store.db import Database
@@ -58,20 +59,29 @@ def demo(demo_db: Any) -> Any:
     return summary, asyncio.run(report())
 
 
-def test_report_card_shows_two_anonymised_success_stories(demo: Any) -> None:
+def test_report_quotes_the_verified_story_and_labels_the_self_reported_one(demo: Any) -> None:
+    """Ana's story is quoted from her interview notes, marked as verified; Fatima's (verified by
+    command, without notes) is her survey answer, labelled as a self-report; no names in either."""
+    from bot.demo_interviews import INTERVIEWS
+
     summary, _ = demo
     report = "\n".join(summary.report)
     storytellers = [p for p in PARTICIPANTS if p.classification == "success"]
     assert len(storytellers) == 2
-    stories = [line for line in summary.report if line.startswith("Success story")]
-    assert len(stories) == 2
-    for p in storytellers:
-        did, result = p.story
-        assert any(did in line and result in line for line in stories), p.name
+    noted = {i.user_id: i for i in INTERVIEWS if i.notes is not None and i.classification == "success"}
+    verified = [line for line in summary.report if line.startswith("Verified story")]
+    self_reported = [line for line in summary.report if line.startswith("Self-reported story")]
+    assert len(verified) == len(noted) == 1 and len(self_reported) == 1
+    (ana,) = noted.values()
+    assert verified[0].startswith(f"Verified story 1 (interview notes, evidence seen: “{ana.notes['evidence']}”)")
+    assert f"Situation: “{ana.notes['situation']}”" in verified[0]
+    assert "Value: 6 avoided escalations a month (£2,100 a month)" in verified[0]
+    did, result = BY_ID["fatima"].story
+    assert self_reported[0] == f"Self-reported story 1 (survey, not verified): “{did}” Result: “{result}”"
     # anonymised: no participant's or manager's name in the stories
     for p in PEOPLE:
         for part in p.name.split():
-            assert not any(part in line for line in stories), part
+            assert not any(part in line for line in verified + self_reported), part
     assert "Brinkerhoff's rough 20% baseline" in report and "target 80%" in report
 
 
@@ -150,17 +160,26 @@ def test_report_opens_with_the_business_goal_and_verified_value_of_the_scripted_
     n = len(PARTICIPANTS)
     side = next(line for line in summary.report if line.startswith("Impact — self-reported"))
     assert f"self-reported: {round(100 * said / n)}% ({said} of {n}," in side
-    assert f"verified in interviews: {round(100 * len(verified) / n)}% ({len(verified)} of {n}," in side
-    assert f"from {len(INTERVIEWS)} interviews" in side
+    k = len(INTERVIEWS)
+    assert (f"verified in interviews: {len(verified)} of {k} interviewed were success cases "
+            f"({round(100 * len(verified) / k)}%); {k} interviewed of {n} classified by the survey") in side
     # the value: units x value per unit of the interviews that gave an estimate, in the journey's unit
     measured = measured_outcomes(journey)
     valued = [i for i in verified if i.units is not None and i.outcome]
     total = sum((i.units or 0) * (measured[i.outcome or ""].measure.value_per_unit) for i in valued)  # type: ignore[union-attr]
     value = next(line for line in summary.report if line.startswith("Estimated value"))
-    assert value.startswith(f"Estimated value: {money(total, 'GBP')}. Basis:")
+    assert value.startswith(f"Estimated value: {money(total, 'GBP')} a month. Basis:")
     assert f"{len(valued)} of {len(verified)} verified success cases" in value
     unit = measured["fewer-escalations"].measure.unit  # type: ignore[union-attr]
-    assert f"{valued[0].units:g} {unit}s × £350" in value
+    assert f"{valued[0].units:g} {unit}s a month × £350" in value
+    # the return: a year of the verified value against the journey's cost per participant
+    cost = journey.ppp.cost
+    assert cost is not None
+    ret = next(line for line in summary.report if line.startswith("Return"))
+    assert ret.startswith(f"Return: {total * 12 / (cost.per_participant * n):.1f} : 1 over a year — "
+                          f"{money(total * 12, 'GBP')} ({money(total, 'GBP')} a month × 12) of verified value "
+                          f"against a programme cost of {money(cost.per_participant * n, 'GBP')} ({n} participants "
+                          f"× {money(cost.per_participant, 'GBP')}")
     # Ben's 3 vs Grace's 2 people: the support comparison is hidden, so neither it nor what was lost shows a count
     assert "Manager-support comparison hidden: groups smaller than 5." in report
     lost = next(line for line in summary.report if line.startswith("What was lost"))
@@ -222,11 +241,18 @@ def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
     return asyncio.run(run())
 
 
+def _keyed_settings(**values: str) -> Any:
+    from bot.settings import Settings
+
+    return Settings(xapi_key=values.get("xapi_key", ""), dashboard_secret=values.get("dashboard_secret", ""),
+                    public_url="https://hplj.example.org")
+
+
 def test_xapi_export_follows_the_script_with_pseudonymous_actors(demo_db: Any) -> None:
     import json
 
     path, summary = demo_db
-    reply = _command(path, summary.end, f"report {summary.cohort} xapi")
+    reply = _command(path, summary.end, f"report {summary.cohort} xapi", _keyed_settings(xapi_key="k" * 32))
     assert reply.attachment_name == f"xapi-{summary.cohort}.json"
     sts = json.loads(reply.attachment_text)
     verbs = Counter(s["verb"]["display"]["en-GB"] for s in sts)
@@ -254,6 +280,10 @@ def test_evaluation_csv_carries_the_verified_value_rows(demo_db: Any) -> None:
     assert metrics["impact_rate_verified"][2:4] == [str(verified), str(len(PARTICIPANTS))]
     assert metrics["units:fewer-escalations"][1] == "6"
     assert metrics["value_total:GBP"][1] == "2100.00"
+    assert metrics["value_per_period:month:GBP"][1] == "2100.00"
+    assert metrics["programme_cost:GBP"][1:3] == ["4500.00", str(len(PARTICIPANTS))]
+    assert metrics["return_per_year"][1] == "5.60"
+    assert metrics["verified_of_interviewed"][2:4] == [str(verified), str(len(INTERVIEWS))]
     assert metrics["lost:value:GBP"][1] == ""  # hidden with the support comparison (groups under 5)
 
 
@@ -274,6 +304,11 @@ def test_follow_up_survey_is_compared_with_the_first(demo: Any) -> None:
     ("interview @ana success outcome early-concerns value 3", "`value` needs an `outcome` with a measure"),
     ("interview @lena success", "has not answered a Success Case survey yet"),
     ("interviews no-such-cohort", "unknown cohort 'no-such-cohort'"),
+    # swaps: only someone who has not answered yet can be replaced, by a surveyed non-candidate
+    ("interviews demo-cohort swap @ana @chen", "@ana has already answered (interviewed)"),
+    ("interviews demo-cohort swap @chen @ana", "@chen is not a candidate"),
+    ("interviews demo-cohort swap @lena @chen", "@lena is not in cohort 'demo-cohort'"),
+    ("interviews demo-cohort swap @ana", "`swap` needs two users"),
 ])
 def test_interview_commands_refuse_bad_input_and_change_nothing(demo_db: Any, text: str, words: str) -> None:
     path, summary = demo_db
@@ -281,3 +316,54 @@ def test_interview_commands_refuse_bad_input_and_change_nothing(demo_db: Any, te
     reply = _command(path, summary.end, text)
     assert words in reply.text, reply.text
     assert _command(path, summary.end, f"report {summary.cohort}").text == before
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for v in [*node.keys(), *node.values()] for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_the_xapi_export_cannot_be_joined_to_the_csv_by_anyone_who_has_both(demo_db: Any) -> None:
+    """Issue 23, item 1: an admin with `report csv` (enrollment ids and names) and `report xapi`
+    (classifications) tries every way the code offers to join them; none links one statement to a
+    person. Without a key the export is refused with one sentence."""
+    import json
+    import uuid
+
+    from journeys.xapi import _NAMESPACE, pseudonym
+    from store.models import EnrollmentRow
+
+    path, summary = demo_db
+    keyed = _keyed_settings(dashboard_secret="d" * 32)
+    rows = list(csv.reader(io.StringIO(_command(path, summary.end, f"report {summary.cohort} csv", keyed)
+                                       .attachment_text)))
+    start = rows.index(PERSON_HEADER)
+    names = {r[0]: r[1] for r in rows[start + 1:] if r}  # enrollment id -> name
+    assert len(names) == len(PARTICIPANTS)
+    sts = json.loads(_command(path, summary.end, f"report {summary.cohort} xapi", keyed).attachment_text)
+    assert any(s["verb"]["display"]["en-GB"] == "completed" for s in sts)
+
+    async def person_ids() -> dict[str, str]:
+        from sqlalchemy import select
+
+        db = Database(f"sqlite:///{path}")
+        try:
+            async with db.read() as s:
+                return {e.id: e.person_id for e in (await s.execute(select(EnrollmentRow))).scalars()}
+        finally:
+            await db.dispose()
+    owners = asyncio.run(person_ids())
+    # every way in: raw ids anywhere, registrations as the code once made them, pseudonyms under a
+    # key written in the code
+    guesses = {eid: {eid, str(uuid.uuid5(_NAMESPACE, eid)), pseudonym(owners.get(eid, eid), b"hplj-xapi")}
+               for eid in names}
+    linked = {eid for s in sts for text in _strings(s) for eid, g in guesses.items()
+              if any(x in text for x in g)}
+    assert linked == set(), f"statements joined to {[names[e] for e in linked]}"
+
+    refused = _command(path, summary.end, f"report {summary.cohort} xapi", _keyed_settings())
+    assert not refused.attachment_text and "HPLJ_XAPI_KEY" in refused.text and "nothing was exported" in refused.text
+    assert refused.text.count(". ") == 0, refused.text  # one sentence

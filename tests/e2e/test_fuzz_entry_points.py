@@ -52,7 +52,10 @@ FUZZ = settings(max_examples=60, deadline=None, derandomize=True, print_blob=Tru
 HOSTILE = ["<!channel>", "<!here|here>", "<@UADMIN>", "<#C1|general>", "<https://evil.example|https://slack.com>",
            "[approve](https://evil.example)", "<https://evil.example>", "<b>x</b>", "**b** _i_", "https://evil.x",
            "\x00", "\x1b[2J", "a\u202eb", "\ue001<!channel>\ue000", "\ue002UADMIN\ue003", "&lt;!channel&gt;",
-           "9" * 300, "{" * 50, "help", "status", "enroll active-listening <@UANA> manager <@UBEN>", "audit"]
+           "9" * 300, "{" * 50, "help", "status", "enroll active-listening <@UANA> manager <@UBEN>", "audit",
+           # issue 23: digits int() reads differently or not at all, C1 controls, bidi overrides and isolates
+           "\u00b2", "\u0663", "\uff11", "\u2460", "1\u2070", "\u0085", "\u009b31m", "\u2066x\u2069",
+           "\u202dno\u202c", "\u200f2", "1:\u00b2"]
 typed_text = st.one_of(st.text(st.characters(codec="utf-8"), max_size=60), st.sampled_from(HOSTILE),
                        st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=4).map(" ".join))
 
@@ -266,7 +269,9 @@ LIBRARY = load_library(default_library_path())
 CSV_HEAD = "email,manager_email,journey,start,cohort,timezone,event:workshop\n"
 csv_field = st.one_of(typed_text, st.sampled_from(["ana@example.com", "ben@example.com", "active-listening",
                                                    "2026-12-07", "9999-12-30", "spring-leads", "Europe/London",
-                                                   "=cmd|' /C calc'!A0", "x" * 200, '"', '""', "\r\n"]))
+                                                   "=cmd|' /C calc'!A0", "x" * 200, '"', '""', "\r\n",
+                                                   "ana\u0085@example.com", "ben\u202e@example.com", "x" * 10_001]))
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @FUZZ
@@ -279,7 +284,28 @@ def test_csv_rows_never_raise(rows: list[list[str]], head: bool) -> None:
     for row in report.valid:  # what passes is what the rest of the import can hold
         assert abs((row.start - date(2026, 11, 30)).days) <= 366
         assert row.cohort is None or re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", row.cohort)
-        assert not re.search(r"[\x00-\x1f\x7f]", row.email + row.manager_email)
+        assert not any(CONTROL.search(str(v)) for v in (row.email, row.manager_email, row.journey, row.cohort or "",
+                                                        row.timezone or "", row.manager_manager_email or ""))
+
+
+PEOPLE_HEAD = "email,manager_email,name,country,subdivision,timezone,working_days,working_hours,locale\n"
+
+
+@FUZZ
+@given(rows=st.lists(st.lists(csv_field, min_size=0, max_size=10), max_size=5), head=st.booleans())
+@example(rows=[["ana@example.com", "", "Ana\x00\x1b[2J"]], head=True)
+def test_people_sync_rows_never_raise_and_hold_no_control_character(rows: list[list[str]], head: bool) -> None:
+    """Issue 23, item 5: the HR sync reads with the same rules as enroll: whatever the columns hold,
+    errors are lines, and no stored value holds a control character."""
+    from dataclasses import astuple
+
+    from bot.people_sync import parse_people_csv
+
+    text = (PEOPLE_HEAD if head else "") + "\n".join(",".join(r) for r in rows)
+    report = parse_people_csv(text)
+    assert all(isinstance(line, int) and line >= 1 and reason for line, reason in report.errors)
+    for _, entry in report.entries:
+        assert not any(isinstance(v, str) and CONTROL.search(v) for v in astuple(entry)), entry
 
 
 SAMPLE = (default_library_path() / "active-listening.yml").read_text(encoding="utf-8")
@@ -288,6 +314,7 @@ SAMPLE = (default_library_path() / "active-listening.yml").read_text(encoding="u
 @FUZZ
 @given(cut=st.integers(0, len(SAMPLE)), insert=typed_text)
 @example(cut=60, insert='"\x07"')
+@example(cut=60, insert='"\\x85\\u202e"')
 @example(cut=0, insert="[" * 5000)
 @example(cut=0, insert="a: &a [*a]")
 def test_journey_yaml_fails_only_with_line_errors(cut: int, insert: str) -> None:

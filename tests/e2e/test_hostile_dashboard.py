@@ -74,3 +74,19 @@ async def test_fuzzed_link_queries_are_refused_without_a_trace(served: Served, q
     assert 400 <= status < 500, (status, query)
     assert b"Traceback" not in body and _reveals(body, served.ids) == []
     assert await _state(served) == before
+
+
+async def test_a_signed_link_with_an_absurd_expiry_is_refused(served: Served) -> None:
+    """Issue 23, item 12: a correctly signed link whose expiry is centuries away (or past any
+    calendar) is a 403 naming nobody, not a 500."""
+    from bot.dashboard_links import export_query, link_query, secret_for
+
+    admin = (await served.svc.ensure_person("console", "admin")).id
+    key = secret_for(served.svc.settings)
+    base = str(served.server.make_url("/")).rstrip("/")
+    for exp in (10**12, 10**18, int(served.clock.now().timestamp()) + 400 * 86400):
+        for path, q in (("/dashboard", link_query(key, admin, exp)),
+                        ("/dashboard/export", export_query(key, admin, served.ids["ana"], exp))):
+            status, _, body = await served.get(f"{base}{path}?{urlencode(q)}")
+            assert status == 403, (path, exp, status)
+            assert b"Traceback" not in body and _reveals(body, served.ids) == []

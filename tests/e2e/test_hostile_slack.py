@@ -163,3 +163,52 @@ async def test_a_failing_write_never_shows_what_was_typed(world: World, caplog: 
     assert "p_dup" not in str(failed.value) and secret not in str(failed.value)
     assert "hidden due to hide_parameters" in str(failed.value)
     assert not any(secret in r.getMessage() for r in caplog.records)
+
+
+# ---- issue 23 ----------------------------------------------------------------------------------
+
+async def test_a_nul_in_a_slack_display_name_is_cleaned_and_the_enrollment_goes_ahead(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """Item 6: Slack profiles pass the same cleaning step as Teams': a NUL (which aborts a
+    PostgreSQL write), an ESC and a bidi override in a display name are dropped; everyone is enrolled."""
+    from store.models import EnrollmentRow
+
+    caplog.set_level(logging.INFO)
+    w = world
+    w.fake.users[ANA.id].name = "An\x00a\x1b[2J \u202eDiaz"
+    reply = await enroll(w)
+    assert "went wrong" not in json.dumps(reply).lower(), reply
+    assert len(await w.rows(select(EnrollmentRow))) == 2
+    ana = await w.person(ANA)
+    assert ana is not None and ana.name == "Ana[2J Diaz", repr(ana.name)
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("typed", ["\u00b2", "\u0662", "\uff12"])
+async def test_a_unicode_digit_in_the_consent_thread_is_asked_again(world: World, typed: str) -> None:
+    """Item 4: "²" (or an Arabic-Indic or full-width 2) in the consent request's thread is not a
+    number: asked again, nothing saved, never "something went wrong"."""
+    from datetime import datetime as dt
+
+    from store.models import EnrollmentRow, EventRow
+    from tests.e2e.test_slack_scenario import message_im_event
+
+    w = world
+    await enroll(w)
+    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
+    ana = await w.person(ANA)
+    assert ana is not None
+    survey_at = dt.combine(START + timedelta(days=40), dt.min.time(), UTC)
+    async with w.db.write() as s:
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
+                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
+    await w.tick(survey_at + timedelta(days=1))
+    assert (await w.command(ADMIN, f"interviews {enrollments[ana.id].cohort}"))[0] == 200
+    await w.tick(w.clock.now() + timedelta(days=2))
+    _pid, ask = w.prompt_message(ANA, "interview-consent")
+    before = len(w.posts_to(ANA))
+    assert await w.event(message_im_event(user_id=ANA.id, text=typed, channel=ANA.dm, ts="18000091.000100",
+                                          thread_ts=ask["ts"], event_id="EvDigit")) == 200
+    said = json.dumps([c.params for c in w.posts_to(ANA)[before:]], ensure_ascii=False)
+    assert "went wrong" not in said and "Nothing was saved" in said, said
+    assert [e.kind for e in await w.rows(select(EventRow)) if e.kind == "interview_consent"] == []

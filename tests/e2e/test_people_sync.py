@@ -92,7 +92,7 @@ def test_a_file_without_the_email_column_changes_nothing(tmp_path: Path) -> None
     bad = tmp_path / "bad.csv"
     bad.write_text("mail,manager\nana@contoso.example,maria@contoso.example\n")
     r = hplj(tmp_path, "people", "sync", "--csv", str(bad))
-    assert r.returncode == 1 and f"{bad}:1: missing column email" in r.stdout
+    assert r.returncode == 2 and f"{bad}:1: missing column email" in r.stdout
 
 
 def _plain_weekday_ahead(days: int) -> date:

@@ -367,35 +367,34 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert {c.params.get("user") for c in w.fake.calls_to("users.info")} >= {ANA.id, CHEN.id, BEN.id}
     assert not w.fake.calls_to("chat.postMessage")  # nothing is due yet
 
-    # 2. The before phase, each in their own working hours.
-    await w.tick(at_local(START - timedelta(days=7), "17:45", BEN.tz))  # Mon 30 Nov, whole working day
-    exp_posts = w.posts_to(BEN)
-    # one card for both reports, each by name, with a Done button per report (nothing else that day)
-    assert len(exp_posts) == 1
-    for c in exp_posts:
-        assert c.params["metadata"]["event_type"] == "hplj_delivery"
-        assert c.params["metadata"]["event_payload"]["delivery_id"]
-        assert c.params["metadata"]["event_payload"]["prompt_id"].endswith("expectations")
-        check_blocks(c.params["blocks"])
-        assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
-                                                                     "emoji": True}}
-        blocks = json.dumps(c.params["blocks"], ensure_ascii=False)
-        assert "Expectations conversation" in blocks and "For 2 of your team: *ana* and *chen*." in blocks, blocks
-        buttons = {prompt_of_button(el) for el in actions_of(c.params["blocks"])}
-        assert {v for _, v in buttons} == {"done", "guide"}
-        assert len({pid for pid, v in buttons if v == "done"}) == 2  # each report's own prompt
-    assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {BEN.id}
-    assert not w.posts_to(ANA) and not w.posts_to(CHEN)
-
-    # New York's 10:00 comes five hours after London's.
-    await w.tick(at_local(START - timedelta(days=5), "10:31", ANA.tz))  # Wed 2 Dec
+    # 2. The before phase in the method's order, each in their own working hours: the participants
+    # prepare first (London's 10:00 comes five hours before New York's); Ben's card comes after.
+    await w.tick(at_local(START - timedelta(days=7), "10:31", ANA.tz))  # Mon 30 Nov
     assert any("Why this matters" in json.dumps(c.params["blocks"]) for c in w.posts_to(ANA))
     assert any("Why this matters" in json.dumps(c.params["blocks"]) for c in w.posts_to(CHEN))
     w.prompt_message(ANA, "focus-situation")
     with pytest.raises(AssertionError):
         w.prompt_message(CHEN, "focus-situation")
-    await w.tick(at_local(START - timedelta(days=5), "10:31", CHEN.tz))
+    await w.tick(at_local(START - timedelta(days=7), "10:31", CHEN.tz))
     w.prompt_message(CHEN, "focus-situation")
+    assert not w.posts_to(BEN)
+    await w.tick(at_local(START - timedelta(days=5), "17:45", BEN.tz))  # Wed 2 Dec, whole working day
+    exp_posts = [c for c in w.posts_to(BEN) if "expectations" in c.params["metadata"]["event_payload"].get(
+        "prompt_id", "")]
+    # one card for both reports, each by name, with a Done button per report (nothing else that day)
+    assert len(exp_posts) == 1 and len(w.posts_to(BEN)) == 1
+    for c in exp_posts:
+        assert c.params["metadata"]["event_type"] == "hplj_delivery"
+        assert c.params["metadata"]["event_payload"]["delivery_id"]
+        check_blocks(c.params["blocks"])
+        assert c.params["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Active Listening",
+                                                                     "emoji": True}}
+        blocks = json.dumps(c.params["blocks"], ensure_ascii=False)
+        assert "Expectations conversation" in blocks and "For 2 of your team: *ana* and *chen*." in blocks, blocks
+        assert "starts next week, on Mon 7 Dec" in blocks and "{starts}" not in blocks
+        buttons = {prompt_of_button(el) for el in actions_of(c.params["blocks"])}
+        assert {v for _, v in buttons} == {"done", "guide"}
+        assert len({pid for pid, v in buttons if v == "done"}) == 2  # each report's own prompt
     for user in (ANA, CHEN):
         for c in w.posts_to(user):
             assert c.params["metadata"]["event_payload"]["delivery_id"]
@@ -488,7 +487,7 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
 async def test_forged_and_stale_signatures_get_401_and_change_nothing(world: World) -> None:
     w = world
     await enroll(w)
-    await w.tick(at_local(START - timedelta(days=7), "10:31", BEN.tz))
+    await w.tick(at_local(START - timedelta(days=5), "17:45", BEN.tz))
     pid, msg = w.prompt_message(BEN, "expectations")
     before, n_calls, n_resp = await w.counts(), len(w.fake.calls), len(w.fake.responses)
     done = next(el for el in actions_of(msg["blocks"]) if prompt_of_button(el)[1] == "done")
@@ -652,24 +651,29 @@ async def test_signed_malformed_payloads_never_get_a_500(world: World, body: tup
 
 # ---- Success Case interviews (issue 14) ------------------------------------------------------------
 
-async def test_success_case_interviews_over_slack(world: World) -> None:
-    """The admin selects candidates by slash command, Ana gets the consent request in her DM in her
-    working hours, and the admin records what the interview verified: the report shows it."""
+async def surveyed(w: World, chen_answer: dict[str, Any]) -> str:
+    """Ana's and Chen's Success Case survey answers, as the engine records them; the cohort's name."""
     from store.models import EventRow
 
-    w = world
-    await enroll(w)
     enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
     ana, chen = await w.person(ANA), await w.person(CHEN)
     assert ana and chen
-    cohort = enrollments[ana.id].cohort
     survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
-    async with w.db.write() as s:  # the survey's answers, as the engine records them
+    async with w.db.write() as s:
         s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
                        data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
-                       data={"classification": "not_applied", "barriers": ["no_time"]}))
+        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at, data=chen_answer))
     await w.tick(survey_at + timedelta(days=1))
+    return enrollments[ana.id].cohort
+
+
+async def test_success_case_interviews_over_slack(world: World) -> None:
+    """The admin selects candidates by slash command, Ana gets the consent request in her DM in her
+    working hours, and the admin records what the interview verified: the report shows it."""
+
+    w = world
+    await enroll(w)
+    cohort = await surveyed(w, {"classification": "not_applied", "barriers": ["no_time"]})
     n_ana = len(w.posts_to(ANA))
 
     status, reply = await w.command(ADMIN, f"interviews {cohort}")
@@ -697,8 +701,73 @@ async def test_success_case_interviews_over_slack(world: World) -> None:
     status, reply = await w.command(ADMIN, f"report {cohort}")
     assert status == 200 and reply is not None
     report = json.dumps(reply, ensure_ascii=False)
-    assert "verified in interviews: 50% (1 of 2" in report
-    assert "Estimated value: £1,050" in report
+    assert "verified in interviews: 1 of 1 interviewed was a success case (100%); 1 interviewed of 2 classified" \
+        in report
+    assert "Estimated value: £1,050 a month" in report
+
+
+async def test_interview_notes_form_over_slack_becomes_a_verified_story(world: World) -> None:
+    """Issue 21: the ranking with its reasons and the held calendar in the reply; after the
+    interview the admin opens the notes form as a modal, and what they record (with consent) is the
+    report's verified story, with its value a month. A participant cannot submit the form."""
+    from store.models import EventRow
+
+    w = world
+    await enroll(w)
+    cohort = await surveyed(w, {"classification": "tried_no_success", "barriers": ["no_manager_support"]})
+    status, reply = await w.command(ADMIN, f"interviews {cohort}")
+    text = json.dumps(reply, ensure_ascii=False)
+    assert status == 200 and "Success cases, strongest evidence first:" in text
+    assert "a result with a measure (fewer-escalations)" in text
+    assert "tried and it did not work out; named a barrier: no support from their manager" in text
+    assert "Your interview calendar (your time" in text and "held until" in text
+    assert "Guide for non-success cases" in text
+    await w.tick(w.clock.now() + timedelta(days=2))
+    pid, ask = w.prompt_message(ANA, "interview-consent")
+    first = next(el for el in actions_of(ask["blocks"]) if prompt_of_button(el) == (pid, "slot:0"))
+    assert await w.click(ANA, ask, first["action_id"], first["value"]) == 200
+
+    status, reply = await w.command(ADMIN, f"interview {ANA.mention} notes")
+    assert status == 200 and "form" in json.dumps(reply)
+    await w.tick(w.clock.now() + timedelta(hours=1))
+    _, form = w.prompt_message(ADMIN, "interview-notes")
+    [form_btn] = [el for el in actions_of(form["blocks"]) if el["action_id"] == "hplj:form"]
+    n_views = len(w.fake.views_opened)
+    assert await w.click(ADMIN, form, "hplj:form", form_btn["value"]) == 200
+    await w.fake.wait_for("views.open", n_views + 1)
+    view = w.fake.views_opened[-1]["view"]
+    check_blocks(view["blocks"])
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert {"consent", "classification", "situation", "behaviour", "result", "evidence", "enablers", "barriers",
+            "outcome", "units"} <= set(inputs), sorted(inputs)
+    values = {
+        "consent": {"v": {"type": "static_select", "selected_option": {"value": "yes"}}},
+        "classification": {"v": {"type": "static_select", "selected_option": {"value": "success"}}},
+        "situation": {"v": {"type": "plain_text_input", "value": "A customer called back angry about a refund"}},
+        "behaviour": {"v": {"type": "plain_text_input", "value": "Ana paraphrased before offering anything"}},
+        "result": {"v": {"type": "plain_text_input", "value": "No escalation; three fewer this month"}},
+        "evidence": {"v": {"type": "plain_text_input", "value": "the ticket history"}},
+        "enablers": {"v": {"type": "multi_static_select", "selected_options": [{"value": "manager"}]}},
+        "barriers": {"v": {"type": "multi_static_select", "selected_options": [{"value": "no_time"}]}},
+        "outcome": {"v": {"type": "static_select", "selected_option": {"value": "fewer-escalations"}}},
+        "units": {"v": {"type": "plain_text_input", "value": "3"}},
+    }
+    # Ana (not an admin) cannot record notes about anyone, herself included: nothing is saved
+    assert await w.payload(view_submission_payload(user_id=ANA.id, private_metadata=view["private_metadata"],
+                                                   values=values, view_id=view["id"], view_hash=view["hash"])) == 200
+    assert not [e for e in await w.rows(select(EventRow)) if e.kind == "interview_recorded"]
+    assert await w.payload(view_submission_payload(user_id=ADMIN.id, private_metadata=view["private_metadata"],
+                                                   values=values, view_id=view["id"], view_hash=view["hash"])) == 200
+    (recorded,) = [e for e in await w.rows(select(EventRow)) if e.kind == "interview_recorded"]
+    assert recorded.data["units"] == 3 and recorded.data["barriers"] == ["no_time"] and recorded.data["evidence"]
+    assert "refund" not in json.dumps(recorded.data)  # the words live on the enrollment's notes only
+    status, reply = await w.command(ADMIN, f"report {cohort}")
+    report = json.dumps(reply, ensure_ascii=False)
+    assert ("Verified story 1 (interview notes, evidence seen: “the ticket history”): Situation: “A customer called "
+            "back angry about a refund”") in report
+    assert "Behaviour: “[name] paraphrased before offering anything”" in report  # her name is not quoted
+    assert "Value: 3 avoided escalations a month (£1,050 a month)" in report
+    assert "named in interview" in report  # her interview's barrier is counted, with who can remove it
 
 
 async def test_a_typed_answer_goes_to_the_prompt_whose_thread_it_is_in(world: World) -> None:

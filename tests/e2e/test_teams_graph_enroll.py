@@ -93,9 +93,9 @@ async def test_admin_enrolls_someone_who_never_opened_the_bot_with_manager_auto(
                                 .order_by(OutboxRow.sent_at))).scalars().all()
     assert sent, "Ana got nothing"
     first = sent[0].sent_at.astimezone(LA)
-    # 'start-4 10:00' counts her own working days (Mon-Thu: not Friday 4 Dec) back from Mon 7 Dec to
-    # Mon 30 Nov, and her day starts at 13:00 in Los Angeles
-    assert first == datetime(2026, 11, 30, 13, 0, tzinfo=LA), first
+    # 'start-6 10:00' (why it matters) counts her own working days (Mon-Thu: not Friday, and not
+    # Thanksgiving on Thu 26 Nov) back from Mon 7 Dec to Tue 24 Nov; her day starts at 13:00 in LA
+    assert first == datetime(2026, 11, 24, 13, 0, tzinfo=LA), first
     assert all(r.sent_at.astimezone(LA).weekday() < 4 and 13 <= r.sent_at.astimezone(LA).hour < 19 for r in sent)
     assert graph.has_app("aad-ana")  # installed for her through Graph
     chat = f"19:aad-ana_{CLIENT_ID}@unq.gbl.spaces"

@@ -15,7 +15,7 @@ import http.client
 import itertools
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -253,7 +253,7 @@ class World:
 
 
 async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
-                     fake: FakeConnector | None = None, start: datetime = T0) -> World:
+                     fake: FakeConnector | None = None, start: datetime = T0, admins: set[str] = frozenset()) -> World:  # type: ignore[assignment]
     fake = fake or await FakeConnector().start()
     db = Database(f"sqlite:///{tmp / 'hplj.db'}")
     await db.create_all()
@@ -262,7 +262,7 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
     cfg = settings_ or teams_settings()
     # the ports as `hplj serve` builds them (bot/wiring.py): a Teams port sharing the endpoint's adapter
     service = BotService(db, library, build_ports(cfg), clock, default_tz="UTC",  # type: ignore[arg-type]
-                         bootstrap_admins={ADMIN.aad}, settings=cfg)
+                         bootstrap_admins={ADMIN.aad, *admins}, settings=cfg)
     app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -386,23 +386,25 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     assert {e.manager_id for e in enrollments} == {ben.id} and {e.start for e in enrollments} == {START}
     assert (ana.tz, chen.tz) == ("Europe/Madrid", "Asia/Singapore")
 
-    # 3. The before phase: the manager's expectations task and the participants' first prompts.
-    await w.tick(at_local(START - timedelta(days=7), "09:31", "Europe/London"))  # Mon 30 Nov
+    # 3. The before phase in the method's order: the participants prepare first, each in their own
+    # hours (Singapore's 10:00 comes hours before Madrid's: the clientInfo time zones are honoured);
+    # the manager's expectations card comes after their picture of success.
+    await w.tick(at_local(START - timedelta(days=7), "10:01", "Asia/Singapore"))  # Mon 30 Nov
+    assert any("Why this matters" in t for t in w.texts_to(ANA))
+    assert any("Why this matters" in t for t in w.texts_to(CHEN))
+    assert [pid for c in w.cards_to(CHEN) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
+    assert not [pid for c in w.cards_to(ANA) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
+    await w.tick(at_local(START - timedelta(days=7), "10:01", "Europe/Madrid"))
+    pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
+    assert not [c for c in w.cards_to(BEN) if "Expectations conversation" in card_text(c)]
+    await w.tick(at_local(START - timedelta(days=5), "14:01", "Europe/London"))  # Wed 2 Dec
     pid_exp, card = latest_card_for(w, BEN, "expectations")
     # one card for both reports, each by name, with a Done button per report
     assert len([c for c in w.cards_to(BEN) if "Expectations conversation" in card_text(c)]) == 1
     assert "For 2 of your team: Ana Diaz and Chen Wei." in card_text(card).replace("*", "")
+    assert "starts next week, on Mon 7 Dec" in card_text(card)
     dones = [a["data"]["prompt_id"] for a in card_actions(card) if a.get("data", {}).get("value") == "done"]
     assert len(set(dones)) == 2 and pid_exp in dones
-    await w.tick(at_local(START - timedelta(days=6), "10:01", "Europe/Madrid"))  # Tue 1 Dec: why-it-matters
-    assert any("Why this matters" in t for t in w.texts_to(ANA))
-    assert any("Why this matters" in t for t in w.texts_to(CHEN))
-    # Singapore's 10:00 comes hours before Madrid's: the clientInfo time zones are honoured.
-    await w.tick(at_local(START - timedelta(days=5), "10:01", "Asia/Singapore"))  # Wed 2 Dec
-    assert [pid for c in w.cards_to(CHEN) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
-    assert not [pid for c in w.cards_to(ANA) for pid in card_prompt_ids(c) if pid.endswith("focus-situation")]
-    await w.tick(at_local(START - timedelta(days=5), "10:01", "Europe/Madrid"))
-    pid_focus, focus_card = latest_card_for(w, ANA, "focus-situation")
 
     # 4. The manager's Done for one report asks what they agreed; his typed answer records it for
     # that report only: the grouped card keeps the other report's button (neither refreshed nor
@@ -425,7 +427,7 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     status, body = await click(w, ANA, pid_focus, value)
     assert status == 200 and not card_actions(refreshed_card(body))
     assert updates_of(w, ANA, pid_focus, body) == 1
-    await w.tick(at_local(START - timedelta(days=1), "14:01", "Europe/Madrid"))  # Fri 4 Dec: success picture
+    await w.tick(at_local(START - timedelta(days=1), "14:01", "Europe/Madrid"))  # Fri 4 Dec: success picture open
     pid_sp, sp_card = latest_card_for(w, ANA, "success-picture")
     [fid] = [k.removeprefix("f.") for k in card_inputs(sp_card)]
     status, body = await submit(w, ANA, sp_card, pid_sp, {fid: "An angry caller leaves calm without an escalation."})
@@ -509,7 +511,7 @@ async def _enrolled_world(w: World) -> tuple[str, dict[str, Any]]:
     assert status == 200
     if not await w.rows(select(EnrollmentRow)):
         raise AssertionError(f"`journey enroll` with Teams mentions enrolled nobody; the bot replied: {reply[:400]}")
-    await w.tick(at_local(START - timedelta(days=7), "09:31", "Europe/London"))
+    await w.tick(at_local(START - timedelta(days=5), "14:01", "Europe/London"))
     return latest_card_for(w, BEN, "expectations")
 
 
@@ -566,7 +568,7 @@ async def test_a_redelivered_activity_changes_state_once(world: World) -> None:
     assert second[1]["statusCode"] == 200
     again = await w.prompt(pid)
     assert (again.status, again.answers, again.answered_at) == (answered.status, answered.answers, answered.answered_at)
-    assert await w.scalar(select(func.count()).select_from(InboundRow).where(InboundRow.key == f"teams:{act['id']}")) == 1
+    assert await w.scalar(select(func.count()).select_from(InboundRow).where(InboundRow.key.endswith(f":{act['id']}"))) == 1
     assert len(w.fake.sent) == n_sent  # nothing re-sent
     assert again.status == "answered"
     # a double click (new activity id, same prompt) does not answer twice either
@@ -605,7 +607,7 @@ async def test_deliveries_after_a_restart_still_reach_people(tmp_path: Path) -> 
     w2 = await make_world(tmp_path, fake=w.fake, start=later)
     try:
         n_ben = len(w2.calls_to(BEN))
-        await w2.tick(at_local(START - timedelta(days=6), "09:31", "Europe/London"))  # a reminder / the digest
+        await w2.tick(at_local(START - timedelta(days=4), "14:31", "Europe/London"))  # a reminder
         failed = await w2.rows(select(OutboxRow).where(OutboxRow.state == "failed"))
         assert not failed, sorted({f.error for f in failed})
         assert len(w2.calls_to(BEN)) > n_ben  # the new process reached Ben through the stored reference
@@ -730,33 +732,45 @@ def test_malformed_activities_never_get_a_500(threaded: _Threaded, data: st.Data
 
 # ---- Success Case interviews (issue 14) ------------------------------------------------------------
 
-async def test_success_case_interviews_over_teams(world: World) -> None:
-    """`journey interviews` and `journey interview <at>Ana</at> ...` in a message to the bot: Ana's
-    consent request reaches her chat, the verdict and its value reach the report."""
+async def surveyed(w: World, chen_answer: dict[str, Any] | None) -> str:
+    """Everyone installed and enrolled; Ana's (and Chen's) Success Case survey answers as the engine
+    records them; the cohort's name."""
     from store.models import EventRow
 
-    w = world
     await install_everyone(w)
-    status, _ = await enroll_by_command(w)
-    assert status == 200
+    assert (await enroll_by_command(w))[0] == 200
     enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
     ana, chen = await w.person(ANA), await w.person(CHEN)
     assert ana and chen
-    cohort = enrollments[ana.id].cohort
     survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
     async with w.db.write() as s:
         s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
                        data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
-                       data={"classification": "not_applied"}))
+        if chen_answer is not None:
+            s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
+                           data=chen_answer))
     await w.tick(survey_at + timedelta(days=1))
+    return enrollments[ana.id].cohort
+
+
+async def admin_says(w: World, text: str, mentions: Sequence[dict[str, Any]] = ()) -> str:
+    """The admin's `journey <text>` to the bot, and the texts the bot sent back."""
     bot = {"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}
+    before = len(w.calls_to(ADMIN))
+    status, _ = await w.post(message(ADMIN, w.fake.url, f"<at>HPLJ Coach</at> journey {text}", [bot, *mentions]))
+    assert status == 200
+    return "\n".join(w.texts_to(ADMIN)[before:])
+
+
+async def test_success_case_interviews_over_teams(world: World) -> None:
+    """`journey interviews` and `journey interview <at>Ana</at> ...` in a message to the bot: Ana's
+    consent request reaches her chat, the verdict and its value reach the report."""
+
+    w = world
+    cohort = await surveyed(w, {"classification": "not_applied"})
 
     async def say(text: str, mentions: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
-        before = len(w.calls_to(ADMIN))
-        status, _ = await w.post(message(ADMIN, w.fake.url, f"<at>HPLJ Coach</at> journey {text}", [bot, *mentions]))
-        assert status == 200
-        return "\n".join(w.texts_to(ADMIN)[before:])
+        return await admin_says(w, text, mentions)
 
     listing = await say(f"interviews {cohort}")
     assert "2 candidates for Success Case interviews" in listing and "What is it worth" in listing
@@ -775,7 +789,38 @@ async def test_success_case_interviews_over_teams(world: World) -> None:
     done = await say(f"interview <at>{ANA.name}</at> success outcome fewer-escalations value 3", [mention(ANA)])
     assert "3 avoided escalations" in done
     report = await say(f"report {cohort}")
-    assert "verified in interviews: 50% (1 of 2" in report and "Estimated value: £1,050" in report
+    assert "verified in interviews: 1 of 1 interviewed was a success case (100%); 1 interviewed of 2 classified" \
+        in report and "Estimated value: £1,050 a month" in report
+
+
+async def test_interview_notes_card_over_teams_becomes_a_verified_story(world: World) -> None:
+    """Issue 21 on Teams: `interview <at>Ana</at> notes` sends the admin an Adaptive Card with the
+    notes inputs; its submission is the report's verified story (and a bad value saves nothing)."""
+    from store.models import EventRow
+
+    w = world
+    cohort = await surveyed(w, None)
+
+    async def say(text: str, mentions: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+        return await admin_says(w, text, mentions)
+
+    assert "form" in await say(f"interview <at>{ANA.name}</at> notes", [mention(ANA)])
+    await w.tick(w.clock.now() + timedelta(hours=1))
+    pid, card = latest_card_for(w, ADMIN, "interview-notes")
+    values = {"consent": "yes", "classification": "success", "situation": "A renewal call that went sideways",
+              "behaviour": "Asked open questions first", "result": "The client renewed", "evidence": "the CRM note",
+              "enablers": "manager,practice", "barriers": "tools_process", "outcome": "fewer-escalations",
+              "units": "lots"}
+    status, body = await submit(w, ADMIN, card, pid, values)
+    assert status == 200 and "expects a number" in json.dumps(body)
+    assert not [e for e in await w.rows(select(EventRow)) if e.kind == "interview_recorded"]
+    status, body = await submit(w, ADMIN, card, pid, {**values, "units": "2"})
+    assert status == 200 and "Saved: " in json.dumps(body, ensure_ascii=False)
+    (recorded,) = [e for e in await w.rows(select(EventRow)) if e.kind == "interview_recorded"]
+    assert recorded.data["enablers"] == ["manager", "practice"] and recorded.data["units"] == 2
+    report = await say(f"report {cohort}")
+    assert "Verified story 1 (interview notes, evidence seen: “the CRM note”)" in report
+    assert "Result: “The client renewed”" in report and "Value: 2 avoided escalations a month (£700 a month)" in report
 
 
 async def test_a_typed_answer_goes_to_the_card_it_replies_to(world: World) -> None:

@@ -156,6 +156,10 @@ class FakeSlackApi:
         self.ephemeral: list[dict[str, Any]] = []
         self.views_opened: list[dict[str, Any]] = []
         self.views_published: list[dict[str, Any]] = []
+        # files.getUploadURLExternal -> POST <upload_url> -> files.completeUploadExternal
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> {filename, length, data}
+        self.files: list[dict[str, Any]] = []  # shared files: {id, title, filename, data, channel, comment}
+        self._file_ids = itertools.count(1)
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.per_channel_per_sec = per_channel_per_sec
         self.workspace_per_minute = workspace_per_minute
@@ -171,6 +175,7 @@ class FakeSlackApi:
         self.app = web.Application()
         self.app.router.add_route("*", "/api/{method}", self._api)
         self.app.router.add_post("/response/{token}", self._response_url)
+        self.app.router.add_post("/upload/{file_id}", self._upload)
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> FakeSlackApi:
@@ -381,6 +386,18 @@ class FakeSlackApi:
         return web.Response(text="ok")
 
     # --- methods -----------------------------------------------------------------------------
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of Slack's file upload: the bytes, POSTed to the URL step 1 handed out (no token:
+        the URL itself is the credential, as on files.slack.com)."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None or upload["data"] is not None:
+            return web.Response(status=404, text="unknown or used upload url")
+        data = await request.read()
+        if len(data) != upload["length"]:
+            return web.Response(status=400, text=f"expected {upload['length']} bytes, got {len(data)}")
+        upload["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
     def _next_ts(self) -> str:
         return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
 
@@ -403,6 +420,40 @@ class FakeSlackApi:
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
         }
+
+    def _m_files_getUploadURLExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        filename, length = p.get("filename"), p.get("length")
+        if not filename or length is None or not str(length).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):07d}"
+        self.uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, p: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(p.get("files") or "")
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = p.get("channel_id")
+        if channel is not None and self._channel_error(channel):
+            return {"ok": False, "error": str(self._channel_error(channel))}
+        done = []
+        for f in files if isinstance(files, list) else []:
+            upload = self.uploads.get(str(f.get("id")))
+            if upload is None or upload["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append({"id": f["id"], "title": f.get("title") or upload["filename"], "name": upload["filename"]})
+        if not done:
+            return {"ok": False, "error": "invalid_arguments"}
+        for f in done:
+            upload = self.uploads[f["id"]]
+            self.files.append({"id": f["id"], "title": f["title"], "filename": upload["filename"],
+                               "data": upload["data"], "channel": channel, "comment": p.get("initial_comment")})
+        if channel is not None:
+            self.messages[channel].append({"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID,
+                                           "ts": self._next_ts(), "text": p.get("initial_comment") or "",
+                                           "files": done})
+        return {"ok": True, "files": done}
 
     def _m_conversations_open(self, p: dict[str, Any]) -> dict[str, Any]:
         users = p.get("users")

@@ -74,6 +74,31 @@ class PgCluster:
 _CLUSTER: PgCluster | None = None
 
 
+def new_cluster(prefix: str, owned: tuple[str, ...] = ()) -> PgCluster:
+    """A new, initialised, not yet started cluster in a temp dir (`owned`: further subfolders
+    of it the server's user must own). Skips when the server binaries are missing, except in
+    CI (`CI=true`), where that is a failure."""
+    initdb = _initdb()
+    if initdb is None:
+        msg = "PostgreSQL server binaries (initdb) not found; run .ci/install-postgres.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    bindir = Path(initdb).parent
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    for sub in ("sock", *owned):
+        (tmp / sub).mkdir()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        for sub in ("", "sock", *owned):
+            shutil.chown(tmp / sub, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    cluster = PgCluster(bindir, tmp, _free_port(), run_as)
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(cluster.data), "-U", "hplj", "--auth=trust",
+                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    return cluster
+
+
 def _cluster() -> PgCluster:
     """The one throwaway cluster of this test session, started on first use, stopped at exit.
 
@@ -83,32 +108,20 @@ def _cluster() -> PgCluster:
     global _CLUSTER
     if _CLUSTER is not None:
         return _CLUSTER
-    initdb = _initdb()
-    if initdb is None:
-        msg = "PostgreSQL server binaries (initdb) not found; run .ci/install-postgres.sh"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    bindir = Path(initdb).parent
-    tmp = Path(tempfile.mkdtemp(prefix="hplj-pg-"))
-    (tmp / "sock").mkdir()
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(tmp, "postgres")
-        shutil.chown(tmp / "sock", "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    cluster = PgCluster(bindir, tmp, _free_port(), run_as)
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(cluster.data), "-U", "hplj", "--auth=trust",
-                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    _CLUSTER = launch(new_cluster("hplj-pg-"))
+    return _CLUSTER
+
+
+def launch(cluster: PgCluster) -> PgCluster:
+    """Start `cluster`, stop and delete it at exit, and create its `hplj` database."""
     cluster.start()
 
     def _stop() -> None:
         cluster.stop("immediate")
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(cluster.tmp, ignore_errors=True)
 
     atexit.register(_stop)
     cluster.create_database("hplj")
-    _CLUSTER = cluster
     return cluster
 
 

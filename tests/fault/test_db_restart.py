@@ -72,7 +72,8 @@ async def test_worker_resumes_by_itself_after_postgres_restart(postgres_cluster:
             del env[k]
         env.update(DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake.api_url,
                    HPLJ_TICK_SECONDS="1", HPLJ_SLACK_WORKSPACE_PER_MINUTE="6000",
-                   HPLJ_DELIVERY_LEASE_SECONDS="10")
+                   HPLJ_DELIVERY_LEASE_SECONDS="10", HPLJ_DASHBOARD_SECRET="x" * 32,
+                   HPLJ_PUBLIC_URL="https://hplj.example.com")
         log = (tmp_path / "worker.log").open("wb")
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "worker", cwd=str(ROOT),
                                                     env=env, stdout=log, stderr=asyncio.subprocess.STDOUT)

@@ -92,7 +92,8 @@ def server_env(db_path: Path, fake: FakeSlackApi, port: int) -> dict[str, str]:
         del env[k]
     env.update(DATABASE_URL=f"sqlite:///{db_path}", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                SLACK_API_URL=fake.api_url, HPLJ_TICK_SECONDS="0.3", HPLJ_ADMINS="UADMIN", PORT=str(port),
-               HPLJ_SLACK_WORKSPACE_PER_MINUTE="2400", HPLJ_DASHBOARD_SECRET="x" * 32)
+               HPLJ_SLACK_WORKSPACE_PER_MINUTE="2400", HPLJ_DASHBOARD_SECRET="x" * 32,
+               HPLJ_PUBLIC_URL="https://hplj.example.com")
     return env
 
 

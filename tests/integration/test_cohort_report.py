@@ -83,8 +83,8 @@ async def test_never_answered_requests_count_as_slow(svc):
 
 async def test_only_agreed_stories_are_told_without_names(svc):
     lines = await cohort_report_lines(svc, COHORT)
-    stories = [line for line in lines if line.startswith("Success story")]
-    assert stories == [("Success story 1: “I let [name] finish before answering; [name]'s team noticed.” "
+    stories = [line for line in lines if line.startswith("Self-reported story")]
+    assert stories == [("Self-reported story 1 (survey, not verified): “I let [name] finish before answering; [name]'s team noticed.” "
                         "Result: “Two escalations avoided.”")]
     assert "1 success story may be shared (authors agreed)." in lines
     assert not any("Resolved in one call" in line for line in lines)

@@ -87,34 +87,47 @@ async def people(svc: BotService, chat: OutageChat, who: dict[str, tuple[str, st
 
 
 async def test_outage_then_recovery_at_3am_sends_nothing_before_9_then_everything_in_order(db, library):
-    """The issue's first scenario: Slack down from 09:35 Monday (Berlin) all day and night; healthy
-    again at 03:00 Tuesday. Nothing is lost to the long outage, nothing reaches the manager at
+    """The issue's first scenario: Slack down from 13:35 Wednesday (Berlin), through Thursday and its
+    night, as the manager's expectations card, a note of what Ana shared and the card's reminder fall
+    due; healthy again at 03:00 Friday. Nothing is lost to the long outage, nothing reaches the manager at
     night, and at 09:00 their backlog goes out in the order it was queued, a minute apart."""
     chat = OutageChat()
     svc = BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2026, 11, 27, 10, tzinfo=UTC)))
     ids = await people(svc, chat, {"ana": ("Europe/Berlin", None), "ben": ("Europe/Berlin", None)})
-    await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2026, 12, 7))
+    res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2026, 12, 7))
+    eid = res.enrolled[0][1]
 
     chat.down = True
-    at = datetime(2026, 11, 30, 9, 35, tzinfo=BERLIN)
-    while at < datetime(2026, 12, 1, 3, 0, tzinfo=BERLIN):  # a worker ticking through a 17 h outage
+    at = datetime(2026, 12, 2, 13, 35, tzinfo=BERLIN)
+    while at < datetime(2026, 12, 4, 3, 0, tzinfo=BERLIN):  # a worker ticking through a 37 h outage
         await tick(svc, chat, at)
+        if at == datetime(2026, 12, 2, 15, 5, tzinfo=BERLIN):  # Ana agrees to share (from an earlier card)
+            await svc.handle_action(InboundAction("memory", "ana", "consent-1", f"{eid}.share-line-of-sight",
+                                                  "yes"))
+            await svc.handle_action(InboundAction("memory", "ana", "focus-1", f"{eid}.focus-situation",
+                                                  "one-to-ones"))
         at += timedelta(minutes=15)
     assert chat.log == []
     async with db.read() as s:
         queued = (await s.execute(select(OutboxRow).where(OutboxRow.recipient_id == ids["ben"])
                                   .order_by(OutboxRow.id))).scalars().all()
-    assert len(queued) >= 2 and {r.state for r in queued} == {"pending"}  # none given up as failed
-    order = [r.key for r in queued]
+    # none given up as failed; the card's reminder replaced the card still waiting (never both)
+    replaced = [r for r in queued if r.state == "cancelled"]
+    assert {r.state for r in queued} <= {"pending", "cancelled"} and all(r.error == "replaced by a newer one"
+                                                                       for r in replaced)
+    assert [r.key.rsplit(":", 1)[0] for r in replaced] == [r.key.rsplit(":", 1)[0] for r in queued
+                                                          if r.key.endswith(".expectations:2")]
+    order = [r.key for r in queued if r.state == "pending"]
+    assert len(order) >= 2
 
     chat.down = False
-    night = datetime(2026, 12, 1, 3, 0, tzinfo=BERLIN)
+    night = datetime(2026, 12, 4, 3, 0, tzinfo=BERLIN)
     await tick(svc, chat, night)
-    await tick(svc, chat, datetime(2026, 12, 1, 8, 59, tzinfo=BERLIN))
+    await tick(svc, chat, datetime(2026, 12, 4, 8, 59, tzinfo=BERLIN))
     assert chat.log == []  # recovered at 03:00, but nobody is woken up
 
-    at = datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN)
-    while at <= datetime(2026, 12, 1, 9, 10, tzinfo=BERLIN):
+    at = datetime(2026, 12, 4, 9, 0, tzinfo=BERLIN)
+    while at <= datetime(2026, 12, 4, 9, 10, tzinfo=BERLIN):
         await tick(svc, chat, at)
         at += timedelta(minutes=1)
     to_ben = [m for m in chat.log if m.to == "ben"]
@@ -217,7 +230,11 @@ async def test_a_participants_click_at_1725_reaches_a_manager_in_tokyo_only_in_t
     await tick(svc, chat, datetime(2027, 4, 16, 8, 59, tzinfo=TOKYO))
     assert not [m for m in chat.log if m.key.startswith(request)]
     await tick(svc, chat, datetime(2027, 4, 16, 9, 0, tzinfo=TOKYO))
-    (sent,) = [m for m in chat.log if m.key.startswith(request)]
+    got = [m for m in chat.log if m.key.startswith(request)]
+    print("KEYS", [(m.key, m.at) for m in got])
+    print("BEN", [(m.key, m.at) for m in chat.log if m.to == "ben"])
+    print("KEYS", [(m.key, m.at) for m in got])
+    (sent,) = got
     assert sent.at.astimezone(TOKYO).strftime("%a %H:%M") == "Fri 09:00"
 
 

@@ -91,7 +91,7 @@ async def test_web_only_process_leaves_delivery_to_the_worker_which_delivers_wit
             del env[k]
         env.update(DATABASE_URL=f"sqlite:///{db_path}", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                    SLACK_API_URL=fake.api_url, HPLJ_TICK_SECONDS=str(TICK), HPLJ_JOURNEYS=str(folder),
-                   PORT=str(port))
+                   PORT=str(port), HPLJ_DASHBOARD_SECRET="x" * 32, HPLJ_PUBLIC_URL="https://hplj.example.com")
         logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("serve", "worker")}
         procs = {
             "serve": await asyncio.create_subprocess_exec(

@@ -33,8 +33,11 @@ def london(m: int, d: int, hh: int, mm: int = 0) -> datetime:
 
 
 # instants covering the before phase: due times, a repeat, off-hours and a weekend
-INSTANTS = [london(4, 5, 9, 30), london(4, 5, 9, 30), london(4, 5, 23, 0), london(4, 6, 10, 0),
-            london(4, 7, 10, 0), london(4, 7, 10, 5), london(4, 9, 14, 0), london(4, 10, 11, 0)]
+# (the participants prepare from Fri 2 Apr; Ben's card comes after, on Wed 7 Apr at 14:00)
+CARD_AT = london(4, 7, 14)
+INSTANTS = [london(4, 2, 10, 0), london(4, 2, 10, 0), london(4, 2, 23, 0), london(4, 5, 10, 0),
+            london(4, 6, 10, 0), london(4, 7, 10, 0), CARD_AT, CARD_AT, london(4, 7, 14, 5),
+            london(4, 9, 14, 0), london(4, 10, 11, 0)]
 
 
 async def make_service(path, library, chat):
@@ -92,10 +95,13 @@ async def test_each_before_phase_prompt_is_delivered_once_even_when_ticks_repeat
 
 async def test_nothing_is_sent_before_it_is_due(world):
     svc, chat, _ = world
-    await svc.tick(london(4, 5, 9, 29))
+    await svc.tick(london(4, 2, 9, 59))
     assert chat.sent == []
-    await svc.tick(london(4, 5, 9, 30))
-    assert [d.conversation_id for d in chat.sent] == ["D-ben"]  # one card for both reports
+    await svc.tick(CARD_AT - timedelta(minutes=1))
+    assert tasks(chat) == []  # the participants prepare first
+    n = len(chat.sent)
+    await svc.tick(CARD_AT)
+    assert [d.conversation_id for d in chat.sent[n:]] == ["D-ben"] and len(tasks(chat)) == 1  # one card for both
 
 
 async def test_concurrent_ticks_deliver_once(world):
@@ -120,7 +126,8 @@ async def test_two_workers_on_the_same_file_deliver_once(world, library):
 
 async def test_rate_limited_send_is_retried_no_sooner_than_retry_after(world):
     svc, chat, path = world
-    t0 = london(4, 5, 9, 30)
+    t0 = CARD_AT
+    await svc.tick(t0 - timedelta(minutes=1))  # the participants' preparation goes out first
     chat.fail_next = [DeliveryError("rate_limited", "ratelimited", retry_after=30)]
     _, first = await svc.tick(t0)
     assert first.retried == 1
@@ -137,13 +144,14 @@ async def test_rate_limited_send_is_retried_no_sooner_than_retry_after(world):
 
 async def test_permanent_failure_is_marked_failed_with_the_reason(world):
     svc, chat, path = world
+    await svc.tick(CARD_AT - timedelta(minutes=1))
     chat.fail_next = [DeliveryError("permanent", "account_inactive")]
-    _, res = await svc.tick(london(4, 5, 9, 30))
+    _, res = await svc.tick(CARD_AT)
     assert res.failed == 1
     failed = [r for r in outbox(path, "%") if r[1] == "failed"]
     assert len(failed) == 1 and failed[0][4] == "account_inactive"
     n = len(chat.sent)
-    _, again = await svc.tick(london(4, 5, 10, 30))
+    _, again = await svc.tick(CARD_AT + timedelta(hours=1))
     assert again.sent == 0 and again.failed == 0  # not retried
     assert len(chat.sent) == n
     assert failed[0][0] not in {d.delivery_id for d in chat.sent}
@@ -151,7 +159,7 @@ async def test_permanent_failure_is_marked_failed_with_the_reason(world):
 
 async def test_restart_on_the_same_file_loses_nothing(world, library):
     svc, chat, path = world
-    for at in INSTANTS[:3]:
+    for at in INSTANTS[:7]:
         await svc.tick(at)
     sent_before = len(tasks(chat))
     await svc.db.dispose()

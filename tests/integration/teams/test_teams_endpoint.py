@@ -129,7 +129,7 @@ async def test_message_reaches_the_handler_and_reply_is_posted(env: Env) -> None
     status, _ = await env.post(fixture("message_plain_reply", env.fake.url))
     assert status == 200
     [action] = env.handler.rec.actions
-    assert action.platform == "teams" and action.user_id == ANA and action.key == "1764604931000"
+    assert action.platform == "teams" and action.user_id == ANA and action.key.endswith(":1764604931000")
     assert action.text == "I'll try paraphrasing in Friday s 1:1 & see"
     assert action.profile is not None and action.profile.tz == "America/New_York"
     replies = [c for c in env.fake.sent if c.kind == "reply"]
@@ -141,7 +141,7 @@ async def test_admin_command(env: Env) -> None:
     status, _ = await env.post(fixture("message_admin_command", env.fake.url))
     assert status == 200
     [(platform, user, text, key)] = env.handler.rec.commands
-    assert (platform, user, key) == ("teams", ADMIN, "1764494102123")
+    assert (platform, user) == ("teams", ADMIN) and key.endswith(":1764494102123")  # id within its conversation
     assert text.startswith("enroll active-listening <user:aaaaaaaa-0000-4000-8000-00000000a0a0|Ana Diaz>")
     card = env.fake.sent[-1].card
     assert card is not None
@@ -217,7 +217,11 @@ async def test_redelivered_activity_passes_the_same_key(env: Env) -> None:
     await env.post(act)
     await env.post(act)
     keys = [a.key for a in env.handler.rec.actions]
-    assert keys == ["f:6b5a4c3d-aaaa-bbbb-cccc-1234567890ab"] * 2
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0].endswith(":f:6b5a4c3d-aaaa-bbbb-cccc-1234567890ab")
+    # the same activity id in another conversation is another activity (Teams ids are per conversation)
+    other = dict(act, conversation={**act["conversation"], "id": act["conversation"]["id"] + "-other"})
+    await env.post(other)
+    assert env.handler.rec.actions[-1].key not in keys
 
 
 @pytest.mark.parametrize(

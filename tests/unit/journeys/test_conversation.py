@@ -50,10 +50,10 @@ def test_help_lists_the_commands(journey):
 def test_status_shows_progress_and_next_step_in_local_time(journey):
     view = view_for(journey, fire=["why-it-matters", "focus-situation"])
     text = say(view, "status", london(4, 7, 15)).replies[0].text
-    assert "Active Listening" in text and "1 of" in text  # the message counts as done
+    assert "Active Listening" in text and "0 of" in text  # a message merely received is not progress
     assert "waiting for you: Your focus" in text
-    # next: the consent question, Thu 8 Apr 10:00 in New York (Ana's zone), not London
-    assert "next: Share with your manager? — Thu 8 Apr, 10:00 (America/New_York)" in text
+    # next: the consent question, Tue 6 Apr 11:00 in New York (Ana's zone), not London
+    assert "next: Share with your manager? — Tue 6 Apr, 11:00 (America/New_York)" in text
 
 
 def test_snooze_holds_open_prompts_until_the_next_working_morning(journey):
@@ -89,10 +89,15 @@ def test_pause_resume_and_stop(journey):
     assert "no active journey to pause" in say(view, "pause", london(4, 7, 16)).replies[0].text
     resumed = say(view, "resume", london(4, 9, 15))
     assert resumed.enrollments[0].status == "active" and "Resumed: Active Listening" in resumed.replies[0].text
-    stopped = say(view, "stop", london(4, 9, 16))
+    asked = say(view, "stop", london(4, 9, 16))  # asks first, changes nothing
+    assert asked.enrollments == [] and asked.prompts == [] and "`stop yes`" in asked.replies[0].text
+    stopped = say(view, "stop yes too much on this quarter", london(4, 9, 16))
     assert stopped.enrollments[0].status == "stopped"
+    assert stopped.enrollments[0].notes["stopped"]["reason"] == "too much on this quarter"
+    assert [ev.data for ev in stopped.events if ev.kind == "stopped"] == [{"by": "participant", "reason_given": True}]
     assert all(p.status == "cancelled" for p in stopped.prompts)
-    assert "won't send anything more" in stopped.replies[0].text
+    assert "won't send anything more" in stopped.replies[0].text and "Thank you for telling us why" in \
+        stopped.replies[0].text
 
 
 def test_free_text_without_an_open_prompt_gets_a_helpful_answer(journey):
@@ -149,8 +154,11 @@ def test_person_in_two_journeys_is_told_which_journey_got_the_answer(journey, se
         fired = engine.fire(j, e, p, None, p.due_at + (timedelta(hours=1) if j is second else timedelta())).prompts[0]
         prompts.append(fired)
     view = PersonView(ANA, {journey.id: journey, second.id: second}, [e1, e2], prompts)
-    ask = say(view, "1", london(4, 7, 18)).replies[0].text
+    ask = say(view, "Upset customers", london(4, 7, 18)).replies[0].text
     assert "1. Your focus (Active Listening)" in ask and "2. Your focus (Feedback Basics)" in ask
+    bare = say(view, "1", london(4, 7, 18))  # a bare number answers the latest prompt, as its buttons are numbered
+    (latest,) = [p for p in bare.prompts if p.status == "answered"]
+    assert latest.enrollment_id == "e2" and bare.replies[0].text == "(Feedback Basics) Saved your focus."
     out = say(view, "2: 1", london(4, 7, 18))
     (answered,) = [p for p in out.prompts if p.status == "answered"]
     assert answered.enrollment_id == "e2"

@@ -70,14 +70,16 @@ def planned(journey, e, mtm_day: date, share: str = "yes"):
 
 def test_before_phase_prompts_land_on_local_working_mornings(journey):
     ps = scheduled(journey, enrollment())
-    # manager task five working days before Mon 12 Apr: Mon 5 Apr 09:30 London (BST)
+    # the participant prepares first; the manager's task comes after their picture of success,
+    # three working days before Mon 12 Apr: Wed 7 Apr 14:00 London (BST)
     exp = ps["expectations"]
     assert exp.recipient_id == "ben" and exp.status == "scheduled"
-    assert exp.due_at == exp.next_at == london(2027, 4, 5, 9, 30)
-    assert ps["why-it-matters"].due_at == london(2027, 4, 6, 10)
+    assert exp.due_at == exp.next_at == london(2027, 4, 7, 14)
+    assert ps["why-it-matters"].due_at == london(2027, 4, 2, 10)
     assert ps["why-it-matters"].recipient_id == "ana"
-    assert ps["focus-situation"].due_at == london(2027, 4, 7, 10)
-    assert ps["success-picture"].due_at == london(2027, 4, 9, 14)  # Friday before the start
+    assert ps["focus-situation"].due_at == london(2027, 4, 5, 10)
+    assert ps["success-picture"].due_at == london(2027, 4, 7, 10)
+    assert exp.due_at > ps["success-picture"].due_at > ps["share-line-of-sight"].due_at > ps["focus-situation"].due_at
     assert ps["kickoff"].due_at == london(2027, 4, 12, 9, 30)
     # MTM-driven steps wait for a plan
     assert not {"support-safe", "reflect-safe", "support-real", "reflect-real"} & ps.keys()
@@ -86,9 +88,9 @@ def test_before_phase_prompts_land_on_local_working_mornings(journey):
 def test_before_phase_skips_easter_bank_holidays_and_weekend(journey):
     # Start Tue 30 Mar 2027: Mon 29 (Easter Monday) and Fri 26 (Good Friday) are not working days.
     ps = scheduled(journey, enrollment(start=date(2027, 3, 30)))
-    assert ps["expectations"].due_at == london(2027, 3, 19, 9, 30)  # 5 working days back: Fri 19 Mar
-    assert ps["why-it-matters"].due_at == london(2027, 3, 22, 10)
-    assert ps["success-picture"].due_at == london(2027, 3, 25, 14)  # Thursday, not Good Friday
+    assert ps["expectations"].due_at == london(2027, 3, 23, 14)  # 3 working days back: Tue 23 Mar
+    assert ps["why-it-matters"].due_at == london(2027, 3, 18, 10)  # 6 back: Thu 18 Mar
+    assert ps["share-line-of-sight"].due_at == london(2027, 3, 22, 11)
     assert ps["kickoff"].due_at == london(2027, 3, 30, 9, 30)
     for p in ps.values():
         assert p.due_at.astimezone(LONDON).date() not in (date(2027, 3, 26), date(2027, 3, 29))
@@ -98,8 +100,8 @@ def test_each_person_is_scheduled_in_their_own_zone(journey):
     eli = Person("eli", "Eli Haddad", "Asia/Kolkata")
     grace = Person("grace", "Grace Liu", "America/New_York")
     ps = scheduled(journey, enrollment(person=eli, manager=grace))
-    assert ps["expectations"].due_at == datetime(2027, 4, 5, 9, 30, tzinfo=ZoneInfo("America/New_York"))
-    assert ps["focus-situation"].due_at == datetime(2027, 4, 7, 10, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert ps["expectations"].due_at == datetime(2027, 4, 7, 14, tzinfo=ZoneInfo("America/New_York"))
+    assert ps["focus-situation"].due_at == datetime(2027, 4, 5, 10, tzinfo=ZoneInfo("Asia/Kolkata"))
 
 
 def test_without_manager_only_participant_steps_are_scheduled(journey):
@@ -137,7 +139,7 @@ def test_fire_sends_once_then_waits_for_the_reminder_time(journey):
     assert [b.value for b in msg.message.buttons] == ["done", "tomorrow", "guide"]
     assert "Active Listening" in msg.message.context and "Ana Silva" in msg.message.context
     assert q.status == "open" and q.sent_at == p.due_at
-    assert q.next_at == london(2027, 4, 6, 9, 30)  # reminders: after 1 working day
+    assert q.next_at == london(2027, 4, 8, 14)  # reminders: after 1 working day
 
 
 def test_second_fire_of_returned_state_at_same_instant_sends_nothing_new(journey):
@@ -194,11 +196,11 @@ def test_escalation_waits_for_the_managers_working_hours(journey):
 
 def test_stale_message_expires_instead_of_arriving_late(journey):
     e = enrollment()
-    p = scheduled(journey, e)["why-it-matters"]  # stale_after: 2, due Tue 6 Apr 10:00
-    late_but_ok = engine.fire(journey, e, p, None, london(2027, 4, 8, 10))
+    p = scheduled(journey, e)["why-it-matters"]  # stale_after: 2, due Fri 2 Apr 10:00
+    late_but_ok = engine.fire(journey, e, p, None, london(2027, 4, 6, 10))
     assert len(late_but_ok.outgoing) == 1
     assert late_but_ok.outgoing[0].stale_at_iso is not None
-    too_late = engine.fire(journey, e, p, None, london(2027, 4, 9, 11))
+    too_late = engine.fire(journey, e, p, None, london(2027, 4, 7, 11))
     assert too_late.outgoing == []
     (q,) = too_late.prompts
     assert q.status == "expired" and q.next_at is None
@@ -269,7 +271,7 @@ def test_double_answer_says_already_answered_and_changes_nothing(journey):
                            p.due_at + timedelta(minutes=1))
     assert second.prompts == [] and second.outgoing == [] and second.events == []
     assert "already answered" in second.replies[0].text
-    assert "Mon 5 Apr, 09:30 (Europe/London)" in second.replies[0].text
+    assert "Wed 7 Apr, 14:00 (Europe/London)" in second.replies[0].text
 
 
 def test_remind_me_tomorrow_moves_the_task_to_the_next_working_morning(journey):
@@ -404,9 +406,10 @@ def test_pause_and_resume_shift_prompts_by_paused_working_days(journey):
 
 def test_stop_cancels_everything(journey):
     e = enrollment()
-    ps = list(scheduled(journey, e).values())
-    opened, _ = fire_sent(journey, e, ps[0], ps[0].due_at)
-    out = engine.stop(e, [opened, *ps[1:]], london(2027, 4, 6, 11))
+    by_step = scheduled(journey, e)
+    opened, _ = fire_sent(journey, e, by_step["expectations"], by_step["expectations"].due_at)
+    ps = [opened, *(p for s, p in by_step.items() if s != "expectations")]
+    out = engine.stop(e, ps, london(2027, 4, 6, 11))
     assert out.enrollments[0].status == "stopped"
     assert len(out.prompts) == len(ps)
     assert all(p.status == "cancelled" and p.next_at is None for p in out.prompts)
@@ -427,5 +430,5 @@ def test_digest_slot_is_the_managers_monday_morning(journey):
 def test_dst_change_does_not_shift_local_time(journey):
     # start Tue 30 Mar (London switched to BST on Sun 28 Mar): before-phase in GMT, start in BST
     ps = scheduled(journey, enrollment(start=date(2027, 3, 30)))
-    for step in ("expectations", "kickoff"):
-        assert ps[step].due_at.astimezone(LONDON).time() == time(9, 30)
+    assert ps["expectations"].due_at.astimezone(LONDON).time() == time(14)
+    assert ps["kickoff"].due_at.astimezone(LONDON).time() == time(9, 30)

@@ -256,7 +256,7 @@ def test_summary_headline_8_of_13() -> None:
             "interval is above it).") in lines
     assert not any("×" in line for line in lines)
     top = next(line for line in lines if line.startswith("Top barriers"))
-    assert top == ("Top barriers: no support from their manager (3), no time (3), "
+    assert top == ("Top barriers: no support from their manager (3), no time (other priorities came first) (3), "
                    "no suitable situation came up (1).")
     assert "2 success stories may be shared (authors agreed)." in lines
 
@@ -627,7 +627,10 @@ def test_managers_cant_this_time_reasons_are_a_barrier_in_the_report() -> None:
     ev = evaluate(events)
     assert ev.manager_cant == [("no_time", 2), ("away", 1)]
     text = "\n".join(summary_lines(ev, "Active Listening"))
-    assert 'Managers said "can\'t this time" to 3 support requests: no time before the moment (2), ' \
+    assert 'Managers said "can\'t this time" to 3 support requests: no time, other priorities (2), ' \
            "away or off that day (1)." in text
+    # each declined request is a manager-support barrier, with who can remove it
+    assert ("• No support from their manager: 3 (3 support requests declined) — who can remove it: their "
+            "managers, with their own managers holding them to it.") in text
     rows = to_csv_rows(ev)
     assert ["manager_cant:no_time", "2", "2", "", "", ""] in rows

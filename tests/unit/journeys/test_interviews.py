@@ -8,17 +8,24 @@ from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
 from journeys.interviews import (
+    HOLD,
     candidates,
     consent_event,
     guide,
+    hold_until,
     invited_event,
+    non_success_guide,
     propose_slots,
+    ranking,
     recorded_event,
+    reminder_at,
+    swap_events,
     verdicts,
     verified,
 )
 from journeys.loader import default_library_path, load_library
 from journeys.ppp import InterviewSettings
+from journeys.scm_selection import Evidence
 from journeys.state import JourneyEvent
 
 T0 = datetime(2027, 5, 24, 9, tzinfo=UTC)  # a Monday
@@ -44,14 +51,50 @@ def cohort() -> list[JourneyEvent]:
     ]
 
 
-def test_success_cases_who_agreed_earliest_first_then_a_sample_of_the_others() -> None:
-    chosen = candidates(cohort(), SETTINGS)
-    assert [c.enrollment_id for c in chosen if c.reason == "success"] == ["s2", "s3"]
-    sample = [c for c in chosen if c.reason == "sample"]
-    assert len(sample) == 1 and sample[0].self_reported in ("not_applied", "tried_no_success", "applied_no_result")
+def barriers(eid: str, cls: str, minutes: int, named: tuple[str, ...]) -> JourneyEvent:
+    return JourneyEvent("scm_classified", eid, T0 + timedelta(minutes=minutes), f"{eid}.scm",
+                        {"classification": cls, "contact": False, "barriers": list(named)})
+
+
+def test_success_cases_ranked_by_evidence_and_the_others_by_what_they_can_teach() -> None:
+    """s1's story is tagged with a measured outcome: strongest, although it answered last; s3
+    describes a concrete situation; s2 has neither. n2 tried without success and named a barrier."""
+    events = [*cohort(), barriers("n4", "tried_no_success", 4, ("no_manager_support",)),
+              barriers("n5", "not_applied", 6, ("no_time",))]
+    evidence = {"s3": Evidence(situation=True), "s2": Evidence()}
+    chosen = candidates(events, SETTINGS, measured={"fewer-escalations"}, evidence=evidence)
+    success = [c for c in chosen if c.reason == "success"]
+    assert [(c.enrollment_id, c.rank) for c in success] == [("s1", 1), ("s3", 2)]
+    assert success[0].why == ("a result with a measure (fewer-escalations), no concrete situation, "
+                              "agreed to be contacted")
+    assert success[1].why == "no measured result, a concrete situation, agreed to be contacted"
+    (sample,) = [c for c in chosen if c.reason == "sample"]
+    assert (sample.enrollment_id, sample.why) == ("n4", ("tried and it did not work out; named a barrier: "
+                                                         "no support from their manager"))
+    ok, others = ranking(events, {"fewer-escalations"}, evidence)
+    # tried with a barrier, tried without one, not applied with one, not applied, still waiting
+    assert [r.enrollment_id for r in others] == ["n4", "n2", "n5", "n1", "n3"]
+    assert "s4" not in {r.enrollment_id for r in ok}  # did not agree to be contacted
     assert all(c.status == "to_invite" for c in chosen)
-    # the sample does not depend on the order the events come in
-    assert candidates(list(reversed(cohort())), SETTINGS) == chosen
+    # the ranking does not depend on the order the events come in
+    assert candidates(list(reversed(events)), SETTINGS, measured={"fewer-escalations"}, evidence=evidence) == chosen
+
+
+def test_a_swap_puts_the_admins_choice_in_the_place_of_the_one_swapped_out() -> None:
+    events = cohort()
+    before = [c.enrollment_id for c in candidates(events, SETTINGS)]
+    assert before[:2] == ["s3", "s2"] and "s1" not in before  # s1 ranks third
+    out = "s3"
+    later = T0 + timedelta(days=1)
+    events += [invited_event(out, "admin", [later + timedelta(days=1)], later),
+               *swap_events(out, "s1", "admin", later + timedelta(hours=1))]
+    after = {c.enrollment_id: c for c in candidates(events, SETTINGS)}
+    assert out not in after  # withdrawn, although it had been invited
+    # s1 takes s3's place; s2 keeps its own, and no fourth success case fills the gap
+    assert after["s1"].reason == "swapped" and after["s2"].reason == "success" and len(after) == len(before)
+    # a late answer to the withdrawn request changes nothing
+    events.append(consent_event(out, True, later + timedelta(hours=2), later + timedelta(days=1)))
+    assert out not in {c.enrollment_id for c in candidates(events, SETTINGS)}
 
 
 def test_selection_is_stable_once_people_were_invited_and_tracks_their_answers() -> None:
@@ -110,7 +153,34 @@ def test_the_guide_is_built_from_the_journeys_ppp() -> None:
     assert journey.ppp.business_goal in text
     for question in ("What did you use", "What result", "What helped", "What got in the way", "What is it worth"):
         assert question in text
-    assert "how many avoided escalations? (" in text and "350 GBP" in text
+    assert "how many avoided escalations a month? (" in text and "350 GBP" in text
+    # a separate guide for the others: what got in the way, what would have helped
+    other = "\n".join(non_success_guide(journey))
+    assert "What got in the way? Listen for: no suitable situation came up; no support from their manager" in other
+    assert "What would have helped, and who could have given it?" in other
+    assert "What is it worth" not in other and "What result" not in other
+
+
+def test_held_slots_are_skipped_for_the_next_candidate_and_reminders_come_on_the_day() -> None:
+    london = (cal(9, 17), ZoneInfo("Europe/London"))
+    first = propose_slots(T0, SETTINGS, london, london)
+    held = {first[0] + timedelta(minutes=15 * k) for k in range(2)}  # a 30-minute interview's quarter hours
+    second = propose_slots(T0, SETTINGS, london, london, taken=held)
+    assert first[0] not in second and second[0] == first[0] + timedelta(minutes=30)
+    # one quarter hour overlapping the end is enough to move it
+    overlap = propose_slots(T0, SETTINGS, london, london, taken={first[0] + timedelta(minutes=15)})
+    assert overlap[0] == first[0] + timedelta(minutes=30)
+    assert hold_until(T0, first[0]) == first[0]  # a time held until it comes, at most HOLD
+    assert hold_until(T0, T0 + timedelta(days=9)) == T0 + HOLD
+    slot = first[0]
+    # on the day, in working hours: when that person's working day opens (09:00 London, 08:00 UTC in
+    # summer), which for an interview at the very start of the day is its start
+    assert reminder_at(second[0], london, T0) == second[0].replace(hour=8, minute=0)
+    assert reminder_at(slot, london, T0) == slot
+    new_york = (cal(9, 17), ZoneInfo("America/New_York"))  # 09:00 there is 13:00 UTC
+    assert reminder_at(slot + timedelta(hours=6), new_york, T0) == slot + timedelta(hours=5)
+    late = second[0] - timedelta(minutes=10)  # booked that morning, after the day opened: at once
+    assert reminder_at(second[0], london, late) == late
 
 
 def test_verified_next_to_self_reported_with_known_answers() -> None:

@@ -186,7 +186,8 @@ def test_a_completed_report_leaves_the_managers_digest(journey):
     e = enrollment()
     prompts = finished(timeline(journey, e))
     before = build_digest(journey, BEN, [ReportView(e, list(prompts.values()), [])], at(LONDON, 2027, 5, 17, 9))
-    assert before is not None and "waiting for you: Expectations conversation" in plain(before.text)
+    assert before is not None and "Ana Silva* — week 6 of 6" in plain(before.text)
+    assert "Expectations conversation" not in plain(before.text)  # due before the start: lost its point
     out = close(journey, e, prompts, [], at(LONDON, 2027, 5, 20, 10))
     (done,) = out.enrollments
     after = {p.id: p for p in prompts.values()} | {p.id: p for p in out.prompts}

@@ -35,7 +35,7 @@ def test_three_reports_one_card_each_by_name(journey):
     text = plain(card.message.text)
     assert card.message.recipient_id == "ben" and card.message.title == "Expectations conversation"
     assert text.startswith("For 3 of your team: *Ana Silva*, *Chen Wei* and *Fatima Zahra*.")
-    assert "Your team member starts a six-week Active Listening journey" in text and "{" not in text
+    assert "Your team member's six-week Active Listening journey starts" in text and "{" not in text
     assert [plain(b.label) for b in card.message.buttons] == ["Done: Ana", "Done: Chen", "Done: Fatima",
                                                               "I need a guide"]
     assert [b.prompt_id for b in card.message.buttons][:3] == ["e0.expectations", "e1.expectations",
@@ -65,6 +65,6 @@ def test_done_for_one_report_answers_only_theirs_and_leaves_the_card(journey):
 def test_a_single_report_gets_the_usual_card_with_their_name_in_the_text(journey):
     _, out = one_pass(journey, REPORTS[:1])
     (card,) = out.outgoing
-    assert plain(card.message.text).startswith("Ana starts a six-week Active Listening journey")
+    assert plain(card.message.text).startswith("Ana's six-week Active Listening journey starts")
     assert [b.value for b in card.message.buttons] == ["done", "tomorrow", "guide"]
     assert out.prompts[0].last_delivery_key == card.delivery_key

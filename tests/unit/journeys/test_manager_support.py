@@ -6,6 +6,7 @@ Grace's manager, the senior leader. The sample journey: escalate_after 2 working
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -102,7 +103,8 @@ def test_escalation_counts_the_managers_working_days_across_dst_and_a_holiday(jo
     assert fired == at(LONDON, 2027, 3, 31, 16, 0) == datetime(2027, 3, 31, 15, 0, tzinfo=UTC)
     assert "Ben hasn't marked “Expectations conversation” with Dev as done" in plain(o.message.text)
     assert datetime.fromisoformat(o.not_before_iso).astimezone(TOKYO) == datetime(2027, 4, 1, 9, 0, tzinfo=TOKYO)
-    assert p.escalated and p.next_at is None  # once: nothing more is due
+    # once: all that is still due is the card closing at the start, Mon 12 Apr 09:00 London
+    assert p.escalated and p.next_at == at(LONDON, 2027, 4, 12, 9, 0)
 
 
 def test_no_escalation_when_answered_or_without_a_leader(journey):
@@ -166,7 +168,10 @@ def test_cant_this_time_asks_a_reason_then_records_it_as_a_barrier_event(journey
     (waiting,) = first.prompts
     assert waiting.status == "open" and not first.events
     (ask,) = first.replies
-    assert [b.value for b in ask.buttons] == ["cant:no_time", "cant:away", "cant:not_right_moment", "cant:other"]
+    # the performance system's barriers (journeys/barriers.py), as a manager meets them
+    assert [b.value for b in ask.buttons] == ["cant:no_time", "cant:away", "cant:not_right_moment",
+                                              "cant:unclear_how", "cant:no_incentive", "cant:tools_process",
+                                              "cant:other"]
     # typed, on a text-only channel: "2" is the second reason
     done = engine.answer(journey, e, waiting, mtm, Reply("grace", "k2", p.id, text="2"), now)
     (answered,) = [q for q in done.prompts if q.id == p.id]
@@ -206,8 +211,8 @@ def _answer_question(journey, e: EnrollmentState, step_id: str, value: str, now:
 
 @pytest.mark.parametrize("consent", ["yes", "no"])
 def test_consent_decides_what_the_manager_sees(journey, consent):
-    now = at(NY, 2027, 4, 7, 10, 30)
-    e = enrollment()
+    now = at(NY, 2027, 4, 8, 10, 30)  # after Grace's card (Wed 7 Apr 14:00): new shares come as a note
+    e = replace(enrollment(), notes={"card_sent": True})
     out = _answer_question(journey, e, "focus-situation", "upset-customers", now)
     (e,) = out.enrollments
     assert not out.outgoing or all(o.message.recipient_id == "dev" for o in out.outgoing)  # not shared yet
@@ -226,6 +231,16 @@ def test_consent_decides_what_the_manager_sees(journey, consent):
         assert "Upset or escalating" not in card and "angry caller" not in card
         assert "chose to keep their line-of-sight answers private" in plain(card)
         assert not notes_to_grace
+
+
+def test_shares_before_the_card_ride_on_the_card_not_a_separate_note(journey):
+    now = at(NY, 2027, 4, 6, 10, 30)  # the card comes Wed 7 Apr 14:00
+    e = enrollment()
+    for step_id, value in (("focus-situation", "upset-customers"), ("share-line-of-sight", "yes")):
+        out = _answer_question(journey, e, step_id, value, now)
+        (e,) = out.enrollments
+        assert not [o for o in out.outgoing if o.message.recipient_id == "grace"]
+    assert "Upset or escalating customers" in _expectations_card(journey, e)
 
 
 def test_manager_records_the_agreement_and_later_prompts_remind_the_participant(journey):
@@ -275,8 +290,12 @@ def test_no_escalation_the_leader_could_only_read_after_the_moment(journey):
     p, sent, _ = run(journey, enrollment(), request(planned_at), mtm, at(NY, 2027, 4, 17, 12))
     assert p.escalated and not to_leader(sent)  # decided once, and never sent pointlessly late
     # every card and reminder to Grace is stale (never delivered) from the moment's date on
-    to_grace = [o for _, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None]
+    to_grace = [o for _, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None
+                and o.message.prompt_id is not None]
     assert len(to_grace) == 3
+    # and, once, the notice that the request closed with the moment (in Grace's hours)
+    (closed,) = [o for _, o in sent if o.message.recipient_id == "grace" and o.message.prompt_id is None]
+    assert "the request to back it has closed" in plain(closed.message.text)
     assert all(datetime.fromisoformat(o.stale_at_iso) <= at(NY, 2027, 4, 18, 0) for o in to_grace)
 
 

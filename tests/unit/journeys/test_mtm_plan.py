@@ -58,9 +58,16 @@ def test_something_else_needs_own_words(journey):
 def test_a_saturday_is_refused_with_the_next_working_day(journey):
     e, p, now = plan(journey)
     res = submit(journey, e, p, now, date="2027-05-01")
-    assert res.prompts == [] and res.mtms == [] and res.outgoing == []
-    assert res.replies[0].text == ("Sat 1 May is not one of your working days, so it can't hold a moment at work; "
-                                   "the next one is Tue 4 May. Nothing was saved yet.")
+    assert res.mtms == [] and res.outgoing == []
+    # the good fields are kept; only the date is asked for again, and typing it completes the plan
+    (kept,) = res.prompts
+    assert "date" not in kept.answers and kept.answers["behaviour"] == "paraphrase" and kept.status == "open"
+    text = res.replies[0].text
+    assert text.startswith("I kept the rest of your answers. Only 'When will it happen?' needs another go")
+    assert ("Sat 1 May is not one of your working days, so it can't hold a moment at work; "
+            "the next one is Tue 4 May.") in text
+    done = engine.answer(journey, e, kept, None, Reply("ana", "k2", p.id, text="2027-05-04"), now)
+    assert done.mtms[0].when == date(2027, 5, 4) and done.mtms[0].behaviour == "paraphrase"
 
 
 def test_a_bank_holiday_is_refused_in_london_but_fine_for_someone_with_us_holidays(journey):
@@ -76,7 +83,7 @@ def test_a_date_after_the_journey_ends_is_refused(journey):
     e, p, now = plan(journey)
     res = submit(journey, e, p, now, date="2027-07-01")
     assert res.mtms == []
-    assert res.replies[0].text.startswith("Thu 1 Jul is after your journey ends. Pick a day on or before Wed 19 May")
+    assert "Thu 1 Jul is after your journey ends. Pick a day on or before Wed 19 May" in res.replies[0].text
     assert submit(journey, e, p, now, date="2027-05-19").mtms[0].when == date(2027, 5, 19)
 
 

@@ -50,9 +50,9 @@ def test_own_late_hours_move_prompts_into_them(journey):
     ana = Person("ana", "Ana", "America/New_York", work_start=time(13), work_end=time(21))
     ps = scheduled(journey, enroll(ana))
     assert ps["kickoff"].due_at == local(NY, 2027, 4, 12, 13)
-    assert ps["why-it-matters"].due_at == local(NY, 2027, 4, 6, 13)
-    # the manager without own hours keeps the journey's 09:30 London slot
-    assert ps["expectations"].due_at == local(LONDON, 2027, 4, 5, 9, 30)
+    assert ps["why-it-matters"].due_at == local(NY, 2027, 4, 2, 13)
+    # the manager without own hours keeps the journey's 14:00 London slot
+    assert ps["expectations"].due_at == local(LONDON, 2027, 4, 7, 14)
 
 
 def test_fire_outside_own_hours_waits_for_them_even_inside_the_journeys(journey):
@@ -98,16 +98,15 @@ def test_a_journey_can_ignore_own_hours(journey):
 
 
 def test_own_working_week_sunday_to_thursday(journey):
-    # Noa works Sun-Thu in Jerusalem: the Friday success-picture prompt moves to her Thursday,
-    # and nothing lands on her Friday or Saturday.
+    # Noa works Sun-Thu in Jerusalem: nothing lands on her Friday or Saturday.
     jer = ZoneInfo("Asia/Jerusalem")
     noa = Person("noa", "Noa", "Asia/Jerusalem", work_days=(6, 0, 1, 2, 3))
     ps = scheduled(journey, enroll(noa))
     for p in ps.values():
         if p.recipient_id == "noa":
             assert p.due_at.astimezone(jer).weekday() in (6, 0, 1, 2, 3), p.step_id
-    # 'start-1 14:00' is the working day before Monday: her Sunday, not the Friday before
-    assert ps["success-picture"].due_at == local(jer, 2027, 4, 11, 14)
+    # 'start-3 10:00' counts back over her Sunday and Thursday, never her Friday: Wed 7 Apr
+    assert ps["success-picture"].due_at == local(jer, 2027, 4, 7, 10)
 
 
 def test_own_hours_across_the_us_dst_change(journey):

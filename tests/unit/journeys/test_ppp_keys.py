@@ -27,6 +27,7 @@ ppp:
         direction: {direction}
         baseline: 40
         target: {target}
+        period: month
   behaviours:
     - id: paraphrase
       text: Paraphrase the problem before proposing a fix
@@ -82,11 +83,11 @@ def test_measured_and_plain_outcomes_load_together() -> None:
     ({"target": "50"}, 17, 17, "the target must be below the baseline (40)"),
     ({"direction": "increase"}, 17, 17, "the target must be above the baseline (40)"),
     ({"target": "-1"}, 17, 17, "greater than or equal to 0"),
-    ({"interviews": "{success_cases: -1}"}, 21, 29, "greater than or equal to 0"),
-    ({"interviews": "{minutes: 5}"}, 21, 23, "greater than or equal to 15"),
-    ({"interviews": "{sample: 2}"}, 21, 14, "unknown key 'sample'"),
-    ({"answer": "text"}, 40, 17, "an scm_outcome question must be a choice"),
-    ({"option": "fewer-complaints"}, 44, 21, "'fewer-complaints' is not a ppp outcome id"),
+    ({"interviews": "{success_cases: -1}"}, 22, 29, "greater than or equal to 0"),
+    ({"interviews": "{minutes: 5}"}, 22, 23, "greater than or equal to 15"),
+    ({"interviews": "{sample: 2}"}, 22, 14, "unknown key 'sample'"),
+    ({"answer": "text"}, 41, 17, "an scm_outcome question must be a choice"),
+    ({"option": "fewer-complaints"}, 45, 21, "'fewer-complaints' is not a ppp outcome id"),
 ])
 def test_bad_values_are_reported_at_their_position(kwargs: dict[str, str], line: int, col: int, words: str) -> None:
     found = errors(text(**kwargs))
@@ -136,7 +137,7 @@ def test_a_follow_up_survey_about_ten_weeks_on_loads() -> None:
 
 def test_a_follow_up_survey_too_early_is_reported_at_its_when() -> None:
     found = errors(text() + FOLLOW.format(when="start+10 10:00"))
-    assert any(ln == 49 and c == 11 and "about 60-90 days after the start" in m for ln, c, m in found), found
+    assert any(ln == 50 and c == 11 and "about 60-90 days after the start" in m for ln, c, m in found), found
 
 
 def test_a_follow_up_needs_a_first_survey_and_comes_once() -> None:
@@ -154,3 +155,34 @@ def test_a_follow_up_survey_without_when_goes_about_ten_weeks_on() -> None:
     assert "when: start+50" not in source
     j = load_journey_text(source, "j.yml")
     assert j.step("later").when == "start+50 10:00"
+
+
+def test_a_measure_needs_a_period_and_a_known_one() -> None:
+    """Value is per period: a measure without one, or with an unknown one, is an error at its line."""
+    missing = errors(text().replace("        period: month\n", ""))
+    assert (10, 7, "missing required key 'period'") in missing
+    wrong = errors(text().replace("period: month", "period: fortnight"))
+    assert any((ln, c) == (18, 17) and "'week', 'month', 'quarter' or 'year'" in m for ln, c, m in wrong), wrong
+
+
+def test_the_cost_per_participant_loads_and_must_share_the_outcomes_currency() -> None:
+    with_cost = text().replace("  behaviours:", "  cost: {per_participant: 900, currency: GBP}\n  behaviours:")
+    assert load_journey_text(with_cost, "j.yml").ppp.cost is not None
+    other = errors(with_cost.replace("currency: GBP}", "currency: EUR}"))
+    assert any(ln == 19 and "the cost is in EUR but outcome 'fewer-escalations' is valued in GBP" in m
+               for ln, _, m in other), other
+    free = errors(with_cost.replace("per_participant: 900", "per_participant: 0"))
+    assert any(ln == 19 and "greater than 0" in m for ln, _, m in free), free
+
+
+def test_survey_barriers_must_be_the_performance_system_barriers() -> None:
+    survey = text() + """      - id: barriers
+        role: scm_barriers
+        answer: multi_choice
+        text: What got in the way?
+        options:
+          - {value: no_time, label: No time}
+          - {value: bad_weather, label: Rain}
+"""
+    found = errors(survey)
+    assert any(ln == 52 and "'bad_weather' is not a barrier the reports know" in m for ln, _, m in found), found

@@ -45,12 +45,12 @@ def test_at_most_two_stories_follow_the_count() -> None:
     stories = [("Paraphrased first.", "No escalation."), ("", ""), ("Paused.", ""), ("Third.", "Never shown.")]
     lines = summary_lines(ev, "J", stories)
     at = lines.index("3 success stories may be shared (authors agreed).")
-    assert lines[at + 1:] == ["Success story 1: “Paraphrased first.” Result: “No escalation.”",
-                              "Success story 2: “Paused.”"]
+    assert lines[at + 1:] == ["Self-reported story 1 (survey, not verified): “Paraphrased first.” Result: “No escalation.”",
+                              "Self-reported story 2 (survey, not verified): “Paused.”"]
 
 
 def test_no_stories_by_default() -> None:
-    assert not any(line.startswith("Success story") for line in summary_lines(evaluate(cohort()), "J"))
+    assert not any(line.startswith("Self-reported story") for line in summary_lines(evaluate(cohort()), "J"))
 
 
 def test_never_answered_requests_count_in_the_managers_median() -> None:

@@ -29,7 +29,8 @@ from journeys.definition import (
 )
 
 SAMPLE = Path(journeys.__file__).parent / "library" / "active-listening.yml"
-BARRIERS = ("no_opportunity", "no_manager_support", "no_time", "unclear_how", "other")
+BARRIERS = ("no_opportunity", "no_time", "no_manager_support", "no_incentive", "unclear_how", "tools_process",
+            "other")
 NON_SUCCESS = ("applied_no_result", "tried_no_success", "not_applied")
 MAX_PROMPT = 600
 STEP_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -125,8 +126,11 @@ def test_before_phase(journey: Journey) -> None:
     participant = [s for s in before if s.kind in ("message", "question")]
     assert {s.kind for s in participant} == {"message", "question"}
     assert len(participant) >= 3
-    # The manager conversation comes first.
-    assert _when(task.when).days == min(_when(s.when).days for s in before)
+    # The participant prepares first (focus, consent, picture of success); the manager's card
+    # comes after, so it can carry what they chose to share.
+    prep = [journey.step(sid) for sid in ("focus-situation", "share-line-of-sight", "success-picture")]
+    order = [(_when(s.when).days, _when(s.when).at) for s in (*prep, task)]
+    assert order == sorted(order) and len(set(order)) == len(order)
 
 
 def test_learning_is_spread_over_weeks_one_to_five(journey: Journey) -> None:

@@ -56,12 +56,19 @@ def test_value_of_verified_cases_and_what_was_lost() -> None:
     lines = ppp_lines(JOURNEY, ev, v, bv)
     assert lines[0] == f"Business goal: {JOURNEY.ppp.business_goal}"
     text = "\n".join(lines)
-    assert "Estimated value: £3,500. Basis: the interviewers' estimates for 2 of 3 verified success cases" in text
-    assert "10 avoided escalations × £350" in text
-    assert "Impact — self-reported: 50% (5 of 10, 95% CI 24%–76%); verified in interviews: 30% (3 of 10" in text
-    assert "(3 of 4 self-reported success cases confirmed); 1 self-reported success case not interviewed yet, so the verified rate is a lower bound" in text
+    assert ("Estimated value: £3,500 a month. Basis: the interviewers' estimates for 2 of 3 verified success "
+            "cases") in text
+    assert "10 avoided escalations a month × £350" in text
+    # the journey states £900 per participant: 10 participants cost £9,000; a year of £3,500 a month
+    assert bv.programme_cost == 9000 and bv.yearly == 42000
+    assert ("Return: 4.7 : 1 over a year — £42,000 (£3,500 a month × 12) of verified value against a programme "
+            "cost of £9,000 (10 participants × £900: workshop day, facilitator and participants' time).") in text
+    # the verified rate is over the people interviewed (b0 said success; the interview did not confirm it)
+    assert ("Impact — self-reported: 50% (5 of 10, 95% CI 24%–76%); verified in interviews: 3 of 4 interviewed "
+            "were success cases (75%); 4 interviewed of 10 classified by the survey (3 of 4 self-reported success "
+            "cases confirmed); 1 self-reported success case not interviewed yet.") in text
     assert ("What was lost: 4 of 5 people without manager support reached no worthwhile result; at the "
-            "supported group's rate about 3 more would have been success cases, worth about £5,250") in text
+            "supported group's rate about 3 more would have been success cases, worth about £5,250 a month") in text
     assert "an association, not proof" in text and "caused" in text
 
 
@@ -84,7 +91,27 @@ def test_no_interviews_yet_says_so_and_claims_no_value() -> None:
     assert "verified: no interviews recorded yet" in text
     assert "Estimated value: none yet — no success case has been verified in an interview." in text
     assert bv.lost_people == 3 and bv.lost_value is None  # people lost, but no verified value to price them
+    assert ("Return: not yet — no verified value to set against the programme's cost of £9,000 (10 participants "
+            "× £900") in text
 
+
+def test_without_a_cost_there_is_no_return_line_and_periods_mix_into_a_year() -> None:
+    from dataclasses import replace
+
+    from journeys.ppp import Measure
+
+    j = JOURNEY.model_copy(update={"ppp": JOURNEY.ppp.model_copy(update={"cost": None})})
+    events = cohort()
+    ev = evaluate(events)
+    v, bv = business_figures(j, ev, events, ev.enrollment_ids)
+    assert bv.cost is None and bv.return_ratio is None
+    text = "\n".join(ppp_lines(j, ev, v, bv))
+    assert "Estimated value: £3,500 a month." in text and "Return" not in text
+    # one outcome counted a month, another a quarter: the total is given a year
+    row = replace(bv.outcomes[0], outcome_id="fewer-contacts", units=20, value_per_unit=15, period="quarter")
+    both = replace(bv, outcomes=(bv.outcomes[0], row))
+    assert both.period == "year" and both.total == 3500 * 12 + 20 * 15 * 4
+    assert Measure.model_fields["period"].is_required()
 
 def figures(with_: tuple[int, int], without: tuple[int, int], min_group: int = 5) -> OrgFigures:
     d = difference(*with_, *without)
@@ -104,7 +131,7 @@ def test_leader_value_moves_in_steps_of_min_group() -> None:
     assert "not shown yet — fewer than 5" in "\n".join(leader_lines(JOURNEY, f, four))
     five = [*four, verdict(4, 2)]
     six = [*five, verdict(5, 100)]  # a sixth estimate: the digest must not move by its value
-    assert "Estimated value: £2,100, from interviewers' estimates for 5 verified" in "\n".join(
+    assert "Estimated value: £2,100 a month, from interviewers' estimates for 5 verified" in "\n".join(
         leader_lines(JOURNEY, f, five))
     assert leader_lines(JOURNEY, f, six) == leader_lines(JOURNEY, f, five)
     lost = next(line for line in leader_lines(JOURNEY, f, five) if line.startswith("What was lost"))

@@ -30,8 +30,9 @@ def cohort() -> list[JourneyEvent]:
 
 def export(**kw: Any) -> list[dict[str, Any]]:
     learners = kw.pop("learners", {"e1": Learner(pseudonym("p_ana", b"k"))})
+    key = kw.pop("key", b"k")
     return statements(cohort(), journey_id="active-listening", journey_title="Active Listening",
-                      home_page=HOME, learners=learners, **kw)
+                      home_page=HOME, learners=learners, key=key, **kw)
 
 
 def test_the_journey_as_statements_with_the_documented_verbs() -> None:
@@ -65,3 +66,31 @@ def test_other_enrollments_are_left_out_and_ids_are_stable() -> None:
     assert [s["id"] for s in first] == [s["id"] for s in again]
     assert len({s["id"] for s in first}) == len(first)
     assert len(first) == 7  # "other" has no learner record: not exported
+
+
+def test_no_identifier_carries_or_derives_from_a_raw_enrollment_id_and_there_is_no_keyless_export() -> None:
+    import uuid
+
+    import pytest
+
+    from journeys.xapi import _NAMESPACE
+
+    sts = export()
+
+    def strings(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [s for v in [*node.keys(), *node.values()] for s in strings(v)]
+        if isinstance(node, list):
+            return [s for v in node for s in strings(v)]
+        return [node] if isinstance(node, str) else []
+
+    segments = {seg for s in strings(sts) for seg in s.replace(":", "/").split("/")}
+    assert not segments & {"e1", "m1", "e1.plan", "e1.f"}  # no raw enrollment, moment or prompt id
+    assert all(s["context"]["registration"] != str(uuid.uuid5(_NAMESPACE, "e1")) for s in sts)
+    other = export(key=b"another key")
+    assert {s["context"]["registration"] for s in sts}.isdisjoint(s["context"]["registration"] for s in other)
+    assert {s["id"] for s in sts}.isdisjoint(s["id"] for s in other)
+    with pytest.raises(ValueError):
+        export(key=b"")
+    with pytest.raises(ValueError):
+        pseudonym("p_ana", b"")

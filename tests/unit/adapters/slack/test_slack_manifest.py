@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from adapters.slack.client import WEB_API_METHODS
+from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
 
 ROOT = Path(__file__).resolve().parents[4]
 MANIFEST = ROOT / "manifest" / "slack.yml"
@@ -26,8 +27,11 @@ METHOD_SCOPES = {
     "users.profile.get": "users.profile:read",  # custom profile fields: manager, working hours
     "views.open": None,
     "views.publish": None,
+    "files.getUploadURLExternal": "files:write",  # reports as files (adapters/slack/files.py)
+    "files.completeUploadExternal": "files:write",
 }
-EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None}
+# Slack's event reference: app_uninstalled and tokens_revoked need no scope.
+EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None, "app_uninstalled": None, "tokens_revoked": None}
 
 
 def _manifest() -> dict:
@@ -42,7 +46,7 @@ def _methods_called_in_source() -> set[str]:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and re.fullmatch(
-                r"(auth|chat|conversations|users|views)_[A-Za-z]+", node.attr
+                r"(auth|chat|conversations|files|users|views)_[A-Za-z]+", node.attr
             ):
                 names.add(node.attr.replace("_", ".", 1))
             if (
@@ -77,7 +81,9 @@ def test_scopes_are_exactly_what_the_calls_need():
 def test_events_interactivity_and_command():
     m = _manifest()
     s = m["settings"]
-    assert set(s["event_subscriptions"]["bot_events"]) == {"message.im", "app_home_opened"}
+    # the bot learns of an uninstall or a revoked token only if it subscribes to both events
+    assert set(s["event_subscriptions"]["bot_events"]) == {"message.im", "app_home_opened", *ACCESS_EVENTS}
+    assert set(ACCESS_EVENTS) == {"app_uninstalled", "tokens_revoked"}
     assert s["event_subscriptions"]["request_url"].endswith("/slack/events")
     assert s["interactivity"] == {
         "is_enabled": True,

@@ -1,4 +1,4 @@
-"""Validate Adaptive Cards and the Teams manifest against the published schemas in tests/fixtures/schemas.
+"""Validate Adaptive Cards and the Teams manifest against the schemas in tests/fixtures/schemas.
 
 The card schema is draft-06; the manifest schema declares draft-04 but uses `const`
 (`manifestVersion`), which draft-04 validators ignore, so the manifest is also checked with a

@@ -41,7 +41,7 @@ def test_admin_command_with_mentions() -> None:
         "manager <user:29:1MariaTeamsIdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|Maria Rossi> start 2026-12-07"
     )
     assert parsed.user_id == "0c1f2a3b-1111-4a4a-9b9b-000000000001"
-    assert parsed.key == "1764494102123"
+    assert parsed.key.endswith(":1764494102123")
     assert parsed.profile.tz == "Europe/Berlin"
     assert parsed.profile.name == "Lena Admin"
     assert [m[1] for m in parsed.mentions] == ["Ana Diaz", "Ben Okafor", "Maria Rossi"]
@@ -97,7 +97,7 @@ def test_card_button() -> None:
     action = parse_card_action(act)
     assert action.platform == "teams"
     assert action.user_id == "cccccccc-0000-4000-8000-00000000c0c0"
-    assert action.key == "f:6b5a4c3d-aaaa-bbbb-cccc-1234567890ab"
+    assert action.key.endswith(":f:6b5a4c3d-aaaa-bbbb-cccc-1234567890ab")
     assert action.prompt_id == "enr-ana:support-request"
     assert action.button == "approve"
     assert action.values == {}

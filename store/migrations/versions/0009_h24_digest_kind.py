@@ -1,8 +1,8 @@
 """digests.kind: a manager's weekly digest or a senior leader's brief and digest, as a column
 instead of a "leader:" prefix in journey_id (the rows that had it are moved over)
 
-Revision ID: 0007_h24_digest_kind
-Revises: 0006_a_enrollment_notes
+Revision ID: 0009_h24_digest_kind
+Revises: 0008_interview_slots
 Create Date: 2026-12-04 21:30:00
 """
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 import store.models
 
-revision = '0007_h24_digest_kind'
-down_revision = '0006_a_enrollment_notes'
+revision = '0009_h24_digest_kind'
+down_revision = '0008_interview_slots'
 branch_labels = None
 depends_on = None
 

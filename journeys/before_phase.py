@@ -1,0 +1,106 @@
+"""The before phase on purpose: late enrollments compressed and spaced, tasks that close at the start.
+
+Steps timed before the start (`start-N`) prepare the journey: the participant's focus, consent and
+picture of success, then the manager's expectations card. Two things keep them honest:
+
+* An enrollment closer to the start than the before phase needs would get every past-due step in
+  the same minute. `compress` spaces them instead, in their order, `GAP` apart in the
+  participant's working time (the manager's card after the participant's preparation), and
+  `compressed_titles` lets `enroll` warn the L&D lead about it. A before-phase message that
+  would only arrive on the start day or later is left out: the welcome says it better.
+* A before-phase prompt has lost its point once the journey has started: it closes at the start
+  (`closes_at`), or one working day after it was sent (or due) when a late enrollment sent it
+  later than that, so nobody is reminded of "before the start" in week 7.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from journeys import engine
+from journeys.definition import Journey, Step, When
+from journeys.state import EnrollmentState, Person, PromptState
+
+GAP = timedelta(hours=1)  # between two compressed steps, in the participant's working time
+
+
+def is_before_phase(step: Step) -> bool:
+    if step.when is None:
+        return False
+    w = When.parse(step.when)
+    return w.anchor == "start" and w.days < 0
+
+
+def _before_steps(journey: Journey) -> dict[str, Step]:
+    return {s.id: s for s in journey.steps if is_before_phase(s)}
+
+
+def compress(journey: Journey, enrollment: EnrollmentState, prompts: list[PromptState],
+             now: datetime) -> list[PromptState]:
+    """Past-due before-phase prompts re-timed one after another from `now`; the rest unchanged."""
+    before = _before_steps(journey)
+    late = sorted((p for p in prompts if p.step_id in before and p.due_at < now), key=lambda p: (p.due_at, p.id))
+    if not late:
+        return prompts
+    person = enrollment.person
+    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    at = now if cal.is_open(now, tz) else cal.next_open(now, tz)
+    start = cal.local_slot(enrollment.start, cal.day_start, tz)
+    moved: dict[str, PromptState] = {}
+    dropped: set[str] = set()
+    for p in late:
+        if at >= start and before[p.step_id].kind == "message":
+            dropped.add(p.id)  # "starts soon" on the start day: the welcome says it better
+            continue
+        recipient = enrollment.manager if enrollment.manager and p.recipient_id == enrollment.manager.id else person
+        rcal, rtz = engine.calendar_for(journey, recipient), engine.tz_of(journey, recipient)
+        slot = at if rcal.is_open(at, rtz) else rcal.next_open(at, rtz)
+        moved[p.id] = p.with_(due_at=slot, next_at=slot)
+        nxt = at + GAP
+        at = nxt if cal.is_open(nxt, tz) else cal.next_open(nxt, tz)
+    return [moved.get(p.id, p) for p in prompts if p.id not in dropped]
+
+
+def compressed_titles(journey: Journey, enrollment: EnrollmentState, now: datetime) -> list[str]:
+    """The before-phase steps whose time has already passed at enrollment (in journey order)."""
+    out: list[str] = []
+    for step in _before_steps(journey).values():
+        recipient = engine.recipient_of(step, enrollment)
+        due = engine.due_time(journey, enrollment, step, recipient) if recipient is not None else None
+        if due is not None and due < now:
+            out.append(step.title or step.id)
+    return out
+
+
+def closes_at(journey: Journey, enrollment: EnrollmentState, step: Step, recipient: Person,
+              prompt: PromptState) -> datetime | None:
+    """When a before-phase prompt closes (None: not a before-phase prompt)."""
+    if not is_before_phase(step):
+        return None
+    cal, tz = engine.calendar_for(journey, recipient), engine.tz_of(journey, recipient)
+    start = cal.local_slot(enrollment.start, cal.day_start, tz)
+    return max(start, engine.after_working_days(journey, recipient, prompt.sent_at or prompt.due_at, 1))
+
+
+def started_note(enrollment: EnrollmentState, reader: Person) -> str:
+    day = engine.format_day(enrollment.start)
+    whose = "your" if reader.id == enrollment.person.id else f"{engine.first_name(enrollment.person)}'s"
+    return f"⌛ Closed: {whose} journey started on {day}."
+
+
+def capped(at: datetime | None, close: datetime | None) -> datetime | None:
+    """A next time that never passes the close."""
+    if close is None:
+        return at
+    return close if at is None or at > close else at
+
+
+def compression_warning(titles: list[str], journey: Journey) -> str:
+    """What `enroll` tells the L&D lead when the start is too close for the before phase."""
+    if not titles:
+        return ""
+    needed = max((-When.parse(s.when).days for s in _before_steps(journey).values() if s.when), default=0)
+    return (f"⚠️ The start is closer than the before phase needs ({needed} working days). Compressed: "
+            f"{', '.join(titles)}: they go out one after another from now, at least an hour apart in "
+            "working time, in the same order (the manager's card after the participant's preparation), "
+            "and close one working day after they arrive if that is after the start.")

@@ -1,0 +1,65 @@
+"""Support on the day: the morning of a planned moment that matters, a short nudge.
+
+At the start of the participant's working day on the moment's date (before the moment itself), the
+participant gets their plan back: what, which behaviour, a first sentence to try (the behaviour's
+`opener` in the journey file, else a general one) and, when their manager chose to coach, the first
+tip of the coaching guide. It is a one-way message (closed, nothing to answer), kept as a prompt
+`<plan step>~day-of` so it is scheduled, held for working hours and cancelled like any other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from journeys import engine
+from journeys.definition import Journey, ManagerRequestStep, MtmPlanStep
+from journeys.messages import Message
+from journeys.state import EnrollmentState, MtmState, PromptState, prompt_id
+from journeys.text import typed
+
+DAY_OF = "~day-of"
+DEFAULT_OPENER = "Before I answer, let me check I've got this right: …"
+
+
+def is_day_of(step_id: str) -> bool:
+    return step_id.endswith(DAY_OF)
+
+
+def schedule(journey: Journey, enrollment: EnrollmentState, step: MtmPlanStep, mtm: MtmState,
+             now: datetime) -> list[PromptState]:
+    """The nudge's prompt, due at the start of the moment's working day (none once that has passed)."""
+    person = enrollment.person
+    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    due = cal.local_slot(mtm.when, cal.day_start, tz)
+    if due <= now:
+        return []
+    return [PromptState(prompt_id(enrollment.id, step.id + DAY_OF), enrollment.id, step.id + DAY_OF, person.id,
+                        "scheduled", due, due, mtm_id=mtm.id)]
+
+
+def _coach_tip(journey: Journey, mtm: MtmState) -> str:
+    if mtm.manager_response != "coach":
+        return ""
+    guide = next((s.coach_guide for s in journey.steps
+                  if isinstance(s, ManagerRequestStep) and s.for_mtm == mtm.plan_step_id), "")
+    first = next((line.strip().lstrip("-•* ").strip() for line in guide.splitlines() if line.strip()), "")
+    return first
+
+
+def message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None) -> Message:
+    person = enrollment.person
+    if mtm is None:  # the moment is gone (forgotten): say nothing specific
+        text = "Today is the day of your moment that matters. Good luck!"
+    else:
+        behaviour = next((b for b in journey.ppp.behaviours if b.id == mtm.behaviour), None)
+        opener = (behaviour.opener if behaviour is not None and behaviour.opener else DEFAULT_OPENER)
+        lines = [f"Today is your moment that matters: {typed(mtm.situation)}",
+                 f"*Your habit:* {journey.behaviour_text(mtm.behaviour)}",
+                 f"*A first sentence to try:* “{opener}”"]
+        tip = _coach_tip(journey, mtm)
+        if tip:
+            lines.append(f"*{engine.first_name(enrollment.manager)}'s coaching tip:* {tip}")
+        lines.append("It's fine if it feels clumsy. I'll ask you how it went afterwards.")
+        text = "\n".join(lines)
+    return Message(recipient_id=person.id, title="Your moment today", text=text, journey_title=journey.title,
+                   prompt_id=prompt.id, context=journey.title, closed=True)

@@ -1,0 +1,34 @@
+"""Date-relative words, computed for the day a message is read, never written into a template.
+
+"Next week" or "your next working day" in a step's text is true only on the day the author had
+in mind; a late enrollment, a reminder or a snooze makes it false. The `{starts}` placeholder says
+how the journey's start stands on the day the reader gets the message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from journeys.calendar import WorkCalendar
+
+
+def _day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+def starts_phrase(start: date, today: date, cal: WorkCalendar) -> str:
+    """'starts tomorrow, Mon 7 Dec', 'starts today', 'started on Mon 7 Dec', … for `today`."""
+    if today == start:
+        return "starts today"
+    if today > start:
+        return f"started on {_day(start)}"
+    if start == today + timedelta(days=1):
+        return f"starts tomorrow, {_day(start)}"
+    if cal.add_working_days(today, 1) == start:
+        return f"starts on your next working day, {_day(start)}"
+    this_monday = today - timedelta(days=today.weekday())
+    if start < this_monday + timedelta(days=7):
+        return f"starts this {start:%A}, {_day(start)}"
+    if start < this_monday + timedelta(days=14):
+        return f"starts next week, on {_day(start)}"
+    return f"starts on {_day(start)}"

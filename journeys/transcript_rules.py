@@ -1,0 +1,407 @@
+"""The written rules every message of a simulated journey must keep (`hplj audit`).
+
+Each rule is a function from a `Transcript` to the breaches it finds, with a docstring that is the
+rule as a person would state it. They read the structured record of each delivery (kind, role,
+local time, whom it is about: `journeys/transcript.py`); only what exists solely as words (a date
+spoken of as coming, a week label, a progress count) is read from the text, by the exact phrases
+the bot's templates use. `RULES` lists them all; `check` runs them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from journeys.engine import KIND_TITLES
+from journeys.progress import week_label
+from journeys.text import plain
+from journeys.transcript import (
+    DIGEST,
+    ESCALATION,
+    LEADER_BRIEF,
+    LEADER_ESCALATION,
+    Sent,
+    Transcript,
+)
+
+
+@dataclass(frozen=True)
+class Breach:
+    rule: str
+    persona: str  # whom the message went to (and their persona)
+    when: str  # the recipient's local date and time
+    message: str  # the message's title and first line
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.persona} at {self.when}: {self.message} — {self.detail}"
+
+
+Rule = Callable[[Transcript], Iterable[Breach]]
+
+
+def _breach(t: Transcript, rule: str, s: Sent, detail: str, quote: str = "") -> Breach:
+    """`quote`: the line of the message at fault (default: its first line)."""
+    first = quote or next((line for line in plain(s.message.text).splitlines() if line.strip()), "")
+    title = plain(s.message.title) or s.kind.name
+    return Breach(rule, t.persona(s.recipient), f"{s.local:%a %d %b %Y %H:%M} ({s.local.tzname()})",
+                  f"“{title}: {first[:90]}”" if first else f"“{title}”", detail)
+
+
+def outside_hours(t: Transcript) -> Iterable[Breach]:
+    """Nothing arrives outside the reader's hours: every delivery falls on one of the recipient's
+    working days (their public holidays excluded) within their working hours and outside quiet
+    hours, in their own time zone."""
+    for s in t.sent:
+        if not s.in_hours:
+            yield _breach(t, "outside-hours", s, "delivered outside the recipient's working hours")
+
+
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                        "Nov", "Dec"], 1)}
+_SENTENCE = re.compile(r"[^.!?\n]+")
+_STARTS = re.compile(r"\b(?:starts?|starting|begins?)\b", re.IGNORECASE)
+_STARTS_ON = re.compile(r"\b(?:starts?|starting|begins?)\s+(?:on\s+)?" + _DAY)
+_UPCOMING = re.compile(r"\bupcoming moment:\s*" + _DAY)
+_BEFORE_START_LABEL = re.compile(r"·\s*before the start\b")
+
+
+def _resolve(day: str, month: str, near: date) -> date | None:
+    """A 'Mon 7 Dec' date in the year that puts it closest to `near`."""
+    best: date | None = None
+    for year in (near.year - 1, near.year, near.year + 1):
+        try:
+            d = date(year, _MONTHS[month], int(day))
+        except ValueError:
+            continue
+        if best is None or abs((d - near).days) < abs((best - near).days):
+            best = d
+    return best
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def past_as_future(t: Transcript) -> Iterable[Breach]:
+    """No message speaks of a date in the past as if it were still to come. On the reader's local
+    day D, with the journey starting on S: "starts … next week" only when S falls in the calendar
+    week after D's; "starts … next working day" only when S is after D and at most four days
+    away; "starts … tomorrow" only when S is D+1; "starts (on) <day>" and "upcoming moment: <day>"
+    only for a day not before D; and a card or a week label that says "before the start" only
+    before S."""
+    for s in t.sent:
+        today = s.local.date()
+        problems: list[str] = []
+        for sentence in _SENTENCE.findall(s.text):
+            if not _STARTS.search(sentence):
+                continue
+            low = sentence.lower()
+            if "next week" in low and _monday(t.start) != _monday(today) + timedelta(days=7):
+                problems.append(f"says the start ({t.start:%a %d %b}) is next week")
+            if "next working day" in low and not today < t.start <= today + timedelta(days=4):
+                problems.append(f"says the start ({t.start:%a %d %b}) is the next working day")
+            if "tomorrow" in low and t.start != today + timedelta(days=1):
+                problems.append(f"says the start ({t.start:%a %d %b}) is tomorrow")
+        for m in (*_STARTS_ON.finditer(s.text), *_UPCOMING.finditer(s.text)):
+            d = _resolve(m.group(1), m.group(2), today)
+            if d is not None and d < today:
+                problems.append(f"speaks of {d:%a %d %b} as still to come")
+        if today >= t.start and (_BEFORE_START_LABEL.search(s.text)
+                                 or (s.asks and "before the start" in s.text.lower())):
+            problems.append(f"says 'before the start' on or after the start ({t.start:%a %d %b})")
+        for p in dict.fromkeys(problems):
+            yield _breach(t, "past-as-future", s, p)
+
+
+def _daily_kind(s: Sent) -> str:
+    """A step's card is one kind per step; a support request or a notice carrying one person's
+    answer (a shared reflection, an approved plan) is one kind per step and person, as each is
+    about its own moment; escalations, digests and tasks are one kind whoever they are about."""
+    if s.kind.step_kind == "manager_request" or s.kind.name.startswith("notice:"):
+        return f"{s.kind.name}:{s.kind.step_kind}:{s.about}"
+    return s.kind.name
+
+
+def repeated_same_day(t: Transcript) -> Iterable[Breach]:
+    """No two messages of one kind reach one person on the same local day: a card and its reminder,
+    two escalations, two digests, two notices of what one person shared. Several reports'
+    escalations or tasks for one manager make one message naming each of them."""
+    seen: dict[tuple[str, str, date], Sent] = {}
+    for s in t.sent:
+        key = (s.recipient, _daily_kind(s), s.local.date())
+        if key in seen:
+            yield _breach(t, "repeated-same-day", s, f"a second {s.kind.name} message that day "
+                          f"(the first at {seen[key].local:%H:%M})")
+        else:
+            seen[key] = s
+
+
+def compressed(t: Transcript) -> Iterable[Breach]:
+    """Steps are spaced: one person never gets two different steps' cards about one journey in the
+    same minute (a late enrollment's compressed before phase included)."""
+    groups: dict[tuple[str, str | None, str], list[Sent]] = defaultdict(list)
+    for s in t.sent:
+        if s.asks and s.kind.step_id:
+            groups[(s.recipient, s.about, s.local.strftime("%Y-%m-%d %H:%M"))].append(s)
+    for items in groups.values():
+        steps = list(dict.fromkeys(s.kind.step_id for s in items))
+        if len(steps) > 1:
+            yield _breach(t, "compressed", items[-1], f"{len(steps)} steps' cards in the same minute: "
+                          + ", ".join(str(x) for x in steps))
+
+
+_WEEK = re.compile(r"\bweek (\d+) of (\d+)\b|·\s*(before the start|after the end)\b")
+
+
+def week_labels(t: Transcript) -> Iterable[Breach]:
+    """One week label everywhere: every 'week N of M' (and 'before the start' / 'after the end'
+    label) in a message is the label of the reader's local day, so a card and a digest sent
+    together say the same week."""
+    for s in t.sent:
+        today = s.local.date()
+        expected = week_label(t.journey, t.start, today)
+        for line in s.text.splitlines():
+            for m in _WEEK.finditer(line):
+                label = m.group(3) or f"week {m.group(1)} of {m.group(2)}"
+                if label != expected:
+                    yield _breach(t, "week-labels", s, f"says '{label}' on a day that is '{expected}'", line.strip())
+
+
+_PROGRESS = re.compile(r"(\d+) of (\d+) of (their|your) steps done")
+
+
+def _acted(t: Transcript, user: str, before: Sent) -> int:
+    """Steps `user` answered before the message, plus every text they typed (it may have
+    answered one)."""
+    mine = [a for a in t.actions if a.user == user and a.at <= before.at]
+    return len({a.step_id for a in mine if a.step_id}) + sum(1 for a in mine if a.text is not None)
+
+
+def honest_progress(t: Transcript) -> Iterable[Breach]:
+    """Progress counts only the person's own actions: 'N of M of their/your steps done' never
+    counts more steps than the person answered, planned or reflected on (or typed) before the
+    message was sent. A digest's line is matched to its report by name."""
+    by_name = {name: user for user, name in t.names.items() if user in t.participants}
+    for s in t.sent:
+        for line in s.text.splitlines():
+            m = _PROGRESS.search(line)
+            if not m:
+                continue
+            who = s.recipient if m.group(3) == "your" else next(
+                (u for name, u in by_name.items() if name in line), None)
+            if who is None:
+                continue
+            did = _acted(t, who, s)
+            if int(m.group(1)) > did:
+                yield _breach(t, "honest-progress", s, f"{t.names.get(who, who)}: '{m.group(0)}' but they "
+                              f"acted on {did}", line.strip())
+
+
+_AFTER_END_STEP_KINDS = {"message", "question", "manager_task"}
+_AFTER_END_NOTICES = {DIGEST, ESCALATION, LEADER_ESCALATION, LEADER_BRIEF}
+
+
+def after_the_end(t: Transcript) -> Iterable[Breach]:
+    """Nothing after the end but the survey, the follow-up and the closing: from the day after the
+    journey's last week (in the reader's calendar) no manager digest, brief, message or question
+    step, manager task, and no reminder of or escalation about anything but a survey or a
+    reflection on a moment."""
+    for s in t.sent:
+        if s.local.date() < t.end:
+            continue
+        k = s.kind
+        follow_up = k.step_kind in ("survey", "mtm_follow_up")
+        bad = ((k.name in _AFTER_END_NOTICES and not (follow_up and k.name in (ESCALATION, LEADER_ESCALATION)))
+               or k.step_kind in _AFTER_END_STEP_KINDS or (k.reminder and not follow_up))
+        if bad:
+            yield _breach(t, "after-the-end", s, f"{k.name}{' reminder' if k.reminder else ''} after the end "
+                          f"({t.end - timedelta(days=1):%a %d %b})")
+
+
+def _near(today: date, start: date) -> bool:
+    """The start is near: at most one weekday lies between today and it (Friday before a Monday
+    start, Thursday before a Monday, the day before)."""
+    between = [today + timedelta(days=n) for n in range(1, (start - today).days)]
+    return today >= start or sum(1 for d in between if d.weekday() < 5) <= 1
+
+
+def before_phase_order(t: Transcript) -> Iterable[Breach]:
+    """The before phase in order: the manager's expectations card about a participant is delivered
+    after every preparation step (the consent to share and the shared questions) has reached that
+    participant; and no escalation about the expectations task goes out before the participant
+    has answered every preparation step, unless the start is near (at most one weekday between
+    the day of the escalation and the start)."""
+    if t.expectations_step is None or not t.preparation:
+        return
+    first_prep: dict[tuple[str, str], int] = {}
+    for i, s in enumerate(t.sent):
+        if s.kind.step_id in t.preparation and s.about == s.recipient and s.about is not None:
+            first_prep.setdefault((s.about, s.kind.step_id), i)
+    carded: set[str] = set()
+    for i, s in enumerate(t.sent):
+        if s.about is None or s.kind.step_id != t.expectations_step:
+            continue
+        if s.kind.name == f"step:{t.expectations_step}" and s.about not in carded:
+            carded.add(s.about)
+            missing = [p for p in t.preparation if first_prep.get((s.about, p), len(t.sent)) > i]
+            if missing:
+                yield _breach(t, "before-phase-order", s, f"the expectations card about {t.names.get(s.about)} "
+                              f"comes before their preparation: {', '.join(missing)}")
+        elif s.kind.name in (ESCALATION, LEADER_ESCALATION):
+            answered = {a.step_id for a in t.actions if a.user == s.about and a.at <= s.at}
+            missing = [p for p in t.preparation if p not in answered]
+            days = (t.start - s.local.date()).days
+            if missing and not _near(s.local.date(), t.start):
+                yield _breach(t, "before-phase-order", s, f"escalation about {t.names.get(s.about)}'s "
+                              f"expectations conversation {days} days before the start, before they prepared "
+                              f"({', '.join(missing)})")
+
+
+def card_closed_when_done(t: Transcript) -> Iterable[Breach]:
+    """A card whose task is complete says so: once its recipient pressed a button or sent its
+    form, the card no longer offers the buttons (it was updated in place)."""
+    done = {(a.user, a.prompt_id) for a in t.actions if a.prompt_id}
+    for s in t.sent:
+        if s.asks and (s.recipient, s.message.prompt_id) in done:
+            final = s.final or s.message
+            if final.buttons and not final.closed and s is _last_card(t, s):
+                yield _breach(t, "card-closed-when-done", s, "answered, but the card still offers its buttons")
+
+
+def _last_card(t: Transcript, s: Sent) -> Sent:
+    return [x for x in t.sent if x.recipient == s.recipient and x.message.prompt_id == s.message.prompt_id][-1]
+
+
+_UNFILLED = re.compile(r"\{[A-Za-z0-9_-]{1,40}\}")
+
+
+def unfilled_placeholder(t: Transcript) -> Iterable[Breach]:
+    """No message shows a `{placeholder}` as written: every one a text names is filled in."""
+    for s in t.sent:
+        m = _UNFILLED.search(s.text)
+        if m:
+            yield _breach(t, "unfilled-placeholder", s, f"shows {m.group(0)} unfilled")
+
+
+_NUMBERED = re.compile(r"^\s*\d+\s*[:.)]\s*(\S.*)$")
+
+
+def echoed_numbering(t: Transcript) -> Iterable[Breach]:
+    """What a person types after the bot's own "1: your answer" advice reaches others without the
+    "1:": no message to someone else quotes the typed text with its number in front."""
+    for a in t.actions:
+        m = _NUMBERED.match(a.text or "")
+        if not m:
+            continue
+        for s in t.sent:
+            if s.at >= a.at and s.recipient != a.user and (a.text or "").strip() in s.text:
+                yield _breach(t, "echoed-numbering", s, f"quotes {t.names.get(a.user, a.user)}'s "
+                              f"“{(a.text or '').strip()[:40]}” with the number it was typed after")
+
+
+def _before_start_titles(t: Transcript) -> dict[str, str]:
+    """Step id -> the title people see, for steps due before the start (`start-N`)."""
+    out: dict[str, str] = {}
+    later: set[str] = set()
+    for step in t.journey.steps:
+        title = step.title or KIND_TITLES.get(step.kind, "") or step.id
+        if step.when and step.when.replace(" ", "").startswith("start-"):
+            out[step.id] = title
+        else:
+            later.add(title)
+    # a title a later step shares ("Quick question") names no before-start step for certain
+    return {k: v for k, v in out.items() if v not in later}
+
+
+_GRACE = timedelta(days=1)  # a late enrollment's before phase may run into the start day
+
+
+def lost_its_point(t: Transcript) -> Iterable[Breach]:
+    """Nothing that has lost its point: once the journey has started (and a day has passed since
+    a late enrollment's before-phase card first reached its reader), no reminder of a step due
+    before the start, no escalation about one, and no digest line still waiting for one ("waiting
+    for you: …", "no response to …")."""
+    before = _before_start_titles(t)
+    if not before:
+        return
+    first: dict[tuple[str | None, str], datetime] = {}
+    for s in t.sent:
+        if s.kind.step_id in before and not s.kind.reminder:
+            first.setdefault((s.about, s.kind.step_id), s.at)
+    by_name = {name: user for user, name in t.names.items() if user in t.participants}
+
+    def stale(about: str | None, step_id: str, s: Sent) -> bool:
+        since = first.get((about, step_id))
+        return s.local.date() >= t.start and (since is None or s.at >= since + _GRACE)
+
+    for s in t.sent:
+        k = s.kind
+        if k.step_id in before and (k.reminder or k.name in (ESCALATION, LEADER_ESCALATION)) \
+                and stale(s.about, k.step_id, s):
+            yield _breach(t, "lost-its-point", s, f"{'a reminder' if k.reminder else 'an escalation'} about "
+                          f"{k.step_id}, due before the start, after it")
+        if k.name != DIGEST:
+            continue
+        about: str | None = None
+        for line in s.text.splitlines():
+            about = next((u for name, u in by_name.items() if line.lstrip("* ").startswith(name)), about)
+            for step_id, title in before.items():
+                if (f"waiting for you: {title}" in line or f"no response to “{title}”" in line) \
+                        and stale(about, step_id, s):
+                    yield _breach(t, "lost-its-point", s, f"still lists “{title}”, due before the start",
+                                  line.strip())
+
+
+def after_stop(t: Transcript) -> Iterable[Breach]:
+    """Stop means stop: once a participant confirmed `stop`, they receive nothing more, and nobody
+    gets a card, a reminder or an escalation about them, nor a digest line waiting for them (a
+    notice that they stopped is what their manager should get)."""
+    for s in t.sent:
+        for who, when in t.stopped.items():
+            if s.at <= when:
+                continue
+            if s.recipient == who:
+                yield _breach(t, "after-stop", s, f"sent to {t.names.get(who)} after they stopped")
+            elif s.about == who and (s.asks or s.kind.reminder or s.kind.name in (ESCALATION, LEADER_ESCALATION)):
+                yield _breach(t, "after-stop", s, f"{s.kind.name} about {t.names.get(who)} after they stopped")
+            elif s.kind.name == DIGEST:
+                name = t.names.get(who, who)
+                block = [line for line in s.text.splitlines() if name in line]
+                if any(("waiting for you" in line or "no response" in line or "may be stuck" in line)
+                       for line in _lines_about(s.text, name)):
+                    yield _breach(t, "after-stop", s, f"the digest still follows {name} after they stopped",
+                                  block[0].strip() if block else "")
+
+
+def _lines_about(text: str, name: str) -> list[str]:
+    """A digest's lines about one report: their line and the bullets under it."""
+    out: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if not line.startswith(" ") and not line.lstrip().startswith("•"):
+            inside = name in line
+        if inside:
+            out.append(line)
+    return out
+
+
+RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
+                           honest_progress, after_the_end, lost_its_point, before_phase_order,
+                           card_closed_when_done, after_stop,
+                           unfilled_placeholder, echoed_numbering)
+
+
+def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:
+    """Every breach of every rule, in the order the messages were sent."""
+    found = [b for rule in rules for b in rule(t)]
+    return found
+
+
+def describe_rules() -> list[tuple[str, str]]:
+    """(name, the rule in words) for each rule, for `hplj audit --rules` and the README."""
+    return [(r.__name__.replace("_", "-"), " ".join((r.__doc__ or "").split())) for r in RULES]

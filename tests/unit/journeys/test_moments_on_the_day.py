@@ -1,0 +1,97 @@
+"""Issue 20, item 5 at the engine: moments supported on the day. The morning nudge, "didn't
+happen" offers the next one, the manager's lead time, and an expired request told to the manager.
+
+Ana (participant) and Ben (manager) in London; start Mon 12 Apr 2027; mtm-safe is sent Wed 14 Apr
+10:00 and planned an hour later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from journeys import engine, support
+from journeys.conversation import PersonView, handle_text
+from journeys.messages import Reply
+from journeys.state import PromptState
+from journeys.text import plain
+from tests.unit.journeys.test_engine import (
+    ANA,
+    enrollment,
+    fire_sent,
+    london,
+    open_plan,
+    plan_values,
+    planned,
+    prompts_by_step,
+)
+
+
+def test_the_morning_of_the_moment_brings_the_plan_a_first_sentence_and_the_coaching_tip(journey):
+    e = enrollment()
+    out, _ = planned(journey, e, date(2027, 4, 16))  # Fri 16 Apr
+    mtm = out.mtms[0]
+    nudge = prompts_by_step(out)["mtm-safe~day-of"]
+    assert nudge.recipient_id == "ana" and nudge.due_at == london(2027, 4, 16, 9)  # her morning, before it
+    coached = replace(mtm, manager_response="coach")
+    sent, res = fire_sent(journey, e, nudge, nudge.due_at, coached)
+    (msg,) = res.outgoing
+    text = plain(msg.message.text)
+    assert msg.message.recipient_id == "ana" and msg.message.closed and sent.status == "done"
+    assert "Today is your moment that matters: Weekly 1:1 with Sam" in text
+    assert "*Your habit:* Paraphrase what you heard before you respond" in text
+    assert "*A first sentence to try:* “So what I'm hearing is … Have I got that right?”" in text
+    assert "*Ben's coaching tip:* Ask which habit they'll try" in text
+    # without coaching there is no tip; once the day has passed, nothing is sent
+    assert "coaching tip" not in plain(engine.fire(journey, e, nudge, mtm, nudge.due_at).outgoing[0].message.text)
+    late = engine.fire(journey, e, nudge.with_(next_at=london(2027, 4, 19, 9)), mtm, london(2027, 4, 19, 9))
+    assert late.outgoing == [] and late.prompts[0].status == "expired"
+
+
+def test_a_moment_that_didnt_happen_offers_the_next_one(journey):
+    e = enrollment()
+    out, _ = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    f, _ = fire_sent(journey, e, prompts_by_step(out)["reflect-safe"], prompts_by_step(out)["reflect-safe"].due_at, mtm)
+    values = {"happened": "no", "rating": "2", "reflection": "The 1:1 was cancelled.", "share": "yes"}
+    res = engine.answer(journey, e, f, mtm, Reply("ana", "k", f.id, values=values), f.due_at + timedelta(hours=1))
+    reply = plain(res.replies[0].text)
+    assert "“Plan a real moment that matters” comes Mon 26 Apr: type `plan now` to plan it today." in reply
+    (to_ben,) = [o for o in res.outgoing if o.message.recipient_id == "ben"]
+    assert "didn't come off this time" in plain(to_ben.message.text) and "Recognise the effort" not in \
+        plain(to_ben.message.text)
+    # `plan now` brings the next plan forward
+    ps = [p.with_(status="answered") if p.step_id == "mtm-safe" else p
+          for p in engine.schedule_enrollment(journey, e, london(2027, 3, 1, 9)).prompts]
+    now = london(2027, 4, 19, 11)
+    moved = handle_text(PersonView(ANA, {journey.id: journey}, [e], ps), Reply("ana", "k2", text="plan now"), now)
+    assert [(p.step_id, p.due_at, p.next_at) for p in moved.prompts] == [("mtm-real", now, now)]
+
+
+def test_a_plan_too_close_to_the_moment_says_the_manager_may_not_see_it_in_time(journey):
+    e = enrollment()
+    opened, now = open_plan(journey, e)  # Wed 14 Apr 10:00
+    late = engine.answer(journey, e, opened, None, Reply("ana", "k", opened.id, values=plan_values(date(2027, 4, 15))),
+                         now)
+    assert "Ben may not see it in time" in plain(late.replies[0].text)
+    ok = engine.answer(journey, e, opened, None, Reply("ana", "k", opened.id, values=plan_values(date(2027, 4, 16))),
+                       now)
+    assert "may not see it" not in plain(ok.replies[0].text)
+
+
+def test_an_expired_request_tells_the_manager_once_in_his_hours(journey):
+    e = enrollment()
+    out, at = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    req = prompts_by_step(out)["support-safe"]
+    req, _ = fire_sent(journey, e, req, at, mtm)
+    assert req.status == "open"
+    ends = support.expires_at(journey, e, mtm)  # midnight before Fri 16 Apr, London
+    res = engine.fire(journey, e, req.with_(next_at=ends), mtm, ends)
+    notes = [o for o in res.outgoing if o.message.recipient_id == "ben" and o.message.prompt_id is None]
+    (note,) = notes
+    assert "Ana's moment that matters is on Fri 16 Apr, so the request to back it has closed" in \
+        plain(note.message.text)
+    assert note.not_before_iso == london(2027, 4, 16, 9).isoformat()  # in his hours, not at midnight
+    assert note.delivery_key.endswith(":expired-manager")
+    assert isinstance(req, PromptState)

@@ -1,0 +1,279 @@
+"""Each audit rule catches a crafted bad transcript, and lets the right version of it through."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from journeys.definition import Journey
+from journeys.messages import Button, Message
+from journeys.progress import journey_weeks
+from journeys.transcript import Action, Kind, Sent, Transcript, classify
+from journeys.transcript_rules import (
+    RULES,
+    Breach,
+    Rule,
+    after_stop,
+    after_the_end,
+    before_phase_order,
+    card_closed_when_done,
+    check,
+    compressed,
+    describe_rules,
+    echoed_numbering,
+    honest_progress,
+    lost_its_point,
+    outside_hours,
+    past_as_future,
+    repeated_same_day,
+    unfilled_placeholder,
+    week_labels,
+)
+
+START = date(2026, 12, 7)  # a Monday
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(day: date, hh: int = 10, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=LONDON).astimezone(UTC)
+
+
+def sent(when: datetime, recipient: str, key: str, journey: Journey, *, text: str = "Hello", title: str = "T",
+         context: str = "", role: str = "participant", about: str | None = None, buttons: bool = False,
+         in_hours: bool = True, final: Message | None = None, prompt_id: str | None = None) -> Sent:
+    kind = classify(key, journey)
+    msg = Message(recipient, text, title=title, context=context, prompt_id=prompt_id or (
+        f"{kind.enrollment_id}.{kind.step_id}" if kind.step_id else None),
+        buttons=(Button("Yes", "yes"),) if buttons else ())
+    return Sent(when, when.astimezone(LONDON), in_hours, recipient, role, kind, msg,  # type: ignore[arg-type]
+                about if about is not None else (recipient if role == "participant" else None), final)
+
+
+def transcript(journey: Journey, items: list[Sent], actions: list[Action] | None = None) -> Transcript:
+    ex = journey.manager_support.expectations
+    assert ex is not None
+    return Transcript(journey, START, START + timedelta(days=7 * journey_weeks(journey)),
+                      {"ana": "Ana Silva", "ben": "Ben Okafor", "lee": "Lee Park"}, {"ana"},
+                      preparation=(ex.consent_step, *ex.shares), expectations_step=ex.step, sent=items,
+                      actions=actions or [], personas={"ana": "participant", "ben": "manager", "lee": "leader"})
+
+
+def names(found: list[Breach]) -> list[str]:
+    return [b.rule for b in found]
+
+
+def test_kinds_come_from_the_delivery_key(journey: Journey) -> None:
+    assert classify("e1.focus-situation:1", journey) == Kind("step:focus-situation", "focus-situation", "question",
+                                                             False, "e1")
+    assert classify("e1.focus-situation:2", journey).reminder
+    assert classify("e1.expectations:esc", journey).name == "escalation"
+    assert classify("e1.expectations:leader", journey).name == "leader_escalation"
+    assert classify("digest:p1:active-listening:2026-12-07", journey).name == "digest"
+    assert classify("leader:p9:active-listening:2026-W50", journey).name == "leader_digest"
+    assert classify("e1.mtm-safe:expired", journey).name == "notice:expired"
+
+
+def test_outside_hours(journey: Journey) -> None:
+    bad = transcript(journey, [sent(at(START, 22), "ana", "e1.kickoff:1", journey, in_hours=False)])
+    assert names(list(outside_hours(bad))) == ["outside-hours"]
+    assert not list(outside_hours(transcript(journey, [sent(at(START), "ana", "e1.kickoff:1", journey)])))
+
+
+def test_next_week_on_the_start_day_and_next_working_day_after_it(journey: Journey) -> None:
+    bad = transcript(journey, [
+        sent(at(START, 9), "ben", "e1.expectations:2", journey, role="manager", about="ana",
+             text="Friendly reminder: Ana starts a six-week Active Listening journey next week."),
+        sent(at(START, 14), "ana", "e1.success-picture:2", journey, buttons=True,
+             text="Friendly reminder: your journey starts on your next working day."),
+        sent(at(START + timedelta(days=2)), "ben", "digest:b:j:x", journey, role="manager",
+             text="*Ana Silva* — week 1 of 6\n  • upcoming moment: Mon 7 Dec — a call"),
+    ])
+    found = list(past_as_future(bad))
+    details = [b.detail for b in found]
+    assert any("next week" in d for d in details)
+    assert any("next working day" in d for d in details)
+    assert any("Mon 07 Dec as still to come" in d for d in details)
+    # the same words on the Friday before the start are true
+    good = transcript(journey, [
+        sent(at(START - timedelta(days=7)), "ben", "e1.expectations:1", journey, role="manager", about="ana",
+             text="Ana starts a six-week Active Listening journey next week."),
+        sent(at(START - timedelta(days=3)), "ana", "e1.success-picture:1", journey, buttons=True,
+             text="Your journey starts on your next working day."),
+    ])
+    assert not list(past_as_future(good))
+
+
+def test_a_card_asking_for_something_before_the_start_after_it(journey: Journey) -> None:
+    bad = transcript(journey, [sent(at(START + timedelta(days=1)), "ana", "e1.focus-situation:2", journey,
+                                    buttons=True, text="Pick your focus before the start.")])
+    assert names(list(past_as_future(bad))) == ["past-as-future"]
+
+
+def test_two_messages_of_one_kind_the_same_day(journey: Journey) -> None:
+    day = START - timedelta(days=5)
+    bad = transcript(journey, [
+        sent(at(day, 13, 30), "lee", "e1.expectations:leader", journey, role="leader", about="ana"),
+        sent(at(day, 13, 30), "lee", "e2.expectations:leader", journey, role="leader", about="dev"),
+    ])
+    assert names(list(repeated_same_day(bad))) == ["repeated-same-day"]
+    apart = transcript(journey, [
+        sent(at(day, 13, 30), "lee", "e1.expectations:leader", journey, role="leader", about="ana"),
+        sent(at(day + timedelta(days=1), 13, 30), "lee", "e2.expectations:leader", journey, role="leader",
+             about="dev"),
+    ])
+    assert not list(repeated_same_day(apart))
+
+
+def test_shared_notices_count_per_person(journey: Journey) -> None:
+    day = START - timedelta(days=2)
+    two_people = transcript(journey, [
+        sent(at(day, 11), "ben", "e1.focus-situation:shared", journey, role="manager", about="ana"),
+        sent(at(day, 15), "ben", "e2.focus-situation:shared", journey, role="manager", about="dev"),
+    ])
+    assert not list(repeated_same_day(two_people))
+    one_person = transcript(journey, [
+        sent(at(day, 11), "ben", "e1.focus-situation:shared", journey, role="manager", about="ana"),
+        sent(at(day, 15), "ben", "e1.success-picture:shared", journey, role="manager", about="ana"),
+    ])
+    assert names(list(repeated_same_day(one_person))) == ["repeated-same-day"]
+
+
+def test_compressed_steps_in_one_minute(journey: Journey) -> None:
+    when = at(START - timedelta(days=3), 9)
+    bad = transcript(journey, [sent(when, "ana", f"e1.{s}:1", journey, buttons=True)
+                               for s in ("focus-situation", "share-line-of-sight", "success-picture")])
+    assert names(list(compressed(bad))) == ["compressed"]
+    spaced = transcript(journey, [sent(when + timedelta(hours=i), "ana", f"e1.{s}:1", journey, buttons=True)
+                                  for i, s in enumerate(("focus-situation", "share-line-of-sight"))])
+    assert not list(compressed(spaced))
+
+
+def test_week_labels_that_disagree(journey: Journey) -> None:
+    day = START + timedelta(days=16)  # week 3
+    bad = transcript(journey, [
+        sent(at(day, 13, 30), "ben", "e1.support-real:1", journey, role="manager", about="ana",
+             context="Active Listening about Ana Silva · week 3 of 6"),
+        sent(at(day, 13, 30), "ben", "digest:b:j:x", journey, role="manager", text="*Ana Silva* — week 4 of 6"),
+    ])
+    assert [b.detail for b in week_labels(bad)] == ["says 'week 4 of 6' on a day that is 'week 3 of 6'"]
+
+
+def test_progress_counts_only_what_the_person_did(journey: Journey) -> None:
+    day = START + timedelta(days=42)
+    digest = sent(at(day, 9), "ben", "digest:b:j:x", journey, role="manager",
+                  text="*Ana Silva* — after the end, 7 of 19 of their steps done")
+    assert names(list(honest_progress(transcript(journey, [digest])))) == ["honest-progress"]
+    did = [Action(at(START - timedelta(days=5 - i)), "ana", s) for i, s in enumerate(
+        ("focus-situation", "share-line-of-sight", "success-picture", "mtm-safe", "reflect-safe", "mtm-real",
+         "reflect-real"))]
+    assert not list(honest_progress(transcript(journey, [digest], did)))
+
+
+def test_nothing_after_the_end_but_survey_follow_up_and_closing(journey: Journey) -> None:
+    end = START + timedelta(days=7 * journey_weeks(journey))
+    bad = transcript(journey, [
+        sent(at(end + timedelta(days=1), 9), "ben", "digest:b:j:x", journey, role="manager"),
+        sent(at(end + timedelta(days=1), 10), "ben", "e1.listening-checkin:esc", journey, role="manager", about="ana"),
+        sent(at(end + timedelta(days=2), 10), "ana", "e1.mtm-real:3", journey, buttons=True),
+    ])
+    assert names(list(after_the_end(bad))) == ["after-the-end"] * 3
+    good = transcript(journey, [
+        sent(at(end + timedelta(days=1)), "ana", "e1.success-case:2", journey, buttons=True),
+        sent(at(end + timedelta(days=2)), "ana", "e1.~close:closing", journey),
+        sent(at(end + timedelta(days=3)), "ben", "e1.success-case:esc", journey, role="manager", about="ana"),
+    ])
+    assert not list(after_the_end(good))
+
+
+def test_nothing_that_has_lost_its_point(journey: Journey) -> None:
+    card = sent(at(START - timedelta(days=5), 9, 30), "ben", "e1.expectations:1", journey, role="manager",
+                about="ana", buttons=True)
+    reminder = sent(at(START + timedelta(days=1), 9, 30), "ben", "e1.expectations:2", journey, role="manager",
+                    about="ana", buttons=True)
+    digest = sent(at(START + timedelta(days=42), 9), "ben", "digest:b:j:x", journey, role="manager",
+                  text="*Ana Silva* — week 6 of 6\n  • waiting for you: Expectations conversation\n"
+                       "  • ⚠️ no response to “Your focus” for 3+ working days")
+    focus = sent(at(START - timedelta(days=3)), "ana", "e1.focus-situation:1", journey, buttons=True)
+    found = list(lost_its_point(transcript(journey, [card, focus, reminder, digest])))
+    assert [b.detail for b in found] == [
+        "a reminder about expectations, due before the start, after it",
+        "still lists “Expectations conversation”, due before the start",
+        "still lists “Your focus”, due before the start"]
+    # a late enrollment's card on the start day may be waiting that morning
+    late = sent(at(START, 9), "ben", "e1.expectations:1", journey, role="manager", about="ana", buttons=True)
+    same_day = sent(at(START, 9, 5), "ben", "digest:b:j:x", journey, role="manager",
+                    text="*Ana Silva* — week 1 of 6\n  • waiting for you: Expectations conversation")
+    assert not list(lost_its_point(transcript(journey, [late, same_day])))
+
+
+def test_the_before_phase_in_order(journey: Journey) -> None:
+    card = sent(at(START - timedelta(days=7), 9, 30), "ben", "e1.expectations:1", journey, role="manager",
+                about="ana", buttons=True)
+    prep = [sent(at(START - timedelta(days=6 - i)), "ana", f"e1.{s}:1", journey, buttons=True)
+            for i, s in enumerate(("focus-situation", "share-line-of-sight", "success-picture"))]
+    bad = list(before_phase_order(transcript(journey, [card, *prep])))
+    assert names(bad) == ["before-phase-order"] and "focus-situation" in bad[0].detail
+    later = sent(at(START - timedelta(days=2), 9, 30), "ben", "e1.expectations:1", journey, role="manager",
+                 about="ana", buttons=True)
+    assert not list(before_phase_order(transcript(journey, [*prep, later])))
+
+
+def test_no_escalation_before_the_participant_prepared_unless_the_start_is_near(journey: Journey) -> None:
+    early = sent(at(START - timedelta(days=5), 13, 30), "lee", "e1.expectations:leader", journey, role="leader",
+                 about="ana")
+    assert names(list(before_phase_order(transcript(journey, [early])))) == ["before-phase-order"]
+    for days in (1, 3):  # Sunday, or the Friday before a Monday start: the start is near
+        near = sent(at(START - timedelta(days=days), 13, 30), "lee", "e1.expectations:leader", journey,
+                    role="leader", about="ana")
+        assert not list(before_phase_order(transcript(journey, [near])))
+
+
+def test_a_done_card_still_offering_its_buttons(journey: Journey) -> None:
+    card = sent(at(START - timedelta(days=2)), "ben", "e1.expectations:1", journey, role="manager", about="ana",
+                buttons=True)
+    done = [Action(at(START - timedelta(days=2), 11), "ben", "expectations", None, "e1.expectations")]
+    assert names(list(card_closed_when_done(transcript(journey, [card], done)))) == ["card-closed-when-done"]
+    closed = sent(at(START - timedelta(days=2)), "ben", "e1.expectations:1", journey, role="manager", about="ana",
+                  buttons=True, final=Message("ben", "Done by Ben", closed=True))
+    assert not list(card_closed_when_done(transcript(journey, [closed], done)))
+
+
+def test_stop_means_stop(journey: Journey) -> None:
+    stopped = at(START + timedelta(days=1), 11)
+    items = [
+        sent(at(START + timedelta(days=2)), "ana", "e1.mtm-safe:1", journey, buttons=True),
+        sent(at(START + timedelta(days=9)), "ben", "e1.mtm-safe:esc", journey, role="manager", about="ana"),
+        sent(at(START + timedelta(days=14), 9), "ben", "digest:b:j:x", journey, role="manager",
+             text="*Ana Silva* — week 3 of 6\n  • ⚠️ no response to “Plan a safe practice moment” for 3+ working days"),
+        sent(at(START + timedelta(days=1), 12), "ben", "e1.~close:notice", journey, role="manager", about="ana",
+             text="Ana stopped the journey."),
+    ]
+    t = transcript(journey, items)
+    t.stopped["ana"] = stopped
+    assert [b.detail for b in after_stop(t)] == [
+        "sent to Ana Silva after they stopped", "escalation about Ana Silva after they stopped",
+        "the digest still follows Ana Silva after they stopped"]
+
+
+def test_unfilled_placeholder(journey: Journey) -> None:
+    bad = transcript(journey, [sent(at(START), "ana", "e1.kickoff:1", journey, text="Welcome to Giving Feedback, {Name}.")])
+    assert [b.detail for b in unfilled_placeholder(bad)] == ["shows {Name} unfilled"]
+
+
+def test_echoed_numbering(journey: Journey) -> None:
+    typed = [Action(at(START - timedelta(days=2)), "ana", text="1: 2")]
+    bad = transcript(journey, [sent(at(START - timedelta(days=2), 11), "ben", "e1.success-picture:shared", journey,
+                                    role="manager", about="ana", text="*Your picture of success:* “1: 2”")], typed)
+    assert names(list(echoed_numbering(bad))) == ["echoed-numbering"]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_every_rule_is_written_down(rule: Rule) -> None:
+    assert len((rule.__doc__ or "").split()) >= 12
+
+
+def test_check_runs_every_rule_and_describes_them(journey: Journey) -> None:
+    assert check(transcript(journey, [])) == []
+    assert len(describe_rules()) == len(RULES)
