@@ -45,7 +45,7 @@ def child(path: Path, batch: int) -> None:
     """One worker process doing one tick; prints JSON with the tick time and the peak RSS."""
     import resource
 
-    from journeys import engine
+    from journeys import engine, rendering
     from journeys.state import EnrollmentState, Person
     from scheduler.tick import process_due
     from store.db import Database
@@ -64,7 +64,7 @@ def child(path: Path, batch: int) -> None:
             me = Person("warm", "Warm Up", pop.TZ)
             state = EnrollmentState("warm", pop.JOURNEY, me, me, pop.START, {}, "active", "warm")
             for p in engine.schedule_enrollment(lib[pop.JOURNEY], state, pop.ENROLL_AT).prompts:
-                engine.render_prompt(lib[pop.JOURNEY], state, p, None)
+                rendering.render_prompt(lib[pop.JOURNEY], state, p, None)
             t0 = time.perf_counter()
             r = await process_due(UnitOfWorkFactory(db), lib, pop.TICK_AT, batch=batch)
             return time.perf_counter() - t0, r.fired, r.queued

@@ -40,12 +40,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select
 
 from adapters.memory import RecordingChat
-from adapters.port import Address, DeliveryError, InboundAction, SentRef
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.calendar import WorkCalendar, _open_intervals
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
+from ports.chat import Address, DeliveryError, InboundAction, SentRef
 from scheduler.sendtime import recipient_hours
 from store.db import Database
 from store.models import OutboxRow, PersonRow, PromptRow

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from journeys import engine, lifecycle
+from journeys import engine, lifecycle, timekeeping
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.state import EnrollmentState, Person
@@ -119,7 +119,7 @@ class BulkWriter:
             state = EnrollmentState("E", JOURNEY, person, manager, start, {}, "active", f"{JOURNEY}-{start.isoformat()}")
             out = engine.schedule_enrollment(self.journey, state, self.now)
             closing = lifecycle.closing_prompt(self.journey, state)  # as BotService.enroll adds it
-            digest = engine.next_digest_at(self.journey, manager, self.now)
+            digest = timekeeping.next_digest_at(self.journey, manager, self.now)
             self._templates[start] = ([*out.prompts, *([closing] if closing else [])], digest)
         return self._templates[start]
 
@@ -237,8 +237,8 @@ def _rows(path: Path, table: str) -> list[tuple[Any, ...]]:
 
 async def _real_enroll(path: Path, lib: dict[str, Journey], groups_spec: list[tuple[int, date]]) -> list[Group]:
     from adapters.memory import RecordingChat
-    from bot.clock import SimulatedClock
-    from bot.service import BotService
+    from bot.app.service import BotService
+    from bot.services.clock import SimulatedClock
     from store.db import Database
 
     db = Database(f"sqlite:///{path}")

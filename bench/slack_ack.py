@@ -111,8 +111,8 @@ async def prepare(env: dict[str, str]) -> list[tuple[str, str, str]]:
     """Enroll the cohort and deliver what is due now; returns (manager id, prompt id, value) clicks."""
     from sqlalchemy import select
 
-    from bot.settings import Settings
-    from bot.wiring import build_service
+    from bot.app.settings import Settings
+    from bot.app.wiring import build_service
     from journeys.loader import default_library_path, load_library
     from store.models import PersonRow, PromptRow
 
@@ -322,7 +322,7 @@ async def main() -> int:
                                        "--api-url", api_url], cwd=ROOT, stdout=log, stderr=log))
         serve_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         prof = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
-        procs.append(subprocess.Popen([py, *prof, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
+        procs.append(subprocess.Popen([py, *prof, "-m", "bot.app.cli", "serve", "--port", str(hplj_port), "--host",
                                        "127.0.0.1"], cwd=tmp, env=serve_env, stdout=log, stderr=log))
         await wait_healthy(f"http://127.0.0.1:{bare_port}/healthz", procs[1])
         await wait_healthy(f"http://127.0.0.1:{hplj_port}/healthz", procs[2])

@@ -226,8 +226,8 @@ async def seed(db_url: str, service_url: str, people: int, per_manager: int) -> 
     from sqlalchemy import select
 
     from adapters.teams.client import TeamsChat
-    from bot.clock import SimulatedClock
-    from bot.service import BotService
+    from bot.app.service import BotService
+    from bot.services.clock import SimulatedClock
     from journeys.loader import default_library_path, load_library
     from store.db import Database
     from store.models import PersonRow, PromptRow
@@ -374,7 +374,7 @@ def main() -> None:
                "HPLJ_DEFAULT_TZ": "Europe/London"}
         hplj_port, bare_port = free_port(), free_port()
         prof = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
-        hplj = subprocess.Popen([sys.executable, *prof, "-m", "bot.cli", "serve", "--port", str(hplj_port), "--host",
+        hplj = subprocess.Popen([sys.executable, *prof, "-m", "bot.app.cli", "serve", "--port", str(hplj_port), "--host",
                                  "127.0.0.1", "--no-scheduler"], env=env, cwd=tmp.name,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         procs.append(hplj)

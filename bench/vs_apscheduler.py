@@ -75,8 +75,8 @@ async def run_hplj(path: Path, groups: list[pop.Group], lib: dict) -> dict:
     from sqlalchemy import func, select
 
     from adapters.memory import RecordingChat
-    from bot.clock import SimulatedClock
-    from bot.service import BotService
+    from bot.app.service import BotService
+    from bot.services.clock import SimulatedClock
     from scheduler.tick import process_due
     from store.db import Database
     from store.models import DigestRow, PromptRow
@@ -167,8 +167,8 @@ async def run_apscheduler(work: Path, groups: list[pop.Group], lib: dict, timeou
     from sqlalchemy import func, select
 
     from adapters.memory import RecordingChat
-    from bot.clock import SimulatedClock
-    from bot.service import BotService
+    from bot.app.service import BotService
+    from bot.services.clock import SimulatedClock
     from store.db import Database
     from store.models import OutboxRow, PromptRow
 

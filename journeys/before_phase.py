@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from journeys import engine
+from journeys import rendering, timekeeping
 from journeys.definition import Journey, Step, When
 from journeys.state import EnrollmentState, Person, PromptState
 
@@ -43,7 +43,7 @@ def compress(journey: Journey, enrollment: EnrollmentState, prompts: list[Prompt
     if not late:
         return prompts
     person = enrollment.person
-    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
     at = now if cal.is_open(now, tz) else cal.next_open(now, tz)
     start = cal.local_slot(enrollment.start, cal.day_start, tz)
     moved: dict[str, PromptState] = {}
@@ -53,7 +53,7 @@ def compress(journey: Journey, enrollment: EnrollmentState, prompts: list[Prompt
             dropped.add(p.id)  # "starts soon" on the start day: the welcome says it better
             continue
         recipient = enrollment.manager if enrollment.manager and p.recipient_id == enrollment.manager.id else person
-        rcal, rtz = engine.calendar_for(journey, recipient), engine.tz_of(journey, recipient)
+        rcal, rtz = timekeeping.calendar_for(journey, recipient), timekeeping.tz_of(journey, recipient)
         slot = at if rcal.is_open(at, rtz) else rcal.next_open(at, rtz)
         moved[p.id] = p.with_(due_at=slot, next_at=slot)
         nxt = at + GAP
@@ -65,8 +65,8 @@ def compressed_titles(journey: Journey, enrollment: EnrollmentState, now: dateti
     """The before-phase steps whose time has already passed at enrollment (in journey order)."""
     out: list[str] = []
     for step in _before_steps(journey).values():
-        recipient = engine.recipient_of(step, enrollment)
-        due = engine.due_time(journey, enrollment, step, recipient) if recipient is not None else None
+        recipient = rendering.recipient_of(step, enrollment)
+        due = timekeeping.due_time(journey, enrollment, step, recipient) if recipient is not None else None
         if due is not None and due < now:
             out.append(step.title or step.id)
     return out
@@ -77,14 +77,14 @@ def closes_at(journey: Journey, enrollment: EnrollmentState, step: Step, recipie
     """When a before-phase prompt closes (None: not a before-phase prompt)."""
     if not is_before_phase(step):
         return None
-    cal, tz = engine.calendar_for(journey, recipient), engine.tz_of(journey, recipient)
+    cal, tz = timekeeping.calendar_for(journey, recipient), timekeeping.tz_of(journey, recipient)
     start = cal.local_slot(enrollment.start, cal.day_start, tz)
-    return max(start, engine.after_working_days(journey, recipient, prompt.sent_at or prompt.due_at, 1))
+    return max(start, timekeeping.after_working_days(journey, recipient, prompt.sent_at or prompt.due_at, 1))
 
 
 def started_note(enrollment: EnrollmentState, reader: Person) -> str:
-    day = engine.format_day(enrollment.start)
-    whose = "your" if reader.id == enrollment.person.id else f"{engine.first_name(enrollment.person)}'s"
+    day = timekeeping.format_day(enrollment.start)
+    whose = "your" if reader.id == enrollment.person.id else f"{timekeeping.first_name(enrollment.person)}'s"
     return f"⌛ Closed: {whose} journey started on {day}."
 
 

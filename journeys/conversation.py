@@ -7,16 +7,16 @@ names what was saved, and in which journey.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from journeys import engine, typed_barriers
+from journeys import engine, rendering, timekeeping, typed_barriers
 from journeys.definition import Journey
 from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
+from journeys.person_view import PersonView
 from journeys.progress import progress_of, week_label
 from journeys.routing import candidates, route_typed, strip_number
-from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
+from journeys.state import Outcome, PromptState
 from journeys.text import typed
 
 HELP = (
@@ -51,31 +51,6 @@ def help_text(view: PersonView) -> str:
     how to reply is said for the platform the person uses."""
     text = HELP if view.own_enrollments() or not view.managed() else MANAGER_HELP
     return text.replace(_BOTH, _REPLY_HOW.get(view.platform, _BOTH))
-
-
-@dataclass
-class PersonView:
-    """Everything about one person the conversation needs, loaded by the caller in one go."""
-
-    person: Person
-    journeys: dict[str, Journey]
-    enrollments: list[EnrollmentState]  # as participant or as manager
-    prompts: list[PromptState]  # every prompt of those enrollments
-    mtms: dict[str, MtmState] = field(default_factory=dict)
-    platform: str = ""  # where the person talks to the bot (slack, teams, console); "" unknown
-
-    def enrollment(self, enrollment_id: str) -> EnrollmentState:
-        return next(e for e in self.enrollments if e.id == enrollment_id)
-
-    def own_enrollments(self) -> list[EnrollmentState]:
-        return [e for e in self.enrollments if e.person.id == self.person.id]
-
-    def managed(self) -> list[EnrollmentState]:
-        return [e for e in self.enrollments if e.manager is not None and e.manager.id == self.person.id]
-
-    def open_prompts(self) -> list[PromptState]:
-        mine = [p for p in self.prompts if p.recipient_id == self.person.id and p.status == "open"]
-        return sorted(mine, key=lambda p: p.sent_at or p.due_at, reverse=True)
 
 
 def _msg(view: PersonView, text: str, title: str = "") -> Message:
@@ -143,7 +118,7 @@ def _plan_now(view: PersonView, now: datetime) -> Outcome:
                         and p.step_id in {s.id for s in journey.steps if s.kind == "mtm_plan"}), key=lambda p: p.due_at)
         if e.status == "active" and plans:
             return Outcome(prompts=[plans[0].with_(due_at=now, next_at=now)],
-                           replies=[_msg(view, f"Here it comes: “{engine.prompt_title(journey, plans[0])}”.")])
+                           replies=[_msg(view, f"Here it comes: “{rendering.prompt_title(journey, plans[0])}”.")])
     return Outcome(replies=[_msg(view, "There's no moment left to plan in your journey. Type `status` to see "
                                        "what's next.")])
 
@@ -175,7 +150,7 @@ def which_prompt(view: PersonView, open_prompts: tuple[PromptState, ...]) -> Mes
         journey = view.journeys[e.journey_id]
         about = f" about {typed(e.person.name)}" if e.person.id != view.person.id else ""
         where = f" ({journey.title})" if len(journeys) > 1 else ""
-        lines.append(f"{i}. {engine.prompt_title(journey, p)}{about}{where}")
+        lines.append(f"{i}. {rendering.prompt_title(journey, p)}{about}{where}")
     return _msg(view, f"You have {len(open_prompts)} open questions, so I didn't save that yet. Which one is "
                       "it for? Reply to that question (in its thread on Slack, with Reply on Teams), or send "
                       "your answer again starting with its number, e.g. `1: your answer`.\n" + "\n".join(lines),
@@ -188,9 +163,9 @@ def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
         return Outcome(replies=[_msg(view, "Nothing is waiting for you, so there's nothing to snooze.")])
     first = view.enrollment(open_prompts[0].enrollment_id)
     journey = view.journeys[first.journey_id]
-    cal = engine.calendar_for(journey, view.person)
-    tz = engine.tz_of(journey, view.person)
-    today = engine.local_date(now, tz)
+    cal = timekeeping.calendar_for(journey, view.person)
+    tz = timekeeping.tz_of(journey, view.person)
+    today = timekeeping.local_date(now, tz)
     arg = rest.strip().lower().removeprefix("until ").removeprefix("for ").strip()
     if arg in ("week", "a week", "1 week", "one week"):
         until = cal.local_slot(cal.add_working_days(today, 5), cal.day_start, tz)
@@ -208,7 +183,7 @@ def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
         out.extend(engine.snooze(view.journeys[e.journey_id], e, [p], until, now))
     n = len(open_prompts)
     out.replies.append(_msg(view, f"Snoozed {n} prompt{'s' if n > 1 else ''} until "
-                                  f"{engine.format_local(until, tz)}."))
+                                  f"{timekeeping.format_local(until, tz)}."))
     return out
 
 
@@ -248,23 +223,23 @@ def status_message(view: PersonView, now: datetime) -> Message:
     lines: list[str] = []
     for e in view.own_enrollments():
         journey = view.journeys[e.journey_id]
-        tz = engine.tz_of(journey, view.person)
+        tz = timekeeping.tz_of(journey, view.person)
         prompts = [p for p in view.prompts if p.enrollment_id == e.id and p.recipient_id == view.person.id]
-        week = week_label(journey, e.start, engine.local_date(now, tz))
+        week = week_label(journey, e.start, timekeeping.local_date(now, tz))
         progress = progress_of(journey, view.person.id, prompts).own_text()
         lines.append(f"*{journey.title}* — {e.status}, {week}, {progress}")
         open_now = [p for p in prompts if p.status == "open"]
         for p in open_now:
-            lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
+            lines.append(f"  • waiting for you: {rendering.prompt_title(journey, p)}")
         upcoming = sorted((p for p in prompts if p.status == "scheduled"), key=lambda p: p.due_at)
         if upcoming and e.status == "active":
             nxt = upcoming[0]
-            lines.append(f"  • next: {engine.prompt_title(journey, nxt)} — {engine.format_local(nxt.due_at, tz)}")
+            lines.append(f"  • next: {rendering.prompt_title(journey, nxt)} — {timekeeping.format_local(nxt.due_at, tz)}")
         for m in view.mtms.values():
             if m.enrollment_id == e.id:
                 mgr = {"approved": ", approved by your manager", "coach": ", your manager is coaching you"}.get(
                     m.manager_response or "", "")
-                lines.append(f"  • moment that matters: {engine.format_day(m.when)} — {typed(m.situation[:80])} "
+                lines.append(f"  • moment that matters: {timekeeping.format_day(m.when)} — {typed(m.situation[:80])} "
                              f"({m.status}{mgr})")
     managed = view.managed()
     if managed:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from journeys import engine
+from journeys import timekeeping
 from journeys.definition import Journey, ManagerRequestStep, MtmPlanStep
 from journeys.messages import Message
 from journeys.state import EnrollmentState, MtmState, PromptState, prompt_id
@@ -29,7 +29,7 @@ def schedule(journey: Journey, enrollment: EnrollmentState, step: MtmPlanStep, m
              now: datetime) -> list[PromptState]:
     """The nudge's prompt, due at the start of the moment's working day (none once that has passed)."""
     person = enrollment.person
-    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
     due = cal.local_slot(mtm.when, cal.day_start, tz)
     if due <= now:
         return []
@@ -58,7 +58,7 @@ def message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, 
                  f"*A first sentence to try:* “{opener}”"]
         tip = _coach_tip(journey, mtm)
         if tip:
-            lines.append(f"*{engine.first_name(enrollment.manager)}'s coaching tip:* {tip}")
+            lines.append(f"*{timekeeping.first_name(enrollment.manager)}'s coaching tip:* {tip}")
         lines.append("It's fine if it feels clumsy. I'll ask you how it went afterwards.")
         text = "\n".join(lines)
     return Message(recipient_id=person.id, title="Your moment today", text=text, journey_title=journey.title,

@@ -303,7 +303,7 @@ class DigestDef(_Strict):
 
 
 FallbackOffer = Literal["peer", "coach", "on_your_own"]
-# "Can't this time": the manager's reasons are the performance system's barriers (journeys/barriers.py)
+# "Can't this time": the manager's reasons are the performance system's barriers (journeys/evaluation/barriers.py)
 CANT_REASONS: tuple[tuple[str, str], ...] = (
     ("no_time", "No time: other priorities come first"),
     ("away", "I'm away or off that day"),
@@ -313,7 +313,7 @@ CANT_REASONS: tuple[tuple[str, str], ...] = (
     ("tools_process", "A tool or process is in the way"),
     ("other", "Something else"),
 )
-# The same reasons as a report names them (journeys/evaluation.py: a barrier in the system).
+# The same reasons as a report names them (journeys/evaluation/success_case.py: a barrier in the system).
 CANT_LABELS = {"no_time": "no time, other priorities", "away": "away or off that day",
                "not_right_moment": "not the right moment", "unclear_how": "unsure how to coach it",
                "no_incentive": "their own goals leave no room for it",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from journeys import before_phase, engine
+from journeys import before_phase, rendering, timekeeping
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.progress import AFTER_THE_END, BEFORE_THE_START, progress_of, week_label
@@ -23,8 +23,8 @@ class ReportView:
 
 
 def build_digest(journey: Journey, manager: Person, reports: list[ReportView], now: datetime) -> Message | None:
-    tz = engine.tz_of(journey, manager)
-    today = engine.local_date(now, tz)
+    tz = timekeeping.tz_of(journey, manager)
+    today = timekeeping.local_date(now, tz)
     # after a journey's end only the survey and the closing remain, and they are the participant's:
     # nothing left for the manager to act on, so no line
     active = [r for r in reports if r.enrollment.status in ("active", "paused")
@@ -48,7 +48,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         for m in sorted(r.mtms, key=lambda m: m.when):
             if m.status in ("planned", "postponed") and m.when >= today:
                 what = typed(m.situation[:70]) if m.share_plan else "details kept private"
-                lines.append(f"  • upcoming moment: {engine.format_day(m.when)} — {what}")
+                lines.append(f"  • upcoming moment: {timekeeping.format_day(m.when)} — {what}")
         # a before-phase prompt has lost its point once the journey has started (it closes then)
         started = today >= r.enrollment.start
         live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]
@@ -56,12 +56,12 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         mine = [p for p in live if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
             waiting_for_you += 1
-            lines.append(f"  • waiting for you: {engine.prompt_title(journey, p)}")
+            lines.append(f"  • waiting for you: {rendering.prompt_title(journey, p)}")
         late = [p for p in own if is_stuck(journey, person, p, now)]
         if late and r.enrollment.status == "active":
             stuck_names.append(typed(person.name.split()[0]))
             current = max(late, key=lambda p: (p.sent_at or p.due_at, p.id))  # the latest, not the oldest
-            lines.append(f"  • ⚠️ no response to “{engine.prompt_title(journey, current)}” for {limit}+ working days")
+            lines.append(f"  • ⚠️ no response to “{rendering.prompt_title(journey, current)}” for {limit}+ working days")
     nudge = ""
     if stuck_names:
         nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "
@@ -69,7 +69,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
     week = today - timedelta(days=today.weekday())
     return Message(
         recipient_id=manager.id,
-        title=f"Your weekly digest · week of {engine.format_day(week)}",
+        title=f"Your weekly digest · week of {timekeeping.format_day(week)}",
         text="\n".join(lines) + nudge,
         journey_title=journey.title,
         facts=(("Reports in the journey", str(len(active))), ("Waiting for you", str(waiting_for_you))),

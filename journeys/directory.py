@@ -31,7 +31,7 @@ class DirectoryEntry:
 
     def __post_init__(self) -> None:
         # Every directory source (HR sync, Graph, Slack profile fields) passes through here: its
-        # text loses control characters, as a person's profile does (`adapters.port.Profile`).
+        # text loses control characters, as a person's profile does (`ports.chat.Profile`).
         clean_fields(self, ("email", "name", "manager_email", "country", "subdivision", "tz", "locale", "external_id"))
 
     def with_(self, **kw: object) -> DirectoryEntry:

@@ -6,16 +6,12 @@ calls `answer` for replies; both persist the returned `Outcome` in one transacti
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 # escalation, expectations and support use the engine's helpers: a cycle resolved at call time
 from journeys import before_phase, day_of, escalation, expectations, support
-from journeys.calendar import WorkCalendar, zone
 from journeys.definition import (
     Journey,
     ManagerRequestStep,
@@ -26,8 +22,6 @@ from journeys.definition import (
     QuestionStep,
     Step,
     SurveyStep,
-    When,
-    is_follow_up_survey,
     step_recipient,
 )
 from journeys.ending import CLOSE_STEP
@@ -41,11 +35,22 @@ from journeys.forms import (
     next_field,
     parse_typed,
 )
-from journeys.messages import Button, Link, Message, Outgoing, Reply
+from journeys.messages import Button, Message, Outgoing, Reply
+from journeys.mtm_dates import mtm_answer_problem
 from journeys.mtm_plan import situation_of
 from journeys.next_moments import is_loop_step
 from journeys.progress import AFTER_THE_END, week_label
-from journeys.relative import starts_phrase
+from journeys.rendering import (
+    COACH_CHECK,
+    KIND_TITLES,
+    _update_of,
+    closed_card,
+    fill,
+    live,
+    prompt_title,
+    recipient_of,
+    render_prompt,
+)
 from journeys.state import (
     CardChange,
     EnrollmentState,
@@ -58,126 +63,24 @@ from journeys.state import (
     prompt_id,
 )
 from journeys.text import typed
-from journeys.timekeeping import format_day as format_day  # noqa: PLC0414 - until callers move
-from journeys.timekeeping import format_local as format_local  # noqa: PLC0414
+from journeys.timekeeping import (
+    _is_open,
+    after_working_days,
+    calendar_for,
+    due_time,
+    first_name,
+    format_day,
+    format_local,
+    local_date,
+    notice,
+    tz_of,
+)
 from journeys.wording import plural, saved_text
-
-COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
-
-KIND_TITLES = {
-    "message": "",
-    "question": "Quick question",
-    "mtm_plan": "Plan a moment that matters",
-    "mtm_follow_up": "How did your moment go?",
-    "manager_task": "A task for you as a manager",
-    "manager_request": "Support request",
-    "survey": "Survey",
-}
-
 
 # --- time helpers -------------------------------------------------------------------------
 
 
-# (id of the journey's frozen Calendar, the person's holiday region, working days and hours)
-# -> (that Calendar, its WorkCalendar).
-# The engine asks for a calendar several times per due prompt; building one parses the working
-# hours and checks the holiday region every time. The Calendar is kept in the value so a reused id
-# of a freed definition can never hit.
-_CALENDARS: dict[tuple[Any, ...], tuple[Any, WorkCalendar]] = {}
-
-
-def calendar_for(journey: Journey, person: Person) -> WorkCalendar:
-    definition = journey.calendar
-    key = (id(definition), person.country, person.subdivision, person.work_days, person.work_start,
-           person.work_end)
-    hit = _CALENDARS.get(key)
-    if hit is not None and hit[0] is definition:
-        return hit[1]
-    cal = WorkCalendar.from_definition(definition, person.country, person.subdivision,
-                                       days=person.work_days, start=person.work_start, end=person.work_end)
-    if len(_CALENDARS) >= 4096:
-        _CALENDARS.clear()
-    _CALENDARS[key] = (definition, cal)
-    return cal
-
-
-def tz_of(journey: Journey, person: Person) -> ZoneInfo:
-    try:
-        return zone(person.tz)
-    except ValueError:
-        return zone(journey.calendar.timezone)
-
-
-def local_date(at: datetime, tz: ZoneInfo) -> date:
-    return at.astimezone(tz).date()
-
-
-def event_date(journey: Journey, enrollment: EnrollmentState, event_id: str) -> date | None:
-    if event_id in enrollment.events:
-        return enrollment.events[event_id]
-    for ev in journey.events:
-        if ev.id == event_id and ev.default is not None:
-            w = _when(ev.default)
-            cal = calendar_for(journey, enrollment.person)
-            return _add_working_days(cal, enrollment.start, w.days)
-    return None
-
-
-def due_time(journey: Journey, enrollment: EnrollmentState, step: Step, recipient: Person,
-             mtm_date: date | None = None) -> datetime | None:
-    """When a step is due for its recipient: working days from its anchor, at a local time."""
-    if step.when is None:
-        return None
-    w = _when(step.when)
-    if w.anchor == "start":
-        anchor: date | None = enrollment.start
-    elif w.anchor == "event":
-        anchor = event_date(journey, enrollment, w.event or "")
-    else:
-        anchor = mtm_date
-    if anchor is None:
-        return None
-    cal = calendar_for(journey, recipient)
-    tz = tz_of(journey, recipient)
-    day = cal.add_working_days(anchor, w.days)
-    return cal.local_slot(day, w.at, tz)
-
-
-def _after_working_days(journey: Journey, person: Person, now: datetime, days: int) -> datetime:
-    return _shifted(calendar_for(journey, person), tz_of(journey, person), now, days)
-
-
-after_working_days = _after_working_days
-
-
-# Pure functions of hashable values (a frozen WorkCalendar, a zone, an instant), memoised: a tick
-# asks the same question for every prompt of a cohort (same due time, same zone, same rules).
-@functools.lru_cache(maxsize=8192)
-def _shifted(cal: WorkCalendar, tz: ZoneInfo, now: datetime, days: int) -> datetime:
-    local = now.astimezone(tz)
-    day = cal.add_working_days(local.date(), days)
-    return cal.local_slot(day, local.time().replace(second=0, microsecond=0), tz)
-
-
-@functools.lru_cache(maxsize=8192)
-def _add_working_days(cal: WorkCalendar, d: date, n: int) -> date:
-    return cal.add_working_days(d, n)
-
-
-# `When` is frozen: parse each `when:` text once.
-_when = functools.lru_cache(maxsize=1024)(When.parse)
-
-
-@functools.lru_cache(maxsize=8192)
-def _is_open(cal: WorkCalendar, tz: ZoneInfo, now: datetime) -> bool:
-    return cal.is_open(now, tz)
-
-
 # --- enrollment ---------------------------------------------------------------------------
-
-
-def recipient_of(step: Step, enrollment: EnrollmentState) -> Person | None:
-    return enrollment.manager if step_recipient(step) == "manager" else enrollment.person
 
 
 def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: datetime) -> Outcome:
@@ -208,145 +111,7 @@ def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: date
     return out
 
 
-def prompt_title(journey: Journey, p: PromptState) -> str:
-    """The short name people see for a prompt in status lists and digests."""
-    if p.step_id.endswith(COACH_CHECK):
-        return "coaching follow-up"
-    if day_of.is_day_of(p.step_id):
-        return "your moment today"
-    if p.step_id == CLOSE_STEP:
-        return "end of the journey"
-    step = journey.step(p.step_id)
-    return step.title or KIND_TITLES[step.kind] or step.id
-
-
 # --- rendering ----------------------------------------------------------------------------
-
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-def _first_name(p: Person | None) -> str:
-    return typed(p.name.split()[0]) if p and p.name.strip() else "your colleague"
-
-
-first_name = _first_name
-
-
-def typed_name(p: Person) -> str:
-    """A person's full name, inert on every platform."""
-    return typed(p.name)
-
-
-def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
-         reader: Person | None = None, today: date | None = None) -> str:
-    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>},
-    and {starts}: how the start stands on `today`, the reader's day (journeys/relative.py)."""
-    reader_tz = tz_of(journey, reader) if reader else tz_of(journey, enrollment.person)
-    values: dict[str, str] = {
-        "name": _first_name(enrollment.person),
-        "manager": _first_name(enrollment.manager),
-        "journey": journey.title,
-        "start": format_day(enrollment.start),
-        "agreed": expectations.agreed_text(enrollment),
-    }
-    if today is not None:
-        values["starts"] = starts_phrase(enrollment.start, today, calendar_for(journey, reader or enrollment.person))
-    for ev in journey.events:
-        d = event_date(journey, enrollment, ev.id)
-        if d is not None:
-            values[f"event_{ev.id.replace('-', '_')}"] = format_day(d)
-    if mtm is not None:
-        values["mtm_date"] = format_day(mtm.when)
-        values["behaviour"] = journey.behaviour_text(mtm.behaviour)
-        values["practice"] = "safe practice" if mtm.practice == "safe" else "a real moment"
-        private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
-        values["situation"] = "(details kept private)" if private else typed(mtm.situation)
-    del reader_tz
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
-                  *, closed: bool = False, note: str = "", reminder: bool = False,
-                  now: datetime | None = None) -> Message:
-    """A prompt's card as its reader sees it on the day it is sent (`now`; else its send or due
-    time): the week label and date-relative words are computed for that day."""
-    if prompt.step_id.endswith(COACH_CHECK):
-        return _coach_check_message(journey, enrollment, prompt, mtm)
-    if day_of.is_day_of(prompt.step_id):
-        return day_of.message(journey, enrollment, prompt, mtm)
-    step = journey.step(prompt.step_id)
-    reader = recipient_of(step, enrollment) or enrollment.person
-    fields = fields_for(journey, step)
-    today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
-    text = fill(step.text, journey, enrollment, mtm, reader, today)
-    if isinstance(step, ManagerRequestStep) and mtm is not None:
-        text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
-    text += expectations.card_section(journey, enrollment, step)
-    if reminder:
-        text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
-    title = step.title or KIND_TITLES[step.kind]
-    body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
-    if body_closed and note:
-        text = f"{text}\n\n{note}"
-    week = week_label(journey, enrollment.start, today)
-    audience: Literal["participant", "manager"] = step_recipient(step)
-    about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
-    return Message(
-        recipient_id=reader.id,
-        text=text,
-        title=title,
-        journey_title=journey.title,
-        prompt_id=prompt.id,
-        buttons=() if body_closed else buttons_for(step, fields),
-        fields=() if body_closed else fields,
-        form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
-        else _form_label(step),
-        links=tuple(Link(link.label, link.url) for link in step.links),
-        context=f"{journey.title}{about} · {week}",
-        closed=body_closed,
-        audience=audience,
-    )
-
-
-def _form_label(step: Step) -> str:
-    return {
-        "mtm_plan": "Plan my moment",
-        "mtm_follow_up": "Reflect",
-        "survey": "Answer the survey",
-        "question": "Answer",
-        "manager_task": "Record what we agreed",
-    }.get(step.kind, "Answer")
-
-
-def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, reader: Person) -> str:
-    lines = [
-        f"*When:* {format_day(mtm.when)}",
-        f"*Behaviour:* {journey.behaviour_text(mtm.behaviour)}",
-        f"*Practice:* {'safe practice' if mtm.practice == 'safe' else 'a real, harder moment'}",
-    ]
-    if mtm.share_plan or reader.id == enrollment.person.id:
-        lines.insert(0, f"*Moment:* {typed(mtm.situation)}")
-    else:
-        lines.insert(0, f"*Moment:* {_first_name(enrollment.person)} chose to keep the details private.")
-    return "\n".join(lines)
-
-
-def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
-                         mtm: MtmState | None) -> Message:
-    name = _first_name(enrollment.person)
-    when = f" for {format_day(mtm.when)}" if mtm else ""
-    manager = enrollment.manager or enrollment.person
-    return Message(
-        recipient_id=manager.id,
-        title="Coaching follow-up",
-        text=(f"{name} planned their moment that matters{when}. A two-minute check-in this week "
-              f"makes the practice stick: ask what they tried, what happened, and what they'll do next time."),
-        journey_title=journey.title,
-        prompt_id=prompt.id,
-        context=f"{journey.title} about {typed(enrollment.person.name)}",
-        audience="manager",
-        closed=True,
-    )
 
 
 # --- firing due prompts -------------------------------------------------------------------
@@ -364,28 +129,10 @@ def _delivery(journey: Journey, prompt: PromptState, message: Message, stale_at:
     return prompt.with_(deliveries=n, last_delivery_key=key, **changes), out
 
 
-def _update_of(journey: Journey, prompt: PromptState, message: Message) -> Outgoing | None:
-    """The answered card, closed in place: the reply to the person's own action, so it goes at once."""
-    if prompt.last_delivery_key is None:
-        return None
-    return Outgoing(f"{prompt.last_delivery_key}:u{prompt.deliveries}", message, replaces_key=prompt.last_delivery_key,
-                    journey_id=journey.id, at_once=True)
-
-
-def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime,
-           enrollment_id: str | None = None) -> Outgoing:
-    """A message caused by someone else's action, held until the recipient's working hours."""
-    cal = calendar_for(journey, recipient)
-    tz = tz_of(journey, recipient)
-    when = now if cal.is_open(now, tz) else cal.next_open(now, tz)
-    return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id,
-                    enrollment_id=enrollment_id)
-
-
 def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:
     if step is None or step.stale_after is None:
         return None
-    return _after_working_days(journey, recipient, due, step.stale_after + 1)
+    return after_working_days(journey, recipient, due, step.stale_after + 1)
 
 
 def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
@@ -393,19 +140,6 @@ def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm
     """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours
     (a manager's prompt also escalates to their manager and expires with its moment: escalation.py)."""
     return escalation.around_fire(journey, enrollment, prompt, mtm, now, _fire)
-
-
-def _live(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) -> bool:
-    """Whether the prompt may still go out or be answered: an active enrollment's, or the
-    follow-up survey of a completed one (it comes weeks after the end)."""
-    if enrollment.status == "active":
-        return True
-    if enrollment.status != "completed":
-        return False
-    try:
-        return is_follow_up_survey(journey.step(prompt.step_id))
-    except KeyError:  # a prompt of no journey step (the coach check) belongs to the journey's weeks
-        return False
 
 
 def _past_its_point(journey: Journey, enrollment: EnrollmentState, step: Step, today: date) -> bool:
@@ -421,7 +155,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
     out = Outcome()
     if prompt.next_at is None or prompt.next_at > now or prompt.step_id == CLOSE_STEP:
         return out  # nothing is due yet (the closing prompt: journeys/lifecycle.py fire_close)
-    if not _live(journey, enrollment, prompt) or prompt.status not in ("scheduled", "open"):
+    if not live(journey, enrollment, prompt) or prompt.status not in ("scheduled", "open"):
         out.prompts.append(prompt.with_(next_at=None))
         return out
     on_the_day = day_of.is_day_of(prompt.step_id)
@@ -459,7 +193,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         one_way = synthetic or isinstance(step, MessageStep)
         next_at = None
         if not one_way and step is not None and step.reminders is not None:
-            next_at = _after_working_days(journey, recipient, now, step.reminders.after)
+            next_at = after_working_days(journey, recipient, now, step.reminders.after)
         if not one_way:
             next_at = before_phase.capped(next_at, before_phase.closes_at(
                 journey, enrollment, step, recipient, prompt.with_(sent_at=now)) if step is not None else None)
@@ -482,7 +216,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         message = render_prompt(journey, enrollment, prompt, mtm, reminder=True, now=now)
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
-        next_at = _after_working_days(journey, recipient, now, reminders.after) if more else None
+        next_at = after_working_days(journey, recipient, now, reminders.after) if more else None
         updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent,
                                       next_at=before_phase.capped(next_at, close))
         out.outgoing.append(outgoing)
@@ -495,7 +229,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         title = step.title or KIND_TITLES[step.kind] or step.id
         message = Message(
             recipient_id=enrollment.manager.id,
-            title=f"{_first_name(enrollment.person)} may be stuck",
+            title=f"{first_name(enrollment.person)} may be stuck",
             text=(f"{name} has not responded to “{title}” in {journey.title} for {waited} working days, "
                   f"after {plural(prompt.reminders_sent, 'reminder')}. A short, supportive conversation usually "
                   f"unblocks it: ask what got in the way and agree a next step."),
@@ -534,7 +268,7 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
         out.replies.append(_reply(reply.person_id, f"You already answered this ({when}). Nothing was changed.", journey))
         return out
     if (prompt.status in ("expired", "cancelled") or enrollment.status in ("stopped", "unenrolled")
-            or (enrollment.status == "completed" and not _live(journey, enrollment, prompt))):
+            or (enrollment.status == "completed" and not live(journey, enrollment, prompt))):
         out.replies.append(_reply(reply.person_id, "This prompt has closed, so your answer wasn't recorded. "
                                   "Type `status` to see what's open.", journey))
         return out
@@ -545,7 +279,8 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     fields = fields_for(journey, step)
 
     if isinstance(step, (ManagerTaskStep, ManagerRequestStep)):
-        special = (expectations.on_manager_answer(journey, enrollment, prompt, step, reply, now)
+        special = (expectations.on_manager_answer(journey, enrollment, prompt, step, reply, now,
+                                                     lambda: mark_task_done(journey, enrollment, prompt, step, now))
                    if isinstance(step, ManagerTaskStep)
                    else support.cant_this_time(journey, enrollment, prompt, step, mtm, reply, now))
         if special is not None:
@@ -591,7 +326,6 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     values = {k: v for k, v in values.items() if v is not None or from_text}
     still = missing_fields(fields, {k: v for k, v in values.items()})
     pending = next_field(fields, values) if from_text else None
-    from journeys.mtm_dates import mtm_answer_problem  # it builds on this module's calendars
 
     problem = mtm_answer_problem(journey, enrollment, step, values, today, finished=not (still or pending))
     if problem:
@@ -629,14 +363,6 @@ def _match_button(buttons: tuple[Button, ...], text: str) -> str | None:
     return None
 
 
-def closed_card(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
-                note: str) -> CardChange | None:
-    """The prompt's card, closed in place with a note (None: it was never sent)."""
-    msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
-    upd = _update_of(journey, prompt, msg)
-    return CardChange(upd) if upd is not None else None
-
-
 def mark_task_done(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,
                    now: datetime) -> Outcome:
     return _manager_task(journey, enrollment, prompt, step, "done", now, Outcome())
@@ -671,7 +397,7 @@ def _complete(journey: Journey, enrollment: EnrollmentState, prompt: PromptState
                 data["contact"] = values.get(q.id) == "yes"
             elif q.role == "scm_outcome" and values.get(q.id):
                 data["outcome"] = values.get(q.id)  # the PPP outcome the success story moved
-        kind = "scm_classified" if step.evaluation == "success_case" else "scm_follow_up"  # journeys/followup.py
+        kind = "scm_classified" if step.evaluation == "success_case" else "scm_follow_up"  # journeys/evaluation/followup.py
         out.events.append(JourneyEvent(kind, enrollment.id, now, prompt.id, dict(data)))
     if isinstance(step, QuestionStep):
         expectations.after_participant_answer(journey, enrollment, step, values, now, out)
@@ -719,7 +445,7 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
     out.events.append(JourneyEvent("mtm_planned", enrollment.id, now, answered.id, dict(data)))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
     followup = " I'll check in with you after it." if follow_ups else ""
-    asked = f" I've asked {_first_name(manager)} for support." if manager and requests else ""
+    asked = f" I've asked {first_name(manager)} for support." if manager and requests else ""
     if manager is not None and requests:
         asked += _lead_time_warning(journey, manager, mtm, now)
     out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {format_day(mtm.when)}."
@@ -735,7 +461,7 @@ def _lead_time_warning(journey: Journey, manager: Person, mtm: MtmState, now: da
     lead = journey.manager_support.request_lead_days
     if lead <= 0 or cal.working_days_between(local_date(arrives, tz), mtm.when) > lead:
         return ""
-    return (f" {_first_name(manager)} may not see it in time: it reaches them {format_local(arrives, tz)}, "
+    return (f" {first_name(manager)} may not see it in time: it reaches them {format_local(arrives, tz)}, "
             f"less than {plural(lead, 'working day')} before your moment, so don't wait for an answer.")
 
 
@@ -767,7 +493,7 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
     out.events.append(JourneyEvent("mtm_followed_up", enrollment.id, now, answered.id, dict(data)))
     _close(journey, enrollment, answered, mtm, f"✅ {summary}", out)
     if share and enrollment.manager is not None and mtm is not None:
-        name = _first_name(enrollment.person)
+        name = first_name(enrollment.person)
         out.outgoing.append(notice(journey, enrollment.manager, f"{answered.id}:shared", Message(
             recipient_id=enrollment.manager.id,
             title=f"{name} shared a reflection",
@@ -779,7 +505,7 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
             context=f"{journey.title} about {typed(enrollment.person.name)} · shared by {name}",
             audience="manager",
         ), now))
-    shared = f" I've shared it with {_first_name(enrollment.manager)}." if share and enrollment.manager else ""
+    shared = f" I've shared it with {first_name(enrollment.manager)}." if share and enrollment.manager else ""
     of = f" on your moment of {format_day(mtm.when)}" if mtm is not None else ""
     again = _plan_again(journey, enrollment, mtm, now) if happened == "no" else ""
     out.replies.append(_reply(enrollment.person.id, f"Saved your reflection{of}. Thank you.{shared}{again}", journey))
@@ -798,7 +524,7 @@ def _plan_again(journey: Journey, enrollment: EnrollmentState, mtm: MtmState | N
     if nxt is not None and due is not None and due > now:
         return (f"\n\nPlenty of planned moments don't come off; the next one can. “{nxt.title}” comes "
                 f"{format_day(local_date(due, tz_of(journey, enrollment.person)))}: type `{PLAN_NOW}` to plan it today.")
-    manager = f", and ask {_first_name(enrollment.manager)} to help you find it" if enrollment.manager else ""
+    manager = f", and ask {first_name(enrollment.manager)} to help you find it" if enrollment.manager else ""
     return (f"\n\nPlenty of planned moments don't come off. Pick one small conversation in the next few "
             f"days to try the same habit{manager}.")
 
@@ -834,7 +560,7 @@ def _manager_task(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
                                    {"step": step.id, "before_start": before_start}))
     _close(journey, enrollment, answered, None, f"✅ Done ({format_local(now, tz_of(journey, manager))})", out)
     out.replies.append(_reply(manager.id, f"Marked “{prompt_title(journey, prompt)}” with "
-                                          f"{_first_name(enrollment.person)} as done.", journey))
+                                          f"{first_name(enrollment.person)} as done.", journey))
     return out
 
 
@@ -858,7 +584,7 @@ def _manager_request(journey: Journey, enrollment: EnrollmentState, prompt: Prom
     out.events.append(JourneyEvent(f"manager_{response}", enrollment.id, now, prompt.id, data))
     label = "Approved" if choice == "approve" else "Coaching"
     _close(journey, enrollment, answered, mtm, f"✅ {label} ({format_local(now, tz_of(journey, manager))})", out)
-    mname = _first_name(manager)
+    mname = first_name(manager)
     when = f" for {format_day(mtm.when)}" if mtm else ""
     text = (f"{mname} approved your plan{when}. Go for it!" if choice == "approve"
             else f"{mname} would like to coach you before your moment{when}. Expect a short chat; "
@@ -877,7 +603,7 @@ def _manager_request(journey: Journey, enrollment: EnrollmentState, prompt: Prom
             out.prompts.append(PromptState(prompt_id(enrollment.id, step.id + COACH_CHECK), enrollment.id,
                                            step.id + COACH_CHECK, manager.id, "scheduled", due, due, mtm_id=mtm.id))
     else:
-        out.replies.append(_reply(manager.id, f"Thanks! I've let {_first_name(enrollment.person)} know.", journey))
+        out.replies.append(_reply(manager.id, f"Thanks! I've let {first_name(enrollment.person)} know.", journey))
     return out
 
 
@@ -922,7 +648,7 @@ def resume(journey: Journey, enrollment: EnrollmentState, prompts: list[PromptSt
             due = max(due, now)
             out.prompts.append(p.with_(due_at=due, next_at=due))
         elif p.status == "open":
-            out.prompts.append(p.with_(next_at=_after_working_days(journey, enrollment.person, now, 1)))
+            out.prompts.append(p.with_(next_at=after_working_days(journey, enrollment.person, now, 1)))
     out.events.append(JourneyEvent("resumed", enrollment.id, now, data={"shift_days": shift}))
     return out
 
@@ -937,21 +663,3 @@ def stop(enrollment: EnrollmentState, prompts: list[PromptState], now: datetime,
     return out
 
 
-def next_digest_at(journey: Journey, manager: Person, now: datetime) -> datetime | None:
-    """The next weekly digest slot for a manager, in their zone and working hours."""
-    d = journey.manager_digest
-    if d is None:
-        return None
-    cal = calendar_for(journey, manager)
-    tz = tz_of(journey, manager)
-    hh, mm = (int(x) for x in d.at.split(":"))
-    day = local_date(now, tz)
-    target = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(d.day)
-    for ahead in range(15):
-        cand = day + timedelta(days=ahead)
-        if cand.weekday() != target:
-            continue
-        slot = cal.local_slot(cand, datetime.min.time().replace(hour=hh, minute=mm), tz)
-        if slot > now:
-            return slot
-    return None

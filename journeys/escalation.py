@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from journeys import before_phase, engine, support
+from journeys import before_phase, rendering, support, timekeeping
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
 from journeys.messages import Message, Outgoing
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
@@ -26,7 +26,7 @@ Fire = Callable[[Journey, EnrollmentState, PromptState, "MtmState | None", datet
 
 
 def _manager_step(journey: Journey, prompt: PromptState) -> Step | None:
-    if prompt.step_id.endswith(engine.COACH_CHECK):
+    if prompt.step_id.endswith(rendering.COACH_CHECK):
         return None
     step = journey.step(prompt.step_id)
     return step if isinstance(step, (ManagerTaskStep, ManagerRequestStep)) else None
@@ -41,7 +41,7 @@ def escalate_at(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
             or prompt.escalated \
             or prompt.sent_at is None or _manager_step(journey, prompt) is None:
         return None
-    return engine.after_working_days(journey, manager, prompt.sent_at, days)
+    return timekeeping.after_working_days(journey, manager, prompt.sent_at, days)
 
 
 def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
@@ -98,11 +98,11 @@ def _leader_notice(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
                    mtm: MtmState | None, now: datetime) -> Outgoing:
     leader, manager = enrollment.leader, enrollment.manager
     assert leader is not None and manager is not None
-    m, p = engine.first_name(manager), engine.first_name(enrollment.person)
-    ltz = engine.tz_of(journey, leader)
-    asked = engine.format_day(engine.local_date(prompt.sent_at or now, ltz))
+    m, p = timekeeping.first_name(manager), timekeeping.first_name(enrollment.person)
+    ltz = timekeeping.tz_of(journey, leader)
+    asked = timekeeping.format_day(timekeeping.local_date(prompt.sent_at or now, ltz))
     if isinstance(step, ManagerRequestStep):
-        moment = f" on {engine.format_day(mtm.when)}" if mtm is not None else ""
+        moment = f" on {timekeeping.format_day(mtm.when)}" if mtm is not None else ""
         title = f"{m} hasn't answered {p}'s support request"
         text = (f"{m} hasn't answered {p}'s request to back a moment that matters{moment} "
                 f"(asked {asked}). A word from you helps: ask {m} to Approve, Coach, or say "
@@ -111,11 +111,11 @@ def _leader_notice(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
         title_of = step.title or step.id
         title = f"{m} hasn't done “{title_of}” for {p}"
         text = (f"{m} hasn't marked “{title_of}” with {p} as done (asked {asked}); {p}'s journey "
-                f"starts {engine.format_day(enrollment.start)}. People whose manager holds this "
+                f"starts {timekeeping.format_day(enrollment.start)}. People whose manager holds this "
                 f"conversation before the start apply far more of what they learn: a nudge from you counts.")
     message = Message(
         recipient_id=leader.id, title=title, text=text, journey_title=journey.title,
         context=f"{journey.title} · {m} reports to you · sent once; nothing {p} wrote is shared",
         audience="manager",
     )
-    return engine.notice(journey, leader, f"{prompt.id}:leader", message, now, enrollment.id)
+    return timekeeping.notice(journey, leader, f"{prompt.id}:leader", message, now, enrollment.id)

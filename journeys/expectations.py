@@ -10,11 +10,12 @@ remind the participant of it through the `{agreed}` placeholder. Everything type
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from journeys import engine
+from journeys import timekeeping
 from journeys.definition import ExpectationsDef, Journey, ManagerTaskStep, QuestionStep, Step
 from journeys.forms import AGREED_FIELD
 from journeys.messages import Message, Reply
@@ -40,7 +41,7 @@ def agreed_text(enrollment: EnrollmentState) -> str:
     agreed = enrollment.notes.get(AGREED)
     if not agreed:
         return ""
-    return f"You and {engine.first_name(enrollment.manager)} agreed: “{typed(agreed)}”."
+    return f"You and {timekeeping.first_name(enrollment.manager)} agreed: “{typed(agreed)}”."
 
 
 def _shown(journey: Journey, step_id: str, value: Any) -> str:
@@ -65,7 +66,7 @@ def card_section(journey: Journey, enrollment: EnrollmentState, step: Step) -> s
     """Added to the expectations card (and its reminders) for the manager."""
     if not is_agreement_step(journey, step):
         return ""
-    name = engine.first_name(enrollment.person)
+    name = timekeeping.first_name(enrollment.person)
     lines = shared_lines(journey, enrollment)
     if lines:
         return f"\n\nWhat {name} shared with you for this conversation:\n" + "\n".join(lines)
@@ -96,9 +97,9 @@ def after_participant_answer(journey: Journey, enrollment: EnrollmentState, step
         [line for line in shared_lines(journey, updated) if line.startswith(f"*{step.title or step.id}:*")]
     if not new:
         return
-    name = engine.first_name(enrollment.person)
+    name = timekeeping.first_name(enrollment.person)
     title_of = journey.step(ex.step).title or ex.step
-    out.outgoing.append(engine.notice(journey, manager, f"{enrollment.id}.{step.id}:shared", Message(
+    out.outgoing.append(timekeeping.notice(journey, manager, f"{enrollment.id}.{step.id}:shared", Message(
         recipient_id=manager.id, title=f"{name} shared their line of sight",
         text=f"For your “{title_of}” with {name}:\n" + "\n".join(new),
         journey_title=journey.title, context=f"{journey.title} about {typed(enrollment.person.name)} · shared by {name}",
@@ -106,7 +107,7 @@ def after_participant_answer(journey: Journey, enrollment: EnrollmentState, step
 
 
 def on_manager_answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, step: ManagerTaskStep,
-                      reply: Reply, now: datetime) -> Outcome | None:
+                      reply: Reply, now: datetime, mark_done: Callable[[], Outcome]) -> Outcome | None:
     """Done on the expectations card needs what was agreed; None leaves other buttons to the engine."""
     if not is_agreement_step(journey, step):
         return None
@@ -121,7 +122,7 @@ def on_manager_answer(journey: Journey, enrollment: EnrollmentState, prompt: Pro
         return None
     manager = enrollment.manager
     assert manager is not None
-    name = engine.first_name(enrollment.person)
+    name = timekeeping.first_name(enrollment.person)
     if not agreed:
         out = Outcome(prompts=[prompt.with_(answers={**prompt.answers, "awaiting": AGREED})])
         out.replies.append(Message(
@@ -134,7 +135,7 @@ def on_manager_answer(journey: Journey, enrollment: EnrollmentState, prompt: Pro
         return Outcome(replies=[Message(recipient_id=manager.id, journey_title=journey.title,
                                         text=f"That's {len(agreed)} characters; please keep it under {_LIMIT}. "
                                              "Nothing was saved yet.")])
-    out = engine.mark_task_done(journey, enrollment, prompt, step, now)
+    out = mark_done()
     out.enrollments.append(replace(enrollment, notes={**enrollment.notes, AGREED: agreed}))
     out.events.append(JourneyEvent("expectation_agreed", enrollment.id, now, prompt.id, {"step": step.id}))
     out.replies = [Message(recipient_id=manager.id, journey_title=journey.title,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from journeys import engine
+from journeys import timekeeping
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, When
 from journeys.messages import Message
 from journeys.state import Person
@@ -22,8 +22,8 @@ def brief_at(journey: Journey, leader: Person, start: date) -> datetime | None:
     if brief is None:
         return None
     w = When.parse(brief.when)
-    cal = engine.calendar_for(journey, leader)
-    return cal.local_slot(cal.add_working_days(start, w.days), w.at, engine.tz_of(journey, leader))
+    cal = timekeeping.calendar_for(journey, leader)
+    return cal.local_slot(cal.add_working_days(start, w.days), w.at, timekeeping.tz_of(journey, leader))
 
 
 def _names(names: list[str]) -> str:
@@ -38,7 +38,7 @@ def asks_of_managers(journey: Journey, start: date) -> list[str]:
         if isinstance(s, ManagerTaskStep) and s.when:
             w = When.parse(s.when)
             timing = "before the start" if w.anchor == "start" and w.days < 0 else "during the journey"
-            asks.append(f"• {s.title or s.id}, {timing} (by {engine.format_day(start)} at the latest)"
+            asks.append(f"• {s.title or s.id}, {timing} (by {timekeeping.format_day(start)} at the latest)"
                         if timing == "before the start" else f"• {s.title or s.id}, {timing}")
     if any(isinstance(s, ManagerRequestStep) for s in journey.steps):
         asks.append("• Back each moment that matters their people plan: Approve, Coach, or say they can't "
@@ -56,7 +56,7 @@ def build_leader_brief(journey: Journey, leader: Person, managers: list[str], pa
                        start: date) -> Message:
     """The brief itself: goal, outcomes, the managers' part, and two lines to forward."""
     ppp = journey.ppp
-    day = engine.format_day(start)
+    day = timekeeping.format_day(start)
     custom = journey.manager_support.leader_brief.message if journey.manager_support.leader_brief else ""
     forward = custom or (f"{journey.title} starts {day}, and it only pays off if you back it. Please hold the "
                          "expectations conversation with each of your people before then, and answer their "

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Literal
 
-from journeys import engine
+from journeys import rendering, timekeeping
 from journeys.definition import Journey, When, is_follow_up_survey, step_recipient
 from journeys.ending import CLOSE_STEP
 from journeys.messages import Message
@@ -42,7 +42,7 @@ def last_step_due(journey: Journey, enrollment: EnrollmentState) -> datetime | N
         if (step.when is None or step_recipient(step) != "participant" or When.parse(step.when).anchor == "mtm"
                 or is_loop_step(step.id) or is_follow_up_survey(step)):
             continue
-        due = engine.due_time(journey, enrollment, step, enrollment.person)
+        due = timekeeping.due_time(journey, enrollment, step, enrollment.person)
         if due is not None and (latest is None or due > latest):
             latest = due
     return latest
@@ -52,7 +52,7 @@ def last_day(journey: Journey, enrollment: EnrollmentState) -> date | None:
     """The last day of the journey's window, in the participant's zone: moments that matter are
     planned on or before it."""
     due = last_step_due(journey, enrollment)
-    return None if due is None else engine.local_date(due, engine.tz_of(journey, enrollment.person))
+    return None if due is None else timekeeping.local_date(due, timekeeping.tz_of(journey, enrollment.person))
 
 
 def closing_prompt(journey: Journey, enrollment: EnrollmentState) -> PromptState | None:
@@ -66,8 +66,8 @@ def closing_prompt(journey: Journey, enrollment: EnrollmentState) -> PromptState
 
 
 def _working_days_after(journey: Journey, enrollment: EnrollmentState, at: datetime, days: int) -> datetime:
-    cal = engine.calendar_for(journey, enrollment.person)
-    tz = engine.tz_of(journey, enrollment.person)
+    cal = timekeeping.calendar_for(journey, enrollment.person)
+    tz = timekeeping.tz_of(journey, enrollment.person)
     local = at.astimezone(tz)
     return cal.local_slot(cal.add_working_days(local.date(), days), local.time().replace(second=0, microsecond=0), tz)
 
@@ -90,13 +90,13 @@ def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState
         out.prompts.append(close.with_(next_at=None))
         return out
     person = enrollment.person
-    cal = engine.calendar_for(journey, person)
-    tz = engine.tz_of(journey, person)
+    cal = timekeeping.calendar_for(journey, person)
+    tz = timekeeping.tz_of(journey, person)
     if not cal.is_open(now, tz):
         out.prompts.append(close.with_(next_at=cal.next_open(now, tz)))
         return out
     steps = {s.id for s in journey.steps}
-    # the follow-up survey comes weeks after the end, to the completed enrollment (engine._live)
+    # the follow-up survey comes weeks after the end, to the completed enrollment (rendering.live)
     others = [p for p in prompts if p.id != close.id
               and not (p.step_id in steps and is_follow_up_survey(journey.step(p.step_id)))]
     open_days = journey.ending.survey_open_days
@@ -107,10 +107,10 @@ def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState
     if first:
         kind = closing_kind(journey, mtms, waiting)
         closes = max(deadlines) if deadlines else now
-        survey_closes = engine.format_day(engine.local_date(closes, tz))
-        text = engine.fill(getattr(journey.ending.closing, kind), journey, enrollment, None, person)
+        survey_closes = timekeeping.format_day(timekeeping.local_date(closes, tz))
+        text = rendering.fill(getattr(journey.ending.closing, kind), journey, enrollment, None, person)
         text = text.replace("{survey_closes}", survey_closes)
-        out.outgoing.append(engine.notice(journey, person, f"{close.id}:closing", Message(
+        out.outgoing.append(timekeeping.notice(journey, person, f"{close.id}:closing", Message(
             recipient_id=person.id, title="The end of your journey" if kind != "survey_open" else "Nearly done",
             text=text, journey_title=journey.title, context=journey.title), now))
         out.events.append(JourneyEvent("closing_sent", enrollment.id, now, close.id, {"closing": kind}))

@@ -28,9 +28,9 @@ from yaml.constructor import SafeConstructor
 from yaml.reader import ReaderError
 
 from journeys.definition import _ID, Journey, cross_reference_errors
+from journeys.placeholders import problems as placeholder_problems
 from journeys.schema import journey_json_schema
 from journeys.text import has_control
-from journeys.placeholders import problems as placeholder_problems
 
 __all__ = [
     "JourneyError",

@@ -16,10 +16,11 @@ from dataclasses import replace
 from datetime import date
 
 from journeys.definition import Journey, ManagerTaskStep
-from journeys.engine import fill, local_date, tz_of
 from journeys.messages import Button, Outgoing
+from journeys.rendering import fill
 from journeys.state import EnrollmentState, Outcome, PromptState
 from journeys.text import typed
+from journeys.timekeeping import local_date, tz_of
 
 
 def names_text(names: list[str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from journeys import engine, lifecycle
+from journeys import lifecycle, timekeeping
 from journeys.definition import Journey, MtmPlanStep, Step
 from journeys.mtm_plan import date_fields, date_problem, situation_of
 from journeys.next_moments import is_loop_step
@@ -19,7 +19,7 @@ from journeys.state import EnrollmentState
 def mtm_answer_problem(journey: Journey, enrollment: EnrollmentState, step: Step, values: dict[str, Any],
                        today: date, *, finished: bool) -> str | None:
     """What is wrong with a (partial) MTM plan or postponement, in words for the person; None if fine."""
-    cal = engine.calendar_for(journey, enrollment.person)
+    cal = timekeeping.calendar_for(journey, enrollment.person)
     for key in date_fields(step):
         if values.get(key):
             day = date.fromisoformat(str(values[key]))

@@ -14,8 +14,8 @@ from typing import Any
 
 from journeys.definition import Journey, MtmFollowUpStep, MtmPlanStep, Step
 from journeys.messages import FormField, Option
-from journeys.timekeeping import format_day
 from journeys.numbers import is_number
+from journeys.timekeeping import format_day
 
 OTHER = "other"
 MOMENT = "moment"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_v
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from journeys.barriers import BARRIERS
+from journeys.evaluation.barriers import BARRIERS
 
 
 class Journey(Protocol):

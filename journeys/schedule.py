@@ -18,20 +18,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from journeys import engine
-from journeys.accountability import (
+from journeys import timekeeping
+from journeys.definition import Journey
+from journeys.digest import ReportView, build_digest
+from journeys.evaluation.accountability import (
     build_accountability_digest,
     manager_follow_up,
     organisation_figures,
     request_steps,
 )
-from journeys.definition import Journey
-from journeys.digest import ReportView, build_digest
-from journeys.interviews import verdicts
+from journeys.evaluation.interviews import verdicts
+from journeys.evaluation.value import leader_lines
 from journeys.kickoff import brief_at, build_leader_brief
 from journeys.messages import Outgoing
 from journeys.state import JourneyEvent, Person
-from journeys.value import leader_lines
 
 LIVE = ("active", "paused")
 
@@ -48,8 +48,8 @@ class DigestDecision:
 
 def closed_until(journey: Journey, person: Person, now: datetime) -> datetime | None:
     """None when it is the person's working hours now; otherwise their next open slot."""
-    cal = engine.calendar_for(journey, person)
-    tz = engine.tz_of(journey, person)
+    cal = timekeeping.calendar_for(journey, person)
+    tz = timekeeping.tz_of(journey, person)
     return None if cal.is_open(now, tz) else cal.next_open(now, tz)
 
 
@@ -60,18 +60,18 @@ def manager_digest(journey: Journey, manager: Person, reports: list[ReportView],
         return DigestDecision(closed)
     if not reports:
         return DigestDecision(None, drop=True)
-    after = engine.next_digest_at(journey, manager, now + timedelta(hours=1))
+    after = timekeeping.next_digest_at(journey, manager, now + timedelta(hours=1))
     message = build_digest(journey, manager, reports, now)
     if message is None:
         return DigestDecision(after)
-    day = engine.local_date(now, engine.tz_of(journey, manager)).isoformat()
+    day = timekeeping.local_date(now, timekeeping.tz_of(journey, manager)).isoformat()
     topic = f"digest:{manager.id}:{journey.id}"
     return DigestDecision(after, Outgoing(f"{topic}:{day}", message, journey_id=journey.id, topic=topic))
 
 
 def first_leader_slot(journey: Journey, leader: Person, now: datetime) -> datetime | None:
     """When a newly known senior leader's row is first due: their digest slot of this week."""
-    return engine.next_digest_at(journey, leader, now - timedelta(days=1))
+    return timekeeping.next_digest_at(journey, leader, now - timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -105,13 +105,13 @@ def leader_brief(journey: Journey, leader: Person, view: LeaderView, now: dateti
     """Before the start a leader gets the kickoff brief (once), never a digest of zeros; None once
     the journey has started (then `leader_digest` decides)."""
     first = min(view.starts) if view.starts else None
-    tz = engine.tz_of(journey, leader)
-    if first is None or engine.local_date(now, tz) >= first:
+    tz = timekeeping.tz_of(journey, leader)
+    if first is None or timekeeping.local_date(now, tz) >= first:
         return None
-    cal = engine.calendar_for(journey, leader)
+    cal = timekeeping.calendar_for(journey, leader)
     due = brief_at(journey, leader, first)
     start_slot = cal.local_slot(first, cal.day_start, tz) - timedelta(minutes=1)
-    after_start = engine.next_digest_at(journey, leader, max(now, start_slot))
+    after_start = timekeeping.next_digest_at(journey, leader, max(now, start_slot))
     if due is None or now < due:
         return DigestDecision(due if due is not None and due > now else after_start)
     brief = build_leader_brief(journey, leader, list(view.names.values()), len(view.starts), first)
@@ -122,8 +122,8 @@ def leader_brief(journey: Journey, leader: Person, view: LeaderView, now: dateti
 def leader_digest(journey: Journey, leader: Person, view: LeaderView, events: Iterable[JourneyEvent],
                   now: datetime, *, min_group: int) -> DigestDecision:
     """The weekly organisation digest; after everyone below completed, this last one, then none."""
-    cal = engine.calendar_for(journey, leader)
-    tz = engine.tz_of(journey, leader)
+    cal = timekeeping.calendar_for(journey, leader)
+    tz = timekeeping.tz_of(journey, leader)
     events = list(events)
     org = view.org
     figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
@@ -134,12 +134,12 @@ def leader_digest(journey: Journey, leader: Person, view: LeaderView, events: It
                                expectation_steps=[expectations.step] if expectations else
                                [s.id for s in journey.steps if s.kind == "manager_task"],
                                min_group=min_group, as_of=now, calendar=cal, tz=tz)
-    after = engine.next_digest_at(journey, leader, now + timedelta(hours=1)) if view.live else None
+    after = timekeeping.next_digest_at(journey, leader, now + timedelta(hours=1)) if view.live else None
     opening = leader_lines(journey, figures, verdicts(events))  # the PPP first
     message = build_accountability_digest(journey, leader, figures, now, follow, dict(view.names), opening)
     if message is None:
         return DigestDecision(after)
-    year, week, _ = engine.local_date(now, tz).isocalendar()
+    year, week, _ = timekeeping.local_date(now, tz).isocalendar()
     topic = f"leader:{leader.id}:{journey.id}"
     return DigestDecision(after, Outgoing(f"{topic}:{year}-W{week:02d}", message, journey_id=journey.id,
                                           topic=topic))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from journeys.definition import Journey
-from journeys.engine import calendar_for, local_date, tz_of
 from journeys.state import Person, PromptState
+from journeys.timekeeping import calendar_for, local_date, tz_of
 
 STUCK_AFTER_DEFAULT = 3  # a journey without a manager digest
 

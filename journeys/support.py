@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from journeys import engine
+from journeys import rendering, timekeeping
 from journeys.definition import CANT_REASONS, Journey, ManagerRequestStep
 from journeys.messages import Button, Message, Reply
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
@@ -26,7 +26,7 @@ def expires_at(journey: Journey, enrollment: EnrollmentState, mtm: MtmState) -> 
     last working day before it, so they still hear in time. A moment planned after that keeps
     its request until the end of the moment's day."""
     person = enrollment.person
-    cal, tz = engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
     ends = datetime.combine(mtm.when, time(0), tz)
     if not cal.is_working_day(mtm.when):
         last = cal.add_working_days(mtm.when, -1)
@@ -54,9 +54,9 @@ def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: P
                  for s in journey.steps)
     text = (f"{opening} That's OK, and your plan still stands:\n{fallback_text(journey)}"
             + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
-    message = Message(recipient_id=enrollment.person.id, title=f"Your moment on {engine.format_day(mtm.when)}",
+    message = Message(recipient_id=enrollment.person.id, title=f"Your moment on {timekeeping.format_day(mtm.when)}",
                       text=text, journey_title=journey.title, context=journey.title)
-    return Outcome(outgoing=[engine.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
+    return Outcome(outgoing=[timekeeping.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
                                            enrollment.id)])
 
 
@@ -66,17 +66,17 @@ def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     out = Outcome(prompts=[prompt.with_(status="expired", next_at=None)])
     out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id,
                                    {"step": prompt.step_id, "kind": "manager_request", "why": "moment_date"}))
-    day = engine.format_day(mtm.when)
-    out.card = engine.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
+    day = timekeeping.format_day(mtm.when)
+    out.card = rendering.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
     if prompt.status == "open" and enrollment.manager is not None:  # the manager saw it: tell them, once
-        p = engine.first_name(enrollment.person)
-        out.outgoing.append(engine.notice(journey, enrollment.manager, f"{prompt.id}:expired-manager", Message(
+        p = timekeeping.first_name(enrollment.person)
+        out.outgoing.append(timekeeping.notice(journey, enrollment.manager, f"{prompt.id}:expired-manager", Message(
             recipient_id=enrollment.manager.id, title=f"{p}'s moment has come",
             text=(f"{p}'s moment that matters is on {day}, so the request to back it has closed. "
                   f"A two-minute “how did it go?” with {p} afterwards still counts."),
-            journey_title=journey.title, context=f"{journey.title} about {engine.typed_name(enrollment.person)}",
+            journey_title=journey.title, context=f"{journey.title} about {timekeeping.typed_name(enrollment.person)}",
             audience="manager"), now, enrollment.id))
-    manager = engine.first_name(enrollment.manager)
+    manager = timekeeping.first_name(enrollment.manager)
     opening = (f"{manager} didn't get to your support request before your moment on {day}."
                if prompt.status == "open" else  # never sent: the manager's working hours came too late
                f"Your support request couldn't reach {manager} in their working hours before your moment on {day}.")
@@ -119,7 +119,7 @@ def cant_this_time(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     out = Outcome()
     manager = enrollment.manager
     assert manager is not None
-    name = engine.first_name(enrollment.person)
+    name = timekeeping.first_name(enrollment.person)
     if reason not in _REASONS:
         out.prompts.append(prompt.with_(answers={**prompt.answers, "awaiting": "reason"}))
         numbered = "; ".join(f"{i}. {label}" for i, (_, label) in enumerate(CANT_REASONS, 1))
@@ -137,11 +137,11 @@ def cant_this_time(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
             "response_s": int((now - (prompt.sent_at or now)).total_seconds())}
     out.events.append(JourneyEvent("answered", enrollment.id, now, prompt.id, data))
     out.events.append(JourneyEvent("manager_cant", enrollment.id, now, prompt.id, dict(data)))
-    tz = engine.tz_of(journey, manager)
-    note = f"🚫 Can't this time: {_REASONS[reason].lower()} ({engine.format_local(now, tz)})"
-    out.card = engine.closed_card(journey, enrollment, prompt, mtm, note)
+    tz = timekeeping.tz_of(journey, manager)
+    note = f"🚫 Can't this time: {_REASONS[reason].lower()} ({timekeeping.format_local(now, tz)})"
+    out.card = rendering.closed_card(journey, enrollment, prompt, mtm, note)
     if mtm is not None:
-        opening = f"{engine.first_name(manager)} can't back your moment on {engine.format_day(mtm.when)} this time."
+        opening = f"{timekeeping.first_name(manager)} can't back your moment on {timekeeping.format_day(mtm.when)} this time."
         out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "cant", now))
     out.replies.append(Message(recipient_id=manager.id, journey_title=journey.title,
                                text=f"Thanks for saying so. I've let {name} know and offered other support."))

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from journeys.engine import KIND_TITLES
 from journeys.progress import week_label
+from journeys.rendering import KIND_TITLES
 from journeys.text import plain
 from journeys.transcript import (
     DIGEST,

@@ -14,13 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from journeys import engine
+from journeys import engine, timekeeping
 from journeys.messages import Message
 from journeys.state import EnrollmentState, JourneyEvent, Outcome
 from journeys.text import clean, typed
 
 if TYPE_CHECKING:
-    from journeys.conversation import PersonView
+    from journeys.person_view import PersonView
 
 _NO_TIME = re.compile(r"\b(no time|(do ?n[o']?t|don’t|do not) have (the )?time|too busy|swamped|snowed under|"
                       r"overloaded|can'?t fit|no bandwidth|flat out)\b", re.IGNORECASE)
@@ -53,7 +53,7 @@ def barrier(view: PersonView, kind: str, now: datetime) -> Outcome:
     for e in _active(view):
         out.events.append(JourneyEvent("barrier", e.id, now, data={"kind": kind, "by": "participant"}))
     manager = next((e.manager for e in _active(view) if e.manager is not None), None)
-    talk = (f"• `talk to my manager`: I'll tell {engine.first_name(manager)} you'd like a word about making "
+    talk = (f"• `talk to my manager`: I'll tell {timekeeping.first_name(manager)} you'd like a word about making "
             "room for it (nothing you typed is shared)\n") if manager is not None else ""
     heard = ("Thanks for saying so: a full plate is the most common thing that gets in the way, and it's "
              "worth knowing." if kind == "no_time" else
@@ -73,8 +73,8 @@ def talk_to_manager(view: PersonView, now: datetime) -> Outcome:
         journey = view.journeys[e.journey_id]
         if e.manager is None:
             continue
-        name = engine.first_name(e.person)
-        out.outgoing.append(engine.notice(journey, e.manager, f"{e.id}:talk:{now.date().isoformat()}", Message(
+        name = timekeeping.first_name(e.person)
+        out.outgoing.append(timekeeping.notice(journey, e.manager, f"{e.id}:talk:{now.date().isoformat()}", Message(
             recipient_id=e.manager.id, title=f"{name} would like a word",
             text=(f"{name} is finding it hard to make room for {journey.title} right now and would welcome a "
                   f"short conversation with you: what could come off their plate, or which moment this week "
@@ -82,7 +82,7 @@ def talk_to_manager(view: PersonView, now: datetime) -> Outcome:
             journey_title=journey.title, context=f"{journey.title} about {typed(e.person.name)} · nothing they typed is shared",
             audience="manager"), now, e.id))
         out.events.append(JourneyEvent("barrier_talk", e.id, now, data={"by": "participant"}))
-        told.append(engine.first_name(e.manager))
+        told.append(timekeeping.first_name(e.manager))
     if not told:
         out.replies.append(_msg(view, "There's no manager on your journey to tell. Your L&D team can help instead."))
     else:

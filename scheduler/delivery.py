@@ -31,10 +31,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from adapters.port import ChatPort, DeliveryError, SentRef
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.state import Person
+from ports.chat import ChatPort, DeliveryError, SentRef
 from scheduler.log_context import DELIVERY_ID
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
@@ -179,7 +179,7 @@ class Dispatcher:
             people = await uow.people.by_ids(r.recipient_id for r in rows)
             states = {pid: uow.people.state(p) for pid, p in people.items()}
             originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
-            # An uninstall or a revoked token (bot/access.py): nothing more goes to them.
+            # An uninstall or a revoked token (bot/services/access.py): nothing more goes to them.
             revoked = cut_off(await uow.access.active(), people)
         # One conversation's rows go in order (as queued); different conversations go side by side.
         groups: dict[str, list[OutboxItem]] = {}

@@ -1,6 +1,6 @@
 """The outbox delivery a log line belongs to (a context variable, so concurrent sends keep theirs).
 
-Set by the dispatcher around each send; bot/logs.py puts it on every record."""
+Set by the dispatcher around each send; bot/app/logs.py puts it on every record."""
 
 from __future__ import annotations
 

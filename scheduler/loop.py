@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from journeys.definition import Journey
-from journeys.evaluation import MIN_GROUP
+from journeys.evaluation.success_case import MIN_GROUP
 from scheduler.delivery import DeliveryResult, Dispatcher
 from scheduler.tick import TickResult, heartbeat, process_due
 from store.uow import UnitsOfWork

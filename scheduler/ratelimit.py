@@ -251,7 +251,7 @@ DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": slack_limits(), "teams": t
 
 
 def configured_limits(settings: object) -> dict[str, PlatformLimits]:
-    """Limits from `bot.settings.Settings` (HPLJ_SLACK_* / HPLJ_TEAMS_* / HPLJ_DELIVERY_PROCESSES).
+    """Limits from `bot.app.settings.Settings` (HPLJ_SLACK_* / HPLJ_TEAMS_* / HPLJ_DELIVERY_PROCESSES).
 
     The global budgets (Slack workspace, Teams tenant) are shared: with HPLJ_DELIVERY_PROCESSES=n
     each process takes 1/n of them. Per-conversation limits are not divided (a conversation's

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from journeys import engine
+from journeys import timekeeping
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.state import Person
@@ -26,7 +26,7 @@ BACKLOG_SPACING = timedelta(seconds=60)
 def recipient_hours(journey: Journey, person: Person) -> tuple[WorkCalendar, ZoneInfo]:
     """The calendar and zone a person is reached in: the same lookup the engine makes, from the
     person's stored calendar fields (zone, holiday country and subdivision) and the journey's rules."""
-    return engine.calendar_for(journey, person), engine.tz_of(journey, person)
+    return timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
 
 
 def held_until(row: OutboxItem, person: Person, library: Mapping[str, Journey], now: datetime) -> datetime | None:

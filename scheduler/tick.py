@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.ending import CLOSE_STEP
-from journeys.evaluation import MIN_GROUP
+from journeys.evaluation.success_case import MIN_GROUP
 from journeys.manager_card import group_manager_cards
 from journeys.schedule import (
     DigestDecision,

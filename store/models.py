@@ -250,7 +250,7 @@ class DirectoryRow(Base):
 class AccessRevocationRow(Base):
     """The bot lost its access to a workspace or a person (Slack `app_uninstalled` / `tokens_revoked`,
     a Teams `installationUpdate` remove): nothing is sent there, their outbox rows are parked, and
-    at `purge_at` their data goes the way of `forget` (bot/access.py)."""
+    at `purge_at` their data goes the way of `forget` (bot/services/access.py)."""
 
     __tablename__ = "access_revocations"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)  # platform:scope:subject

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.db import Database

@@ -31,7 +31,7 @@ def wait_json(url: str, proc: subprocess.Popen[str] | None = None, timeout: floa
 def serve_until_ready(port: int, env: dict[str, str], cwd: Path, *args: str,
                       timeout: float = 60) -> tuple[dict[str, Any], str, int]:
     """(the /readyz body, everything the process wrote, its exit status)."""
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                              *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         ready = wait_json(f"http://127.0.0.1:{port}/readyz", proc, timeout)

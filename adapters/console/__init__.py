@@ -7,8 +7,8 @@ from pathlib import Path
 
 from adapters.console.render import render_text, save_attachment
 from adapters.memory import RecordingChat
-from adapters.port import Address, Capabilities, SentRef
 from journeys.messages import Message
+from ports.chat import Address, Capabilities, SentRef
 
 
 class ConsoleChat(RecordingChat):

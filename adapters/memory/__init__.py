@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
 from journeys.directory import DirectoryEntry
 from journeys.messages import Message
+from ports.chat import Address, Capabilities, DeliveryError, Profile, SentRef
 
 
 @dataclass

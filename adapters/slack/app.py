@@ -31,6 +31,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -41,15 +42,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.background import WorkPool
 from adapters.guard import json_depth_ok, read_body
-from adapters.port import BotHandler, HandlerResult
 from adapters.slack.client import (
     find_message,
     make_web_client,
     prompt_id_of,
 )
+from adapters.slack.files import FileUploadError, send_file
 from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
 from adapters.slack.lifecycle import access_change
-from adapters.slack.files import FileUploadError, send_file
 from adapters.slack.parse import (
     PLATFORM,
     ButtonClick,
@@ -71,6 +71,7 @@ from adapters.slack.render import (
     render_modal,
 )
 from journeys.messages import Message
+from ports.chat import BotHandler, HandlerResult
 
 log = logging.getLogger("hplj.slack")
 
@@ -144,7 +145,6 @@ class SlackInbound:
 
     def _http(self) -> Any:
         """The aiohttp session for this loop (created on first use; also the Web API client's)."""
-        import aiohttp
 
         session = self._http_session
         loop = asyncio.get_running_loop()
@@ -555,17 +555,3 @@ def mount_slack(
     return inbound
 
 
-async def start_socket_mode(
-    handler: BotHandler,
-    *,
-    app_token: str,
-    token: str,
-    api_url: str | None = None,
-    command: str = DEFAULT_COMMAND,
-) -> Any:
-    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the connection (`close_async()`)."""
-    from adapters.slack.socket_mode import SocketMode
-
-    socket = SocketMode(handler, app_token=app_token, token=token, api_url=api_url, command=command)
-    await socket.connect()
-    return socket

@@ -18,10 +18,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
 from adapters.slack.render import fallback_text, fits, render_blocks
 from journeys.directory import DirectoryEntry, parse_days, parse_hours
 from journeys.messages import Message
+from ports.chat import Address, Capabilities, DeliveryError, Profile, SentRef
 
 DEFAULT_API_URL = "https://slack.com/api/"
 MAX_CHAIN = 12  # managers followed upward through profile fields

@@ -1,7 +1,7 @@
 """Slack telling the bot it lost its access: `app_uninstalled`, `tokens_revoked` (events API).
 
 The two often arrive together and in either order, and Slack may redeliver either: both map to
-the same `AccessChange` (the workspace), which the bot records once (bot/access.py). A
+the same `AccessChange` (the workspace), which the bot records once (bot/services/access.py). A
 `tokens_revoked` that names only user tokens is not about the bot (it holds none) and is ignored.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.port import AccessChange
 from adapters.slack.parse import PLATFORM
+from ports.chat import AccessChange
 
 EVENTS = ("app_uninstalled", "tokens_revoked")
 

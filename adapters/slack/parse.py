@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from adapters.port import InboundAction
 from adapters.slack.render import BUTTON_ACTION_PREFIX, FORM_ACTION_ID, FORM_CALLBACK_ID
-from journeys.commands import user_token
+from journeys.admin.commands import user_token
+from ports.chat import InboundAction
 
 PLATFORM = "slack"
 THREAD_KEY = "_thread_ts"

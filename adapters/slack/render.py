@@ -11,10 +11,10 @@ import json
 import re
 from typing import Any
 
-from adapters.port import shown_verbatim
 from journeys.messages import FormField, Message, Option
 from journeys.text import plain as plain_words
 from journeys.text import segments
+from ports.chat import shown_verbatim
 
 # --- Slack limits -------------------------------------------------------------------------
 MAX_BLOCKS = 50  # per message

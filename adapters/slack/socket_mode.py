@@ -16,8 +16,8 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from adapters.port import BotHandler
 from adapters.slack.app import DEFAULT_COMMAND, SlackInbound
+from ports.chat import BotHandler
 
 
 class SocketMode:
@@ -45,3 +45,18 @@ class SocketMode:
         await self.inbound.close()
 
     close_async = close  # the name bolt's handler uses, so callers may treat both alike
+
+
+async def start_socket_mode(
+    handler: BotHandler,
+    *,
+    app_token: str,
+    token: str,
+    api_url: str | None = None,
+    command: str = DEFAULT_COMMAND,
+) -> Any:
+    """Connect over Socket Mode (SLACK_APP_TOKEN); returns the connection (`close_async()`)."""
+
+    socket = SocketMode(handler, app_token=app_token, token=token, api_url=api_url, command=command)
+    await socket.connect()
+    return socket

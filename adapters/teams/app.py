@@ -38,7 +38,6 @@ from msrest.serialization import Model
 
 from adapters.background import WorkPool
 from adapters.guard import json_depth_ok, read_body
-from adapters.port import BotHandler, HandlerResult, InboundAction, Profile
 from adapters.teams.client import card_activity, make_adapter
 from adapters.teams.lifecycle import installation_change
 from adapters.teams.parse import (
@@ -60,6 +59,7 @@ from adapters.teams.render import (
     reply_text,
 )
 from journeys.messages import Message
+from ports.chat import BotHandler, HandlerResult, InboundAction, Profile
 
 log = logging.getLogger(__name__)
 

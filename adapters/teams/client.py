@@ -47,12 +47,12 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from adapters.port import Address, Capabilities, DeliveryError, Profile, SentRef
 from adapters.teams.directory import GraphDirectory
 from adapters.teams.graph import GraphError
 from adapters.teams.render import CARD_CONTENT_TYPE, fits, render_card, summary
 from journeys.directory import DirectoryEntry
 from journeys.messages import Message
+from ports.chat import Address, Capabilities, DeliveryError, Profile, SentRef
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal.windows_tz import win_tz
 
-from adapters.port import Profile
-from adapters.teams.graph import GraphClient, GraphError
+from adapters.teams.graph import (
+    DEFAULT_AUTHORITY,
+    DEFAULT_GRAPH_URL,
+    GraphClient,
+    GraphConfig,
+    GraphError,
+)
 from journeys.directory import DirectoryEntry
+from ports.chat import Profile
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ class ChatTarget:
 
 
 class GraphDirectory:
-    """`bot.directory.DirectorySource` for Teams, plus profile lookups and reach without a prior chat."""
+    """`bot.services.directory.DirectorySource` for Teams, plus profile lookups and reach without a prior chat."""
 
 
     def __init__(self, client: GraphClient, target: ChatTarget) -> None:
@@ -158,7 +164,6 @@ def graph_from_settings(settings: Any) -> GraphDirectory | None:
     tenant = str(getattr(settings, "microsoft_app_tenant_id", "") or "")
     if not (app_id and secret and tenant) or not getattr(settings, "teams_graph", True):
         return None
-    from adapters.teams.graph import DEFAULT_AUTHORITY, DEFAULT_GRAPH_URL, GraphConfig
 
     config = GraphConfig(tenant_id=tenant, client_id=app_id, client_secret=secret,
                          graph_url=getattr(settings, "microsoft_graph_url", "") or DEFAULT_GRAPH_URL,

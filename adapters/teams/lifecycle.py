@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.port import AccessChange
 from adapters.teams.parse import PLATFORM, _d, _s, user_id_of
+from ports.chat import AccessChange
 
 
 def installation_change(activity: dict[str, Any]) -> AccessChange | None:

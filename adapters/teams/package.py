@@ -12,7 +12,7 @@ URLs). The icons are generated with plain zlib/struct (`write_icons`): a 192x192
 icon and a 32x32 white-on-transparent outline icon, as Teams requires.
 
 Run `python -m adapters.teams.package --icons` to regenerate the icons; `hplj teams package`
-(bot/teams_cli.py) builds a package with `build_app_package`.
+(bot/app/teams_cli.py) builds a package with `build_app_package`.
 """
 
 from __future__ import annotations

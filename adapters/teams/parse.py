@@ -2,7 +2,7 @@
 
 Typed messages
     `<at>Bot</at>` mentions of the bot are removed. Mentions of people become the command
-    grammar's neutral user reference (`journeys.commands.user_token`: `<user:ID|Name>`): ID is the person's AAD object id when the mention carries it (`aadObjectId`, or a
+    grammar's neutral user reference (`journeys.admin.commands.user_token`: `<user:ID|Name>`): ID is the person's AAD object id when the mention carries it (`aadObjectId`, or a
     `8:orgid:<guid>` id), else the Teams user id (`29:...`), which the bot can map through the
     stored addresses (`address["user_id"]`). `|` and `>` are removed from names.
     A message whose first word is `journey` (or `/journey`) is an admin command: `ParsedMessage
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.port import InboundAction, Profile
-from journeys.commands import user_token
+from journeys.admin.commands import user_token
+from ports.chat import InboundAction, Profile
 
 PLATFORM = "teams"
 INVOKE_CARD_ACTION = "adaptiveCard/action"

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.port import shown_verbatim
 from journeys.messages import Button, FormField, Message
 from journeys.text import has_typed, plain, segments
+from ports.chat import shown_verbatim
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"

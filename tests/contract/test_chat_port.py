@@ -16,12 +16,12 @@ import pytest
 
 from adapters.console import ConsoleChat
 from adapters.memory import RecordingChat
-from adapters.port import ChatPort, DeliveryError, SentRef
 from adapters.slack.client import SlackChat
 from adapters.teams.client import TeamsChat
 from adapters.teams.directory import ChatTarget, GraphDirectory
 from adapters.teams.graph import GraphClient, GraphConfig
 from journeys.messages import Button, FormField, Link, Message, Option
+from ports.chat import ChatPort, DeliveryError, SentRef
 from tests.fakes.graph_api import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.teams_connector import FakeConnector

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.memory import RecordingChat
-from adapters.port import InboundAction
-from bot.clock import SimulatedClock
-from bot.reports import cohort_evaluation
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
+from bot.services.reports import cohort_evaluation
 from journeys.text import plain
+from ports.chat import InboundAction
 from tests.conftest import Someone
 
 LONDON = ZoneInfo("Europe/London")
@@ -159,7 +159,7 @@ async def test_status_overview_person_and_cohort(world):
     assert "Next: Expectations conversation" not in text  # that one is the manager's
     assert "(Europe/London)" in text and "Reminders sent: 0" in text and "Failed deliveries: none" in text
     # a failed delivery shows with its reason
-    from adapters.port import DeliveryError
+    from ports.chat import DeliveryError
 
     world.chat.fail_next.append(DeliveryError("permanent", "channel_not_found"))
     at = london(4, 6, 10, 5)  # why-it-matters, start-4

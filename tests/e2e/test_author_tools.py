@@ -19,7 +19,7 @@ def hplj(*args: str, env: dict[str, str] | None = None, stdin: str | None = None
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     if "HPLJ_JOURNEYS" not in (env or {}):
         full_env.pop("HPLJ_JOURNEYS", None)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, input=stdin,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, input=stdin,
                           env=full_env, cwd=ROOT, timeout=timeout, check=False)
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.report_links import report_csv
+from bot.dashboard.report_links import report_csv
 from tests.e2e import test_slack_scenario as slack
 from tests.e2e import test_teams_scenario as teams
 from tests.fakes.slack_api import event_envelope

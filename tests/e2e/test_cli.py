@@ -18,7 +18,7 @@ SAMPLE = ROOT / "journeys" / "library" / "active-listening.yml"
 
 def hplj(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=120)
 
 
@@ -86,10 +86,9 @@ def test_tick_refuses_a_broken_journey_folder(tmp_path: Path) -> None:
 
 def test_chat_session_answers_and_time_travels() -> None:
     import asyncio
-
-    from bot.chat import run_chat
-
     from datetime import UTC, datetime
+
+    from bot.devtools.chat import run_chat
 
     out: list[str] = []
     monday = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a week before the start: the whole before phase fits

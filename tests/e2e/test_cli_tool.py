@@ -13,14 +13,14 @@ from typing import Any
 
 import typer
 
-from bot.cli import app
+from bot.app.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def hplj(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "240", "TERM": "dumb"}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, env=env,
                           check=False, timeout=120)
 
 

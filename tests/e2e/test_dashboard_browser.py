@@ -50,7 +50,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from bot.demo import run_demo
+    from bot.devtools.demo import run_demo
 
     path = tmp_path_factory.mktemp("dash") / "demo.db"
     summary = asyncio.run(run_demo(quiet=True, db_path=path))
@@ -59,9 +59,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture
 async def served(seeded: Any) -> AsyncIterator[Any]:
-    from bot.clock import SimulatedClock
-    from bot.service import BotService
-    from bot.wiring import build_app
+    from bot.app.service import BotService
+    from bot.app.wiring import build_app
+    from bot.services.clock import SimulatedClock
     from journeys.loader import default_library_path, load_library
     from store.db import Database
     from store.models import PersonRow
@@ -137,9 +137,9 @@ async def assert_no_serious_axe_findings(page: Any) -> None:
 
 
 async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser) -> None:
-    from bot.dashboard_links import make_link
-    from bot.demo import PEOPLE
-    from bot.reports import cohort_evaluation
+    from bot.dashboard.links import make_link
+    from bot.devtools.demo import PEOPLE
+    from bot.services.reports import cohort_evaluation
 
     ev, _title = await cohort_evaluation(served.service, served.cohort)
     assert ev is not None and ev.impact.value is not None
@@ -192,7 +192,7 @@ async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser
                 assert secret_text not in body, f"answer text leaked: {secret_text!r}"
 
     # The PPP opening: business goal, self-reported next to verified impact, value with its basis.
-    from bot.demo_interviews import INTERVIEWS
+    from bot.devtools.demo_interviews import INTERVIEWS
 
     business = page.locator("section", has=page.locator("#h-ppp"))
     btext = await business.inner_text()
@@ -231,7 +231,7 @@ async def test_signed_link_shows_the_seeded_cohort(served: Any, browser: Browser
 
 
 async def test_expired_forged_and_missing_links_are_refused(served: Any, browser: Browser) -> None:
-    from bot.dashboard_links import link_query, make_link
+    from bot.dashboard.links import link_query, make_link
 
     page = await browser.new_page(viewport={"width": 1024, "height": 700})
 

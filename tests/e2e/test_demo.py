@@ -1,6 +1,6 @@
 """End to end: `hplj demo` runs the whole active-listening journey; check what each person received.
 
-Expectations are derived from the scripted personas in `bot.demo.PEOPLE` wherever possible.
+Expectations are derived from the scripted personas in `bot.devtools.demo.PEOPLE` wherever possible.
 Delivery instants come from the demo's own SQLite outbox (kept in tmp via `db_path`).
 """
 
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo import COACH, DEMO_START, PEOPLE, run_demo
-from journeys import engine
+from bot.devtools.demo import COACH, DEMO_START, PEOPLE, run_demo
+from journeys import timekeeping
 from journeys.state import Person
 from journeys.text import plain
 
@@ -142,7 +142,7 @@ def test_silent_manager_gets_reminders_and_escalations(demo):
 def _calendar(summary, who):
     journey = summary.service.library["active-listening"]
     p = BY_ID[who]
-    return engine.calendar_for(journey, Person(who, p.name, p.tz, p.country)), ZoneInfo(p.tz)
+    return timekeeping.calendar_for(journey, Person(who, p.name, p.tz, p.country)), ZoneInfo(p.tz)
 
 
 def test_nothing_on_weekends_or_bank_holidays_in_local_time(demo):
@@ -280,7 +280,7 @@ def test_expired_request_offers_the_fallback_and_no_reminder_after_the_moment(de
 
 def test_expectations_agreed_reach_the_participant_and_consent_decides_sharing(demo):
     summary, sent, _ = demo
-    from bot.demo import AGREED
+    from bot.devtools.demo import AGREED
     ana_plan = [m for m in summary.delivered["ana"] if step_of(m.prompt_id) == "mtm-safe"][0]
     assert f"You and Ben agreed: “{AGREED}”" in plain(ana_plan.text)
     shared = {m.user for m in new_messages(sent, "ben") + new_messages(sent, "grace")

@@ -1,5 +1,5 @@
 """`hplj demo`: the cohort report, its CSV and the senior leader's digest agree with what the
-scripted people did (`bot.demo.PEOPLE`).
+scripted people did (`bot.devtools.demo.PEOPLE`).
 
 The demo runs once on a SQLite file in tmp; the `report <cohort> csv` admin command then runs on
 that file through `BotService.handle_command`, as an admin would type it.
@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.demo import PEOPLE, run_demo
-from bot.service import BotService
-from journeys.barriers import BARRIER_LABELS
-from journeys.evaluation import PERSON_HEADER
+from bot.app.service import BotService
+from bot.devtools.demo import PEOPLE, run_demo
+from bot.services.clock import SimulatedClock
+from journeys.evaluation.barriers import BARRIER_LABELS
+from journeys.evaluation.success_case import PERSON_HEADER
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
 from store.db import Database
@@ -62,7 +62,7 @@ def demo(demo_db: Any) -> Any:
 def test_report_quotes_the_verified_story_and_labels_the_self_reported_one(demo: Any) -> None:
     """Ana's story is quoted from her interview notes, marked as verified; Fatima's (verified by
     command, without notes) is her survey answer, labelled as a self-report; no names in either."""
-    from bot.demo_interviews import INTERVIEWS
+    from bot.devtools.demo_interviews import INTERVIEWS
 
     summary, _ = demo
     report = "\n".join(summary.report)
@@ -147,9 +147,9 @@ def test_senior_leader_digest_matches_what_the_managers_did(demo: Any) -> None:
 
 
 def test_report_opens_with_the_business_goal_and_verified_value_of_the_scripted_interviews(demo: Any) -> None:
-    from bot.demo_interviews import INTERVIEWS
+    from bot.devtools.demo_interviews import INTERVIEWS
+    from journeys.evaluation.value import money
     from journeys.ppp import measured_outcomes
-    from journeys.value import money
 
     summary, reply = demo
     journey = load_library(default_library_path())["active-listening"]
@@ -199,7 +199,7 @@ def test_interview_candidates_were_asked_for_consent_in_their_own_time(demo: Any
 
 
 def test_candidates_answer_consent_with_its_buttons_and_the_interviewer_hears_of_it(demo: Any) -> None:
-    from bot.demo_interviews import DECLINES, INTERVIEWER
+    from bot.devtools.demo_interviews import DECLINES, INTERVIEWER
 
     summary, _ = demo
     asked = {user for user, msgs in summary.delivered.items()
@@ -242,7 +242,7 @@ def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
 
 
 def _keyed_settings(**values: str) -> Any:
-    from bot.settings import Settings
+    from bot.app.settings import Settings
 
     return Settings(xapi_key=values.get("xapi_key", ""), dashboard_secret=values.get("dashboard_secret", ""),
                     public_url="https://hplj.example.org")
@@ -269,7 +269,7 @@ def test_xapi_export_follows_the_script_with_pseudonymous_actors(demo_db: Any) -
 
 
 def test_evaluation_csv_carries_the_verified_value_rows(demo_db: Any) -> None:
-    from bot.demo_interviews import INTERVIEWS
+    from bot.devtools.demo_interviews import INTERVIEWS
 
     path, summary = demo_db
     reply = _command(path, summary.end, f"report {summary.cohort} csv")
@@ -333,7 +333,7 @@ def test_the_xapi_export_cannot_be_joined_to_the_csv_by_anyone_who_has_both(demo
     import json
     import uuid
 
-    from journeys.xapi import _NAMESPACE, pseudonym
+    from journeys.evaluation.xapi import _NAMESPACE, pseudonym
     from store.models import EnrollmentRow
 
     path, summary = demo_db

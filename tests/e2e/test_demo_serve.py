@@ -16,14 +16,14 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.dashboard_links import link_query
+from bot.dashboard.links import link_query
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "demo-serve-dashboard-secret"
 
 
 def hplj(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=ROOT, check=False,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, cwd=ROOT, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=300)
 
 
@@ -54,7 +54,7 @@ def test_the_demo_database_is_upgraded_and_served_in_the_dashboard(tmp_path: Pat
     assert "Traceback" not in up.stderr
 
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                              "--no-scheduler"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -27,7 +27,7 @@ async def hplj(tmp: Path, *args: str, **env: str) -> tuple[int, str, str]:
     """The CLI in a child process (while this test's event loop serves the fake Slack)."""
     full = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp}/hplj.db", **NO_PLATFORM,
             **env}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", *args, cwd=tmp, env=full,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.app.cli", *args, cwd=tmp, env=full,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 300)
     assert proc.returncode is not None

@@ -1,6 +1,6 @@
 """`export <user>` hands the admin the complete JSON as a file, never a truncated inline copy.
 
-Over real HTTP (the app `bot.wiring.build_app` serves under `hplj serve`, on a local port): the signed
+Over real HTTP (the app `bot.app.wiring.build_app` serves under `hplj serve`, on a local port): the signed
 link downloads everything, built from the database at click time; expired, tampered, other-person
 and dashboard links are refused and reveal nothing; after `forget` the link gives nothing. Without
 a public URL the chat reply attaches the JSON only when the platform shows it whole and otherwise
@@ -29,11 +29,11 @@ from typer.testing import CliRunner
 from adapters.memory import RecordingChat
 from adapters.slack.render import fits as slack_fits
 from adapters.teams.render import fits as teams_fits
-from bot.admin import export_json, export_person
-from bot.clock import SimulatedClock
-from bot.dashboard_links import make_link
-from bot.service import BotService
-from bot.wiring import build_app
+from bot.admin.commands import export_json, export_person
+from bot.app.service import BotService
+from bot.app.wiring import build_app
+from bot.dashboard.links import make_link
+from bot.services.clock import SimulatedClock
 from journeys.messages import Message
 from store.db import Database
 from store.models import AuditRow, PersonRow, PromptRow
@@ -313,7 +313,7 @@ def _dump(path: Path) -> dict[str, list[str]]:
 
 def test_cli_export_writes_the_complete_file(cli_db: SimpleNamespace, tmp_path: Path) -> None:
     out = tmp_path / "ana.json"
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "export", "ANA@example.com", "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "bot.app.cli", "export", "ANA@example.com", "--out", str(out)],
                        check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path,
                        env={**os.environ, "PYTHONPATH": str(ROOT), **cli_db.env})
     assert r.returncode == 0, r.stdout + r.stderr
@@ -332,7 +332,7 @@ def test_cli_export_writes_the_complete_file(cli_db: SimpleNamespace, tmp_path: 
 
 
 def test_cli_export_by_platform_id_or_person_id(cli_db: SimpleNamespace, tmp_path: Path) -> None:
-    from bot.cli import app
+    from bot.app.cli import app
 
     runner = CliRunner()
     for n, who in enumerate(("bo", "<@bo>", cli_db.ids["bo"])):
@@ -350,7 +350,7 @@ def test_cli_export_by_platform_id_or_person_id(cli_db: SimpleNamespace, tmp_pat
 ])
 def test_cli_export_errors_name_the_argument_and_change_nothing(cli_db: SimpleNamespace, tmp_path: Path,
                                                                 args: list[str], hint: str, says: str) -> None:
-    from bot.cli import app
+    from bot.app.cli import app
 
     existing = tmp_path / "exists.json"
     existing.write_text("keep me")
@@ -374,7 +374,7 @@ def test_cli_export_errors_name_the_argument_and_change_nothing(cli_db: SimpleNa
 
 
 async def test_chat_saves_the_export_to_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.chat import run_chat
+    from bot.devtools.chat import run_chat
 
     monkeypatch.chdir(tmp_path)  # `hplj chat` saves files the bot sends in the working directory
     lines: list[str] = []

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.csv_import import parse_csv
+from bot.services.csv_import import parse_csv
 from journeys.loader import JourneyFileError, default_library_path, load_journey_text, load_library
 from store.models import AuditRow, EnrollmentRow, InboundRow, OutboxRow, PersonRow, PromptRow
 from tests.e2e import test_slack_scenario as slack_world
@@ -299,7 +299,7 @@ def test_people_sync_rows_never_raise_and_hold_no_control_character(rows: list[l
     errors are lines, and no stored value holds a control character."""
     from dataclasses import astuple
 
-    from bot.people_sync import parse_people_csv
+    from bot.services.people_sync import parse_people_csv
 
     text = (PEOPLE_HEAD if head else "") + "\n".join(",".join(r) for r in rows)
     report = parse_people_csv(text)

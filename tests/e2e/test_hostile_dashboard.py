@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.dashboard_links import make_link
+from bot.dashboard.links import make_link
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.models import AuditRow, InboundRow, PersonRow
@@ -79,7 +79,7 @@ async def test_fuzzed_link_queries_are_refused_without_a_trace(served: Served, q
 async def test_a_signed_link_with_an_absurd_expiry_is_refused(served: Served) -> None:
     """Issue 23, item 12: a correctly signed link whose expiry is centuries away (or past any
     calendar) is a 403 naming nobody, not a 500."""
-    from bot.dashboard_links import export_query, link_query, secret_for
+    from bot.dashboard.links import export_query, link_query, secret_for
 
     admin = (await served.svc.ensure_person("console", "admin")).id
     key = secret_for(served.svc.settings)

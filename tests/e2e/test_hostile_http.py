@@ -34,7 +34,7 @@ class Server:
                 "HPLJ_TEAMS_LOCAL": "1", "HPLJ_TICK_SECONDS": "30", **env}
         for name in ("MICROSOFT_APP_ID", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
             full.pop(name, None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(self.port),
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(self.port),
                                       "--host", "127.0.0.1"], env=full, cwd=tmp,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + GIVE_UP

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.journey_audit import audit_journey
+from bot.devtools.journey_audit import audit_journey
 from journeys.loader import load_journey_file, load_journey_text
 from journeys.transcript_rules import Breach, describe_rules
 
@@ -44,7 +44,7 @@ def _marked(rule: str) -> object:
 
 def test_audit_of_the_bundled_journeys_exits_0_when_no_rule_is_breached() -> None:
     """The command the issue names, over Christmas and New Year holidays in three countries."""
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "audit", *map(str, LIBRARY), "--start", "2026-12-07"],
+    r = subprocess.run([sys.executable, "-m", "bot.app.cli", "audit", *map(str, LIBRARY), "--start", "2026-12-07"],
                        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                        timeout=600, check=False)
     lines = r.stdout.splitlines()

@@ -20,11 +20,11 @@ from sqlalchemy import select
 import tests.e2e.test_slack_scenario as slack
 import tests.e2e.test_teams_scenario as teams
 from adapters.console import ConsoleChat
-from adapters.port import InboundAction
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
+from ports.chat import InboundAction
 from store.db import Database
 from store.models import EventRow, OutboxRow
 

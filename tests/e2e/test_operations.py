@@ -1,7 +1,7 @@
 """What an operator sees of `hplj serve`: a scripted cohort delivered over the fake Slack (two
 429s on the way), then `/metrics` scraped and parsed with Prometheus's own text parser, the JSON
 log read line by line and searched for secrets and typed text, and `/readyz` before and after
-migrations. The process is real (`python -m bot.cli serve`); so are its HTTP and the database."""
+migrations. The process is real (`python -m bot.app.cli serve`); so are its HTTP and the database."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import Metrics
-from bot.settings import Settings
-from bot.wiring import build_app, build_service
+from bot.app.metrics import Metrics
+from bot.app.settings import Settings
+from bot.app.wiring import build_app, build_service
 from journeys.loader import load_library
 from store.migrate import upgrade_async
 from tests.fakes.slack_api import FakeSlackApi, Fault, message_im_event, sign_request
@@ -62,7 +62,7 @@ async def test_metrics_and_json_logs_after_a_scripted_cohort(tmp_path: Path) -> 
         log_path = tmp_path / "serve.log"
         log = log_path.open("wb")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+            sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
             cwd=str(ROOT), env=env, stdout=log, stderr=asyncio.subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:

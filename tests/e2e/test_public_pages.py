@@ -40,7 +40,7 @@ def test_serve_answers_privacy_terms_and_the_journey_schema(tmp_path: Path) -> N
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
            "HPLJ_PUBLIC_URL": base, "HPLJ_PRIVACY_TEXT": "Contoso keeps <script>x</script> nothing.",
            "HPLJ_TERMS_TEXT": f"@{terms}", "SLACK_BOT_TOKEN": "", "MICROSOFT_APP_ID": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                              "--no-scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -74,7 +74,7 @@ def test_serve_answers_privacy_terms_and_the_journey_schema(tmp_path: Path) -> N
 def test_an_unreadable_page_file_stops_serve_with_one_sentence(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
            "HPLJ_PRIVACY_TEXT": f"@{tmp_path}/missing.txt", "SLACK_BOT_TOKEN": "", "MICROSOFT_APP_ID": ""}
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", str(_free_port())], env=env,
+    r = subprocess.run([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(_free_port())], env=env,
                        capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"HPLJ_PRIVACY_TEXT names the file {tmp_path}/missing.txt, which cannot be read" in r.stderr

@@ -51,7 +51,7 @@ async def test_serve_runs_slack_over_socket_mode(tmp_path: Path) -> None:
                    HPLJ_PUBLIC_URL=f"http://127.0.0.1:{port}", HPLJ_TICK_SECONDS="5")
         log = (tmp_path / "serve.log").open("wb")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+            sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
             cwd=str(ROOT), env=env, stdout=log, stderr=asyncio.subprocess.STDOUT)
         try:
             await fake.wait_connected(1, timeout=90)

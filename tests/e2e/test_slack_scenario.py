@@ -1,7 +1,7 @@
 """The Slack end-to-end scenario over real HTTP (issue 4, "Tests").
 
 The real `BotService` (a SQLite file, a simulated clock, `SlackChat` pointed at `FakeSlackApi`)
-behind the app `bot.wiring.build_app` builds, served on a free port on 127.0.0.1. Requests are
+behind the app `bot.app.wiring.build_app` builds, served on a free port on 127.0.0.1. Requests are
 signed with the signing secret exactly as Slack signs them: form-encoded slash commands,
 `payload=` interactivity and JSON event envelopes. Every Block Kit payload the bot posts is
 round-tripped through `slack_sdk.models` (which enforces Slack's limits).
@@ -30,9 +30,9 @@ from sqlalchemy import func, select
 
 from adapters.slack.app import SlackInbound
 from adapters.slack.client import SlackChat
-from bot.clock import SimulatedClock
-from bot.service import BotService
-from bot.wiring import build_app
+from bot.app.service import BotService
+from bot.app.wiring import build_app
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, PersonRow, PromptRow

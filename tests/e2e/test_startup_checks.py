@@ -36,7 +36,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def hplj(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=_env(tmp_path, **extra), cwd=tmp_path,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], env=_env(tmp_path, **extra), cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=False)
 
 

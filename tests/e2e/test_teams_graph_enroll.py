@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from adapters.port import Profile
 from adapters.teams.directory import ChatTarget, GraphDirectory, graph_from_settings
 from adapters.teams.graph import GraphClient, GraphConfig
+from ports.chat import Profile
 from store.models import DirectoryRow, EnrollmentRow, OutboxRow, PersonRow
 from tests.e2e.test_teams_scenario import (
     ADMIN,

@@ -1,6 +1,6 @@
 """The Teams end-to-end scenario over real HTTP (issue 5, "Tests").
 
-The real `BotService` (SQLite file, simulated clock) behind the app `bot.wiring.build_app` builds,
+The real `BotService` (SQLite file, simulated clock) behind the app `bot.app.wiring.build_app` builds,
 served on a free port with Teams in local mode (no auth). Activities are POSTed to
 `/api/messages` with `serviceUrl` pointing at `FakeConnector`, which records every proactive send,
 reply and in-place update. Every Adaptive Card the bot renders is validated against the
@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.clock import SimulatedClock
-from bot.service import BotService
-from bot.wiring import build_app, build_ports
+from bot.app.service import BotService
+from bot.app.wiring import build_app, build_ports
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, OutboxRow, PersonRow, PromptRow
@@ -260,7 +260,7 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
     clock = SimulatedClock(start)
     library = load_library(default_library_path())
     cfg = settings_ or teams_settings()
-    # the ports as `hplj serve` builds them (bot/wiring.py): a Teams port sharing the endpoint's adapter
+    # the ports as `hplj serve` builds them (bot/app/wiring.py): a Teams port sharing the endpoint's adapter
     service = BotService(db, library, build_ports(cfg), clock, default_tz="UTC",  # type: ignore[arg-type]
                          bootstrap_admins={ADMIN.aad, *admins}, settings=cfg)
     app = build_app(service, cfg)

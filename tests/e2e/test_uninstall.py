@@ -1,6 +1,6 @@
 """Uninstall and revocation over real HTTP (issue 22 item 7).
 
-The app `bot.wiring.build_app` builds, with Slack (requests signed with the signing secret exactly
+The app `bot.app.wiring.build_app` builds, with Slack (requests signed with the signing secret exactly
 as Slack signs them; Web API calls to `FakeSlackApi`) and Teams (local mode; proactive sends to
 `FakeConnector`) side by side, the real `BotService` on a SQLite file and a simulated clock.
 
@@ -29,9 +29,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.clock import SimulatedClock
-from bot.service import BotService
-from bot.wiring import build_app, build_ports
+from bot.app.service import BotService
+from bot.app.wiring import build_app, build_ports
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import AccessRevocationRow, AuditRow, EnrollmentRow, OutboxRow, PersonRow

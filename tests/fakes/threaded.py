@@ -26,8 +26,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from adapters.port import Address, ChatPort, DeliveryError, SentRef
 from journeys.messages import Message
+from ports.chat import Address, ChatPort, DeliveryError, SentRef
 from scheduler.ratelimit import RateLimiter
 
 

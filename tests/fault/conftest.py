@@ -176,8 +176,8 @@ async def populate(url: str, n: int, *, platform: str = "slack", teams_url: str 
                    fake_slack=None) -> list[str]:  # type: ignore[no-untyped-def]
     """`n` participants on `platform`, enrolled in active-listening to start on START (their first
     prompts are due at DUE_AT). Returns the person ids."""
-    from bot.clock import SimulatedClock
-    from bot.service import BotService
+    from bot.app.service import BotService
+    from bot.services.clock import SimulatedClock
     from journeys.loader import default_library_path, load_library
     from store.db import Database
     from store.models import PersonRow

@@ -75,7 +75,7 @@ async def test_worker_resumes_by_itself_after_postgres_restart(postgres_cluster:
                    HPLJ_DELIVERY_LEASE_SECONDS="10", HPLJ_DASHBOARD_SECRET="x" * 32,
                    HPLJ_PUBLIC_URL="https://hplj.example.com")
         log = (tmp_path / "worker.log").open("wb")
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "worker", cwd=str(ROOT),
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.app.cli", "worker", cwd=str(ROOT),
                                                     env=env, stdout=log, stderr=asyncio.subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60

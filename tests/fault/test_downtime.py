@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from store.db import Database

@@ -30,8 +30,8 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from adapters.slack.render import BUTTON_ACTION_PREFIX, button_value
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from store.db import Database
@@ -106,10 +106,10 @@ async def test_web_and_scheduler_write_sqlite_together_without_locks(tmp_path):
         logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("serve", "worker")}
         procs = {
             "serve": await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
+                sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port), "--host", "127.0.0.1",
                 cwd=str(ROOT), env=env, stdout=logs["serve"], stderr=asyncio.subprocess.STDOUT),
             "worker": await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "worker", cwd=str(ROOT), env=env, stdout=logs["worker"],
+                sys.executable, "-m", "bot.app.cli", "worker", cwd=str(ROOT), env=env, stdout=logs["worker"],
                 stderr=asyncio.subprocess.STDOUT),
         }
         statuses: dict[int, int] = {}

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from adapters.slack.client import SlackChat
 from adapters.teams.client import TeamsChat
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from scheduler.delivery import Dispatcher
 from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits

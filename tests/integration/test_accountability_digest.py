@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select, update
 
 from adapters.memory import Delivered, RecordingChat
-from bot.service import BotService
-from journeys import engine
+from bot.app.service import BotService
+from journeys import timekeeping
 from journeys.state import Person
 from store.models import DigestRow, OutboxRow, PersonRow
 from tests.conftest import Someone
@@ -84,7 +84,7 @@ async def test_senior_leader_gets_one_digest_a_week_in_her_working_hours(world, 
     assert [t for t, _ in got] == [london(4, 13, 14, 0)]
     assert [d.message.title for _, d in got] == [f"{LEADER_TITLE} · week of Mon 12 Apr"]
     sara = Person(ids["sara"], "Sara Mensah", "America/New_York")
-    cal = engine.calendar_for(journey, sara)
+    cal = timekeeping.calendar_for(journey, sara)
     assert all(cal.is_open(t, NEW_YORK) for t, _ in got + briefs)
     first = got[0][1].message
     lines = first.text.splitlines()

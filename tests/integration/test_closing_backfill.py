@@ -1,5 +1,5 @@
 """Enrollments made before journeys could end get their closing prompt once, when a process
-builds the bot (bot/backfill.py), on a real SQLite file."""
+builds the bot (bot/services/backfill.py), on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
-from bot.backfill import add_closing_prompts
+from bot.services.backfill import add_closing_prompts
 from journeys.ending import CLOSE_STEP
 from store.models import EnrollmentRow, PromptRow
 

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.reports import cohort_evaluation, cohort_report_lines
-from bot.service import BotService
-from journeys.evaluation import FACTOR_FAST
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
+from bot.services.reports import cohort_evaluation, cohort_report_lines
+from journeys.evaluation.success_case import FACTOR_FAST
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, EventRow, PromptRow

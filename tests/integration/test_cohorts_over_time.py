@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.dashboard_links import Claims
-from bot.dashboard_page import render_dashboard
-from bot.dashboard_view import cohort_view
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.dashboard.links import Claims
+from bot.dashboard.page import render_dashboard
+from bot.dashboard.view import cohort_view
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, EventRow

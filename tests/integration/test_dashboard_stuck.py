@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.dashboard_view import cohort_view
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.dashboard.view import cohort_view
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, PromptRow

@@ -38,7 +38,7 @@ async def _one(url: str, sql: str) -> object:
 
 def _hplj(*args: str, url: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT, check=False)
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from adapters.port import Address, SentRef
 from journeys.messages import Message
+from ports.chat import Address, SentRef
 from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.models import OutboxRow, PersonRow

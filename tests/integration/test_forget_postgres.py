@@ -15,11 +15,11 @@ import asyncpg
 import pytest
 
 from adapters.memory import RecordingChat
-from adapters.port import InboundAction
-from bot.clock import SimulatedClock
-from bot.reports import cohort_evaluation
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
+from bot.services.reports import cohort_evaluation
 from journeys.loader import default_library_path, load_library
+from ports.chat import InboundAction
 from store.db import Database
 from store.migrate import upgrade_async
 from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)

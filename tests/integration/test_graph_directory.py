@@ -9,10 +9,10 @@ from datetime import time
 
 import pytest
 
-from adapters.port import DeliveryError
 from adapters.teams.client import TeamsChat
 from adapters.teams.directory import ChatTarget, GraphDirectory, iana_zone
 from adapters.teams.graph import GraphClient, GraphConfig, GraphError
+from ports.chat import DeliveryError
 from tests.fakes.graph_api import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.clock import SimulatedClock
-from bot.people_sync import parse_people_csv, sync_people
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
+from bot.services.people_sync import parse_people_csv, sync_people
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.uow import UnitOfWorkFactory

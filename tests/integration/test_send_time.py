@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from adapters.port import Address, DeliveryError, InboundAction, SentRef
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
+from ports.chat import Address, DeliveryError, InboundAction, SentRef
 from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.models import OutboxRow, PersonRow

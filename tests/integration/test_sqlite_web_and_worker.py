@@ -21,8 +21,8 @@ import aiohttp
 from sqlalchemy import select, update
 
 from adapters.slack.render import BUTTON_ACTION_PREFIX, button_value
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.migrate import upgrade_async
@@ -95,7 +95,7 @@ async def test_web_only_process_leaves_delivery_to_the_worker_which_delivers_wit
         logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("serve", "worker")}
         procs = {
             "serve": await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "serve", "--no-scheduler", "--port", str(port),
+                sys.executable, "-m", "bot.app.cli", "serve", "--no-scheduler", "--port", str(port),
                 "--host", "127.0.0.1", cwd=str(ROOT), env=env, stdout=logs["serve"],
                 stderr=asyncio.subprocess.STDOUT),
         }
@@ -131,7 +131,7 @@ async def test_web_only_process_leaves_delivery_to_the_worker_which_delivers_wit
                 await click(0)  # people click before the worker is (re)started
                 await asyncio.sleep(1)
                 procs["worker"] = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot.cli", "worker", cwd=str(ROOT), env=env, stdout=logs["worker"],
+                    sys.executable, "-m", "bot.app.cli", "worker", cwd=str(ROOT), env=env, stdout=logs["worker"],
                     stderr=asyncio.subprocess.STDOUT)
                 last_due = first_due + timedelta(seconds=1.5 * (PEOPLE - 1))
                 end = time.monotonic() + (last_due - datetime.now(UTC)).total_seconds() + TICK + GRACE + 2

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from adapters.port import DeliveryError
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
+from ports.chat import DeliveryError
 from store.db import Database
 from store.models import OutboxRow
 

@@ -8,9 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from bot import dashboard_links as dashboard
-from bot.clock import SimulatedClock
-from bot.dashboard_links import ALL, LinkError, link_query, make_link, secret_for, verify
+from bot.dashboard import links as dashboard
+from bot.dashboard.links import ALL, LinkError, link_query, make_link, secret_for, verify
+from bot.services.clock import SimulatedClock
 
 NOW = datetime(2027, 6, 1, 13, 0, tzinfo=UTC)
 SECRET = "s3cret-for-tests"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"`([A-Z][A-Z0-9_]+)(?:=[^`]*)?`")

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.port import HandlerResult, InboundAction, Profile
 from adapters.slack.app import SlackInbound, mount_slack
 from journeys.messages import Message
+from ports.chat import HandlerResult, InboundAction, Profile
 from tests.fakes.slack_api import FakeSlackApi, sign_request
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # test_slack_http.py repeats these two

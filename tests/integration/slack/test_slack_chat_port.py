@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.port import DeliveryError, SentRef
 from adapters.slack.client import SlackChat, make_web_client
 from journeys.messages import Button, Message
+from ports.chat import DeliveryError, SentRef
 from tests.fakes.slack_api import FakeSlackApi, Fault
 
 MSG = Message(

@@ -11,11 +11,11 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.port import HandlerResult
 from adapters.slack.app import mount_slack
 from adapters.slack.client import SlackChat
 from adapters.slack.render import button_value
 from journeys.messages import Button, FormField, Message, Option
+from ports.chat import HandlerResult
 from tests.fakes.slack_api import (
     block_actions_payload,
     message_im_event,

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 
 from adapters.slack.client import SlackChat
 from adapters.slack.socket_mode import SocketMode
-from bot.clock import SimulatedClock
-from bot.service import BotService
+from bot.app.service import BotService
+from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import InboundRow, PromptRow

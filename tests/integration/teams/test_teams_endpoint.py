@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.port import HandlerResult, InboundAction, Profile
 from adapters.teams.app import TeamsAuthConfigError, check_production_auth, mount_teams
 from journeys.messages import Button, Message
+from ports.chat import HandlerResult, InboundAction, Profile
 from tests.fakes.teams_connector import FakeConnector
 from tests.unit.adapters.teams.teams_card_schema import assert_valid_card
 

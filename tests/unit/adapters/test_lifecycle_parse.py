@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.port import AccessChange
 from adapters.slack.lifecycle import access_change
 from adapters.teams.lifecycle import installation_change
+from ports.chat import AccessChange
 from tests.fakes.slack_api import TEAM_ID, event_envelope
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from adapters.console.render import render_text as console_text
 from adapters.slack.render import fallback_text, render_blocks, render_modal
 from adapters.teams.render import render_card, reply_text
-from journeys import engine
+from journeys import engine, rendering
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message, Reply
@@ -70,7 +70,7 @@ def test_an_mtm_situation_reaches_the_manager_inert_on_every_platform(journey: J
     out = engine.answer(journey, e, opened, None, Reply("ana", "k1", opened.id, values=values), now + timedelta(hours=1))
     [mtm] = out.mtms
     [support] = [p for p in out.prompts if p.step_id == "support-safe"]
-    request = engine.render_prompt(journey, e, support, mtm)  # what the scheduler sends Ben
+    request = rendering.render_prompt(journey, e, support, mtm)  # what the scheduler sends Ben
     assert request.recipient_id == "ben" and request.buttons
     blocks = render_blocks(request)
     shown = str(blocks)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from adapters.port import Profile
-from bot.clock import SimulatedClock
-from bot.export import record_export
-from bot.people import PeopleDirectory
+from bot.services.clock import SimulatedClock
+from bot.services.export import record_export
+from bot.services.people import PeopleDirectory
+from ports.chat import Profile
 from scheduler.tick import heartbeat
 from store.memory import InMemoryUnitsOfWork
 

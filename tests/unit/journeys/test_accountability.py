@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from journeys.accountability import (
+from journeys.calendar import WorkCalendar
+from journeys.evaluation.accountability import (
     OrgFigures,
     build_accountability_digest,
     format_hours,
@@ -20,8 +21,7 @@ from journeys.accountability import (
     request_steps,
     summary,
 )
-from journeys.calendar import WorkCalendar
-from journeys.evaluation import wilson
+from journeys.evaluation.success_case import wilson
 from journeys.state import JourneyEvent, Person
 
 T0 = datetime(2027, 4, 5, 9, 0, tzinfo=UTC)  # Monday

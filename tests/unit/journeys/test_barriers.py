@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from journeys.barriers import BARRIERS, barrier_counts, barrier_line, owner
-from journeys.evaluation import evaluate, summary_lines
+from journeys.evaluation.barriers import BARRIERS, barrier_counts, barrier_line, owner
+from journeys.evaluation.success_case import evaluate, summary_lines
 from journeys.state import JourneyEvent
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)

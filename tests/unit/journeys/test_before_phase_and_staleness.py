@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from journeys import before_phase, engine
+from journeys import before_phase, engine, timekeeping
 from journeys.calendar import WorkCalendar
 from journeys.digest import ReportView, build_digest
 from journeys.relative import starts_phrase
@@ -32,7 +32,7 @@ def fired(journey, p: PromptState, now: datetime):
 
 
 def test_the_start_is_described_for_the_day_the_message_is_read(journey):
-    cal = engine.calendar_for(journey, ANA)
+    cal = timekeeping.calendar_for(journey, ANA)
     assert isinstance(cal, WorkCalendar)
     assert starts_phrase(START, date(2027, 4, 7), cal) == "starts next week, on Mon 12 Apr"
     assert starts_phrase(START, date(2027, 4, 9), cal) == "starts on your next working day, Mon 12 Apr"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeys import engine
+from journeys import engine, rendering, timekeeping
 from journeys.definition import ManagerRequestStep, ManagerTaskStep
 from journeys.forms import fields_for, visible
 from journeys.loader import default_library_path, load_library
@@ -53,9 +53,9 @@ def valid_values(step: object, day: date) -> dict[str, object]:
 def candidates(e: EnrollmentState, q: PromptState, mtm: MtmState | None, now: datetime) -> list[Reply]:
     """Every kind of answer a person can give to this prompt (and one from someone else)."""
     who = e.manager if e.manager is not None and q.recipient_id == e.manager.id else e.person
-    step = None if q.step_id.endswith(engine.COACH_CHECK) else JOURNEY.step(q.step_id)
-    day = engine.calendar_for(JOURNEY, who).add_working_days(now.astimezone(ZoneInfo(who.tz)).date(), 1)
-    message = engine.render_prompt(JOURNEY, e, q, mtm)
+    step = None if q.step_id.endswith(rendering.COACH_CHECK) else JOURNEY.step(q.step_id)
+    day = timekeeping.calendar_for(JOURNEY, who).add_working_days(now.astimezone(ZoneInfo(who.tz)).date(), 1)
+    message = rendering.render_prompt(JOURNEY, e, q, mtm)
     out = [Reply(who.id, "k", q.id, button=b.value) for b in message.buttons]
     out += [Reply(who.id, "k", q.id, button=CANT), Reply(who.id, "k", q.id, button=f"{CANT}:{CANT_REASONS[0][0]}")]
     out += [Reply(who.id, "k", q.id, text=t) for t in TEXTS]
@@ -71,12 +71,12 @@ def candidates(e: EnrollmentState, q: PromptState, mtm: MtmState | None, now: da
 def proper(e: EnrollmentState, q: PromptState, now: datetime) -> Reply:
     """The answer that moves the journey on (to reach every later step)."""
     who = e.manager if e.manager is not None and q.recipient_id == e.manager.id else e.person
-    step = None if q.step_id.endswith(engine.COACH_CHECK) else JOURNEY.step(q.step_id)
+    step = None if q.step_id.endswith(rendering.COACH_CHECK) else JOURNEY.step(q.step_id)
     if isinstance(step, ManagerTaskStep):
         return Reply(who.id, "k", q.id, button="done", values={"agreed": "One safe moment a week."})
     if isinstance(step, ManagerRequestStep) or step is None:
         return Reply(who.id, "k", q.id, button="approve")
-    day = engine.calendar_for(JOURNEY, who).add_working_days(now.astimezone(ZoneInfo(who.tz)).date(), 1)
+    day = timekeeping.calendar_for(JOURNEY, who).add_working_days(now.astimezone(ZoneInfo(who.tz)).date(), 1)
     return Reply(who.id, "k", q.id, values=valid_values(step, day))
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from journeys.cohorts import CohortFigures, change, comparison_lines
-from journeys.evaluation import wilson
+from journeys.evaluation.cohorts import CohortFigures, change, comparison_lines
+from journeys.evaluation.success_case import wilson
 
 
 def figures(name: str, k: int, n: int, start: date, value: float | None = None) -> CohortFigures:

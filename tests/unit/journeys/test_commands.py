@@ -1,4 +1,4 @@
-"""The admin command grammar (`journeys.commands`): one parser for Slack, Teams and the console.
+"""The admin command grammar (`journeys.admin.commands`): one parser for Slack, Teams and the console.
 
 Every command is parsed from each front end's spelling, once its adapter has turned its own
 mention syntax into the grammar's neutral user reference (`<user:ID|label>`, `user_token`; the
@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeys import commands
-from journeys.commands import (
+from journeys.admin import commands
+from journeys.admin.commands import (
     AUDIT_DEFAULT_LIMIT,
     AUDIT_MAX_LIMIT,
     COMMANDS,

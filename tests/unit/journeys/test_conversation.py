@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journeys import engine
-from journeys.conversation import HELP, PersonView, handle_text
+from journeys.conversation import HELP, handle_text
 from journeys.messages import Reply
+from journeys.person_view import PersonView
 from journeys.state import EnrollmentState, Person
 
 LONDON = ZoneInfo("Europe/London")

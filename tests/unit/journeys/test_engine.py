@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journeys import engine
+from journeys import engine, timekeeping
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 from journeys.text import plain
@@ -186,7 +186,7 @@ def test_escalation_waits_for_the_managers_working_hours(journey):
     q, _ = fire_sent(journey, e, q, q.next_at)
     now = q.next_at  # 10:00 in Kolkata = 00:30 in New York
     out = engine.fire(journey, e, q, None, now)
-    cal = engine.calendar_for(journey, grace)
+    cal = timekeeping.calendar_for(journey, grace)
     (esc,) = [o for o in out.outgoing if o.message.recipient_id == "grace"]
     assert esc.not_before_iso is not None  # decided at 00:30 New York, held until she's at work
     when = datetime.fromisoformat(esc.not_before_iso)
@@ -243,7 +243,7 @@ def test_manager_notice_respects_the_participants_working_hours(journey):
     at = london(2027, 4, 14, 15)  # 15:00 London = 22:00 Singapore
     req, _ = fire_sent(journey, e, req, at, plan.mtms[0])
     res = engine.answer(journey, e, req, plan.mtms[0], Reply("ben", "k2", req.id, button="approve"), at)
-    cal = engine.calendar_for(journey, chen)
+    cal = timekeeping.calendar_for(journey, chen)
     (notice,) = [o for o in res.outgoing if o.message.recipient_id == "chen" and o.replaces_key is None]
     assert notice.not_before_iso is not None  # 22:00 in Singapore: held until the morning
     when = datetime.fromisoformat(notice.not_before_iso)
@@ -422,9 +422,9 @@ def test_stop_cancels_everything(journey):
 
 
 def test_digest_slot_is_the_managers_monday_morning(journey):
-    assert engine.next_digest_at(journey, BEN, london(2027, 4, 7, 12)) == london(2027, 4, 12, 9)
+    assert timekeeping.next_digest_at(journey, BEN, london(2027, 4, 7, 12)) == london(2027, 4, 12, 9)
     # Easter Monday is not a working day: the digest moves to Tuesday's first open minute
-    assert engine.next_digest_at(journey, BEN, london(2027, 3, 24, 12)) == london(2027, 3, 30, 9)
+    assert timekeeping.next_digest_at(journey, BEN, london(2027, 3, 24, 12)) == london(2027, 3, 30, 9)
 
 
 def test_dst_change_does_not_shift_local_time(journey):

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeys import day_of, engine
+from journeys import day_of, engine, timekeeping
 from journeys.definition import ManagerRequestStep, ManagerTaskStep
 from journeys.forms import fields_for, visible
 from journeys.loader import default_library_path, load_library
@@ -94,7 +94,7 @@ def simulate(journey, person: Person, manager: Person, start: date):
                 reply = Reply(who.id, "k", q.id, button="approve")
             else:
                 today = now.astimezone(ZoneInfo(who.tz)).date()
-                day = engine.calendar_for(journey, who).add_working_days(today, 1)
+                day = timekeeping.calendar_for(journey, who).add_working_days(today, 1)
                 reply = Reply(who.id, "k", q.id, values=values_for(journey, step, day))
             res = engine.answer(journey, e, q, mtms.get(q.mtm_id or ""), reply, now)
             assert not any("Nothing was saved" in r.text for r in res.replies), res.replies
@@ -125,7 +125,7 @@ def test_sample_journey_under_random_calendars(zones, cal, start):
     # every prompt the engine fires reaches its recipient inside their working hours
     for key, who, at, origin in log:
         if origin == "fire":
-            wc = engine.calendar_for(journey, people[who])
+            wc = timekeeping.calendar_for(journey, people[who])
             assert wc.is_open(at, ZoneInfo(people[who].tz)), (key, at.astimezone(ZoneInfo(people[who].tz)))
     # delivery keys are unique, and each prompt has exactly one first delivery
     keys = [k for k, *_ in log]
@@ -167,5 +167,5 @@ def test_every_message_including_reactions_is_inside_recipient_hours():
     people = {"p": Person("p", "Pat Doe", "Asia/Kathmandu"), "m": Person("m", "Max Roe", "America/St_Johns")}
     _, _, log = simulate(journey, people["p"], people["m"], date(2027, 4, 12))
     outside = [(k, at) for k, who, at, _ in log
-               if not engine.calendar_for(journey, people[who]).is_open(at, ZoneInfo(people[who].tz))]
+               if not timekeeping.calendar_for(journey, people[who]).is_open(at, ZoneInfo(people[who].tz))]
     assert outside == []

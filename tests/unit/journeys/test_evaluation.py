@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from journeys import definition
-from journeys.evaluation import (
+from journeys.evaluation.success_case import (
     CSV_HEADER,
     FACTOR_APPROVED,
     FACTOR_COACH,
@@ -615,7 +615,7 @@ def test_managers_cant_this_time_reasons_are_a_barrier_in_the_report() -> None:
     in the CSV, with no names."""
     from datetime import UTC, datetime
 
-    from journeys.evaluation import evaluate, summary_lines, to_csv_rows
+    from journeys.evaluation.success_case import evaluate, summary_lines, to_csv_rows
     from journeys.state import JourneyEvent
 
     at = datetime(2027, 4, 20, 9, tzinfo=UTC)

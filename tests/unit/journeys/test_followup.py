@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from journeys.followup import follow_up, follow_up_lines
+from journeys.evaluation.followup import follow_up, follow_up_lines
 from journeys.state import JourneyEvent
 
 T0 = datetime(2027, 5, 24, 9, tzinfo=UTC)

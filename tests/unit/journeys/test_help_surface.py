@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from journeys.conversation import PersonView, handle_text
-from journeys.help_surface import ADMIN_PREFIX, participant_help, reader_help
+from journeys.admin.help_surface import ADMIN_PREFIX, participant_help, reader_help
+from journeys.conversation import handle_text
 from journeys.messages import Reply
+from journeys.person_view import PersonView
 from journeys.state import Person
 from tests.unit.journeys.test_conversation import view_for
 

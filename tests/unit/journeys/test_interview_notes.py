@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from journeys.interview_notes import (
+from journeys.evaluation.interview_notes import (
     NOTES_KEY,
     NotesError,
     notes_enrollment,
@@ -19,7 +19,7 @@ from journeys.interview_notes import (
     stored_story,
     story_of,
 )
-from journeys.interviews import verdicts
+from journeys.evaluation.interviews import verdicts
 from journeys.loader import default_library_path, load_library
 
 JOURNEY = load_library(default_library_path())["active-listening"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
-from journeys.interviews import (
+from journeys.evaluation.interviews import (
     HOLD,
     candidates,
     consent_event,
@@ -23,9 +23,9 @@ from journeys.interviews import (
     verdicts,
     verified,
 )
+from journeys.evaluation.scm_selection import Evidence
 from journeys.loader import default_library_path, load_library
 from journeys.ppp import InterviewSettings
-from journeys.scm_selection import Evidence
 from journeys.state import JourneyEvent
 
 T0 = datetime(2027, 5, 24, 9, tzinfo=UTC)  # a Monday
@@ -202,7 +202,7 @@ def test_verified_next_to_self_reported_with_known_answers() -> None:
 
 
 def test_consent_buttons_map_to_a_slot_or_a_refusal() -> None:
-    from journeys.interviews import (
+    from journeys.evaluation.interviews import (
         consent_choice,
         consent_enrollment,
         consent_prompt_id,
@@ -226,7 +226,7 @@ def test_a_typed_consent_answer_reads_as_its_button() -> None:
     alone names no time, so it is not taken as consent."""
     from datetime import UTC, datetime
 
-    from journeys.interviews import typed_consent
+    from journeys.evaluation.interviews import typed_consent
 
     slots = [datetime(2027, 6, 30, 9, tzinfo=UTC), datetime(2027, 7, 1, 9, tzinfo=UTC),
              datetime(2027, 7, 2, 9, tzinfo=UTC)]

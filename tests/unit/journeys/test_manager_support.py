@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journeys import engine, expectations, kickoff, support
-from journeys.evaluation import manager_cant_reasons
+from journeys.evaluation.success_case import manager_cant_reasons
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
 from journeys.text import TYPED_CLOSE, TYPED_OPEN, plain
@@ -168,7 +168,7 @@ def test_cant_this_time_asks_a_reason_then_records_it_as_a_barrier_event(journey
     (waiting,) = first.prompts
     assert waiting.status == "open" and not first.events
     (ask,) = first.replies
-    # the performance system's barriers (journeys/barriers.py), as a manager meets them
+    # the performance system's barriers (journeys/evaluation/barriers.py), as a manager meets them
     assert [b.value for b in ask.buttons] == ["cant:no_time", "cant:away", "cant:not_right_moment",
                                               "cant:unclear_how", "cant:no_incentive", "cant:tools_process",
                                               "cant:other"]
@@ -303,9 +303,9 @@ def test_no_escalation_the_leader_could_only_read_after_the_moment(journey):
 
 
 def test_leader_digest_names_managers_with_waiting_items_and_counts_expectations():
-    from journeys.accountability import follow_up_lines, manager_follow_up
     from journeys.calendar import WorkCalendar
     from journeys.definition import Calendar
+    from journeys.evaluation.accountability import follow_up_lines, manager_follow_up
     from journeys.state import JourneyEvent as Ev
 
     cal = WorkCalendar.from_definition(Calendar(timezone="Europe/London"), None, None)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from journeys import engine
-from journeys.conversation import HELP, MANAGER_HELP, PersonView, handle_text
+from journeys import engine, rendering
+from journeys.conversation import HELP, MANAGER_HELP, handle_text
 from journeys.digest import ReportView, build_digest
 from journeys.messages import Reply
+from journeys.person_view import PersonView
 from journeys.progress import journey_weeks, progress_of, week_label
 from journeys.state import EnrollmentState, MtmState, Person
 from journeys.text import plain
@@ -86,5 +87,5 @@ def test_the_coaching_follow_up_says_when_the_moment_was_planned_for(journey):
     mtm = MtmState("e1.mtm-safe", "e1", "mtm-safe", "safe", "1:1", date(2027, 5, 4), "paraphrase", True)
     check = engine.PromptState("e1.support-safe~coach-check", "e1", "support-safe~coach-check", "ben", "scheduled",
                                london(5, 5, 9), london(5, 5, 9), mtm_id=mtm.id)
-    text = plain(engine.render_prompt(journey, e, check, mtm).text)
+    text = plain(rendering.render_prompt(journey, e, check, mtm).text)
     assert text.startswith("Ana planned their moment that matters for Tue 4 May.")

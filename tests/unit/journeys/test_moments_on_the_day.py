@@ -11,8 +11,9 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from journeys import engine, support
-from journeys.conversation import PersonView, handle_text
+from journeys.conversation import handle_text
 from journeys.messages import Reply
+from journeys.person_view import PersonView
 from journeys.state import PromptState
 from journeys.text import plain
 from tests.unit.journeys.test_engine import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journeys import engine
+from journeys import engine, timekeeping
 from journeys.calendar import WorkCalendar
 from journeys.definition import Calendar
 from journeys.loader import default_library_path, load_library
@@ -74,7 +74,7 @@ def test_journey_bounds_clip_own_hours(journey):
     j = bounded(journey, personal_bounds=journey.calendar.personal_bounds.model_copy(
         update={"start": "08:00", "end": "18:00"}))
     ana = Person("ana", "Ana", "Europe/London", work_start=time(6), work_end=time(14))
-    cal = engine.calendar_for(j, ana)
+    cal = timekeeping.calendar_for(j, ana)
     assert (cal.day_start, cal.day_end) == (time(8), time(14))
     e = enroll(ana)
     p = scheduled(j, e)["kickoff"]
@@ -87,7 +87,7 @@ def test_own_hours_outside_the_bounds_fall_back_to_the_journeys(journey):
     j = bounded(journey, personal_bounds=journey.calendar.personal_bounds.model_copy(
         update={"start": "08:00", "end": "18:00"}))
     night = Person("ana", "Ana", "Europe/London", work_start=time(19), work_end=time(23))
-    cal = engine.calendar_for(j, night)
+    cal = timekeeping.calendar_for(j, night)
     assert (cal.day_start, cal.day_end) == (time(9), time(17, 30))
 
 
@@ -113,7 +113,7 @@ def test_own_hours_across_the_us_dst_change(journey):
     # US clocks go forward on Sun 14 Mar 2027; Europe's on 28 Mar. Ana (New York, 07:00-15:00):
     # her 07:00 is 12:00 UTC before the change and 11:00 UTC after, while London's 09:00 moves later.
     ana = Person("ana", "Ana", "America/New_York", work_start=time(7), work_end=time(15))
-    cal = engine.calendar_for(journey, ana)
+    cal = timekeeping.calendar_for(journey, ana)
     friday_night = datetime(2027, 3, 12, 23, tzinfo=UTC)
     assert cal.next_open(friday_night, NY) == datetime(2027, 3, 15, 11, tzinfo=UTC)  # Mon, EDT
     thursday_night = datetime(2027, 3, 11, 23, tzinfo=UTC)

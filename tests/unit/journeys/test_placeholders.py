@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from journeys.definition import Journey
-from journeys.engine import fill
 from journeys.loader import JourneyFileError, load_journey_text
 from journeys.placeholders import BASE, MOMENT, PLACEHOLDER
+from journeys.rendering import fill
 from journeys.state import EnrollmentState, MtmState, Person
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from journeys.evaluation import evaluate, summary_lines
+from journeys.evaluation.success_case import evaluate, summary_lines
 from journeys.state import JourneyEvent
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)

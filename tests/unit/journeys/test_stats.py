@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journeys.stats import compare_to, difference, fisher_exact, wilson_bounds
+from journeys.evaluation.stats import compare_to, difference, fisher_exact, wilson_bounds
 
 
 @pytest.mark.parametrize(("count", "total", "low", "high"), [
@@ -77,7 +77,7 @@ def test_difference_interval_holds_the_estimate_and_stays_in_bounds(n1: int, n2:
 def test_exact_mcnemar_against_published_values() -> None:
     """Exact (binomial) McNemar p-values: 6 vs 1 discordant pairs gives 0.125, 10 vs 2 gives
     0.0386 (the exact test's textbook values); no discordant pair, or one, is no evidence."""
-    from journeys.stats import mcnemar_exact
+    from journeys.evaluation.stats import mcnemar_exact
 
     assert mcnemar_exact(6, 1) == pytest.approx(0.125)
     assert mcnemar_exact(1, 6) == pytest.approx(0.125)

@@ -4,7 +4,7 @@ heard and answered with options, and `stop` asks first (see test_conversation fo
 
 from __future__ import annotations
 
-from journeys import engine
+from journeys import timekeeping
 from journeys.text import plain
 from tests.unit.journeys.test_conversation import say, view_for
 from tests.unit.journeys.test_message_flow import london
@@ -62,10 +62,10 @@ def test_snooze_week_holds_open_questions_five_working_days(journey):
     now = london(4, 7, 15)
     out = say(view, "snooze week", now)
     (held,) = out.prompts
-    cal = engine.calendar_for(journey, view.person)
-    tz = engine.tz_of(journey, view.person)
+    cal = timekeeping.calendar_for(journey, view.person)
+    tz = timekeeping.tz_of(journey, view.person)
     assert held.status == "scheduled" and held.due_at.astimezone(tz).strftime("%a %d %H:%M") == "Wed 14 09:00"
-    assert cal.working_days_between(engine.local_date(now, tz), engine.local_date(held.due_at, tz)) == 5
+    assert cal.working_days_between(timekeeping.local_date(now, tz), timekeeping.local_date(held.due_at, tz)) == 5
 
 
 def test_a_bare_number_is_no_answer_to_a_free_text_question(journey):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from journeys.accountability import OrgFigures
-from journeys.evaluation import Rate, evaluate, wilson
-from journeys.interviews import Verdict, recorded_event, verified
+from journeys.evaluation.accountability import OrgFigures
+from journeys.evaluation.interviews import Verdict, recorded_event, verified
+from journeys.evaluation.stats import difference
+from journeys.evaluation.success_case import Rate, evaluate, wilson
+from journeys.evaluation.value import business_figures, leader_lines, money, ppp_lines
 from journeys.loader import default_library_path, load_library
 from journeys.state import JourneyEvent
-from journeys.stats import difference
-from journeys.value import business_figures, leader_lines, money, ppp_lines
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
 JOURNEY = load_library(default_library_path())["active-listening"]

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from journeys.evaluation.xapi import VERBS, Learner, pseudonym, statements
 from journeys.state import JourneyEvent
-from journeys.xapi import VERBS, Learner, pseudonym, statements
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
 HOME = "https://hplj.example.org/"
@@ -73,7 +73,7 @@ def test_no_identifier_carries_or_derives_from_a_raw_enrollment_id_and_there_is_
 
     import pytest
 
-    from journeys.xapi import _NAMESPACE
+    from journeys.evaluation.xapi import _NAMESPACE
 
     sts = export()
 

@@ -17,7 +17,7 @@ from adapters.slack.parse import (
     parse_view_submission,
 )
 from adapters.slack.render import button_value, modal_metadata
-from journeys.commands import Enroll, UserRef, parse_command
+from journeys.admin.commands import Enroll, UserRef, parse_command
 from tests.fakes.slack_api import (
     block_actions_payload,
     message_im_event,

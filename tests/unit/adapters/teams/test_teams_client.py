@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from teams_card_schema import assert_valid_card
 
-from adapters.port import DeliveryError, SentRef
 from adapters.teams.client import TeamsChat, classify_error
 from journeys.messages import Button, Message
+from ports.chat import DeliveryError, SentRef
 from tests.fakes.teams_connector import FakeConnector
 
 ANA = "aaaaaaaa-0000-4000-8000-00000000a0a0"

@@ -22,7 +22,7 @@ from adapters.teams.package import (
     outline_icon,
     png_size,
 )
-from journeys.help_surface import PARTICIPANT_COMMANDS
+from journeys.admin.help_surface import PARTICIPANT_COMMANDS
 
 APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 

@@ -20,7 +20,7 @@ from adapters.teams.parse import (
     timezone_of,
     users_to_remember,
 )
-from journeys.commands import parse_command
+from journeys.admin.commands import parse_command
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ANA = "aaaaaaaa-0000-4000-8000-00000000a0a0"

@@ -1,0 +1,1 @@
+"""Admin commands: parsing is journeys/admin/commands.py; these run them."""

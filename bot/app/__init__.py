@@ -1,0 +1,1 @@
+"""The application: the composition root, the web app, the command line, settings."""

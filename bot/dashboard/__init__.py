@@ -1,0 +1,1 @@
+"""The L&D dashboard: signed links, its views and its HTML."""

@@ -1,0 +1,1 @@
+"""Developer tools: `hplj demo` and `hplj chat`, on the console adapter."""

@@ -1,0 +1,1 @@
+"""The admin commands' grammar (no platform syntax, no I/O)."""

@@ -1,0 +1,1 @@
+"""The evaluation: the Success Case Method, statistics, business value, interviews, exports."""

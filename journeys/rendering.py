@@ -1,0 +1,214 @@
+"""What a prompt looks like: its card, its title, the text it fills in, and the card's
+closed look after an answer (a `CardChange`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Literal
+
+from journeys import day_of, expectations
+from journeys.definition import (
+    Journey,
+    ManagerRequestStep,
+    Step,
+    is_follow_up_survey,
+    step_recipient,
+)
+from journeys.ending import CLOSE_STEP
+from journeys.forms import (
+    buttons_for,
+    fields_for,
+)
+from journeys.messages import Link, Message, Outgoing
+from journeys.progress import week_label
+from journeys.relative import starts_phrase
+from journeys.state import (
+    CardChange,
+    EnrollmentState,
+    MtmState,
+    Person,
+    PromptState,
+)
+from journeys.text import typed
+from journeys.timekeeping import (
+    calendar_for,
+    event_date,
+    first_name,
+    format_day,
+    local_date,
+    tz_of,
+)
+
+COACH_CHECK = "~coach-check"  # suffix of the manager's follow-up prompt after choosing Coach
+
+
+KIND_TITLES = {
+    "message": "",
+    "question": "Quick question",
+    "mtm_plan": "Plan a moment that matters",
+    "mtm_follow_up": "How did your moment go?",
+    "manager_task": "A task for you as a manager",
+    "manager_request": "Support request",
+    "survey": "Survey",
+}
+
+
+def recipient_of(step: Step, enrollment: EnrollmentState) -> Person | None:
+    return enrollment.manager if step_recipient(step) == "manager" else enrollment.person
+
+
+def prompt_title(journey: Journey, p: PromptState) -> str:
+    """The short name people see for a prompt in status lists and digests."""
+    if p.step_id.endswith(COACH_CHECK):
+        return "coaching follow-up"
+    if day_of.is_day_of(p.step_id):
+        return "your moment today"
+    if p.step_id == CLOSE_STEP:
+        return "end of the journey"
+    step = journey.step(p.step_id)
+    return step.title or KIND_TITLES[step.kind] or step.id
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
+         reader: Person | None = None, today: date | None = None) -> str:
+    """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>},
+    and {starts}: how the start stands on `today`, the reader's day (journeys/relative.py)."""
+    reader_tz = tz_of(journey, reader) if reader else tz_of(journey, enrollment.person)
+    values: dict[str, str] = {
+        "name": first_name(enrollment.person),
+        "manager": first_name(enrollment.manager),
+        "journey": journey.title,
+        "start": format_day(enrollment.start),
+        "agreed": expectations.agreed_text(enrollment),
+    }
+    if today is not None:
+        values["starts"] = starts_phrase(enrollment.start, today, calendar_for(journey, reader or enrollment.person))
+    for ev in journey.events:
+        d = event_date(journey, enrollment, ev.id)
+        if d is not None:
+            values[f"event_{ev.id.replace('-', '_')}"] = format_day(d)
+    if mtm is not None:
+        values["mtm_date"] = format_day(mtm.when)
+        values["behaviour"] = journey.behaviour_text(mtm.behaviour)
+        values["practice"] = "safe practice" if mtm.practice == "safe" else "a real moment"
+        private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
+        values["situation"] = "(details kept private)" if private else typed(mtm.situation)
+    del reader_tz
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+                  *, closed: bool = False, note: str = "", reminder: bool = False,
+                  now: datetime | None = None) -> Message:
+    """A prompt's card as its reader sees it on the day it is sent (`now`; else its send or due
+    time): the week label and date-relative words are computed for that day."""
+    if prompt.step_id.endswith(COACH_CHECK):
+        return _coach_check_message(journey, enrollment, prompt, mtm)
+    if day_of.is_day_of(prompt.step_id):
+        return day_of.message(journey, enrollment, prompt, mtm)
+    step = journey.step(prompt.step_id)
+    reader = recipient_of(step, enrollment) or enrollment.person
+    fields = fields_for(journey, step)
+    today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
+    text = fill(step.text, journey, enrollment, mtm, reader, today)
+    if isinstance(step, ManagerRequestStep) and mtm is not None:
+        text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
+    text += expectations.card_section(journey, enrollment, step)
+    if reminder:
+        text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
+    title = step.title or KIND_TITLES[step.kind]
+    body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
+    if body_closed and note:
+        text = f"{text}\n\n{note}"
+    week = week_label(journey, enrollment.start, today)
+    audience: Literal["participant", "manager"] = step_recipient(step)
+    about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
+    return Message(
+        recipient_id=reader.id,
+        text=text,
+        title=title,
+        journey_title=journey.title,
+        prompt_id=prompt.id,
+        buttons=() if body_closed else buttons_for(step, fields),
+        fields=() if body_closed else fields,
+        form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
+        else _form_label(step),
+        links=tuple(Link(link.label, link.url) for link in step.links),
+        context=f"{journey.title}{about} · {week}",
+        closed=body_closed,
+        audience=audience,
+    )
+
+
+def _form_label(step: Step) -> str:
+    return {
+        "mtm_plan": "Plan my moment",
+        "mtm_follow_up": "Reflect",
+        "survey": "Answer the survey",
+        "question": "Answer",
+        "manager_task": "Record what we agreed",
+    }.get(step.kind, "Answer")
+
+
+def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, reader: Person) -> str:
+    lines = [
+        f"*When:* {format_day(mtm.when)}",
+        f"*Behaviour:* {journey.behaviour_text(mtm.behaviour)}",
+        f"*Practice:* {'safe practice' if mtm.practice == 'safe' else 'a real, harder moment'}",
+    ]
+    if mtm.share_plan or reader.id == enrollment.person.id:
+        lines.insert(0, f"*Moment:* {typed(mtm.situation)}")
+    else:
+        lines.insert(0, f"*Moment:* {first_name(enrollment.person)} chose to keep the details private.")
+    return "\n".join(lines)
+
+
+def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
+                         mtm: MtmState | None) -> Message:
+    name = first_name(enrollment.person)
+    when = f" for {format_day(mtm.when)}" if mtm else ""
+    manager = enrollment.manager or enrollment.person
+    return Message(
+        recipient_id=manager.id,
+        title="Coaching follow-up",
+        text=(f"{name} planned their moment that matters{when}. A two-minute check-in this week "
+              f"makes the practice stick: ask what they tried, what happened, and what they'll do next time."),
+        journey_title=journey.title,
+        prompt_id=prompt.id,
+        context=f"{journey.title} about {typed(enrollment.person.name)}",
+        audience="manager",
+        closed=True,
+    )
+
+
+def _update_of(journey: Journey, prompt: PromptState, message: Message) -> Outgoing | None:
+    """The answered card, closed in place: the reply to the person's own action, so it goes at once."""
+    if prompt.last_delivery_key is None:
+        return None
+    return Outgoing(f"{prompt.last_delivery_key}:u{prompt.deliveries}", message, replaces_key=prompt.last_delivery_key,
+                    journey_id=journey.id, at_once=True)
+
+
+def closed_card(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
+                note: str) -> CardChange | None:
+    """The prompt's card, closed in place with a note (None: it was never sent)."""
+    msg = render_prompt(journey, enrollment, prompt.with_(status="answered"), mtm, closed=True, note=note)
+    upd = _update_of(journey, prompt, msg)
+    return CardChange(upd) if upd is not None else None
+
+
+def live(journey: Journey, enrollment: EnrollmentState, prompt: PromptState) -> bool:
+    """Whether the prompt may still go out or be answered: an active enrollment's, or the
+    follow-up survey of a completed one (it comes weeks after the end)."""
+    if enrollment.status == "active":
+        return True
+    if enrollment.status != "completed":
+        return False
+    try:
+        return is_follow_up_survey(journey.step(prompt.step_id))
+    except KeyError:  # a prompt of no journey step (the coach check) belongs to the journey's weeks
+        return False
