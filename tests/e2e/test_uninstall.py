@@ -54,8 +54,8 @@ BOT = {"id": "28:5b6c7d8e-2222-4b4b-8c8c-000000000abc", "name": "HPLJ Coach"}
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 START = date(2026, 12, 7)
 LONDON = ZoneInfo("Europe/London")
-FIRST_DUE = datetime(2026, 12, 3, 10, 1, tzinfo=LONDON).astimezone(UTC)  # why-it-matters: start-4 10:00
-NEXT_DUE = datetime(2026, 12, 4, 10, 1, tzinfo=LONDON).astimezone(UTC)  # focus-situation: start-3 10:00
+FIRST_DUE = datetime(2026, 11, 27, 10, 1, tzinfo=LONDON).astimezone(UTC)  # why-it-matters: start-6 10:00
+NEXT_DUE = datetime(2026, 11, 30, 10, 1, tzinfo=LONDON).astimezone(UTC)  # focus-situation: start-5 10:00
 GRACE = timedelta(days=30)
 
 
@@ -249,7 +249,7 @@ async def test_slack_uninstall_stops_parks_tells_and_purges_after_the_grace_peri
     states = await w.outbox_states(ANA, BEN)
     assert states.get("parked", 0) >= 1 and not states.get("pending") and not states.get("sending")
     [notice] = w.notices_to(LEE)  # told once, on the platform still reachable
-    assert f"Slack workspace {TEAM_ID}" in notice and "erased on Sun 3 Jan 2027" in notice, notice
+    assert f"Slack workspace {TEAM_ID}" in notice and "erased on Wed 30 Dec 2026" in notice, notice
 
     # Days of the journey pass: nothing reaches Slack any more (no call at all with the dead
     # token), while Teams goes on.
