@@ -87,7 +87,7 @@ async def first_question(w: World) -> tuple[str, dict[str, Any]]:
     ana = await w.service.ensure_person("slack", ANA, name="ana", tz="Europe/London")
     ben = await w.service.ensure_person("slack", BEN, name="ben", tz="Europe/London")
     await w.service.enroll("active-listening", [ana.id], ben.id, START)
-    due = datetime(2026, 12, 4, 10, 1, tzinfo=LONDON).astimezone(UTC)  # focus-situation: start-3 10:00
+    due = datetime(2026, 11, 30, 10, 1, tzinfo=LONDON).astimezone(UTC)  # focus-situation: start-5 10:00
     clock = w.service.clock
     assert isinstance(clock, SimulatedClock)
     clock.set(due)
