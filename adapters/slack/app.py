@@ -517,6 +517,8 @@ def well_formed(body: Any, depth: int = 0) -> bool:
         if not isinstance(value, list) or not all(well_formed(v, depth + 1) for v in value):
             return False
     if depth == 0:
+        if "event" in body and not isinstance(body["event"], dict):
+            return False  # bolt's self-event filter reads `body.get("event", {}).get(...)`: null is not {}
         special = "payload" in body or "command" in body or "ssl_check" in body
         if not special and not isinstance(body.get("type"), str):
             return False

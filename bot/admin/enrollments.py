@@ -11,9 +11,11 @@ from bot.services.enrollment import EnrollResult
 from journeys import before_phase, engine, timekeeping
 from journeys.admin.commands import Enroll, Pause, Resume, Unenroll, UserRef
 from journeys.calendar import WorkCalendar
+from journeys.chain import in_circles
 from journeys.definition import Journey
 from journeys.state import EnrollmentState, Outcome, PromptState
 from ports.chat import HandlerResult
+from store.chain import node
 from store.people import PersonRecord
 
 Decide = Callable[[Journey | None, EnrollmentState, list[PromptState], datetime], Outcome]
@@ -46,6 +48,7 @@ async def enroll(ctx: Ctx, cmd: Enroll) -> HandlerResult:
             if f.ident() == manager.ident():
                 raise AdminError(f"`enroll`: the manager can't also be a participant ({manager.ref.display} is "
                                  f"{f.ref.display})")
+    await _refuse_circles(ctx, groups)
     start = cmd.start
     if start is None:
         cal = WorkCalendar.from_definition(journey.calendar, None, None)
@@ -80,6 +83,25 @@ async def enroll(ctx: Ctx, cmd: Enroll) -> HandlerResult:
              ("Enrolled", str(totals[0])), ("Already enrolled", str(totals[1])),
              ("Opted out", str(totals[2])), ("Prompts scheduled", str(totals[3])))
     return ctx.reply("\n".join(lines), "Enrollment", facts=facts)
+
+
+def _node(f: Found) -> str:
+    email = f.email or (f.row.email if f.row is not None else None)
+    if email or f.row is not None:
+        return node(f.row.id if f.row is not None else "", email)
+    return "new:" + ":".join(f.ident())  # not stored yet and no e-mail: only the new links can reach them
+
+
+async def _refuse_circles(ctx: Ctx, groups: list[tuple[Found, list[Found]]]) -> None:
+    """The participant -> manager links about to be written, checked against the whole stored chain
+    (own managers, enrollments, the HR sync) before anyone is stored: nobody may end up above their
+    own manager, where an escalation about a peer would reach them."""
+    async with ctx.service.uow.read() as uow:
+        stored = await uow.views.manager_links()
+    bad = in_circles(stored, {}, [(_node(f), _node(m)) for m, members in groups for f in members])
+    if bad:
+        raise AdminError(f"`enroll`: managers would go round in a circle: {next(iter(bad.values()))}. "
+                         "Nobody was enrolled; fix the manager (or the HR data) first.")
 
 
 def _enroll_lines(journey: Journey, start: date, manager_row: PersonRecord, people: list[PersonRecord],

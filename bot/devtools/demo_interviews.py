@@ -120,10 +120,12 @@ async def run_interviews(service: BotService, clock: SimulatedClock, cohort: str
         await _admin(service, clock, line, n, write, quiet)
     for n, i in enumerate([i for i in INTERVIEWS if i.notes is not None], start=50):
         clock.set(clock.now() + timedelta(hours=1))
+        before = len(sent)
         await _admin(service, clock, f"interview @{i.user_id} notes", n, write, quiet)
-        form = next((d.message for d in reversed(sent) if notes_enrollment(d.message.prompt_id)
+        await service.settle()
+        form = next((d.message for d in reversed(sent[before:]) if notes_enrollment(d.message.prompt_id)
                      and d.conversation_id == f"D-{INTERVIEWER}"), None)
-        if form is None:  # no form came: the command said why (e.g. an author's journey without the survey)
+        if form is None:  # an author's own journey may not have interviewed this person: the reply said why
             continue
         result = await service.handle_action(InboundAction("console", INTERVIEWER, f"demo-notes-{i.user_id}",
                                                            form.prompt_id, None, form_values(i)))

@@ -369,3 +369,15 @@ async def test_forget_leaves_no_trace_but_keeps_anonymous_counts(world):
         assert con.execute("select count(*) from journey_events where enrollment_id like 'anon-%'").fetchone()[0] > 0
     finally:
         con.close()
+
+
+async def test_enroll_refuses_a_manager_link_that_closes_a_circle_and_changes_nothing(world):
+    """Issue 23, item 2, in chat: with Ana enrolled under Ben, enrolling Ben under Ana would put Ana
+    above her own manager (an escalation about a peer could then reach her): refused with the circle
+    named, nothing stored; the straight enrollment still works afterwards."""
+    await enroll(world, "@ana")
+    before = world.snapshot()
+    text = await world.text(f"enroll active-listening @ben manager @ana start {START.isoformat()}")
+    assert "managers would go round in a circle" in text and "Nobody was enrolled" in text, text
+    assert world.snapshot() == before
+    assert "Enrolled 1 in Active Listening" in await enroll(world, "@bo")
