@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from journeys import engine, rendering, timekeeping
 from journeys.definition import ManagerRequestStep, ManagerTaskStep
-from journeys.forms import fields_for, visible
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Reply
 from journeys.state import (
@@ -29,25 +28,12 @@ from journeys.state import (
     PromptState,
 )
 from journeys.support import CANT, CANT_REASONS
+from tests.unit.journeys.test_engine_properties import values_for
 
 JOURNEY = load_library(default_library_path())["active-listening"]
 TEXTS = ["approve", "coach", "can't", "cant this time", "1", "2", "done", "yes", "no", "hello", ""]
 
 
-def valid_values(step: object, day: date) -> dict[str, object]:
-    values: dict[str, object] = {}
-    for f in fields_for(JOURNEY, step):  # type: ignore[arg-type]
-        if not visible(f, values):
-            continue
-        if f.kind in ("choice", "rating"):
-            values[f.id] = f.options[0].value
-        elif f.kind == "multi_choice":
-            values[f.id] = [f.options[0].value]
-        elif f.kind == "date":
-            values[f.id] = day.isoformat()
-        else:
-            values[f.id] = "A concrete, honest answer."
-    return values
 
 
 def candidates(e: EnrollmentState, q: PromptState, mtm: MtmState | None, now: datetime) -> list[Reply]:
@@ -61,7 +47,7 @@ def candidates(e: EnrollmentState, q: PromptState, mtm: MtmState | None, now: da
     out += [Reply(who.id, "k", q.id, text=t) for t in TEXTS]
     out.append(Reply("stranger", "k", q.id, button="approve"))
     if step is not None:
-        values = valid_values(step, day)
+        values = values_for(JOURNEY, step, day)
         out += [Reply(who.id, "k", q.id, values=values), Reply(who.id, "k", q.id, values={})]
         if isinstance(step, ManagerTaskStep):
             out.append(Reply(who.id, "k", q.id, button="done", values={"agreed": "One safe moment a week."}))
@@ -77,7 +63,7 @@ def proper(e: EnrollmentState, q: PromptState, now: datetime) -> Reply:
     if isinstance(step, ManagerRequestStep) or step is None:
         return Reply(who.id, "k", q.id, button="approve")
     day = timekeeping.calendar_for(JOURNEY, who).add_working_days(now.astimezone(ZoneInfo(who.tz)).date(), 1)
-    return Reply(who.id, "k", q.id, values=valid_values(step, day))
+    return Reply(who.id, "k", q.id, values=values_for(JOURNEY, step, day))
 
 
 def check_one_update(q: PromptState, res: Outcome) -> None:
