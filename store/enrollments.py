@@ -172,6 +172,18 @@ class EnrollmentsRepository:
         rows = (await self._s.execute(select(_E.c.id, _E.c.journey_id).where(_E.c.cohort == cohort))).all()
         return [r[0] for r in rows], (rows[0][1] if rows else None)
 
+    async def journey_cohort_versions(self, journey_id: str) -> dict[str, tuple[int | None, list[str]]]:
+        """Every cohort of the journey: (its journey version, None when its enrollments are on
+        different versions; its enrollment ids), for comparisons pooled over cohorts."""
+        rows = (await self._s.execute(select(_E.c.cohort, _E.c.id, _E.c.journey_version)
+                                      .where(_E.c.journey_id == journey_id))).all()
+        versions: dict[str, set[int]] = {}
+        ids: dict[str, list[str]] = {}
+        for cohort, eid, version in rows:
+            versions.setdefault(cohort, set()).add(version)
+            ids.setdefault(cohort, []).append(eid)
+        return {c: (next(iter(v)) if len(v) == 1 else None, sorted(ids[c])) for c, v in versions.items()}
+
     async def people_of(self, ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
         """(enrollment id, participant id, manager id)."""
         if not ids:

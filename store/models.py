@@ -282,3 +282,14 @@ class InterviewSlotRow(Base):
     state: Mapped[str] = mapped_column(String(8))  # held | booked
     expires_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("interviewer_id", "cell_at", name="uq_interview_slots_cell"),)
+
+
+class CohortTextRow(Base):
+    """Text the L&D lead wrote for a cohort's report, by kind (`recommendations`: the edited "What to
+    change" section, replacing the draft wherever the report is shown). Who wrote it is in the audit."""
+
+    __tablename__ = "cohort_texts"
+    cohort: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from journeys.state import Outcome, PromptState
 from store.access import AccessRepository
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
+from store.cohort_texts import CohortTextsRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
 from store.directory import DirectoryRepository
@@ -64,6 +65,7 @@ class AbstractUnitOfWork(ABC):
     directory: DirectoryRepository
     access: AccessRepository
     interview_slots: InterviewSlotsRepository
+    cohort_texts: CohortTextsRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
@@ -145,6 +147,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self._outcomes = OutcomesRepository(s)
         self.access = AccessRepository(s)
         self.interview_slots = InterviewSlotsRepository(s)
+        self.cohort_texts = CohortTextsRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -24,6 +24,7 @@ from bot.admin.context import (
 )
 from bot.admin.enrollments import enroll, pause, resume, unenroll
 from bot.admin.interviews import interview, interviews
+from bot.admin.recommendations import recommendations
 from bot.admin.status import status
 from bot.dashboard.links import EXPORT_TTL, make_export_link, make_link
 from bot.dashboard.report_links import REPORT_TTL, make_report_link, report_filename
@@ -199,6 +200,8 @@ async def _forget(ctx: Ctx, cmd: Forget) -> HandlerResult:
 
 
 async def _report(ctx: Ctx, cmd: Report) -> HandlerResult:
+    if cmd.recommendations:
+        return await recommendations(ctx, cmd)
     lines = await cohort_report_lines(ctx.service, cmd.cohort)
     ev, _title = await cohort_evaluation(ctx.service, cmd.cohort)
     if ev is None:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.dashboard.links import Claims
+from bot.dashboard.plain import changes_section, plain_section
 from bot.dashboard.value import business_section, cohorts_section
 from bot.dashboard.view import CohortView, WeekRow
 from journeys.evaluation.barriers import BARRIER_LABELS
@@ -213,6 +214,7 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
         (pct(ev.application.value), f"moments that matter happened ({ev.mtms_happened} of {ev.mtms_planned})"),
         (str(len(view.stuck)), f"prompts stuck {view.stuck_after}+ working days"),
     ]
+    parts.append(plain_section(ev, view.headline, view.pooled))
     parts.append('<ul class="kpis" aria-label="Key figures">' + "".join(
         f'<li><span class="v">{esc(v)}</span><span class="l">{esc(lbl)}</span></li>' for v, lbl in kpis) + "</ul>")
     parts.append('<div class="grid">')
@@ -313,6 +315,8 @@ def render_dashboard(view: CohortView, cohorts: list[str], nav_query: Mapping[st
     summary = "".join(f"<li>{esc(line)}</li>" for line in short)
     parts.append(f'<section aria-labelledby="h-sum"><h2 id="h-sum">In short</h2>'
                  f'<ul class="summary">{summary}</ul></section>')
+    if view.recommendations is not None:
+        parts.append(changes_section(view.recommendations))
     parts.append("</div></main>")
     parts.append(f"<footer>Read-only view for {esc(claims.actor)}. This link expires at "
                  f"{claims.expires:%Y-%m-%d %H:%M} UTC. Answer texts and reflections are never shown here."

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.services.host import Services
+from bot.services.plain_report import cohort_pooled
+from bot.services.recommendations import Recommendations, recommendations_for
 from bot.services.reports import cohort_evaluation, cohort_events, journey_cohorts
 from journeys.definition import Journey
 from journeys.evaluation.cohorts import CohortFigures
 from journeys.evaluation.followup import follow_up, follow_up_lines
 from journeys.evaluation.interviews import Verified
+from journeys.evaluation.plain_words import Pooled, headline
 from journeys.evaluation.success_case import Evaluation
 from journeys.evaluation.value import BusinessValue, business_figures
 from journeys.stuck import stuck_after as stuck_days_of
@@ -54,6 +57,9 @@ class CohortView:
     business: tuple[Verified, BusinessValue] | None = None  # the PPP opening (journeys/evaluation/value.py)
     cohorts: list[CohortFigures] = field(default_factory=list)  # the journey's recent cohorts
     follow_up: list[str] = field(default_factory=list)  # the follow-up survey against the first
+    headline: list[str] = field(default_factory=list)  # plain words first (journeys/evaluation/plain_words.py)
+    pooled: Pooled | None = None  # manager support pooled over the journey's cohorts, when this one is too small
+    recommendations: Recommendations | None = None  # "What to change": edited or drafted
 
 
 async def list_cohorts(service: Services) -> list[str]:
@@ -133,5 +139,10 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         business = business_figures(journey, ev, events, ids)
         later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
     over_time = await journey_cohorts(service, journey.id) if journey is not None else []
-    return CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time,
+    view = CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time,
                       later)
+    if ev is not None:
+        view.pooled = await cohort_pooled(service, cohort, ev)
+        view.headline = headline(ev, view.pooled)
+        view.recommendations = await recommendations_for(service, cohort, ev)
+    return view

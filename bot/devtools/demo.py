@@ -23,6 +23,7 @@ from adapters.console import ConsoleChat
 from bot.app.service import BotService
 from bot.app.wiring import build_service, console_settings
 from bot.devtools.demo_end import completion_lines
+from bot.devtools.demo_changes import edit_recommendations
 from bot.devtools.demo_interviews import INTERVIEWER, run_interviews
 from bot.services.clock import SimulatedClock
 from bot.services.reports import cohort_report_lines
@@ -312,6 +313,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         if steps > 20000:
             raise RuntimeError("demo did not converge")
     await run_interviews(service, clock, cohort, write=write, quiet=quiet)  # the SCM's second stage
+    await edit_recommendations(service, cohort, write=write, quiet=quiet)  # "What to change", edited
     report = await cohort_report_lines(service, cohort)
     completion = await completion_lines(service, cohort, sent_at)
     delivered: dict[str, list[Message]] = {}

@@ -13,9 +13,12 @@ import json
 from datetime import datetime
 
 from bot.services.host import Services
-from bot.services.reports import cohort_events
+from bot.services.plain_report import cohort_pooled
+from bot.services.recommendations import csv_rows as recommendation_rows
+from bot.services.reports import cohort_events, cohort_recommendations
 from journeys.definition import Journey
 from journeys.evaluation.accountability import request_steps
+from journeys.evaluation.plain_words import plain_csv_rows
 from journeys.evaluation.success_case import Evaluation, per_person_rows, to_csv_rows
 from journeys.evaluation.value import business_figures, value_csv_rows
 from journeys.evaluation.xapi import Learner, pseudonym, statements
@@ -31,6 +34,10 @@ async def evaluation_csv(service: Services, cohort: str, ev: Evaluation, now: da
     writer.writerows(to_csv_rows(ev))
     if journey is not None:
         writer.writerows(value_csv_rows(*business_figures(journey, ev, events, ids)))
+    writer.writerows(plain_csv_rows(ev, await cohort_pooled(service, cohort, ev)))  # plain words, statistics beside
+    changes = await cohort_recommendations(service, cohort)
+    if changes is not None:
+        writer.writerows(recommendation_rows(changes))
     writer.writerow([])
     writer.writerows(per_person_rows(events, who, enrollment_ids=ids, as_of=now,
                                      request_steps=request_steps(journey) if journey else ()))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.services.host import Services
+from bot.services.plain_report import cohort_headline
+from bot.services.recommendations import Recommendations, recommendations_for, section_lines
 from bot.services.verified_stories import anonymise, verified_stories
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation.accountability import request_steps
@@ -101,8 +103,9 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
     ids, events, _ = await cohort_events(service, cohort)
     later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
-    return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening),
-            *later, *over_time]
+    return [f"{title} — cohort {cohort}", *await cohort_headline(service, cohort, ev), *opening,
+            *summary_lines(ev, title, stories, lost_line=not opening), *later, *over_time,
+            *section_lines(await recommendations_for(service, cohort, ev))]
 
 
 RECENT = 5  # cohorts compared, the newest first
@@ -134,3 +137,10 @@ async def journey_cohorts(service: Services, journey_id: str, limit: int = RECEN
             value, currency = bv.total, bv.currency
         out.append(CohortFigures(name, start, ev.impact, verified, value, currency))
     return out
+
+
+async def cohort_recommendations(service: Services, cohort: str) -> Recommendations | None:
+    """The cohort's "What to change" as every reader shows it: the L&D lead's edited text, or the
+    draft from the evidence; None for an unknown cohort. The leader's final digest calls this."""
+    ev, _ = await cohort_evaluation(service, cohort)
+    return None if ev is None else await recommendations_for(service, cohort, ev)

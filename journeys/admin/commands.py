@@ -135,6 +135,9 @@ class Report:
     cohort: str
     csv: bool = False
     xapi: bool = False  # the cohort's xAPI statements as a JSON file (docs/exports.md)
+    # "What to change": "show" the current text, "set" it to `text`, "reset" it to the draft
+    recommendations: Literal["", "show", "set", "reset"] = ""
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,10 +286,13 @@ _SPECS: dict[str, _Spec] = {
         example="status @ana",
     ),
     "report": _Spec(
-        usage="report <cohort> [csv|xapi]",
+        usage="report <cohort> [csv|xapi|recommendations [set <text>|reset]]",
         summary="the evaluation report of a cohort",
         details=("Aggregated results of a cohort; `csv` sends them as a CSV file, `xapi` the cohort's "
-                 "learning records as xAPI statements (JSON). Schemas: docs/exports.md."),
+                 "learning records as xAPI statements (JSON). Schemas: docs/exports.md. "
+                 "`recommendations` shows the report's \"What to change\" section (drafted from the "
+                 "evidence, or your edited text); `recommendations set <text>` replaces it (one line per "
+                 "recommendation), `recommendations reset` goes back to the draft."),
         example="report spring-leads csv",
     ),
     "pause": _Spec(
@@ -732,7 +738,7 @@ def _parse_status(args: _Args) -> Status:
     return Status(ref if ref is not None else _cohort(args, tokens[0]))
 
 
-def _parse_report(args: _Args) -> Report:
+def _parse_report(args: _Args, raw: str) -> Report:
     tokens = args.tokens
     if not tokens:
         raise args.error("missing cohort name (e.g. `report spring-leads csv`)")
@@ -744,9 +750,38 @@ def _parse_report(args: _Args) -> Report:
         )
     cohort = _cohort(args, tokens[0])
     fmt = tokens[1].lower() if len(tokens) > 1 else ""
+    if fmt == "recommendations":
+        return _parse_recommendations(args, cohort, raw)
     known = fmt in ("csv", "xapi")
-    args.no_more(2 if known else 1, " (expected `csv`, `xapi` or nothing after the cohort)")
+    args.no_more(2 if known else 1, " (expected `csv`, `xapi`, `recommendations` or nothing after the cohort)")
     return Report(cohort, csv=fmt == "csv", xapi=fmt == "xapi")
+
+
+RECOMMENDATIONS_MAX = 4000  # characters of the edited "What to change": about a page
+_SET_TEXT = re.compile(r"\brecommendations\s+set(?=\s|$)(.*)\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _parse_recommendations(args: _Args, cohort: str, raw: str) -> Report:
+    """`report <cohort> recommendations [set <text>|reset]`; the text is taken as typed, line
+    breaks, commas and all (the tokens would lose them)."""
+    tokens = args.tokens
+    action = tokens[2].lower() if len(tokens) > 2 else ""
+    if not action:
+        return Report(cohort, recommendations="show")
+    if action == "reset":
+        args.no_more(3, " (`recommendations reset` takes nothing more)")
+        return Report(cohort, recommendations="reset")
+    if action != "set":
+        raise args.error(f"unexpected {_q(tokens[2])} (expected `set <text>`, `reset` or nothing after "
+                         "`recommendations`)", tokens[2])
+    found = _SET_TEXT.search(raw)
+    text = found.group(1).strip() if found else ""
+    if not text:
+        raise args.error(f"missing the text after `set` (e.g. `report {cohort} recommendations set Ask every "
+                         "manager to hold the expectations conversation`)")
+    if len(text) > RECOMMENDATIONS_MAX:
+        raise args.error(f"the text is {len(text)} characters; at most {RECOMMENDATIONS_MAX} fit")
+    return Report(cohort, recommendations="set", text=text)
 
 
 def _parse_unenroll(args: _Args) -> Unenroll:
@@ -911,7 +946,7 @@ def parse_command(text: str, today: date) -> Command:
     if name == "status":
         return _parse_status(args)
     if name == "report":
-        return _parse_report(args)
+        return _parse_report(args, text)
     if name == "unenroll":
         return _parse_unenroll(args)
     if name == "admins":

@@ -100,9 +100,8 @@ def barrier_counts(survey: Iterable[tuple[str, int]], events: Iterable[JourneyEv
     return sorted(rows, key=lambda r: (-r.total, order.get(r.code, len(order)), r.code))
 
 
-def barrier_line(b: BarrierCount) -> str:
-    """'No support from their manager: 3 (1 in the survey, 1 request declined, 1 expired) — who can
-    remove it: their managers, …'."""
+def barrier_sources(b: BarrierCount) -> list[str]:
+    """Where a barrier's count comes from: "1 in the survey", "2 support requests declined", …"""
     parts = [f"{b.survey} in the survey"] if b.survey else []
     if b.declined:
         parts.append(f"{b.declined} support request{'s' if b.declined != 1 else ''} declined")
@@ -110,5 +109,12 @@ def barrier_line(b: BarrierCount) -> str:
         parts.append(f"{b.expired} support request{'s' if b.expired != 1 else ''} expired unanswered")
     if b.interview:
         parts.append(f"{b.interview} named in interview{'s' if b.interview != 1 else ''}")
+    return parts
+
+
+def barrier_line(b: BarrierCount) -> str:
+    """'No support from their manager: 3 (1 in the survey, 1 request declined, 1 expired) — who can
+    remove it: their managers, …'."""
+    parts = barrier_sources(b)
     basis = f" ({', '.join(parts)})" if len(parts) > 1 or not b.survey else ""
     return f"{b.label[0].upper()}{b.label[1:]}: {b.total}{basis} — who can remove it: {b.owner}."

@@ -180,6 +180,9 @@ class Evaluation:
     # the survey's barriers with declined and expired support requests counted as "no manager
     # support", each with who can remove it (journeys/evaluation/barriers.py)
     barrier_counts: list[BarrierCount] = field(default_factory=list)
+    # supported against unsupported respondents (LostValue's groups), with its interval and Fisher's p;
+    # None when hidden (a group under min_group or answering alike), like the lost-value line
+    support_diff: Difference | None = None
 
 
 # --- per-enrollment facts ---------------------------------------------------------------------
@@ -383,7 +386,9 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
     lost_suppressed = bool(hidden_because(((k_sup, len(supported)), (k_unsup, len(unsupported))),
                                           min_group))
     extra: int | None = None
+    support_diff: Difference | None = None
     if not lost_suppressed:
+        support_diff = difference(k_sup, len(supported), k_unsup, len(unsupported))
         expected = k_sup / len(supported) * len(unsupported) - k_unsup
         extra = max(0, math.floor(expected + 0.5))
     lost = LostValue(
@@ -429,6 +434,7 @@ def evaluate(events: Iterable[JourneyEvent], *, enrollment_ids: Collection[str] 
         mtms_followed_up=followed_up,
         requests_unanswered=unanswered,
         barrier_counts=barrier_counts(barriers, selected, _request_steps(selected, request_steps)),
+        support_diff=support_diff,
     )
 
 

@@ -519,7 +519,7 @@ def test_other_command_errors() -> None:
     )
     err = error("report spring-leads pdf")
     assert err.message == (
-        "`report`: unexpected 'pdf' (expected `csv`, `xapi` or nothing after the cohort)"
+        "`report`: unexpected 'pdf' (expected `csv`, `xapi`, `recommendations` or nothing after the cohort)"
     )
     assert err.argument == "pdf"
     assert error("report spring-leads csv x").argument == "x"
