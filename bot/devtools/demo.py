@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from adapters.console import ConsoleChat
 from bot.app.service import BotService
 from bot.app.wiring import build_service, console_settings
-from bot.devtools.demo_end import completion_lines
 from bot.devtools.demo_changes import edit_recommendations
+from bot.devtools.demo_end import completion_lines
 from bot.devtools.demo_interviews import INTERVIEWER, run_interviews
 from bot.services.clock import SimulatedClock
 from bot.services.reports import cohort_report_lines

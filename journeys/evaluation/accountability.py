@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from journeys import timekeeping
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
+from journeys.evaluation.plain_words import compare_sentence, rate_sentence
 from journeys.evaluation.stats import Difference, difference
 from journeys.evaluation.success_case import (
     DAY_S,
@@ -43,7 +44,6 @@ from journeys.evaluation.success_case import (
     SCM_CLASSES,
     SUCCESS,
     Rate,
-    difference_words,
     hidden_because,
     wilson,
 )
@@ -319,8 +319,11 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def summary(figures: OrgFigures, journey_title: str, target: float, named: bool = False) -> list[str]:
-    """The digest's lines in business language; hidden figures are named as too small."""
+def summary(figures: OrgFigures, journey_title: str, target: float, named: bool = False,
+            baseline: float = 0.0) -> list[str]:
+    """The digest's lines in business language; hidden figures are named as too small. A shown
+    rate or difference leads with its plain sentence (journeys/evaluation/plain_words.py); the
+    interval and test are left to the report's CSV and the dashboard."""
     f = figures
     n = f.min_group
     verb = "has" if f.managers == 1 else "have"
@@ -350,15 +353,19 @@ def summary(figures: OrgFigures, journey_title: str, target: float, named: bool 
     else:
         i = f.impact
         later = f.respondents - f.impact_basis
+        lines.append(rate_sentence(i, i.total, n, baseline))
         lines.append(f"Impact rate {_pct(i.value)} ({i.count} of {i.total} applied it with a worthwhile "
-                     f"result, 95% CI {_pct(i.low)}–{_pct(i.high)}); the journey's target is {_pct(target)}."
+                     f"result); the journey's target is {_pct(target)}."
                      + (f" The {_plural(later, 'latest answer')} will count once {n} more have come in, "
                         "so no single answer can be worked out from two digests." if later else ""))
     if f.diff is not None:
         w, wo = f.with_answers, f.without_answers
-        lines.append(f"Difference support made: {_pct(w.value)} impact where managers answered every "
-                     f"support request ({w.count} of {w.total}) vs {_pct(wo.value)} where a request went "
-                     f"unanswered ({wo.count} of {wo.total}): {difference_words(f.diff)}.")
+        groups = (f"{_pct(w.value)} where managers answered every support request ({w.count} of {w.total}) "
+                  f"against {_pct(wo.value)} where a request went unanswered ({wo.count} of {wo.total})")
+        lines.append("Difference support made: " + compare_sentence(
+            f.diff, f"a clear one, {{points}} more reached a worthwhile result: {groups}.",
+            f"people whose managers answered did clearly worse, by {{points}}: {groups}.",
+            f"none we can tell yet: {groups}."))
     elif f.respondents and min(f.with_answers.total, f.without_answers.total) < n:
         lines.append(f"Difference support made: too small a group to compare (each side needs at least {n} "
                      "survey answers).")
@@ -393,7 +400,7 @@ def build_accountability_digest(journey: Journey, leader: Person, figures: OrgFi
         title=f"Manager support in your organisation · week of {timekeeping.format_day(week)}",
         text="\n".join([*opening,
                          *summary(figures, journey.title, journey.target_impact_rate,
-                                  bool(follow_up and follow_up.overdue)),
+                                  bool(follow_up and follow_up.overdue), journey.baseline_impact_rate),
                          *(follow_up_lines(follow_up, names or {}, f.min_group) if follow_up else [])]),
         journey_title=journey.title,
         facts=(("Managers", str(f.managers)), ("People in the journey", str(f.participants)),

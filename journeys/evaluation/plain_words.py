@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from journeys.evaluation.stats import Difference
+from journeys.evaluation.stats import Difference, compare_to
 from journeys.evaluation.success_case import (
     FACTOR_APPROVED,
     FACTOR_COACH,
@@ -24,6 +24,7 @@ from journeys.evaluation.success_case import (
     FACTOR_FAST,
     Evaluation,
     Factor,
+    Rate,
     difference_words,
 )
 
@@ -47,24 +48,32 @@ def _points(x: float) -> str:
     return f"{round(abs(x) * 100)} points"
 
 
-def impact_sentence(ev: Evaluation) -> str:
-    """Whether the impact rate tells anything yet, and where its interval lies against the baseline."""
-    if ev.responded_scm == 0 or ev.impact.value is None:
+def rate_sentence(rate: Rate, answers: int, min_group: int, baseline: float) -> str:
+    """Whether a rate of survey answers tells anything yet, and where its interval lies against the
+    baseline: "clearly above/below" only when the whole 95% interval is on that side."""
+    if answers == 0 or rate.value is None:
         return NO_ANSWERS
-    if ev.responded_scm < ev.min_group:
-        return TOO_FEW.format(k=ev.responded_scm, n=ev.min_group)
-    rate = f"{_pct(ev.impact.value)} of those who answered reached a worthwhile result"
-    usual = f"the {_pct(ev.baseline)} usually seen"
-    if ev.baseline <= 0 or ev.baseline_verdict is None:
-        return f"{rate[0].upper()}{rate[1:]}."
-    if ev.baseline_verdict == "above":
-        return f"Clearly above {usual}: {rate}."
-    if ev.baseline_verdict == "below":
-        return f"Clearly below {usual}: {rate}."
-    return f"Too close to {usual} to call it better or worse yet: {rate}."
+    if answers < min_group:
+        return TOO_FEW.format(k=answers, n=min_group)
+    said = f"{_pct(rate.value)} of those who answered reached a worthwhile result"
+    if baseline <= 0 or rate.low is None or rate.high is None:
+        return f"{said[0].upper()}{said[1:]}."
+    usual = f"the {_pct(baseline)} usually seen"
+    verdict = compare_to(rate.low, rate.high, baseline)
+    if verdict == "above":
+        return f"Clearly above {usual}: {said}."
+    if verdict == "below":
+        return f"Clearly below {usual}: {said}."
+    return f"Too close to {usual} to call it better or worse yet: {said}."
 
 
-def _compare(d: Difference, better: str, worse: str, same: str) -> str:
+def impact_sentence(ev: Evaluation) -> str:
+    """The impact rate in one sentence (`rate_sentence` over the survey's respondents)."""
+    return rate_sentence(ev.impact, ev.responded_scm, ev.min_group, ev.baseline)
+
+
+def compare_sentence(d: Difference, better: str, worse: str, same: str) -> str:
+    """`better`/`worse` (with `{points}`) only when the difference's interval excludes none, else `same`."""
     if not d.distinguishable:
         return same
     return (better if d.value > 0 else worse).format(points=_points(d.value))
@@ -81,7 +90,7 @@ def support_sentence(ev: Evaluation) -> str | None:
             return ("Too few people on each side yet to tell whether manager support made a difference "
                     f"(each side needs {ev.min_group}).")
         return "Whether manager support made a difference is not shown: one side answered alike."
-    return _compare(d, "People their managers supported clearly did better: {points} more reached a result.",
+    return compare_sentence(d, "People their managers supported clearly did better: {points} more reached a result.",
                     "People their managers supported did clearly worse: {points} fewer reached a result.",
                     "No difference we can tell between supported and unsupported people.")
 
@@ -93,7 +102,7 @@ def factor_sentence(f: Factor, min_group: int) -> str:
         if f.hidden_because == "unanimous":
             return f"With and without {what}: not shown, one side answered alike."
         return f"Too few people on each side yet to tell whether {what} made a difference (each side needs {min_group})."
-    return _compare(f.diff, f"People who had {what} clearly did better: {{points}} more reached a result.",
+    return compare_sentence(f.diff, f"People who had {what} clearly did better: {{points}} more reached a result.",
                     f"People who had {what} did clearly worse: {{points}} fewer reached a result.",
                     f"No difference we can tell between people with and without {what}.")
 

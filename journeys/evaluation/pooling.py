@@ -48,7 +48,7 @@ def pool_factors(events: Iterable[JourneyEvent], cohorts: Mapping[str, tuple[int
         return None
     everyone = set().union(*same.values())
     pooled = ev(everyone)
-    visible = {c: ev(ids) for c, ids in same.items() if c != cohort}
+    visible = {c: (own if c == cohort else ev(ids)) for c, ids in same.items()}  # this one too: its report shows it
     factors: list[Factor] = []
     for k, f in enumerate(pooled.factors):
         if f.diff is not None and any(

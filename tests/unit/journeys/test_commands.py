@@ -771,3 +771,32 @@ def test_well_formed_enrollments_round_trip(
 def test_interview_commands_name_the_wrong_argument(text: str, argument: str | None, words: str) -> None:
     err = error(text)
     assert words in err.message and err.argument == argument
+
+
+# --------------------------------------------------------------------------- report recommendations
+
+
+def test_report_recommendations_show_set_and_reset() -> None:
+    assert parse("report spring-leads recommendations") == Report("spring-leads", recommendations="show")
+    assert parse("/journey report spring-leads Recommendations reset") == Report("spring-leads",
+                                                                                recommendations="reset")
+    # the text is kept as typed: commas, semicolons, line breaks and <angle brackets> would be lost as tokens
+    typed_text = "Ask managers, first; then <!channel> *leads*\nSecond line: 3 expired"
+    assert parse(f"report spring-leads recommendations set {typed_text}") == Report(
+        "spring-leads", recommendations="set", text=typed_text)
+    assert parse("report recommendations recommendations set x") == Report("recommendations",
+                                                                           recommendations="set", text="x")
+
+
+def test_report_recommendations_errors_name_what_is_wrong() -> None:
+    assert error("report spring-leads recommendations set").message.startswith(
+        "`report`: missing the text after `set` (e.g. `report spring-leads recommendations set ")
+    assert error("report spring-leads recommendations set   \n ").message.startswith("`report`: missing the text")
+    assert error("report spring-leads recommendations edit this").message == (
+        "`report`: unexpected 'edit' (expected `set <text>`, `reset` or nothing after `recommendations`)")
+    assert error("report spring-leads recommendations reset now").message == (
+        "`report`: unexpected 'now' (`recommendations reset` takes nothing more)")
+    long = "x" * (commands.RECOMMENDATIONS_MAX + 1)
+    assert error(f"report spring-leads recommendations set {long}").message == (
+        f"`report`: the text is {commands.RECOMMENDATIONS_MAX + 1} characters; at most "
+        f"{commands.RECOMMENDATIONS_MAX} fit")
