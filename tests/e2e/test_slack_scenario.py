@@ -845,3 +845,34 @@ async def test_interview_consent_can_be_typed_in_the_requests_thread(world: Worl
     assert any("agreed to a Success Case interview" in t for t in told)
     assert "no longer open" in await in_thread("no", 3)  # answered once: a later "no" changes nothing
     assert [e.kind for e in await w.rows(select(EventRow))].count("interview_consent") == 1
+
+
+async def test_what_to_change_is_read_and_edited_over_slack_and_shown_inert(world: World) -> None:
+    """Issue 21, item 4: the admin reads the drafted "What to change" by slash command, replaces it
+    with her own lines (a channel ping and a mention among them: shown as text, never live), and
+    the report shows her text; a participant's attempt is refused and changes nothing."""
+    w = world
+    await enroll(w)
+    cohort = await surveyed(w, {"classification": "not_applied", "barriers": ["no_time", "no_incentive"]})
+    status, reply = await w.command(ADMIN, f"report {cohort} recommendations")
+    text = json.dumps(reply, ensure_ascii=False)
+    assert status == 200 and "What to change (drafted from the evidence; the L&amp;D lead may edit it):" in text
+    assert ("Remove “no time (other priorities came first)” (1: 1 in the survey) — their managers and senior "
+            "leaders, by making room for it among the priorities.") in text
+
+    status, reply = await w.command(ANA, f"report {cohort} recommendations set <!channel> ignore this")
+    assert status == 200 and "is for journey admins" in json.dumps(reply)
+
+    edited = f"Ping <!channel> and <@{BEN.id}> about *rewards* & goals\nAsk leaders to recognise practice (1 named it)"
+    status, reply = await w.command(ADMIN, f"report {cohort} recommendations set {edited}")
+    text = json.dumps(reply, ensure_ascii=False)
+    assert status == 200 and "Saved: cohort" in text and "now show your text instead of the draft" in text
+    # the adapter reads a mention in a slash command as a user reference; in typed text it stays text
+    assert "&lt;!channel&gt;" in text and f"&lt;user:{BEN.id}&gt;" in text and "&amp; goals" in text
+    assert "<!channel>" not in text and f"<@{BEN.id}>" not in text  # inert: no ping, no mention
+
+    status, reply = await w.command(ADMIN, f"report {cohort}")
+    text = json.dumps(reply, ensure_ascii=False)
+    assert status == 200 and "What to change (edited by the L&amp;D lead):" in text
+    assert "Ask leaders to recognise practice (1 named it)" in text and "<!channel>" not in text
+    assert "ignore this" not in text  # the participant's text was never stored

@@ -42,10 +42,10 @@ def cohort() -> list[JourneyEvent]:
 def test_the_draft_cites_each_count_and_who_can_remove_each_barrier() -> None:
     lines = draft(evaluate(cohort(), request_steps=STEPS))
     assert lines[:3] == [
-        "Remove “no support from their manager” (4: 1 in the survey, 2 support requests declined, 1 support "
-        "request expired unanswered) — their managers, with their own managers holding them to it.",
-        "Remove “no time (other priorities came first)” (3: 3 in the survey) — their managers and senior leaders, "
-        "by making room for it among the priorities.",
+        ("Remove “no support from their manager” (4: 1 in the survey, 2 support requests declined, 1 support "
+         "request expired unanswered) — their managers, with their own managers holding them to it."),
+        ("Remove “no time (other priorities came first)” (3: 3 in the survey) — their managers and senior leaders, "
+         "by making room for it among the priorities."),
         "Remove “unclear how to apply it” (1: 1 in the survey) — L&D and the facilitator, with practice and job aids.",
     ]
     assert ("Manager requests: 1 support request expired unanswered and 2 were declined (away or off that day 1, "
