@@ -108,6 +108,8 @@ async def test_the_draft_cites_counts_and_the_report_leads_with_plain_words(svc)
 
     report = plain((await say(svc, "report spring")).text).splitlines()
     assert report[0] == "Active Listening — cohort spring"
+    assert report[1].startswith("Business goal: ")  # the PPP first, then plain words before any figure
+    report = report[1:]
     assert report[1] == "Too close to the 20% usually seen to call it better or worse yet: 33% of those who answered " \
                         "reached a worthwhile result."  # 2 of 6: interval 10%–70%
     assert report[2].startswith("Too few people on each side yet to tell whether manager support made a difference")
