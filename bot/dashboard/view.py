@@ -133,16 +133,17 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
         stuck.append(StuckRow(participant.name if participant else "(removed)", _step_title(journey, p.step_id),
                               waiting, p.sent_at, days))
     stuck.sort(key=lambda r: (-r.working_days, r.participant, r.prompt))
-    business, later = None, []
+    business, later, lasted = None, [], None
     if journey is not None and ev is not None:
         ids, events, _ = await cohort_events(service, cohort)
         business = business_figures(journey, ev, events, ids)
-        later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
+        lasted = follow_up(events, ev.min_group, ids)
+        later = follow_up_lines(lasted, ev.min_group)
     over_time = await journey_cohorts(service, journey.id) if journey is not None else []
     view = CohortView(cohort, journey, title, ev, len(enrollments), weeks, stuck, stuck_after, business, over_time,
                       later)
     if ev is not None:
         view.pooled = await cohort_pooled(service, cohort, ev)
-        view.headline = headline(ev, view.pooled)
+        view.headline = headline(ev, view.pooled, lasted)
         view.recommendations = await recommendations_for(service, cohort, ev)
     return view

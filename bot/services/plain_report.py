@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.services.host import Services
 from journeys.evaluation.accountability import request_steps
+from journeys.evaluation.followup import FollowUp
 from journeys.evaluation.plain_words import Pooled, headline
 from journeys.evaluation.pooling import pool_factors
 from journeys.evaluation.success_case import Evaluation
@@ -30,7 +31,8 @@ async def cohort_pooled(service: Services, cohort: str, ev: Evaluation) -> Poole
                         as_of=clock.now() if clock is not None else None)
 
 
-async def cohort_headline(service: Services, cohort: str, ev: Evaluation) -> list[str]:
+async def cohort_headline(service: Services, cohort: str, ev: Evaluation,
+                          later: FollowUp | None = None) -> list[str]:
     """The sentences a busy reader takes from the cohort's report (the statistics follow below
-    them, in the CSV's `plain:` rows and in the dashboard's details)."""
-    return headline(ev, await cohort_pooled(service, cohort, ev))
+    them, in the CSV's `plain:` rows and in the dashboard's details); `later`: its follow-up survey."""
+    return headline(ev, await cohort_pooled(service, cohort, ev), later)

@@ -102,10 +102,11 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     stories = await success_stories(service, journey, [e for e in ev.success_story_enrollments if e not in told])
     over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
     ids, events, _ = await cohort_events(service, cohort)
-    later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
+    lasted = follow_up(events, ev.min_group, ids)
+    later = follow_up_lines(lasted, ev.min_group)
     # the business goal first (the PPP), then plain words before any figure
     goal, opening = opening[:1], opening[1:]
-    return [f"{title} — cohort {cohort}", *goal, *await cohort_headline(service, cohort, ev), *opening,
+    return [f"{title} — cohort {cohort}", *goal, *await cohort_headline(service, cohort, ev, lasted), *opening,
             *summary_lines(ev, title, stories, lost_line=not goal), *later, *over_time,
             *section_lines(await recommendations_for(service, cohort, ev))]
 

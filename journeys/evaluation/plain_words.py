@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from journeys.evaluation.followup import FollowUp
 from journeys.evaluation.stats import Difference, compare_to
 from journeys.evaluation.success_case import (
     FACTOR_APPROVED,
@@ -113,6 +114,25 @@ def strongest(factors: Sequence[Factor]) -> Factor | None:
     return max(shown, key=lambda f: abs(f.diff.value if f.diff else 0.0)) if shown else None
 
 
+def follow_up_sentence(f: FollowUp, min_group: int) -> str | None:
+    """Whether results lasted to the follow-up survey, for the people who answered both (the exact
+    McNemar test decides "clearly"); None before anyone answered the follow-up."""
+    if not f.impact.total:
+        return None
+    if f.sustained is None or f.new is None or f.faded is None:
+        return (f"Too few people answered both surveys yet to tell whether results lasted ({f.both} of the "
+                f"{min_group} needed).")
+    counts = (f"{f.sustained} still success case{'s' if f.sustained != 1 else ''}, {f.new} new, {f.faded} no "
+              f"longer, of {f.both} who answered both")
+    if not f.new and not f.faded:
+        return f"Results held at the follow-up: {counts}."
+    p = f.p_value
+    if p is not None and p < 0.05:
+        return (f"Clearly {'more' if f.new > f.faded else 'fewer'} success cases at the follow-up than at the "
+                f"first survey: {counts}.")
+    return f"No change we can tell between the first survey and the follow-up: {counts}."
+
+
 @dataclass(frozen=True)
 class Pooled:
     """The manager-support comparison over every cohort of the journey on the same version, for a
@@ -137,10 +157,14 @@ def pooled_basis(p: Pooled) -> str:
             f"answers{other}), because one cohort alone is too small to compare")
 
 
-def headline(ev: Evaluation, pooled: Pooled | None = None) -> list[str]:
-    """The report's, digest's and dashboard's opening sentences: the impact, manager support, and
-    the behaviour that mattered most (from this cohort, or pooled when this cohort is too small)."""
+def headline(ev: Evaluation, pooled: Pooled | None = None, later: FollowUp | None = None) -> list[str]:
+    """The report's and dashboard's opening sentences: the impact, whether it lasted (`later`: the
+    follow-up survey), manager support, and the behaviour that mattered most (from this cohort, or
+    pooled when this cohort is too small)."""
     lines = [impact_sentence(ev)]
+    lasted = follow_up_sentence(later, ev.min_group) if later is not None else None
+    if lasted:
+        lines.append(lasted)
     support = support_sentence(ev)
     if support:
         lines.append(support)

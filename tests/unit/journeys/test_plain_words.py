@@ -120,3 +120,22 @@ def test_the_csv_keeps_the_interval_one_column_away_from_the_sentence() -> None:
     assert support[1].startswith("People their managers supported clearly did better")
     assert 0 < float(support[4]) < float(support[5])  # the difference's interval, above zero
     assert rows["plain:support:fisher_p"][1] == "0.0801"  # Fisher's exact p of 5 of 6 vs 1 of 6
+
+
+def test_whether_results_lasted_is_said_by_the_exact_mcnemar_test() -> None:
+    from journeys.evaluation.followup import FollowUp
+    from journeys.evaluation.plain_words import follow_up_sentence
+
+    def later(both: int, sustained: int | None, new: int | None, faded: int | None) -> FollowUp:
+        return FollowUp(wilson(1, both), wilson(1, both), both, sustained, new, faded)
+
+    assert follow_up_sentence(FollowUp(wilson(1, 5), wilson(0, 0), 0, None, None, None), 5) is None
+    assert follow_up_sentence(later(4, None, None, None), 5) == (
+        "Too few people answered both surveys yet to tell whether results lasted (4 of the 5 needed).")
+    assert follow_up_sentence(later(5, 2, 0, 0), 5) == (
+        "Results held at the follow-up: 2 still success cases, 0 new, 0 no longer, of 5 who answered both.")
+    # 5 new, none faded: p = 0.0625, no change we can tell; 6 new: p = 0.031, clearly more
+    assert follow_up_sentence(later(8, 1, 5, 0), 5).startswith(
+        "No change we can tell between the first survey and the follow-up: 1 still success case, 5 new")
+    assert follow_up_sentence(later(8, 1, 6, 0), 5).startswith("Clearly more success cases at the follow-up")
+    assert follow_up_sentence(later(8, 1, 0, 6), 5).startswith("Clearly fewer success cases at the follow-up")
