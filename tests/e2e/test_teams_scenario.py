@@ -36,6 +36,7 @@ from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, OutboxRow, PersonRow, PromptRow
 from tests.fakes.teams_connector import Call, FakeConnector
+from tests.json_walk import walk
 from tests.unit.adapters.teams.teams_card_schema import assert_valid_card
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -855,3 +856,23 @@ async def test_a_typed_answer_goes_to_the_card_it_replies_to(world: World) -> No
     focus_card = w.fake.activity_carrying(ANA.conv, focus_id)
     assert "Saved your focus." in await say("1:1s with people in my team", focus_card)
     assert (await w.prompt(focus_id)).answers == {"answer": "one-to-ones"}
+
+
+async def test_what_to_change_is_read_and_edited_over_teams(world: World) -> None:
+    """Issue 21, item 4 on Teams: `journey report <cohort> recommendations` shows the draft with its
+    counts; `… set` replaces it, and the card shows the admin's Markdown as plain text runs."""
+    w = world
+    cohort = await surveyed(w, {"classification": "tried_no_success", "barriers": ["tools_process"]})
+    draft = await admin_says(w, f"report {cohort} recommendations")
+    assert "What to change (drafted from the evidence; the L&D lead may edit it):" in draft
+    assert ("Remove “a tool or process got in the way” (1: 1 in the survey) — the owners of that process or "
+            "tool.") in draft
+    assert "unknown cohort 'nope'" in await admin_says(w, "report nope recommendations")
+    await admin_says(w, f"report {cohort} recommendations set **Fix** the [booking tool](http://x.test) first")
+    card = w.cards_to(ADMIN)[-1]
+    typed = "**Fix** the [booking tool](http://x.test) first"
+    shown = [el for el in walk(card) if typed in str(el.get("text", ""))]
+    assert shown and all(el.get("type") == "TextRun" for el in shown)  # a TextRun: no Markdown, no link
+    report = await admin_says(w, f"report {cohort}")
+    assert "What to change (edited by the L&D lead):" in report
+    assert "**Fix** the [booking tool](http://x.test) first" in report
