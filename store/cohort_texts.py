@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CohortTextRow
+from store.sql import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,11 @@ class CohortTextsRepository:
         return CohortText(row.text, row.updated_at) if row is not None else None
 
     async def put(self, cohort: str, kind: str, text: str, now: datetime) -> None:
-        """Replace the cohort's text of this kind (a second `set` overwrites the first)."""
-        row = await self.s.get(CohortTextRow, (cohort, kind))
-        if row is None:
-            self.s.add(CohortTextRow(cohort=cohort, kind=kind, text=text, updated_at=now))
-        else:
-            row.text, row.updated_at = text, now
+        """Replace the cohort's text of this kind (a second `set` overwrites the first; two at once:
+        the later write wins, never a duplicate-key error)."""
+        stmt = dialect_insert(self.s)(CohortTextRow).values(cohort=cohort, kind=kind, text=text, updated_at=now)
+        await self.s.execute(stmt.on_conflict_do_update(index_elements=["cohort", "kind"], set_={
+            "text": stmt.excluded.text, "updated_at": stmt.excluded.updated_at}))
 
     async def clear(self, cohort: str, kind: str) -> bool:
         """Remove it (the draft shows again); False when there was none."""

@@ -5,16 +5,15 @@ race for them; an expired hold frees its time; booking one time frees the candid
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
 from store.db import Database
 from store.migrate import upgrade_async
 from store.uow import UnitOfWork
 from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
+from tests.integration.pg import fresh_database
 
 NOW = datetime(2027, 6, 1, 8, tzinfo=UTC)
 SLOT = NOW + timedelta(days=1)  # 30-minute interviews: two quarter hours each
@@ -82,12 +81,7 @@ async def test_held_and_booked_times_never_overlap_in_sqlite(tmp_path) -> None:
 
 @pytest.fixture
 async def pg_db(postgres_url: str):  # noqa: F811
-    name = f"slots_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    db = Database(postgres_url.rsplit("/", 1)[0] + "/" + name)
-    await upgrade_async(db)
+    db = await fresh_database(postgres_url, "slots")
     yield db
     await db.dispose()
 
