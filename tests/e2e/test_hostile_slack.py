@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from store.models import AuditRow, InboundRow, MtmRow, PersonRow
+from tests.e2e.success_cases import SUCCESS_WITH_CONTACT, classified
 from tests.e2e.test_slack_scenario import (
     ADMIN,
     ANA,
@@ -188,22 +189,14 @@ async def test_a_nul_in_a_slack_display_name_is_cleaned_and_the_enrollment_goes_
 async def test_a_unicode_digit_in_the_consent_thread_is_asked_again(world: World, typed: str) -> None:
     """Item 4: "²" (or an Arabic-Indic or full-width 2) in the consent request's thread is not a
     number: asked again, nothing saved, never "something went wrong"."""
-    from datetime import datetime as dt
 
-    from store.models import EnrollmentRow, EventRow
+    from store.models import EventRow
     from tests.e2e.test_slack_scenario import message_im_event
 
     w = world
     await enroll(w)
-    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
-    ana = await w.person(ANA)
-    assert ana is not None
-    survey_at = dt.combine(START + timedelta(days=40), dt.min.time(), UTC)
-    async with w.db.write() as s:
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
-                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-    await w.tick(survey_at + timedelta(days=1))
-    assert (await w.command(ADMIN, f"interviews {enrollments[ana.id].cohort}"))[0] == 200
+    cohort = await classified(w, START, {ANA: SUCCESS_WITH_CONTACT})
+    assert (await w.command(ADMIN, f"interviews {cohort}"))[0] == 200
     await w.tick(w.clock.now() + timedelta(days=2))
     _pid, ask = w.prompt_message(ANA, "interview-consent")
     before = len(w.posts_to(ANA))

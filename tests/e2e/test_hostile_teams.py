@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from store.models import AuditRow, InboundRow, PersonRow
+from tests.e2e.success_cases import SUCCESS_WITH_CONTACT, classified
 from tests.e2e.test_teams_scenario import (
     ADMIN,
     ANA,
@@ -254,22 +255,13 @@ async def test_admin_emails_match_only_inside_allowed_tenants(tmp_path: Path) ->
 async def test_an_admin_cannot_overwrite_a_participants_no(local: World) -> None:
     """Item 9: Ana declines the interview on her card; `journey interview @Ana agreed` is refused
     with one sentence saying why, and `interviews` does not show her as booked."""
-    from sqlalchemy import select as select_
 
-    from store.models import EnrollmentRow, EventRow
+    from store.models import EventRow
 
     w = local
     await install_everyone(w)
     assert (await enroll_by_command(w))[0] == 200
-    enrollments = {e.person_id: e for e in await w.rows(select_(EnrollmentRow))}
-    ana = await w.person(ANA)
-    assert ana is not None
-    cohort = enrollments[ana.id].cohort
-    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
-    async with w.db.write() as s:
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
-                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-    await w.tick(survey_at + timedelta(days=1))
+    cohort = await classified(w, START, {ANA: SUCCESS_WITH_CONTACT})
     bot = {"type": "mention", "text": "<at>HPLJ Coach</at>", "mentioned": dict(BOT)}
 
     async def say(text: str, mentions: list[dict[str, object]] = ()) -> str:  # type: ignore[assignment]

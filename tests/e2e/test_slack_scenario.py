@@ -36,6 +36,7 @@ from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, PersonRow, PromptRow
+from tests.e2e.success_cases import SUCCESS_WITH_CONTACT, classified
 from tests.fakes.slack_api import (
     Call,
     FakeSlackApi,
@@ -653,18 +654,7 @@ async def test_signed_malformed_payloads_never_get_a_500(world: World, body: tup
 
 async def surveyed(w: World, chen_answer: dict[str, Any]) -> str:
     """Ana's and Chen's Success Case survey answers, as the engine records them; the cohort's name."""
-    from store.models import EventRow
-
-    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
-    ana, chen = await w.person(ANA), await w.person(CHEN)
-    assert ana and chen
-    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
-    async with w.db.write() as s:
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
-                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at, data=chen_answer))
-    await w.tick(survey_at + timedelta(days=1))
-    return enrollments[ana.id].cohort
+    return await classified(w, START, {ANA: SUCCESS_WITH_CONTACT, CHEN: chen_answer})
 
 
 async def test_success_case_interviews_over_slack(world: World) -> None:
@@ -810,15 +800,7 @@ async def test_interview_consent_can_be_typed_in_the_requests_thread(world: Worl
 
     w = world
     await enroll(w)
-    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
-    ana = await w.person(ANA)
-    assert ana is not None
-    cohort = enrollments[ana.id].cohort
-    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
-    async with w.db.write() as s:
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
-                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-    await w.tick(survey_at + timedelta(days=1))
+    cohort = await classified(w, START, {ANA: SUCCESS_WITH_CONTACT})
     status, _ = await w.command(ADMIN, f"interviews {cohort}")
     assert status == 200
     await w.tick(w.clock.now() + timedelta(days=2))

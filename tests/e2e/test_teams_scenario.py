@@ -35,6 +35,7 @@ from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, InboundRow, MtmRow, OutboxRow, PersonRow, PromptRow
+from tests.e2e.success_cases import SUCCESS_WITH_CONTACT, classified
 from tests.fakes.teams_connector import Call, FakeConnector
 from tests.json_walk import walk
 from tests.unit.adapters.teams.teams_card_schema import assert_valid_card
@@ -736,22 +737,10 @@ def test_malformed_activities_never_get_a_500(threaded: _Threaded, data: st.Data
 async def surveyed(w: World, chen_answer: dict[str, Any] | None) -> str:
     """Everyone installed and enrolled; Ana's (and Chen's) Success Case survey answers as the engine
     records them; the cohort's name."""
-    from store.models import EventRow
 
     await install_everyone(w)
     assert (await enroll_by_command(w))[0] == 200
-    enrollments = {e.person_id: e for e in await w.rows(select(EnrollmentRow))}
-    ana, chen = await w.person(ANA), await w.person(CHEN)
-    assert ana and chen
-    survey_at = datetime.combine(START + timedelta(days=40), datetime.min.time(), UTC)
-    async with w.db.write() as s:
-        s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[ana.id].id, at=survey_at,
-                       data={"classification": "success", "contact": True, "outcome": "fewer-escalations"}))
-        if chen_answer is not None:
-            s.add(EventRow(kind="scm_classified", enrollment_id=enrollments[chen.id].id, at=survey_at,
-                           data=chen_answer))
-    await w.tick(survey_at + timedelta(days=1))
-    return enrollments[ana.id].cohort
+    return await classified(w, START, {ANA: SUCCESS_WITH_CONTACT, CHEN: chen_answer})
 
 
 async def admin_says(w: World, text: str, mentions: Sequence[dict[str, Any]] = ()) -> str:

@@ -27,8 +27,8 @@ def test_the_engine_fills_every_placeholder_validate_accepts(journey: Journey) -
     assert not PLACEHOLDER.search(fill(guide, journey, enrollment, mtm, ben))
 
 
-def test_starts_is_for_step_texts_only() -> None:
-    text = """id: tiny
+# A one-behaviour journey up to its steps list: 10 lines, so a test's first step starts on line 11.
+TINY_HEAD = """id: tiny
 title: Tiny
 version: 1
 ppp:
@@ -38,7 +38,11 @@ ppp:
     - {id: paraphrase, text: Paraphrase first}
 calendar: {timezone: Europe/London}
 steps:
-  - id: talk
+"""
+
+
+def test_starts_is_for_step_texts_only() -> None:
+    text = TINY_HEAD + """  - id: talk
     kind: manager_task
     when: "start-2 09:30"
     text: "{name} {starts}."
@@ -57,17 +61,7 @@ steps:
     ("{mtm_date}", "unknown placeholder {mtm_date} (only steps about a moment, with for_mtm, can use {mtm_date})"),
 ])
 def test_a_placeholder_its_text_cannot_fill_is_an_error_at_its_column(written: str, message: str) -> None:
-    text = f"""id: tiny
-title: Tiny
-version: 1
-ppp:
-  business_goal: Better 1:1s
-  outcomes: [People feel heard]
-  behaviours:
-    - {{id: paraphrase, text: Paraphrase first}}
-calendar: {{timezone: Europe/London}}
-steps:
-  - id: hello
+    text = TINY_HEAD + f"""  - id: hello
     kind: message
     when: "start 09:30"
     text: Hello {written}, welcome.
@@ -78,17 +72,7 @@ steps:
 
 
 def test_placeholders_in_a_title_are_never_filled() -> None:
-    text = """id: tiny
-title: Tiny
-version: 1
-ppp:
-  business_goal: Better 1:1s
-  outcomes: [People feel heard]
-  behaviours:
-    - {id: paraphrase, text: Paraphrase first}
-calendar: {timezone: Europe/London}
-steps:
-  - id: hello
+    text = TINY_HEAD + """  - id: hello
     kind: message
     title: "Hi {name}"
     when: "start 09:30"
