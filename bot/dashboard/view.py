@@ -145,5 +145,5 @@ async def cohort_view(service: Services, cohort: str, now: datetime) -> CohortVi
     if ev is not None:
         view.pooled = await cohort_pooled(service, cohort, ev)
         view.headline = headline(ev, view.pooled, lasted)
-        view.recommendations = await recommendations_for(service, cohort, ev)
+        view.recommendations = await recommendations_for(service, cohort, ev, view.pooled)
     return view

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from bot.services.host import Services
 from bot.services.plain_report import cohort_pooled
-from bot.services.recommendations import csv_rows as recommendation_rows
-from bot.services.reports import cohort_events, cohort_recommendations
+from bot.services.recommendations import csv_rows as recommendation_rows, recommendations_for
+from bot.services.reports import cohort_events
 from journeys.definition import Journey
 from journeys.evaluation.accountability import request_steps
 from journeys.evaluation.plain_words import plain_csv_rows
@@ -34,10 +34,9 @@ async def evaluation_csv(service: Services, cohort: str, ev: Evaluation, now: da
     writer.writerows(to_csv_rows(ev))
     if journey is not None:
         writer.writerows(value_csv_rows(*business_figures(journey, ev, events, ids)))
-    writer.writerows(plain_csv_rows(ev, await cohort_pooled(service, cohort, ev)))  # plain words, statistics beside
-    changes = await cohort_recommendations(service, cohort)
-    if changes is not None:
-        writer.writerows(recommendation_rows(changes))
+    pooled = await cohort_pooled(service, cohort, ev)
+    writer.writerows(plain_csv_rows(ev, pooled))  # plain words, the statistics beside them
+    writer.writerows(recommendation_rows(await recommendations_for(service, cohort, ev, pooled)))
     writer.writerow([])
     writer.writerows(per_person_rows(events, who, enrollment_ids=ids, as_of=now,
                                      request_steps=request_steps(journey) if journey else ()))

@@ -1,12 +1,12 @@
-"""Plain words first for a stored cohort: its opening sentences, with the manager-support comparison
-pooled over the journey's cohorts (same version) when the cohort alone is too small."""
+"""Plain words first for a stored cohort: the manager-support comparison pooled over the journey's
+cohorts (same version) when the cohort alone is too small, for the opening sentences
+(journeys/evaluation/plain_words.py `headline`) and the drafted "What to change"."""
 
 from __future__ import annotations
 
 from bot.services.host import Services
 from journeys.evaluation.accountability import request_steps
-from journeys.evaluation.followup import FollowUp
-from journeys.evaluation.plain_words import Pooled, headline
+from journeys.evaluation.plain_words import Pooled
 from journeys.evaluation.pooling import pool_factors
 from journeys.evaluation.success_case import Evaluation
 
@@ -29,10 +29,3 @@ async def cohort_pooled(service: Services, cohort: str, ev: Evaluation) -> Poole
     return pool_factors(events, groups, cohort, min_group=ev.min_group,
                         request_steps=request_steps(journey) if journey else (),
                         as_of=clock.now() if clock is not None else None)
-
-
-async def cohort_headline(service: Services, cohort: str, ev: Evaluation,
-                          later: FollowUp | None = None) -> list[str]:
-    """The sentences a busy reader takes from the cohort's report (the statistics follow below
-    them, in the CSV's `plain:` rows and in the dashboard's details); `later`: its follow-up survey."""
-    return headline(ev, await cohort_pooled(service, cohort, ev), later)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.host import Services
-from bot.services.plain_report import cohort_pooled
+from journeys.evaluation.plain_words import Pooled
 from journeys.evaluation.recommendations import HEADING, draft
 from journeys.evaluation.success_case import Evaluation
 from journeys.text import clean, plain, typed
@@ -42,9 +42,10 @@ def edited_lines(text: str) -> list[str]:
     return [typed(line.strip()) for line in clean(text).split("\n") if line.strip()]
 
 
-async def recommendations_for(service: Services, cohort: str, ev: Evaluation) -> Recommendations:
-    """The cohort's "What to change" (edited or drafted from `ev`, the cohort's evaluation)."""
-    drafted = tuple(draft(ev, await cohort_pooled(service, cohort, ev)))
+async def recommendations_for(service: Services, cohort: str, ev: Evaluation, pooled: Pooled | None) -> Recommendations:
+    """The cohort's "What to change" (edited, or drafted from `ev`, the cohort's evaluation, and
+    `pooled`, its support comparison over the journey's cohorts: `plain_report.cohort_pooled`)."""
+    drafted = tuple(draft(ev, pooled))
     async with service.uow.read() as u:
         stored = await u.cohort_texts.get(cohort, KIND)
     if stored is None:

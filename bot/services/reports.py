@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services.host import Services
-from bot.services.plain_report import cohort_headline
+from bot.services.plain_report import cohort_pooled
 from bot.services.recommendations import Recommendations, recommendations_for, section_lines
 from bot.services.verified_stories import anonymise, verified_stories
 from journeys.definition import Journey, SurveyStep
@@ -11,6 +11,7 @@ from journeys.evaluation.accountability import request_steps
 from journeys.evaluation.cohorts import CohortFigures, comparison_lines
 from journeys.evaluation.followup import follow_up, follow_up_lines
 from journeys.evaluation.interviews import verdicts
+from journeys.evaluation.plain_words import headline
 from journeys.evaluation.success_case import MIN_GROUP, Evaluation, evaluate, summary_lines
 from journeys.evaluation.value import business_figures, ppp_lines
 from journeys.state import JourneyEvent
@@ -106,9 +107,10 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     later = follow_up_lines(lasted, ev.min_group)
     # the business goal first (the PPP), then plain words before any figure
     goal, opening = opening[:1], opening[1:]
-    return [f"{title} — cohort {cohort}", *goal, *await cohort_headline(service, cohort, ev, lasted), *opening,
+    pooled = await cohort_pooled(service, cohort, ev)
+    return [f"{title} — cohort {cohort}", *goal, *headline(ev, pooled, lasted), *opening,
             *summary_lines(ev, title, stories, lost_line=not goal), *later, *over_time,
-            *section_lines(await recommendations_for(service, cohort, ev))]
+            *section_lines(await recommendations_for(service, cohort, ev, pooled))]
 
 
 RECENT = 5  # cohorts compared, the newest first
@@ -146,4 +148,4 @@ async def cohort_recommendations(service: Services, cohort: str) -> Recommendati
     """The cohort's "What to change" as every reader shows it: the L&D lead's edited text, or the
     draft from the evidence; None for an unknown cohort. The leader's final digest calls this."""
     ev, _ = await cohort_evaluation(service, cohort)
-    return None if ev is None else await recommendations_for(service, cohort, ev)
+    return None if ev is None else await recommendations_for(service, cohort, ev, await cohort_pooled(service, cohort, ev))

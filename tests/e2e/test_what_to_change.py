@@ -160,6 +160,10 @@ async def test_set_replaces_the_draft_everywhere_inert_and_reset_brings_it_back(
     assert "Too close to the 20% usually seen" in plain_words
     assert "<details><summary>The intervals and tests behind these sentences</summary>" in plain_words
     assert "95% Wilson interval 10%–70%" in plain_words
+    assert ("Manager support, pooled over 2 cohorts of this journey (version 1, 12 survey answers; 1 cohort on "
+            "another version of the journey left out)") in plain_words
+    assert "Pooled — Expectations conversation before the start: 83% with it (5 of 6) vs 17% without (1 of 6)" \
+        in plain_words  # the pooled counts and test, one click away
 
     async with svc.uow.read() as uow:
         audit = await uow.audit.latest(5)
