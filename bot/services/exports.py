@@ -14,7 +14,8 @@ from datetime import datetime
 
 from bot.services.host import Services
 from bot.services.plain_report import cohort_pooled
-from bot.services.recommendations import csv_rows as recommendation_rows, recommendations_for
+from bot.services.recommendations import csv_rows as recommendation_rows
+from bot.services.recommendations import recommendations_for
 from bot.services.reports import cohort_events
 from journeys.definition import Journey
 from journeys.evaluation.accountability import request_steps
