@@ -35,6 +35,7 @@ from journeys.messages import Message
 from journeys.state import JourneyEvent, Person
 
 INTERVIEW_WAIT_DAYS = 15  # working days the final digest waits for interviews after the follow-up closed
+TEXT_BUDGET = 2800  # characters: one Slack section holds 3000, with the title
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,9 @@ def follow_up_waiting(prompts: Iterable[tuple[str, datetime | None]], now: datet
                       tz: ZoneInfo, open_days: int) -> tuple[int, datetime | None]:
     """(follow-up surveys still to wait for, when the last unanswered one's window closed) from
     (status, sent at) of the follow-up prompts: one scheduled, or sent less than `open_days` working
-    days ago (the journey's `ending.survey_open_days`) and not answered, is still waited for; an
-    unanswered one past that window no longer is (it stays open for a late answer)."""
+    days ago (the journey's `ending.survey_open_days`, counted in `calendar`: the leader's) and not
+    answered, is still waited for; an unanswered one past that window no longer is (it stays open
+    for a late answer)."""
     waiting = 0
     lapsed: list[datetime] = []
     for status, sent in prompts:
@@ -112,20 +114,28 @@ def final_digest(journey: Journey, leader: Person, *, ev: Evaluation, verified: 
     """The message. `recommendations`: the "What to change" lines (the L&D lead's edited version
     when there is one), cited with their counts; `stories`: the verified stories, quoted without names."""
     n = ev.min_group
-    lines = [(f"The results of {journey.title} are in: the journey, its follow-up survey and the Success Case "
+    head = [(f"The results of {journey.title} are in: the journey, its follow-up survey and the Success Case "
              f"interviews ({'cohort' if len(cohorts) == 1 else 'cohorts'} {', '.join(cohorts)}).")]
-    lines += ppp_lines(journey, ev, verified, value)
+    # the report's opening without its list of outcomes (the leader had them in the kickoff brief)
+    head += [line for line in ppp_lines(journey, ev, verified, value) if not line.startswith("Outcomes:")]
     if progress.pending or not progress.invited:
-        lines.append("Interviews: none were recorded in time for this digest, so the value is not verified."
-                     if not progress.invited else
-                     f"Interviews: {progress.pending} still not recorded; the value counts only those that were.")
-    if stories:
-        lines.append("What people did, verified in interviews (quoted without names, with their consent):")
-        lines += [f"• {s}" for s in stories]
-    lines += follow_up_lines(later, n)
+        head.append("Interviews: none were recorded in time for this digest, so the value is not verified."
+                    if not progress.invited else
+                    f"Interviews: {progress.pending} still not recorded; the value counts only those that were.")
     if recommendations:
-        lines.append("What to change:")
-        lines += [f"• {r}" for r in recommendations]
+        head += ["What to change:", *(f"• {r}" for r in recommendations)]
+    tail = follow_up_lines(later, n)
+    told = list(stories)
+    while True:  # the whole digest fits one Slack section: the last stories give way, with a pointer
+        more = len(stories) - len(told)
+        quoted = (["What people did, verified in interviews (quoted without names, with their consent):",
+                   *(f"• {x}" for x in told)] if told else [])
+        if more:
+            quoted.append(f"{more} more verified {'story' if more == 1 else 'stories'} in the cohort's report.")
+        lines = [*head, *quoted, *tail]
+        if not told or len("\n".join(lines)) <= TEXT_BUDGET:
+            break
+        told.pop()
     facts = [("People", str(ev.participants)), ("Interviewed", str(verified.interviewed))]
     if value.total is not None and value.currency:
         facts.append(("Estimated value", f"{money(value.total, value.currency)} {PERIOD_WORDS[value.period]}"))

@@ -9,6 +9,7 @@ from journeys import timekeeping
 from journeys.definition import Journey
 from journeys.evaluation.final_digest import (
     INTERVIEW_WAIT_DAYS,
+    TEXT_BUDGET,
     Progress,
     final_digest,
     final_digest_due,
@@ -134,3 +135,19 @@ def test_an_unanswered_follow_up_stops_being_waited_for_when_its_window_closes(j
     assert follow_up_waiting(prompts, closes - timedelta(hours=1), cal, tz, journey.ending.survey_open_days) == (1, None)
     assert follow_up_waiting(prompts, closes, cal, tz, journey.ending.survey_open_days) == (0, closes)
     assert follow_up_waiting([("scheduled", None)], closes, cal, tz, 10) == (1, None)
+
+
+def test_long_stories_give_way_so_the_digest_fits_one_slack_section(journey: Journey) -> None:
+    events = _events(journey)
+    ids = [f"e{i}" for i in range(5)]
+    ev = evaluate(events, enrollment_ids=ids, min_group=5)
+    verified, value = business_figures(journey, ev, events, ids)
+    stories = [f"Verified story {k} (interview notes, evidence seen): " + "Situation: “a long call” " * 30
+               for k in range(1, 4)]
+    msg = final_digest(journey, HANA, ev=ev, verified=verified, value=value, later=follow_up(events, 5, ids),
+                       stories=stories, recommendations=["Answer every request within a working day (3 expired)."],
+                       progress=Progress(True, 0, SETTLED, 1, 0), cohorts=["spring"])
+    assert len(msg.text) <= TEXT_BUDGET
+    assert "Verified story 1" in msg.text and "Verified story 3" not in msg.text
+    assert "more verified stories in the cohort's report." in msg.text or "1 more verified story" in msg.text
+    assert "What to change:" in msg.text and "Follow-up survey" in msg.text  # what matters is never cut
