@@ -80,9 +80,10 @@ def closing_kind(journey: Journey, mtms: list[MtmState], waiting: list[PromptSta
 
 
 def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState, prompts: list[PromptState],
-               mtms: list[MtmState], now: datetime) -> Outcome:
+               mtms: list[MtmState], now: datetime, *, cohort_line: str = "") -> Outcome:
     """The closing prompt's time has come: send the closing message, wait for an open survey, or
-    complete the enrollment. `prompts` and `mtms` are all of the enrollment's."""
+    complete the enrollment. `prompts` and `mtms` are all of the enrollment's; `cohort_line` says
+    what the cohort achieved (journeys/evaluation/scorecards.py `cohort_achievement`), if anything."""
     out = Outcome()
     if close.next_at is None or close.next_at > now:
         return out
@@ -109,7 +110,7 @@ def fire_close(journey: Journey, enrollment: EnrollmentState, close: PromptState
         closes = max(deadlines) if deadlines else now
         survey_closes = timekeeping.format_day(timekeeping.local_date(closes, tz))
         text = rendering.fill(getattr(journey.ending.closing, kind), journey, enrollment, None, person)
-        text = text.replace("{survey_closes}", survey_closes)
+        text = text.replace("{survey_closes}", survey_closes) + (f"\n\n{cohort_line}" if cohort_line else "")
         out.outgoing.append(timekeeping.notice(journey, person, f"{close.id}:closing", Message(
             recipient_id=person.id, title="The end of your journey" if kind != "survey_open" else "Nearly done",
             text=text, journey_title=journey.title, context=journey.title), now))

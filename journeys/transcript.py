@@ -25,6 +25,8 @@ DIGEST = "digest"  # the manager's weekly digest
 LEADER_DIGEST = "leader_digest"  # the senior leader's weekly accountability digest
 LEADER_BRIEF = "leader_brief"  # the senior leader's kickoff brief
 CLOSING = "closing"
+SCORECARD = "scorecard"  # a manager's (or a leader's, of their managers) scorecard at the end
+FINAL_DIGEST = "final_digest"  # the senior leader's final digest, after the follow-up and interviews
 _SUFFIX_KINDS = {"esc": ESCALATION, "leader": LEADER_ESCALATION, "closing": CLOSING}
 
 
@@ -42,13 +44,17 @@ class Kind:
 
 def classify(delivery_key: str, journey: Journey) -> Kind:
     """The kind of a delivery from its outbox key (`{enrollment}.{step}:{n}`, `...:esc`,
-    `digest:...`, `leader:...`, `leader-brief:...`)."""
+    `digest:...`, `leader:...`, `leader-brief:...`, `scorecard:...`, `final-digest:...`)."""
     if delivery_key.startswith("digest:"):
         return Kind(DIGEST)
     if delivery_key.startswith("leader-brief:"):
         return Kind(LEADER_BRIEF)
     if delivery_key.startswith("leader:"):
         return Kind(LEADER_DIGEST)
+    if delivery_key.startswith("scorecard:"):
+        return Kind(SCORECARD)
+    if delivery_key.startswith("final-digest:"):
+        return Kind(FINAL_DIGEST)
     base, _, suffix = delivery_key.rpartition(":")
     enrollment_id, _, step_id = base.partition(".")
     step = next((s for s in journey.steps if s.id == step_id), None)

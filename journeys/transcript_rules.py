@@ -15,14 +15,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from journeys.definition import is_follow_up_survey
 from journeys.progress import week_label
 from journeys.rendering import KIND_TITLES
 from journeys.text import plain
 from journeys.transcript import (
+    CLOSING,
     DIGEST,
     ESCALATION,
+    FINAL_DIGEST,
     LEADER_BRIEF,
+    LEADER_DIGEST,
     LEADER_ESCALATION,
+    SCORECARD,
     Sent,
     Transcript,
 )
@@ -390,10 +395,57 @@ def _lines_about(text: str, name: str) -> list[str]:
     return out
 
 
+def final_digest_last(t: Transcript) -> Iterable[Breach]:
+    """The senior leader's final digest comes last, once the evidence is in: after every closing
+    message and every follow-up survey of the cohort, and no weekly digest follows it."""
+    for s in (x for x in t.sent if x.kind.name == FINAL_DIGEST):
+        for later in t.sent:
+            if later.at <= s.at:
+                continue
+            k = later.kind
+            follow_up = k.step_id is not None and k.step_kind == "survey" and is_follow_up_survey(
+                t.journey.step(k.step_id))
+            weekly = k.name == LEADER_DIGEST and later.recipient == s.recipient
+            if k.name == CLOSING or follow_up or weekly:
+                yield _breach(t, "final-digest-last", s, f"{k.name} to {t.persona(later.recipient)} came after it "
+                              f"({later.local:%a %d %b})")
+
+
+def scorecard_at_the_end(t: Transcript) -> Iterable[Breach]:
+    """Each manager hears how their team did: once all their people have had their closing
+    message, the manager gets one scorecard, after those closings, never two."""
+    team: dict[str, set[str]] = defaultdict(set)
+    for s in t.sent:
+        if s.role == "manager" and s.about in t.participants:
+            team[s.recipient].add(s.about)
+    closed = {s.recipient: s for s in t.sent if s.kind.name == CLOSING}
+    for manager, people in team.items():
+        cards = [s for s in t.sent if s.kind.name == SCORECARD and s.recipient == manager]
+        last = max((closed[p] for p in people if p in closed), key=lambda s: s.at, default=None)
+        if len(cards) > 1:
+            yield _breach(t, "scorecard-at-the-end", cards[1], "a second scorecard")
+        if cards and last is not None and cards[0].at < last.at:
+            yield _breach(t, "scorecard-at-the-end", cards[0], f"before {t.persona(last.recipient)}'s closing")
+        if not cards and people <= set(closed) and last is not None:
+            yield _breach(t, "scorecard-at-the-end", last, f"{t.persona(manager)} never got a scorecard")
+
+
+def closing_names_nobody_else(t: Transcript) -> Iterable[Breach]:
+    """A participant's closing message says what the cohort achieved in counts only: it never names
+    another participant."""
+    for s in (x for x in t.sent if x.kind.name == CLOSING):
+        text = s.text
+        for other in t.participants - {s.recipient}:
+            name = t.names.get(other, "")
+            if name and name in text:
+                yield _breach(t, "closing-names-nobody-else", s, f"names {name}")
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
-                           unfilled_placeholder, echoed_numbering)
+                           unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
+                           closing_names_nobody_else)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

@@ -28,6 +28,7 @@ from journeys.schedule import (
     manager_digest,
 )
 from journeys.state import MtmState, Outcome, PromptState
+from scheduler import results
 from store.people import PersonRecord
 from store.records import DueDigest
 from store.uow import AbstractUnitOfWork, UnitsOfWork
@@ -56,6 +57,8 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
             combined = Outcome()
             parked: list[str] = []
             closing = await closing_context(uow, [r for r in rows if r.step_id == CLOSE_STEP])
+            achieved = await results.closing_lines(uow, library, enrollments.values(),
+                                                   [r for r in rows if r.step_id == CLOSE_STEP], now, min_group)
             for r in rows:
                 e = enrollments.get(r.enrollment_id)
                 journey = library.get(e.journey_id) if e else None
@@ -65,7 +68,7 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
                     continue
                 if r.step_id == CLOSE_STEP:
                     prompts, e_mtms = closing.get(e.id, ([], []))
-                    out = lifecycle.fire_close(journey, e, r, prompts, e_mtms, now)
+                    out = lifecycle.fire_close(journey, e, r, prompts, e_mtms, now, cohort_line=achieved.get(e.id, ""))
                 else:
                     out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
                 for p in out.prompts:
@@ -119,6 +122,9 @@ async def process_digests(units: UnitsOfWork, library: dict[str, Journey], now: 
                 ids = await uow.enrollments.managed_open(d.recipient_id, d.journey_id)
                 reports = await uow.views.digest_inputs(await uow.enrollments.states(ids), ids)
                 decision = manager_digest(journey, uow.people.state(recipient), reports, now)
+                if decision.drop:  # nobody of theirs left in the journey: their scorecard (scheduler/results.py)
+                    decision = await results.manager_after_end(uow, journey, uow.people.state(recipient), now,
+                                                               min_group)
             sent += await _save(uow, d, decision, now)
         await uow.commit()
     return sent
@@ -167,6 +173,10 @@ async def _leader(uow: AbstractUnitOfWork, journey: Journey, record: PersonRecor
     brief = leader_brief(journey, leader, view, now)
     if brief is not None:
         return brief
+    if not view.live:  # everyone below completed: the last weekly digest with the managers' scorecards, then
+        # the final digest (scheduler/results.py)
+        return await results.leader_after_end(uow, journey, leader, view, now, min_group, lambda events: leader_digest(
+            journey, leader, view, events, now, min_group=min_group))
     events = await uow.events.of_enrollments([eid for eid, _, _ in rows])
     return leader_digest(journey, leader, view, events, now, min_group=min_group)
 

@@ -203,6 +203,18 @@ class Script:
         return delay, {"values": values}
 
 
+async def _until_quiet(service: BotService, clock: SimulatedClock, *, days: int) -> None:
+    """Run the scheduler from due time to due time until nothing is left (or `days` have passed)."""
+    limit = clock.now() + timedelta(days=days)
+    while True:
+        async with service.uow.read() as uow:
+            due = await uow.views.next_due_at()
+        if due is None or due > limit:
+            return
+        clock.set(max(due, clock.now()))
+        await service.tick(clock.now())
+
+
 def _canned_text(who: Persona, field_id: str) -> str:
     if field_id == "what-did-you-do" and who.story[0]:
         return who.story[0]
@@ -263,7 +275,8 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []
     seq = itertools.count()
-    end = datetime(2027, 7, 2, 18, 0, tzinfo=UTC)  # past the follow-up survey (start+50 working days)
+    # the follow-up survey answered (start+50 working days); the interviews and the results follow
+    end = datetime(2027, 6, 24, 18, 0, tzinfo=UTC)
     seen = 0
     steps = 0
     sent_at: list[tuple[datetime, str, Message]] = []
@@ -314,6 +327,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
             raise RuntimeError("demo did not converge")
     await run_interviews(service, clock, cohort, write=write, quiet=quiet)  # the SCM's second stage
     await edit_recommendations(service, cohort, write=write, quiet=quiet)  # "What to change", edited
+    await _until_quiet(service, clock, days=30)  # the leader's final digest, after the interviews
     report = await cohort_report_lines(service, cohort)
     completion = await completion_lines(service, cohort, sent_at)
     delivered: dict[str, list[Message]] = {}

@@ -14,11 +14,12 @@ from datetime import datetime
 
 from bot.services.host import Services
 from journeys.evaluation.plain_words import Pooled
-from journeys.evaluation.recommendations import HEADING, draft
+from journeys.evaluation.recommendations import HEADING, TEXT_KIND, draft
 from journeys.evaluation.success_case import Evaluation
-from journeys.text import clean, plain, typed
+from journeys.text import clean, plain
+from scheduler.cohort_reads import stored_recommendations
 
-KIND = "recommendations"
+KIND = TEXT_KIND
 
 
 @dataclass(frozen=True)
@@ -37,20 +38,15 @@ class Recommendations:
         return [plain(line) for line in self.lines]
 
 
-def edited_lines(text: str) -> list[str]:
-    """The stored text as lines (blank lines dropped), each marked typed."""
-    return [typed(line.strip()) for line in clean(text).split("\n") if line.strip()]
-
-
 async def recommendations_for(service: Services, cohort: str, ev: Evaluation, pooled: Pooled | None) -> Recommendations:
     """The cohort's "What to change" (edited, or drafted from `ev`, the cohort's evaluation, and
     `pooled`, its support comparison over the journey's cohorts: `plain_report.cohort_pooled`)."""
     drafted = tuple(draft(ev, pooled))
     async with service.uow.read() as u:
-        stored = await u.cohort_texts.get(cohort, KIND)
+        stored = await stored_recommendations(u, cohort)
     if stored is None:
         return Recommendations(cohort, drafted, drafted)
-    return Recommendations(cohort, tuple(edited_lines(stored.text)), drafted, stored.updated_at)
+    return Recommendations(cohort, tuple(stored[0]), drafted, stored[1])
 
 
 def section_lines(rec: Recommendations) -> list[str]:

@@ -307,7 +307,8 @@ def _pct(x: float | None) -> str:
 def format_hours(hours: float) -> str:
     """A response time people read at a glance: minutes, hours, or days beyond two days."""
     if hours < 1:
-        return f"{max(1, round(hours * 60))} minutes"
+        minutes = max(1, round(hours * 60))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
     if hours < 10:
         return f"{hours:.1f}".removesuffix(".0") + (" hour" if round(hours, 1) == 1 else " hours")
     if hours < 48:

@@ -21,6 +21,7 @@ from journeys.definition import CANT_LABELS
 from journeys.evaluation.barriers import NO_MANAGER_SUPPORT, BarrierCount, barrier_sources
 from journeys.evaluation.plain_words import FACTOR_WORDS, Pooled, pooled_basis
 from journeys.evaluation.success_case import FACTOR_EXPECTATIONS, Evaluation, Factor
+from journeys.text import clean, typed
 
 TOP_BARRIERS = 3
 HEADING = "What to change"
@@ -106,3 +107,12 @@ def draft(ev: Evaluation, pooled: Pooled | None = None) -> list[str]:
     if interviews:
         lines.append(interviews)
     return lines or [NOTHING_YET]
+
+
+TEXT_KIND = "recommendations"  # the cohort text the L&D lead's edit is stored under
+
+
+def edited_lines(text: str) -> list[str]:
+    """The L&D lead's stored text as lines (blank lines dropped), each marked typed: a person wrote
+    them, so every renderer shows them inert."""
+    return [typed(line.strip()) for line in clean(text).split("\n") if line.strip()]

@@ -325,3 +325,45 @@ def test_every_journey_completes_with_a_closing_that_fits_and_leaves_the_digests
     for manager in MANAGERS:
         late = [s for s in new_messages(sent, manager) if "weekly digest" in s.title and s.at > ended]
         assert not any("waiting for you" in plain(s.text) for s in late), manager
+
+
+# --- issue 21, item 5: scorecards, recognition and the final digest ---------------------------
+
+
+def test_demo_ends_with_scorecards_recognition_and_the_leaders_final_digest_after_the_evidence(demo):
+    """Each manager's scorecard after their people's closings (thanks for Ben, what was left undone
+    for Grace), Hana's scorecards of both, and her final digest only after the follow-up survey and
+    the interviews, with the value, the return and the verified story; each closing message says
+    what the cohort of five achieved, in counts."""
+    _, sent, _ = demo
+    closings = [s for s in sent if s.title in ("The end of your journey", "Nearly done")]
+    assert len(closings) == len(PARTICIPANTS)
+    for c in closings:
+        text = plain(c.text)
+        assert "Together, your cohort of 5 practised 6 moments that matter so far" in text, text
+        assert not any(p.name in text for p in PARTICIPANTS if p.user_id != c.user)  # nobody else named
+    for manager in MANAGERS:
+        cards = [s for s in new_messages(sent, manager) if s.title == "Your team's results"]
+        assert len(cards) == 1, manager
+        people = [p.user_id for p in PARTICIPANTS if p.manager == manager]
+        assert cards[0].at > max(c.at for c in closings if c.user in people)
+    ben = plain(next(s.text for s in new_messages(sent, "ben") if s.title == "Your team's results"))
+    assert ("Thank you: you held the expectations conversation with all 3 of your reports, answered every support "
+            "request within a working day and coached 1 moment that matters.") in ben
+    assert "Your team's moments practised: too small a group to show (the minimum is 5 people" in ben  # 3 people
+    grace = plain(next(s.text for s in new_messages(sent, "grace") if s.title == "Your team's results"))
+    assert "Next time: 3 support requests went unanswered and 2 expectations conversations were not held" in grace
+    hana = new_messages(sent, "hana")
+    (theirs,) = [s for s in hana if s.title == "Your managers' results"]
+    assert "Worth a word of thanks: Ben Okafor held" in plain(theirs.text)
+    assert "Worth a conversation with Grace Liu" in plain(theirs.text)
+    (final,) = [s for s in hana if s.title == "The results of Active Listening"]
+    follow_ups = [s for s in sent if s.title == "Ten weeks on: still paying off?"]
+    notes_forms = [s for s in sent if s.title.startswith("Interview notes:")]
+    assert follow_ups and notes_forms
+    assert final.at > max(s.at for s in follow_ups + notes_forms + [theirs])
+    text = plain(final.text)
+    assert "Estimated value: £2,100 a month." in text and "Return: 5.6 : 1 over a year" in text
+    assert "Verified story 1 (interview notes, evidence seen: “the CRM escalation log for March and April”)" in text
+    assert "Follow-up survey: impact 60% (3 of 5" in text
+    assert not any(s.title.startswith("Manager support in your organisation") and s.at > final.at for s in hana)

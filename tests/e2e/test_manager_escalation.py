@@ -51,15 +51,20 @@ async def set_leader(service: BotService, manager_id: str, leader_id: str) -> No
 HANA_S = slack.User("UHANA", "hana", "Asia/Tokyo")
 
 
+async def slack_leader_enrolled(w: slack.World) -> None:
+    """Hana (in Tokyo) becomes Ben's manager; Ana and Chen are enrolled with Ben by slash command."""
+    w.fake.add_user(HANA_S.id, HANA_S.name, real_name="Hana Kobayashi", tz=HANA_S.tz, tz_offset=9 * 3600,
+                    email="hana@example.com")
+    hana = await w.service.ensure_person("slack", HANA_S.id, name="Hana Kobayashi", tz=HANA_S.tz)
+    ben = await w.service.ensure_person("slack", slack.BEN.id, name="Ben Okafor", tz=slack.BEN.tz)
+    await set_leader(w.service, ben.id, hana.id)
+    await slack.enroll(w)
+
+
 async def test_slack_silent_manager_escalates_to_the_leader_and_the_request_expires(tmp_path: Path) -> None:
     w = await slack.make_world(tmp_path)
     try:
-        w.fake.add_user(HANA_S.id, HANA_S.name, real_name="Hana Kobayashi", tz=HANA_S.tz, tz_offset=9 * 3600,
-                        email="hana@example.com")
-        hana = await w.service.ensure_person("slack", HANA_S.id, name="Hana Kobayashi", tz=HANA_S.tz)
-        ben = await w.service.ensure_person("slack", slack.BEN.id, name="Ben Okafor", tz=slack.BEN.tz)
-        await set_leader(w.service, ben.id, hana.id)
-        await slack.enroll(w)
+        await slack_leader_enrolled(w)
         mtm_day = slack.START + timedelta(days=9)  # Wed 16 Dec: Ben has time to answer, and doesn't
         await slack.plan_safe_mtm(w, mtm_day)
         await w.tick(slack.at_local(mtm_day, "17:45", slack.ANA.tz))
@@ -103,27 +108,34 @@ async def test_slack_silent_manager_escalates_to_the_leader_and_the_request_expi
 HANA_T = teams.User("hhhhhhhh-0000-4000-8000-00000000h0h0", "Hana Kobayashi", "Asia/Tokyo", "Hana")
 
 
+async def teams_leader_and_a_planned_moment(w: teams.World, mtm_day: date) -> tuple[Any, Any]:
+    """Everyone installs the app, Hana becomes Ben's manager, Ana and Chen are enrolled with Ben,
+    and Ana plans a safe moment on `mtm_day` through her card: (Hana's, Ben's people rows)."""
+    await teams.install_everyone(w)
+    status, _ = await w.post(teams.install(HANA_T, w.fake.url))
+    assert status == 200
+    hana, ben = await w.person(HANA_T), await w.person(teams.BEN)
+    assert hana and ben
+    await set_leader(w.service, ben.id, hana.id)
+    status, _ = await teams.enroll_by_command(w)
+    assert status == 200
+    await w.tick(teams.at_local(teams.START + timedelta(days=2), "10:01", "Europe/Madrid"))
+    pid_plan, plan_card = teams.latest_card_for(w, teams.ANA, "mtm-safe")
+    values: dict[str, Any] = {"situation": SITUATION, "date": mtm_day.isoformat()}
+    for fid, el in teams.card_inputs(plan_card).items():
+        name = fid.removeprefix("f.")
+        if name not in values and el["type"] == "Input.ChoiceSet" and el.get("choices"):
+            values[name] = el["choices"][0]["value"]
+    status, _ = await teams.submit(w, teams.ANA, plan_card, pid_plan, values)
+    assert status == 200
+    return hana, ben
+
+
 async def test_teams_silent_manager_escalates_to_the_leader_and_the_request_expires(tmp_path: Path) -> None:
     w = await teams.make_world(tmp_path)
     try:
-        await teams.install_everyone(w)
-        status, _ = await w.post(teams.install(HANA_T, w.fake.url))
-        assert status == 200
-        hana, ben = await w.person(HANA_T), await w.person(teams.BEN)
-        assert hana and ben
-        await set_leader(w.service, ben.id, hana.id)
-        status, _ = await teams.enroll_by_command(w)
-        assert status == 200
-        await w.tick(teams.at_local(teams.START + timedelta(days=2), "10:01", "Europe/Madrid"))
-        pid_plan, plan_card = teams.latest_card_for(w, teams.ANA, "mtm-safe")
         mtm_day = teams.START + timedelta(days=9)  # Wed 16 Dec
-        values: dict[str, Any] = {"situation": SITUATION, "date": mtm_day.isoformat()}
-        for fid, el in teams.card_inputs(plan_card).items():
-            name = fid.removeprefix("f.")
-            if name not in values and el["type"] == "Input.ChoiceSet" and el.get("choices"):
-                values[name] = el["choices"][0]["value"]
-        status, _ = await teams.submit(w, teams.ANA, plan_card, pid_plan, values)
-        assert status == 200
+        hana, _ = await teams_leader_and_a_planned_moment(w, mtm_day)
         await w.tick(teams.at_local(mtm_day, "17:45", "Europe/Madrid"))
 
         texts = w.texts_to(HANA_T)

@@ -304,6 +304,7 @@ def test_no_digest_for_an_empty_or_idle_organisation(journey: Any) -> None:
 
 def test_format_hours() -> None:
     assert format_hours(0.25) == "15 minutes"
+    assert format_hours(1 / 60) == "1 minute"  # one, not "1 minutes"
     assert format_hours(1.0) == "1 hour"
     assert format_hours(2.5) == "2.5 hours"
     assert format_hours(30) == "30 hours"
