@@ -25,6 +25,7 @@ from journeys.evaluation.final_digest import (
     final_digest_due,
     follow_up_waiting,
     interview_progress,
+    interviews_settled_at,
     settled_at,
 )
 from journeys.evaluation.followup import follow_up
@@ -36,7 +37,7 @@ from journeys.evaluation.value import business_figures
 from journeys.messages import Outgoing
 from journeys.schedule import DigestDecision, LeaderView
 from journeys.state import EnrollmentState, JourneyEvent, Outcome, Person, PromptState
-from scheduler.cohort_reads import recommendation_lines
+from scheduler.cohort_reads import recommendation_lines, stored_recommendations
 from store.uow import AbstractUnitOfWork
 
 LIVE = ("active", "paused")
@@ -105,7 +106,9 @@ async def _final(uow: AbstractUnitOfWork, journey: Journey, leader: Person, team
     invited, pending = interview_progress(events, now)
     statuses = [status for t in teams for _, status in t.cohorts.get(t.latest, ())]
     settled = max((t for t in (settled_at(events, follow_steps), lapsed) if t is not None), default=None)
-    progress = Progress(not any(s in LIVE for s in statuses), waiting, settled, invited, pending)
+    reviewed = all([await stored_recommendations(uow, c) is not None for c in cohorts])
+    progress = Progress(not any(s in LIVE for s in statuses), waiting, settled, invited, pending, reviewed,
+                        interviews_settled_at(events))
     due = final_digest_due(progress, now, cal, tz)
     if due is not None:
         return DigestDecision(due)

@@ -10,7 +10,9 @@ nothing is left to wait for:
 * every enrollment below the leader has completed, and no follow-up survey is still scheduled or
   open for any of them (one unanswered for `ending.survey_open_days` working days no longer counts);
 * every interview invited in their cohorts is settled (recorded, declined, swapped out, or the
-  invitation lapsed unanswered): then at once;
+  invitation lapsed unanswered): then at once if the L&D lead has already edited "What to change",
+  else `REVIEW_DAYS` working days later, so the lead has the time to make it theirs before it
+  reaches the sponsor (the draft goes if they leave it);
 * or, when interviews were never started or are still pending, `INTERVIEW_WAIT_DAYS` working days
   after the last of those closed: the digest then says how many interviews are still missing.
 
@@ -29,12 +31,14 @@ from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation.followup import FollowUp, follow_up_lines
 from journeys.evaluation.interviews import CONSENT, HOLD, INVITED, RECORDED, SWAPPED_OUT, Verified
+from journeys.evaluation.plain_words import headline
 from journeys.evaluation.success_case import Evaluation
 from journeys.evaluation.value import PERIOD_WORDS, BusinessValue, money, ppp_lines
 from journeys.messages import Message
 from journeys.state import JourneyEvent, Person
 
 INTERVIEW_WAIT_DAYS = 15  # working days the final digest waits for interviews after the follow-up closed
+REVIEW_DAYS = 2  # working days the L&D lead has to edit "What to change" once the interviews are settled
 TEXT_BUDGET = 2800  # characters: one Slack section holds 3000, with the title
 
 
@@ -47,6 +51,8 @@ class Progress:
     settled_at: datetime | None  # when the last completion or follow-up answer/expiry happened
     invited: int  # interviews invited in the cohorts
     pending: int  # of those, still waiting: no answer within the hold, or agreed and not recorded
+    reviewed: bool = True  # the L&D lead has edited the cohort's "What to change"
+    interviews_done_at: datetime | None = None  # when the last invited interview was settled
 
 
 def interview_progress(events: Iterable[JourneyEvent], now: datetime) -> tuple[int, int]:
@@ -64,6 +70,18 @@ def interview_progress(events: Iterable[JourneyEvent], now: datetime) -> tuple[i
     pending = sum(1 for status, at in state.values()
                   if status == "agreed" or (status == "invited" and now < at + HOLD))
     return len(state), pending
+
+
+def interviews_settled_at(events: Iterable[JourneyEvent]) -> datetime | None:
+    """When the last invited interview was settled: answered, recorded or swapped out, or its
+    invitation lapsed unanswered at the end of its hold."""
+    ends: dict[str, datetime] = {}
+    for e in sorted(events, key=lambda ev: ev.at):
+        if e.kind == INVITED:
+            ends[e.enrollment_id] = e.at + HOLD
+        elif e.enrollment_id in ends and e.kind in (CONSENT, RECORDED, SWAPPED_OUT):
+            ends[e.enrollment_id] = e.at
+    return max(ends.values(), default=None)
 
 
 def settled_at(events: Iterable[JourneyEvent], follow_up_steps: Sequence[str]) -> datetime | None:
@@ -102,7 +120,12 @@ def final_digest_due(p: Progress, now: datetime, calendar: WorkCalendar, tz: Zon
     if not p.completed or p.follow_up_open or p.settled_at is None:
         return morning
     if p.invited and not p.pending:
-        return None
+        if p.reviewed:
+            return None
+        last = max(p.settled_at, p.interviews_done_at or p.settled_at)
+        day = calendar.add_working_days(timekeeping.local_date(last, tz), REVIEW_DAYS)
+        deadline = calendar.local_slot(day, calendar.day_start, tz)
+        return None if now >= deadline else min(morning, deadline)
     day = calendar.add_working_days(timekeeping.local_date(p.settled_at, tz), INTERVIEW_WAIT_DAYS)
     deadline = calendar.local_slot(day, calendar.day_start, tz)
     return None if now >= deadline else min(morning, deadline)
@@ -116,15 +139,19 @@ def final_digest(journey: Journey, leader: Person, *, ev: Evaluation, verified: 
     n = ev.min_group
     head = [(f"The results of {journey.title} are in: the journey, its follow-up survey and the Success Case "
              f"interviews ({'cohort' if len(cohorts) == 1 else 'cohorts'} {', '.join(cohorts)}).")]
-    # the report's opening without its list of outcomes (the leader had them in the kickoff brief)
-    head += [line for line in ppp_lines(journey, ev, verified, value) if not line.startswith("Outcomes:")]
+    # the report's opening without its list of outcomes (the leader had them in the kickoff brief):
+    # the business goal, then plain words first, then the figures with their intervals
+    opening = [line for line in ppp_lines(journey, ev, verified, value) if not line.startswith("Outcomes:")]
+    goal = 1 if opening and opening[0].startswith("Business goal:") else 0
+    head += [*opening[:goal], *headline(ev, None, later), *opening[goal:]]
     if progress.pending or not progress.invited:
         head.append("Interviews: none were recorded in time for this digest, so the value is not verified."
                     if not progress.invited else
                     f"Interviews: {progress.pending} still not recorded; the value counts only those that were.")
     if recommendations:
         head += ["What to change:", *(f"• {r}" for r in recommendations)]
-    tail = follow_up_lines(later, n)
+    # the rates only: the opening already says in plain words what changed for the same people
+    tail = follow_up_lines(later, n)[:1]
     told = list(stories)
     while True:  # the whole digest fits one Slack section: the last stories give way, with a pointer
         more = len(stories) - len(told)

@@ -366,4 +366,8 @@ def test_demo_ends_with_scorecards_recognition_and_the_leaders_final_digest_afte
     assert "Estimated value: £2,100 a month." in text and "Return: 5.6 : 1 over a year" in text
     assert "Verified story 1 (interview notes, evidence seen: “the CRM escalation log for March and April”)" in text
     assert "Follow-up survey: impact 60% (3 of 5" in text
+    # plain words first, and the L&D lead's own "What to change" (edited before it went), not the draft
+    assert text.index("Too close to the 20% usually seen") < text.index("Impact — self-reported")
+    assert "What to change:\n• Ask every manager to hold the expectations conversation before the start" in text
+    assert "Remove “no support from their manager”" not in text
     assert not any(s.title.startswith("Manager support in your organisation") and s.at > final.at for s in hana)

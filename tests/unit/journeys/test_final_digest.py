@@ -9,12 +9,14 @@ from journeys import timekeeping
 from journeys.definition import Journey
 from journeys.evaluation.final_digest import (
     INTERVIEW_WAIT_DAYS,
+    REVIEW_DAYS,
     TEXT_BUDGET,
     Progress,
     final_digest,
     final_digest_due,
     follow_up_waiting,
     interview_progress,
+    interviews_settled_at,
     settled_at,
 )
 from journeys.evaluation.followup import FOLLOW_UP, follow_up
@@ -70,6 +72,30 @@ def test_the_final_digest_never_goes_before_the_journey_and_the_follow_up_have_e
 def test_the_final_digest_goes_once_every_interview_is_settled(journey: Journey) -> None:
     cal, tz = cal_tz(journey)
     assert final_digest_due(Progress(True, 0, SETTLED, 4, 0), NOW, cal, tz) is None
+
+
+def test_the_l_and_d_lead_has_two_working_days_to_edit_what_to_change_first(journey: Journey) -> None:
+    cal, tz = cal_tz(journey)
+    unedited = Progress(True, 0, SETTLED, 4, 0, reviewed=False)
+    deadline = cal.local_slot(cal.add_working_days(SETTLED.astimezone(tz).date(), REVIEW_DAYS), cal.day_start, tz)
+    due = final_digest_due(unedited, SETTLED, cal, tz)
+    assert due is not None and SETTLED < due <= deadline  # waits for the lead's edit ...
+    assert final_digest_due(unedited, deadline, cal, tz) is None  # ... but goes with the draft after
+    assert final_digest_due(Progress(True, 0, SETTLED, 4, 0, reviewed=True), SETTLED, cal, tz) is None  # edited
+    # counted from the last interview when that came after the follow-up survey closed
+    later = SETTLED + timedelta(days=7)
+    waiting = Progress(True, 0, SETTLED, 4, 0, reviewed=False, interviews_done_at=later)
+    assert final_digest_due(waiting, deadline, cal, tz) is not None
+    assert final_digest_due(waiting, later, cal, tz) is not None
+
+
+def test_interviews_are_settled_when_the_last_is_recorded_or_its_invitation_lapses() -> None:
+    assert interviews_settled_at([]) is None
+    recorded = [invited_event("a", "ll", [SETTLED], SETTLED),
+                recorded_event("a", "success", None, None, "ll", SETTLED + timedelta(days=3))]
+    assert interviews_settled_at(recorded) == SETTLED + timedelta(days=3)
+    lapsing = [*recorded, invited_event("b", "ll", [SETTLED], SETTLED + timedelta(days=1))]
+    assert interviews_settled_at(lapsing) == max(SETTLED + timedelta(days=3), SETTLED + timedelta(days=1) + HOLD)
 
 
 def test_the_final_digest_waits_for_interviews_but_not_for_ever(journey: Journey) -> None:
