@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from journeys.state import Outcome, PromptState
 from store.access import AccessRepository
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
+from store.cohort_roles import CohortRolesRepository, EndorsementsRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
 from store.directory import DirectoryRepository
@@ -64,6 +65,8 @@ class AbstractUnitOfWork(ABC):
     directory: DirectoryRepository
     access: AccessRepository
     interview_slots: InterviewSlotsRepository
+    cohort_roles: CohortRolesRepository
+    endorsements: EndorsementsRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
@@ -145,6 +148,8 @@ class UnitOfWork(AbstractUnitOfWork):
         self._outcomes = OutcomesRepository(s)
         self.access = AccessRepository(s)
         self.interview_slots = InterviewSlotsRepository(s)
+        self.cohort_roles = CohortRolesRepository(s, skip_locked=not self.db.is_sqlite)
+        self.endorsements = EndorsementsRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
