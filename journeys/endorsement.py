@@ -85,5 +85,5 @@ def welcome_section(journey: Journey, enrollment: EnrollmentState, step: Step) -
 
 
 def saved_reply(journey: Journey, e: Endorsement) -> str:
-    return (f"✅ Thank you: your endorsement of {journey.title} is saved. Each participant's welcome from now on "
-            f"quotes it: {quote(e)} Welcomes already sent stay as they were. Endorse again to change it.")
+    return (f"✅ Saved: your endorsement of {journey.title}. Each welcome sent from now on quotes it (those already "
+            f"sent stay as they were): {quote(e)} Endorse again to change it.")

@@ -35,9 +35,9 @@ PROGRESS_AFTER = 5  # working days after the workshop: a week of practice to rep
 LIVE = ("active", "paused", "completed")
 
 _STOP = frozenset((
-    "and", "the", "for", "with", "from", "not", "their", "they", "them", "when", "have", "has", "been", "more",
-    "fewer", "less", "than", "into", "about", "early", "first", "real", "your", "you", "our", "who", "what",
-    "which", "that", "this", "these", "those", "its", "are", "was", "were", "being", "people", "person"))
+    "their", "there", "where", "which", "these", "those", "about", "after", "before", "again", "other",
+    "every", "would", "could", "should", "fewer", "early", "first", "being", "people", "person", "things",
+    "thing", "something", "without", "within", "while", "really", "better", "always", "never"))
 _WORD = re.compile(r"[a-z0-9:]+")
 
 
@@ -143,11 +143,13 @@ def _too_few(what: str, answered: int, min_group: int) -> str | None:
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOP}
+    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 5 and w not in _STOP}
 
 
 def _theme_of(text: str, themes: Sequence[str]) -> list[str]:
-    """The PPP outcomes and behaviours a picture of success speaks to (shared word stems)."""
+    """The PPP outcomes and behaviours a picture of success speaks to: a shared stem of a word of
+    five letters or more ("escalating" and "escalated"), so the facilitator reads themes in the
+    journey's own words and never the participant's."""
     words = _stems(text)
     return [t for t in themes if _stems(t) & words]
 
@@ -174,7 +176,7 @@ def focus_lines(journey: Journey, cohort: CohortView, *, min_group: int) -> list
         if not isinstance(step, QuestionStep):
             continue
         got = answers[step.id]
-        title = step.title or step.id
+        title = re.sub(r"^Your\b", "Their", step.title or step.id)  # the participant's title, read by another
         short = _too_few(f"{title}", len(got), min_group)
         if short:
             lines.append(short)

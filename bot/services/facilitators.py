@@ -53,11 +53,11 @@ def assigned_line(journey: Journey, name: str, a: Assigned) -> str:
     """What the admin is told: who, when their brief goes, and what they will (not) see."""
     when = timekeeping.format_local(a.next_at, a.tz) if a.next_at else ""
     if a.stage == facilitator.BRIEF:
-        plan = (f"their brief goes out {when} (their time), before the workshop on "
+        plan = (f"their brief goes out {when}, before the workshop on "
                 f"{timekeeping.format_day(a.workshop)}" if a.workshop else f"their brief goes out {when}")
         plan += "; the cohort's progress follows a week after it"
     elif a.stage == facilitator.PROGRESS:
-        plan = f"the workshop has passed, so they get the cohort's progress {when} (their time)"
+        plan = f"the workshop has passed, so they get the cohort's progress {when}"
     else:
         plan = "nothing is left to send them"
     return (f"Facilitator of `{a.cohort}` ({a.people} {'person' if a.people == 1 else 'people'} in {journey.title}): "
