@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from journeys.admin.commands import AUTO_MANAGER, CommandError, Enroll, UserRef, help_text, parse_command
+from journeys.admin.commands import (
+    AUTO_MANAGER,
+    CommandError,
+    Enroll,
+    UserRef,
+    help_text,
+    parse_command,
+)
 
 TODAY = date(2026, 3, 1)
 
@@ -39,13 +46,13 @@ def test_facilitator_with_participants_and_alone() -> None:
      "@gil"),
     ("enroll active-listening @ana manager @ben facilitator @fay facilitator @gil", "`facilitator` given twice",
      "facilitator"),
-    ("enroll active-listening @ana @fay manager @ben facilitator @fay", "the facilitator can't also be a "
-     "participant (@fay)", "@fay"),
+    ("enroll active-listening @ana @fay manager @ben facilitator @fay",
+     "the facilitator can't also be a participant (@fay)", "@fay"),
     ("enroll active-listening facilitator @fay", "a facilitator without participants needs the cohort", None),
-    ("enroll active-listening facilitator @fay manager @ben cohort x", "`manager`, `start` and `event` go with "
-     "participants", "@ben"),
-    ("enroll active-listening facilitator @fay start 2026-03-09 cohort x", "`manager`, `start` and `event` go "
-     "with participants", None),
+    ("enroll active-listening facilitator @fay manager @ben cohort x",
+     "`manager`, `start` and `event` go with participants", "@ben"),
+    ("enroll active-listening facilitator @fay start 2026-03-09 cohort x",
+     "`manager`, `start` and `event` go with participants", None),
     ("enroll active-listening @ana manager @ben facilitatr @fay", "did you mean 'facilitator'?", "facilitatr"),
 ])
 def test_facilitator_errors_name_the_argument(text: str, message: str, argument: str | None) -> None:
