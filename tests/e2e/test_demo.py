@@ -325,3 +325,30 @@ def test_every_journey_completes_with_a_closing_that_fits_and_leaves_the_digests
     for manager in MANAGERS:
         late = [s for s in new_messages(sent, manager) if "weekly digest" in s.title and s.at > ended]
         assert not any("waiting for you" in plain(s.text) for s in late), manager
+
+
+def test_the_facilitator_gets_counts_and_the_leaders_endorsement_reaches_later_welcomes(demo):
+    """Issue 21 item 8 in the demo: the admin names Olu the cohort's facilitator; his brief the
+    working day before the workshop and the progress after it name nobody and quote nothing typed.
+    Hana endorses on the start morning: the welcomes sent after it quote her, the two sent earlier
+    (Singapore, Kolkata) are not sent again."""
+    summary, _, _ = demo
+    printed = plain("\n".join(PRINTED))
+    assert "/journey enroll active-listening facilitator @olu cohort demo-cohort" in printed
+    assert "Facilitator of `demo-cohort` (5 people in Active Listening): Olu Adeyemi" in printed
+    brief, progress = summary.delivered["olu"]
+    assert brief.title == "Your brief for the Active listening workshop on Mon 19 Apr"
+    assert "Who is coming:* 5 people" in brief.text and "Their focus* (5 answered)" in brief.text
+    assert "Cohort demo-cohort since the workshop on Mon 19 Apr" == progress.title
+    participants = [p for p in PEOPLE if p.manager]
+    for msg in (brief, progress):
+        assert "\ue000" not in msg.text + msg.title  # no typed span: nothing a person wrote
+        for p in participants:
+            assert p.name.split()[0] not in msg.text and p.name.split()[1] not in msg.text
+    quoted = {}
+    for p in participants:
+        (welcome,) = [m for m in summary.delivered[p.user_id] if m.title == "Your six weeks at a glance"]
+        quoted[p.user_id] = "From \ue000Hana Kobayashi\ue001:* “\ue000Listening first" in welcome.text
+    assert quoted == {"ana": True, "fatima": True, "dev": True, "chen": False, "eli": False}
+    assert "Hana Kobayashi presses Endorse on her brief" in printed
+    assert "✅ Saved: your endorsement of Active Listening" in printed
