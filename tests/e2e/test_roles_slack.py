@@ -111,6 +111,10 @@ async def test_facilitator_and_endorsement_over_slack(world: World) -> None:
     assert endorsed.text == HOSTILE
     audit = [a for a in await w.rows(select(AuditRow)) if a.action == "endorse"]
     assert audit and "evil" not in json.dumps(audit[0].detail)  # the log says that, never what
+    # a reply in the brief's thread is her sentence too (and replaces the first for later welcomes)
+    assert await w.type_(HANA, "Proud of this team. " + HOSTILE, thread_ts=brief["ts"]) == 200
+    (endorsed,) = await w.rows(select(EndorsementRow))
+    assert endorsed.text == "Proud of this team. " + HOSTILE
 
     # the welcome at the start quotes her, with her name; her words stay inert text
     await w.tick(at_local(START, "10:00", CHEN.tz))
@@ -118,7 +122,7 @@ async def test_facilitator_and_endorsement_over_slack(world: World) -> None:
         welcome = next(m for m in reversed(w.messages_to(who))
                        if ((m.get("metadata") or {}).get("event_payload") or {}).get("prompt_id", "").endswith(".kickoff"))
         shown = json.dumps(welcome["blocks"], ensure_ascii=False)
-        assert "From Hana:" in shown and "Make the time for it" in shown
+        assert "From Hana:" in shown and "Proud of this team. Make the time for it" in shown
         assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
         assert "<https://evil.example|click here>" not in shown
 
