@@ -64,6 +64,11 @@ class CohortRolesRepository:
             CohortRoleRow.role == role))).scalars().first()
         return _role(row) if row is not None else None
 
+    async def in_cohort(self, cohort: str) -> list[CohortRole]:
+        """Every role in a cohort (of whichever journey: `status <cohort>`)."""
+        return [_role(r) for r in (await self._s.execute(select(CohortRoleRow).where(
+            CohortRoleRow.cohort == cohort).order_by(CohortRoleRow.journey_id, CohortRoleRow.role))).scalars().all()]
+
     async def due(self, now: datetime, limit: int = 200) -> list[CohortRole]:
         """Roles whose next message is due, claimed for this transaction (`reschedule` each)."""
         stmt = select(CohortRoleRow).where(CohortRoleRow.next_at.is_not(None), CohortRoleRow.next_at <= now

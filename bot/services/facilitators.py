@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from journeys import facilitator, timekeeping
 from journeys.definition import Journey
-from store.uow import UnitsOfWork
+from store.cohort_roles import CohortRole
+from store.people import PersonRecord
+from store.uow import AbstractUnitOfWork, UnitsOfWork
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,24 @@ def assigned_line(journey: Journey, name: str, a: Assigned) -> str:
         plan = "nothing is left to send them"
     return (f"Facilitator of `{a.cohort}` ({a.people} {'person' if a.people == 1 else 'people'} in {journey.title}): "
             f"{name}; {plan}. They see counts and themes only, never names or what people wrote.")
+
+
+_STAGES: dict[str, str] = {facilitator.BRIEF: "brief", facilitator.PROGRESS: "progress"}
+
+
+async def status_lines(uow: AbstractUnitOfWork, library: dict[str, Journey], cohort: str) -> list[str]:
+    """`status <cohort>`: who facilitates it and what of theirs is still to go, in their time."""
+    roles: list[CohortRole] = await uow.cohort_roles.in_cohort(cohort)
+    people: dict[str, PersonRecord] = await uow.people.by_ids([r.person_id for r in roles])
+    lines = []
+    for r in roles:
+        who = people.get(r.person_id)
+        journey = library.get(r.journey_id)
+        if who is None or journey is None:
+            continue
+        state = uow.people.state(who)
+        step = _STAGES.get(r.stage)
+        when = (f"their {step} is due {timekeeping.format_local(r.next_at, timekeeping.tz_of(journey, state))}"
+                if step and r.next_at else "brief and progress sent")
+        lines.append(f"Facilitator: {who.name or who.platform_user_id} ({journey.title}); {when}.")
+    return lines

@@ -50,6 +50,8 @@ async def test_naming_a_facilitator_and_what_is_refused(world: BotWorld) -> None
     said = await say(w, f"enroll active-listening @ana @bo manager @ben start {START} cohort north facilitator @fay")
     assert "Facilitator of `north` (2 people in Active Listening): Fay Reed; their brief goes out Fri 16 Apr" in said
     assert "They see counts and themes only, never names or what people wrote." in said
+    assert ("Facilitator: Fay Reed (Active Listening); their brief is due Fri 16 Apr, 09:00 (Europe/London)."
+            in await say(w, "status north"))
     # naming another one replaces the first; the same again keeps the schedule
     assert "Facilitator of `north`" in await say(w, "enroll active-listening facilitator @eve cohort north")
     assert rows(w, "select p.name from cohort_roles r join people p on p.id = r.person_id") == [("Eve Stone",)]
