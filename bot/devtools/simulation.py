@@ -84,11 +84,13 @@ def audit_cast() -> list[Persona]:
 
 
 def preview_cast() -> list[Persona]:
-    """One participant who answers everything, their manager and the manager's leader (`hplj preview`)."""
+    """One participant who answers everything, their manager, the manager's leader and the cohort's
+    facilitator (`hplj preview`)."""
     return [
         Persona("lea", "Lea Fischer", "Europe/London", None, "leader", "diligent", "leader"),
         Persona("max", "Max Turner", "Europe/London", None, "manager", "diligent", "manager", manager="lea"),
         Persona("ana", "Ana Silva", "Europe/London", None, "participant", "diligent", "participant", manager="max"),
+        Persona("rae", "Rae Quinn", "Europe/London", None, "facilitator", "diligent", "facilitator"),
     ]
 
 
