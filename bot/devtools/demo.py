@@ -24,7 +24,7 @@ from bot.app.service import BotService
 from bot.app.wiring import build_service, console_settings
 from bot.devtools.demo_end import completion_lines
 from bot.devtools.demo_interviews import INTERVIEWER, run_interviews
-from bot.devtools.demo_roles import PICTURES, SPONSOR, endorsement, name_facilitator
+from bot.devtools.demo_roles import PICTURES, SPONSOR, closing_lines, endorsement, name_facilitator
 from bot.services.clock import SimulatedClock
 from bot.services.reports import cohort_report_lines
 from journeys.definition import Journey
@@ -322,6 +322,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     await run_interviews(service, clock, cohort, write=write, quiet=quiet)  # the SCM's second stage
     report = await cohort_report_lines(service, cohort)
     completion = await completion_lines(service, cohort, sent_at)
+    completion += closing_lines(sent_at, {p.user_id: p.name for p in PEOPLE if p.manager})
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:
         delivered.setdefault(d.conversation_id.removeprefix("D-"), []).append(d.current)

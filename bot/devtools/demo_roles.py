@@ -12,6 +12,8 @@ from bot.app.service import BotService
 from bot.devtools.demo_interviews import _admin
 from bot.services.clock import SimulatedClock
 from journeys.endorsement import endorse_prompt_id
+from journeys.messages import Message
+from journeys.text import plain
 from ports.chat import InboundAction
 
 FACILITATOR = "olu"
@@ -39,3 +41,24 @@ def endorsement(journey_id: str, sponsor_id: str, start: date) -> tuple[datetime
     action = InboundAction("console", SPONSOR, "demo-endorse", endorse_prompt_id(journey_id, sponsor_id),
                            None, {"sentence": ENDORSEMENT})
     return at, action, f"Hana Kobayashi presses Endorse on her brief: “{ENDORSEMENT}”"
+
+
+def closing_lines(sent: list[tuple[datetime, str, Message]], participants: dict[str, str]) -> list[str]:
+    """The closing note's part: the facilitator's brief as he got it, and the endorsement in the
+    welcomes (`sent`: when, recipient user id, message; `participants`: user id -> name)."""
+    lines: list[str] = []
+    briefs = [(when, m) for when, user, m in sent if user == FACILITATOR and m.title.startswith("Your brief")]
+    for when, m in briefs[:1]:
+        body = " ".join(plain(m.text).replace("*", "").splitlines()[1:4])
+        named = [n for n in participants.values() if n.split()[0] in m.text]
+        lines.append(f"Facilitator's brief ({when:%a %d %b}): “{m.title}: {body} …” — names "
+                     f"{', '.join(named) if named else 'nobody'}.")
+    welcomes = [(when, user, m) for when, user, m in sent if user in participants and m.title == "Your six weeks at a "
+                "glance"]
+    quoting = [(when, user, m) for when, user, m in welcomes if ENDORSEMENT in plain(m.text)]
+    if quoting:
+        quote = plain(quoting[0][2].text).split("\n\n")[-1].replace("*", "")
+        earlier = sorted(participants[u] for _, u, m in welcomes if ENDORSEMENT not in plain(m.text))
+        lines.append(f"Sponsor's endorsement in the welcome: {len(quoting)} of {len(welcomes)} welcomes quote it "
+                     f"({quote}); sent before it, not resent: {', '.join(earlier) or 'none'}.")
+    return lines
