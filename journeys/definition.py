@@ -344,6 +344,10 @@ class LeaderBrief(_Strict):
 
     when: str = Field(default="start-6 09:00", description="'start-N HH:MM' (working days before the start)")
     message: str = Field(default="", description="the two lines a leader can send their managers")
+    welcome_step: str | None = Field(
+        default=None,
+        description="a participants' message step (their welcome) that quotes the leader's endorsement: the "
+                    "brief then asks the leader to endorse the journey, with an optional sentence")
 
 
 class ManagerSupport(_Strict):
@@ -598,6 +602,10 @@ def _support_errors(journey: Journey) -> list[tuple[Loc, str]]:
                                "the kickoff brief goes before the start: use 'start-N HH:MM' with N at least 1"))
         except ValueError as exc:
             errors.append(((*loc, "leader_brief", "when"), str(exc)))
+        welcome = ms.leader_brief.welcome_step
+        if welcome is not None and not isinstance({s.id: s for s in journey.steps}.get(welcome), MessageStep):
+            errors.append(((*loc, "leader_brief", "welcome_step"),
+                           f"{welcome!r} is not a message step (the participants' welcome quotes the endorsement)"))
     ex = ms.expectations
     if ex is None:
         if any("{agreed}" in s.text for s in journey.steps):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from journeys import timekeeping
+from journeys import endorsement, timekeeping
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, When
 from journeys.messages import Message
 from journeys.state import Person
@@ -54,7 +54,9 @@ def asks_of_managers(journey: Journey, start: date) -> list[str]:
 
 def build_leader_brief(journey: Journey, leader: Person, managers: list[str], participants: int,
                        start: date) -> Message:
-    """The brief itself: goal, outcomes, the managers' part, and two lines to forward."""
+    """The brief itself: goal, outcomes, the managers' part, two lines to forward, and (when the
+    journey's welcome quotes it) the request for the leader's endorsement."""
+    asks = endorsement.welcome_step(journey) is not None
     ppp = journey.ppp
     day = timekeeping.format_day(start)
     custom = journey.manager_support.leader_brief.message if journey.manager_support.leader_brief else ""
@@ -72,10 +74,13 @@ def build_leader_brief(journey: Journey, leader: Person, managers: list[str], pa
         "",
         "*Two lines you could send them:*",
         f"> {forward}",
+        *(endorsement.ask_lines(journey) if asks else []),
     ])
     return Message(
         recipient_id=leader.id, title=f"{journey.title} starts {day}: your brief", text=text,
         journey_title=journey.title,
+        prompt_id=endorsement.endorse_prompt_id(journey.id, leader.id) if asks else None,
+        fields=endorsement.fields() if asks else (), form_label="Endorse" if asks else "",
         context=f"{journey.title} · for you as the leader of these managers · weekly digests follow after the start",
         audience="manager",
     )

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Literal
 
-from journeys import day_of, expectations
+from journeys import day_of, endorsement, expectations
 from journeys.definition import (
     Journey,
     ManagerRequestStep,
@@ -118,6 +118,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
     text += expectations.card_section(journey, enrollment, step)
+    text += endorsement.welcome_section(journey, enrollment, step)
     if reminder:
         text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
     title = step.title or KIND_TITLES[step.kind]

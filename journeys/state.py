@@ -34,6 +34,15 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Endorsement:
+    """A senior leader's endorsement of the journey (journeys/endorsement.py): their name and the
+    sentence they typed (None: endorsed without one)."""
+
+    leader_name: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
 class EnrollmentState:
     id: str
     journey_id: str
@@ -49,6 +58,8 @@ class EnrollmentState:
     # The before phase joined up (journeys/expectations.py): the participant's line-of-sight
     # answers, their consent to share them, and what the manager recorded as agreed. Erased by forget.
     notes: dict[str, Any] = field(default_factory=dict)
+    # The leader's endorsement, loaded by the scheduler only for the welcome step's prompt.
+    endorsement: Endorsement | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.text import plain
 
-Role = Literal["participant", "manager", "leader"]
+Role = Literal["participant", "manager", "leader", "facilitator"]
 
 # Kinds of messages that are not a step's card (the delivery key's suffix, or its prefix).
 ESCALATION = "escalation"  # a participant stuck: their manager is told
@@ -24,6 +24,7 @@ LEADER_ESCALATION = "leader_escalation"  # a manager's item unanswered: their ma
 DIGEST = "digest"  # the manager's weekly digest
 LEADER_DIGEST = "leader_digest"  # the senior leader's weekly accountability digest
 LEADER_BRIEF = "leader_brief"  # the senior leader's kickoff brief
+FACILITATOR = "facilitator"  # a cohort's facilitator: the brief before the workshop, the progress after
 CLOSING = "closing"
 SCORECARD = "scorecard"  # a manager's (or a leader's, of their managers) scorecard at the end
 FINAL_DIGEST = "final_digest"  # the senior leader's final digest, after the follow-up and interviews
@@ -44,11 +45,13 @@ class Kind:
 
 def classify(delivery_key: str, journey: Journey) -> Kind:
     """The kind of a delivery from its outbox key (`{enrollment}.{step}:{n}`, `...:esc`,
-    `digest:...`, `leader:...`, `leader-brief:...`, `scorecard:...`, `final-digest:...`)."""
+    `digest:...`, `leader:...`, `leader-brief:...`, `scorecard:...`, `final-digest:...`, `facilitator:...`)."""
     if delivery_key.startswith("digest:"):
         return Kind(DIGEST)
     if delivery_key.startswith("leader-brief:"):
         return Kind(LEADER_BRIEF)
+    if delivery_key.startswith("facilitator:"):
+        return Kind(FACILITATOR)
     if delivery_key.startswith("leader:"):
         return Kind(LEADER_DIGEST)
     if delivery_key.startswith("scorecard:"):

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from journeys.definition import is_follow_up_survey
+from journeys.endorsement import endorse_target, welcome_step
 from journeys.progress import week_label
 from journeys.rendering import KIND_TITLES
-from journeys.text import plain
+from journeys.text import TYPED_OPEN, plain
 from journeys.transcript import (
     CLOSING,
     DIGEST,
@@ -441,11 +442,44 @@ def closing_names_nobody_else(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "closing-names-nobody-else", s, f"names {name}")
 
 
+def facilitator_counts_only(t: Transcript) -> Iterable[Breach]:
+    """A facilitator reads about their cohort in counts and the journey's own words: no message to a
+    facilitator names anyone in the cohort or quotes anything a participant typed."""
+    people = [t.names[u] for u in t.participants if t.names.get(u)]
+    for s in t.sent:
+        if s.role != "facilitator":
+            continue
+        if TYPED_OPEN in s.message.text or TYPED_OPEN in s.message.title:
+            yield _breach(t, "facilitator-counts-only", s, "quotes text a person typed")
+        named = [n for n in people if n in s.text]
+        if named:
+            yield _breach(t, "facilitator-counts-only", s, f"names {named[0]}")
+
+
+def endorsement_in_welcome(t: Transcript) -> Iterable[Breach]:
+    """Once the senior leader has endorsed the journey, each welcome sent after it quotes them by
+    name; a welcome sent before stays as it was: nobody gets their welcome twice."""
+    step = welcome_step(t.journey)
+    endorsed = [(a.at, t.names.get(a.user, a.user)) for a in t.actions if endorse_target(a.prompt_id)]
+    if step is None:
+        return
+    seen: set[str] = set()
+    for s in t.sent:
+        if s.kind.step_id != step or s.role != "participant":
+            continue
+        if s.recipient in seen and not s.kind.reminder:
+            yield _breach(t, "endorsement-in-welcome", s, "the welcome was sent again")
+        seen.add(s.recipient)
+        before = [name for at, name in endorsed if at <= s.at]
+        if before and before[0] not in s.text:
+            yield _breach(t, "endorsement-in-welcome", s, f"sent after {before[0]} endorsed it, without their words")
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
-                           closing_names_nobody_else)
+                           closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

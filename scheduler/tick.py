@@ -29,6 +29,7 @@ from journeys.schedule import (
 )
 from journeys.state import MtmState, Outcome, PromptState
 from scheduler import results
+from scheduler.roles import process_facilitators, with_endorsements
 from store.people import PersonRecord
 from store.records import DueDigest
 from store.uow import AbstractUnitOfWork, UnitsOfWork
@@ -52,7 +53,8 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
             rows = await uow.prompts.due(now, batch)
             if not rows:
                 break
-            enrollments = await uow.enrollments.states({r.enrollment_id for r in rows})
+            enrollments = await with_endorsements(uow, library, rows,
+                                                  await uow.enrollments.states({r.enrollment_id for r in rows}))
             mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
             combined = Outcome()
             parked: list[str] = []
@@ -82,6 +84,7 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
             result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})
             await uow.commit()
     result.digests = await process_digests(units, library, now, min_group=min_group)
+    result.digests += await process_facilitators(units, library, now, min_group=min_group)
     return result
 
 

@@ -14,7 +14,9 @@ from store.audit import AuditRepository
 from store.models import (
     AdminRow,
     AuditRow,
+    CohortRoleRow,
     DigestRow,
+    EndorsementRow,
     EnrollmentRow,
     EventRow,
     InboundRow,
@@ -94,6 +96,8 @@ async def forget_person(s: AsyncSession, is_sqlite: bool, audit: AuditRepository
     await s.execute(delete(InterviewSlotRow).where(or_(InterviewSlotRow.enrollment_id.in_(ids),
                                                        InterviewSlotRow.interviewer_id == pid)))
     await s.execute(delete(InboundRow).where(InboundRow.person_id == pid))
+    await s.execute(delete(CohortRoleRow).where(CohortRoleRow.person_id == pid))
+    await s.execute(delete(EndorsementRow).where(EndorsementRow.leader_id == pid))  # typed by them
     await s.execute(delete(DigestRow).where(DigestRow.manager_id == pid))
     await s.execute(delete(AdminRow).where(AdminRow.person_id == pid))
     await s.execute(update(AdminRow).where(AdminRow.granted_by == pid).values(granted_by=None))

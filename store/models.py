@@ -293,3 +293,29 @@ class CohortTextRow(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class CohortRoleRow(Base):
+    """A person with a role in one cohort of a journey (today: its workshop's facilitator), and
+    when their next cohort message is due (store/cohort_roles.py, scheduler/facilitators.py)."""
+
+    __tablename__ = "cohort_roles"
+    journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)  # facilitator
+    person_id: Mapped[str] = mapped_column(String(64), ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime]
+    stage: Mapped[str] = mapped_column(String(16))  # brief | progress | done
+    next_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class EndorsementRow(Base):
+    """A senior leader's endorsement of a journey, asked for in their kickoff brief and quoted in
+    their people's welcome. `text` is typed by the leader: `forget` erases the row."""
+
+    __tablename__ = "endorsements"
+    leader_id: Mapped[str] = mapped_column(String(64), ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]

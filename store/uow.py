@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from journeys.state import Outcome, PromptState
 from store.access import AccessRepository
 from store.audit import AdminsRepository, AuditRepository, InboundRepository
+from store.cohort_roles import CohortRolesRepository, EndorsementsRepository
 from store.cohort_texts import CohortTextsRepository
 from store.db import Database
 from store.digests import DigestsRepository, HeartbeatsRepository
@@ -66,6 +67,8 @@ class AbstractUnitOfWork(ABC):
     access: AccessRepository
     interview_slots: InterviewSlotsRepository
     cohort_texts: CohortTextsRepository
+    cohort_roles: CohortRolesRepository
+    endorsements: EndorsementsRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
@@ -148,6 +151,8 @@ class UnitOfWork(AbstractUnitOfWork):
         self.access = AccessRepository(s)
         self.interview_slots = InterviewSlotsRepository(s)
         self.cohort_texts = CohortTextsRepository(s)
+        self.cohort_roles = CohortRolesRepository(s, skip_locked=not self.db.is_sqlite)
+        self.endorsements = EndorsementsRepository(s)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -21,7 +21,9 @@ from store.mappers import as_utc, enrollment_record, mtm_state, person_state, pr
 from store.models import (
     AdminRow,
     AuditRow,
+    CohortRoleRow,
     DigestRow,
+    EndorsementRow,
     EnrollmentRow,
     HeartbeatRow,
     InboundRow,
@@ -140,7 +142,8 @@ class Views:
         b = (await self._s.execute(select(func.min(DigestRow.next_at)))).scalar()
         c = (await self._s.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))
              ).scalar()
-        vals = [as_utc(v) for v in (a, b, c) if v is not None]
+        d = (await self._s.execute(select(func.min(CohortRoleRow.next_at)))).scalar()
+        vals = [as_utc(v) for v in (a, b, c, d) if v is not None]
         return min(vals) if vals else None
 
     async def health(self) -> tuple[int, int, datetime | None]:
@@ -171,6 +174,8 @@ class Views:
         admin = await s.get(AdminRow, pid)
         digests = (await s.execute(select(DigestRow).where(DigestRow.manager_id == pid))).scalars().all()
         inbound = (await s.execute(select(InboundRow).where(InboundRow.person_id == pid))).scalars().all()
+        roles = (await s.execute(select(CohortRoleRow).where(CohortRoleRow.person_id == pid))).scalars().all()
+        endorsed = (await s.execute(select(EndorsementRow).where(EndorsementRow.leader_id == pid))).scalars().all()
         person_data = _row_dict(person)
         person_data["address"] = _no_secrets(person_data.get("address"))
         return {
@@ -184,6 +189,8 @@ class Views:
             "messages": [_row_dict(o, ("lease_until", "lease_owner")) for o in outbox],
             "digests": [_row_dict(d) for d in digests],
             "inbound_actions": [_row_dict(i) for i in inbound],
+            "cohort_roles": [_row_dict(r) for r in roles],
+            "endorsements": [_row_dict(e) for e in endorsed],
             "audit": [_row_dict(a) for a in audit],
         }
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from bot.admin.context import LIST_LIMIT, AdminError, Ctx, Found, existing, find, label, names
 from bot.services import directory
 from bot.services.enrollment import EnrollResult
+from bot.services.facilitators import assign, assigned_line
 from journeys import before_phase, engine, timekeeping
 from journeys.admin.commands import Enroll, Pause, Resume, Unenroll, UserRef
 from journeys.calendar import WorkCalendar
@@ -38,6 +39,11 @@ async def enroll(ctx: Ctx, cmd: Enroll) -> HandlerResult:
             raise AdminError(f"`enroll`: unknown event '{name}' for journey {journey.id} (expected: {expected})")
     # resolve everyone before storing anyone: an unknown user leaves nothing behind
     participants = [await find(ctx, "enroll", ref, create=True) for ref in cmd.users]
+    facilitator = await find(ctx, "enroll", cmd.facilitator, create=True) if cmd.facilitator else None
+    if facilitator is not None and any(f.ident() == facilitator.ident() for f in participants):
+        raise AdminError(f"`enroll`: the facilitator can't also be a participant ({facilitator.ref.display})")
+    if not participants:
+        return await _facilitator_only(ctx, journey, cmd, facilitator)
     if cmd.manager.kind == "auto":
         groups, above = await _own_managers(ctx, participants)
     else:
@@ -79,10 +85,29 @@ async def enroll(ctx: Ctx, cmd: Enroll) -> HandlerResult:
         cohort = result.cohort
         for i, n in enumerate((len(result.enrolled), len(result.already), len(result.opted_out), result.prompts)):
             totals[i] += n
+    if facilitator is not None:
+        lines.append(await _assign(ctx, journey, cohort, facilitator))
     facts = (("Journey", journey.id), ("Cohort", cohort), ("Start", start.isoformat()),
              ("Enrolled", str(totals[0])), ("Already enrolled", str(totals[1])),
              ("Opted out", str(totals[2])), ("Prompts scheduled", str(totals[3])))
     return ctx.reply("\n".join(lines), "Enrollment", facts=facts)
+
+
+async def _assign(ctx: Ctx, journey: Journey, cohort: str, f: Found) -> str:
+    row = await f.store(ctx.service)
+    done = await assign(ctx.service.uow, journey, cohort, row.id, ctx.now, ctx.actor.id)
+    if done is None:
+        raise AdminError(f"`enroll`: cohort '{cohort}' has nobody in {journey.id}, so it has no workshop to "
+                         f"facilitate (`status` lists the cohorts; enroll its participants first)")
+    return assigned_line(journey, label(row), done)
+
+
+async def _facilitator_only(ctx: Ctx, journey: Journey, cmd: Enroll, f: Found | None) -> HandlerResult:
+    """`enroll <journey> facilitator <user> cohort <name>`: the facilitator of an existing cohort."""
+    if f is None or cmd.cohort is None:  # the grammar never gives one without the other
+        raise AdminError("`enroll`: expected participants, or `facilitator <user> cohort <name>`")
+    return ctx.reply(await _assign(ctx, journey, cmd.cohort, f), "Facilitator",
+                     facts=(("Journey", journey.id), ("Cohort", cmd.cohort)))
 
 
 def _node(f: Found) -> str:

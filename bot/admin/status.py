@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.admin.context import LIST_LIMIT, AdminError, Ctx, existing, label, table
 from bot.services.access import describe
+from bot.services.facilitators import status_lines as facilitator_lines
 from journeys import rendering, timekeeping
 from journeys.admin.commands import Status, UserRef
 from journeys.definition import Journey
@@ -111,6 +112,7 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
         if not rows.enrollments:
             known = await uow.enrollments.cohorts(limit=LIST_LIMIT)
             raise AdminError(f"`status`: unknown cohort '{cohort}' (known cohorts: {', '.join(known) or 'none'})")
+        roles = await facilitator_lines(uow, ctx.service.library, cohort)
     by_enrollment: dict[str, list[PromptState]] = defaultdict(list)
     for p in rows.prompts:
         by_enrollment[p.enrollment_id].append(p)
@@ -141,6 +143,7 @@ async def _cohort(ctx: Ctx, cohort: str) -> HandlerResult:
     days = "/".join(str(n) for n in sorted(limits)) if limits else "the journey's"
     summary = (f"{len(rows.enrollments)} enrollments, {stuck_count} stuck (an open prompt without a response for "
                f"{days}+ working days).")
+    summary = "\n".join([summary, *roles])
     return ctx.reply(summary + "\n" + text + stopped_lines(rows.enrollments, people), f"Status: cohort {cohort}")
 
 

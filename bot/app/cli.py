@@ -362,7 +362,8 @@ def enroll(
         raise typer.Exit(NOTHING_DONE)
     print(f"enrolled {report.enrolled}, already enrolled {report.already}, opted out {report.opted_out}, "
           f"skipped {len(report.errors)} bad row(s); cohorts: {', '.join(sorted(report.cohorts)) or 'none'}; "
-          f"platform: {choice.platform}")
+          f"platform: {choice.platform}" + (f"; facilitators named: {report.facilitators}" if report.facilitators
+                                            else ""))
     raise typer.Exit(exit_code(done, len(report.errors)))
 
 

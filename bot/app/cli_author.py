@@ -42,7 +42,7 @@ def _journey(path: Path) -> Journey:
 
 def preview(
     file: Annotated[Path, typer.Argument(help="The journey file.")],
-    as_: Annotated[str, typer.Option("--as", help="participant, manager or leader.")] = "participant",
+    as_: Annotated[str, typer.Option("--as", help="participant, manager, leader or facilitator.")] = "participant",
     start: Annotated[str | None, typer.Option(help="Start date (default: the Monday after next).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, slack (Block Kit) or teams (Adaptive Card).")] = "text",
 ) -> None:
@@ -50,8 +50,8 @@ def preview(
     # lazy: only this command needs it (the CLI starts fast)
     from bot.devtools.journey_audit import preview_journey
 
-    if as_ not in ("participant", "manager", "leader"):
-        raise typer.BadParameter(f"expected participant, manager or leader, got {as_!r}", param_hint="--as")
+    if as_ not in ("participant", "manager", "leader", "facilitator"):
+        raise typer.BadParameter(f"participant|manager|leader|facilitator, not {as_!r}", param_hint="--as")
     if fmt not in ("text", "slack", "teams"):
         raise typer.BadParameter(f"expected text, slack or teams, got {fmt!r}", param_hint="--format")
     journey, first = _journey(file), _start(start)

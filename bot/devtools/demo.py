@@ -25,9 +25,11 @@ from bot.app.wiring import build_service, console_settings
 from bot.devtools.demo_changes import edit_recommendations
 from bot.devtools.demo_end import completion_lines
 from bot.devtools.demo_interviews import INTERVIEWER, run_interviews
+from bot.devtools.demo_roles import PICTURES, SPONSOR, closing_lines, endorsement, name_facilitator
 from bot.services.clock import SimulatedClock
 from bot.services.reports import cohort_report_lines
 from journeys.definition import Journey
+from journeys.endorsement import endorse_target
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
 from journeys.text import plain
@@ -63,6 +65,7 @@ class Persona:
 PEOPLE = [
     Persona("hana", "Hana Kobayashi", "Europe/London"),
     Persona("lena", "Lena Moreau", "Europe/Paris"),  # L&D admin: runs the Success Case interviews
+    Persona("olu", "Olu Adeyemi", "Europe/London"),  # facilitates the cohort's workshop (bot/devtools/demo_roles.py)
     Persona("ben", "Ben Okafor", "Europe/London", delay_hours=3, request_choice="approve", reports_to="hana"),
     Persona("grace", "Grace Liu", "America/New_York", responds=False, reports_to="hana"),
     Persona("ana", "Ana Silva", "Europe/London", manager="ben", delay_hours=1.5,
@@ -135,8 +138,8 @@ class Script:
         self.seen_prompts: dict[tuple[str, str], int] = {}
 
     def respond(self, who: Persona, msg: Message, now: datetime) -> tuple[timedelta, dict[str, Any]] | None:
-        if msg.prompt_id is None or msg.closed or not (msg.buttons or msg.fields):
-            return None
+        if msg.prompt_id is None or msg.closed or not (msg.buttons or msg.fields) or endorse_target(msg.prompt_id):
+            return None  # (the leader's endorsement is scripted in bot/devtools/demo_roles.py)
         step_id = msg.prompt_id.split(".", 1)[-1]
         count = self.seen_prompts.get((who.user_id, step_id), 0) + 1
         self.seen_prompts[(who.user_id, step_id)] = count
@@ -197,7 +200,8 @@ class Script:
             elif f.kind in ("text", "long_text"):
                 if f.id == "barrier-other" and "other" not in who.barriers:
                     continue
-                values[f.id] = _canned_text(who, f.id)
+                values[f.id] = (PICTURES[who.user_id] if step_id == "success-picture" and who.user_id in PICTURES
+                                else _canned_text(who, f.id))
             elif f.kind == "date":
                 values[f.id] = (today + timedelta(days=3)).isoformat()
         return delay, {"values": values}
@@ -271,10 +275,14 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
         write(f"Enrolled {len([p for p in PEOPLE if p.manager])} people with 2 managers in "
               f"“{journey.title}”, starting {DEMO_START:%a %d %b %Y}. The managers report to "
               f"{', '.join(leaders)}, who gets the weekly senior-leader accountability digest.\n")
+    await name_facilitator(service, clock, journey_id, cohort, write=write, quiet=quiet)
     script = Script(journey)
     by_user = {p.user_id: p for p in PEOPLE}
     planned: list[_Planned] = []
     seq = itertools.count()
+    if journey.manager_support.leader_brief and journey.manager_support.leader_brief.welcome_step:
+        at, action, note = endorsement(journey_id, ids[SPONSOR], DEMO_START)
+        heapq.heappush(planned, _Planned(at, next(seq), action, note))
     # the follow-up survey answered (start+50 working days); the interviews and the results follow
     end = datetime(2027, 6, 24, 18, 0, tzinfo=UTC)
     seen = 0
@@ -330,6 +338,7 @@ async def run_demo(*, write: Callable[[str], None] = print, db_path: Path | None
     await _until_quiet(service, clock, days=30)  # the leader's final digest, after the interviews
     report = await cohort_report_lines(service, cohort)
     completion = await completion_lines(service, cohort, sent_at)
+    completion += closing_lines(sent_at, {p.user_id: p.name for p in PEOPLE if p.manager})
     delivered: dict[str, list[Message]] = {}
     for d in console.sent:
         delivered.setdefault(d.conversation_id.removeprefix("D-"), []).append(d.current)

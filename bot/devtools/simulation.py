@@ -19,9 +19,11 @@ from typing import Any, Literal
 from bot.app.service import BotService
 from bot.app.wiring import console_port
 from bot.services.clock import SimulatedClock
+from bot.services.facilitators import assign
 from journeys import timekeeping
 from journeys.calendar import zone
 from journeys.definition import Journey
+from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
 from journeys.transcript import Action, Role, Sent, Transcript, classify
@@ -33,6 +35,7 @@ Behaviour = Literal["diligent", "ignores", "free_text", "stops"]
 AGREED = "One low-stakes moment in the first two weeks, then a real one; we check in on Fridays."
 BARRIER = "I don't really have time for this, my team is swamped"
 STOP_CONFIRM = "stop yes, no time this quarter"  # `stop` asks to confirm with `stop yes [reason]`
+ENDORSEMENT = "This is how we keep our customers: please make the time for it."  # the leader's sentence
 
 
 @dataclass(frozen=True)
@@ -76,15 +79,18 @@ def audit_cast() -> list[Persona]:
                 "ignores everything, under the silent manager", manager="sol"),
         Persona("lia", "Lia Tan", "Asia/Tokyo", "JP", "participant", "diligent", "late enrollment",
                 manager="tomo", late=True),
+        Persona("rae", "Rae Quinn", "Europe/London", "GB", "facilitator", "diligent", "workshop facilitator"),
     ]
 
 
 def preview_cast() -> list[Persona]:
-    """One participant who answers everything, their manager and the manager's leader (`hplj preview`)."""
+    """One participant who answers everything, their manager, the manager's leader and the cohort's
+    facilitator (`hplj preview`)."""
     return [
         Persona("lea", "Lea Fischer", "Europe/London", None, "leader", "diligent", "leader"),
         Persona("max", "Max Turner", "Europe/London", None, "manager", "diligent", "manager", manager="lea"),
         Persona("ana", "Ana Silva", "Europe/London", None, "participant", "diligent", "participant", manager="max"),
+        Persona("rae", "Rae Quinn", "Europe/London", None, "facilitator", "diligent", "facilitator"),
     ]
 
 
@@ -118,7 +124,9 @@ def _answer(journey: Journey, msg: Message, today: date) -> dict[str, Any] | Non
     for f in msg.fields:
         if f.show_if_field and str(out.get(f.show_if_field)) not in f.show_if_values:
             continue
-        if f.id == "date" or f.kind == "date":
+        if f.id == SENTENCE:  # the leader's endorsement (journeys/endorsement.py)
+            out[f.id] = ENDORSEMENT
+        elif f.id == "date" or f.kind == "date":
             out[f.id] = (today + timedelta(days=5)).isoformat()
         elif f.id == "behaviour" and behaviours:
             out[f.id] = behaviours[0]
@@ -195,6 +203,9 @@ class Simulation:
             if late_group:
                 at = datetime.combine(self.start - timedelta(days=3), time(21, 0), UTC)
                 heapq.heappush(planned, _Planned(at, next(seq), m, enroll=True))
+        for p in self.cast.values():  # the cohort's facilitator (`enroll … facilitator`)
+            if p.role == "facilitator":
+                await assign(service.uow, self.journey, "audit", ids[p.user], clock.now(), None)
         started_stop: set[str] = set()
         keys: list[str] = []  # each recorded delivery's id, to find how it looks at the end
         seen = 0

@@ -3,7 +3,8 @@
 Every bad row is reported with its line number and reason before anything is written; the admin
 chooses between importing the valid rows and importing nothing (`--all-or-nothing`).
 Columns: email, manager_email, journey, start, [timezone], [country], [subdivision], [cohort],
-[manager_manager_email], and one `event:<id>` column per journey event date. `country` (ISO 3166
+[manager_manager_email], [facilitator_email] (the cohort's workshop facilitator: bot/services/csv_roles.py),
+and one `event:<id>` column per journey event date. `country` (ISO 3166
 alpha-2, e.g. US) and `subdivision` (e.g. NY) are the participant's public holidays: they replace
 the journey calendar's for that person.
 """
@@ -19,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.app.service import BotService
-from bot.services import directory
+from bot.services import csv_roles, directory
 from bot.services.csv_reader import read_csv
 from bot.services.import_policy import LABEL
 from journeys.admin.commands import MAX_AHEAD_DAYS, is_cohort_name
@@ -28,7 +29,7 @@ from journeys.chain import in_circles
 from ports.chat import DeliveryError
 
 REQUIRED = ("email", "manager_email", "journey", "start")
-OPTIONAL = ("timezone", "country", "subdivision", "cohort", "manager_manager_email")
+OPTIONAL = ("timezone", "country", "subdivision", "cohort", "manager_manager_email", "facilitator_email")
 EMAIL = re.compile(r"^[^@\s,;<>\x00-\x1f\x7f]+@[^@\s,;<>\x00-\x1f\x7f]+\.[^@\s,;<>\x00-\x1f\x7f]+$")
 GRACE_DAYS = 7
 
@@ -46,6 +47,7 @@ class Row:
     cohort: str | None
     manager_manager_email: str | None
     events: tuple[tuple[str, date], ...]
+    facilitator_email: str | None = None
 
 
 @dataclass
@@ -58,6 +60,7 @@ class ImportReport:
     opted_out: int = 0
     cohorts: set[str] = field(default_factory=set)
     imported: bool = False
+    facilitators: int = 0  # cohorts whose facilitator the file named
     unreachable: str | None = None  # the platform could not be reached while looking people up: why
 
 
@@ -98,6 +101,11 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
         country, subdivision = holiday_region(row, problems)
         if mm and not EMAIL.match(mm):
             problems.append(f"manager_manager_email {mm!r} is not an e-mail address")
+        fac = (row.get("facilitator_email") or "").lower() or None
+        if fac and not EMAIL.match(fac):
+            problems.append(f"facilitator_email {fac!r} is not an e-mail address")
+        elif fac and fac == email:
+            problems.append("facilitator_email is the participant themselves")
         events: list[tuple[str, date]] = []
         for key, value in row.items():
             if key.startswith("event:") and value:
@@ -120,7 +128,11 @@ def parse_csv(text: str, journeys: dict[str, Any], today: date) -> ImportReport:
             continue
         assert start is not None and journey is not None
         report.valid.append(Row(line, email, manager, journey.id, start, tz, country, subdivision,
-                                row.get("cohort") or None, mm, tuple(events)))
+                                row.get("cohort") or None, mm, tuple(events), fac))
+    bad = dict(csv_roles.conflicting(list(report.valid)))
+    if bad:
+        report.errors = sorted([*report.errors, *bad.items()])
+        report.valid = [r for r in report.valid if r.line not in bad]
     return report
 
 
@@ -191,7 +203,8 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
     _refuse_circles(report, await _stored_links(service))
     people: dict[str, str] = {}
     emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
-        r.manager_manager_email for r in report.valid if r.manager_manager_email}
+        r.manager_manager_email for r in report.valid if r.manager_manager_email} | {
+        r.facilitator_email for r in report.valid if r.facilitator_email}
     tz_of = {r.email: r.timezone for r in report.valid if r.timezone}
     async with service.uow.read() as uow:
         existing = await uow.people.by_emails(emails)
@@ -256,4 +269,6 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
             if r.manager_manager_email and r.manager_manager_email in people and r.manager_email in people:
                 await uow.people.change(people[r.manager_email], manager_id=people[r.manager_manager_email])
         await uow.commit()
+    report.facilitators = await csv_roles.assign_all(service.uow, service.library, list(report.valid), people,
+                                                     service.clock.now())
     report.imported = True

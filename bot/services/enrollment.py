@@ -14,6 +14,11 @@ from store.people import PersonRecord
 from store.uow import AbstractUnitOfWork, UnitsOfWork
 
 
+def cohort_name(journey_id: str, start: date, cohort: str | None) -> str:
+    """The cohort's name: the one given, else the journey and its start date."""
+    return cohort or f"{journey_id}-{start.isoformat()}"
+
+
 @dataclass
 class EnrollResult:
     enrolled: list[tuple[str, str]] = field(default_factory=list)  # (person id, enrollment id)
@@ -38,8 +43,8 @@ class Enrollment:
         """Everyone not already in the journey (and not opted out), in one transaction."""
         journey = self.library[journey_id]
         now = self.clock.now()
-        cohort_name = cohort or f"{journey_id}-{start.isoformat()}"
-        result = EnrollResult(cohort=cohort_name)
+        cohort_name_ = cohort_name(journey_id, start, cohort)
+        result = EnrollResult(cohort=cohort_name_)
         async with self.uow() as uow:
             people = await uow.people.by_ids([*participant_ids, *([manager_id] if manager_id else [])])
             existing = await uow.enrollments.open_in(journey_id, participant_ids)
@@ -56,10 +61,10 @@ class Enrollment:
                     continue
                 eid = await uow.enrollments.add(journey_id=journey_id, version=journey.version, person_id=pid,
                                                 manager_id=manager_id, start=start, events=dict(events or {}),
-                                                cohort=cohort_name, now=now)
+                                                cohort=cohort_name_, now=now)
                 state = EnrollmentState(eid, journey_id, uow.people.state(person),
                                         uow.people.state(manager_row) if manager_row else None,
-                                        start, dict(events or {}), "active", cohort_name)
+                                        start, dict(events or {}), "active", cohort_name_)
                 result.compressed = result.compressed or before_phase.compressed_titles(journey, state, now)
                 out = engine.schedule_enrollment(journey, state, now)
                 out.enrollments.clear()  # the row was just added
@@ -68,7 +73,7 @@ class Enrollment:
                 closings.extend([closing] if closing is not None else [])
                 result.enrolled.append((pid, eid))
                 uow.audit.record(now, actor_id, "enroll", pid,
-                                 {"enrollment": eid, "journey": journey_id, "cohort": cohort_name})
+                                 {"enrollment": eid, "journey": journey_id, "cohort": cohort_name_})
             await uow.flush()
             result.prompts = len(combined.prompts)  # what people will get (the closing prompts are not sent)
             combined.prompts.extend(closings)

@@ -13,12 +13,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.services.clock import Clock
+from bot.services.endorsements import answer_endorsement, typed_endorse
+from bot.services.endorsements import current_form as endorsement_form
 from bot.services.interview_consent import answer_consent, typed_invitation
 from bot.services.interview_notes import ADMINS_ONLY, answer_notes, current_form
 from bot.services.people import PeopleDirectory
 from journeys import engine, rendering
 from journeys.conversation import handle_text, status_message
 from journeys.definition import Journey
+from journeys.endorsement import endorse_target
 from journeys.evaluation.interview_notes import notes_enrollment
 from journeys.evaluation.interviews import consent_enrollment
 from journeys.messages import Message, Reply
@@ -70,10 +73,14 @@ class InboundHandler:
                     # a thread reply / Teams Reply: only the prompt it answers, never a guess
                     reply = replace(reply, prompt_id=await uow.outbox.prompt_replied_to(person.id, action.reply_to))
                 if reply.prompt_id is None and reply.text and reply.button is None:
-                    # "2" or "no" to the Success Case interview request (not a journey prompt)
-                    reply = replace(reply, prompt_id=await typed_invitation(uow, person, reply.text))
+                    # "endorse …" from a senior leader, or "2" / "no" to the Success Case interview
+                    # request (neither is a journey prompt)
+                    reply = replace(reply, prompt_id=await typed_endorse(uow, person, reply.text, self.library)
+                                    or await typed_invitation(uow, person, reply.text))
                 if notes_form:
                     outcome = await answer_notes(uow, person, reply, now, self.library)
+                elif endorse_target(reply.prompt_id) is not None:
+                    outcome = await answer_endorsement(uow, person, reply, now, self.library)
                 elif consent_enrollment(reply.prompt_id) is not None and (reply.button is not None or reply.text):
                     outcome = await answer_consent(uow, person, reply, now, self.library, self.default_tz)
                 elif reply.prompt_id is not None and (reply.button is not None or reply.values):
@@ -153,6 +160,10 @@ class InboundHandler:
             async with self.uow.read() as uow:
                 me = await uow.people.by_platform_id(platform or "", user_id or "") if user_id else None
                 return await current_form(uow, self.library, prompt_id, me.id if me else "")
+        if endorse_target(prompt_id) is not None:  # a leader's Endorse form: for that leader only
+            async with self.uow.read() as uow:
+                me = await uow.people.by_platform_id(platform or "", user_id or "") if user_id else None
+                return await endorsement_form(uow, self.library, prompt_id, me)
         async with self.uow.read() as uow:
             prompt = await uow.prompts.get(prompt_id)
             if prompt is None:

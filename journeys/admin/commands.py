@@ -119,6 +119,9 @@ class Enroll:
     start: date | None = None
     events: dict[str, date] = field(default_factory=dict)
     cohort: str | None = None
+    # the cohort's workshop facilitator (`facilitator <user>`); with no participants the command
+    # only assigns them to an existing cohort (then `manager` is left out and `cohort` is needed)
+    facilitator: UserRef | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,8 @@ _SPECS: dict[str, _Spec] = {
     "enroll": _Spec(
         usage=(
             "enroll <journey-id> <user>... manager <user>|auto [start YYYY-MM-DD] "
-            "[event <name> YYYY-MM-DD]... [cohort <name>]"
+            "[event <name> YYYY-MM-DD]... [cohort <name>] [facilitator <user>] | "
+            "enroll <journey-id> facilitator <user> cohort <name>"
         ),
         summary="enroll people in a journey with their manager",
         details=(
@@ -268,6 +272,10 @@ _SPECS: dict[str, _Spec] = {
             f"defaults to the first working day a week from today; it may be up to {GRACE_DAYS} days in the past or a year ahead. "
             "`event` sets a date the journey's steps are anchored to (repeat it for several events). `cohort` "
             "names the group for `status` and `report` (default: journey and start date). "
+            "`facilitator` makes someone the cohort's workshop facilitator (one per cohort; naming another "
+            "replaces them): before the workshop they get an anonymous brief of the cohort (counts and "
+            "themes, never names or what people wrote), after it the cohort's progress. Without participants "
+            "it assigns the facilitator of an existing cohort. "
             "Enrolling someone twice changes nothing."
         ),
         example=(
@@ -429,7 +437,7 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
 
-_ENROLL_KEYWORDS = ("manager", "start", "event", "cohort")
+_ENROLL_KEYWORDS = ("manager", "start", "event", "cohort", "facilitator")
 _KEYWORD_CUTOFF = 0.7  # "manger" -> manager, but not "ana" -> manager
 _USER_HINT = "expected a @mention, an e-mail address or @name"
 _ENROLL_EXAMPLE = "enroll active-listening @ana manager @ben"
@@ -605,7 +613,8 @@ def _parse_enroll(args: _Args, today: date) -> Enroll:
     journey_id = _journey_id(args, tokens[0])
 
     users, i = _user_list(args, 1)
-    if not users:
+    facilitating = any(t.lower() == "facilitator" for t in tokens[i:])
+    if not users and not facilitating:
         raise args.error(
             f"missing participants: expected at least one user after the journey id "
             f"(e.g. `{_ENROLL_EXAMPLE}`)"
@@ -613,6 +622,7 @@ def _parse_enroll(args: _Args, today: date) -> Enroll:
     participants = tuple(ref for ref, _ in users)
 
     manager: tuple[UserRef, str] | None = None
+    facilitator: tuple[UserRef, str] | None = None
     start: date | None = None
     events: dict[str, date] = {}
     cohort: str | None = None
@@ -671,6 +681,15 @@ def _parse_enroll(args: _Args, today: date) -> Enroll:
                 raise args.error("`cohort` needs a name (e.g. `cohort spring-leads`)", token)
             cohort = _cohort(args, value)
             i += 2
+        elif keyword == "facilitator":
+            if facilitator is not None:
+                raise args.error("`facilitator` given twice (one facilitator per cohort)", token)
+            found, i = _user_list(args, i + 1)
+            if not found:
+                raise args.error("`facilitator` needs a user (e.g. `facilitator @fay`)", token)
+            if len(found) > 1:
+                raise args.error(f"expected exactly one facilitator, got {len(found)}", found[1][1])
+            facilitator = found[0]
         elif _user(args, token) is not None:
             raise args.error(
                 f"unexpected user {_q(token)} — list every participant right after the journey id",
@@ -679,13 +698,35 @@ def _parse_enroll(args: _Args, today: date) -> Enroll:
         else:
             raise _unknown_keyword(args, token)
 
+    if facilitator is not None and facilitator[0] in participants:
+        raise args.error(
+            f"the facilitator can't also be a participant ({facilitator[0].display})", facilitator[1]
+        )
+    if not participants:
+        return _facilitator_only(args, journey_id, facilitator, manager, start, events, cohort)
     if manager is None:
         raise args.error(f"missing `manager <user>` (e.g. `{_ENROLL_EXAMPLE}`)")
     if manager[0] in participants:
         raise args.error(
             f"the manager can't also be a participant ({manager[0].display})", manager[1]
         )
-    return Enroll(journey_id, participants, manager[0], start, events, cohort)
+    return Enroll(journey_id, participants, manager[0], start, events, cohort,
+                  facilitator[0] if facilitator else None)
+
+
+def _facilitator_only(args: _Args, journey_id: str, facilitator: tuple[UserRef, str] | None,
+                      manager: tuple[UserRef, str] | None, start: date | None, events: dict[str, date],
+                      cohort: str | None) -> Enroll:
+    """`enroll <journey> facilitator <user> cohort <name>`: a facilitator for an existing cohort."""
+    example = f"(e.g. `enroll {journey_id} facilitator @fay cohort spring-leads`)"
+    if facilitator is None:  # (the parser only comes here with one)
+        raise args.error(f"missing participants or `facilitator <user>` {example}")
+    if manager is not None or start is not None or events:
+        raise args.error("`manager`, `start` and `event` go with participants; to assign only a facilitator "
+                         f"name the cohort {example}", manager[1] if manager else None)
+    if cohort is None:
+        raise args.error(f"a facilitator without participants needs the cohort they facilitate {example}")
+    return Enroll(journey_id, (), AUTO_MANAGER, None, {}, cohort, facilitator[0])
 
 
 def _value_after(tokens: list[str], i: int) -> str | None:
@@ -700,7 +741,7 @@ def _unknown_keyword(args: _Args, token: str) -> CommandError:
     hint = f" — did you mean '{guess}'?" if guess else ""
     return args.error(
         f"unknown keyword {_q(token)} after the users{hint} (expected `manager`, `start`, "
-        "`event` or `cohort`; users are @mentions, e-mail addresses or @names)",
+        "`event`, `cohort` or `facilitator`; users are @mentions, e-mail addresses or @names)",
         token,
     )
 

@@ -52,7 +52,7 @@ def test_preview_gives_the_json_each_platform_would_be_sent() -> None:
 
 def test_preview_refuses_an_unknown_role_or_format() -> None:
     r = hplj("preview", str(AUTHOR), "--as", "ceo")
-    assert r.returncode == 2 and "--as" in r.stderr and "participant, manager or leader" in r.stderr
+    assert r.returncode == 2 and "--as" in r.stderr and "participant|manager|leader|facilitator, not 'ceo'" in r.stderr
     r = hplj("preview", str(AUTHOR), "--format", "pdf")
     assert r.returncode == 2 and "--format" in r.stderr
     r = hplj("preview", str(AUTHOR), "--start", "next monday")
@@ -112,3 +112,11 @@ def test_validate_rejects_unknown_placeholders_at_their_place(tmp_path: Path) ->
     assert f"{bad}:40:32: unknown placeholder {{nmae}}; did you mean {{name}}?" in lines
     assert f"{bad}:62:40: unknown placeholder {{mtm-date}}; did you mean {{mtm_date}}?" in lines
     assert any(ln.startswith(f"{bad}:68:39:") and "{mtm_date}" in ln and "with for_mtm" in ln for ln in lines), lines
+
+
+def test_preview_as_the_facilitator_shows_the_brief_and_the_progress() -> None:
+    out = hplj("preview", str(SAMPLE), "--as", "facilitator", "--start", "2027-03-01").stdout
+    assert "what the facilitator receives" in out
+    assert "Your brief for the Active listening workshop on Mon 8 Mar" in out and "Who is coming: 1 person" in out
+    assert "Cohort audit since the workshop on Mon 8 Mar" in out
+    assert "Ana" not in out  # the one participant is never named

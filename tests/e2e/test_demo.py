@@ -320,7 +320,8 @@ def test_every_journey_completes_with_a_closing_that_fits_and_leaves_the_digests
         if expected == "did not practise":
             assert "habits" not in plain(closing[0].text) and "No real moment" in plain(closing[0].text)
     # after a report's journey completed, no manager digest names them (nor anything waiting)
-    assert lines[-1].endswith("naming a completed report: 0.")
+    assert any(x.startswith("Manager digests after a report completed: ") and x.endswith(
+        "naming a completed report: 0.") for x in lines)
     ended = max(s.at for s in sent if s.title in ("The end of your journey", "Nearly done"))
     for manager in MANAGERS:
         late = [s for s in new_messages(sent, manager) if "weekly digest" in s.title and s.at > ended]
@@ -371,3 +372,36 @@ def test_demo_ends_with_scorecards_recognition_and_the_leaders_final_digest_afte
     assert "What to change:\n• Ask every manager to hold the expectations conversation before the start" in text
     assert "Remove “no support from their manager”" not in text
     assert not any(s.title.startswith("Manager support in your organisation") and s.at > final.at for s in hana)
+
+
+def test_the_facilitator_gets_counts_and_the_leaders_endorsement_reaches_later_welcomes(demo):
+    """Issue 21 item 8 in the demo: the admin names Olu the cohort's facilitator; his brief the
+    working day before the workshop and the progress after it name nobody and quote nothing typed.
+    Hana endorses on the start morning: the welcomes sent after it quote her, the two sent earlier
+    (Singapore, Kolkata) are not sent again."""
+    summary, _, _ = demo
+    printed = plain("\n".join(PRINTED))
+    assert "/journey enroll active-listening facilitator @olu cohort demo-cohort" in printed
+    assert "Facilitator of `demo-cohort` (5 people in Active Listening): Olu Adeyemi" in printed
+    brief, progress = summary.delivered["olu"]
+    assert brief.title == "Your brief for the Active listening workshop on Mon 19 Apr"
+    assert "Who is coming:* 5 people" in brief.text and "Their focus* (5 answered)" in brief.text
+    assert "Cohort demo-cohort since the workshop on Mon 19 Apr" == progress.title
+    participants = [p for p in PEOPLE if p.manager]
+    for msg in (brief, progress):
+        assert "\ue000" not in msg.text + msg.title  # no typed span: nothing a person wrote
+        for p in participants:
+            assert p.name.split()[0] not in msg.text and p.name.split()[1] not in msg.text
+    quoted = {}
+    for p in participants:
+        (welcome,) = [m for m in summary.delivered[p.user_id] if m.title == "Your six weeks at a glance"]
+        quoted[p.user_id] = "From \ue000Hana Kobayashi\ue001:* “\ue000Listening first" in welcome.text
+    assert quoted == {"ana": True, "fatima": True, "dev": True, "chen": False, "eli": False}
+    assert "Hana Kobayashi presses Endorse on her brief" in printed
+    assert "✅ Saved: your endorsement of Active Listening" in printed
+    # both quoted in the closing note
+    closing = "\n".join(summary.completion)
+    assert "Facilitator's brief (Fri 16 Apr): “Your brief for the Active listening workshop on Mon 19 Apr: " in closing
+    assert "— names nobody." in closing
+    assert ("Sponsor's endorsement in the welcome: 3 of 5 welcomes quote it (From Hana Kobayashi: “Listening first"
+            in closing) and "sent before it, not resent: Chen Wei, Eli Haddad." in closing

@@ -404,7 +404,7 @@ def test_a_clause_or_user_given_twice() -> None:
 
 def test_unknown_keyword_after_the_users() -> None:
     expected = (
-        "(expected `manager`, `start`, `event` or `cohort`; users are @mentions, e-mail "
+        "(expected `manager`, `start`, `event`, `cohort` or `facilitator`; users are @mentions, e-mail "
         "addresses or @names)"
     )
     err = error("enroll active-listening @ana supervisor @ben")

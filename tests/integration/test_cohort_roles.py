@@ -1,0 +1,82 @@
+"""The two tables of the cohort roles in a real database (a SQLite file through the migration, and
+a throwaway PostgreSQL server): one facilitator per cohort, due rows found and rescheduled, one
+endorsement per leader and journey, and `forget` leaves neither behind."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from store.db import Database
+from store.migrate import upgrade_async
+from store.uow import UnitOfWork
+from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
+
+NOW = datetime(2027, 4, 1, 8, tzinfo=UTC)
+BRIEF_AT = datetime(2027, 4, 16, 8, tzinfo=UTC)
+
+
+async def person(db: Database, uid: str) -> str:
+    async with UnitOfWork(db) as uow:
+        row, _ = await uow.people.upsert("console", uid, NOW, name=uid.title())
+        await uow.commit()
+    return row.id
+
+
+async def check(db: Database) -> None:
+    fay, gil, hana = await person(db, "fay"), await person(db, "gil"), await person(db, "hana")
+    async with UnitOfWork(db) as uow:
+        assert await uow.cohort_roles.assign("active-listening", "north", fay, "brief", BRIEF_AT, NOW) is None
+        # the same person again keeps the schedule; a journey's other cohort is another row
+        again = await uow.cohort_roles.assign("active-listening", "north", fay, "progress", None, NOW)
+        assert again is not None and (again.stage, again.next_at) == ("brief", BRIEF_AT)
+        await uow.cohort_roles.assign("active-listening", "south", gil, "brief", BRIEF_AT + timedelta(days=7), NOW)
+        await uow.endorsements.record(hana, "active-listening", "First words", NOW)
+        await uow.endorsements.record(hana, "active-listening", "Second words", NOW + timedelta(hours=1))
+        await uow.commit()
+    async with UnitOfWork(db) as uow:
+        assert await uow.cohort_roles.due(BRIEF_AT - timedelta(minutes=1)) == []
+        (due,) = await uow.cohort_roles.due(BRIEF_AT)
+        assert (due.cohort, due.person_id) == ("north", fay)
+        await uow.cohort_roles.reschedule(due, "progress", BRIEF_AT + timedelta(days=10))
+        replaced = await uow.cohort_roles.assign("active-listening", "north", gil, "brief", BRIEF_AT, NOW)
+        assert replaced is not None and replaced.person_id == fay
+        await uow.commit()
+    async with UnitOfWork(db, read_only=True) as uow:
+        assert [(r.cohort, r.person_id) for r in await uow.cohort_roles.in_cohort("north")] == [("north", gil)]
+        found = await uow.endorsements.of_leaders([(hana, "active-listening"), (hana, "other-journey"), (fay, "x")])
+        assert list(found) == [(hana, "active-listening")] and found[(hana, "active-listening")].text == "Second words"
+    async with UnitOfWork(db) as uow:
+        for pid in (gil, hana):
+            record = (await uow.people.by_ids([pid]))[pid]
+            await uow.forget(record, NOW, None)
+        await uow.commit()
+    async with UnitOfWork(db, read_only=True) as uow:
+        assert await uow.cohort_roles.in_cohort("north") == [] and await uow.cohort_roles.in_cohort("south") == []
+        assert await uow.endorsements.of_leaders([(hana, "active-listening")]) == {}
+
+
+async def test_cohort_roles_and_endorsements_in_sqlite(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    await upgrade_async(db)  # through the Alembic migration
+    await check(db)
+    await db.dispose()
+
+
+@pytest.fixture
+async def pg_db(postgres_url: str):  # noqa: F811
+    name = f"roles_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    db = Database(postgres_url.rsplit("/", 1)[0] + "/" + name)
+    await upgrade_async(db)
+    yield db
+    await db.dispose()
+
+
+async def test_cohort_roles_and_endorsements_in_postgres(pg_db: Database) -> None:
+    await check(pg_db)
