@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = Field(default="", alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
     teams_local_mode: bool = Field(default=False, alias="HPLJ_TEAMS_LOCAL")
+    # a Bot Framework cloud other than the public one (all three, or none); see adapters/teams/cloud.py
+    microsoft_bot_openid_metadata_url: str = Field(default="", alias="MICROSOFT_BOT_OPENID_METADATA_URL")
+    microsoft_bot_token_issuer: str = Field(default="", alias="MICROSOFT_BOT_TOKEN_ISSUER")
+    microsoft_bot_login_url: str = Field(default="", alias="MICROSOFT_BOT_LOGIN_URL")
+    microsoft_bot_oauth_scope: str = Field(default="", alias="MICROSOFT_BOT_OAUTH_SCOPE")
     # Microsoft Graph with the bot's app registration (app id, password, tenant id above)
     microsoft_graph_url: str = Field(default="https://graph.microsoft.com/v1.0/", alias="MICROSOFT_GRAPH_URL")
     microsoft_graph_authority: str = Field(default="https://login.microsoftonline.com",

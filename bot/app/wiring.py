@@ -64,6 +64,7 @@ def build_ports(settings: Settings,
     if settings.microsoft_app_id or settings.teams_local_mode:
         # lazy: only for a configured platform (an unused SDK is never imported)
         from adapters.teams.client import TeamsChat
+        from adapters.teams.cloud import cloud_from_settings
         from adapters.teams.directory import graph_from_settings
 
         # The Teams endpoint (bot/wiring.build_app) shares this port's adapter: one credential cache,
@@ -72,7 +73,7 @@ def build_ports(settings: Settings,
         ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                                    tenant_id=settings.microsoft_app_tenant_id,
                                    app_type=settings.microsoft_app_type or "MultiTenant",
-                                   graph=graph_from_settings(settings),
+                                   graph=graph_from_settings(settings), cloud=cloud_from_settings(settings),
                                    on_address=None if on_address is None else (
                                        lambda user_id, profile, address: on_address(profile, address)))
     return ports
@@ -158,12 +159,14 @@ def serve_problem(settings: Settings) -> str | None:
     if problem is None and (settings.microsoft_app_id or settings.teams_local_mode):
         # lazy: only for a configured platform (an unused SDK is never imported)
         from adapters.teams.app import TeamsAuthConfigError, check_production_auth
+        from adapters.teams.cloud import cloud_from_settings
 
         try:
             check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
                                   app_password=settings.microsoft_app_password,
                                   app_type=settings.microsoft_app_type)
-        except TeamsAuthConfigError as exc:
+            cloud_from_settings(settings)
+        except (TeamsAuthConfigError, ValueError) as exc:
             problem = str(exc)
     return problem
 
