@@ -192,6 +192,11 @@ class UnitOfWorkFactory:
     def read(self) -> UnitOfWork:
         return UnitOfWork(self.db, read_only=True, default_tz=self.default_tz)
 
+    @property
+    def is_sqlite(self) -> bool:
+        """One SQLite file: no SKIP LOCKED, so one delivering process at a time."""
+        return self.db.is_sqlite
+
     async def compact(self) -> None:
         """Give deleted bytes back (SQLite keeps them in free pages): after `forget`."""
         await self.db.compact()

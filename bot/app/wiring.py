@@ -146,7 +146,8 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
                      observe: Callable[[str, str], None] | None = None) -> Dispatcher:
     """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
     row against its recipient's calendar at send time."""
-    return Dispatcher(db, ports, limits=configured_limits(settings),
+    return Dispatcher(UnitOfWorkFactory(db, settings.default_timezone or "UTC"), ports,
+                      limits=configured_limits(settings),
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
                       single=True, scheduler=scheduler, library=library,

@@ -23,6 +23,7 @@ from ports.chat import Address, DeliveryError, InboundAction, SentRef
 from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.models import OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")
@@ -162,7 +163,7 @@ async def test_a_backlog_recovered_on_a_dst_night_waits_for_nine_in_the_new_offs
                                                                                   first_open_utc):
     chat = OutageChat()
     await seed_row(db, "Europe/Berlin", "DE", ["a", "b"], night - timedelta(hours=10))
-    disp = Dispatcher(db, {"memory": chat}, library=library)
+    disp = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, library=library)
     assert await deliver_at(disp, chat, night) == 0
     assert await deliver_at(disp, chat, first_open_utc - timedelta(minutes=1)) == 0
     assert await deliver_at(disp, chat, first_open_utc) == 1
@@ -176,7 +177,7 @@ async def test_a_holiday_on_the_recovery_day_holds_the_backlog_to_the_next_worki
     holiday country counts, not the journey's (England)."""
     chat = OutageChat()
     await seed_row(db, "Europe/Berlin", "DE", ["a"], datetime(2027, 5, 5, 16, tzinfo=BERLIN))
-    disp = Dispatcher(db, {"memory": chat}, library=library)
+    disp = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, library=library)
     for hour in (3, 9, 11, 15):
         assert await deliver_at(disp, chat, datetime(2027, 5, 6, hour, tzinfo=BERLIN)) == 0
     assert await deliver_at(disp, chat, datetime(2027, 5, 7, 9, 0, tzinfo=BERLIN)) == 1
@@ -190,7 +191,7 @@ async def test_rows_waiting_for_hours_still_expire_when_stale(db, library):
     await seed_row(db, "Europe/Berlin", None, ["a"], datetime(2027, 5, 4, 16, tzinfo=BERLIN))
     async with db.write() as s:
         (await s.execute(select(OutboxRow))).scalar_one().stale_at = datetime(2027, 5, 7, 8, tzinfo=BERLIN)
-    disp = Dispatcher(db, {"memory": chat}, library=library)
+    disp = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, library=library)
     res = await disp.deliver(datetime(2027, 5, 6, 22, tzinfo=BERLIN))  # next open: Friday 09:00, past stale
     assert (res.sent, res.expired) == (0, 1)
     assert chat.log == []
