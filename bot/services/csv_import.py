@@ -18,10 +18,10 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.app.service import BotService
 from bot.services import directory
 from bot.services.chain_check import circles_with_stored
 from bot.services.csv_reader import read_csv
+from bot.services.host import Services
 from bot.services.import_policy import LABEL
 from journeys.admin.commands import MAX_AHEAD_DAYS, is_cohort_name
 from journeys.calendar import WorkCalendar
@@ -177,7 +177,7 @@ def _date(value: str, col: str, problems: list[str]) -> date | None:
         return None
 
 
-async def import_rows(service: BotService, report: ImportReport, platform: str,
+async def import_rows(service: Services, report: ImportReport, platform: str,
                       progress: Callable[[int], None] | None = None, *, all_or_nothing: bool = False) -> None:
     """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group.
     Rows that would bend the management chain are refused first, before anyone is stored.
@@ -238,8 +238,8 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
             groups[(r.journey, r.manager_email, r.start, r.cohort, r.events)].append(r)
     done = 0
     for (journey, manager, start, cohort, events), rows in groups.items():
-        res = await service.enroll(journey, [people[r.email] for r in rows], people[manager], start,
-                                   events=dict(events), cohort=cohort, actor_id=None)
+        res = await service.enrollment.enroll(journey, [people[r.email] for r in rows], people[manager], start,
+                                              events=dict(events), cohort=cohort, actor_id=None)
         report.enrolled += len(res.enrolled)
         report.already += len(res.already)
         report.opted_out += len(res.opted_out)
