@@ -40,7 +40,15 @@ from store.interview_slots import InterviewSlotsRepository
 from store.outbox import OutboxRepository
 from store.outcomes import OutcomesRepository
 from store.people import PeopleRepository, PersonRecord
-from store.repositories import AdminsStore, AuditStore, HeartbeatsStore, InboundStore, PeopleStore
+from store.repositories import (
+    AdminsStore,
+    AuditStore,
+    EnrollmentsStore,
+    HeartbeatsStore,
+    InboundStore,
+    PeopleStore,
+    PromptsStore,
+)
 from store.views import Views
 
 
@@ -54,8 +62,8 @@ class AbstractUnitOfWork(ABC):
     audit: AuditStore
     inbound: InboundStore
     heartbeats: HeartbeatsStore
-    enrollments: EnrollmentsRepository
-    prompts: PromptsRepository
+    enrollments: EnrollmentsStore
+    prompts: PromptsStore
     mtms: MtmsRepository
     events: EventsRepository
     outbox: OutboxRepository
@@ -115,6 +123,8 @@ class UnitOfWork(AbstractUnitOfWork):
     audit: AuditRepository
     inbound: InboundRepository
     heartbeats: HeartbeatsRepository
+    enrollments: EnrollmentsRepository
+    prompts: PromptsRepository
 
     def __init__(self, db: Database, *, urgent: bool = False, read_only: bool = False,
                  default_tz: str = "UTC") -> None:
