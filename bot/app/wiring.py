@@ -108,11 +108,15 @@ def message_renderer(fmt: str) -> Callable[[Message], Any]:
 
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
                         create: bool = True, db: Database | None = None, scheduler: bool = True,
-                        console: ChatPort | None = None, metrics: Metrics | None = None) -> BotService:
+                        console: ChatPort | None = None, metrics: Metrics | None = None,
+                        ports: dict[str, ChatPort] | None = None) -> BotService:
     """The whole bot for `hplj serve`, `worker`, `tick`, `enroll --csv`, `demo` and `chat`, built once.
 
-    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers).
-    `metrics`: counts this process's deliveries (for /metrics)."""
+    `create`: bring the database up to date first (migrations, missing closing prompts) and lift
+    the revocations a new Slack token ends. `scheduler`: this process runs the scheduler (on SQLite
+    only such a process delivers). `metrics`: counts this process's deliveries (for /metrics).
+    `ports`: the chat ports to use instead of those the settings configure (a test's recording
+    port); everything else is built from the settings as for a deployment."""
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     if create:
@@ -120,8 +124,9 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         await add_closing_prompts(UnitOfWorkFactory(db, settings.default_timezone), library, clock.now())
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
                              frozenset(settings.admin_ids()), admin_tenants=allowed_tenants(settings))
-    ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address),
-                        console=console)
+    if ports is None:
+        ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address),
+                            console=console)
     service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                          bootstrap_admins=settings.admin_ids(), settings=settings,
                          dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler,
