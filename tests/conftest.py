@@ -13,11 +13,11 @@ import pytest
 from adapters.memory import RecordingChat
 from bot.app.service import BotService
 from bot.app.settings import Settings
-from bot.app.wiring import build_service
 from bot.services.clock import SimulatedClock
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.db import Database
+from tests.worlds import service_on
 
 
 @pytest.fixture(scope="session")
@@ -69,11 +69,8 @@ async def make_world(tmp_path: Path, library: dict[str, Journey]) -> AsyncIterat
         await db.create_all()
         chat = RecordingChat(platform=platform)
         clock = SimulatedClock(now)
-        # (no web server here: files come whole, not as download links)
-        settings = settings or Settings.model_validate({"database_url": f"sqlite:///{path}", "public_url": "",
-                                                        "hplj_admins": " ".join(admins)})
         # built by the composition root from the settings; only the chat port is the test's
-        svc = await build_service(settings, library, clock=clock, db=db, create=False, ports={platform: chat})
+        svc = await service_on(db, library, {platform: chat}, clock, admins=admins, settings=settings)
         world = BotWorld(svc, chat, clock, path)
         made.append(world)
         for p in people:

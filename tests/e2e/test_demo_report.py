@@ -25,6 +25,7 @@ from journeys.evaluation.success_case import PERSON_HEADER
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
 from store.db import Database
+from tests.worlds import service_on
 
 PARTICIPANTS = [p for p in PEOPLE if p.manager]
 BY_ID = {p.user_id: p for p in PEOPLE}
@@ -48,8 +49,8 @@ def demo(demo_db: Any) -> Any:
 
     async def report() -> Any:
         db = Database(f"sqlite:///{path}")
-        svc = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
-                         SimulatedClock(summary.end), bootstrap_admins={"admin"})
+        svc = await service_on(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                               SimulatedClock(summary.end), admins={"admin"})
         try:
             result = await svc.handle_command("console", "admin", f"report {summary.cohort} csv", "k1")
         finally:

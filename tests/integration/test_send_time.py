@@ -24,6 +24,7 @@ from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.models import OutboxRow, PersonRow
 from store.uow import UnitOfWorkFactory
+from tests.worlds import service_on
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")
@@ -93,7 +94,7 @@ async def test_outage_then_recovery_at_3am_sends_nothing_before_9_then_everythin
     due; healthy again at 03:00 Friday. Nothing is lost to the long outage, nothing reaches the manager at
     night, and at 09:00 their backlog goes out in the order it was queued, a minute apart."""
     chat = OutageChat()
-    svc = BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2026, 11, 27, 10, tzinfo=UTC)))
+    svc = await service_on(db, library, {"memory": chat}, SimulatedClock(datetime(2026, 11, 27, 10, tzinfo=UTC)))
     ids = await people(svc, chat, {"ana": ("Europe/Berlin", None), "ben": ("Europe/Berlin", None)})
     res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2026, 12, 7))
     eid = res.enrolled[0][1]
@@ -203,7 +204,7 @@ async def test_a_participants_click_at_1725_reaches_a_manager_in_tokyo_only_in_t
     is back the request waits for his next morning instead of arriving at 18:30."""
     chat = OutageChat()
     clock = SimulatedClock(datetime(2027, 4, 5, 8, tzinfo=UTC))
-    svc = BotService(db, library, {"memory": chat}, clock)
+    svc = await service_on(db, library, {"memory": chat}, clock)
     ids = await people(svc, chat, {"ana": ("Europe/London", None), "ben": ("Asia/Tokyo", None)})
     res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2027, 4, 12))
     eid = res.enrolled[0][1]
