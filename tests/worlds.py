@@ -23,6 +23,10 @@ def deployment_settings(admins: Iterable[str] = (), **values: object) -> Setting
 
 async def service_on(db: Database, library: dict[str, Journey], ports: Mapping[str, ChatPort], clock: Clock, *,
                      admins: Iterable[str] = (), settings: Settings | None = None) -> BotService:
-    """The bot `build_service` makes, on `db` (its tables already made) with these ports."""
-    return await build_service(settings or deployment_settings(admins), library, clock=clock, db=db, create=False,
-                               ports=dict(ports))
+    """The bot `build_service` makes, on `db` (its tables already made) with these ports; `admins`
+    join the bootstrap admins of `settings`."""
+    if settings is None:
+        settings = deployment_settings(admins)
+    elif admins:
+        settings = settings.model_copy(update={"hplj_admins": " ".join(sorted({*settings.admin_ids(), *admins}))})
+    return await build_service(settings, library, clock=clock, db=db, create=False, ports=dict(ports))
