@@ -165,14 +165,12 @@ def serve_problem(settings: Settings) -> str | None:
     if problem is None and (settings.microsoft_app_id or settings.teams_local_mode):
         # lazy: only for a configured platform (an unused SDK is never imported)
         from adapters.teams.app import TeamsAuthConfigError, check_production_auth
-        from adapters.teams.cloud import cloud_from_settings
 
         try:
             check_production_auth(settings.microsoft_app_id, settings.teams_local_mode,
                                   app_password=settings.microsoft_app_password,
                                   app_type=settings.microsoft_app_type)
-            cloud_from_settings(settings)
-        except (TeamsAuthConfigError, ValueError) as exc:
+        except TeamsAuthConfigError as exc:
             problem = str(exc)
     return problem
 

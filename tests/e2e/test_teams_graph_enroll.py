@@ -254,9 +254,8 @@ def test_graph_is_configured_from_the_settings() -> None:
     assert graph_from_settings(SimpleNamespace(**{**base, "teams_graph": False})) is None
 
 
-def test_the_bot_framework_cloud_is_configured_from_the_settings(tmp_path: Path) -> None:
-    from bot.app.settings import Settings
-    from bot.app.wiring import serve_problem
+def test_the_bot_framework_cloud_is_configured_from_the_settings(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.app.settings import ConfigError, Settings, load_settings
 
     base = {"MICROSOFT_APP_ID": CLIENT_ID, "MICROSOFT_APP_PASSWORD": "s", "HPLJ_DASHBOARD_SECRET": "s" * 40,
             "HPLJ_PUBLIC_URL": "https://hplj.example", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
@@ -266,6 +265,14 @@ def test_the_bot_framework_cloud_is_configured_from_the_settings(tmp_path: Path)
     assert cloud_from_settings(Settings.model_validate({**base, **cloud})) == BotCloud(
         cloud["MICROSOFT_BOT_OPENID_METADATA_URL"], ISSUER, cloud["MICROSOFT_BOT_LOGIN_URL"],
         "https://api.botframework.com")
-    half = Settings.model_validate({**base, "MICROSOFT_BOT_LOGIN_URL": cloud["MICROSOFT_BOT_LOGIN_URL"]})
-    problem = serve_problem(half)  # every inbound token would be refused: hplj serve does not start
-    assert problem is not None and "MICROSOFT_BOT_OPENID_METADATA_URL" in problem and "MICROSOFT_BOT_TOKEN_ISSUER" in problem
+    # half a cloud: every inbound token would be refused, so no command starts with it
+    monkeypatch.chdir(tmp_path)  # (no .env here)
+    for name, value in {**base, "MICROSOFT_BOT_LOGIN_URL": cloud["MICROSOFT_BOT_LOGIN_URL"]}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="MICROSOFT_BOT_OPENID_METADATA_URL, MICROSOFT_BOT_TOKEN_ISSUER not set"):
+        load_settings()
+    with pytest.raises(ValueError, match="MICROSOFT_BOT_OPENID_METADATA_URL"):  # the adapter's own guard
+        cloud_from_settings(Settings.model_validate({**base, "MICROSOFT_BOT_LOGIN_URL": "https://login.example/x"}))
+    for name, value in cloud.items():
+        monkeypatch.setenv(name, value)
+    assert cloud_from_settings(load_settings()) is not None
