@@ -52,6 +52,7 @@ from scheduler.delivery import Dispatcher
 from scheduler.ratelimit import slack_limits, teams_limits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.teams_connector import FakeConnector
 
@@ -139,7 +140,7 @@ async def bench_slack(n: int, per_minute: int, p429: float, tmp: Path) -> dict[s
         for i in range(n):
             fake.add_user(f"U{i:05d}")
             fake.channels[f"DU{i:05d}"] = f"U{i:05d}"
-        disp = Dispatcher(db, {"slack": SlackChat("xoxb-test", api_url=fake.api_url)},
+        disp = Dispatcher(UnitOfWorkFactory(db), {"slack": SlackChat("xoxb-test", api_url=fake.api_url)},
                           limits={"slack": limits})
         t0 = time.monotonic()
         totals = await drain(db, disp, 20 * n / rate + 120)
@@ -165,7 +166,7 @@ async def bench_teams(n: int, per_second: int, p429: float, tmp: Path) -> dict[s
         async with db.read() as s:
             addresses = {p.id: dict(p.address) for p in (await s.execute(select(PersonRow))).scalars().all()}
         port = TeamsChat(address_for=lambda pid: addresses.get(pid), timeout=10.0)
-        disp = Dispatcher(db, {"teams": port}, limits={"teams": teams_limits(7, per_second)})
+        disp = Dispatcher(UnitOfWorkFactory(db), {"teams": port}, limits={"teams": teams_limits(7, per_second)})
         t0 = time.monotonic()
         totals = await drain(db, disp, 20 * n / per_second + 120)
         elapsed = time.monotonic() - t0

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from journeys.definition import Journey
 from journeys.messages import Message
@@ -39,10 +40,9 @@ from scheduler.log_context import DELIVERY_ID
 from scheduler.ratelimit import PlatformLimits, RateLimiter
 from scheduler.sendtime import held_until, spread
 from store.access import PARKED, cut_off
-from store.db import Database
 from store.people import PersonRecord
 from store.records import OutboxItem, Settlement
-from store.uow import UnitOfWork
+from store.uow import AbstractUnitOfWork
 
 log = logging.getLogger("hplj.delivery")
 
@@ -83,13 +83,26 @@ def backoff(attempt: int) -> float:
     return float(random.uniform(0, min(600.0, 2.0 ** attempt)))
 
 
+class DeliveryUnits(Protocol):
+    """What the dispatcher is given instead of a database: units of work on the outbox's store
+    (`store.uow.UnitOfWorkFactory`), and whether that store is one SQLite file (no SKIP LOCKED:
+    one dispatcher at a time, elected through a lock row)."""
+
+    @property
+    def is_sqlite(self) -> bool: ...
+
+    def __call__(self, *, urgent: bool = False) -> AbstractUnitOfWork: ...
+
+    def read(self) -> AbstractUnitOfWork: ...
+
+
 class Dispatcher:
-    def __init__(self, db: Database, ports: Mapping[str, ChatPort], *, owner: str | None = None,
+    def __init__(self, uow: DeliveryUnits, ports: Mapping[str, ChatPort], *, owner: str | None = None,
                  limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
                  concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None,
                  single: bool = False, scheduler: bool = True, library: Mapping[str, Journey] | None = None,
                  default_tz: str = "UTC", observe: Callable[[str, str], None] | None = None) -> None:
-        self.db = db
+        self.uow = uow
         # Told (platform, outcome) for every row settled: sent, failed, retried, rate_limited, expired
         # (the web process's /metrics counters).
         self.observe = observe or (lambda platform, outcome: None)
@@ -114,7 +127,7 @@ class Dispatcher:
         # time elapsed since, so Retry-After pauses and `next_attempt_at` share one time base.
         self.limiter = limiter or RateLimiter(limits, clock=self.clock)
 
-    async def _hold_sqlite_lock(self, uow: UnitOfWork) -> bool:
+    async def _hold_sqlite_lock(self, uow: AbstractUnitOfWork) -> bool:
         """SQLite has no SKIP LOCKED: one dispatcher per database file, elected through a row that
         its holder renews on every pass. Another process never dispatches while the holder lives
         and takes over within `SQLITE_LOCK_TTL` seconds of real time once it is gone."""
@@ -134,9 +147,9 @@ class Dispatcher:
 
     async def release(self) -> None:
         """Give up the SQLite delivery lock (a clean shutdown), so another process may take over now."""
-        if not (self.single and self.db.is_sqlite):
+        if not (self.single and self.uow.is_sqlite):
             return
-        async with UnitOfWork(self.db) as uow:
+        async with self.uow() as uow:
             await uow.outbox.release_lock(SQLITE_LOCK, self.owner)
             await uow.commit()
 
@@ -152,11 +165,11 @@ class Dispatcher:
 
     async def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
         self.refused = None
-        if self.single and self.db.is_sqlite and not self.scheduler:
+        if self.single and self.uow.is_sqlite and not self.scheduler:
             self.refused = "this process runs no scheduler; the scheduler process delivers on SQLite"
             return []
-        async with UnitOfWork(self.db) as uow:
-            if self.single and self.db.is_sqlite and not await self._hold_sqlite_lock(uow):
+        async with self.uow() as uow:
+            if self.single and self.uow.is_sqlite and not await self._hold_sqlite_lock(uow):
                 await uow.commit()
                 return []
             # From the time it is now, not the pass's `now`: a drain's passes share one `now`
@@ -175,7 +188,7 @@ class Dispatcher:
         if not rows:
             return result
         started = time.monotonic()
-        async with UnitOfWork(self.db, read_only=True, default_tz=self.default_tz) as uow:
+        async with self.uow.read() as uow:
             people = await uow.people.by_ids(r.recipient_id for r in rows)
             states = {pid: uow.people.state(p) for pid, p in people.items()}
             originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
@@ -251,7 +264,7 @@ class Dispatcher:
             groups[rid] = keep
         if not held:
             return
-        async with UnitOfWork(self.db, read_only=True) as uow:
+        async with self.uow.read() as uow:
             waiting_until = await uow.outbox.latest_waiting(held)
         for rid, (slot, waiting_rows) in held.items():
             for row, at in zip(waiting_rows, spread(slot, waiting_until.get(rid), len(waiting_rows)), strict=True):
@@ -274,7 +287,7 @@ class Dispatcher:
         while True:
             await asyncio.sleep(period)
             try:
-                async with UnitOfWork(self.db) as uow:
+                async with self.uow() as uow:
                     await uow.outbox.renew(ids, self.owner, self.current() + self.lease)
                     await uow.commit()
             except Exception:  # the pass itself reports a broken database; keep trying meanwhile
@@ -322,7 +335,7 @@ class Dispatcher:
             address = person.address  # how to reach them, as stored (a Teams conversation reference)
             conversation = person.dm_id or await port.open_dm(person.platform_user_id, address=address)
             if not person.dm_id:
-                async with UnitOfWork(self.db) as uow:
+                async with self.uow() as uow:
                     await uow.people.change(person.id, dm_id=conversation)
                     await uow.commit()
                 person = replace(person, dm_id=conversation)
@@ -373,7 +386,7 @@ class Dispatcher:
                 # Recorded before the resend leaves: if this process dies too, the next claim sees
                 # the one resend already spent and never sends a third copy.
                 row = replace(row, ambiguous=True)
-                async with UnitOfWork(self.db) as uow:
+                async with self.uow() as uow:
                     await uow.outbox.mark_ambiguous(row.id, self.owner)
                     await uow.commit()
                 result.ambiguous += 1
@@ -430,6 +443,6 @@ class Dispatcher:
                       in_doubt: bool | None = None, attempts: int | None = None) -> None:
         how = Settlement(state, error=error, next_attempt_at=next_at, ambiguous=row.ambiguous, attempts=attempts,
                          in_doubt=in_doubt, sent_at=sent_at, conversation_id=conversation, message_id=message_id)
-        async with UnitOfWork(self.db) as uow:
+        async with self.uow() as uow:
             await uow.outbox.settle(row.id, self.owner, how)
             await uow.commit()

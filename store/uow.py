@@ -42,7 +42,15 @@ from store.interview_slots import InterviewSlotsRepository
 from store.outbox import OutboxRepository
 from store.outcomes import OutcomesRepository
 from store.people import PeopleRepository, PersonRecord
-from store.repositories import AdminsStore, AuditStore, HeartbeatsStore, InboundStore, PeopleStore
+from store.repositories import (
+    AdminsStore,
+    AuditStore,
+    EnrollmentsStore,
+    HeartbeatsStore,
+    InboundStore,
+    PeopleStore,
+    PromptsStore,
+)
 from store.views import Views
 
 
@@ -56,8 +64,8 @@ class AbstractUnitOfWork(ABC):
     audit: AuditStore
     inbound: InboundStore
     heartbeats: HeartbeatsStore
-    enrollments: EnrollmentsRepository
-    prompts: PromptsRepository
+    enrollments: EnrollmentsStore
+    prompts: PromptsStore
     mtms: MtmsRepository
     events: EventsRepository
     outbox: OutboxRepository
@@ -120,6 +128,8 @@ class UnitOfWork(AbstractUnitOfWork):
     audit: AuditRepository
     inbound: InboundRepository
     heartbeats: HeartbeatsRepository
+    enrollments: EnrollmentsRepository
+    prompts: PromptsRepository
 
     def __init__(self, db: Database, *, urgent: bool = False, read_only: bool = False,
                  default_tz: str = "UTC") -> None:
@@ -199,6 +209,11 @@ class UnitOfWorkFactory:
 
     def read(self) -> UnitOfWork:
         return UnitOfWork(self.db, read_only=True, default_tz=self.default_tz)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """One SQLite file: no SKIP LOCKED, so one delivering process at a time."""
+        return self.db.is_sqlite
 
     async def compact(self) -> None:
         """Give deleted bytes back (SQLite keeps them in free pages): after `forget`."""

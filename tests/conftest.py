@@ -7,16 +7,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from adapters.memory import RecordingChat
 from bot.app.service import BotService
+from bot.app.settings import Settings
 from bot.services.clock import SimulatedClock
 from journeys.definition import Journey
 from journeys.loader import default_library_path, load_library
 from store.db import Database
+from tests.worlds import service_on
 
 
 @pytest.fixture(scope="session")
@@ -62,13 +63,14 @@ async def make_world(tmp_path: Path, library: dict[str, Journey]) -> AsyncIterat
     made: list[BotWorld] = []
 
     async def make(now: datetime, people: Iterable[Someone | tuple[str, str]] = (), *, platform: str = "memory",
-                   admins: Iterable[str] = (), settings: Any = None, name: str = "bot.db") -> BotWorld:
+                   admins: Iterable[str] = (), settings: Settings | None = None, name: str = "bot.db") -> BotWorld:
         path = tmp_path / name
         db = Database(f"sqlite:///{path}")
         await db.create_all()
         chat = RecordingChat(platform=platform)
         clock = SimulatedClock(now)
-        svc = BotService(db, library, {platform: chat}, clock, bootstrap_admins=set(admins), settings=settings)
+        # built by the composition root from the settings; only the chat port is the test's
+        svc = await service_on(db, library, {platform: chat}, clock, admins=admins, settings=settings)
         world = BotWorld(svc, chat, clock, path)
         made.append(world)
         for p in people:

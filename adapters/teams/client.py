@@ -36,7 +36,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -47,6 +51,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from adapters.teams.cloud import BotCloud, CloudCredentialFactory
 from adapters.teams.directory import GraphDirectory
 from adapters.teams.graph import GraphError
 from adapters.teams.render import CARD_CONTENT_TYPE, fits, render_card, summary
@@ -66,15 +71,20 @@ ProfileLookup = Callable[[str], "Profile | None | Awaitable[Profile | None]"]
 
 
 def make_adapter(app_id: str = "", app_password: str = "", tenant_id: str = "",
-                 app_type: str = "MultiTenant") -> CloudAdapter:
-    """A `CloudAdapter` configured like the Bot Framework samples (empty app id: local mode)."""
+                 app_type: str = "MultiTenant", cloud: BotCloud | None = None) -> CloudAdapter:
+    """A `CloudAdapter` configured like the Bot Framework samples (empty app id: local mode);
+    `cloud`: the Bot Framework endpoints to use instead of the public cloud's."""
     config = SimpleNamespace(
         APP_ID=app_id or "",
         APP_PASSWORD=app_password or "",
         APP_TENANTID=tenant_id or "",
         APP_TYPE=app_type or "MultiTenant",
+        **(cloud.sdk_configuration() if cloud is not None else {}),
     )
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    if cloud is None:
+        return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    factory = CloudCredentialFactory(ConfigurationServiceClientCredentialFactory(config), app_password or "")
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory))
 
 
 def reference_from_address(address: dict[str, Any], conversation_id: str | None = None) -> ConversationReference:
@@ -214,9 +224,10 @@ class TeamsChat:
         user_for_email: ProfileLookup | None = None,
         timeout: float = 30.0,
         graph: GraphDirectory | None = None,
+        cloud: BotCloud | None = None,
         on_address: Callable[[str, Profile, dict[str, Any]], Awaitable[Any]] | None = None,
     ) -> None:
-        self.adapter = adapter or make_adapter(app_id, app_password, tenant_id, app_type)
+        self.adapter = adapter or make_adapter(app_id, app_password, tenant_id, app_type, cloud)
         self.app_id = app_id or ""
         self._address_for = address_for
         self._user_for_email = user_for_email

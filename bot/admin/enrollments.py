@@ -7,12 +7,12 @@ from datetime import date, datetime, timedelta
 
 from bot.admin.context import LIST_LIMIT, AdminError, Ctx, Found, existing, find, label, names
 from bot.services import directory
+from bot.services.chain_check import circles_with_stored
 from bot.services.enrollment import EnrollResult
 from bot.services.facilitators import assign, assigned_line
 from journeys import before_phase, engine, timekeeping
 from journeys.admin.commands import Enroll, Pause, Resume, Unenroll, UserRef
 from journeys.calendar import WorkCalendar
-from journeys.chain import in_circles
 from journeys.definition import Journey
 from journeys.state import EnrollmentState, Outcome, PromptState
 from ports.chat import HandlerResult
@@ -121,9 +121,7 @@ async def _refuse_circles(ctx: Ctx, groups: list[tuple[Found, list[Found]]]) -> 
     """The participant -> manager links about to be written, checked against the whole stored chain
     (own managers, enrollments, the HR sync) before anyone is stored: nobody may end up above their
     own manager, where an escalation about a peer would reach them."""
-    async with ctx.service.uow.read() as uow:
-        stored = await uow.views.manager_links()
-    bad = in_circles(stored, {}, [(_node(f), _node(m)) for m, members in groups for f in members])
+    bad = await circles_with_stored(ctx.service.uow, [(_node(f), _node(m)) for m, members in groups for f in members])
     if bad:
         raise AdminError(f"`enroll`: managers would go round in a circle: {next(iter(bad.values()))}. "
                          "Nobody was enrolled; fix the manager (or the HR data) first.")

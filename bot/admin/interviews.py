@@ -8,25 +8,23 @@ verdicts as events. Nothing anyone said in an interview is stored: only codes an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.admin.context import AdminError, Ctx, existing
 from bot.services.host import Services
 from bot.services.interview_calendar import hold_times
+from bot.services.interview_invitation import invitation_message, invite_key
 from bot.services.interview_notes import send_form
 from bot.services.reports import cohort_events, story_questions
 from journeys.admin.commands import Interview, Interviews
 from journeys.definition import Journey
 from journeys.evaluation.interviews import (
     CLASS_WORDS,
-    NO,
     STATUS_WORDS,
     Candidate,
     candidates,
     consent_event,
-    consent_prompt_id,
     declined_themselves,
     guide,
     invited_event,
@@ -36,7 +34,7 @@ from journeys.evaluation.interviews import (
     swap_events,
 )
 from journeys.evaluation.scm_selection import Evidence, Ranked
-from journeys.messages import Button, Message, Outgoing
+from journeys.messages import Outgoing
 from journeys.ppp import measured_outcomes, units
 from journeys.state import Outcome
 from journeys.text import typed
@@ -45,29 +43,6 @@ from ports.chat import HandlerResult
 from store.interview_slots import Held
 from store.people import PersonRecord
 from store.uow import AbstractUnitOfWork
-
-
-def invitation_message(journey: Journey, enrollment_id: str, person: PersonRecord, interviewer: str,
-                       slots: Sequence[datetime], tz: ZoneInfo, *, note: str = "") -> Message:
-    """The consent request: why, how long, that it is optional, and a button per proposed time
-    (in the person's own time zone); closed, with `note`, once answered."""
-    first = (person.name or "").split(" ")[0]
-    text = (f"Hello {typed(first)}. {typed(interviewer or 'L&D')} from L&D would like a "
-            f"{journey.interviews.minutes}-minute conversation about how {journey.title} went for you: what "
-            "you used, what came of it, and what helped or got in the way. It is entirely up to you, and "
-            "nothing you say is shown with your name. If you are happy to talk, pick a time (your time)"
-            + ("" if slots else f"; none fits both calendars soon, so {typed(interviewer or 'L&D')} will suggest one")
-            + ".")
-    buttons = tuple(Button(f"Yes: {format_slot(s, tz)}", f"slot:{i}", "primary" if i == 0 else "default")
-                    for i, s in enumerate(slots)) + (Button("No, thanks", NO),)
-    return Message(recipient_id=person.id, title="Could we talk about your results?",
-                   text=text + (f"\n{note}" if note else ""), journey_title=journey.title,
-                   prompt_id=consent_prompt_id(enrollment_id), buttons=() if note else buttons, closed=bool(note),
-                   context=f"{journey.title} · Success Case interview · optional")
-
-
-def invite_key(enrollment_id: str) -> str:
-    return f"interview:{enrollment_id}:invite"
 
 
 def invitation(journey: Journey, enrollment_id: str, person: PersonRecord, interviewer: PersonRecord,

@@ -45,7 +45,7 @@ class BotService(BotHandler):
         self.bootstrap_admins = frozenset(bootstrap_admins or ())
         self.settings = settings
         self.uow = UnitOfWorkFactory(db, default_tz)
-        self.dispatcher = dispatcher or Dispatcher(db, self.ports, library=library, default_tz=default_tz)
+        self.dispatcher = dispatcher or Dispatcher(self.uow, self.ports, library=library, default_tz=default_tz)
         self.delivery = DeliveryLoop(self.uow, library, self.dispatcher, self.clock.now,
                                      min_group=settings.min_group_size if settings else MIN_GROUP)
         self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins,

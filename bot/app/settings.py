@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = Field(default="", alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str = Field(default="MultiTenant", alias="MICROSOFT_APP_TYPE")
     teams_local_mode: bool = Field(default=False, alias="HPLJ_TEAMS_LOCAL")
+    # a Bot Framework cloud other than the public one (all three, or none); see adapters/teams/cloud.py
+    microsoft_bot_openid_metadata_url: str = Field(default="", alias="MICROSOFT_BOT_OPENID_METADATA_URL")
+    microsoft_bot_token_issuer: str = Field(default="", alias="MICROSOFT_BOT_TOKEN_ISSUER")
+    microsoft_bot_login_url: str = Field(default="", alias="MICROSOFT_BOT_LOGIN_URL")
+    microsoft_bot_oauth_scope: str = Field(default="", alias="MICROSOFT_BOT_OAUTH_SCOPE")
     # Microsoft Graph with the bot's app registration (app id, password, tenant id above)
     microsoft_graph_url: str = Field(default="https://graph.microsoft.com/v1.0/", alias="MICROSOFT_GRAPH_URL")
     microsoft_graph_authority: str = Field(default="https://login.microsoftonline.com",
@@ -128,13 +133,21 @@ def load_settings() -> Settings:
     """The settings from the environment and `.env`; raises ConfigError with one sentence per
     bad variable (never pydantic's screen of text)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         sentences = []
         for error in exc.errors():
             name = ".".join(str(x) for x in error.get("loc", ())) or "a setting"
             sentences.append(f"{name}={str(error.get('input'))!r} is not valid: expected {_accepts(error)}.")
         raise ConfigError(" ".join(sentences)) from None
+    cloud = {"MICROSOFT_BOT_OPENID_METADATA_URL": settings.microsoft_bot_openid_metadata_url,
+             "MICROSOFT_BOT_TOKEN_ISSUER": settings.microsoft_bot_token_issuer,
+             "MICROSOFT_BOT_LOGIN_URL": settings.microsoft_bot_login_url}
+    missing = [name for name, value in cloud.items() if not value.strip()]
+    if 0 < len(missing) < len(cloud):  # half a Bot Framework cloud: every Teams request would be refused
+        raise ConfigError(f"{', '.join(missing)} not set: {', '.join(cloud)} go together (a Bot Framework "
+                          "cloud other than the public one), or leave all of them empty.")
+    return settings
 
 
 def serve_problem(settings: Settings) -> str | None:

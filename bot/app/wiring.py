@@ -64,6 +64,7 @@ def build_ports(settings: Settings,
     if settings.microsoft_app_id or settings.teams_local_mode:
         # lazy: only for a configured platform (an unused SDK is never imported)
         from adapters.teams.client import TeamsChat
+        from adapters.teams.cloud import cloud_from_settings
         from adapters.teams.directory import graph_from_settings
 
         # The Teams endpoint (bot/wiring.build_app) shares this port's adapter: one credential cache,
@@ -72,7 +73,7 @@ def build_ports(settings: Settings,
         ports["teams"] = TeamsChat(app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                                    tenant_id=settings.microsoft_app_tenant_id,
                                    app_type=settings.microsoft_app_type or "MultiTenant",
-                                   graph=graph_from_settings(settings),
+                                   graph=graph_from_settings(settings), cloud=cloud_from_settings(settings),
                                    on_address=None if on_address is None else (
                                        lambda user_id, profile, address: on_address(profile, address)))
     return ports
@@ -107,11 +108,15 @@ def message_renderer(fmt: str) -> Callable[[Message], Any]:
 
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
                         create: bool = True, db: Database | None = None, scheduler: bool = True,
-                        console: ChatPort | None = None, metrics: Metrics | None = None) -> BotService:
+                        console: ChatPort | None = None, metrics: Metrics | None = None,
+                        ports: dict[str, ChatPort] | None = None) -> BotService:
     """The whole bot for `hplj serve`, `worker`, `tick`, `enroll --csv`, `demo` and `chat`, built once.
 
-    `scheduler`: this process runs the scheduler (on SQLite only such a process delivers).
-    `metrics`: counts this process's deliveries (for /metrics)."""
+    `create`: bring the database up to date first (migrations, missing closing prompts) and lift
+    the revocations a new Slack token ends. `scheduler`: this process runs the scheduler (on SQLite
+    only such a process delivers). `metrics`: counts this process's deliveries (for /metrics).
+    `ports`: the chat ports to use instead of those the settings configure (a test's recording
+    port); everything else is built from the settings as for a deployment."""
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     if create:
@@ -119,8 +124,9 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
         await add_closing_prompts(UnitOfWorkFactory(db, settings.default_timezone), library, clock.now())
     people = PeopleDirectory(UnitOfWorkFactory(db, settings.default_timezone), clock,
                              frozenset(settings.admin_ids()), admin_tenants=allowed_tenants(settings))
-    ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address),
-                        console=console)
+    if ports is None:
+        ports = build_ports(settings, lambda profile, address: people.remember("teams", profile, address),
+                            console=console)
     service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                          bootstrap_admins=settings.admin_ids(), settings=settings,
                          dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler,
@@ -145,7 +151,8 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
                      observe: Callable[[str, str], None] | None = None) -> Dispatcher:
     """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
     row against its recipient's calendar at send time."""
-    return Dispatcher(db, ports, limits=configured_limits(settings),
+    return Dispatcher(UnitOfWorkFactory(db, settings.default_timezone or "UTC"), ports,
+                      limits=configured_limits(settings),
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
                       single=True, scheduler=scheduler, library=library,

@@ -19,14 +19,15 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.app.service import BotService
 from bot.services import csv_roles, directory
+from bot.services.chain_check import circles_with_stored
 from bot.services.csv_reader import read_csv
+from bot.services.host import Services
 from bot.services.import_policy import LABEL
 from journeys.admin.commands import MAX_AHEAD_DAYS, is_cohort_name
 from journeys.calendar import WorkCalendar
-from journeys.chain import in_circles
 from ports.chat import DeliveryError
+from store.uow import UnitsOfWork
 
 REQUIRED = ("email", "manager_email", "journey", "start")
 OPTIONAL = ("timezone", "country", "subdivision", "cohort", "manager_manager_email", "facilitator_email")
@@ -162,17 +163,12 @@ def holiday_region(row: dict[str, str], problems: list[str]) -> tuple[str | None
     return country, subdivision
 
 
-async def _stored_links(service: BotService) -> list[tuple[str, str, str]]:
-    async with service.uow.read() as uow:
-        return await uow.views.manager_links()
-
-
-def _refuse_circles(report: ImportReport, stored: list[tuple[str, str, str]]) -> None:
+async def _refuse_circles(report: ImportReport, uow: UnitsOfWork) -> None:
     """Rows whose links (participant -> manager, manager -> manager_manager_email) would close a
     circle with the stored chain or with each other are refused with their line: nobody may end
     up above their own manager, where an escalation would reach them about a peer."""
     own = {r.manager_email: r.manager_manager_email for r in report.valid if r.manager_manager_email}
-    bad = in_circles(stored, own, [(r.email, r.manager_email) for r in report.valid])
+    bad = await circles_with_stored(uow, [(r.email, r.manager_email) for r in report.valid], own)
     if not bad:
         return
     keep = []
@@ -193,14 +189,14 @@ def _date(value: str, col: str, problems: list[str]) -> date | None:
         return None
 
 
-async def import_rows(service: BotService, report: ImportReport, platform: str,
+async def import_rows(service: Services, report: ImportReport, platform: str,
                       progress: Callable[[int], None] | None = None, *, all_or_nothing: bool = False) -> None:
     """Create or find everyone, then enroll per (journey, manager, start, cohort, events) group.
     Rows that would bend the management chain are refused first, before anyone is stored.
 
     When the platform cannot be reached while people are looked up, `report.unreachable` says so
     and the rows whose people were not found are refused; with `all_or_nothing` nothing is written."""
-    _refuse_circles(report, await _stored_links(service))
+    await _refuse_circles(report, service.uow)
     people: dict[str, str] = {}
     emails = {r.email for r in report.valid} | {r.manager_email for r in report.valid} | {
         r.manager_manager_email for r in report.valid if r.manager_manager_email} | {
@@ -255,8 +251,8 @@ async def import_rows(service: BotService, report: ImportReport, platform: str,
             groups[(r.journey, r.manager_email, r.start, r.cohort, r.events)].append(r)
     done = 0
     for (journey, manager, start, cohort, events), rows in groups.items():
-        res = await service.enroll(journey, [people[r.email] for r in rows], people[manager], start,
-                                   events=dict(events), cohort=cohort, actor_id=None)
+        res = await service.enrollment.enroll(journey, [people[r.email] for r in rows], people[manager], start,
+                                              events=dict(events), cohort=cohort, actor_id=None)
         report.enrolled += len(res.enrolled)
         report.already += len(res.already)
         report.opted_out += len(res.opted_out)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.admin.interviews import invitation_message, invite_key
 from bot.services.interview_calendar import reminders
+from bot.services.interview_invitation import invitation_message, invite_key
 from journeys import timekeeping
 from journeys.definition import Journey
 from journeys.evaluation.interviews import (

@@ -59,24 +59,20 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture
 async def served(seeded: Any) -> AsyncIterator[Any]:
-    from bot.app.service import BotService
     from bot.app.wiring import build_app
     from bot.services.clock import SimulatedClock
     from journeys.loader import default_library_path, load_library
     from store.db import Database
     from store.models import PersonRow
+    from tests.worlds import deployment_settings, service_on
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = SimpleNamespace(
-        dashboard_secret="test-dashboard-secret", public_url=base, min_group_size=5,
-        slack_signing_secret="", slack_bot_token="", slack_app_token="", slack_api_url="",
-        microsoft_app_id="", microsoft_app_password="", microsoft_app_tenant_id="",
-        microsoft_app_type="", teams_local_mode=False)
+    settings = deployment_settings(dashboard_secret="test-dashboard-secret", public_url=base)
     db = Database(f"sqlite:///{seeded.path}")
     clock = SimulatedClock(seeded.end)
-    service = BotService(db, load_library(default_library_path()), {}, clock, settings=settings,
-                         bootstrap_admins={"U-admin"})
+    service = await service_on(db, load_library(default_library_path()), {}, clock, settings=settings,
+                               admins={"U-admin"})
     async with db.write() as s:  # the links' actor: a stored admin (a link dies with its admin)
         existing = await s.get(PersonRow, "U-admin")
         if existing is None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
+from bot.app.settings import Settings
 from bot.devtools.demo import PEOPLE, run_demo
 from bot.services.clock import SimulatedClock
 from journeys.evaluation.barriers import BARRIER_LABELS
@@ -25,6 +25,7 @@ from journeys.evaluation.success_case import PERSON_HEADER
 from journeys.loader import default_library_path, load_library
 from journeys.text import plain
 from store.db import Database
+from tests.worlds import service_on
 
 PARTICIPANTS = [p for p in PEOPLE if p.manager]
 BY_ID = {p.user_id: p for p in PEOPLE}
@@ -48,8 +49,8 @@ def demo(demo_db: Any) -> Any:
 
     async def report() -> Any:
         db = Database(f"sqlite:///{path}")
-        svc = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
-                         SimulatedClock(summary.end), bootstrap_admins={"admin"})
+        svc = await service_on(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                               SimulatedClock(summary.end), admins={"admin"})
         try:
             result = await svc.handle_command("console", "admin", f"report {summary.cohort} csv", "k1")
         finally:
@@ -229,11 +230,11 @@ def test_senior_leader_digest_opens_with_the_business_goal_and_hides_small_figur
 _KEYS = itertools.count()  # every command is a new request (a repeated key is a redelivery: ignored)
 
 
-def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
+def _command(path: Any, end: Any, text: str, settings: Settings | None = None) -> Any:
     async def run() -> Any:
         db = Database(f"sqlite:///{path}")
-        svc = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
-                         SimulatedClock(end), bootstrap_admins={"admin"}, settings=settings)
+        svc = await service_on(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                               SimulatedClock(end), admins={"admin"}, settings=settings)
         try:
             return (await svc.handle_command("console", "admin", text, f"k-{next(_KEYS)}")).replies[0]
         finally:
@@ -241,9 +242,7 @@ def _command(path: Any, end: Any, text: str, settings: Any = None) -> Any:
     return asyncio.run(run())
 
 
-def _keyed_settings(**values: str) -> Any:
-    from bot.app.settings import Settings
-
+def _keyed_settings(**values: str) -> Settings:
     return Settings(xapi_key=values.get("xapi_key", ""), dashboard_secret=values.get("dashboard_secret", ""),
                     public_url="https://hplj.example.org")
 

@@ -31,12 +31,15 @@ from adapters.slack.render import fits as slack_fits
 from adapters.teams.render import fits as teams_fits
 from bot.admin.commands import export_json, export_person
 from bot.app.service import BotService
+from bot.app.settings import Settings
 from bot.app.wiring import build_app
 from bot.dashboard.links import make_link
 from bot.services.clock import SimulatedClock
 from journeys.messages import Message
 from store.db import Database
 from store.models import AuditRow, PersonRow, PromptRow
+from tests.e2e.test_serve import _free_port
+from tests.worlds import deployment_settings, service_on
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2027, 3, 29, 8, tzinfo=UTC)  # a Monday
@@ -47,12 +50,8 @@ LABEL = "Download the export (JSON, expires in 1 h)"
 PEOPLE = (("ana", "Ana Silva"), ("bo", "Bo Berg"), ("ben", "Ben Okafor"))
 
 
-def _settings(public_url: str = "") -> SimpleNamespace:
-    return SimpleNamespace(
-        dashboard_secret="export-test-secret", public_url=public_url, min_group_size=5,
-        slack_signing_secret="", slack_bot_token="", slack_app_token="", slack_api_url="",
-        microsoft_app_id="", microsoft_app_password="", microsoft_app_tenant_id="",
-        microsoft_app_type="", teams_local_mode=False)
+def _settings(public_url: str = "") -> Settings:
+    return deployment_settings(dashboard_secret="export-test-secret", public_url=public_url)
 
 
 async def _populate(svc: BotService, chat: RecordingChat, platform: str = "console") -> dict[str, str]:
@@ -102,14 +101,14 @@ async def served(tmp_path, library):
     await db.create_all()
     chat = RecordingChat(platform="console")
     clock = SimulatedClock(NOW)
-    settings = _settings()
-    svc = BotService(db, library, {"console": chat}, clock, bootstrap_admins={"admin"}, settings=settings)
+    port = _free_port()
+    settings = _settings(f"http://127.0.0.1:{port}")  # the address the links point at
+    svc = await service_on(db, library, {"console": chat}, clock, admins={"admin"}, settings=settings)
     chat.add_user("admin", "Lee Admin", email="lee@example.com")
     await svc.ensure_person("console", "admin", name="Lee Admin", email="lee@example.com")
     ids = await _populate(svc, chat)
-    server = TestServer(build_app(svc, settings), host="127.0.0.1")
+    server = TestServer(build_app(svc, settings), host="127.0.0.1", port=port)
     await server.start_server()
-    settings.public_url = str(server.make_url("/")).rstrip("/")  # the address the links point at
     async with aiohttp.ClientSession() as http:
         yield Served(svc, clock, server, http, ids, path)
     await server.close()
@@ -260,7 +259,7 @@ async def test_without_a_public_url_a_big_export_is_not_truncated(tmp_path, libr
     db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
     await db.create_all()
     chat = RecordingChat(platform=platform, fits=FITS[platform])  # that platform's port says what fits
-    svc = BotService(db, library, {platform: chat}, SimulatedClock(NOW), bootstrap_admins={"admin"})
+    svc = await service_on(db, library, {platform: chat}, SimulatedClock(NOW), admins={"admin"})
     chat.add_user("admin", "Lee Admin")
     await svc.ensure_person(platform, "admin", name="Lee Admin")
     ids = await _populate(svc, chat, platform)
@@ -291,7 +290,7 @@ def cli_db(tmp_path, library) -> SimpleNamespace:
         db = Database(f"sqlite:///{path}")
         await db.create_all()
         chat = RecordingChat(platform="slack")
-        svc = BotService(db, library, {"slack": chat}, SimulatedClock(NOW))
+        svc = await service_on(db, library, {"slack": chat}, SimulatedClock(NOW))
         try:
             return await _populate(svc, chat, "slack")
         finally:

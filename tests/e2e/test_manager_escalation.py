@@ -27,6 +27,7 @@ from journeys.text import plain
 from ports.chat import InboundAction
 from store.db import Database
 from store.models import EventRow, OutboxRow
+from tests.worlds import service_on
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -174,7 +175,7 @@ async def test_console_silent_manager_escalates_to_the_leader_and_the_request_ex
     clock = SimulatedClock(datetime(2027, 3, 29, 7, 0, tzinfo=UTC))
     console = ConsoleChat(write=printed.append)
     console.clock_label = lambda: clock.now().isoformat()
-    service = BotService(db, load_library(default_library_path()), {"console": console}, clock)
+    service = await service_on(db, load_library(default_library_path()), {"console": console}, clock)
     people = {"ana": ("Ana Silva", "Europe/London"), "ben": ("Ben Okafor", "Europe/London"),
               "hana": ("Hana Kobayashi", "Asia/Tokyo")}
     ids = {}

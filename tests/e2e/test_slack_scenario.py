@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -29,9 +28,9 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select
 
 from adapters.slack.app import SlackInbound
-from adapters.slack.client import SlackChat
 from bot.app.service import BotService
-from bot.app.wiring import build_app
+from bot.app.settings import Settings
+from bot.app.wiring import build_app, build_service
 from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
@@ -79,13 +78,14 @@ EVERYONE = (ADMIN, ANA, CHEN, BEN)
 ENROLL = f"enroll active-listening {ANA.mention} {CHEN.mention} manager {BEN.mention} start {START}"
 
 
-def slack_settings(api_url: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        slack_signing_secret=SECRET, slack_bot_token=TOKEN, slack_app_token="", slack_api_url=api_url,
-        microsoft_app_id="", microsoft_app_password="", microsoft_app_tenant_id="",
-        microsoft_app_type="MultiTenant", teams_local_mode=False, dashboard_secret="",
-        public_url="http://localhost", min_group_size=5, default_timezone="UTC", tick_seconds=30.0,
-        hplj_admins=ADMIN.id)
+def slack_settings(api_url: str) -> Settings:
+    """The settings a Slack deployment over HTTP runs with (the fake Web API as Slack)."""
+    return Settings.model_validate({
+        "slack_signing_secret": SECRET, "slack_bot_token": TOKEN, "slack_app_token": "", "slack_api_url": api_url,
+        "microsoft_app_id": "", "microsoft_app_password": "", "microsoft_app_tenant_id": "",
+        "microsoft_app_type": "MultiTenant", "teams_local_mode": False, "dashboard_secret": "",
+        "public_url": "http://localhost", "min_group_size": 5, "default_timezone": "UTC", "tick_seconds": 30.0,
+        "hplj_admins": ADMIN.id})
 
 
 def at_local(day: date, hhmm: str, tz: str) -> datetime:
@@ -262,9 +262,10 @@ async def make_world(tmp: Path, start: datetime = T0) -> World:
     db = Database(f"sqlite:///{tmp / 'hplj.db'}")
     await db.create_all()
     clock = SimulatedClock(start)
-    service = BotService(db, load_library(default_library_path()), {"slack": SlackChat(TOKEN, api_url=fake.api_url)},
-                         clock, default_tz="UTC", bootstrap_admins={ADMIN.id})
-    app = build_app(service, slack_settings(fake.api_url))
+    cfg = slack_settings(fake.api_url)
+    # built as `hplj serve` builds it, from the settings alone (the tables exist: no migration)
+    service = await build_service(cfg, load_library(default_library_path()), clock=clock, db=db, create=False)
+    app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -30,7 +29,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app.service import BotService
-from bot.app.wiring import build_app, build_ports
+from bot.app.settings import Settings
+from bot.app.wiring import build_app, build_service
 from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
@@ -159,14 +159,15 @@ def card_text(card: dict[str, Any]) -> str:
 
 # ---- the world -------------------------------------------------------------------------------
 
-def teams_settings(**overrides: Any) -> SimpleNamespace:
+def teams_settings(**overrides: Any) -> Settings:
+    """The settings a Teams deployment in local mode runs with (the test's fakes as its peers)."""
     base = {"microsoft_app_id": "", "microsoft_app_password": "", "microsoft_app_tenant_id": "",
                 "microsoft_app_type": "MultiTenant", "teams_local_mode": True, "slack_signing_secret": "",
                 "slack_bot_token": "", "slack_app_token": "", "slack_api_url": "http://127.0.0.1:9/api/",
                 "dashboard_secret": "", "public_url": "http://localhost", "min_group_size": 5, "default_timezone": "UTC",
                 "tick_seconds": 30.0, "hplj_admins": ADMIN.aad}
     base.update(overrides)
-    return SimpleNamespace(**base)
+    return Settings.model_validate(base)
 
 
 @dataclass
@@ -254,7 +255,7 @@ class World:
         return await self.rows(stmt)
 
 
-async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
+async def make_world(tmp: Path, *, settings_: Settings | None = None,
                      fake: FakeConnector | None = None, start: datetime = T0, admins: set[str] = frozenset()) -> World:  # type: ignore[assignment]
     fake = fake or await FakeConnector().start()
     db = Database(f"sqlite:///{tmp / 'hplj.db'}")
@@ -262,9 +263,10 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
     clock = SimulatedClock(start)
     library = load_library(default_library_path())
     cfg = settings_ or teams_settings()
-    # the ports as `hplj serve` builds them (bot/app/wiring.py): a Teams port sharing the endpoint's adapter
-    service = BotService(db, library, build_ports(cfg), clock, default_tz="UTC",  # type: ignore[arg-type]
-                         bootstrap_admins={ADMIN.aad, *admins}, settings=cfg)
+    cfg = cfg.model_copy(update={"hplj_admins": " ".join(sorted({*cfg.admin_ids(), ADMIN.aad, *admins}))})
+    # built as `hplj serve` builds it (bot/app/wiring.py), from the settings alone: a Teams port
+    # sharing the endpoint's adapter, the configured dispatcher (the tables exist: no migration)
+    service = await build_service(cfg, library, clock=clock, db=db, create=False)
     app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -277,6 +279,7 @@ async def make_world(tmp: Path, *, settings_: SimpleNamespace | None = None,
 
 async def close_world(w: World, *, keep_fake: bool = False) -> None:
     await w.service.settle()
+    await w.service.dispatcher.release()  # as a process that stops: the next one may deliver at once
     await w.session.close()
     await w.runner.cleanup()
     if not keep_fake:

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +29,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app.service import BotService
-from bot.app.wiring import build_app, build_ports
+from bot.app.settings import Settings
+from bot.app.wiring import build_app, build_service
 from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
@@ -78,12 +78,14 @@ TINA = TeamsUser("aaaaaaaa-0000-4000-8000-00000000a0a0", "Tina")
 ANA, BEN = "UANA", "UBEN"  # on Slack
 
 
-def settings(admins: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        slack_signing_secret=SECRET, slack_bot_token=TOKEN, slack_app_token="", slack_api_url="",
-        microsoft_app_id="", microsoft_app_password="", microsoft_app_tenant_id="", microsoft_app_type="MultiTenant",
-        teams_local_mode=True, dashboard_secret="", public_url="http://localhost", min_group_size=5,
-        default_timezone="UTC", tick_seconds=30.0, hplj_admins=admins, uninstall_grace_days=GRACE.days)
+def settings(admins: str, slack_api_url: str = "") -> Settings:
+    """Slack over HTTP and Teams in local mode, as a deployment sets them (the fakes as the platforms)."""
+    return Settings.model_validate({
+        "slack_signing_secret": SECRET, "slack_bot_token": TOKEN, "slack_app_token": "",
+        "slack_api_url": slack_api_url, "microsoft_app_id": "", "microsoft_app_password": "",
+        "microsoft_app_tenant_id": "", "microsoft_app_type": "MultiTenant", "teams_local_mode": True,
+        "dashboard_secret": "", "public_url": "http://localhost", "min_group_size": 5, "default_timezone": "UTC",
+        "tick_seconds": 30.0, "hplj_admins": admins, "uninstall_grace_days": GRACE.days})
 
 
 def installation(user: TeamsUser, url: str, action: str) -> dict[str, Any]:
@@ -172,14 +174,12 @@ async def make_world(tmp: Path, *, admins: str) -> World:
     teams = await FakeConnector().start()
     for uid in (ANA, BEN):
         slack.add_user(uid, uid.lower(), tz="Europe/London")
-    cfg = settings(admins)
-    cfg.slack_api_url = slack.api_url
+    cfg = settings(admins, slack.api_url)
     db = Database(f"sqlite:///{tmp / 'hplj.db'}")
-    await db.create_all()
     clock = SimulatedClock(T0)
-    service = BotService(db, load_library(default_library_path()), build_ports(cfg), clock,  # type: ignore[arg-type]
-                         bootstrap_admins={a for a in admins.split(",") if a}, settings=cfg)  # type: ignore[arg-type]
-    app = build_app(service, cfg)  # type: ignore[arg-type]
+    # built as `hplj serve` builds it, from the settings alone, on a database its migrations made
+    service = await build_service(cfg, load_library(default_library_path()), clock=clock, db=db)
+    app = build_app(service, cfg)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -354,14 +354,15 @@ async def test_a_slack_reinstall_with_a_new_token_lifts_the_revocation_at_start(
     assert await w.slack_event(app_uninstalled("EvUNI1")) == 200
     assert (await w.outbox_states(ANA)).get("parked", 0) >= 1
 
-    def restarted(token: str) -> BotService:
-        cfg = settings(LEE.aad)
-        cfg.slack_bot_token, cfg.slack_api_url = token, w.slack.api_url
-        return BotService(w.db, w.service.library, {}, w.clock, bootstrap_admins={LEE.aad}, settings=cfg)  # type: ignore[arg-type]
+    async def restart(token: str) -> None:
+        """`hplj serve` starting again with this bot token (what it does at start: build_service)."""
+        cfg = settings(LEE.aad, w.slack.api_url).model_copy(update={"slack_bot_token": token})
+        restarted = await build_service(cfg, w.service.library, clock=w.clock, db=w.db, scheduler=False)
+        await restarted.settle()
 
-    assert await restarted(TOKEN).access.reinstalled() == 0  # the same, dead token: still revoked
+    await restart(TOKEN)  # the same, dead token: still revoked
     assert len(await w.revocations()) == 1
-    assert await restarted("xoxb-after-reinstall").access.reinstalled() == 1  # what `hplj serve` does at start
+    await restart("xoxb-after-reinstall")  # a new token: reachable again
     assert await w.revocations() == []
     states = await w.outbox_states(ANA, BEN)
     assert "parked" not in states and states.get("pending", 0) >= 1  # released, sent when due
@@ -372,11 +373,10 @@ async def test_a_slack_reinstall_with_a_new_token_lifts_the_revocation_at_start(
 
 async def test_with_an_app_id_an_unsigned_teams_uninstall_is_refused(world: World) -> None:
     w = world
-    cfg = settings(LEE.aad)
-    cfg.slack_api_url = w.slack.api_url
-    cfg.microsoft_app_id, cfg.microsoft_app_password = "11111111-2222-3333-4444-555555555555", "secret"
-    cfg.teams_local_mode = False
-    runner = web.AppRunner(build_app(w.service, cfg), access_log=None)  # type: ignore[arg-type]
+    cfg = settings(LEE.aad, w.slack.api_url).model_copy(update={
+        "microsoft_app_id": "11111111-2222-3333-4444-555555555555", "microsoft_app_password": "secret",
+        "teams_local_mode": False})
+    runner = web.AppRunner(build_app(w.service, cfg), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

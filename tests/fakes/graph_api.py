@@ -77,11 +77,35 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+class HttpsServer(LocalServer):
+    """A fake served over HTTPS with a throw-away self-signed certificate (`ca_file` trusts it)."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="fake-https-")
+        self.ca_file, self._key_file = _self_signed(Path(self._tmp.name))
+
+    def server_ssl(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.ca_file, self._key_file)
+        return ctx
+
+    async def stop(self) -> None:
+        await super().stop()
+        self._tmp.cleanup()
+
+    @property
+    def base(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
 
 
-class FakeGraph(LocalServer):
+class FakeGraph(HttpsServer):
     def __init__(self, *, tenant: str = TENANT, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET,
                  page_size: int = 2) -> None:
         self.tenant, self.client_id, self.client_secret = tenant, client_id, client_secret
@@ -97,8 +121,7 @@ class FakeGraph(LocalServer):
         self.token_requests = 0
         self._throttle: list[float] = []
         self._ids = itertools.count(1)
-        self._tmp = tempfile.TemporaryDirectory(prefix="fake-graph-")
-        self.ca_file, self._key_file = _self_signed(Path(self._tmp.name))
+        super().__init__()
 
     # ---- directory content -----------------------------------------------------------------
     def add_user(self, uid: str, name: str, mail: str | None, *, upn: str | None = None, guest: bool = False,
@@ -145,19 +168,6 @@ class FakeGraph(LocalServer):
         app.router.add_route("*", "/v1.0/{path:.*}", self._graph)
         return app
 
-    def server_ssl(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(self.ca_file, self._key_file)
-        return ctx
-
-    async def stop(self) -> None:
-        await super().stop()
-        self._tmp.cleanup()
-
-    @property
-    def base(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
     @property
     def graph_url(self) -> str:
         return f"{self.base}/v1.0/"
@@ -165,9 +175,6 @@ class FakeGraph(LocalServer):
     @property
     def authority(self) -> str:
         return self.base
-
-    def ssl_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_file))
 
     # ---- identity platform -----------------------------------------------------------------
     async def _openid(self, request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ from scheduler.delivery import Dispatcher
 from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
 from tests.fakes.slack_api import FakeSlackApi, Fault
 from tests.fakes.threaded import RecordingPort, StampingLimiter, in_own_thread, paced_sends, stalls
 from tests.fault.conftest import DUE_AT, accepted_posts, drain_outbox
@@ -94,7 +95,7 @@ async def test_20_percent_429s_all_delivered_never_before_retry_after(tmp_path):
     async with stalls(), in_own_thread(TimedSlack(p429=0.2)) as fake:  # held under a busy machine's stalls
         db = await make_outbox(tmp_path / "bot.db", fake, people=60, per_person=3)
         port = RecordingPort(SlackChat("xoxb-test", api_url=fake.api_url))
-        disp = Dispatcher(db, {"slack": port}, limiter=StampingLimiter(LIMITS, clock=lambda: disp.clock()))
+        disp = Dispatcher(UnitOfWorkFactory(db), {"slack": port}, limiter=StampingLimiter(LIMITS, clock=lambda: disp.clock()))
         try:
             await drain(db, disp, 120)
             assert await states(db) == {"sent": 180}
@@ -124,7 +125,7 @@ async def test_5xx_before_and_after_acceptance_lose_and_double_nothing(tmp_path)
         db = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=2)
         # a 1 s client timeout: the two stalled answers (accepted, answered after 2.5 s) time out
         client = make_web_client("xoxb-test", fake.api_url, timeout=1)
-        disp = Dispatcher(db, {"slack": SlackChat("xoxb-test", client=client)}, limits=LIMITS)
+        disp = Dispatcher(UnitOfWorkFactory(db), {"slack": SlackChat("xoxb-test", client=client)}, limits=LIMITS)
         try:
             await drain(db, disp, 120)
             assert await states(db) == {"sent": 60}

@@ -26,6 +26,7 @@ from scheduler.delivery import Dispatcher
 from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
 from tests.fakes.teams_connector import Call, FakeConnector
 from tests.fakes.threaded import RecordingPort, StampingLimiter, in_own_thread, paced_sends, stalls
 from tests.fault.conftest import drain_outbox
@@ -87,7 +88,7 @@ async def test_teams_20_percent_429s_all_delivered_never_before_retry_after(tmp_
         fake.random_429(0.2, (1.0, 2.0), seed=13)
         db, addresses = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=10)
         port = RecordingPort(TeamsChat(address_for=lambda pid: addresses.get(pid), timeout=10.0))
-        disp = Dispatcher(db, {"teams": port}, limiter=StampingLimiter(LIMITS, clock=lambda: disp.clock()))
+        disp = Dispatcher(UnitOfWorkFactory(db), {"teams": port}, limiter=StampingLimiter(LIMITS, clock=lambda: disp.clock()))
         try:
             await drain(db, disp, 180)
             rows = await rows_of(db)
@@ -130,7 +131,7 @@ async def test_teams_5xx_timeouts_and_drops_lose_nothing_and_resend_at_most_once
             fake.fail_next(method="POST", conversation_id=conv, accept=True, **kw)
         db, addresses = await make_outbox(tmp_path / "bot.db", fake, people=30, per_person=2)
         port = TeamsChat(address_for=lambda pid: addresses.get(pid), timeout=4.0)
-        disp = Dispatcher(db, {"teams": port}, limits=LIMITS)
+        disp = Dispatcher(UnitOfWorkFactory(db), {"teams": port}, limits=LIMITS)
         try:
             await drain(db, disp, 180)
             rows = await rows_of(db)

@@ -25,6 +25,7 @@ from scheduler.delivery import Dispatcher
 from scheduler.ratelimit import DEFAULT_LIMITS, Limit, PlatformLimits
 from store.db import Database
 from store.models import OutboxRow, PersonRow, PromptRow
+from store.uow import UnitOfWorkFactory
 
 FAST = {
     # per-key limits as published; a global budget large enough for a test-sized wave
@@ -57,7 +58,7 @@ async def main() -> int:
                 return dict(row.address) if row is not None and row.address else None
 
         ports["teams"] = TeamsChat(address_for=address_for, timeout=5.0)
-    dispatcher = Dispatcher(db, ports, limits=FAST, concurrency=args.concurrency,  # type: ignore[arg-type]
+    dispatcher = Dispatcher(UnitOfWorkFactory(db), ports, limits=FAST, concurrency=args.concurrency,  # type: ignore[arg-type]
                             lease=timedelta(seconds=args.lease))
     svc = BotService(db, load_library(default_library_path()), ports, SimulatedClock(at),  # type: ignore[arg-type]
                      dispatcher=dispatcher)

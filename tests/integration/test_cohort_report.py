@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
 from bot.services.clock import SimulatedClock
 from bot.services.reports import cohort_evaluation, cohort_report_lines
 from journeys.evaluation.success_case import FACTOR_FAST
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, EventRow, PromptRow
+from tests.worlds import service_on
 
 NOW = datetime(2027, 5, 20, 12, tzinfo=UTC)
 SENT = NOW - timedelta(days=6)
@@ -29,8 +29,8 @@ COHORT = "quiet-managers"
 async def svc(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
     await db.create_all()
-    service = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
-                         SimulatedClock(NOW), bootstrap_admins={"admin"})
+    service = await service_on(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                               SimulatedClock(NOW), admins={"admin"})
     ids = {}
     for uid, name in (("mia", "Mia Roth"), ("noor", "Noor Haddad"), ("olu", "Olu Adeyemi"), ("max", "Max Bauer")):
         ids[uid] = (await service.ensure_person("console", uid, name=name, tz="Europe/London")).id

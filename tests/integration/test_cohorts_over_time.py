@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
 from bot.dashboard.links import Claims
 from bot.dashboard.page import render_dashboard
 from bot.dashboard.view import cohort_view
@@ -16,6 +15,7 @@ from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, EventRow
+from tests.worlds import service_on
 
 NOW = datetime(2027, 11, 1, 12, tzinfo=UTC)
 COHORTS = {"spring": (date(2027, 4, 12), 1), "autumn": (date(2027, 9, 6), 4)}  # start, successes of 5
@@ -25,8 +25,8 @@ COHORTS = {"spring": (date(2027, 4, 12), 1), "autumn": (date(2027, 9, 6), 4)}  #
 async def svc(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
     await db.create_all()
-    service = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
-                         SimulatedClock(NOW), bootstrap_admins={"admin"})
+    service = await service_on(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                               SimulatedClock(NOW), admins={"admin"})
     manager = (await service.ensure_person("console", "max", name="Max Bauer", tz="Europe/London")).id
     people = [(await service.ensure_person("console", f"p{i}", name=f"Person {i}", tz="Europe/London")).id
               for i in range(10)]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
 from bot.dashboard.view import cohort_view
 from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.models import EnrollmentRow, PromptRow
+from tests.worlds import service_on
 
 NOW = datetime(2027, 5, 20, 12, tzinfo=UTC)  # Thursday
 SENT = datetime(2027, 5, 13, 9, tzinfo=UTC)  # the Thursday before: 5 working days ago
@@ -22,8 +22,8 @@ COHORT = "spring"
 async def test_open_prompts_past_stuck_after_are_listed_and_completed_journeys_are_not(tmp_path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
     await db.create_all()
-    service = BotService(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
-                         SimulatedClock(NOW), bootstrap_admins={"admin"})
+    service = await service_on(db, load_library(default_library_path()), {"console": RecordingChat(platform="console")},
+                               SimulatedClock(NOW), admins={"admin"})
     ids = {uid: (await service.ensure_person("console", uid, name=name, tz="Europe/London")).id
            for uid, name in (("mia", "Mia Roth"), ("noor", "Noor Haddad"), ("max", "Max Bauer"))}
     async with db.write() as s:

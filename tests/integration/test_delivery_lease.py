@@ -20,6 +20,7 @@ from ports.chat import Address, SentRef
 from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.models import OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
 
 NOW = datetime(2027, 4, 6, 9, tzinfo=UTC)
 LEASE = timedelta(seconds=1)
@@ -64,8 +65,8 @@ async def ana_with_two_rows(tmp_path: Path) -> Database:
 async def test_a_slow_dispatcher_keeps_its_rows_and_sends_each_once(tmp_path) -> None:
     db = await ana_with_two_rows(tmp_path)  # one conversation: sent in order
     chat = StallingChat()
-    slow = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="slow")
-    other = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="other")
+    slow = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, lease=LEASE, owner="slow")
+    other = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, lease=LEASE, owner="other")
     try:
         first = asyncio.create_task(slow.deliver(NOW))
         await asyncio.sleep(LEASE.total_seconds() * 1.2)
@@ -94,7 +95,7 @@ async def test_a_dead_dispatchers_rows_are_taken_over(tmp_path) -> None:
     chat = StallingChat()
     chat.stalled = True
     try:
-        result = await Dispatcher(db, {"memory": chat}, lease=LEASE).deliver(NOW + LEASE * 2)
+        result = await Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, lease=LEASE).deliver(NOW + LEASE * 2)
     finally:
         await db.dispose()
     assert result.sent == 1 and [d.delivery_id for d in chat.sent] == ["k0"]
@@ -121,8 +122,8 @@ async def test_a_long_drain_leases_from_the_time_it_is_now(tmp_path) -> None:
     rows for a whole lease from the real time, or another worker takes them over at once."""
     db = await ana_with_two_rows(tmp_path)
     chat = StallSecond()
-    drainer = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="drainer")
-    other = Dispatcher(db, {"memory": chat}, lease=LEASE, owner="other")
+    drainer = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, lease=LEASE, owner="drainer")
+    other = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, lease=LEASE, owner="other")
     try:
         await drainer.deliver(NOW, limit=1)  # the drain's first pass
         await asyncio.sleep(LEASE.total_seconds() * 1.2)  # the drain goes on for longer than a lease

@@ -15,7 +15,6 @@ import asyncpg
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
 from bot.services.clock import SimulatedClock
 from bot.services.reports import cohort_evaluation
 from journeys.loader import default_library_path, load_library
@@ -23,6 +22,7 @@ from ports.chat import InboundAction
 from store.db import Database
 from store.migrate import upgrade_async
 from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
+from tests.worlds import service_on
 
 SECRET = "OKAPI-5519"
 START = date(2027, 4, 12)
@@ -46,7 +46,7 @@ async def test_forget_leaves_no_trace_in_any_postgres_table(pg_db) -> None:
     db, url = pg_db
     clock = SimulatedClock(datetime(2027, 4, 1, 9, tzinfo=LONDON))
     chat = RecordingChat(platform="console")
-    svc = BotService(db, load_library(default_library_path()), {"console": chat}, clock, bootstrap_admins={"admin"})
+    svc = await service_on(db, load_library(default_library_path()), {"console": chat}, clock, admins={"admin"})
     for uid, name in (("ana", "Ana Silva"), ("ben", "Ben Okafor"), ("qzx-walrus", "Quentin Walrusson")):
         chat.add_user(uid, name, email=f"{uid}@example.com", tz="Europe/London")
         await svc.ensure_person("console", uid, name=name, email=f"{uid}@example.com", tz="Europe/London")

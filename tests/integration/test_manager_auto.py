@@ -16,6 +16,7 @@ from bot.services.people_sync import parse_people_csv, sync_people
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.uow import UnitOfWorkFactory
+from tests.worlds import service_on
 
 NOW = datetime(2027, 3, 29, 8, tzinfo=UTC)
 NY = ZoneInfo("America/New_York")
@@ -32,8 +33,8 @@ async def world(tmp_path):
     db = Database(f"sqlite:///{path}")
     await db.create_all()
     chat = RecordingChat(platform="console")
-    svc = BotService(db, load_library(default_library_path()), {"console": chat}, SimulatedClock(NOW),
-                     bootstrap_admins={"admin"})
+    svc = await service_on(db, load_library(default_library_path()), {"console": chat}, SimulatedClock(NOW),
+                           admins={"admin"})
     for uid in ("ana", "bo", "maria", "ken", "sam", "cy"):
         chat.add_user(uid, uid.title(), email=f"{uid}@contoso.example", tz="Europe/London")
     report = parse_people_csv(HR)

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
 from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from store.db import Database
+from tests.worlds import service_on
 
 NY = ZoneInfo("America/New_York")
 START = date(2027, 4, 12)
@@ -28,8 +28,8 @@ async def world(tmp_path):
     chat = RecordingChat()
     db = Database(f"sqlite:///{tmp_path}/bot.db")
     await db.create_all()
-    svc = BotService(db, load_library(default_library_path()), {"memory": chat},
-                     SimulatedClock(datetime(2027, 3, 29, 8, tzinfo=UTC)))
+    svc = await service_on(db, load_library(default_library_path()), {"memory": chat},
+                           SimulatedClock(datetime(2027, 3, 29, 8, tzinfo=UTC)))
     ids = {}
     for uid in ("ana", "ben"):
         chat.add_user(uid, uid.title(), tz="America/New_York")

@@ -23,6 +23,8 @@ from ports.chat import Address, DeliveryError, InboundAction, SentRef
 from scheduler.delivery import Dispatcher
 from store.db import Database
 from store.models import OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
+from tests.worlds import service_on
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")
@@ -92,7 +94,7 @@ async def test_outage_then_recovery_at_3am_sends_nothing_before_9_then_everythin
     due; healthy again at 03:00 Friday. Nothing is lost to the long outage, nothing reaches the manager at
     night, and at 09:00 their backlog goes out in the order it was queued, a minute apart."""
     chat = OutageChat()
-    svc = BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2026, 11, 27, 10, tzinfo=UTC)))
+    svc = await service_on(db, library, {"memory": chat}, SimulatedClock(datetime(2026, 11, 27, 10, tzinfo=UTC)))
     ids = await people(svc, chat, {"ana": ("Europe/Berlin", None), "ben": ("Europe/Berlin", None)})
     res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2026, 12, 7))
     eid = res.enrolled[0][1]
@@ -162,7 +164,7 @@ async def test_a_backlog_recovered_on_a_dst_night_waits_for_nine_in_the_new_offs
                                                                                   first_open_utc):
     chat = OutageChat()
     await seed_row(db, "Europe/Berlin", "DE", ["a", "b"], night - timedelta(hours=10))
-    disp = Dispatcher(db, {"memory": chat}, library=library)
+    disp = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, library=library)
     assert await deliver_at(disp, chat, night) == 0
     assert await deliver_at(disp, chat, first_open_utc - timedelta(minutes=1)) == 0
     assert await deliver_at(disp, chat, first_open_utc) == 1
@@ -176,7 +178,7 @@ async def test_a_holiday_on_the_recovery_day_holds_the_backlog_to_the_next_worki
     holiday country counts, not the journey's (England)."""
     chat = OutageChat()
     await seed_row(db, "Europe/Berlin", "DE", ["a"], datetime(2027, 5, 5, 16, tzinfo=BERLIN))
-    disp = Dispatcher(db, {"memory": chat}, library=library)
+    disp = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, library=library)
     for hour in (3, 9, 11, 15):
         assert await deliver_at(disp, chat, datetime(2027, 5, 6, hour, tzinfo=BERLIN)) == 0
     assert await deliver_at(disp, chat, datetime(2027, 5, 7, 9, 0, tzinfo=BERLIN)) == 1
@@ -190,7 +192,7 @@ async def test_rows_waiting_for_hours_still_expire_when_stale(db, library):
     await seed_row(db, "Europe/Berlin", None, ["a"], datetime(2027, 5, 4, 16, tzinfo=BERLIN))
     async with db.write() as s:
         (await s.execute(select(OutboxRow))).scalar_one().stale_at = datetime(2027, 5, 7, 8, tzinfo=BERLIN)
-    disp = Dispatcher(db, {"memory": chat}, library=library)
+    disp = Dispatcher(UnitOfWorkFactory(db), {"memory": chat}, library=library)
     res = await disp.deliver(datetime(2027, 5, 6, 22, tzinfo=BERLIN))  # next open: Friday 09:00, past stale
     assert (res.sent, res.expired) == (0, 1)
     assert chat.log == []
@@ -202,7 +204,7 @@ async def test_a_participants_click_at_1725_reaches_a_manager_in_tokyo_only_in_t
     is back the request waits for his next morning instead of arriving at 18:30."""
     chat = OutageChat()
     clock = SimulatedClock(datetime(2027, 4, 5, 8, tzinfo=UTC))
-    svc = BotService(db, library, {"memory": chat}, clock)
+    svc = await service_on(db, library, {"memory": chat}, clock)
     ids = await people(svc, chat, {"ana": ("Europe/London", None), "ben": ("Asia/Tokyo", None)})
     res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2027, 4, 12))
     eid = res.enrolled[0][1]

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from adapters.slack.client import SlackChat, SlackFields
-from bot.app.service import BotService
 from bot.services.clock import SimulatedClock
 from bot.services.people_sync import parse_people_csv, sync_people
 from journeys.loader import default_library_path, load_library
 from store.db import Database
 from store.uow import UnitOfWorkFactory
 from tests.fakes.slack_api import FakeSlackApi
+from tests.worlds import service_on
 
 FIELDS = SlackFields(manager="Xf01MGR", working_hours="Xf02HRS", working_days="Xf03DAYS", country="Xf04CTRY")
 NOW = datetime(2027, 3, 29, 8, tzinfo=UTC)
@@ -54,9 +54,9 @@ async def test_manager_auto_in_slack_from_profile_fields(tmp_path) -> None:
         workspace(fake)
         db = Database(f"sqlite:///{tmp_path}/bot.db")
         await db.create_all()
-        svc = BotService(db, load_library(default_library_path()),
-                         {"slack": SlackChat("xoxb-test", api_url=fake.api_url, fields=FIELDS)},
-                         SimulatedClock(NOW), bootstrap_admins={"UADMIN"})
+        svc = await service_on(db, load_library(default_library_path()),
+                               {"slack": SlackChat("xoxb-test", api_url=fake.api_url, fields=FIELDS)},
+                               SimulatedClock(NOW), admins={"UADMIN"})
         try:
             result = await svc.handle_command("slack", "UADMIN", "enroll active-listening ana@contoso.example "
                                               "manager auto start 2027-04-12", "k1")
@@ -83,9 +83,9 @@ async def test_without_profile_fields_the_hr_sync_is_the_directory(tmp_path) -> 
         await db.create_all()
         await sync_people(UnitOfWorkFactory(db), parse_people_csv("email,manager_email\nana@contoso.example,sam@contoso.example\n"),
                           NOW)
-        svc = BotService(db, load_library(default_library_path()),
-                         {"slack": SlackChat("xoxb-test", api_url=fake.api_url)}, SimulatedClock(NOW),
-                         bootstrap_admins={"UADMIN"})
+        svc = await service_on(db, load_library(default_library_path()),
+                               {"slack": SlackChat("xoxb-test", api_url=fake.api_url)}, SimulatedClock(NOW),
+                               admins={"UADMIN"})
         try:
             result = await svc.handle_command("slack", "UADMIN", "enroll active-listening ana@contoso.example "
                                               "manager auto start 2027-04-12", "k1")

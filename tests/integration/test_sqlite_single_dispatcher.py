@@ -12,6 +12,7 @@ from journeys.messages import Message
 from scheduler.delivery import SQLITE_LOCK, Dispatcher
 from store.db import Database
 from store.models import HeartbeatRow, OutboxRow, PersonRow
+from store.uow import UnitOfWorkFactory
 
 T0 = datetime(2027, 4, 6, 9, tzinfo=UTC)
 
@@ -40,8 +41,8 @@ async def test_a_second_dispatcher_never_delivers_while_the_first_lives(tmp_path
     await db.create_all()
     await seed(db, 3)
     one_chat, two_chat = RecordingChat(), RecordingChat()
-    one = Dispatcher(db, {"memory": one_chat}, owner="serve", single=True)
-    two = Dispatcher(db, {"memory": two_chat}, owner="worker", single=True)
+    one = Dispatcher(UnitOfWorkFactory(db), {"memory": one_chat}, owner="serve", single=True)
+    two = Dispatcher(UnitOfWorkFactory(db), {"memory": two_chat}, owner="worker", single=True)
     try:
         assert (await one.deliver(T0)).sent == 3
         await add_row(db, 1)
@@ -78,9 +79,9 @@ async def test_without_the_flag_or_on_postgres_rules_dispatchers_share_the_outbo
     await seed(db, 2)
     a, b = RecordingChat(), RecordingChat()
     try:
-        assert (await Dispatcher(db, {"memory": a}).deliver(T0)).sent == 2
+        assert (await Dispatcher(UnitOfWorkFactory(db), {"memory": a}).deliver(T0)).sent == 2
         await add_row(db, 1)
-        assert (await Dispatcher(db, {"memory": b}).deliver(T0)).sent == 1
+        assert (await Dispatcher(UnitOfWorkFactory(db), {"memory": b}).deliver(T0)).sent == 1
         async with db.read() as s:
             assert (await s.get(HeartbeatRow, SQLITE_LOCK)) is None
     finally:

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from adapters.memory import RecordingChat
-from bot.app.service import BotService
 from bot.services.clock import SimulatedClock
 from ports.chat import DeliveryError
 from store.db import Database
 from store.models import OutboxRow
+from tests.worlds import service_on
 
 START = date(2027, 4, 12)
 LONDON = ZoneInfo("Europe/London")
@@ -44,7 +44,7 @@ async def make_service(path, library, chat):
     """Another worker on the same file (a second process, as far as the database can tell)."""
     db = Database(f"sqlite:///{path}")
     await db.create_all()
-    return BotService(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 3, 29, 8, tzinfo=UTC)))
+    return await service_on(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 3, 29, 8, tzinfo=UTC)))
 
 
 @pytest.fixture
@@ -162,6 +162,7 @@ async def test_restart_on_the_same_file_loses_nothing(world, library):
     for at in INSTANTS[:7]:
         await svc.tick(at)
     sent_before = len(tasks(chat))
+    await svc.dispatcher.release()  # a process that stops gives up its SQLite delivery lock
     await svc.db.dispose()
     restarted = await make_service(path, library, chat)
     try:

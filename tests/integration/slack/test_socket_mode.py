@@ -30,6 +30,7 @@ from store.db import Database
 from store.models import InboundRow, PromptRow
 from tests.fakes.slack_api import block_actions_payload, message_im_event, slash_command_form
 from tests.fakes.slack_socket import FakeSocketModeSlack
+from tests.worlds import service_on
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -64,9 +65,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             fake.add_user(uid, name, tz="Europe/London", email=f"{name}@example.com")
         db = Database(f"sqlite:///{tmp_path / 'hplj.db'}")
         await db.create_all()
-        service = BotService(db, load_library(default_library_path()),
-                             {"slack": SlackChat(TOKEN, api_url=fake.api_url)}, SimulatedClock(T0),
-                             bootstrap_admins={ADMIN})
+        service = await service_on(db, load_library(default_library_path()),
+                                   {"slack": SlackChat(TOKEN, api_url=fake.api_url)}, SimulatedClock(T0),
+                                   admins={ADMIN})
         socket = SocketMode(service, app_token=APP_TOKEN, token=TOKEN, api_url=fake.api_url, ping_interval=1)
         await socket.connect()
         try:
