@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from journeys import before_phase, rendering, support, timekeeping
+from journeys import before_phase, escalation_groups, rendering, support, timekeeping
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
 from journeys.messages import Message, Outgoing
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
@@ -69,6 +69,10 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     at = escalate_at(journey, enrollment, after)
     assert enrollment.manager is not None
     close = before_phase.closes_at(journey, enrollment, step, enrollment.manager, after)
+    if at is not None and enrollment.leader is not None:
+        # only at the leader's working morning, so that a day's escalations go out as one message
+        # (journeys/escalation_groups.py); a reminder then due goes out with it
+        at = escalation_groups.morning_slot(journey, enrollment.leader, max(at, prompt.next_at or now))
     if at is not None and now >= at:
         note = _leader_notice(journey, enrollment, after, step, mtm, now)
         arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now
@@ -82,11 +86,10 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
                                            {"step": step.id, "kind": step.kind}))
         after = after.with_(escalated=True)
         at = None
-    # Reminders left: the escalation rides on the next reminder's fire (never an early reminder);
-    # none left: the prompt waits for the escalation itself.
+    # The next reminder or the escalation (the leader's morning), whichever comes first; a
+    # reminder due after that morning goes out with the escalation.
     reminder_due = after.next_at is not None and (close is None or after.next_at < close)
-    waiting = after.next_at if reminder_due else at
-    checks = [t for t in (waiting, close) if t is not None and t > now]
+    checks = [t for t in (after.next_at if reminder_due else None, at, close) if t is not None and t > now]
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         checks.append(support.expires_at(journey, enrollment, mtm))
     after = after.with_(next_at=min(checks) if checks else None)
