@@ -223,6 +223,9 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
         next_at = after_working_days(journey, recipient, now, reminders.after) if more else None
+        if next_at is not None and sent >= reminders.max and enrollment.manager is not None:
+            # the manager hears next, at their working morning (journeys/escalation_groups.py)
+            next_at = escalation_groups.morning_of(journey, enrollment.manager, next_at, now)
         updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent,
                                       next_at=before_phase.capped(next_at, close))
         out.outgoing.append(outgoing)

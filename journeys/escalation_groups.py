@@ -4,10 +4,11 @@ A manager with five reports who all go quiet would otherwise hear "X may be stuc
 at five different minutes; a senior leader over three managers would get a separate notice for
 each report's unanswered card. Two things keep it to one message a day:
 
-* escalations fire only at the recipient's working morning (`morning_slot`): everything that falls
-  due for one recipient during a day waits for the same instant, so one scheduler pass holds them
-  all (a participant's "may be stuck" at their manager's morning, a manager's unanswered task or
-  request at their own manager's morning);
+* escalations fire only at the recipient's working morning (`morning_of`): of the day they fall
+  due (an escalation counts whole working days), else the next. Everything due for one recipient
+  on a day goes at the same instant, so one scheduler pass holds it all (a participant's "may be
+  stuck" at their manager's morning, a manager's unanswered task or request at their own
+  manager's morning);
 * `group_escalations` merges what one pass sends one recipient into one message: a line per report
   (with their current step, the latest one that escalated) or per manager and task.
 
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from journeys.definition import Journey, Step
+from journeys.definition import Journey, ManagerTaskStep, Step
 from journeys.manager_card import names_text
 from journeys.messages import Message, Outgoing
 from journeys.rendering import KIND_TITLES
@@ -41,6 +42,15 @@ def morning_slot(journey: Journey, person: Person, at: datetime) -> datetime:
     day = local_date(at, tz)
     slot = cal.local_slot(day, cal.day_start, tz)
     return slot if slot >= at else cal.local_slot(cal.add_working_days(day, 1), cal.day_start, tz)
+
+
+def morning_of(journey: Journey, person: Person, at: datetime, not_before: datetime) -> datetime:
+    """The start of `person`'s working day on which `at` falls (an escalation counts whole working
+    days, so it goes at the morning of the day it falls due); the next working morning when that
+    day is not a working day or its morning is before `not_before`."""
+    cal, tz = calendar_for(journey, person), tz_of(journey, person)
+    slot = cal.local_slot(local_date(at, tz), cal.day_start, tz)
+    return slot if slot >= not_before else morning_slot(journey, person, not_before)
 
 
 def stuck_notice_due(step: Step, enrollment: EnrollmentState, prompt: PromptState) -> bool:
@@ -67,7 +77,8 @@ def tell_manager(journey: Journey, enrollment: EnrollmentState, prompt: PromptSt
     out = Outcome()
     manager = enrollment.manager
     assert manager is not None
-    slot = morning_slot(journey, manager, prompt.next_at or now)
+    at = prompt.next_at or now
+    slot = morning_of(journey, manager, at, at)  # the reminders set it there; else the next morning
     if slot != prompt.next_at:
         out.prompts.append(prompt.with_(next_at=capped(slot)))
         return out
@@ -147,23 +158,35 @@ def _stuck_message(base: Message, items: list[Item], now: datetime) -> Message:
 
 
 def _leader_message(base: Message, items: list[Item]) -> Message:
-    """One line per manager's unanswered item, as its own notice's title says it, with when it was asked."""
+    """One line per manager and unanswered item, with when it was asked; one manager's same task
+    for several reports is one line naming each of them."""
+    grouped: dict[tuple[str, str, str], list[Item]] = {}
+    for it in sorted(items, key=lambda it: (first_name(it[2].manager), it[1].sent_at or it[1].due_at,
+                                            it[2].person.name.lower())):
+        _, p, e, journey = it
+        asked = format_day(local_date(p.sent_at or p.due_at, tz_of(journey, e.manager))) if e.manager else ""
+        task = isinstance(journey.step(p.step_id), ManagerTaskStep)
+        grouped.setdefault((first_name(e.manager), p.step_id if task else p.id, asked), []).append(it)
     lines, managers = [], []
-    for o, p, e, journey in sorted(items, key=lambda it: (first_name(it[2].manager), it[1].sent_at or it[1].due_at)):
-        manager = e.manager
-        asked = format_day(local_date(p.sent_at or p.due_at, tz_of(journey, manager))) if manager else ""
+    for (manager, _, asked), group in grouped.items():
+        o, p, _, journey = group[0]
         where = f" in {journey.title}" if _journeys_named(items) else ""
-        lines.append(f"• {o.message.title}{where} (asked {asked})")
-        if first_name(manager) not in managers:
-            managers.append(first_name(manager))
+        what = o.message.title if len(group) == 1 else (
+            f"{manager} hasn't done “{_step_title(journey, p)}” for "
+            + names_text([first_name(e.person) for _, _, e, _ in group]))
+        lines.append(f"• {what}{where} (asked {asked})")
+        if manager not in managers:
+            managers.append(manager)
     mixed = _journeys_named(items)
     journey = items[0][3]
     return replace(
-        base, title=f"Waiting on {names_text(managers)}: {plural(len(lines), 'item')}",
-        text=("Managers who report to you have left these unanswered:\n" + "\n".join(lines)
+        base, title=f"Waiting on {names_text(managers)}: {plural(len(items), 'item')}",
+        text=("Still unanswered after the reminders:\n"
+              + "\n".join(lines)
               + "\n\nA word from you helps: ask them to act on each, so their people know where they stand. "
                 "People whose manager supports them before and during the journey apply far more of what they learn."),
         journey_title="" if mixed else journey.title,
-        context=f"{'' if mixed else journey.title + ' · '}{names_text(managers)} report to you · sent once each; "
+        context=f"{'' if mixed else journey.title + ' · '}{names_text(managers)} "
+                f"{'reports' if len(managers) == 1 else 'report'} to you · sent once each; "
                 "nothing their people wrote is shared",
     )
