@@ -182,7 +182,8 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
                                               lambda at: before_phase.capped(at, close), now)
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
-    if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when):
+    if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when
+                       or day_of.moved_away(journey, enrollment, prompt, mtm)):
         out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
         return out
     if not _is_open(cal, tz, now):
@@ -225,7 +226,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         next_at = after_working_days(journey, recipient, now, reminders.after) if more else None
         if next_at is not None and sent >= reminders.max and enrollment.manager is not None:
             # the manager hears next, at their working morning (journeys/escalation_groups.py)
-            next_at = escalation_groups.morning_of(journey, enrollment.manager, next_at, now)
+            next_at = escalation_groups.morning_of(journey, enrollment.manager, next_at, now, recipient)
         updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent,
                                       next_at=before_phase.capped(next_at, close))
         out.outgoing.append(outgoing)
@@ -468,6 +469,9 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
         out.prompts.append(answered.with_(status="scheduled", answers={}, answered_at=None, due_at=due,
                                           next_at=due, reminders_sent=0))
         out.events.append(JourneyEvent("mtm_postponed", enrollment.id, now, answered.id, {"mtm": mtm.id}))
+        plan = journey.step(mtm.plan_step_id)
+        if isinstance(plan, MtmPlanStep):  # the morning nudge moves with it
+            out.prompts.extend(day_of.schedule(journey, enrollment, plan, moved, now, moved=True))
         _close(journey, enrollment, answered, mtm, f"⏭ Moved to {format_day(new_day)}", out)
         out.replies.append(_reply(enrollment.person.id, f"No problem. I'll check in again after {format_day(new_day)}.", journey))
         return out

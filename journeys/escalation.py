@@ -72,7 +72,7 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     if at is not None and enrollment.leader is not None:
         # only at the leader's working morning, so that a day's escalations go out as one message
         # (journeys/escalation_groups.py); a reminder then due goes out with it
-        at = escalation_groups.morning_of(journey, enrollment.leader, at, prompt.next_at or now)
+        at = escalation_groups.morning_of(journey, enrollment.leader, at, prompt.next_at or now, enrollment.manager)
     if at is not None and now >= at:
         note = _leader_notice(journey, enrollment, after, step, mtm, now)
         arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now

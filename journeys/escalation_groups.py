@@ -44,11 +44,14 @@ def morning_slot(journey: Journey, person: Person, at: datetime) -> datetime:
     return slot if slot >= at else cal.local_slot(cal.add_working_days(day, 1), cal.day_start, tz)
 
 
-def morning_of(journey: Journey, person: Person, at: datetime, not_before: datetime) -> datetime:
+def morning_of(journey: Journey, person: Person, at: datetime, not_before: datetime, counted_for: Person) -> datetime:
     """The start of `person`'s working day on which `at` falls (an escalation counts whole working
     days, so it goes at the morning of the day it falls due); the next working morning when that
-    day is not a working day or its morning is before `not_before`."""
+    day is not a working day or its morning is before `not_before`, or before the day has begun
+    for `counted_for`, whose working days the wait is counted in (never an early escalation)."""
     cal, tz = calendar_for(journey, person), tz_of(journey, person)
+    own_cal, own_tz = calendar_for(journey, counted_for), tz_of(journey, counted_for)
+    not_before = max(not_before, own_cal.local_slot(local_date(at, own_tz), own_cal.day_start, own_tz))
     slot = cal.local_slot(local_date(at, tz), cal.day_start, tz)
     return slot if slot >= not_before else morning_slot(journey, person, not_before)
 
@@ -77,8 +80,8 @@ def tell_manager(journey: Journey, enrollment: EnrollmentState, prompt: PromptSt
     out = Outcome()
     manager = enrollment.manager
     assert manager is not None
-    at = prompt.next_at or now
-    slot = morning_of(journey, manager, at, at)  # the reminders set it there; else the next morning
+    # the last reminder set it at a working morning of the manager's (engine._fire); else the next one
+    slot = morning_slot(journey, manager, prompt.next_at or now)
     if slot != prompt.next_at:
         out.prompts.append(prompt.with_(next_at=capped(slot)))
         return out

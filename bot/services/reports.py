@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.services.host import Services
+from bot.services.stop_reasons import stop_lines
 from bot.services.verified_stories import anonymise, verified_stories
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation.accountability import request_steps
@@ -101,8 +102,9 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     over_time = comparison_lines(title, await journey_cohorts(service, jid)) if jid is not None else []
     ids, events, _ = await cohort_events(service, cohort)
     later = follow_up_lines(follow_up(events, ev.min_group, ids), ev.min_group)
+    stops = await stop_lines(service, cohort, ev.min_group)
     return [f"{title} — cohort {cohort}", *opening, *summary_lines(ev, title, stories, lost_line=not opening),
-            *later, *over_time]
+            *later, *stops, *over_time]
 
 
 RECENT = 5  # cohorts compared, the newest first

@@ -16,7 +16,7 @@ LONDON = ZoneInfo("Europe/London")
 BEN = Person("ben", "Ben Okafor", "Europe/London")
 GRACE = Person("grace", "Grace Liu", "Europe/London")
 HANA = Person("hana", "Hana Kobayashi", "Europe/London")
-REPORTS = [Person("ana", "Ana Silva", "Europe/London"), Person("chen", "Chen Wei", "America/New_York"),
+REPORTS = [Person("ana", "Ana Silva", "Europe/London"), Person("chen", "Chen Wei", "Asia/Singapore"),
            Person("eli", "Eli Haddad", "Asia/Kolkata")]
 
 
