@@ -69,16 +69,19 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     at = escalate_at(journey, enrollment, after)
     assert enrollment.manager is not None
     close = before_phase.closes_at(journey, enrollment, step, enrollment.manager, after)
-    if at is not None and enrollment.leader is not None:
-        # only at the leader's working morning, so that a day's escalations go out as one message
-        # (journeys/escalation_groups.py); a reminder then due goes out with it
-        at = escalation_groups.morning_of(journey, enrollment.leader, at, prompt.next_at or now, enrollment.manager)
+    leader = enrollment.leader
+    started = None if close is None or leader is None else before_phase.closes_at(
+        journey, enrollment, step, leader, after)
+    if at is not None and leader is not None:
+        # at the leader's working morning, so that a day's escalations go out as one message
+        # (journeys/escalation_groups.py; a reminder then due goes out with it), unless that
+        # morning comes too late to act (the moment, or the start): then as soon as it is due
+        morning = escalation_groups.morning_of(journey, leader, at, prompt.next_at or now, enrollment.manager)
+        too_late = [t for t in (ends, started) if t is not None]
+        at = morning if not too_late or morning < min(too_late) else at
     if at is not None and now >= at:
         note = _leader_notice(journey, enrollment, after, step, mtm, now)
         arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now
-        leader = enrollment.leader
-        started = None if close is None or leader is None else before_phase.closes_at(
-            journey, enrollment, step, leader, after)
         # the leader can still act before the moment, or before the start for a before-phase task
         if (ends is None or arrives < ends) and (started is None or arrives < started):
             out.outgoing.append(note)

@@ -352,3 +352,18 @@ def test_the_expectations_card_offers_its_form_to_record_the_agreement(journey):
     msg = engine.fire(journey, enrollment(), p, None, p.next_at).outgoing[0].message
     assert [f.id for f in msg.fields] == ["agreed"] and msg.form_label == "Record what we agreed"
     assert [b.value for b in msg.buttons] == ["done", "tomorrow", "guide"]
+
+
+def test_a_request_escalation_goes_as_soon_as_due_when_the_leaders_next_morning_is_too_late(journey):
+    """Escalations wait for the leader's working morning (one message a day), but not past the
+    moment: Hana (London) starts her Friday before Grace (New York) starts hers, and her Monday
+    morning is the moment's day, so she hears on Friday afternoon, as soon as it is due."""
+    hana = Person("hana", "Hana Kobayashi", "Europe/London")
+    e = enrollment(leader=hana)
+    planned_at = at(NY, 2027, 4, 14, 10, 30)
+    mtm = moment(date(2027, 4, 19), planned_at)  # Mon 19 Apr
+    p, sent, _ = run(journey, e, request(planned_at), mtm, at(NY, 2027, 4, 18, 12))
+    ((fired, o),) = to_leader(sent)
+    assert fired == at(NY, 2027, 4, 16, 10, 30)  # two of Grace's working days, 15:30 in London
+    assert o.not_before_iso is None and p.escalated
+    assert "Grace hasn't answered Dev's request to back a moment that matters on Mon 19 Apr" in plain(o.message.text)
