@@ -26,15 +26,24 @@ def is_day_of(step_id: str) -> bool:
 
 
 def schedule(journey: Journey, enrollment: EnrollmentState, step: MtmPlanStep, mtm: MtmState,
-             now: datetime) -> list[PromptState]:
-    """The nudge's prompt, due at the start of the moment's working day (none once that has passed)."""
+             now: datetime, *, moved: bool = False) -> list[PromptState]:
+    """The nudge's prompt, due at the start of the moment's working day (none once that has passed).
+    A postponed moment (`moved`) gets a nudge of its own for the new date: the first one has been
+    delivered (its outbox key is taken), and one that has not fires only on its own day."""
     person = enrollment.person
     cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
     due = cal.local_slot(mtm.when, cal.day_start, tz)
     if due <= now:
         return []
-    return [PromptState(prompt_id(enrollment.id, step.id + DAY_OF), enrollment.id, step.id + DAY_OF, person.id,
+    step_id = step.id + (f"~{mtm.when:%Y%m%d}" if moved else "") + DAY_OF
+    return [PromptState(prompt_id(enrollment.id, step_id), enrollment.id, step_id, person.id,
                         "scheduled", due, due, mtm_id=mtm.id)]
+
+
+def moved_away(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState) -> bool:
+    """The nudge was for another day than the moment's: it was postponed, so this one never goes."""
+    tz = timekeeping.tz_of(journey, enrollment.person)
+    return timekeeping.local_date(prompt.due_at, tz) != mtm.when
 
 
 def _coach_tip(journey: Journey, mtm: MtmState) -> str:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 # escalation, expectations and support use the engine's helpers: a cycle resolved at call time
-from journeys import before_phase, day_of, escalation, expectations, support
+from journeys import before_phase, day_of, escalation, escalation_groups, expectations, support
 from journeys.definition import (
     Journey,
     ManagerRequestStep,
@@ -42,7 +42,6 @@ from journeys.next_moments import is_loop_step
 from journeys.progress import AFTER_THE_END, week_label
 from journeys.rendering import (
     COACH_CHECK,
-    KIND_TITLES,
     _update_of,
     closed_card,
     fill,
@@ -174,9 +173,17 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         if prompt.status == "open":
             out.card = closed_card(journey, enrollment, prompt, mtm, before_phase.started_note(enrollment, recipient))
         return out
+    if step is not None and escalation_groups.stuck_notice_due(step, enrollment, prompt):
+        # the manager hears at their working morning, whatever the participant's hours
+        if _past_its_point(journey, enrollment, step, local_date(now, tz_of(journey, recipient))):
+            out.prompts.append(prompt.with_(next_at=close))
+            return out
+        return escalation_groups.tell_manager(journey, enrollment, prompt,
+                                              lambda at: before_phase.capped(at, close), now)
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
-    if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when):
+    if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when
+                       or day_of.moved_away(journey, enrollment, prompt, mtm)):
         out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
         return out
     if not _is_open(cal, tz, now):
@@ -217,29 +224,14 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
         next_at = after_working_days(journey, recipient, now, reminders.after) if more else None
+        if next_at is not None and sent >= reminders.max and enrollment.manager is not None:
+            # the manager hears next, at their working morning (journeys/escalation_groups.py)
+            next_at = escalation_groups.morning_of(journey, enrollment.manager, next_at, now, recipient)
         updated, outgoing = _delivery(journey, prompt, message, reminders_sent=sent,
                                       next_at=before_phase.capped(next_at, close))
         out.outgoing.append(outgoing)
         out.prompts.append(updated)
         out.events.append(JourneyEvent("reminded", enrollment.id, now, prompt.id, {"n": sent}))
-        return out
-    if step.escalate_to == "manager" and not prompt.escalated and enrollment.manager is not None:
-        waited = cal.working_days_between(local_date(prompt.sent_at or prompt.due_at, tz), local_date(now, tz))
-        name = typed(enrollment.person.name)
-        title = step.title or KIND_TITLES[step.kind] or step.id
-        message = Message(
-            recipient_id=enrollment.manager.id,
-            title=f"{first_name(enrollment.person)} may be stuck",
-            text=(f"{name} has not responded to “{title}” in {journey.title} for {waited} working days, "
-                  f"after {plural(prompt.reminders_sent, 'reminder')}. A short, supportive conversation usually "
-                  f"unblocks it: ask what got in the way and agree a next step."),
-            journey_title=journey.title,
-            context=f"{journey.title} about {name}",
-            audience="manager",
-        )
-        out.outgoing.append(notice(journey, enrollment.manager, f"{prompt.id}:esc", message, now))
-        out.prompts.append(prompt.with_(escalated=True, next_at=close))
-        out.events.append(JourneyEvent("escalated", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
         return out
     out.prompts.append(prompt.with_(next_at=close))
     return out
@@ -477,6 +469,9 @@ def _follow_up(journey: Journey, enrollment: EnrollmentState, answered: PromptSt
         out.prompts.append(answered.with_(status="scheduled", answers={}, answered_at=None, due_at=due,
                                           next_at=due, reminders_sent=0))
         out.events.append(JourneyEvent("mtm_postponed", enrollment.id, now, answered.id, {"mtm": mtm.id}))
+        plan = journey.step(mtm.plan_step_id)
+        if isinstance(plan, MtmPlanStep):  # the morning nudge moves with it
+            out.prompts.extend(day_of.schedule(journey, enrollment, plan, moved, now, moved=True))
         _close(journey, enrollment, answered, mtm, f"⏭ Moved to {format_day(new_day)}", out)
         out.replies.append(_reply(enrollment.person.id, f"No problem. I'll check in again after {format_day(new_day)}.", journey))
         return out

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from journeys import before_phase, rendering, support, timekeeping
+from journeys import before_phase, escalation_groups, rendering, support, timekeeping
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
 from journeys.messages import Message, Outgoing
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
@@ -69,12 +69,19 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
     at = escalate_at(journey, enrollment, after)
     assert enrollment.manager is not None
     close = before_phase.closes_at(journey, enrollment, step, enrollment.manager, after)
+    leader = enrollment.leader
+    started = None if close is None or leader is None else before_phase.closes_at(
+        journey, enrollment, step, leader, after)
+    if at is not None and leader is not None:
+        # at the leader's working morning, so that a day's escalations go out as one message
+        # (journeys/escalation_groups.py; a reminder then due goes out with it), unless that
+        # morning comes too late to act (the moment, or the start): then as soon as it is due
+        morning = escalation_groups.morning_of(journey, leader, at, prompt.next_at or now, enrollment.manager)
+        too_late = [t for t in (ends, started) if t is not None]
+        at = morning if not too_late or morning < min(too_late) else at
     if at is not None and now >= at:
         note = _leader_notice(journey, enrollment, after, step, mtm, now)
         arrives = datetime.fromisoformat(note.not_before_iso) if note.not_before_iso else now
-        leader = enrollment.leader
-        started = None if close is None or leader is None else before_phase.closes_at(
-            journey, enrollment, step, leader, after)
         # the leader can still act before the moment, or before the start for a before-phase task
         if (ends is None or arrives < ends) and (started is None or arrives < started):
             out.outgoing.append(note)
@@ -82,11 +89,10 @@ def around_fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptSta
                                            {"step": step.id, "kind": step.kind}))
         after = after.with_(escalated=True)
         at = None
-    # Reminders left: the escalation rides on the next reminder's fire (never an early reminder);
-    # none left: the prompt waits for the escalation itself.
+    # The next reminder or the escalation (the leader's morning), whichever comes first; a
+    # reminder due after that morning goes out with the escalation.
     reminder_due = after.next_at is not None and (close is None or after.next_at < close)
-    waiting = after.next_at if reminder_due else at
-    checks = [t for t in (waiting, close) if t is not None and t > now]
+    checks = [t for t in (after.next_at if reminder_due else None, at, close) if t is not None and t > now]
     if isinstance(step, ManagerRequestStep) and mtm is not None:
         checks.append(support.expires_at(journey, enrollment, mtm))
     after = after.with_(next_at=min(checks) if checks else None)

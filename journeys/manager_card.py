@@ -4,8 +4,9 @@ A manager with three reports in a cohort has three manager tasks due at the same
 expectations conversation, say). Sent one by one they are three identical cards. Instead, what one
 scheduler pass sends to one manager for one task step becomes a single card that names every
 report in its text and has a Done button per report (each answering that report's prompt); the
-guide is offered once. The grouped prompts keep no message of their own to update in place, so
-answering one report's task leaves the others' buttons on the card.
+guide is offered once. Each grouped prompt points at the grouped card: answering one report's
+task updates that card (`regrouped_card`: who is done, when, the buttons still open) and the last
+one closes it.
 
 Pure: the tick calls `group_manager_cards` on the outcome of one pass before saving it.
 """
@@ -13,14 +14,15 @@ Pure: the tick calls `group_manager_cards` on the outcome of one pass before sav
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 from journeys.definition import Journey, ManagerTaskStep
-from journeys.messages import Button, Outgoing
+from journeys.expectations import is_agreement_step
+from journeys.messages import Button, Message, Outgoing
 from journeys.rendering import fill
 from journeys.state import EnrollmentState, Outcome, PromptState
 from journeys.text import typed
-from journeys.timekeeping import local_date, tz_of
+from journeys.timekeeping import format_local, local_date, tz_of
 
 
 def names_text(names: list[str]) -> str:
@@ -42,6 +44,7 @@ def grouped_text(journey: Journey, step: ManagerTaskStep, enrollments: list[Enro
 def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, EnrollmentState],
                         out: Outcome) -> None:
     """Merge the new manager-task cards of one pass, per (manager, journey, step), into one card."""
+    merge_grouped_closes(library, enrollments, out)
     prompts = {p.id: p for p in out.prompts}
     groups: dict[tuple[str, str, str], list[tuple[Outgoing, PromptState, EnrollmentState]]] = {}
     for o in out.outgoing:
@@ -85,4 +88,69 @@ def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, Enro
         out.outgoing = [grouped if o is first_out else o for o in out.outgoing if o is first_out or o.delivery_key
                         not in keys]
         ids = {p.id for _, p, _ in items}
-        out.prompts = [p.with_(last_delivery_key=None) if p.id in ids else p for p in out.prompts]
+        out.prompts = [p.with_(last_delivery_key=grouped.delivery_key) if p.id in ids else p for p in out.prompts]
+
+
+def regrouped_card(journey: Journey, card: Message, members: list[tuple[PromptState, EnrollmentState]],
+                   now: datetime) -> Message:
+    """The grouped card after one report's task was done: who is done and when (and that what was
+    agreed is saved), the Done buttons of those still open; once nobody is left, closed for good.
+    `members` are every prompt the card carries, as they now stand."""
+    step = journey.step(members[0][0].step_id)
+    manager = members[0][1].manager
+    tz = tz_of(journey, manager) if manager is not None else None
+    saved = " (what you agreed with each is saved)" if is_agreement_step(journey, step) else ""
+    done, left, lines = 0, set(), []
+    for p, e in sorted(members, key=lambda m: m[1].person.name.lower()):
+        name = typed(e.person.name)
+        if p.status in ("answered", "done"):
+            done += 1
+            when = format_local(p.answered_at or now, tz) if tz is not None else ""
+            lines.append(f"• {name}, {when}")
+        elif p.status in ("expired", "cancelled"):
+            lines.append(f"• {name}: ⌛ closed, not done")
+        else:
+            left.add(p.id)
+    base = card.text.split(_PROGRESS)[0].rstrip()
+    if not left:
+        head = f"✅ Done for all {len(members)}{saved}:" if done == len(members) else f"✅ Finished{saved}:"
+        return replace(card, text=f"{base}{_PROGRESS}{head}\n" + "\n".join(lines), buttons=(), fields=(),
+                       form_label="", closed=True)
+    buttons = [b for b in card.buttons if b.value != "guide" and b.prompt_id in left]
+    guide = next((b for b in card.buttons if b.value == "guide"), None)
+    if guide is not None:  # the guide answers through a prompt still open
+        buttons.append(replace(guide, prompt_id=min(left)))
+    return replace(card, text=f"{base}{_PROGRESS}Done so far{saved}:\n" + "\n".join(lines), buttons=tuple(buttons))
+
+
+_PROGRESS = "\n\n―\n"  # where a grouped card's progress starts, so it is rewritten, not appended
+
+
+def merge_grouped_closes(library: dict[str, Journey], enrollments: dict[str, EnrollmentState], out: Outcome) -> None:
+    """Several reports' tasks on one grouped card closed by one pass (the start came for all of
+    them): one update of that card naming each, rather than one report's closed card over it."""
+    prompts = {p.id: p for p in out.prompts}
+    by_card: dict[str, list[tuple[Outgoing, PromptState, EnrollmentState]]] = {}
+    if out.card is not None:  # a pass's last card change is held there: queue it with the others
+        out.outgoing.append(out.card.update)
+        out.card = None
+    for o in out.outgoing:
+        p = prompts.get(o.message.prompt_id or "")
+        e = enrollments.get(p.enrollment_id) if p is not None else None
+        if o.replaces_key is not None and p is not None and e is not None and p.last_delivery_key == o.replaces_key:
+            by_card.setdefault(o.replaces_key, []).append((o, p, e))
+    for items in by_card.values():
+        journey = library.get(items[0][2].journey_id)
+        step = journey.step(items[0][1].step_id) if journey is not None and len(items) > 1 else None
+        if journey is None or not isinstance(step, ManagerTaskStep):
+            continue
+        items.sort(key=lambda it: it[2].person.name.lower())
+        manager = items[0][2].manager
+        sent = items[0][1].sent_at or items[0][1].due_at
+        today = local_date(sent, tz_of(journey, manager)) if manager is not None else None
+        notes = "\n".join(dict.fromkeys(o.message.text.rpartition("\n\n")[2] for o, _, _ in items))
+        text = grouped_text(journey, step, [e for _, _, e in items], False, today)
+        first = items[0][0]
+        merged = replace(first, message=replace(first.message, text=f"{text}\n\n{notes}"))
+        keys = {o.delivery_key for o, _, _ in items}
+        out.outgoing = [merged if o is first else o for o in out.outgoing if o is first or o.delivery_key not in keys]

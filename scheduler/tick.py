@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.ending import CLOSE_STEP
+from journeys.escalation_groups import group_escalations
 from journeys.evaluation.success_case import MIN_GROUP
 from journeys.manager_card import group_manager_cards
 from journeys.schedule import (
@@ -79,6 +80,7 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
                         out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
                 combined.extend(out)
             group_manager_cards(library, enrollments, combined)
+            group_escalations(library, enrollments, combined, now)
             await uow.prompts.park(parked)
             result.fired += len(rows)
             result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})

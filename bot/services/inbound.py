@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.services.clock import Clock
 from bot.services.endorsements import answer_endorsement, typed_endorse
 from bot.services.endorsements import current_form as endorsement_form
+from bot.services.grouped_cards import regroup
 from bot.services.interview_consent import answer_consent, typed_invitation
 from bot.services.interview_notes import ADMINS_ONLY, answer_notes, current_form
 from bot.services.people import PeopleDirectory
@@ -88,6 +89,7 @@ class InboundHandler:
                 else:
                     view = await self.person_view(uow, person)
                     outcome = await self._decide(uow, view, reply, now)
+                await regroup(uow, self.library, outcome, now)  # a grouped manager card speaks for all
                 updated = outcome.take_card() if action.refresh_in_place else None
                 await uow.save(outcome, now)
                 await uow.commit()

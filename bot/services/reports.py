@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.services.host import Services
 from bot.services.plain_report import cohort_pooled
 from bot.services.recommendations import Recommendations, recommendations_for, section_lines
+from bot.services.stop_reasons import stop_lines
 from bot.services.verified_stories import anonymise, verified_stories
 from journeys.definition import Journey, SurveyStep
 from journeys.evaluation.accountability import request_steps
@@ -107,9 +108,10 @@ async def cohort_report_lines(service: Services, cohort: str) -> list[str]:
     later = follow_up_lines(lasted, ev.min_group)
     # the business goal first (the PPP), then plain words before any figure
     goal, opening = opening[:1], opening[1:]
+    stops = await stop_lines(service, cohort, ev.min_group)
     pooled = await cohort_pooled(service, cohort, ev)
     return [f"{title} — cohort {cohort}", *goal, *headline(ev, pooled, lasted), *opening,
-            *summary_lines(ev, title, stories, lost_line=not goal), *later, *over_time,
+            *summary_lines(ev, title, stories, lost_line=not goal), *later, *stops, *over_time,
             *section_lines(await recommendations_for(service, cohort, ev, pooled))]
 
 

@@ -35,6 +35,7 @@ class Sent:
     title: str
     text: str
     prompt_id: str | None
+    buttons: tuple[tuple[str, str | None], ...] = ()  # (label, the prompt it answers) as first sent
 
 
 PRINTED: list[str] = []  # what `hplj demo` prints
@@ -60,7 +61,8 @@ def demo(tmp_path_factory):
         t = datetime.fromisoformat(at)
         t = t if t.tzinfo else t.replace(tzinfo=UTC)
         msg = json.loads(payload)
-        sent.append(Sent(key, user, t, rep, msg.get("title", ""), msg["text"], msg.get("prompt_id")))
+        sent.append(Sent(key, user, t, rep, msg.get("title", ""), msg["text"], msg.get("prompt_id"),
+                         tuple((b["label"], b.get("prompt_id")) for b in msg.get("buttons", ()))))
     return summary, sent, dict(states)
 
 
@@ -95,15 +97,16 @@ def test_every_participant_got_the_journey(demo, who):
 
 
 def test_responsive_manager_backs_every_moment_and_coaches_fatima(demo):
-    summary, _, _ = demo
+    summary, sent, _ = demo
     ben = summary.delivered["ben"]
     reports = [p for p in PARTICIPANTS if p.manager == "ben"]
     for p in reports:
         about = [m for m in ben if f"about {p.name}" in plain(m.context)]
         requested = {step_of(m.prompt_id) for m in about}
-        # the expectations card groups the reports: each has their own Done button
-        grouped = [m for m in ben if p.name in plain(m.context) and len([b for b in m.buttons if b.value == "done"]) > 1]
-        requested |= {step_of(b.prompt_id) for m in grouped for b in m.buttons if b.prompt_id}
+        # the expectations card groups the reports: each had their own Done button when it was sent
+        grouped = [s for s in new_messages(sent, "ben") if p.name in plain(s.text)
+                   and len([label for label, _ in s.buttons if label.startswith("Done:")]) > 1]
+        requested |= {step_of(pid) for s in grouped for _, pid in s.buttons if pid}
         planned = {"support-safe", "support-real"} - {s.replace("mtm", "support") for s in p.ignores}
         assert planned <= requested, p.name
         assert "expectations" in requested
@@ -297,11 +300,15 @@ def test_a_manager_gets_one_card_naming_each_report(demo):
     text = plain(card.text)
     assert text.startswith(f"For {len(ben_reports)} of your team: ")
     assert all(name in text for name in ben_reports)
-    dones = [b for b in card.buttons if b.value == "done"]
-    assert [plain(b.label) for b in dones] == [f"Done: {n.split()[0]}" for n in ben_reports]
-    assert len({b.prompt_id for b in dones}) == len(ben_reports)
-    # one new message to Ben that morning, not one per report
     first = next(s for s in new_messages(sent, "ben") if s.title == "Expectations conversation")
+    dones = [(label, pid) for label, pid in first.buttons if label.startswith("Done")]
+    assert [plain(label) for label, _ in dones] == [f"Done: {n.split()[0]}" for n in ben_reports]
+    assert len({pid for _, pid in dones}) == len(ben_reports)
+    # Ben did all three: the card says so, naming each, with no button left
+    assert card.closed and card.buttons == ()
+    done_part = text.split(f"Done for all {len(ben_reports)} (what you agreed with each is saved):")[1]
+    assert all(f"• {name}, " in done_part for name in ben_reports)
+    # one new message to Ben that morning, not one per report
     assert [s for s in new_messages(sent, "ben") if s.at.date() == first.at.date()] == [first]
 
 

@@ -27,14 +27,10 @@ def report(breaches: list[Breach]) -> str:
     return "\n".join(str(b) for b in breaches)
 
 
-# Rules the conversation still breaks when this was written (the engine's fixes are in progress on
-# another branch). Each is an explicit, strict xfail: the day the conversation keeps the rule, the
-# test passes unexpectedly and fails, so this list must shrink. The rules themselves are not relaxed.
-STILL_BREACHED = {
-    "repeated-same-day": "two 'X may be stuck' escalations to one manager on one day are not yet one message "
-                         "naming each report",
-    "card-closed-when-done": "the grouped expectations card keeps its Done buttons after Done for every report",
-}
+# Rules the conversation still breaks, each an explicit strict xfail (rule -> why): the day the
+# conversation keeps the rule, the test passes unexpectedly and fails, so this list must shrink.
+# Empty: every rule holds. The rules themselves are never relaxed.
+STILL_BREACHED: dict[str, str] = {}
 
 
 def _marked(rule: str) -> object:

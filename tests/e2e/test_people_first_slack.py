@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from store.models import EnrollmentRow, EventRow
 from tests.e2e.test_slack_scenario import (
+    ADMIN,
     ANA,
     BEN,
     START,
@@ -66,3 +67,11 @@ async def test_people_first_over_slack(world: World) -> None:
     assert await w.type_(ANA, "stop yes no time this quarter") == 200
     (mine,) = [e for e in await w.rows(select(EnrollmentRow)) if e.status == "stopped"]
     assert mine.notes["stopped"]["reason"] == "no time this quarter"
+    # the L&D lead sees it in `status` by name, and in the report as a count: one stop of two people
+    # is under the minimum group, so the reason stays out of the report
+    _, status = await w.command(ADMIN, f"status {mine.cohort}")
+    assert "no time this quarter" in json.dumps(status, ensure_ascii=False)
+    _, report = await w.command(ADMIN, f"report {mine.cohort}")
+    said = json.dumps(report, ensure_ascii=False)
+    assert "Stopped by the participant: 1 of 2 people, 1 with a reason." in said
+    assert "no time this quarter" not in said and "fewer than 5 people have stopped" in said

@@ -406,8 +406,8 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     assert {c.params.get("users") for c in w.fake.calls_to("conversations.open")} == {ANA.id, CHEN.id, BEN.id}
 
     # 3. Ben clicks Done for one report: the bot asks what they agreed; his typed answer records it
-    # for that report only. The other stays open, and the card keeps the other report's button (no
-    # update); the reply names what was saved.
+    # for that report only. The other stays open; the card is updated once to say who is done and
+    # keeps only the other report's button; the reply names what was saved.
     _, exp_msg = w.prompt_message(BEN, "expectations")
     dones = [el for el in actions_of(exp_msg["blocks"]) if prompt_of_button(el)[1] == "done"]
     n_upd = len(w.fake.calls_to("chat.update"))
@@ -421,7 +421,19 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
         w.ephemerals_to(BEN)[-1:], ensure_ascii=False)
     assert "saved what you and ana agreed" in saved, saved
     assert (await w.prompt(first)).status != "open" and (await w.prompt(second)).status == "open"
-    assert len(w.fake.calls_to("chat.update")) == n_upd and actions_of(exp_msg["blocks"])
+    assert len(w.fake.calls_to("chat.update")) == n_upd + 1 and w.updates_of(BEN, exp_msg) == 1
+    left = [prompt_of_button(el) for el in actions_of(exp_msg["blocks"])]
+    assert [v for _, v in left] == ["done", "guide"] and left[0][0] == second  # only the other report's Done
+    card = json.dumps(exp_msg["blocks"], ensure_ascii=False)
+    assert "Done so far (what you agreed with each is saved)" in card and "ana" in card.split("Done so far")[1]
+    # ... and once the other report's task is done too, the card says so for both, with no button left
+    assert await w.click(BEN, exp_msg, dones[1]["action_id"], dones[1]["value"]) == 200
+    assert "what did you and chen agree?" in w.ephemerals_to(BEN)[-1]
+    assert await w.type_(BEN, "Listen first in the Monday stand-up.") == 200
+    assert (await w.prompt(second)).status != "open"
+    assert not actions_of(exp_msg["blocks"]) and w.updates_of(BEN, exp_msg) == 2
+    card = json.dumps(exp_msg["blocks"], ensure_ascii=False)
+    assert "Done for all 2 (what you agreed with each is saved)" in card and "Done so far" not in card
 
     # 4. Week 1: Ana opens the MTM form from the button and submits the modal.
     mtm_day = START + timedelta(days=4)  # Fri 11 Dec
@@ -475,8 +487,10 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     msg = await w.service.prompt_message(pid_ref)
     assert msg is not None and msg.closed
     assert w.updates_of(ANA, ref_msg) == 1  # answered by typing: the prompt's message is closed once
-    # Every message the bot changed, it changed once.
-    assert set(w.fake.updates_per_message().values()) == {1}, w.fake.updates_per_message()
+    # Every message the bot changed, it changed once; the grouped card once per report done.
+    changed = w.fake.updates_per_message()
+    assert changed.pop((BEN.dm, exp_msg["ts"])) == 2
+    assert set(changed.values()) == {1}, changed
 
     # Every Block Kit payload the bot posted or updated is within Slack's limits.
     for c in [*w.fake.calls_to("chat.postMessage"), *w.fake.calls_to("chat.update")]:

@@ -425,7 +425,19 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     assert (await w.prompt(pid_exp)).status != "open"
     other = next(pid for pid in dones if pid != pid_exp)
     assert (await w.prompt(other)).status == "open"
-    assert updates_of(w, BEN, pid_exp, body) == 0
+    # the grouped card is updated once (PUT): who is done, and only the other report's Done left
+    assert updates_of(w, BEN, pid_exp, body) == 1
+    partly = [c for c in w.cards_to(BEN) if "Done so far" in card_text(c)][-1]
+    assert [a["data"]["prompt_id"] for a in card_actions(partly) if a.get("data", {}).get("value") == "done"] == [other]
+    assert "Done so far (what you agreed with each is saved)" in card_text(partly)
+    # the other report's Done and agreement: the card says so for both, and offers nothing more
+    status, body = await click(w, BEN, other, "done")
+    assert status == 200 and "Almost done: what did you and" in body["value"]
+    status, _ = await w.post(message(BEN, w.fake.url, "Listen first in the Monday stand-up."))
+    assert status == 200 and (await w.prompt(other)).status != "open"
+    assert updates_of(w, BEN, pid_exp) == 2
+    closed = w.cards_to(BEN)[-1]
+    assert "Done for all 2 (what you agreed with each is saved)" in card_text(closed) and not card_actions(closed)
 
     # Ana answers her before-phase question on the card.
     value = next(a["data"]["value"] for a in card_actions(focus_card) if a.get("verb") == "hplj.button")
@@ -501,7 +513,9 @@ async def test_the_whole_journey_over_teams(world: World) -> None:
     assert row.status != "open", (row.status, row.answers, w.texts_to(ANA)[-3:])
     assert "Sam opened up" in json.dumps(row.answers)
     assert updates_of(w, ANA, pid_ref) == 1  # answered by typing: the outbox PUTs the closed card once
-    assert set(w.fake.puts_per_activity().values()) <= {1}, w.fake.puts_per_activity()
+    puts = w.fake.puts_per_activity()
+    assert puts.pop((BEN.conv, w.fake.activity_carrying(BEN.conv, pid_exp))) == 2  # the grouped card: per report done
+    assert set(puts.values()) <= {1}, puts
 
     # Every card the bot sent validated against the Adaptive Cards 1.5 schema.
     assert w.validate_all() >= 8

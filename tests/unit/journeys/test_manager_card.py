@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from journeys import engine
-from journeys.manager_card import group_manager_cards
+from journeys.manager_card import group_manager_cards, regrouped_card
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, Outcome, Person
 from journeys.text import plain
@@ -40,7 +40,8 @@ def test_three_reports_one_card_each_by_name(journey):
                                                               "I need a guide"]
     assert [b.prompt_id for b in card.message.buttons][:3] == ["e0.expectations", "e1.expectations",
                                                                "e2.expectations"]
-    assert all(p.status == "open" and p.last_delivery_key is None for p in out.prompts)
+    # each report's prompt points at the grouped card: their Done updates it
+    assert all(p.status == "open" and p.last_delivery_key == card.delivery_key for p in out.prompts)
 
 
 def test_done_for_one_report_answers_only_theirs_and_leaves_the_card(journey):
@@ -58,8 +59,31 @@ def test_done_for_one_report_answers_only_theirs_and_leaves_the_card(journey):
                         prompt.due_at)
     (answered,) = res.prompts
     assert answered.id == "e1.expectations" and answered.status == "answered"
-    assert res.card is None and not [o for o in res.queued() if o.replaces_key]  # the card keeps the others
+    # the engine closes the card it knows; the grouped card is rewritten for all (regrouped_card)
+    assert res.card is not None and res.card.update.replaces_key == card.delivery_key
     assert plain(res.replies[0].text) == "Thanks, saved what you and Chen agreed. I'll remind Chen of it along the way."
+
+
+def test_the_grouped_card_shows_who_is_done_and_closes_when_everyone_is(journey):
+    enrollments, out = one_pass(journey)
+    (card,) = out.outgoing
+    prompts = {p.id: p for p in out.prompts}
+    members = lambda: [(prompts[f"e{i}.expectations"], enrollments[f"e{i}"]) for i in range(3)]
+    at = datetime(2027, 4, 6, 14, 30, tzinfo=UTC)  # Tue 6 Apr, 15:30 in London
+    prompts["e1.expectations"] = prompts["e1.expectations"].with_(status="answered", answered_at=at)
+    partly = regrouped_card(journey, card.message, members(), at)
+    assert not partly.closed
+    assert [plain(b.label) for b in partly.buttons] == ["Done: Ana", "Done: Fatima", "I need a guide"]
+    assert partly.buttons[-1].prompt_id == "e0.expectations"  # the guide answers through an open prompt
+    assert plain(partly.text).endswith("Done so far (what you agreed with each is saved):\n"
+                                       "• Chen Wei, Tue 6 Apr, 15:30 (Europe/London)")
+    for i in (0, 2):
+        prompts[f"e{i}.expectations"] = prompts[f"e{i}.expectations"].with_(status="answered", answered_at=at)
+    done = regrouped_card(journey, card.message, members(), at)
+    assert done.closed and done.buttons == ()
+    text = plain(done.text)
+    assert text.startswith("For 3 of your team:") and text.count("Done for all 3") == 1
+    assert "• Ana Silva, Tue 6 Apr" in text and "• Fatima Zahra, Tue 6 Apr" in text
 
 
 def test_a_single_report_gets_the_usual_card_with_their_name_in_the_text(journey):

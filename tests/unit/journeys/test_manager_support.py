@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journeys import engine, expectations, kickoff, support
+from journeys import engine, escalation, expectations, kickoff, support
 from journeys.evaluation.success_case import manager_cant_reasons
 from journeys.messages import Reply
 from journeys.state import EnrollmentState, MtmState, Outcome, Person, PromptState
@@ -73,15 +73,14 @@ def test_silent_manager_is_escalated_once_to_her_manager_by_name_in_the_leaders_
     p, sent, _ = run(journey, e, request(planned_at), mtm, at(NY, 2027, 4, 19, 23))
     (esc,) = to_leader(sent)
     fired, o = esc
-    # sent Wed 14 Apr 10:30 NY, two working days later: Fri 16 Apr (escalation rides on the 2nd reminder)
-    assert fired.astimezone(NY).date() == date(2027, 4, 16)
+    # sent Wed 14 Apr 10:30 NY, two working days later: Fri 16 Apr, after midnight in Tokyo; the
+    # escalation waits for Hana's next working morning, where a day's escalations go out together
+    assert fired.astimezone(TOKYO) == datetime(2027, 4, 19, 9, 0, tzinfo=TOKYO)  # Monday 09:00 Tokyo
     text = plain(o.message.text)
     assert "Grace hasn't answered Dev's request to back a moment that matters on Tue 20 Apr" in text
     assert "Call with the outage customer" not in text  # nothing the participant typed
     assert o.enrollment_id == "e1"  # so `forget` and `stop` find it in the outbox
-    # delivered in Hana's working hours, in Tokyo: Fri 16 Apr 11:00 NY is after midnight there
-    held = datetime.fromisoformat(o.not_before_iso)
-    assert held.astimezone(TOKYO) == datetime(2027, 4, 19, 9, 0, tzinfo=TOKYO)  # Monday 09:00 Tokyo
+    assert o.not_before_iso is None  # decided in Hana's working hours
     assert p.escalated
     reminders = [o for _, o in sent if o.message.recipient_id == "grace" and "reminder" in o.message.text]
     assert len(reminders) == 2
@@ -99,10 +98,11 @@ def test_escalation_counts_the_managers_working_days_across_dst_and_a_holiday(jo
     p, sent, _ = run(j, e, p, None, at(LONDON, 2027, 4, 9, 0))
     (fired, o), = to_leader(sent)
     # two working days: Fri 26 (Good Friday) and Mon 29 (Easter Monday) don't count -> Wed 31 Mar,
-    # 16:00 London summer time (15:00 UTC, not 16:00 UTC: the DST change is not a shift)
-    assert fired == at(LONDON, 2027, 3, 31, 16, 0) == datetime(2027, 3, 31, 15, 0, tzinfo=UTC)
+    # 16:00 London summer time (15:00 UTC, not 16:00 UTC: the DST change is not a shift), then
+    # Hana's next working morning: Thu 1 Apr 09:00 Tokyo
+    assert escalation.escalate_at(j, e, p.with_(escalated=False)) == at(LONDON, 2027, 3, 31, 16, 0) == datetime(2027, 3, 31, 15, 0, tzinfo=UTC)
+    assert fired == datetime(2027, 4, 1, 9, 0, tzinfo=TOKYO) and o.not_before_iso is None
     assert "Ben hasn't marked “Expectations conversation” with Dev as done" in plain(o.message.text)
-    assert datetime.fromisoformat(o.not_before_iso).astimezone(TOKYO) == datetime(2027, 4, 1, 9, 0, tzinfo=TOKYO)
     # once: all that is still due is the card closing at the start, Mon 12 Apr 09:00 London
     assert p.escalated and p.next_at == at(LONDON, 2027, 4, 12, 9, 0)
 
@@ -288,7 +288,8 @@ def test_no_escalation_the_leader_could_only_read_after_the_moment(journey):
     planned_at = at(NY, 2027, 4, 14, 10, 30)
     mtm = moment(date(2027, 4, 18), planned_at)  # Sun 18 Apr
     p, sent, _ = run(journey, enrollment(), request(planned_at), mtm, at(NY, 2027, 4, 17, 12))
-    assert p.escalated and not to_leader(sent)  # decided once, and never sent pointlessly late
+    # the leader's next working morning comes after the moment: the request expires first, nothing is sent
+    assert p.status == "expired" and not to_leader(sent)
     # every card and reminder to Grace is stale (never delivered) from the moment's date on
     to_grace = [o for _, o in sent if o.message.recipient_id == "grace" and o.replaces_key is None
                 and o.message.prompt_id is not None]
@@ -351,3 +352,18 @@ def test_the_expectations_card_offers_its_form_to_record_the_agreement(journey):
     msg = engine.fire(journey, enrollment(), p, None, p.next_at).outgoing[0].message
     assert [f.id for f in msg.fields] == ["agreed"] and msg.form_label == "Record what we agreed"
     assert [b.value for b in msg.buttons] == ["done", "tomorrow", "guide"]
+
+
+def test_a_request_escalation_goes_as_soon_as_due_when_the_leaders_next_morning_is_too_late(journey):
+    """Escalations wait for the leader's working morning (one message a day), but not past the
+    moment: Hana (London) starts her Friday before Grace (New York) starts hers, and her Monday
+    morning is the moment's day, so she hears on Friday afternoon, as soon as it is due."""
+    hana = Person("hana", "Hana Kobayashi", "Europe/London")
+    e = enrollment(leader=hana)
+    planned_at = at(NY, 2027, 4, 14, 10, 30)
+    mtm = moment(date(2027, 4, 19), planned_at)  # Mon 19 Apr
+    p, sent, _ = run(journey, e, request(planned_at), mtm, at(NY, 2027, 4, 18, 12))
+    ((fired, o),) = to_leader(sent)
+    assert fired == at(NY, 2027, 4, 16, 10, 30)  # two of Grace's working days, 15:30 in London
+    assert o.not_before_iso is None and p.escalated
+    assert "Grace hasn't answered Dev's request to back a moment that matters on Mon 19 Apr" in plain(o.message.text)

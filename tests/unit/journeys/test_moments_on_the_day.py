@@ -96,3 +96,27 @@ def test_an_expired_request_tells_the_manager_once_in_his_hours(journey):
     assert note.not_before_iso == london(2027, 4, 16, 9).isoformat()  # in his hours, not at midnight
     assert note.delivery_key.endswith(":expired-manager")
     assert isinstance(req, PromptState)
+
+
+def test_a_postponed_moment_moves_its_morning_nudge_to_the_new_day(journey):
+    e = enrollment()
+    out, _ = planned(journey, e, date(2027, 4, 16))  # Fri 16 Apr
+    mtm = out.mtms[0]
+    first = prompts_by_step(out)["mtm-safe~day-of"]
+    first, _ = fire_sent(journey, e, first, first.due_at, mtm)  # the nudge on Fri 16 Apr went out
+    reflect = prompts_by_step(out)["reflect-safe"]
+    f, _ = fire_sent(journey, e, reflect, reflect.due_at, mtm)
+    values = {"happened": "postponed", "new_date": "2027-04-21"}  # Wed 21 Apr
+    res = engine.answer(journey, e, f, mtm, Reply("ana", "k", f.id, values=values), f.due_at + timedelta(hours=1))
+    assert plain(res.replies[0].text) == "No problem. I'll check in again after Wed 21 Apr."
+    (moved,) = res.mtms
+    (nudge,) = [p for p in res.prompts if p.step_id.endswith("~day-of")]
+    assert nudge.due_at == london(2027, 4, 21, 9) and nudge.status == "scheduled"  # her morning on the new day
+    sent, fired = fire_sent(journey, e, nudge, nudge.due_at, moved)
+    (msg,) = fired.outgoing
+    assert msg.delivery_key != f"{first.id}:1" and sent.status == "done"  # a delivery of its own
+    assert "Today is your moment that matters" in plain(msg.message.text)
+    # a nudge still waiting for the old day does not go out on it
+    stale = first.with_(status="scheduled", next_at=first.due_at)
+    old_day = engine.fire(journey, e, stale, moved, first.due_at)
+    assert old_day.outgoing == [] and old_day.prompts[0].status == "expired"
