@@ -42,8 +42,10 @@ def test_shell_completion_can_be_shown_and_installed() -> None:
     r = hplj("--help")
     assert "--install-completion" in r.stdout and "--show-completion" in r.stdout
     script = Path(sys.executable).parent / "hplj"  # the installed entry point names the completion
-    r = subprocess.run([str(script), "--show-completion", "bash"], capture_output=True, text=True, timeout=120,
-                       check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    # run from bash, as a person would: the completion names the shell it is started from (a
+    # detached process has none to detect); `; exit` keeps bash from exec'ing the command itself
+    r = subprocess.run(["bash", "-c", '"$0" --show-completion; exit $?', str(script)], capture_output=True,
+                       text=True, timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0 and "_HPLJ_COMPLETE=complete_bash" in r.stdout and "complete -o default" in r.stdout
 
 
