@@ -16,6 +16,8 @@ __all__ = ["format_days", "format_hhmm", "parse_days", "parse_hhmm", "work_patte
 def work_pattern(row: Any) -> tuple[tuple[int, ...] | None, time | None, time | None]:
     """The stored week of a people row (ORM or Core); what cannot be read counts as not given, so a
     hand-edited column delays no one: the journey's calendar applies."""
+    if row.work_days is None and row.work_start is None and row.work_end is None:
+        return None, None, None  # most people: the journey's week (the tick asks for every due step)
     try:
         days = parse_days(getattr(row, "work_days", None))
     except ValueError:
