@@ -7,8 +7,8 @@ and a plain-text channel asks them one at a time (`next_field` + `parse_typed`).
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
 from journeys.definition import (
