@@ -221,7 +221,8 @@ def main() -> None:
     app_ratio = statistics.median(t / c for t, c in zip(ticks, app_ceilings, strict=True))
     print(f"(for information) the same minimal writes through SQLAlchemy Core + aiosqlite: "
           f"{statistics.median(app_ceilings):,.0f} due steps/s; tick / that = {app_ratio:.3f}")
-    print(f"tick / ceiling (median of the paired ratios): {ratio:.3f}  target >= 0.25: {'met' if ratio >= 0.25 else 'MISSED'}")
+    print(f"tick / ceiling (median of the paired ratios): {ratio:.3f}  target >= 0.5 (issue 25): "
+          f"{'met' if ratio >= 0.5 else 'MISSED'}")
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
 
