@@ -4,7 +4,7 @@
 
 Set-up (bench/population.py): `--due` participants enrolled in `active-listening` (one manager per
 10), rows identical to what `BotService.enroll` writes; a warm-up tick fires the managers' first
-task. At TICK_AT exactly `--due` prompts are due (each participant's `why-it-matters`).
+task. At TICK_AT exactly `--due` prompts are due (each participant's `focus-situation`).
 
 Per repeat, on two fresh copies of that database file (same schema, indexes, WAL, pragmas):
 - tick: the real `scheduler.tick.process_due` (claims due prompts by the `next_at` index in
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -54,6 +55,9 @@ async def run_tick(path: Path, lib: dict, batch: int) -> tuple[float, int, int]:
     from store.uow import UnitOfWorkFactory
 
     db = Database(f"sqlite:///{path}")
+    # as `hplj worker` does after start-up (bot/app/wiring.py): what is loaded by now stays
+    gc.collect()
+    gc.freeze()
     try:
         t0 = time.perf_counter()
         r = await process_due(UnitOfWorkFactory(db), lib, pop.TICK_AT, batch=batch)
@@ -217,7 +221,8 @@ def main() -> None:
     app_ratio = statistics.median(t / c for t, c in zip(ticks, app_ceilings, strict=True))
     print(f"(for information) the same minimal writes through SQLAlchemy Core + aiosqlite: "
           f"{statistics.median(app_ceilings):,.0f} due steps/s; tick / that = {app_ratio:.3f}")
-    print(f"tick / ceiling (median of the paired ratios): {ratio:.3f}  target >= 0.25: {'met' if ratio >= 0.25 else 'MISSED'}")
+    print(f"tick / ceiling (median of the paired ratios): {ratio:.3f}  target >= 0.5 (issue 25): "
+          f"{'met' if ratio >= 0.5 else 'MISSED'}")
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
 

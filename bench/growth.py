@@ -8,7 +8,7 @@ to what `BotService.enroll` writes, checked by `population.verify()` at the star
 holds `--small` / `--large` participants enrolled in `active-listening` (one manager per 10, so
 1,100,000 people, 1,000,000 enrollments and 17,000,000 prompts at the large size). Cohorts start on
 many different days; at TICK_AT exactly `--due` prompts are due in both databases (the first
-cohort's `why-it-matters`), after a warm-up tick at WARMUP_AT fired the managers' first task.
+cohort's `focus-situation`), after a warm-up tick at WARMUP_AT fired the journey's first prompt.
 
 The measured tick runs in a fresh worker process per size and round (`--child`): it opens the
 database, loads the journey library, warms up like a running worker (an idle tick with nothing
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -65,6 +66,8 @@ def child(path: Path, batch: int) -> None:
             state = EnrollmentState("warm", pop.JOURNEY, me, me, pop.START, {}, "active", "warm")
             for p in engine.schedule_enrollment(lib[pop.JOURNEY], state, pop.ENROLL_AT).prompts:
                 rendering.render_prompt(lib[pop.JOURNEY], state, p, None)
+            gc.collect()
+            gc.freeze()  # as `hplj worker` does after start-up
             t0 = time.perf_counter()
             r = await process_due(UnitOfWorkFactory(db), lib, pop.TICK_AT, batch=batch)
             return time.perf_counter() - t0, r.fired, r.queued

@@ -10,11 +10,13 @@ real path, rebuilds the same people with the bulk writer into a second database 
 row of every table.
 
 The instants (Europe/London, June 2027, no public holidays nearby):
-- the due cohort starts on START; everyone is enrolled at ENROLL_AT (start-5, 08:00);
-- WARMUP_AT (start-5, 10:30): a first tick fires the managers' `expectations` task
-  (start-5 09:30); its reminder comes back at start-4 10:30;
-- TICK_AT (start-4, 10:05): exactly the due cohort's `why-it-matters` (start-4 10:00) is due,
-  one prompt per participant: the measured tick;
+- the due cohort starts on START; everyone is enrolled at ENROLL_AT (start-7, 08:00);
+- WARMUP_AT (start-7, 09:30): a first tick fires the participants' `why-it-matters` (start-7
+  09:00, the journey's first prompt, no reminder);
+- TICK_AT (start-7, 10:05): exactly the due cohort's `focus-situation` (start-7 10:00) is due,
+  one prompt per participant: the measured tick (a first send: rendered, queued, its reminder
+  scheduled). Before 2026-12-05 the journey had no before-phase prompts at start-7 and these were
+  start-5 10:30 / start-4 10:05 (the managers' `expectations`, then `why-it-matters`);
 - every other cohort starts >= 3 weeks later, so none of its prompts is due at TICK_AT.
 """
 
@@ -45,8 +47,8 @@ TZ = "Europe/London"
 LONDON = ZoneInfo(TZ)
 START = date(2027, 6, 15)  # a Tuesday
 ENROLL_AT = datetime(2027, 6, 8, 8, 0, tzinfo=LONDON).astimezone(UTC)
-WARMUP_AT = datetime(2027, 6, 8, 10, 30, tzinfo=LONDON).astimezone(UTC)
-TICK_AT = datetime(2027, 6, 9, 10, 5, tzinfo=LONDON).astimezone(UTC)
+WARMUP_AT = datetime(2027, 6, 8, 9, 30, tzinfo=LONDON).astimezone(UTC)
+TICK_AT = datetime(2027, 6, 8, 10, 5, tzinfo=LONDON).astimezone(UTC)
 GROUP = 10  # participants per manager
 
 
@@ -212,7 +214,7 @@ def build(path: Path, n_people: int, due: int, *, lib: dict[str, Journey] | None
 
 
 async def warmup(path: Path, lib: dict[str, Journey]) -> int:
-    """The earlier tick (WARMUP_AT) that fires the managers' `expectations`, through process_due."""
+    """The earlier tick (WARMUP_AT) that fires the participants' first prompt, through process_due."""
     from scheduler.tick import process_due
     from store.db import Database
     from store.uow import UnitOfWorkFactory

@@ -15,9 +15,12 @@ picture of success, then the manager's expectations card. Two things keep them h
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import functools
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from journeys import rendering, timekeeping
+from journeys.calendar import WorkCalendar
 from journeys.definition import Journey, Step, When
 from journeys.state import EnrollmentState, Person, PromptState
 
@@ -27,8 +30,11 @@ GAP = timedelta(hours=1)  # between two compressed steps, in the participant's w
 def is_before_phase(step: Step) -> bool:
     if step.when is None:
         return False
-    w = When.parse(step.when)
+    w = _parsed(step.when)
     return w.anchor == "start" and w.days < 0
+
+
+_parsed = functools.lru_cache(maxsize=1024)(When.parse)  # asked for every due prompt
 
 
 def _before_steps(journey: Journey) -> dict[str, Step]:
@@ -78,8 +84,14 @@ def closes_at(journey: Journey, enrollment: EnrollmentState, step: Step, recipie
     if not is_before_phase(step):
         return None
     cal, tz = timekeeping.calendar_for(journey, recipient), timekeeping.tz_of(journey, recipient)
-    start = cal.local_slot(enrollment.start, cal.day_start, tz)
+    start = _start_of_day(cal, enrollment.start, tz)
     return max(start, timekeeping.after_working_days(journey, recipient, prompt.sent_at or prompt.due_at, 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _start_of_day(cal: WorkCalendar, day: date, tz: ZoneInfo) -> datetime:
+    """The opening of a working day (pure, memoised: a tick asks it for every prompt of a cohort)."""
+    return cal.local_slot(day, cal.day_start, tz)
 
 
 def started_note(enrollment: EnrollmentState, reader: Person) -> str:

@@ -7,8 +7,9 @@ and a plain-text channel asks them one at a time (`next_field` + `parse_typed`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from journeys.definition import (
     Journey,
@@ -47,7 +48,37 @@ def _rating_options(scale: int) -> tuple[Option, ...]:
     return tuple(Option(str(i), str(i)) for i in range(1, scale + 1))
 
 
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+_R = TypeVar("_R")
+
+
+def _by_identity(cache: dict[tuple[int, int], tuple[Any, Any, Any]], a: _A, b: _B,
+                 compute: Callable[[_A, _B], _R]) -> _R:
+    """`compute(a, b)` memoised on the two objects' identity, for pure functions of frozen
+    definitions asked for every due prompt. Both are kept in the value, so a reused id of a freed
+    object can never hit."""
+    key = (id(a), id(b))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return cast(_R, hit[2])
+    result = compute(a, b)
+    if len(cache) >= 4096:
+        cache.clear()
+    cache[key] = (a, b, result)
+    return result
+
+
+_FIELDS: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+_BUTTONS: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+
+
 def fields_for(journey: Journey, step: Step) -> tuple[FormField, ...]:
+    """The form of a step (one tuple per step also lets the outbox serialise it once)."""
+    return _by_identity(_FIELDS, journey, step, _fields_for)
+
+
+def _fields_for(journey: Journey, step: Step) -> tuple[FormField, ...]:
     if isinstance(step, QuestionStep):
         return (_answer_field("answer", step.title or "Your answer", step.answer, _options(step.options), step.scale),)
     if isinstance(step, MtmPlanStep):
@@ -122,6 +153,10 @@ def _answer_field(
 
 def buttons_for(step: Step, fields: tuple[FormField, ...]) -> tuple[Button, ...]:
     """Steps answered by one click; a single short choice is also offered as buttons."""
+    return _by_identity(_BUTTONS, step, fields, _buttons_for)
+
+
+def _buttons_for(step: Step, fields: tuple[FormField, ...]) -> tuple[Button, ...]:
     if isinstance(step, ManagerTaskStep):
         return TASK_BUTTONS
     if isinstance(step, ManagerRequestStep):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, PromptState
+from store import hotpath
 from store.mappers import enrollment_record, enrollment_state, mtm_state, prompt_state
 from store.models import EnrollmentRow, EventRow, MtmRow, PersonRow, PromptRow
 from store.people import PersonRecord
@@ -27,6 +28,14 @@ _PROMPT_EXISTS = select(_P.c.id).where(_P.c.id == bindparam("id"))
 _OPEN_STATUSES = ("active", "paused")
 _PERSON_STATE_COLS = (PersonRow.id, PersonRow.name, PersonRow.platform_user_id, PersonRow.tz, PersonRow.country,
                       PersonRow.subdivision, PersonRow.work_days, PersonRow.work_start, PersonRow.work_end)
+# The same reads on SQLite's driver (store/hotpath.py): the tick's claim and its enrollments.
+_PROMPT_STATE_COLS = ("id", "enrollment_id", "step_id", "recipient_id", "status", "due_at", "next_at", "mtm_id",
+                      "reminders_sent", "escalated", "answers", "sent_at", "answered_at", "deliveries",
+                      "last_delivery_key")
+_DUE_READER = hotpath.RowReader(_P, _PROMPT_STATE_COLS)
+_ENROLLMENT_READER = hotpath.RowReader(_E, [c.name for c in _E.columns])
+_PEOPLE_READER = hotpath.RowReader(cast(Table, PersonRow.__table__),
+                                   [*(c.key for c in _PERSON_STATE_COLS), "manager_id"])
 
 
 class EnrollmentsRepository:
@@ -45,23 +54,35 @@ class EnrollmentsRepository:
         if not ids:
             return {}
         # Core rows, not ORM objects: only engine state is built from them, nothing is written back.
-        rows = (await self._s.execute(select(*_E.c).where(_E.c.id.in_(ids)))).all()
+        rows = await self._rows(ids)
         person_ids = list({r.person_id for r in rows} | {r.manager_id for r in rows if r.manager_id})
-        people = {p.id: p for p in (await self._s.execute(select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(
-            PersonRow.id.in_(person_ids)))).all()} if person_ids else {}
+        people = {p.id: p for p in await self._people(person_ids)}
         # the managers' own managers: the senior leaders escalations go to
         leader_of = {mid: people[mid].manager_id for mid in {r.manager_id for r in rows if r.manager_id}
                      if mid in people and people[mid].manager_id and people[mid].manager_id != mid}
         missing = [lid for lid in set(leader_of.values()) if lid not in people]
         if missing:
-            people.update({p.id: p for p in (await self._s.execute(
-                select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(PersonRow.id.in_(missing)))).all()})
+            people.update({p.id: p for p in await self._people(missing)})
         leader_of = await self._above_their_managers(leader_of, people)
         return {
             r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), self._tz,
                                    people.get(leader_of.get(r.manager_id or "", "") or ""))
             for r in rows
         }
+
+    async def _rows(self, ids: list[str]) -> Sequence[Any]:
+        if hotpath.fast(self._s):
+            return await _ENROLLMENT_READER.by_ids(self._s, ids)
+        return (await self._s.execute(select(*_E.c).where(_E.c.id.in_(ids)))).all()
+
+    async def _people(self, ids: list[str]) -> Sequence[Any]:
+        """What engine state needs of these people, and their own manager."""
+        if not ids:
+            return []
+        if hotpath.fast(self._s):
+            return await _PEOPLE_READER.by_ids(self._s, ids)
+        return (await self._s.execute(select(*_PERSON_STATE_COLS, PersonRow.manager_id).where(
+            PersonRow.id.in_(ids)))).all()
 
     async def _above_their_managers(self, leader_of: dict[str, str], people: dict[str, Any]) -> dict[str, str]:
         """Only leaders really above their manager: not someone who reports to the manager or is
@@ -223,6 +244,10 @@ class PromptsRepository:
     async def due(self, now: datetime, limit: int) -> list[PromptState]:
         """Prompts due at `now`, earliest first, read as Core rows (the tick's hot path: no ORM
         objects); SKIP LOCKED (PostgreSQL) lets several workers claim side by side."""
+        if hotpath.fast(self._s):
+            rows = await _DUE_READER.where(self._s, "next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?",
+                                           (hotpath.sqlite_datetime(now), limit))
+            return [prompt_state(r) for r in rows]
         stmt = select(*_P.c).where(_P.c.next_at.is_not(None), _P.c.next_at <= now).order_by(_P.c.next_at).limit(limit)
         if self._skip_locked:
             stmt = stmt.with_for_update(skip_locked=True)

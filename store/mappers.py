@@ -62,7 +62,7 @@ def enrollment_record(row: Any) -> EnrollmentRecord:
     """From an enrollments row (ORM or Core)."""
     return EnrollmentRecord(row.id, row.journey_id, row.person_id, row.manager_id, row.start, row.status,
                             row.cohort, row.paused_at, row.created_at, _events_from_json(row.events),
-                            dict(row.notes or {}))
+                            dict(row.notes or {}), getattr(row, "journey_version", None))
 
 
 def prompt_state(row: Any) -> PromptState:

@@ -216,7 +216,7 @@ class MemoryEnrollments:
                   events: dict[str, date], cohort: str, now: datetime) -> str:
         eid = f"e_{next(_ids)}"
         self._m.enrollments[eid] = EnrollmentRecord(eid, journey_id, person_id, manager_id, start, "active", cohort,
-                                                    None, now, dict(events))
+                                                    None, now, dict(events), journey_version=version)
         return eid
 
     async def flush(self) -> None:
@@ -275,6 +275,15 @@ class MemoryEnrollments:
     async def cohort_journey(self, cohort: str) -> tuple[list[str], str | None]:
         rows = [r for r in self._all() if r.cohort == cohort]
         return [r.id for r in rows], (rows[0].journey_id if rows else None)
+
+    async def journey_cohort_versions(self, journey_id: str) -> dict[str, tuple[int | None, list[str]]]:
+        versions: dict[str, set[int | None]] = {}
+        ids: dict[str, list[str]] = {}
+        for r in self._all():
+            if r.journey_id == journey_id:
+                versions.setdefault(r.cohort, set()).add(r.journey_version)
+                ids.setdefault(r.cohort, []).append(r.id)
+        return {c: (next(iter(v)) if len(v) == 1 else None, sorted(ids[c])) for c, v in versions.items()}
 
     async def people_of(self, ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
         return [(r.id, r.person_id, r.manager_id) for i in ids if (r := self._m.enrollments.get(i)) is not None]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -157,6 +158,11 @@ class EventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# The outbox rows still to deliver, as literal SQL: a query that says it (not a bound parameter)
+# can use the partial index on both SQLite and PostgreSQL.
+OUTBOX_LIVE = "state IN ('pending', 'sending')"
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -184,7 +190,12 @@ class OutboxRow(Base):
     at_once: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Rows of one topic (a manager's or leader's digest): a newer row replaces one still pending.
     topic: Mapped[str | None] = mapped_column(String(220), index=True)
-    __table_args__ = (Index("ix_outbox_due", "next_attempt_at"),)
+    # ix_outbox_live: only the rows still to deliver (the claim and the next-due question say
+    # OUTBOX_LIVE so SQLite and PostgreSQL pick it; delivered rows have no next_attempt_at and
+    # would otherwise be walked first, NULLs sorting first)
+    __table_args__ = (Index("ix_outbox_due", "next_attempt_at"),
+                      Index("ix_outbox_live", "next_attempt_at", "id", sqlite_where=text(OUTBOX_LIVE),
+                            postgresql_where=text(OUTBOX_LIVE)))
 
 
 class InboundRow(Base):

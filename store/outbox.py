@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.mappers import as_utc, outbox_item
-from store.models import HeartbeatRow, OutboxRow
+from store.models import OUTBOX_LIVE, HeartbeatRow, OutboxRow
 from store.records import OutboxItem, Settlement
 
 
@@ -23,7 +23,8 @@ class OutboxRepository:
         """Due rows (and rows whose sender's lease ran out, now in doubt), leased to `owner`, as claimed."""
         stmt = (
             select(OutboxRow)
-            .where(or_((OutboxRow.state == "pending") & (OutboxRow.next_attempt_at <= now),
+            .where(text(OUTBOX_LIVE),  # the partial index ix_outbox_live
+                   or_((OutboxRow.state == "pending") & (OutboxRow.next_attempt_at <= now),
                        (OutboxRow.state == "sending") & (OutboxRow.lease_until < now)))
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(limit)

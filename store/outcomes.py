@@ -13,6 +13,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import JourneyEvent, MtmState, Outcome, PromptState
+from store import hotpath
 from store.models import EnrollmentRow, EventRow, MtmRow, OutboxRow, PromptRow
 from store.sql import dialect_insert as _insert
 
@@ -76,6 +77,10 @@ async def _save_prompt_changes(session: AsyncSession, loaded: Mapping[str, Promp
         groups.setdefault(changed, []).append({"b_id": p.id, **{f: getattr(p, f) for f in changed}})
     await _save_prompts(session, new)
     t = cast(Table, PromptRow.__table__)
+    if hotpath.fast(session):
+        for changed, rows in groups.items():
+            await hotpath.updater(t, changed, key_param="b_id", fixed="claimed_until = NULL").run(session, rows)
+        return
     for changed, rows in groups.items():
         stmt = (update(t).where(t.c.id == bindparam("b_id"))
                 .values(claimed_until=None, **{f: bindparam(f) for f in changed}))
@@ -138,8 +143,18 @@ async def _save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
 async def _save_events(session: AsyncSession, events: Iterable[JourneyEvent]) -> None:
     rows = [{"kind": e.kind, "enrollment_id": e.enrollment_id, "prompt_id": e.prompt_id, "at": e.at, "data": e.data}
             for e in events]
-    if rows:
+    if rows and hotpath.fast(session):
+        await _EVENT_INSERT.run(session, rows)
+    elif rows:
         await session.execute(_insert(session)(EventRow.__table__), rows)
+
+
+_EVENTS = cast(Table, EventRow.__table__)
+_EVENT_INSERT = hotpath.inserter(_EVENTS, ("kind", "enrollment_id", "prompt_id", "at", "data"))
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_OUTBOX_COLUMNS = ("key", "recipient_id", "enrollment_id", "payload", "replaces_key", "state", "attempts",
+                   "next_attempt_at", "stale_at", "created_at", "journey_id", "at_once", "topic")
+_OUTBOX_INSERT = hotpath.inserter(_OUTBOX, _OUTBOX_COLUMNS, conflict_nothing="key")
 
 
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -180,7 +195,7 @@ async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime
             "recipient_id": o.message.recipient_id,
             "enrollment_id": (o.enrollment_id or enrollment_of.get(pid or "")
                               or (pid.rsplit(".", 1)[0] if pid else None)),
-            "payload": _plain(o.message),  # == o.message.to_json()
+            "payload": o.message,  # serialised once, below: == o.message.to_json()
             "replaces_key": o.replaces_key,
             "state": "pending",
             "attempts": 0,
@@ -197,8 +212,14 @@ async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime
         await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",
                                                       OutboxRow.key.not_in([r["key"] for r in rows]))
                               .values(state="cancelled", next_attempt_at=None, error="replaced by a newer one"))
+    if hotpath.fast(session):
+        # plain tuples on the driver; the row count of INSERT .. ON CONFLICT DO NOTHING counts the
+        # rows really inserted (a key seen before is skipped)
+        return await _OUTBOX_INSERT.run(session, rows)
+    for r in rows:
+        r["payload"] = _plain(r["payload"])
     # executemany of one cached statement; RETURNING counts the rows really inserted (a key seen
-    # before is skipped by ON CONFLICT DO NOTHING and returns nothing), on SQLite and PostgreSQL alike.
+    # before is skipped by ON CONFLICT DO NOTHING and returns nothing).
     stmt = (_insert(session)(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxRow.__table__.c.key))
     result = await session.execute(stmt, rows)

@@ -29,6 +29,7 @@ class EnrollmentRecord:
     created_at: datetime
     events: dict[str, date] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    journey_version: int | None = None  # the journey's version at enrollment (None: not read)
 
 
 @dataclass(frozen=True)

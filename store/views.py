@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Table, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.digest import ReportView
@@ -19,6 +19,7 @@ from journeys.state import EnrollmentState, Person, PromptState
 from store.chain import manager_links
 from store.mappers import as_utc, enrollment_record, mtm_state, person_state, prompt_state
 from store.models import (
+    OUTBOX_LIVE,
     AdminRow,
     AuditRow,
     CohortRoleRow,
@@ -140,8 +141,8 @@ class Views:
         """The earliest moment any work is due (the demo's clock jumps straight there)."""
         a = (await self._s.execute(select(func.min(PromptRow.next_at)))).scalar()
         b = (await self._s.execute(select(func.min(DigestRow.next_at)))).scalar()
-        c = (await self._s.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))
-             ).scalar()
+        c = (await self._s.execute(select(func.min(OutboxRow.next_attempt_at)).where(
+            text(OUTBOX_LIVE), OutboxRow.state == "pending"))).scalar()  # ix_outbox_live
         d = (await self._s.execute(select(func.min(CohortRoleRow.next_at)))).scalar()
         vals = [as_utc(v) for v in (a, b, c, d) if v is not None]
         return min(vals) if vals else None
