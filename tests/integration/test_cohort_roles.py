@@ -4,16 +4,15 @@ endorsement per leader and journey, and `forget` leaves neither behind."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
 from store.db import Database
 from store.migrate import upgrade_async
 from store.uow import UnitOfWork
 from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
+from tests.integration.pg import fresh_database
 
 NOW = datetime(2027, 4, 1, 8, tzinfo=UTC)
 BRIEF_AT = datetime(2027, 4, 16, 8, tzinfo=UTC)
@@ -68,12 +67,7 @@ async def test_cohort_roles_and_endorsements_in_sqlite(tmp_path) -> None:
 
 @pytest.fixture
 async def pg_db(postgres_url: str):  # noqa: F811
-    name = f"roles_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    db = Database(postgres_url.rsplit("/", 1)[0] + "/" + name)
-    await upgrade_async(db)
+    db = await fresh_database(postgres_url, "roles")
     yield db
     await db.dispose()
 
