@@ -57,6 +57,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (to see where a run's CPU went)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # ---- the fake Slack, in its own process ------------------------------------------------------------
 
 async def run_fake(port: int, people: list[str]) -> None:
@@ -119,7 +128,7 @@ async def clone(template_url: str, name: str) -> str:
 # ---- one run ---------------------------------------------------------------------------------------
 
 async def one_run(k: int, url: str, n: int, args: argparse.Namespace, fake_url: str, api_url: str,
-                  clicks: list[tuple[str, str, str]], tmp: Path) -> dict[str, Any]:
+                  clicks: list[tuple[str, str, str]], tmp: Path, fake_pid: int) -> dict[str, Any]:
     import aiohttp
     import asyncpg
 
@@ -135,6 +144,8 @@ async def one_run(k: int, url: str, n: int, args: argparse.Namespace, fake_url: 
         for p, proc in zip(ports, webs):
             await slack_ack.wait_healthy(f"http://127.0.0.1:{p}/healthz", proc)
         mon = await asyncpg.connect(url)
+        cpu0 = {"fake": cpu_seconds(fake_pid), "web": sum(cpu_seconds(w.pid) for w in webs)}
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         outs = [open(tmp / f"run-{k}-worker-{i}.out", "wb") for i in range(k)]  # noqa: SIM115, ASYNC230
         workers = [subprocess.Popen([sys.executable, str(WORKER), "--db", url, "--at", pop.TICK_AT.isoformat(),  # noqa: ASYNC220
@@ -196,6 +207,10 @@ async def one_run(k: int, url: str, n: int, args: argparse.Namespace, fake_url: 
                     await asyncio.sleep(0.25)
 
             await asyncio.gather(drive(), sample())
+            cpu = {"fake": cpu_seconds(fake_pid) - cpu0["fake"],
+                   "web": sum(cpu_seconds(w.pid) for w in webs) - cpu0["web"],
+                   "workers": sum(cpu_seconds(w.pid) for w in workers)}
+            load1 = os.getloadavg()[0]
             async with session.get(f"{fake_url}/bench/posts") as resp:
                 posted = await resp.json()
         for w in workers:
@@ -231,6 +246,7 @@ async def one_run(k: int, url: str, n: int, args: argparse.Namespace, fake_url: 
             "clicks": len(lat), "click_errors": errors, "click_statuses": statuses,
             "click_p50_ms": slack_ack.pct(lat, 50) * 1000, "click_p99_ms": slack_ack.pct(lat, 99) * 1000,
             "click_max_ms": (lat[-1] if lat else float("nan")) * 1000, "dead_tuples": dead,
+            "cpu_seconds": {key: round(v, 1) for key, v in cpu.items()}, "load_start": load0, "load_end": load1,
         }
     finally:
         for p in [*workers, *webs]:
@@ -273,7 +289,7 @@ async def main() -> int:
                                  "--people", str(tmp / "people.txt")], cwd=ROOT)
         try:
             await slack_ack.wait_healthy(f"{fake_url}/bench/posts", fake)
-            r = await one_run(k, url, args.prompts, args, fake_url, f"{fake_url}/api/", clicks, tmp)
+            r = await one_run(k, url, args.prompts, args, fake_url, f"{fake_url}/api/", clicks, tmp, fake.pid)
         finally:
             fake.terminate()
             fake.wait(20)
@@ -286,7 +302,8 @@ async def main() -> int:
               f"{r['lock_events']}; clicks {r['clicks']} p50 {r['click_p50_ms']:.0f} ms p99 {r['click_p99_ms']:.0f} ms "
               f"max {r['click_max_ms']:.0f} ms statuses {r['click_statuses']}; dead tuples after: "
               f"outbox {r['dead_tuples'].get('outbox', {}).get('n_dead_tup')} / "
-              f"prompts {r['dead_tuples'].get('prompts', {}).get('n_dead_tup')}: {'ok' if ok else 'NOT ALL SENT ONCE'}")
+              f"prompts {r['dead_tuples'].get('prompts', {}).get('n_dead_tup')}; CPU s {r['cpu_seconds']}, "
+              f"load {r['load_start']:.1f} -> {r['load_end']:.1f}: {'ok' if ok else 'NOT ALL SENT ONCE'}")
     first, last = results[0], results[-1]
     ratio = last["per_second"] / first["per_second"]
     print(f"throughput {last['workers']} workers / {first['workers']} worker = {ratio:.2f} "
