@@ -1,7 +1,7 @@
 """Growth (issue 3, Benchmarks): tick time and worker memory with 1,000,000 vs 10,000 enrolled.
 
     .venv/bin/python bench/growth.py [--small 10000] [--large 1000000] [--due 1000] [--rounds 3]
-                                     [--workdir DIR] [--reuse]
+                                     [--workdir DIR] [--reuse] [--database postgresql]
 
 For each size a SQLite database (bench/population.py: the project's Alembic schema, rows identical
 to what `BotService.enroll` writes, checked by `population.verify()` at the start of every run)
@@ -17,6 +17,11 @@ TICK_AT, then reports the tick's wall time and its peak RSS (VmHWM of /proc/self
 The parent restores the touched rows afterwards (the due prompts, new outbox and event rows), so
 every round ticks the same work. Sizes alternate within each round; medians are compared.
 Targets: time(large)/time(small) <= 1.5 and peak RSS(large)/peak RSS(small) <= 1.5.
+
+`--database postgresql` measures the same ticks on PostgreSQL: a throwaway server is started with
+the installed binaries (the tests' own cluster helper), each SQLite database is copied into its own
+PostgreSQL database with COPY (bench/pg_population.py) and the worker process ticks that one
+(`--database postgresql://...` uses an existing server instead). Sizes are PostgreSQL's.
 
 `--reuse` keeps the databases in `--workdir` between runs (building the large one takes minutes).
 """
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import population as pop
 
 
-def child(path: Path, batch: int) -> None:
+def child(target: str, batch: int) -> None:
     """One worker process doing one tick; prints JSON with the tick time and the peak RSS."""
     import resource
 
@@ -56,7 +62,7 @@ def child(path: Path, batch: int) -> None:
     before = peak_rss_kb()
 
     async def run() -> tuple[float, int, int]:
-        db = Database(f"sqlite:///{path}")
+        db = Database(target if target.startswith("postgresql") else f"sqlite:///{target}")
         try:
             # a worker that has been running: modules imported (the holidays tables load lazily),
             # statements compiled, connection tuned. An idle tick (nothing due at WARMUP_AT any
@@ -121,6 +127,44 @@ class Snapshot:
             con.close()
 
 
+class PgSnapshot:
+    """`Snapshot` on PostgreSQL: the due prompt rows as typed records, put back with COPY."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        asyncio.run(self._take())
+
+    async def _take(self) -> None:
+        import asyncpg
+
+        con = await asyncpg.connect(self.url)
+        try:
+            self.prompts = await con.fetch("select * from prompts where next_at is not null and next_at <= $1",
+                                           pop.TICK_AT.astimezone(UTC).replace(tzinfo=None))
+            self.outbox = await con.fetchval("select coalesce(max(id), 0) from outbox")
+            self.events = await con.fetchval("select coalesce(max(id), 0) from journey_events")
+        finally:
+            await con.close()
+
+    def restore(self) -> None:
+        asyncio.run(self._restore())
+
+    async def _restore(self) -> None:
+        import asyncpg
+
+        con = await asyncpg.connect(self.url)
+        try:
+            async with con.transaction():
+                await con.execute("delete from outbox where id > $1", self.outbox)
+                await con.execute("delete from journey_events where id > $1", self.events)
+                await con.execute("delete from prompts where id = any($1::text[])", [r["id"] for r in self.prompts])
+                await con.copy_records_to_table("prompts", records=[tuple(r) for r in self.prompts],
+                                                columns=list(self.prompts[0].keys()))
+            await con.execute("VACUUM ANALYZE prompts, outbox, journey_events")  # every round from the same state
+        finally:
+            await con.close()
+
+
 def prepare(work: Path, n: int, due: int, reuse: bool, lib: dict) -> tuple[Path, dict]:
     path = work / f"growth-{n}.db"
     meta_path = work / f"growth-{n}.json"
@@ -149,7 +193,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--reuse", action="store_true", help="reuse databases already built in --workdir")
-    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--database", default="sqlite",
+                    help="sqlite (default), or postgresql: a throwaway server started here with the installed "
+                         "binaries, or postgresql://... of a server to create the databases on")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.batch)
@@ -165,7 +212,18 @@ def main() -> None:
 
     sizes = [args.small, args.large]
     dbs = {n: prepare(work, n, args.due, args.reuse, lib) for n in sizes}
-    snaps = {n: Snapshot(dbs[n][0]) for n in sizes}
+    targets: dict[int, str] = {n: str(dbs[n][0]) for n in sizes}
+    snaps: dict[int, Snapshot | PgSnapshot]
+    if args.database.startswith("postgresql"):
+        import pg_population
+
+        server = args.database if "://" in args.database else pg_population.start_cluster()
+        targets = {n: pg_population.copy(dbs[n][0], server, f"growth_{n}") for n in sizes}
+        snaps = {n: PgSnapshot(targets[n]) for n in sizes}
+        for n in sizes:  # report the PostgreSQL database's size, not the SQLite file it was copied from
+            dbs[n][1]["bytes"] = pg_population.database_size(targets[n])
+    else:
+        snaps = {n: Snapshot(dbs[n][0]) for n in sizes}
     for n in sizes:
         assert len(snaps[n].prompts) == args.due, (n, len(snaps[n].prompts))
 
@@ -173,7 +231,7 @@ def main() -> None:
     for rnd in range(args.rounds):
         order = sizes if rnd % 2 == 0 else sizes[::-1]
         for n in order:
-            out = subprocess.run([sys.executable, __file__, "--child", str(dbs[n][0]), "--batch", str(args.batch)],
+            out = subprocess.run([sys.executable, __file__, "--child", targets[n], "--batch", str(args.batch)],
                                  check=True, capture_output=True, text=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             snaps[n].restore()
@@ -188,7 +246,7 @@ def main() -> None:
     tr, mr = t[large] / t[small], m[large] / m[small]
     print()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}")
+          f"SQLite {sqlite3.sqlite_version}, database: {args.database.split('://')[0]}")
     for n in sizes:
         c = dbs[n][1]["counts"]
         print(f"{n:>9,} enrolled ({c['people']:,} people, {c['prompts']:,} prompts, "
