@@ -4,12 +4,11 @@ texts or reflections."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
+from bot.dashboard.escape import esc
 from bot.dashboard.links import Claims
 from bot.dashboard.plain import changes_section, plain_section
 from bot.dashboard.value import business_section, cohorts_section
@@ -21,10 +20,6 @@ from journeys.evaluation.success_case import (
     difference_words,
     summary_lines,
 )
-
-
-def esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
 
 
 def pct(x: float | None) -> str:

@@ -7,8 +7,7 @@ is the L&D lead's edited text or the draft from the evidence; edited text is typ
 
 from __future__ import annotations
 
-import html
-
+from bot.dashboard.escape import esc
 from bot.services.recommendations import Recommendations
 from journeys.evaluation.plain_words import (
     Pooled,
@@ -21,10 +20,6 @@ from journeys.evaluation.recommendations import HEADING
 from journeys.evaluation.success_case import Evaluation, difference_words
 
 
-def _esc(x: object) -> str:
-    return html.escape(str(x), quote=True)
-
-
 def plain_section(ev: Evaluation, headline: list[str], pooled: Pooled | None) -> str:
     details = [impact_details(ev)]
     if ev.support_diff is not None:
@@ -34,18 +29,18 @@ def plain_section(ev: Evaluation, headline: list[str], pooled: Pooled | None) ->
     pooled_html = ""
     if pooled is not None:
         basis = pooled_basis(pooled)
-        pooled_html = (f"<p>Manager support, {_esc(basis)}:</p><ul>"
-                       + "".join(f"<li>{_esc(factor_sentence(f, pooled.min_group))}</li>" for f in pooled.factors)
+        pooled_html = (f"<p>Manager support, {esc(basis)}:</p><ul>"
+                       + "".join(f"<li>{esc(factor_sentence(f, pooled.min_group))}</li>" for f in pooled.factors)
                        + "</ul>")
         details += [f"Pooled — {factor_details(f)}" for f in pooled.factors]
     return ('<section class="wide" aria-labelledby="h-plain"><h2 id="h-plain">In plain words</h2>'
-            + "".join(f"<p>{_esc(line)}</p>" for line in headline) + pooled_html
+            + "".join(f"<p>{esc(line)}</p>" for line in headline) + pooled_html
             + "<details><summary>The intervals and tests behind these sentences</summary><ul>"
-            + "".join(f"<li>{_esc(d)}</li>" for d in details) + "</ul></details></section>")
+            + "".join(f"<li>{esc(d)}</li>" for d in details) + "</ul></details></section>")
 
 
 def changes_section(rec: Recommendations) -> str:
     source = "edited by the L&D lead" if rec.edited else "drafted from the evidence; the L&D lead may edit it"
     return ('<section class="wide" aria-labelledby="h-change">'
-            f'<h2 id="h-change">{_esc(HEADING)}</h2><p class="muted">{_esc(source)}</p><ul>'
-            + "".join(f"<li>{_esc(line)}</li>" for line in rec.plain_lines()) + "</ul></section>")
+            f'<h2 id="h-change">{esc(HEADING)}</h2><p class="muted">{esc(source)}</p><ul>'
+            + "".join(f"<li>{esc(line)}</li>" for line in rec.plain_lines()) + "</ul></section>")
