@@ -15,7 +15,7 @@ Both go out only in the recipient's working hours.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from journeys import timekeeping
@@ -27,10 +27,11 @@ from journeys.evaluation.accountability import (
     organisation_figures,
     request_steps,
 )
-from journeys.evaluation.interviews import verdicts
+from journeys.evaluation.digest_news import news_only
+from journeys.evaluation.interviews import interviewing, verdicts
 from journeys.evaluation.value import leader_lines
 from journeys.kickoff import brief_at, build_leader_brief
-from journeys.messages import Outgoing
+from journeys.messages import Message, Outgoing
 from journeys.state import JourneyEvent, Person
 
 LIVE = ("active", "paused")
@@ -119,12 +120,11 @@ def leader_brief(journey: Journey, leader: Person, view: LeaderView, now: dateti
                                                 brief, journey_id=journey.id))
 
 
-def leader_digest(journey: Journey, leader: Person, view: LeaderView, events: Iterable[JourneyEvent],
-                  now: datetime, *, min_group: int) -> DigestDecision:
-    """The weekly organisation digest; after everyone below completed, this last one, then none."""
+def _organisation_digest(journey: Journey, leader: Person, view: LeaderView, events: list[JourneyEvent],
+                         now: datetime, min_group: int) -> Message | None:
+    """The whole weekly digest as of `now`, from the events up to then (None: nothing to report)."""
     cal = timekeeping.calendar_for(journey, leader)
     tz = timekeeping.tz_of(journey, leader)
-    events = list(events)
     org = view.org
     figures = organisation_figures(events, org, steps=request_steps(journey), min_group=min_group,
                                    as_of=now, calendar=cal, tz=tz)
@@ -134,11 +134,46 @@ def leader_digest(journey: Journey, leader: Person, view: LeaderView, events: It
                                expectation_steps=[expectations.step] if expectations else
                                [s.id for s in journey.steps if s.kind == "manager_task"],
                                min_group=min_group, as_of=now, calendar=cal, tz=tz)
+    opening = leader_lines(journey, figures, verdicts(events), interviewing(events))  # the PPP first
+    return build_accountability_digest(journey, leader, figures, now, follow, dict(view.names), opening)
+
+
+def _last_week_slot(journey: Journey, leader: Person, view: LeaderView, now: datetime) -> datetime | None:
+    """When last week's digest was due: the slot before the latest one due by `now` (holidays move
+    both, across a week's end too); None when the journey had not started then (the leader had the
+    brief, not a digest)."""
+    tz = timekeeping.tz_of(journey, leader)
+    slots: list[datetime] = []
+    at = timekeeping.next_digest_at(journey, leader, now - timedelta(days=28))
+    while at is not None and at <= now:
+        slots.append(at)
+        at = timekeeping.next_digest_at(journey, leader, at)
+    if len(slots) < 2:
+        return None
+    slot = slots[-2]
+    if view.starts and timekeeping.local_date(slot, tz) < min(view.starts):
+        return None  # (no live enrollment: everyone below completed, so it had started long before)
+    return slot
+
+
+def leader_digest(journey: Journey, leader: Person, view: LeaderView, events: Iterable[JourneyEvent],
+                  now: datetime, *, min_group: int) -> DigestDecision:
+    """The weekly organisation digest; after everyone below completed, this last one, then none.
+    It says only what last week's digest did not (`journeys.evaluation.digest_news`): a week with
+    nothing new sends nothing."""
+    tz = timekeeping.tz_of(journey, leader)
+    events = list(events)
     after = timekeeping.next_digest_at(journey, leader, now + timedelta(hours=1)) if view.live else None
-    opening = leader_lines(journey, figures, verdicts(events))  # the PPP first
-    message = build_accountability_digest(journey, leader, figures, now, follow, dict(view.names), opening)
+    message = _organisation_digest(journey, leader, view, events, now, min_group)
     if message is None:
         return DigestDecision(after)
+    last = _last_week_slot(journey, leader, view, now)
+    before = None if last is None else _organisation_digest(journey, leader, view, [e for e in events if e.at <= last],
+                                                            last, min_group)
+    fresh = news_only(message.text.split("\n"), before.text.split("\n") if before is not None else ())
+    if not fresh:
+        return DigestDecision(after)
+    message = replace(message, text="\n".join(fresh))
     year, week, _ = timekeeping.local_date(now, tz).isocalendar()
     topic = f"leader:{leader.id}:{journey.id}"
     return DigestDecision(after, Outgoing(f"{topic}:{year}-W{week:02d}", message, journey_id=journey.id,

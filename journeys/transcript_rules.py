@@ -475,11 +475,42 @@ def endorsement_in_welcome(t: Transcript) -> Iterable[Breach]:
             yield _breach(t, "endorsement-in-welcome", s, f"sent after {before[0]} endorsed it, without their words")
 
 
+def digest_news_only(t: Transcript) -> Iterable[Breach]:
+    """A senior leader's weekly digest says what moved since the week before: no line of it comes
+    back word for word in that leader's next weekly digest (a line whose figures have not changed
+    is no news; the at-a-glance figures below the text are not lines)."""
+    last: dict[str, Sent] = {}
+    for s in (x for x in t.sent if x.kind.name == LEADER_DIGEST):
+        before = last.get(s.recipient)
+        last[s.recipient] = s
+        if before is None or (s.local.date() - before.local.date()).days > 8:
+            continue
+        said = {line.strip() for line in plain(before.message.text).splitlines() if line.strip()}
+        for line in plain(s.message.text).splitlines():
+            if line.strip() in said:
+                yield _breach(t, "digest-news-only", s, f"said unchanged in the digest of {before.local:%a %d %b}",
+                              line.strip())
+
+
+_TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
+
+
+def time_said_once(t: Transcript) -> Iterable[Breach]:
+    """A time is said once: no line names the same day and hour twice (a time "held until" itself,
+    a moment's date restated beside it)."""
+    for s in t.sent:
+        for line in plain(s.message.text).splitlines():
+            times = _TIME.findall(line)
+            if len(times) != len(set(times)):
+                yield _breach(t, "time-said-once", s, "the same time twice on one line", line.strip())
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
-                           closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome)
+                           closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
+                           digest_news_only, time_said_once)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

@@ -107,13 +107,25 @@ def _ranking_lines(chosen: list[Candidate], success: list[Ranked], others: list[
     return lines
 
 
+def held_until(slot: datetime, expires: datetime | None, tz: ZoneInfo) -> str:
+    """How long a proposed time stays held, said once: a hold that lasts until the time itself is
+    "until then"; one that ends earlier that day gives only the hour; otherwise the day and hour."""
+    if expires is None:
+        return "held"
+    if expires >= slot:
+        return "held until then"
+    if expires.astimezone(tz).date() == slot.astimezone(tz).date():
+        return f"held until {expires.astimezone(tz):%H:%M} that day"
+    return f"held until {format_slot(expires, tz)}"
+
+
 def calendar_lines(held: list[Held], names: dict[str, str], tz: ZoneInfo) -> list[str]:
     """The interviewer's calendar: one line per time, held or booked, never two at once."""
     if not held:
         return []
     lines = ["Your interview calendar (your time; each time is held for one person until they answer):"]
     for h in held:
-        state = "booked" if h.state == "booked" else f"held until {format_slot(h.expires_at, tz)}" if h.expires_at else "held"
+        state = "booked" if h.state == "booked" else held_until(h.slot_at, h.expires_at, tz)
         lines.append(f"  {format_slot(h.slot_at, tz)} — {typed(names.get(h.enrollment_id, '?'))}, {state}")
     return lines
 

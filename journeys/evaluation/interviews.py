@@ -184,6 +184,11 @@ def swap_events(out_id: str, in_id: str, admin_id: str, now: datetime) -> list[J
             JourneyEvent(SWAPPED_IN, in_id, now, None, {"by": admin_id, "instead_of": out_id})]
 
 
+def interviewing(events: Iterable[JourneyEvent]) -> bool:
+    """Success Case interviews have begun: someone was asked for one."""
+    return any(e.kind == INVITED for e in events)
+
+
 def verdicts(events: Iterable[JourneyEvent], enrollment_ids: Iterable[str] | None = None) -> list[Verdict]:
     wanted = None if enrollment_ids is None else set(enrollment_ids)
     return [f.verdict for k, f in sorted(_facts(events).items())

@@ -250,7 +250,7 @@ def _period(journey: Journey) -> str:
     return next(iter(periods)) if len(periods) == 1 else "year"
 
 
-def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict]) -> list[str]:
+def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict], interviewing: bool = False) -> list[str]:
     """The senior-leader digest's opening: the business goal, the verified value and what was lost.
 
     A leader sees sums only, and only of whole multiples of min_group estimates (the earliest ones):
@@ -275,8 +275,13 @@ def leader_lines(journey: Journey, f: OrgFigures, found: Sequence[Verdict]) -> l
     elif valued:
         lines.append(f"Estimated value: not shown yet — fewer than {n} verified success cases with an estimate, "
                      "so no one's estimate could be worked out.")
+    elif interviewing:
+        lines.append(f"Estimated value: the Success Case interviews have begun; the value will be shown here once "
+                     f"{n} success cases have been verified with an estimate.")
     else:
-        lines.append("Estimated value: none yet — no success case has been verified with a value estimate.")
+        lines.append(f"Estimated value: it comes from the Success Case interviews held after the journey's "
+                     f"survey, and will be shown here once {n} success cases have been verified with an "
+                     "estimate.")
     rate = f.with_answers.value
     if f.diff is not None and rate is not None:
         wo = f.without_answers

@@ -7,6 +7,7 @@ Delivery instants come from the demo's own SQLite outbox (kept in tmp via `db_pa
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
@@ -220,6 +221,10 @@ def test_demo_prints_ranked_candidates_a_calendar_without_clashes_and_the_value_
             "no support from their manager") in printed
     calendars = printed.split("Your interview calendar (your time")[1:]
     assert len(calendars) == 2 and "held until" in calendars[0] and "booked" in calendars[1]
+    # each held time says once when it is freed: never its own time again on the same line
+    held = re.findall(r"^    (\w{3} \d+ \w{3}) (\d\d:\d\d) — [^,]+, (held.*)$", calendars[0], re.MULTILINE)
+    assert held and all(day not in until and hour not in until for day, hour, until in held)
+    assert {until for _, _, until in held} <= {"held until then", "held until 08:30 that day"}
     for cal in calendars:
         times = re.findall(r"^    (\w{3} \d+ \w{3} \d\d:\d\d) — ", cal.split("\n\n")[0], re.MULTILINE)
         assert times and len(times) == len(set(times))  # never two people at one time
@@ -412,3 +417,17 @@ def test_the_facilitator_gets_counts_and_the_leaders_endorsement_reaches_later_w
     assert "— names nobody." in closing
     assert ("Sponsor's endorsement in the welcome: 3 of 5 welcomes quote it (From Hana Kobayashi: “Listening first"
             in closing) and "sent before it, not resent: Chen Wei, Eli Haddad." in closing
+
+
+def test_the_leaders_weekly_digest_never_repeats_a_line_from_the_week_before(demo):
+    """Hana's weekly digests say what moved: the estimated value's 'not yet' once, with where it
+    will come from, and no line of one week's digest again, unchanged, the next week."""
+    _, sent, _ = demo
+    weekly = [s for s in sent if s.user == "hana" and s.title.startswith("Manager support in your organisation")]
+    assert len(weekly) >= 4
+    lines = [plain(s.text).splitlines() for s in weekly]
+    for last_week, this_week in itertools.pairwise(lines):
+        assert not set(last_week) & set(this_week), set(last_week) & set(this_week)
+    value = [line for week in lines for line in week if line.startswith("Estimated value:")]
+    assert len(value) == 1 and "Success Case interviews" in value[0]
+    assert all(s.text.strip() for s in weekly)

@@ -8,7 +8,8 @@ manager. Ben has Ana and Chen in the journey, Grace has Dev. The journey's diges
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import itertools
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -132,3 +133,23 @@ async def test_leader_row_is_dropped_when_nobody_below_is_in_the_journey(world):
     async with svc.db.read() as s:
         rows = (await s.execute(select(DigestRow).where(DigestRow.kind == "leader"))).scalars().all()
     assert rows == []
+
+
+async def test_each_weekly_digest_says_only_what_is_new(world):
+    """Week after week nobody answers a survey and nothing is verified: Sara hears once where the
+    estimated value will come from, and no line comes back word for word the week after; a week
+    with nothing new sends nothing, and the at-a-glance figures stay in every digest that goes."""
+    svc, chat, _ = world
+    for day in range(7 * 8):  # every day at 09:00 and 14:00 London from the before phase to week 8
+        for hh in (9, 14):
+            await svc.tick(datetime(2027, 4, 5, hh, tzinfo=LONDON).astimezone(UTC) + timedelta(days=day))
+    digests = [d.message for d in leader_digests(chat, "sara")]
+    assert digests  # nothing moves in this cohort, so after the first week there is nothing to tell her
+    said = [m.text.splitlines() for m in digests]
+    value = [line for lines in said for line in lines if line.startswith("Estimated value:")]
+    assert value == [("Estimated value: it comes from the Success Case interviews held after the journey's survey, "
+                      "and will be shown here once 5 success cases have been verified with an estimate.")]
+    assert sum("Impact: no Success Case survey answers yet." in lines for lines in said) == 1
+    for last_week, this_week in itertools.pairwise(said):
+        assert not set(last_week) & set(this_week), set(last_week) & set(this_week)
+    assert all(dict(m.facts)["People in the journey"] == "3" for m in digests)

@@ -1,0 +1,68 @@
+"""The leader's weekly digest says only what moved (journeys/evaluation/digest_news.py), the
+audit rule that holds it to that, and the rule that a line never says one time twice. On crafted
+transcripts, like tests/unit/journeys/test_transcript_rules.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from journeys.definition import Journey
+from journeys.evaluation.accountability import organisation_figures
+from journeys.evaluation.digest_news import news_only
+from journeys.evaluation.value import leader_lines
+from journeys.transcript_rules import describe_rules, digest_news_only, time_said_once
+from tests.unit.journeys.test_transcript_rules import START, at, names, sent, transcript
+
+WAITING = "Waiting more than a working day for: Grace Liu (1). Ask them to answer: support matters."
+ASK = "Ask your managers to answer support requests within a working day: support matters."
+
+
+def test_a_line_said_last_week_is_not_said_again() -> None:
+    last = ["Business goal: fewer escalations", "Impact: no Success Case survey answers yet.",
+            "Support requests: managers answered 3 of 5 (60%)."]
+    now = ["Business goal: fewer escalations", "Impact: no Success Case survey answers yet.",
+           "Support requests: managers answered 6 of 9 (67%)."]
+    assert news_only(now, last) == ["Support requests: managers answered 6 of 9 (67%)."]
+    assert news_only(now, now) == []
+    assert news_only(now, []) == now  # the first digest says everything
+
+
+def test_waiting_managers_cleared_is_news_and_the_general_ask_is_not() -> None:
+    assert news_only([ASK], [WAITING]) == [
+        "No support request is waiting more than a working day now: each has been answered or has lapsed."]
+    assert news_only([WAITING], [ASK]) == [WAITING]  # a named manager is news
+
+
+def test_the_value_line_says_when_it_will_come_and_when_interviews_begin(journey: Journey) -> None:
+    f = organisation_figures([], {"m": ["e1"]})
+    before = [x for x in leader_lines(journey, f, []) if x.startswith("Estimated value:")]
+    during = [x for x in leader_lines(journey, f, [], interviewing=True) if x.startswith("Estimated value:")]
+    assert before != during and "none yet" not in before[0] + during[0]
+    assert "Success Case interviews" in before[0] and "5 success cases" in before[0]
+    assert "have begun" in during[0]
+
+
+def test_digest_news_only_rule(journey: Journey) -> None:
+    week = [sent(at(START + timedelta(days=7 * n)), "lee", f"leader:l:j:W{n}", journey, role="leader",
+                 text=text) for n, text in enumerate(["Impact: none yet.\nSupport: 1 of 5.",
+                                                      "Impact: none yet.\nSupport: 2 of 5.",
+                                                      "Support: 3 of 5."])]
+    found = list(digest_news_only(transcript(journey, week)))
+    assert names(found) == ["digest-news-only"] and "Impact: none yet." in found[0].message
+    good = [week[0], week[2]]
+    assert not list(digest_news_only(transcript(journey, good)))
+    # a manager's digest is not the leader's: its own lines may stay
+    manager = [sent(at(START + timedelta(days=7 * n)), "ben", f"digest:b:j:{n}", journey, role="manager",
+                    text="Ana — stuck") for n in range(2)]
+    assert not list(digest_news_only(transcript(journey, manager)))
+
+
+def test_time_said_once_rule(journey: Journey) -> None:
+    bad = transcript(journey, [sent(at(START), "lee", "leader:l:j:W1", journey, role="leader",
+                                    text="Mon 28 Jun 09:00 — Fatima, held until Mon 28 Jun 09:00")])
+    assert names(list(time_said_once(bad))) == ["time-said-once"]
+    good = transcript(journey, [sent(at(START), "lee", "leader:l:j:W1", journey, role="leader",
+                                     text="Mon 28 Jun 09:00 — Fatima, held until then\n"
+                                          "Wed 30 Jun 09:00 — Eli, held until 08:30 that day")])
+    assert not list(time_said_once(good))
+    assert {"digest-news-only", "time-said-once"} <= {name for name, _ in describe_rules()}
