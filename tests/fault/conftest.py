@@ -176,11 +176,11 @@ async def populate(url: str, n: int, *, platform: str = "slack", teams_url: str 
                    fake_slack=None) -> list[str]:  # type: ignore[no-untyped-def]
     """`n` participants on `platform`, enrolled in active-listening to start on START (their first
     prompts are due at DUE_AT). Returns the person ids."""
-    from bot.app.service import BotService
     from bot.services.clock import SimulatedClock
     from journeys.loader import default_library_path, load_library
     from store.db import Database
     from store.models import PersonRow
+    from tests.worlds import service_on
 
     db = Database(url)
     await db.create_all()
@@ -201,7 +201,7 @@ async def populate(url: str, n: int, *, platform: str = "slack", teams_url: str 
                 fake_slack.add_user(uid, name=f"person{i}")
                 fake_slack.channels["D" + uid] = uid
             ids.append(pid)
-    svc = BotService(db, load_library(default_library_path()), {}, SimulatedClock(created))
+    svc = await service_on(db, load_library(default_library_path()), {}, SimulatedClock(created))
     for i in range(0, n, 500):
         await svc.enroll("active-listening", ids[i:i + 500], None, START)
     await db.dispose()

@@ -20,6 +20,7 @@ from journeys.messages import Message
 from store.db import Database
 from store.models import OutboxRow, PersonRow, PromptRow
 from tests.fault.conftest import START
+from tests.worlds import service_on
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -38,7 +39,7 @@ async def setup(tmp_path, n: int = 3) -> tuple[BotService, RecordingChat]:
             chat.add_user(f"u{i}", f"Person {i}", tz="Europe/London")
             s.add(PersonRow(id=f"p{i}", platform="memory", platform_user_id=f"u{i}", name=f"Person {i}",
                             tz="Europe/London", created_at=created, greeted=True))
-    svc = BotService(db, load_library(default_library_path()), {"memory": chat}, SimulatedClock(created))
+    svc = await service_on(db, load_library(default_library_path()), {"memory": chat}, SimulatedClock(created))
     await svc.enroll("active-listening", [f"p{i}" for i in range(n)], None, START)
     return svc, chat
 

@@ -30,7 +30,6 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from adapters.slack.render import BUTTON_ACTION_PREFIX, button_value
-from bot.app.service import BotService
 from bot.services.clock import SimulatedClock
 from journeys.loader import default_library_path, load_library
 from journeys.messages import Message
@@ -45,6 +44,7 @@ from tests.fakes.slack_api import (
     slash_command_form,
 )
 from tests.fault.conftest import ROOT, _free_port, accepted_posts, stop_processes, worker_env
+from tests.worlds import service_on
 
 SECONDS = float(os.environ.get("HPLJ_SQLITE_SECONDS", "30"))
 SECRET = "fault-signing-secret-0123456789"
@@ -77,7 +77,7 @@ async def seed(path: Path, fake: FakeSlackApi) -> list[str]:
     async with db.write() as s:
         await s.execute(insert(PersonRow), people)
         await s.execute(insert(OutboxRow), rows)
-    svc = BotService(db, load_library(default_library_path()), {}, SimulatedClock(now))
+    svc = await service_on(db, load_library(default_library_path()), {}, SimulatedClock(now))
     start = (now + timedelta(days=21)).date()
     await svc.enroll("active-listening", [f"p{i}" for i in range(PEOPLE)], None, start)
     async with db.read() as s:

@@ -19,3 +19,8 @@ async def fresh_database(postgres_url: str, prefix: str) -> Database:
     db = Database(postgres_url.rsplit("/", 1)[0] + "/" + name)
     await upgrade_async(db)
     return db
+
+
+def libpq_url(db: Database) -> str:
+    """The database's URL as asyncpg and psql take it (the store's carries SQLAlchemy's driver)."""
+    return db.url.replace("postgresql+asyncpg://", "postgresql://", 1)

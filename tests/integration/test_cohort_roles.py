@@ -6,13 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from store.db import Database
-from store.migrate import upgrade_async
 from store.uow import UnitOfWork
-from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
-from tests.integration.pg import fresh_database
 
 NOW = datetime(2027, 4, 1, 8, tzinfo=UTC)
 BRIEF_AT = datetime(2027, 4, 16, 8, tzinfo=UTC)
@@ -58,19 +53,5 @@ async def check(db: Database) -> None:
         assert await uow.endorsements.of_leaders([(hana, "active-listening")]) == {}
 
 
-async def test_cohort_roles_and_endorsements_in_sqlite(tmp_path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    await upgrade_async(db)  # through the Alembic migration
-    await check(db)
-    await db.dispose()
-
-
-@pytest.fixture
-async def pg_db(postgres_url: str):  # noqa: F811
-    db = await fresh_database(postgres_url, "roles")
-    yield db
-    await db.dispose()
-
-
-async def test_cohort_roles_and_endorsements_in_postgres(pg_db: Database) -> None:
-    await check(pg_db)
+async def test_cohort_roles_and_endorsements(migrated_db: Database) -> None:
+    await check(migrated_db)

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import pytest
 
 from adapters.memory import RecordingChat
 from bot.services.clock import SimulatedClock
@@ -20,8 +19,7 @@ from bot.services.reports import cohort_evaluation
 from journeys.loader import default_library_path, load_library
 from ports.chat import InboundAction
 from store.db import Database
-from store.migrate import upgrade_async
-from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
+from tests.integration.pg import libpq_url
 from tests.worlds import service_on
 
 SECRET = "OKAPI-5519"
@@ -29,21 +27,8 @@ START = date(2027, 4, 12)
 LONDON = ZoneInfo("Europe/London")
 
 
-@pytest.fixture
-async def pg_db(postgres_url: str):  # noqa: F811
-    name = f"forget_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = postgres_url.rsplit("/", 1)[0] + "/" + name
-    db = Database(url)
-    await upgrade_async(db)
-    yield db, url
-    await db.dispose()
-
-
-async def test_forget_leaves_no_trace_in_any_postgres_table(pg_db) -> None:
-    db, url = pg_db
+async def test_forget_leaves_no_trace_in_any_postgres_table(postgres_db: Database) -> None:
+    db, url = postgres_db, libpq_url(postgres_db)
     clock = SimulatedClock(datetime(2027, 4, 1, 9, tzinfo=LONDON))
     chat = RecordingChat(platform="console")
     svc = await service_on(db, load_library(default_library_path()), {"console": chat}, clock, admins={"admin"})

@@ -7,13 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from store.db import Database
-from store.migrate import upgrade_async
 from store.uow import UnitOfWork
-from tests.fault.conftest import postgres_url  # noqa: F401  (the throwaway cluster fixture)
-from tests.integration.pg import fresh_database
 
 NOW = datetime(2027, 6, 1, 8, tzinfo=UTC)
 SLOT = NOW + timedelta(days=1)  # 30-minute interviews: two quarter hours each
@@ -71,21 +66,6 @@ async def race(db: Database) -> None:
     assert sorted(len(r) for r in results) == [0] * 7 + [1]
 
 
-async def test_held_and_booked_times_never_overlap_in_sqlite(tmp_path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    await upgrade_async(db)  # through the Alembic migration
-    await check_calendar(db)
-    await race(db)
-    await db.dispose()
-
-
-@pytest.fixture
-async def pg_db(postgres_url: str):  # noqa: F811
-    db = await fresh_database(postgres_url, "slots")
-    yield db
-    await db.dispose()
-
-
-async def test_held_and_booked_times_never_overlap_in_postgres(pg_db: Database) -> None:
-    await check_calendar(pg_db)
-    await race(pg_db)
+async def test_held_and_booked_times_never_overlap(migrated_db: Database) -> None:
+    await check_calendar(migrated_db)
+    await race(migrated_db)
