@@ -52,13 +52,22 @@ def _shown(journey: Journey, step_id: str, value: Any) -> str:
     return f"“{typed(value)}”"
 
 
+def _label(journey: Journey, step_id: str, enrollment: EnrollmentState) -> str:
+    """A share question's title as the manager reads it: the participant's "Your focus" is
+    "Ana's focus" (a title not addressed to the participant is kept as written)."""
+    title = journey.step(step_id).title or step_id
+    if title.lower().startswith("your "):
+        return f"{timekeeping.first_name(enrollment.person)}'s {title[5:]}"
+    return title
+
+
 def shared_lines(journey: Journey, enrollment: EnrollmentState) -> list[str]:
     """What the participant shared, for the manager; nothing without their yes."""
     ex = config(journey)
     if ex is None or enrollment.notes.get("consent") != "yes":
         return []
     shared: dict[str, Any] = enrollment.notes.get("shared", {})
-    return [f"*{journey.step(sid).title or sid}:* {_shown(journey, sid, shared[sid])}"
+    return [f"*{_label(journey, sid, enrollment)}:* {_shown(journey, sid, shared[sid])}"
             for sid in ex.shares if sid in shared]
 
 
@@ -94,7 +103,7 @@ def after_participant_answer(journey: Journey, enrollment: EnrollmentState, step
     if not notes.get(CARD_SENT):
         return  # the card, still to come, carries it: no separate note
     new = shared_lines(journey, updated) if step.id == ex.consent_step else \
-        [line for line in shared_lines(journey, updated) if line.startswith(f"*{step.title or step.id}:*")]
+        [line for line in shared_lines(journey, updated) if line.startswith(f"*{_label(journey, step.id, updated)}:*")]
     if not new:
         return
     name = timekeeping.first_name(enrollment.person)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from journeys.definition import Journey, ManagerTaskStep
-from journeys.expectations import is_agreement_step
+from journeys.expectations import card_section, is_agreement_step
 from journeys.messages import Button, Message, Outgoing
 from journeys.rendering import fill
 from journeys.state import EnrollmentState, Outcome, PromptState
@@ -38,7 +38,9 @@ def grouped_text(journey: Journey, step: ManagerTaskStep, enrollments: list[Enro
     body = step.text.replace("{name}", "your team member")
     body = fill(body[:1].upper() + body[1:], journey, enrollments[0], None, enrollments[0].manager, today)
     lead = "Friendly reminder, for" if reminder else "For"
-    return f"{lead} {len(enrollments)} of your team: {people}. The same applies to each of them:\n\n{body}"
+    # what each one shared for this conversation (or chose to keep private), as their own card has it
+    shared = "".join(card_section(journey, e, step) for e in enrollments)
+    return f"{lead} {len(enrollments)} of your team: {people}. The same applies to each of them:\n\n{body}{shared}"
 
 
 def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, EnrollmentState],

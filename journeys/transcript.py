@@ -97,13 +97,14 @@ class Sent:
 @dataclass(frozen=True)
 class Action:
     """Something a simulated person did: a button or form (`prompt_id`, `step_id` of the prompt,
-    the participant `about`), or typed `text`."""
+    the `button` pressed), or typed `text`."""
 
     at: datetime
     user: str
     step_id: str | None = None
     text: str | None = None
     prompt_id: str | None = None
+    button: str | None = None  # the button's value, for a button
 
 
 @dataclass

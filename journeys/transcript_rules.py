@@ -492,6 +492,28 @@ def digest_news_only(t: Transcript) -> Iterable[Breach]:
                               line.strip())
 
 
+def shared_in_the_card(t: Transcript) -> Iterable[Breach]:
+    """What a participant agreed to share reaches their manager: an expectations card sent after a
+    participant on it said yes to sharing and answered a shared question shows what they shared
+    (a card for several reports, each one's)."""
+    if t.expectations_step is None or not t.preparation:
+        return
+    consent, shares = t.preparation[0], set(t.preparation[1:])
+    for s in t.sent:
+        if s.role != "manager" or s.kind.step_id != t.expectations_step or not s.kind.name.startswith("step:"):
+            continue
+        for user in sorted(t.participants):
+            name = t.names.get(user, "")
+            if not name or name not in s.text:
+                continue
+            done = [a for a in t.actions if a.user == user and a.at <= s.at]
+            said_yes = any(a.step_id == consent and a.button == "yes" for a in done)
+            if said_yes and any(a.step_id in shares for a in done) and \
+                    f"What {name.split()[0]} shared with you" not in s.text:
+                yield _breach(t, "shared-in-the-card", s, f"{name} agreed to share and answered before it, "
+                              "but the card does not show what they shared")
+
+
 _TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
 
 
@@ -510,7 +532,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
-                           digest_news_only, time_said_once)
+                           digest_news_only, time_said_once, shared_in_the_card)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

@@ -232,7 +232,7 @@ class Simulation:
                     t.stopped[item.record.user] = clock.now()
                 if item.record is not None:
                     t.actions.append(Action(clock.now(), item.record.user, item.record.step_id,
-                                            item.record.text, item.record.prompt_id))
+                                            item.record.text, item.record.prompt_id, item.record.button))
             await service.tick(clock.now())
             for d in console.sent[seen:]:
                 user = d.conversation_id.removeprefix("D-")
@@ -301,11 +301,12 @@ class Simulation:
         if answer is None:
             return []
         out = [(when, InboundAction("console", p.user, f"sim-{next(seq)}", msg.prompt_id, answer.get("button"),
-                                    answer.get("values", {})), Action(when, p.user, step_id, None, msg.prompt_id))]
+                                    answer.get("values", {})),
+                Action(when, p.user, step_id, None, msg.prompt_id, answer.get("button")))]
         for other in answer.get("also", []):
             out.append((when, InboundAction("console", p.user, f"sim-{next(seq)}", other, "done",
                                             answer.get("values", {})),
-                        Action(when, p.user, other.split(".", 1)[-1], None, other)))
+                        Action(when, p.user, other.split(".", 1)[-1], None, other, "done")))
         self._answered.add(p.user)
         return out
 

@@ -297,6 +297,23 @@ def test_expectations_agreed_reach_the_participant_and_consent_decides_sharing(d
     assert not [m for m in new_messages(sent, "ben") if "Chen shared their line of sight" in plain(m.title)]
 
 
+def test_the_card_for_several_reports_shows_what_each_one_shared(demo):
+    """Ana and Fatima said yes to sharing and answered before Ben's card went out: the one card for
+    his three reports shows what each of them shared, under their name, and that Chen kept his
+    private; what Ana shared never reaches Grace."""
+    _, sent, _ = demo
+    first = next(s for s in new_messages(sent, "ben") if s.title == "Expectations conversation")
+    text = plain(first.text).replace("*", "")  # (names and labels are bold)
+    for p in (BY_ID["ana"], BY_ID["fatima"]):
+        assert p.share == "yes"
+        name = p.name.split()[0]
+        assert f"What {name} shared with you for this conversation:\n{name}'s focus: " in text
+        assert f"{name}'s picture of success: “" in text
+    assert BY_ID["chen"].share == "no" and "Chen chose to keep their line-of-sight answers private" in text
+    assert "Chen's" not in text
+    assert not any("Ana's" in plain(s.text) for s in new_messages(sent, "grace"))
+
+
 def test_a_manager_gets_one_card_naming_each_report(demo):
     summary, sent, _ = demo
     ben_reports = sorted(p.name for p in PARTICIPANTS if p.manager == "ben")

@@ -1,6 +1,7 @@
 """The leader's weekly digest says only what moved (journeys/evaluation/digest_news.py), the
-audit rule that holds it to that, and the rule that a line never says one time twice. On crafted
-transcripts, like tests/unit/journeys/test_transcript_rules.py."""
+audit rule that holds it to that, and the rules added with it: a line never says one time twice,
+and a manager's card shows what their people agreed to share. On crafted transcripts, like
+tests/unit/journeys/test_transcript_rules.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from journeys.definition import Journey
 from journeys.evaluation.accountability import organisation_figures
 from journeys.evaluation.digest_news import news_only
 from journeys.evaluation.value import leader_lines
-from journeys.transcript_rules import describe_rules, digest_news_only, time_said_once
+from journeys.transcript import Action
+from journeys.transcript_rules import (
+    describe_rules,
+    digest_news_only,
+    shared_in_the_card,
+    time_said_once,
+)
 from tests.unit.journeys.test_transcript_rules import START, at, names, sent, transcript
 
 WAITING = "Waiting more than a working day for: Grace Liu (1). Ask them to answer: support matters."
@@ -66,3 +73,23 @@ def test_time_said_once_rule(journey: Journey) -> None:
                                           "Wed 30 Jun 09:00 — Eli, held until 08:30 that day")])
     assert not list(time_said_once(good))
     assert {"digest-news-only", "time-said-once"} <= {name for name, _ in describe_rules()}
+
+
+def test_shared_in_the_card_rule(journey: Journey) -> None:
+    ex = journey.manager_support.expectations
+    assert ex is not None
+    said = [Action(at(START - timedelta(days=6)), "ana", ex.consent_step, None, f"e1.{ex.consent_step}", "yes"),
+            Action(at(START - timedelta(days=6), 11), "ana", ex.shares[0], None, f"e1.{ex.shares[0]}")]
+    card = f"e1.{ex.step}:1"
+    bare = sent(at(START - timedelta(days=5)), "ben", card, journey, role="manager", about="ana",
+                text="For 2 of your team: *Ana Silva* and *Lee Park*. The same applies to each of them:")
+    assert names(list(shared_in_the_card(transcript(journey, [bare], said)))) == ["shared-in-the-card"]
+    shown = sent(at(START - timedelta(days=5)), "ben", card, journey, role="manager", about="ana",
+                 text=bare.message.text + "\n\nWhat Ana shared with you for this conversation:\n*Ana's focus:* 1:1s")
+    assert not list(shared_in_the_card(transcript(journey, [shown], said)))
+    # a no to sharing, or a card sent before she answered, owes her manager nothing
+    no = [Action(a.at, a.user, a.step_id, None, a.prompt_id, "no" if a.button else None) for a in said]
+    assert not list(shared_in_the_card(transcript(journey, [bare], no)))
+    early = sent(at(START - timedelta(days=7)), "ben", card, journey, role="manager", about="ana",
+                 text=bare.message.text)
+    assert not list(shared_in_the_card(transcript(journey, [early], said)))
