@@ -514,6 +514,16 @@ def shared_in_the_card(t: Transcript) -> Iterable[Breach]:
                               "but the card does not show what they shared")
 
 
+def named_not_handled(t: Transcript) -> Iterable[Breach]:
+    """People are named by their names: no message calls anyone by a handle as typed in a command
+    ("@ana" for Ana Silva)."""
+    for s in t.sent:
+        text = s.text
+        for user in t.names:
+            if re.search(rf"@{re.escape(user)}\b", text):
+                yield _breach(t, "named-not-handled", s, f"calls {t.names[user]} @{user}")
+
+
 _TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
 
 
@@ -532,7 +542,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
-                           digest_news_only, time_said_once, shared_in_the_card)
+                           digest_news_only, time_said_once, shared_in_the_card, named_not_handled)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

@@ -223,7 +223,8 @@ async def swap(ctx: Ctx, uow: AbstractUnitOfWork, journey: Journey, cmd: Intervi
         out.outgoing.append(Outgoing(invite_key(out_id) + ":withdrawn", closed, replaces_key=invite_key(out_id),
                                      journey_id=journey.id, at_once=True))
     uow.audit.record(ctx.now, ctx.actor.id, "interview_swap", found[1].id)
-    return f"Swapped: {refs[1].display} takes the place of {refs[0].display}."
+    gone_name, in_name = (typed(p.name) if p.name else ref.display for p, ref in zip(found, refs, strict=True))
+    return f"Swapped: {in_name} takes the place of {gone_name}."
 
 
 async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
@@ -240,12 +241,13 @@ async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
     journey = service.library.get(row.journey_id)
     if journey is None:
         raise AdminError(f"`interview`: the journey '{row.journey_id}' is not loaded")
+    who = typed(person.name) if person.name else cmd.user.display  # (the reply names them, not the handle typed)
     if cmd.action == "notes":
         async with service.uow() as uow:
             await uow.save(Outcome(outgoing=[send_form(journey, row.id, ctx.actor.id, person.name or "", ctx.now)]),
                            ctx.now)
             await uow.commit()
-        return ctx.reply(f"The interview notes form for {cmd.user.display} is in your messages: the story with "
+        return ctx.reply(f"The interview notes form for {who} is in your messages: the story with "
                          "their consent, the evidence you saw, what helped and got in the way, and the value.",
                          "Interview notes")
     if cmd.action in ("agreed", "declined"):
@@ -253,7 +255,7 @@ async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
             raise AdminError(f"`interview`: {cmd.user.display} declined the interview themselves, and their answer "
                              "stands unless they change it; nothing was recorded.")
         event = consent_event(row.id, cmd.action == "agreed", ctx.now, recorded_by=ctx.actor.id)
-        done = f"Recorded: {cmd.user.display} {cmd.action} to an interview."
+        done = f"Recorded: {who} {cmd.action} to an interview."
     else:
         assert cmd.classification is not None
         outcome = cmd.outcome
@@ -270,7 +272,7 @@ async def interview(ctx: Ctx, cmd: Interview) -> HandlerResult:
         event = recorded_event(row.id, cmd.classification, outcome, cmd.units, ctx.actor.id, ctx.now)
         m = measured[outcome].measure if outcome else None
         worth = f", {units(cmd.units, m.unit)}" if m is not None and cmd.units is not None else ""
-        done = (f"Recorded: {cmd.user.display}'s interview verified {CLASS_WORDS[cmd.classification]}"
+        done = (f"Recorded: {who}'s interview verified {CLASS_WORDS[cmd.classification]}"
                 + (f" ({outcome}{worth})" if outcome else "") + ".")
     async with service.uow() as uow:
         await uow.save(Outcome(events=[event]), ctx.now)

@@ -95,6 +95,7 @@ async def run_interviews(service: BotService, clock: SimulatedClock, cohort: str
     """Select and invite, let the candidates click (in their working hours), then record the
     interviews a few days later; finally deliver what is still waiting for someone's hours."""
     sent = getattr(service.ports["console"], "sent", [])
+    profiles = getattr(service.ports["console"], "profiles", {})
     seen = len(sent)
     clock.set(clock.now() + timedelta(hours=20))
     await _admin(service, clock, f"interviews {cohort}", 0, write, quiet)
@@ -108,7 +109,8 @@ async def run_interviews(service: BotService, clock: SimulatedClock, cohort: str
             choice = NO if user in DECLINES else msg.buttons[0].value
             if not quiet:
                 label = next(b.label for b in msg.buttons if b.value == choice)
-                write(f"{clock.now():%a %d %b %H:%M} UTC ← {user} answers “{msg.title}”: {label}")
+                who = getattr(profiles.get(user), "name", user)  # named as the transcript names everyone
+                write(f"{clock.now():%a %d %b %H:%M} UTC ← {who} answers “{msg.title}”: {label}")
             await service.handle_action(InboundAction("console", user, f"demo-consent-{user}", msg.prompt_id, choice))
             await service.settle()
         seen = len(sent)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 # Two wordings of one call to act: the general one is no news the week after the named one.
 SAME_POINT = {"Ask your managers": "Waiting more than a working day for:"}
 # A line that went away is news when its going is: the week nobody waits any more is worth a line.
-GONE = {"Waiting more than a working day for:": ("No support request is waiting more than a working day now: each has been answered or "
+GONE = {"Waiting more than a working day for:": ("Nothing waits more than a working day for a manager now: each item was answered or "
                                                  "has lapsed.")}
 
 

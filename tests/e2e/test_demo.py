@@ -448,3 +448,11 @@ def test_the_leaders_weekly_digest_never_repeats_a_line_from_the_week_before(dem
     value = [line for week in lines for line in week if line.startswith("Estimated value:")]
     assert len(value) == 1 and "Success Case interviews" in value[0]
     assert all(s.text.strip() for s in weekly)
+
+
+def test_the_demo_names_each_candidate_who_answers_the_interview_request(demo):
+    """The printed transcript names people as everywhere else ("Ana Silva answers ..."), never by
+    their user id."""
+    answers = [line.split(" UTC ← ", 1)[1] for line in PRINTED if "answers “Could we talk about your results?”" in line]
+    assert answers
+    assert all(any(a.startswith(f"{p.name} answers") for p in PEOPLE) for a in answers), answers

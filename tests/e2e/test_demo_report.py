@@ -394,3 +394,11 @@ def test_the_demo_report_leads_with_plain_words_and_ends_with_the_edited_what_to
     rows = {r[0]: r for r in csv.reader(io.StringIO(reply.attachment_text)) if r}
     assert rows["recommendation:1"][1:3] == [EDITED.split("\n")[0], "edited"]
     assert rows["plain:impact"][1] == summary.report[2] and rows["plain:impact"][4:] == ["0.1176", "0.7693"]
+
+
+def test_interview_replies_name_the_person_not_the_handle_typed(demo_db: Any) -> None:
+    """An interviewer who types `@dev` reads back Dev Patel, as every other message names him."""
+    path, summary = demo_db
+    reply = plain(_command(path, summary.end, "interview @dev notes").text)
+    assert reply.startswith("The interview notes form for Dev Patel is in your messages"), reply
+    assert "@dev" not in reply

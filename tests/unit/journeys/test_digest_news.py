@@ -15,6 +15,7 @@ from journeys.transcript import Action
 from journeys.transcript_rules import (
     describe_rules,
     digest_news_only,
+    named_not_handled,
     shared_in_the_card,
     time_said_once,
 )
@@ -36,7 +37,7 @@ def test_a_line_said_last_week_is_not_said_again() -> None:
 
 def test_waiting_managers_cleared_is_news_and_the_general_ask_is_not() -> None:
     assert news_only([ASK], [WAITING]) == [
-        "No support request is waiting more than a working day now: each has been answered or has lapsed."]
+        "Nothing waits more than a working day for a manager now: each item was answered or has lapsed."]
     assert news_only([WAITING], [ASK]) == [WAITING]  # a named manager is news
 
 
@@ -93,3 +94,12 @@ def test_shared_in_the_card_rule(journey: Journey) -> None:
     early = sent(at(START - timedelta(days=7)), "ben", card, journey, role="manager", about="ana",
                  text=bare.message.text)
     assert not list(shared_in_the_card(transcript(journey, [early], said)))
+
+
+def test_named_not_handled_rule(journey: Journey) -> None:
+    bad = transcript(journey, [sent(at(START), "ben", "e1.~notes:form", journey, role="manager",
+                                    text="Recorded: @ana's interview verified success case.")])
+    assert names(list(named_not_handled(bad))) == ["named-not-handled"]
+    good = transcript(journey, [sent(at(START), "ben", "e1.~notes:form", journey, role="manager",
+                                     text="Recorded: Ana Silva's interview verified success case (@anabel wrote).")])
+    assert not list(named_not_handled(good))
