@@ -133,7 +133,7 @@ def _organisation_digest(journey: Journey, leader: Person, view: LeaderView, eve
     follow = manager_follow_up(events, org, steps=manager_steps,
                                expectation_steps=[expectations.step] if expectations else
                                [s.id for s in journey.steps if s.kind == "manager_task"],
-                               min_group=min_group, as_of=now, calendar=cal, tz=tz)
+                               min_group=min_group, as_of=now, calendar=cal, tz=tz, requests=request_steps(journey))
     opening = leader_lines(journey, figures, verdicts(events), interviewing(events))  # the PPP first
     return build_accountability_digest(journey, leader, figures, now, follow, dict(view.names), opening)
 

@@ -524,6 +524,18 @@ def named_not_handled(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "named-not-handled", s, f"calls {t.names[user]} @{user}")
 
 
+_BARE_COUNT = re.compile(r"\(\d+\)")
+
+
+def waiting_says_what(t: Transcript) -> Iterable[Breach]:
+    """A senior leader told that a manager keeps people waiting reads what waits (support
+    requests, expectations conversations, other tasks), not a bare number beside the name."""
+    for s in (x for x in t.sent if x.kind.name == LEADER_DIGEST):
+        for line in plain(s.message.text).splitlines():
+            if line.startswith(("Waiting more than a working day for:", "Newly waiting")) and _BARE_COUNT.search(line):
+                yield _breach(t, "waiting-says-what", s, "a bare count of what waits", line.strip())
+
+
 _TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
 
 
@@ -542,7 +554,8 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
-                           digest_news_only, time_said_once, shared_in_the_card, named_not_handled)
+                           digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
+                           waiting_says_what)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

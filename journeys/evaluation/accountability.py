@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -244,22 +244,34 @@ class ManagerFollowUp:
     open: dict[str, int]  # manager id -> waiting, not yet overdue
     expectations_held: int | None  # expectations conversations held before the start; None: too small
     expectations_total: int  # enrollments that have one
+    # (manager id, overdue) -> what waits ("support request", ...) -> how many
+    what: dict[tuple[str, bool], dict[str, int]] = field(default_factory=dict)
+
+
+_WHAT = {"expectations": "expectations conversation", "request": "support request", "task": "task"}
 
 
 def manager_follow_up(events: Iterable[JourneyEvent], org: Mapping[str, Collection[str]], *,
                       steps: Collection[str], expectation_steps: Collection[str], min_group: int,
-                      as_of: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> ManagerFollowUp:
+                      as_of: datetime, calendar: WorkCalendar, tz: ZoneInfo,
+                      requests: Collection[str] = ()) -> ManagerFollowUp:
     """Open and overdue manager items per manager, and the expectations conversations held in time.
 
-    `steps`: every manager step (requests and tasks); an item is closed by any answer or expiry."""
+    `steps`: every manager step (requests and tasks); an item is closed by any answer or expiry.
+    `requests`: those that are support requests, so the digest can say what waits (a support
+    request, an expectations conversation, another task)."""
     manager_of = {eid: mid for mid, ids in org.items() for eid in ids}
     sent: dict[str, tuple[str, datetime]] = {}
+    kind_of: dict[str, str] = {}
     closed: set[str] = set()
     held: set[str] = set()
     for e in sorted((e for e in events if e.enrollment_id in manager_of), key=lambda e: e.at):
         key = e.prompt_id or ""
         if e.kind == "sent" and str(e.data.get("step")) in steps and key:
             sent.setdefault(key, (e.enrollment_id, e.at))
+            step = str(e.data.get("step"))
+            kind_of.setdefault(key, "expectations" if step in expectation_steps else
+                               "request" if step in requests else "task")
         elif e.kind in ("answered", "expired", "cancelled", "manager_task_done") and key:
             closed.add(key)
         if e.kind == "manager_task_done" and e.data.get("before_start") is True \
@@ -267,6 +279,7 @@ def manager_follow_up(events: Iterable[JourneyEvent], org: Mapping[str, Collecti
             held.add(e.enrollment_id)
     overdue: dict[str, int] = {}
     waiting: dict[str, int] = {}
+    what: dict[tuple[str, bool], dict[str, int]] = {}
     today = timekeeping.local_date(as_of, tz)
     for key, (eid, at) in sent.items():
         if key in closed:
@@ -274,8 +287,10 @@ def manager_follow_up(events: Iterable[JourneyEvent], org: Mapping[str, Collecti
         late = calendar.working_days_between(timekeeping.local_date(at, tz), today) > 1
         bucket = overdue if late else waiting
         bucket[manager_of[eid]] = bucket.get(manager_of[eid], 0) + 1
+        kinds = what.setdefault((manager_of[eid], late), {})
+        kinds[kind_of[key]] = kinds.get(kind_of[key], 0) + 1
     total = len(manager_of) if expectation_steps else 0
-    return ManagerFollowUp(overdue, waiting, len(held) if total >= min_group else None, total)
+    return ManagerFollowUp(overdue, waiting, len(held) if total >= min_group else None, total, what)
 
 
 def follow_up_lines(f: ManagerFollowUp, names: Mapping[str, str], min_group: int) -> list[str]:
@@ -287,14 +302,21 @@ def follow_up_lines(f: ManagerFollowUp, names: Mapping[str, str], min_group: int
                      f"Expectations conversations held before the start: too small a group to report "
                      f"(fewer than {min_group}).")
 
-    def who(counts: dict[str, int]) -> str:
-        return ", ".join(f"{typed(names.get(m, 'a manager'))} ({n})" for m, n in
+    def items(m: str, n: int, late: bool) -> str:
+        """'2 expectations conversations', '1 support request, 1 task'; the bare count when unknown."""
+        kinds = f.what.get((m, late))
+        if not kinds:
+            return str(n)
+        return ", ".join(_plural(k, _WHAT[w]) for w, k in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def who(counts: dict[str, int], late: bool) -> str:
+        return ", ".join(f"{typed(names.get(m, 'a manager'))} ({items(m, n, late)})" for m, n in
                          sorted(counts.items(), key=lambda kv: (-kv[1], names.get(kv[0], ""))))
     if f.overdue:
-        lines.append(f"Waiting more than a working day for: {who(f.overdue)}. Ask them to answer: manager "
+        lines.append(f"Waiting more than a working day for: {who(f.overdue, True)}. Ask them to answer: manager "
                      "support is the largest single factor in whether learning is applied on the job.")
     if f.open:
-        lines.append(f"Newly waiting (under a working day): {who(f.open)}.")
+        lines.append(f"Newly waiting (under a working day): {who(f.open, False)}.")
     return lines
 
 

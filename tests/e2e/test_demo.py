@@ -456,3 +456,13 @@ def test_the_demo_names_each_candidate_who_answers_the_interview_request(demo):
     answers = [line.split(" UTC ← ", 1)[1] for line in PRINTED if "answers “Could we talk about your results?”" in line]
     assert answers
     assert all(any(a.startswith(f"{p.name} answers") for p in PEOPLE) for a in answers), answers
+
+
+def test_the_leader_reads_what_keeps_a_manager_waiting(demo):
+    """Hana's first digest: no support request was due yet, but Grace had not held her two
+    expectations conversations; the line says so instead of a bare '(2)' beside 'support requests'."""
+    _, sent, _ = demo
+    first = next(s for s in new_messages(sent, "hana") if s.title.startswith("Manager support in your organisation"))
+    text = plain(first.text)
+    assert "Support requests: none answered or waiting more than a working day yet." in text
+    assert "Waiting more than a working day for: Grace Liu (2 expectations conversations)." in text

@@ -11,13 +11,14 @@ from journeys.definition import Journey
 from journeys.evaluation.accountability import organisation_figures
 from journeys.evaluation.digest_news import news_only
 from journeys.evaluation.value import leader_lines
-from journeys.transcript import Action
+from journeys.transcript import Action, Transcript
 from journeys.transcript_rules import (
     describe_rules,
     digest_news_only,
     named_not_handled,
     shared_in_the_card,
     time_said_once,
+    waiting_says_what,
 )
 from tests.unit.journeys.test_transcript_rules import START, at, names, sent, transcript
 
@@ -103,3 +104,13 @@ def test_named_not_handled_rule(journey: Journey) -> None:
     good = transcript(journey, [sent(at(START), "ben", "e1.~notes:form", journey, role="manager",
                                      text="Recorded: Ana Silva's interview verified success case (@anabel wrote).")])
     assert not list(named_not_handled(good))
+
+
+def test_waiting_says_what_rule(journey: Journey) -> None:
+    def digest(line: str) -> Transcript:
+        return transcript(journey, [sent(at(START), "lee", "leader:l:j:W1", journey, role="leader", text=line)])
+
+    bad = digest("Waiting more than a working day for: Grace Liu (2). Ask them to answer.")
+    assert names(list(waiting_says_what(bad))) == ["waiting-says-what"]
+    assert not list(waiting_says_what(digest("Waiting more than a working day for: Grace Liu (2 expectations "
+                                              "conversations). Ask them to answer.")))

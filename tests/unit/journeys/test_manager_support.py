@@ -321,13 +321,14 @@ def test_leader_digest_names_managers_with_waiting_items_and_counts_expectations
     events.append(Ev("sent", "b0", at(LONDON, 2027, 4, 8, 16), "b0.support-safe", {"step": "support-safe"}))
     now = at(LONDON, 2027, 4, 9, 10)
     f = manager_follow_up(events, org, steps=["expectations", "support-safe"], expectation_steps=["expectations"],
-                          min_group=5, as_of=now, calendar=cal, tz=LONDON)
+                          min_group=5, as_of=now, calendar=cal, tz=LONDON, requests=["support-safe"])
     assert f.overdue == {"grace": 3} and f.open == {"ben": 1}
     assert (f.expectations_held, f.expectations_total) == (3, 6)
     lines = [plain(x) for x in follow_up_lines(f, {"grace": "Grace Liu", "ben": "Ben Okafor"}, 5)]
     assert lines[0] == "Expectations conversations held before the start: 3 of 6."
-    assert lines[1].startswith("Waiting more than a working day for: Grace Liu (3).")
-    assert lines[2] == "Newly waiting (under a working day): Ben Okafor (1)."
+    # what waits is named: the leader reads expectations conversations, not "support requests"
+    assert lines[1].startswith("Waiting more than a working day for: Grace Liu (3 expectations conversations).")
+    assert lines[2] == "Newly waiting (under a working day): Ben Okafor (1 support request)."
     small = manager_follow_up(events, {"ben": org["ben"]}, steps=["expectations"], expectation_steps=["expectations"],
                               min_group=5, as_of=now, calendar=cal, tz=LONDON)
     assert small.expectations_held is None  # 3 people: too small a group to show
