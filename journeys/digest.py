@@ -61,7 +61,8 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         if late and r.enrollment.status == "active":
             stuck_names.append(typed(person.name.split()[0]))
             current = max(late, key=lambda p: (p.sent_at or p.due_at, p.id))  # the latest, not the oldest
-            lines.append(f"  • ⚠️ no response to “{rendering.prompt_title(journey, current)}” for {limit}+ working days")
+            lines.append(f"  • ⚠️ no response to “{rendering.prompt_title(journey, current)}” "
+                         + _waiting_since(journey, person, current, now, limit))
     nudge = ""
     if stuck_names:
         nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "
@@ -76,6 +77,17 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         context=f"{journey.title} · sent every {weekday_name(journey.manager_digest.day) if journey.manager_digest else 'week'}",
         audience="manager",
     )
+
+
+def _waiting_since(journey: Journey, person: Person, p: PromptState, now: datetime, limit: int) -> str:
+    """How long the participant has left it, as the week's figure: "since Tue 27 Apr (8 working
+    days)" (in their calendar), so a line that comes back next week says what changed."""
+    if p.sent_at is None:
+        return f"for {limit}+ working days"
+    cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
+    sent = timekeeping.local_date(p.sent_at, tz)
+    days = cal.working_days_between(sent, timekeeping.local_date(now, tz))
+    return f"since {timekeeping.format_day(sent)} ({days} working day{'s' if days != 1 else ''})"
 
 
 def _before_phase_prompt(journey: Journey, p: PromptState) -> bool:

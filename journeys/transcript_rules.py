@@ -536,6 +536,18 @@ def waiting_says_what(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "waiting-says-what", s, "a bare count of what waits", line.strip())
 
 
+_SINCE = re.compile(r"no response to “[^”]*” since " + _DAY + r" \(\d+ working days?\)")
+
+
+def stuck_says_since(t: Transcript) -> Iterable[Breach]:
+    """A manager told a report is not responding reads since when, with the working days it has
+    been, so the line that comes back next week says how much longer it has got."""
+    for s in (x for x in t.sent if x.kind.name == DIGEST):
+        for line in plain(s.message.text).splitlines():
+            if "no response to “" in line and not _SINCE.search(line):
+                yield _breach(t, "stuck-says-since", s, "no date or count of working days", line.strip())
+
+
 _TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
 
 
@@ -555,7 +567,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
-                           waiting_says_what)
+                           waiting_says_what, stuck_says_since)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

@@ -466,3 +466,13 @@ def test_the_leader_reads_what_keeps_a_manager_waiting(demo):
     text = plain(first.text)
     assert "Support requests: none answered or waiting more than a working day yet." in text
     assert "Waiting more than a working day for: Grace Liu (2 expectations conversations)." in text
+
+
+def test_a_report_stuck_for_weeks_says_since_when(demo):
+    """Grace's digests week after week: Eli's unanswered plan says since when and how many working
+    days, so the line that comes back says how much longer it has been, not '3+' again."""
+    _, sent, _ = demo
+    stuck = [line for s in new_messages(sent, "grace") if s.title.startswith("Your weekly digest")
+             for line in plain(s.text).splitlines() if "no response to “Plan a real moment that matters”" in line]
+    assert len(stuck) >= 2 and len(set(stuck)) == len(stuck)
+    assert all("since Mon 26 Apr (" in line and "working days)" in line for line in stuck)

@@ -17,6 +17,7 @@ from journeys.transcript_rules import (
     digest_news_only,
     named_not_handled,
     shared_in_the_card,
+    stuck_says_since,
     time_said_once,
     waiting_says_what,
 )
@@ -114,3 +115,14 @@ def test_waiting_says_what_rule(journey: Journey) -> None:
     assert names(list(waiting_says_what(bad))) == ["waiting-says-what"]
     assert not list(waiting_says_what(digest("Waiting more than a working day for: Grace Liu (2 expectations "
                                               "conversations). Ask them to answer.")))
+
+
+def test_stuck_says_since_rule(journey: Journey) -> None:
+    def digest(line: str) -> Transcript:
+        return transcript(journey, [sent(at(START), "ben", "digest:b:j:1", journey, role="manager",
+                                         text=f"*Ana Silva* — week 2 of 6\n{line}")])
+
+    bad = digest("  • ⚠️ no response to “Plan a safe practice moment” for 3+ working days")
+    assert names(list(stuck_says_since(bad))) == ["stuck-says-since"]
+    assert not list(stuck_says_since(digest("  • ⚠️ no response to “Plan a safe practice moment” since "
+                                            "Wed 9 Dec (3 working days)")))
