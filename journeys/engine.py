@@ -202,8 +202,8 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         if not one_way and step is not None and step.reminders is not None:
             next_at = after_working_days(journey, recipient, now, step.reminders.after)
         if not one_way:
-            next_at = before_phase.capped(next_at, before_phase.closes_at(
-                journey, enrollment, step, recipient, prompt.with_(sent_at=now)) if step is not None else None)
+            next_at = before_phase.capped(next_at, before_phase.closes_after(
+                journey, enrollment, step, recipient, now) if step is not None else None)
         updated, outgoing = _delivery(journey, prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
                                       next_at=next_at)
         out.outgoing.append(outgoing)
