@@ -185,6 +185,15 @@ class RowWriter:
         return int(result.rowcount)
 
 
+async def run_sql(session: AsyncSession, sql: str, params: Sequence[Any]) -> int:
+    """One statement of store/'s own SQL with ? parameters on the driver; rows changed."""
+    raw = await _inline_sqlite3(session)
+    if raw is not None:
+        return int(raw.execute(sql, tuple(params)).rowcount)
+    conn = await session.connection()
+    return int((await conn.exec_driver_sql(sql, tuple(params))).rowcount)
+
+
 async def _inline_sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
     """The session's sqlite3 connection when its statements run on this thread anyway (a pooled
     file connection, store/db.py `_InlineSqlite`): calling it directly skips the adapter's
@@ -245,15 +254,26 @@ def updater(table: Table, columns: Sequence[str], *, key_param: str, key: str = 
 
 
 def _read_datetime(v: str | datetime | None) -> datetime | None:
-    """What the aware-UTC type gives back for SQLite's text."""
+    """What the aware-UTC type gives back for SQLite's text (datetimes are immutable: the few
+    instants a cohort's rows share are parsed once)."""
     if v is None:
         return None
     if isinstance(v, str):
-        v = datetime.fromisoformat(v)
+        hit = _READ_DATETIMES.get(v)
+        if hit is None:
+            if len(_READ_DATETIMES) >= 4096:
+                _READ_DATETIMES.clear()
+            hit = _READ_DATETIMES[v] = datetime.fromisoformat(v).replace(tzinfo=UTC)
+        return hit
     return v.replace(tzinfo=UTC)
 
 
+_READ_DATETIMES: dict[str, datetime] = {}
+
+
 def _read_json(v: str | None) -> Any:
+    if v == "{}":  # most rows' answers and notes; a new dict each time, as json.loads gives
+        return {}
     return None if v is None else json.loads(v)
 
 
