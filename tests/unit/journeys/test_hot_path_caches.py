@@ -1,21 +1,25 @@
-"""The tick's shortcuts give the very messages and prompt states of the plain path.
+"""The tick's shortcuts give the very messages, prompt states, steps and calendars of the plain path.
 
 `fill` splits a text once and works out only the placeholders it has; `PromptState.with_` copies
-fields instead of re-running the frozen `__init__`. Each is checked against the straightforward
-version it replaced (kept here as the reference), over generated people, texts and prompts.
+fields instead of re-running the frozen `__init__`; a journey's steps are indexed by id; a person's
+calendar is kept for that person; a calendar's hash is worked out once. Each is checked against the
+straightforward version it replaced (kept here as the reference), over generated inputs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journeys import expectations, rendering
+from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.relative import starts_phrase
 from journeys.rendering import fill, render_prompt
@@ -144,3 +148,49 @@ def test_a_copy_with_an_unknown_field_is_refused_as_before() -> None:
     prompt = PromptState("e1.s", "e1", "s", "p1", "scheduled", datetime(2026, 12, 7, 9, tzinfo=UTC), None)
     with pytest.raises(TypeError):
         prompt.with_(statuss="open")
+
+
+def test_a_step_looked_up_is_the_first_of_its_id(journey: Journey) -> None:
+    for step in journey.steps:
+        assert journey.step(step.id) is next(s for s in journey.steps if s.id == step.id)
+        assert journey.has_step(step.id)
+    for unknown in ("", "nope", "focus-situation~coach-check"):
+        assert not journey.has_step(unknown)
+        with pytest.raises(KeyError):
+            journey.step(unknown)
+    other = journey.model_copy(update={"steps": journey.steps[:1]})  # another journey: its own steps
+    assert other.has_step(journey.steps[0].id) and not other.has_step(journey.steps[1].id)
+    assert journey.has_step(journey.steps[1].id)
+
+
+DAYS = st.one_of(st.none(), st.sets(st.integers(0, 6), min_size=1).map(lambda d: tuple(sorted(d))))
+HOURS = st.sampled_from([(None, None), (time(8), time(16)), (time(10), time(18, 30))])
+
+
+@given(people=st.lists(st.tuples(st.sampled_from([None, "GB", "US", "FR"]), DAYS, HOURS), min_size=1, max_size=8))
+def test_a_persons_calendar_asked_again_is_the_one_built_for_them(journey: Journey,
+                                                                  people: list[tuple[Any, ...]]) -> None:
+    built = [Person(f"p{i}", "A", "Europe/London", country, None, days, start, end)
+             for i, (country, days, (start, end)) in enumerate(people)]
+    for _ in range(2):
+        for p in built:
+            fresh = WorkCalendar.from_definition(journey.calendar, p.country, p.subdivision, days=p.work_days,
+                                                 start=p.work_start, end=p.work_end)
+            assert calendar_for(journey, p) == fresh
+            assert hash(calendar_for(journey, p)) == hash(fresh)
+    other = journey.model_copy(update={"calendar": journey.calendar.model_copy(update={"working_days": ["mon"]})})
+    p = built[0]
+    if p.work_days is None:  # the journey's week applies: another journey's calendar gives another week
+        assert calendar_for(other, p).working_days == frozenset({0})
+
+
+@given(days=st.sets(st.integers(0, 6), min_size=1), start=st.integers(6, 11), end=st.integers(12, 20))
+def test_a_calendars_hash_is_its_fields_hash(days: set[int], start: int, end: int) -> None:
+    a = WorkCalendar(frozenset(days), time(start), time(end))
+    b = WorkCalendar(frozenset(sorted(days)), time(start), time(end))
+    assert a == b and hash(a) == hash(b)
+    assert hash(a) == hash((a.working_days, a.day_start, a.day_end, a.quiet, a.holiday_country,
+                            a.holiday_subdivision))
+    assert list(dataclasses.asdict(a)) == ["working_days", "day_start", "day_end", "quiet", "holiday_country",
+                                           "holiday_subdivision"]
+    assert replace(a, day_start=time(start, 30)) != a
