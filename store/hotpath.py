@@ -78,12 +78,16 @@ def _dataclass_fields(value: Any) -> dict[str, Any]:
 def sqlite_json(v: Any) -> str:
     """What SQLAlchemy's JSON type stores (`json.dumps`; None too is the JSON `null`), a dataclass
     (an outbox `Message`) as `json.dumps(dataclasses.asdict(v))` would write it."""
+    if type(v) is dict:  # an event's data, notes: the common case first
+        return _encode(v)
     if is_dataclass(v) and not isinstance(v, type):
         return dataclass_json(v)
-    return json.dumps(v, default=_dataclass_fields)
+    return _encode(v)
 
 
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring_ascii
+# `json.dumps(v, default=...)` builds this very encoder on every call: built once instead
+_encode: Callable[[Any], str] = json.JSONEncoder(default=_dataclass_fields).encode
 _PREFIXES: dict[type, tuple[tuple[str, str], ...]] = {}
 # JSON of tuples of frozen dataclasses (a step's buttons, form fields, links), by value: the same
 # few tuples recur in every message of a step, so each is encoded once per process.
@@ -93,7 +97,7 @@ _BY_ID: dict[int, tuple[tuple[Any, ...], str]] = {}  # the tuple is kept, so its
 
 def _tuple_json(v: tuple[Any, ...]) -> str:
     if not is_dataclass(v[0]) or not all(is_dataclass(x) for x in v):
-        return json.dumps(v, default=_dataclass_fields)
+        return _encode(v)
     hit = _TUPLES.get(v)
     if hit is None:
         hit = "[" + ", ".join(dataclass_json(x) for x in v) + "]"
@@ -135,7 +139,7 @@ def dataclass_json(value: Any) -> str:
                     _BY_ID.clear()
                 _BY_ID[id(v)] = (v, enc)
         else:
-            enc = json.dumps(v, default=_dataclass_fields)
+            enc = _encode(v)
         parts.append(prefix + enc)
     return "{" + ", ".join(parts) + "}"
 
