@@ -129,6 +129,11 @@ def after_working_days(journey: Journey, person: Person, now: datetime, days: in
     return _shifted(calendar_for(journey, person), tz_of(journey, person), now, days)
 
 
+def after_working_days_in(cal: WorkCalendar, tz: ZoneInfo, now: datetime, days: int) -> datetime:
+    """`after_working_days` for a caller that already has the person's calendar and zone."""
+    return _shifted(cal, tz, now, days)
+
+
 # Pure functions of hashable values (a frozen WorkCalendar, a zone, an instant), memoised: a tick
 # asks the same question for every prompt of a cohort (same due time, same zone, same rules).
 @functools.lru_cache(maxsize=8192)
