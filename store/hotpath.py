@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import namedtuple
+from operator import itemgetter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime
@@ -169,13 +170,22 @@ class RowWriter:
         """`columns`: the statement's parameters in order, each read from the dict under its name;
         with `key_param`, one last parameter: column `key`'s value read under `key_param`."""
         self.sql = sql
-        self._encode = tuple((c, encoder_of(table, c)) for c in columns)
+        encoders = [(c, encoder_of(table, c)) for c in columns]
         if key_param is not None:
-            self._encode += ((key_param, encoder_of(table, key)),)
+            encoders.append((key_param, encoder_of(table, key)))
+        # the parameters read in one C call; only the columns whose type encodes are touched after
+        self._get = itemgetter(*(c for c, _ in encoders))
+        self._encode = tuple((i, e) for i, (_, e) in enumerate(encoders) if e is not _plain)
+        self._single = len(encoders) == 1
 
     def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        enc = self._encode
-        return [tuple([e(r[c]) for c, e in enc]) for r in rows]
+        get, enc, out = self._get, self._encode, []
+        for r in rows:
+            values = [get(r)] if self._single else list(get(r))
+            for i, e in enc:
+                values[i] = e(values[i])
+            out.append(tuple(values))
+        return out
 
     async def run(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
         """Rows changed (for an INSERT .. ON CONFLICT DO NOTHING: rows really inserted)."""
