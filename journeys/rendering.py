@@ -4,8 +4,9 @@ closed look after an answer (a `CardChange`)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from journeys import day_of, endorsement, expectations
 from journeys.definition import (
@@ -17,10 +18,11 @@ from journeys.definition import (
 )
 from journeys.ending import CLOSE_STEP
 from journeys.forms import (
+    _by_identity,
     buttons_for,
     fields_for,
 )
-from journeys.messages import Link, Message, Outgoing
+from journeys.messages import Button, FormField, Link, Message, Outgoing
 from journeys.progress import week_label
 from journeys.relative import starts_phrase
 from journeys.state import (
@@ -155,8 +157,8 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     if day_of.is_day_of(prompt.step_id):
         return day_of.message(journey, enrollment, prompt, mtm)
     step = journey.step(prompt.step_id)
-    reader = recipient_of(step, enrollment) or enrollment.person
-    fields = fields_for(journey, step)
+    parts = _by_identity(_CARDS, journey, step, _card_of)
+    reader = (enrollment.manager if parts.audience == "manager" else enrollment.person) or enrollment.person
     today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
     text = fill(step.text, journey, enrollment, mtm, reader, today)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
@@ -165,27 +167,53 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     text += endorsement.welcome_section(journey, enrollment, step)
     if reminder:
         text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
-    title = step.title or KIND_TITLES[step.kind]
     body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
     if body_closed and note:
         text = f"{text}\n\n{note}"
     week = week_label(journey, enrollment.start, today)
-    audience: Literal["participant", "manager"] = step_recipient(step)
-    about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
+    about = f" about {typed(enrollment.person.name)}" if parts.audience == "manager" else ""
     return Message(
         recipient_id=reader.id,
         text=text,
-        title=title,
+        title=parts.title,
         journey_title=journey.title,
         prompt_id=prompt.id,
-        buttons=() if body_closed else buttons_for(step, fields),
-        fields=() if body_closed else fields,
-        form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
-        else _form_label(step),
-        links=tuple(Link(link.label, link.url) for link in step.links),
+        buttons=() if body_closed else parts.buttons,
+        fields=() if body_closed else parts.fields,
+        form_label="" if body_closed else parts.form_label,
+        links=parts.links,
         context=f"{journey.title}{about} · {week}",
         closed=body_closed,
-        audience=audience,
+        audience=parts.audience,
+    )
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What a step's open card has whoever reads it, worked out once per step (by identity of the
+    frozen definitions): the tick renders it for every due prompt."""
+
+    title: str
+    audience: Literal["participant", "manager"]
+    fields: tuple[FormField, ...]
+    buttons: tuple[Button, ...]
+    form_label: str  # the button that opens the form, where one is needed
+    links: tuple[Link, ...]
+
+
+_CARDS: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+
+
+def _card_of(journey: Journey, step: Step) -> _Card:
+    fields = fields_for(journey, step)
+    buttons = buttons_for(step, fields)
+    return _Card(
+        title=step.title or KIND_TITLES[step.kind],
+        audience=step_recipient(step),
+        fields=fields,
+        buttons=buttons,
+        form_label="" if not fields or (buttons and step.kind != "manager_task") else _form_label(step),
+        links=tuple(Link(link.label, link.url) for link in step.links),
     )
 
 

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from journeys import expectations, rendering
 from journeys.calendar import WorkCalendar
-from journeys.definition import Journey
+from journeys.definition import Journey, step_recipient
+from journeys.forms import buttons_for, fields_for
+from journeys.messages import Link
 from journeys.relative import starts_phrase
 from journeys.rendering import fill, render_prompt
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
@@ -194,3 +196,27 @@ def test_a_calendars_hash_is_its_fields_hash(days: set[int], start: int, end: in
     assert list(dataclasses.asdict(a)) == ["working_days", "day_start", "day_end", "quiet", "holiday_country",
                                            "holiday_subdivision"]
     assert replace(a, day_start=time(start, 30)) != a
+
+
+@pytest.mark.parametrize("status", ["scheduled", "open", "answered", "expired"])
+def test_a_cards_fixed_parts_are_what_the_step_gives(journey: Journey, status: str) -> None:
+    """A step's title, audience, form, buttons, form label and links, kept per step, are what
+    the step's own definitions give, each time, open or closed."""
+    ana, ben = Person("p1", "Ana Silva", "Europe/London"), Person("p2", "Ben Okafor", "Asia/Tokyo")
+    enrollment = EnrollmentState("e1", journey.id, ana, ben, date(2026, 12, 7))
+    now = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    for step in journey.steps:
+        prompt = PromptState(f"e1.{step.id}", "e1", step.id, "p1", status, now, now)  # type: ignore[arg-type]
+        for _ in range(2):
+            m = render_prompt(journey, enrollment, prompt, None, now=now)
+            fields = fields_for(journey, step)
+            buttons = buttons_for(step, fields)
+            closed = status in ("answered", "expired")
+            assert m.title == (step.title or rendering.KIND_TITLES[step.kind])
+            assert m.audience == step_recipient(step)
+            assert m.recipient_id == (ben.id if step_recipient(step) == "manager" else ana.id)
+            assert m.fields == (() if closed else fields) and m.buttons == (() if closed else buttons)
+            assert m.form_label == ("" if closed or not fields or (buttons and step.kind != "manager_task")
+                                    else rendering._form_label(step))
+            assert m.links == tuple(Link(link.label, link.url) for link in step.links)
+            assert m.closed is closed
