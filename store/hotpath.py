@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import namedtuple
-from operator import itemgetter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from sqlalchemy import JSON, Boolean, Date, Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,7 +89,6 @@ def sqlite_json(v: Any) -> str:
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring_ascii
 # `json.dumps(v, default=...)` builds this very encoder on every call: built once instead
 _encode: Callable[[Any], str] = json.JSONEncoder(default=_dataclass_fields).encode
-_PREFIXES: dict[type, tuple[tuple[str, str], ...]] = {}
 # JSON of tuples of frozen dataclasses (a step's buttons, form fields, links), by value: the same
 # few tuples recur in every message of a step, so each is encoded once per process.
 _TUPLES: dict[tuple[Any, ...], str] = {}
@@ -112,37 +111,57 @@ def dataclass_json(value: Any) -> str:
     """`json.dumps(dataclasses.asdict(value))`, byte for byte, without the intermediate dict copy:
     strings through json's own encoder, tuples of frozen dataclasses from `_TUPLES`."""
     cls = type(value)
-    prefixes = _PREFIXES.get(cls)
-    if prefixes is None:
-        prefixes = _PREFIXES[cls] = tuple((f.name, f'{_encode_str(f.name)}: ') for f in fields(value))
-    parts = []
-    for name, prefix in prefixes:
-        v = getattr(value, name)
-        t = type(v)
-        if t is str:
-            enc = _encode_str(v)
-        elif v is None:
-            enc = "null"
-        elif t is bool:
-            enc = "true" if v else "false"
-        elif t is int:
-            enc = int.__repr__(v)
-        elif t is tuple and not v:
-            enc = "[]"
-        elif t is tuple:
-            # the same tuple object (a step's form fields) or an equal one (buttons built per call)
-            seen = _BY_ID.get(id(v))
-            if seen is not None and seen[0] is v:
-                enc = seen[1]
-            else:
-                enc = _tuple_json(v)
-                if len(_BY_ID) >= 4096:
-                    _BY_ID.clear()
-                _BY_ID[id(v)] = (v, enc)
-        else:
-            enc = _encode(v)
-        parts.append(prefix + enc)
-    return "{" + ", ".join(parts) + "}"
+    encode = _ENCODERS.get(cls)
+    if encode is None:
+        encode = _ENCODERS[cls] = _encoder_for(cls)
+    return encode(value)
+
+
+def _value_json(v: Any) -> str:
+    """One field's JSON when it is not a plain str (the generated encoders test that inline)."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is int:
+        return int.__repr__(v)
+    if t is tuple and not v:
+        return "[]"
+    if t is tuple:
+        # the same tuple object (a step's form fields) or an equal one (buttons built per call)
+        seen = _BY_ID.get(id(v))
+        if seen is not None and seen[0] is v:
+            return seen[1]
+        enc = _tuple_json(v)
+        if len(_BY_ID) >= 4096:
+            _BY_ID.clear()
+        _BY_ID[id(v)] = (v, enc)
+        return enc
+    return _encode(v)
+
+
+_ENCODERS: dict[type, Callable[[Any], str]] = {}
+
+
+def _encoder_for(cls: type) -> Callable[[Any], str]:
+    """A dataclass's JSON encoder as straight-line code (as `dataclasses` writes `__init__`): each
+    field read once, a plain str encoded in C, anything else through `_value_json`; the keys and
+    separators are literals. The tick encodes one `Message` per due prompt."""
+    names = [f.name for f in fields(cls)]
+    if not all(n.isidentifier() for n in names):
+        raise TypeError(f"{cls.__name__}: field names must be identifiers")
+    pieces = []
+    for i, name in enumerate(names):
+        head = ("{" if i == 0 else ", ") + _encode_str(name) + ": "
+        pieces.append(f"{head!r}, (_s(value.{name}) if _t(value.{name}) is _str else _v(value.{name}))")
+    src = ("def encode(value):\n    return ''.join((" + ", ".join(pieces) + ", '}'))\n" if names
+           else "def encode(value):\n    return '{}'\n")
+    scope: dict[str, Any] = {"_s": _encode_str, "_t": type, "_str": str, "_v": _value_json}
+    exec(src, scope)  # noqa: S102 - source built above from the class's own field names
+    return cast(Callable[[Any], str], scope["encode"])
 
 
 def _date(v: date | None) -> str | None:
