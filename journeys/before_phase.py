@@ -83,9 +83,16 @@ def closes_at(journey: Journey, enrollment: EnrollmentState, step: Step, recipie
     """When a before-phase prompt closes (None: not a before-phase prompt)."""
     if not is_before_phase(step):
         return None
-    cal, tz = timekeeping.calendar_for(journey, recipient), timekeeping.tz_of(journey, recipient)
-    start = _start_of_day(cal, enrollment.start, tz)
-    return max(start, timekeeping.after_working_days(journey, recipient, prompt.sent_at or prompt.due_at, 1))
+    return close_in(step, enrollment.start, timekeeping.calendar_for(journey, recipient),
+                    timekeeping.tz_of(journey, recipient), prompt.sent_at or prompt.due_at)
+
+
+def close_in(step: Step, start: date, cal: WorkCalendar, tz: ZoneInfo, sent: datetime) -> datetime | None:
+    """`closes_at` of a prompt sent (or due) at `sent`, for a caller that already has the
+    recipient's calendar and zone (the engine, for every due prompt)."""
+    if not is_before_phase(step):
+        return None
+    return max(_start_of_day(cal, start, tz), timekeeping.after_working_days_in(cal, tz, sent, 1))
 
 
 @functools.lru_cache(maxsize=4096)

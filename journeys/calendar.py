@@ -206,6 +206,13 @@ class WorkCalendar:
                 )
         else:
             _check_holiday_region(self.holiday_country, self.holiday_subdivision)
+        # the memoised time helpers (journeys/timekeeping.py) hash a calendar several times per
+        # due prompt: the fields' hash, worked out once (not a field: eq, repr, asdict ignore it)
+        object.__setattr__(self, "_hash", hash((self.working_days, self.day_start, self.day_end, self.quiet,
+                                                self.holiday_country, self.holiday_subdivision)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined, no-any-return]
 
     @staticmethod
     def from_definition(

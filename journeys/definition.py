@@ -391,10 +391,13 @@ class Journey(_Strict):
         return with_loop_steps(data)  # `ending.next_moments`: the loop's steps, appended
 
     def step(self, step_id: str) -> Step:
-        for s in self.steps:
-            if s.id == step_id:
-                return s
-        raise KeyError(step_id)
+        hit = _steps_of(self).get(step_id)
+        if hit is None:
+            raise KeyError(step_id)
+        return hit
+
+    def has_step(self, step_id: str) -> bool:
+        return step_id in _steps_of(self)
 
     def behaviour_text(self, behaviour_id: str) -> str:
         for b in self.ppp.behaviours:
@@ -629,3 +632,21 @@ def _support_errors(journey: Journey) -> list[tuple[Loc, str]]:
     if ex.consent_step in ex.shares:
         errors.append(((*eloc, "shares"), "the consent question itself is not shared"))
     return errors
+
+
+# Journey (frozen) -> its steps by id, the first of an id winning as the scan it replaces did:
+# the engine looks a step up several times per due prompt. Keyed by id() with the journey kept in
+# the value, so a freed journey's reused id can never hit.
+_STEP_INDEX: dict[int, tuple[Journey, dict[str, Step]]] = {}
+
+
+def _steps_of(journey: Journey) -> dict[str, Step]:
+    hit = _STEP_INDEX.get(id(journey))
+    if hit is None or hit[0] is not journey:
+        by_id: dict[str, Step] = {}
+        for s in journey.steps:
+            by_id.setdefault(s.id, s)
+        if len(_STEP_INDEX) >= 256:
+            _STEP_INDEX.clear()
+        hit = _STEP_INDEX[id(journey)] = (journey, by_id)
+    return hit[1]

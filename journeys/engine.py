@@ -65,6 +65,7 @@ from journeys.text import typed
 from journeys.timekeeping import (
     _is_open,
     after_working_days,
+    after_working_days_in,
     calendar_for,
     due_time,
     first_name,
@@ -128,12 +129,6 @@ def _delivery(journey: Journey, prompt: PromptState, message: Message, stale_at:
     return prompt.with_(deliveries=n, last_delivery_key=key, **changes), out
 
 
-def _stale_at(journey: Journey, step: Step | None, recipient: Person, due: datetime) -> datetime | None:
-    if step is None or step.stale_after is None:
-        return None
-    return after_working_days(journey, recipient, due, step.stale_after + 1)
-
-
 def fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
          now: datetime) -> Outcome:
     """A prompt's `next_at` has come: send it, remind, escalate, expire, or wait for working hours
@@ -165,7 +160,11 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
     if recipient is None:
         out.prompts.append(prompt.with_(status="cancelled", next_at=None))
         return out
-    close = before_phase.closes_at(journey, enrollment, step, recipient, prompt) if step is not None else None
+    # the recipient's calendar and zone, once: every time below is worked out in them
+    cal = calendar_for(journey, recipient)
+    tz = tz_of(journey, recipient)
+    close = (before_phase.close_in(step, enrollment.start, cal, tz, prompt.sent_at or prompt.due_at)
+             if step is not None else None)
     if close is not None and now >= close:  # "before the start" has lost its point
         out.prompts.append(prompt.with_(status="expired", next_at=None))
         out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id,
@@ -175,13 +174,11 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         return out
     if step is not None and escalation_groups.stuck_notice_due(step, enrollment, prompt):
         # the manager hears at their working morning, whatever the participant's hours
-        if _past_its_point(journey, enrollment, step, local_date(now, tz_of(journey, recipient))):
+        if _past_its_point(journey, enrollment, step, local_date(now, tz)):
             out.prompts.append(prompt.with_(next_at=close))
             return out
         return escalation_groups.tell_manager(journey, enrollment, prompt,
                                               lambda at: before_phase.capped(at, close), now)
-    cal = calendar_for(journey, recipient)
-    tz = tz_of(journey, recipient)
     if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when
                        or day_of.moved_away(journey, enrollment, prompt, mtm)):
         out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
@@ -191,7 +188,8 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         return out
 
     if prompt.status == "scheduled":
-        stale_at = _stale_at(journey, step, recipient, prompt.due_at)
+        stale_at = (after_working_days_in(cal, tz, prompt.due_at, step.stale_after + 1)
+                    if step is not None and step.stale_after is not None else None)
         if stale_at is not None and now >= stale_at:
             out.prompts.append(prompt.with_(status="expired", next_at=None))
             out.events.append(JourneyEvent("expired", enrollment.id, now, prompt.id, {"step": prompt.step_id}))
@@ -200,10 +198,10 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         one_way = synthetic or isinstance(step, MessageStep)
         next_at = None
         if not one_way and step is not None and step.reminders is not None:
-            next_at = after_working_days(journey, recipient, now, step.reminders.after)
+            next_at = after_working_days_in(cal, tz, now, step.reminders.after)
         if not one_way:
-            next_at = before_phase.capped(next_at, before_phase.closes_at(
-                journey, enrollment, step, recipient, prompt.with_(sent_at=now)) if step is not None else None)
+            next_at = before_phase.capped(next_at, before_phase.close_in(step, enrollment.start, cal, tz, now)
+                                          if step is not None else None)
         updated, outgoing = _delivery(journey, prompt, message, stale_at, status="done" if one_way else "open", sent_at=now,
                                       next_at=next_at)
         out.outgoing.append(outgoing)
@@ -223,7 +221,7 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         message = render_prompt(journey, enrollment, prompt, mtm, reminder=True, now=now)
         sent = prompt.reminders_sent + 1
         more = sent < reminders.max or (step.escalate_to is not None and not prompt.escalated)
-        next_at = after_working_days(journey, recipient, now, reminders.after) if more else None
+        next_at = after_working_days_in(cal, tz, now, reminders.after) if more else None
         if next_at is not None and sent >= reminders.max and enrollment.manager is not None:
             # the manager hears next, at their working morning (journeys/escalation_groups.py)
             next_at = escalation_groups.morning_of(journey, enrollment.manager, next_at, now, recipient)

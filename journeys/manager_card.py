@@ -55,7 +55,7 @@ def group_manager_cards(library: dict[str, Journey], enrollments: dict[str, Enro
         journey = library.get(e.journey_id) if e is not None else None
         if o.replaces_key is not None or p is None or e is None or journey is None or o.message.closed:
             continue
-        if p.step_id not in {s.id for s in journey.steps} or not isinstance(journey.step(p.step_id), ManagerTaskStep):
+        if not journey.has_step(p.step_id) or not isinstance(journey.step(p.step_id), ManagerTaskStep):
             continue
         groups.setdefault((o.message.recipient_id, e.journey_id, p.step_id), []).append((o, p, e))
     for (_, journey_id, step_id), items in groups.items():

@@ -4,8 +4,9 @@ closed look after an answer (a `CardChange`)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from journeys import day_of, endorsement, expectations
 from journeys.definition import (
@@ -17,10 +18,11 @@ from journeys.definition import (
 )
 from journeys.ending import CLOSE_STEP
 from journeys.forms import (
+    _by_identity,
     buttons_for,
     fields_for,
 )
-from journeys.messages import Link, Message, Outgoing
+from journeys.messages import Button, FormField, Link, Message, Outgoing
 from journeys.progress import week_label
 from journeys.relative import starts_phrase
 from journeys.state import (
@@ -71,34 +73,78 @@ def prompt_title(journey: Journey, p: PromptState) -> str:
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_MTM_PLACEHOLDERS = frozenset({"mtm_date", "behaviour", "practice", "situation"})
+# A text split at its placeholders: literal, name, literal, name, ..., literal. Step texts are a
+# journey's few fixed strings, asked for every due prompt: each is split once per process.
+_PIECES: dict[str, tuple[str, ...]] = {}
+
+
+def _pieces(text: str) -> tuple[str, ...]:
+    hit = _PIECES.get(text)
+    if hit is None:
+        if len(_PIECES) >= 4096:
+            _PIECES.clear()
+        hit = _PIECES[text] = tuple(_PLACEHOLDER.split(text))
+    return hit
 
 
 def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
          reader: Person | None = None, today: date | None = None) -> str:
     """Replace {name}, {manager}, {journey}, {mtm_date}, {behaviour}, {situation}, {event_<id>},
-    and {starts}: how the start stands on `today`, the reader's day (journeys/relative.py)."""
-    reader_tz = tz_of(journey, reader) if reader else tz_of(journey, enrollment.person)
-    values: dict[str, str] = {
-        "name": first_name(enrollment.person),
-        "manager": first_name(enrollment.manager),
-        "journey": journey.title,
-        "start": format_day(enrollment.start),
-        "agreed": expectations.agreed_text(enrollment),
-    }
-    if today is not None:
-        values["starts"] = starts_phrase(enrollment.start, today, calendar_for(journey, reader or enrollment.person))
-    for ev in journey.events:
-        d = event_date(journey, enrollment, ev.id)
-        if d is not None:
-            values[f"event_{ev.id.replace('-', '_')}"] = format_day(d)
-    if mtm is not None:
-        values["mtm_date"] = format_day(mtm.when)
-        values["behaviour"] = journey.behaviour_text(mtm.behaviour)
-        values["practice"] = "safe practice" if mtm.practice == "safe" else "a real moment"
-        private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
-        values["situation"] = "(details kept private)" if private else typed(mtm.situation)
-    del reader_tz
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    and {starts}: how the start stands on `today`, the reader's day (journeys/relative.py).
+
+    Only the placeholders the text has are worked out (a calendar or a name costs per due
+    prompt); an unknown one, or one with no value here, stays as written."""
+    pieces = _pieces(text)
+    if len(pieces) == 1:
+        return text
+    out = [pieces[0]]
+    seen: dict[str, str | None] = {}
+    for i in range(1, len(pieces), 2):
+        name = pieces[i]
+        if name not in seen:
+            seen[name] = _value(name, journey, enrollment, mtm, reader, today)
+        value = seen[name]
+        out.append("{" + name + "}" if value is None else value)
+        out.append(pieces[i + 1])
+    return "".join(out)
+
+
+def _value(name: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
+           reader: Person | None, today: date | None) -> str | None:
+    """One placeholder's text (None: no value, the placeholder stays)."""
+    if name == "name":
+        return first_name(enrollment.person)
+    if name == "manager":
+        return first_name(enrollment.manager)
+    if name == "journey":
+        return journey.title
+    if name == "start":
+        return format_day(enrollment.start)
+    if name == "agreed":
+        return expectations.agreed_text(enrollment)
+    if name == "starts":
+        if today is None:
+            return None
+        return starts_phrase(enrollment.start, today, calendar_for(journey, reader or enrollment.person))
+    if name.startswith("event_"):
+        found = None  # two ids written alike: the later one with a date wins
+        for ev in journey.events:
+            if f"event_{ev.id.replace('-', '_')}" == name:
+                d = event_date(journey, enrollment, ev.id)
+                if d is not None:
+                    found = format_day(d)
+        return found
+    if mtm is None or name not in _MTM_PLACEHOLDERS:
+        return None
+    if name == "mtm_date":
+        return format_day(mtm.when)
+    if name == "behaviour":
+        return journey.behaviour_text(mtm.behaviour)
+    if name == "practice":
+        return "safe practice" if mtm.practice == "safe" else "a real moment"
+    private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
+    return "(details kept private)" if private else typed(mtm.situation)
 
 
 def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
@@ -111,8 +157,8 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     if day_of.is_day_of(prompt.step_id):
         return day_of.message(journey, enrollment, prompt, mtm)
     step = journey.step(prompt.step_id)
-    reader = recipient_of(step, enrollment) or enrollment.person
-    fields = fields_for(journey, step)
+    parts = _by_identity(_CARDS, journey, step, _card_of)
+    reader = (enrollment.manager if parts.audience == "manager" else enrollment.person) or enrollment.person
     today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
     text = fill(step.text, journey, enrollment, mtm, reader, today)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
@@ -121,27 +167,53 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     text += endorsement.welcome_section(journey, enrollment, step)
     if reminder:
         text = "Friendly reminder: " + text[0].lower() + text[1:] if text else text
-    title = step.title or KIND_TITLES[step.kind]
     body_closed = closed or prompt.status in ("answered", "done", "expired", "cancelled")
     if body_closed and note:
         text = f"{text}\n\n{note}"
     week = week_label(journey, enrollment.start, today)
-    audience: Literal["participant", "manager"] = step_recipient(step)
-    about = f" about {typed(enrollment.person.name)}" if audience == "manager" else ""
+    about = f" about {typed(enrollment.person.name)}" if parts.audience == "manager" else ""
     return Message(
         recipient_id=reader.id,
         text=text,
-        title=title,
+        title=parts.title,
         journey_title=journey.title,
         prompt_id=prompt.id,
-        buttons=() if body_closed else buttons_for(step, fields),
-        fields=() if body_closed else fields,
-        form_label="" if body_closed or not fields or (buttons_for(step, fields) and step.kind != "manager_task")
-        else _form_label(step),
-        links=tuple(Link(link.label, link.url) for link in step.links),
+        buttons=() if body_closed else parts.buttons,
+        fields=() if body_closed else parts.fields,
+        form_label="" if body_closed else parts.form_label,
+        links=parts.links,
         context=f"{journey.title}{about} · {week}",
         closed=body_closed,
-        audience=audience,
+        audience=parts.audience,
+    )
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What a step's open card has whoever reads it, worked out once per step (by identity of the
+    frozen definitions): the tick renders it for every due prompt."""
+
+    title: str
+    audience: Literal["participant", "manager"]
+    fields: tuple[FormField, ...]
+    buttons: tuple[Button, ...]
+    form_label: str  # the button that opens the form, where one is needed
+    links: tuple[Link, ...]
+
+
+_CARDS: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+
+
+def _card_of(journey: Journey, step: Step) -> _Card:
+    fields = fields_for(journey, step)
+    buttons = buttons_for(step, fields)
+    return _Card(
+        title=step.title or KIND_TITLES[step.kind],
+        audience=step_recipient(step),
+        fields=fields,
+        buttons=buttons,
+        form_label="" if not fields or (buttons and step.kind != "manager_task") else _form_label(step),
+        links=tuple(Link(link.label, link.url) for link in step.links),
     )
 
 

@@ -6,7 +6,7 @@ twice (a retried tick, two workers) produces the same rows and a unique constrai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from typing import Any, Literal
 
@@ -87,7 +87,20 @@ class PromptState:
     last_delivery_key: str | None = None  # the message to update in place when answered
 
     def with_(self, **changes: Any) -> PromptState:
-        return replace(self, **changes)
+        """`dataclasses.replace`, several times faster: the engine copies a prompt two or three
+        times per due step, and `replace` re-runs the frozen `__init__` over every field. There is
+        no `__post_init__` and no init=False field, so copying the fields gives the same object;
+        an unknown name still goes to `replace`, which refuses it as before."""
+        if not _PROMPT_FIELD_NAMES.issuperset(changes):
+            return replace(self, **changes)
+        new = object.__new__(type(self))
+        attrs = new.__dict__
+        attrs.update(self.__dict__)
+        attrs.update(changes)
+        return new
+
+
+_PROMPT_FIELD_NAMES = frozenset(f.name for f in fields(PromptState))
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,23 @@ _CALENDARS: dict[tuple[Any, ...], tuple[Any, WorkCalendar]] = {}
 
 def calendar_for(journey: Journey, person: Person) -> WorkCalendar:
     definition = journey.calendar
+    mine = _BY_PERSON.get(id(person))  # the same (frozen) person asked again: no key to build
+    if mine is not None and mine[0] is person and mine[1] is definition:
+        return mine[2]
+    cal = _calendar_for(definition, person)
+    if len(_BY_PERSON) >= 4096:
+        _BY_PERSON.clear()
+    _BY_PERSON[id(person)] = (person, definition, cal)
+    return cal
+
+
+# id of a Person -> (that Person, the Calendar it was asked with, its WorkCalendar): the engine asks
+# for one person's calendar several times per due prompt. Both objects are kept in the value, so a
+# reused id of a freed one can never hit.
+_BY_PERSON: dict[int, tuple[Person, Any, WorkCalendar]] = {}
+
+
+def _calendar_for(definition: Any, person: Person) -> WorkCalendar:
     key = (id(definition), person.country, person.subdivision, person.work_days, person.work_start,
            person.work_end)
     hit = _CALENDARS.get(key)
@@ -110,6 +127,11 @@ def due_time(journey: Journey, enrollment: EnrollmentState, step: Step, recipien
 
 def after_working_days(journey: Journey, person: Person, now: datetime, days: int) -> datetime:
     return _shifted(calendar_for(journey, person), tz_of(journey, person), now, days)
+
+
+def after_working_days_in(cal: WorkCalendar, tz: ZoneInfo, now: datetime, days: int) -> datetime:
+    """`after_working_days` for a caller that already has the person's calendar and zone."""
+    return _shifted(cal, tz, now, days)
 
 
 # Pure functions of hashable values (a frozen WorkCalendar, a zone, an instant), memoised: a tick

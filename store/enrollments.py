@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from journeys.state import EnrollmentState, JourneyEvent, MtmState, PromptState
+from journeys.state import EnrollmentState, JourneyEvent, MtmState, Person, PromptState
 from store import hotpath
 from store.mappers import enrollment_record, enrollment_state, mtm_state, prompt_state
 from store.models import EnrollmentRow, EventRow, MtmRow, PersonRow, PromptRow
@@ -64,9 +64,10 @@ class EnrollmentsRepository:
         if missing:
             people.update({p.id: p for p in await self._people(missing)})
         leader_of = await self._above_their_managers(leader_of, people)
+        built: dict[str, Person] = {}  # each person's engine state once (a manager has about ten reports)
         return {
             r.id: enrollment_state(r, people[r.person_id], people.get(r.manager_id or ""), self._tz,
-                                   people.get(leader_of.get(r.manager_id or "", "") or ""))
+                                   people.get(leader_of.get(r.manager_id or "", "") or ""), built)
             for r in rows
         }
 

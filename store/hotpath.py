@@ -20,7 +20,8 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from sqlalchemy import JSON, Boolean, Date, Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,13 +79,16 @@ def _dataclass_fields(value: Any) -> dict[str, Any]:
 def sqlite_json(v: Any) -> str:
     """What SQLAlchemy's JSON type stores (`json.dumps`; None too is the JSON `null`), a dataclass
     (an outbox `Message`) as `json.dumps(dataclasses.asdict(v))` would write it."""
+    if type(v) is dict:  # an event's data, notes: the common case first
+        return _encode(v)
     if is_dataclass(v) and not isinstance(v, type):
         return dataclass_json(v)
-    return json.dumps(v, default=_dataclass_fields)
+    return _encode(v)
 
 
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring_ascii
-_PREFIXES: dict[type, tuple[tuple[str, str], ...]] = {}
+# `json.dumps(v, default=...)` builds this very encoder on every call: built once instead
+_encode: Callable[[Any], str] = json.JSONEncoder(default=_dataclass_fields).encode
 # JSON of tuples of frozen dataclasses (a step's buttons, form fields, links), by value: the same
 # few tuples recur in every message of a step, so each is encoded once per process.
 _TUPLES: dict[tuple[Any, ...], str] = {}
@@ -93,7 +97,7 @@ _BY_ID: dict[int, tuple[tuple[Any, ...], str]] = {}  # the tuple is kept, so its
 
 def _tuple_json(v: tuple[Any, ...]) -> str:
     if not is_dataclass(v[0]) or not all(is_dataclass(x) for x in v):
-        return json.dumps(v, default=_dataclass_fields)
+        return _encode(v)
     hit = _TUPLES.get(v)
     if hit is None:
         hit = "[" + ", ".join(dataclass_json(x) for x in v) + "]"
@@ -107,37 +111,57 @@ def dataclass_json(value: Any) -> str:
     """`json.dumps(dataclasses.asdict(value))`, byte for byte, without the intermediate dict copy:
     strings through json's own encoder, tuples of frozen dataclasses from `_TUPLES`."""
     cls = type(value)
-    prefixes = _PREFIXES.get(cls)
-    if prefixes is None:
-        prefixes = _PREFIXES[cls] = tuple((f.name, f'{_encode_str(f.name)}: ') for f in fields(value))
-    parts = []
-    for name, prefix in prefixes:
-        v = getattr(value, name)
-        t = type(v)
-        if t is str:
-            enc = _encode_str(v)
-        elif v is None:
-            enc = "null"
-        elif t is bool:
-            enc = "true" if v else "false"
-        elif t is int:
-            enc = int.__repr__(v)
-        elif t is tuple and not v:
-            enc = "[]"
-        elif t is tuple:
-            # the same tuple object (a step's form fields) or an equal one (buttons built per call)
-            seen = _BY_ID.get(id(v))
-            if seen is not None and seen[0] is v:
-                enc = seen[1]
-            else:
-                enc = _tuple_json(v)
-                if len(_BY_ID) >= 4096:
-                    _BY_ID.clear()
-                _BY_ID[id(v)] = (v, enc)
-        else:
-            enc = json.dumps(v, default=_dataclass_fields)
-        parts.append(prefix + enc)
-    return "{" + ", ".join(parts) + "}"
+    encode = _ENCODERS.get(cls)
+    if encode is None:
+        encode = _ENCODERS[cls] = _encoder_for(cls)
+    return encode(value)
+
+
+def _value_json(v: Any) -> str:
+    """One field's JSON when it is not a plain str (the generated encoders test that inline)."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is int:
+        return int.__repr__(v)
+    if t is tuple and not v:
+        return "[]"
+    if t is tuple:
+        # the same tuple object (a step's form fields) or an equal one (buttons built per call)
+        seen = _BY_ID.get(id(v))
+        if seen is not None and seen[0] is v:
+            return seen[1]
+        enc = _tuple_json(v)
+        if len(_BY_ID) >= 4096:
+            _BY_ID.clear()
+        _BY_ID[id(v)] = (v, enc)
+        return enc
+    return _encode(v)
+
+
+_ENCODERS: dict[type, Callable[[Any], str]] = {}
+
+
+def _encoder_for(cls: type) -> Callable[[Any], str]:
+    """A dataclass's JSON encoder as straight-line code (as `dataclasses` writes `__init__`): each
+    field read once, a plain str encoded in C, anything else through `_value_json`; the keys and
+    separators are literals. The tick encodes one `Message` per due prompt."""
+    names = [f.name for f in fields(cls)]
+    if not all(n.isidentifier() for n in names):
+        raise TypeError(f"{cls.__name__}: field names must be identifiers")
+    pieces = []
+    for i, name in enumerate(names):
+        head = ("{" if i == 0 else ", ") + _encode_str(name) + ": "
+        pieces.append(f"{head!r}, (_s(value.{name}) if _t(value.{name}) is _str else _v(value.{name}))")
+    src = ("def encode(value):\n    return ''.join((" + ", ".join(pieces) + ", '}'))\n" if names
+           else "def encode(value):\n    return '{}'\n")
+    scope: dict[str, Any] = {"_s": _encode_str, "_t": type, "_str": str, "_v": _value_json}
+    exec(src, scope)  # noqa: S102 - source built above from the class's own field names
+    return cast(Callable[[Any], str], scope["encode"])
 
 
 def _date(v: date | None) -> str | None:
@@ -165,13 +189,22 @@ class RowWriter:
         """`columns`: the statement's parameters in order, each read from the dict under its name;
         with `key_param`, one last parameter: column `key`'s value read under `key_param`."""
         self.sql = sql
-        self._encode = tuple((c, encoder_of(table, c)) for c in columns)
+        encoders = [(c, encoder_of(table, c)) for c in columns]
         if key_param is not None:
-            self._encode += ((key_param, encoder_of(table, key)),)
+            encoders.append((key_param, encoder_of(table, key)))
+        # the parameters read in one C call; only the columns whose type encodes are touched after
+        self._get = itemgetter(*(c for c, _ in encoders))
+        self._encode = tuple((i, e) for i, (_, e) in enumerate(encoders) if e is not _plain)
+        self._single = len(encoders) == 1
 
     def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        enc = self._encode
-        return [tuple([e(r[c]) for c, e in enc]) for r in rows]
+        get, enc, out = self._get, self._encode, []
+        for r in rows:
+            values = [get(r)] if self._single else list(get(r))
+            for i, e in enc:
+                values[i] = e(values[i])
+            out.append(tuple(values))
+        return out
 
     async def run(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
         """Rows changed (for an INSERT .. ON CONFLICT DO NOTHING: rows really inserted)."""
@@ -183,6 +216,15 @@ class RowWriter:
         conn = await session.connection()
         result = await conn.exec_driver_sql(self.sql, self.tuples(rows))
         return int(result.rowcount)
+
+
+async def run_sql(session: AsyncSession, sql: str, params: Sequence[Any]) -> int:
+    """One statement of store/'s own SQL with ? parameters on the driver; rows changed."""
+    raw = await _inline_sqlite3(session)
+    if raw is not None:
+        return int(raw.execute(sql, tuple(params)).rowcount)
+    conn = await session.connection()
+    return int((await conn.exec_driver_sql(sql, tuple(params))).rowcount)
 
 
 async def _inline_sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
@@ -245,15 +287,26 @@ def updater(table: Table, columns: Sequence[str], *, key_param: str, key: str = 
 
 
 def _read_datetime(v: str | datetime | None) -> datetime | None:
-    """What the aware-UTC type gives back for SQLite's text."""
+    """What the aware-UTC type gives back for SQLite's text (datetimes are immutable: the few
+    instants a cohort's rows share are parsed once)."""
     if v is None:
         return None
     if isinstance(v, str):
-        v = datetime.fromisoformat(v)
+        hit = _READ_DATETIMES.get(v)
+        if hit is None:
+            if len(_READ_DATETIMES) >= 4096:
+                _READ_DATETIMES.clear()
+            hit = _READ_DATETIMES[v] = datetime.fromisoformat(v).replace(tzinfo=UTC)
+        return hit
     return v.replace(tzinfo=UTC)
 
 
+_READ_DATETIMES: dict[str, datetime] = {}
+
+
 def _read_json(v: str | None) -> Any:
+    if v == "{}":  # most rows' answers and notes; a new dict each time, as json.loads gives
+        return {}
     return None if v is None else json.loads(v)
 
 

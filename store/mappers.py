@@ -6,7 +6,7 @@ Nothing outside store/ imports this module (an import contract in pyproject.toml
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from store.person_calendar import work_pattern
@@ -30,10 +30,24 @@ class PersonColumns(Protocol):
     def subdivision(self) -> str | None: ...
 
 
+_T = TypeVar("_T")
+
+
+def _trusted(cls: type[_T], values: dict[str, Any]) -> _T:
+    """A frozen engine dataclass from every one of its fields, without running its `__init__`
+    (one `object.__setattr__` per field): the tick builds three per due prompt from our own rows.
+    Only for the classes of journeys/state.py, which have no `__post_init__`; every field must be
+    given (tests/unit/store/test_trusted_states.py compares with the constructor)."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
+
+
 def person_state(row: PersonColumns, default_tz: str = "UTC") -> Person:
     days, start, end = work_pattern(row)
-    return Person(row.id, row.name or row.platform_user_id, row.tz or default_tz, row.country, row.subdivision,
-                  work_days=days, work_start=start, work_end=end)
+    return _trusted(Person, {"id": row.id, "name": row.name or row.platform_user_id, "tz": row.tz or default_tz,
+                             "country": row.country, "subdivision": row.subdivision, "work_days": days,
+                             "work_start": start, "work_end": end})
 
 
 def _events_from_json(data: dict[str, Any]) -> dict[str, date]:
@@ -41,21 +55,33 @@ def _events_from_json(data: dict[str, Any]) -> dict[str, date]:
 
 
 def enrollment_state(row: Any, person: PersonColumns, manager: PersonColumns | None,
-                     default_tz: str, leader: PersonColumns | None = None) -> EnrollmentState:
-    """From an enrollments row (ORM or Core); `leader`: the manager's own manager, if loaded."""
-    return EnrollmentState(
-        id=row.id,
-        journey_id=row.journey_id,
-        person=person_state(person, default_tz),
-        manager=person_state(manager, default_tz) if manager is not None else None,
-        start=row.start,
-        events=dict(row.events) if isinstance(row, EnrollmentRecord) else _events_from_json(row.events),
-        status=row.status,
-        cohort=row.cohort,
-        paused_at=row.paused_at,
-        leader=person_state(leader, default_tz) if leader is not None else None,
-        notes=dict(getattr(row, "notes", None) or {}),
-    )
+                     default_tz: str, leader: PersonColumns | None = None,
+                     people: dict[str, Person] | None = None) -> EnrollmentState:
+    """From an enrollments row (ORM or Core); `leader`: the manager's own manager, if loaded.
+    `people`: engine states already built in this read, by id (a manager of ten is built once)."""
+    return _trusted(EnrollmentState, {
+        "id": row.id,
+        "journey_id": row.journey_id,
+        "person": _person(person, default_tz, people),
+        "manager": _person(manager, default_tz, people) if manager is not None else None,
+        "start": row.start,
+        "events": dict(row.events) if isinstance(row, EnrollmentRecord) else _events_from_json(row.events),
+        "status": row.status,
+        "cohort": row.cohort,
+        "paused_at": row.paused_at,
+        "leader": _person(leader, default_tz, people) if leader is not None else None,
+        "notes": dict(getattr(row, "notes", None) or {}),
+        "endorsement": None,
+    })
+
+
+def _person(row: PersonColumns, default_tz: str, people: dict[str, Person] | None) -> Person:
+    if people is None:
+        return person_state(row, default_tz)
+    hit = people.get(row.id)
+    if hit is None:
+        hit = people[row.id] = person_state(row, default_tz)
+    return hit
 
 
 def enrollment_record(row: Any) -> EnrollmentRecord:
@@ -67,13 +93,13 @@ def enrollment_record(row: Any) -> EnrollmentRecord:
 
 def prompt_state(row: Any) -> PromptState:
     """From a prompts row (ORM or Core)."""
-    return PromptState(
-        id=row.id, enrollment_id=row.enrollment_id, step_id=row.step_id, recipient_id=row.recipient_id,
-        status=row.status,
-        due_at=row.due_at, next_at=row.next_at, mtm_id=row.mtm_id, reminders_sent=row.reminders_sent,
-        escalated=row.escalated, answers=dict(row.answers or {}), sent_at=row.sent_at,
-        answered_at=row.answered_at, deliveries=row.deliveries, last_delivery_key=row.last_delivery_key,
-    )
+    return _trusted(PromptState, {
+        "id": row.id, "enrollment_id": row.enrollment_id, "step_id": row.step_id, "recipient_id": row.recipient_id,
+        "status": row.status, "due_at": row.due_at, "next_at": row.next_at, "mtm_id": row.mtm_id,
+        "reminders_sent": row.reminders_sent, "escalated": row.escalated, "answers": dict(row.answers or {}),
+        "sent_at": row.sent_at, "answered_at": row.answered_at, "deliveries": row.deliveries,
+        "last_delivery_key": row.last_delivery_key,
+    })
 
 
 def mtm_state(row: Any) -> MtmState:

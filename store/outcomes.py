@@ -73,8 +73,9 @@ async def _save_prompt_changes(session: AsyncSession, loaded: Mapping[str, Promp
         if old is None:
             new.append(p)
             continue
-        changed = tuple(f for f in _PROMPT_FIELDS if getattr(p, f) != getattr(old, f))
-        groups.setdefault(changed, []).append({"b_id": p.id, **{f: getattr(p, f) for f in changed}})
+        now_, before = vars(p), vars(old)  # frozen dataclasses: their fields are their __dict__
+        changed = tuple(f for f in _PROMPT_FIELDS if now_[f] != before[f])
+        groups.setdefault(changed, []).append({"b_id": p.id, **{f: now_[f] for f in changed}})
     await _save_prompts(session, new)
     t = cast(Table, PromptRow.__table__)
     if hotpath.fast(session):
@@ -157,6 +158,10 @@ _OUTBOX_COLUMNS = ("key", "recipient_id", "enrollment_id", "payload", "replaces_
 _OUTBOX_INSERT = hotpath.inserter(_OUTBOX, _OUTBOX_COLUMNS, conflict_nothing="key")
 
 
+_REPLACED_WHY = "replaced by a newer one"
+# The same UPDATE on SQLite's driver: one per batch of the tick, with a topic per prompt.
+_REPLACED = ("UPDATE outbox SET state = 'cancelled', next_attempt_at = NULL, error = ? "
+             "WHERE topic IN ({topics}) AND state = 'pending' AND key NOT IN ({keys})")
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -207,11 +212,16 @@ async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime
             "topic": o.topic,
         })
     topics = {o.topic for o in outgoing if o.topic}
-    if topics:
+    if topics and hotpath.fast(session):
         # A newer digest replaces one still waiting (e.g. held through an outage): never both.
+        keys = [r["key"] for r in rows]
+        await hotpath.run_sql(session, _REPLACED.format(topics=", ".join("?" * len(topics)),
+                                                        keys=", ".join("?" * len(keys))),
+                              (_REPLACED_WHY, *topics, *keys))
+    elif topics:
         await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",
                                                       OutboxRow.key.not_in([r["key"] for r in rows]))
-                              .values(state="cancelled", next_attempt_at=None, error="replaced by a newer one"))
+                              .values(state="cancelled", next_attempt_at=None, error=_REPLACED_WHY))
     if hotpath.fast(session):
         # plain tuples on the driver; the row count of INSERT .. ON CONFLICT DO NOTHING counts the
         # rows really inserted (a key seen before is skipped)

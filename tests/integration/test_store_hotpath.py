@@ -76,6 +76,17 @@ async def test_driver_path_writes_what_sqlalchemy_writes(make_world, library, tm
     assert fast_queued == slow_queued > 6  # the before phase, the kickoff, reminders were queued
     for table in TABLES:
         assert rows(copies[0], table) == rows(copies[1], table), table
+    # a reminder queued while its card still waited replaced it, on both paths alike
+    assert any(r[-1] == "replaced by a newer one" for r in rows_of(copies[0], "outbox", "state, error")
+               if r[0] == "cancelled")
+
+
+def rows_of(path: Path, table: str, columns: str) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(f"select {columns} from {table} order by rowid").fetchall()
+    finally:
+        con.close()
 
 
 async def test_an_outbox_key_queued_twice_counts_once(make_world, library):

@@ -1,0 +1,40 @@
+"""The outbox payload's JSON (store/hotpath.py `dataclass_json`, generated per class) is byte for
+byte `json.dumps(dataclasses.asdict(message))`, the text SQLAlchemy's JSON type would store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from journeys.messages import Button, FormField, Link, Message, Option
+from store.hotpath import dataclass_json, sqlite_json
+
+TEXT = st.text(max_size=20)
+OPTIONS = st.lists(st.builds(Option, TEXT, TEXT), max_size=3).map(tuple)
+FIELDS = st.lists(st.builds(FormField, TEXT, TEXT, st.sampled_from(["text", "choice", "rating"]), OPTIONS,
+                            st.booleans(), TEXT, st.one_of(st.none(), TEXT), st.lists(TEXT, max_size=2).map(tuple),
+                            st.integers(0, 10)), max_size=2).map(tuple)
+BUTTONS = st.lists(st.builds(Button, TEXT, TEXT, st.sampled_from(["primary", "danger", "default"]),
+                             st.one_of(st.none(), TEXT)), max_size=3).map(tuple)
+MESSAGES = st.builds(
+    Message, TEXT, TEXT, title=TEXT, journey_title=TEXT, prompt_id=st.one_of(st.none(), TEXT), buttons=BUTTONS,
+    fields=FIELDS, form_label=TEXT, links=st.lists(st.builds(Link, TEXT, TEXT), max_size=2).map(tuple),
+    context=TEXT, facts=st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple), closed=st.booleans(),
+    audience=st.sampled_from(["participant", "manager", "admin"]), attachment_name=TEXT, attachment_text=TEXT)
+
+
+@given(MESSAGES)
+def test_a_message_is_written_as_json_dumps_of_asdict(message: Message) -> None:
+    expected = json.dumps(asdict(message))
+    assert dataclass_json(message) == expected
+    assert sqlite_json(message) == expected
+    assert dataclass_json(message) == expected  # the tuples' cached JSON too
+
+
+@given(st.dictionaries(TEXT, st.one_of(st.none(), st.booleans(), st.integers(), TEXT, st.lists(TEXT, max_size=2))))
+def test_other_values_are_written_as_json_dumps(value: dict[str, object]) -> None:
+    assert sqlite_json(value) == json.dumps(value)
+    assert sqlite_json([value]) == json.dumps([value])
