@@ -13,12 +13,16 @@ slack_sdk, `TeamsChat` on botbuilder's CloudAdapter) to a local fake over real H
   jitter tolerated). The dispatcher is configured with the same numbers
   (`scheduler.ratelimit.slack_limits`, i.e. HPLJ_SLACK_WORKSPACE_PER_MINUTE).
 - Teams: 7/s per conversation (and 30/s per app per tenant = `--teams-per-second`, a sliding 1 s
-  window, as the Bot Framework documents it); the dispatcher uses `teams_limits` with the same
-  numbers (HPLJ_TEAMS_TENANT_PER_SECOND).
+  window counted at arrival, as the Bot Framework documents it); the dispatcher uses
+  `teams_limits` with the same numbers (HPLJ_TEAMS_TENANT_PER_SECOND). The connector answers from
+  a thread of its own, as the real service answers from elsewhere.
+
+Both drain with `Dispatcher.deliver(..., follow=True)`, as the worker's drain does (the next rows
+are claimed while the last of a pass wait for their slots).
 
 On top, `--p429` of the requests are refused with a random 429 (Retry-After 1 s) the client
 cannot foresee. Theoretical minimum: Slack (prompts - burst) / (per_minute / 60); Teams
-(ceil(prompts / per_second) - 1) seconds. Prints elapsed / minimum (target <= 1.1), lost and
+(ceil(prompts / per_second) - 1) seconds. Prints elapsed / minimum (target <= 1.05), lost and
 duplicated (counted from what the fake received: Slack message metadata, the delivery key in the
 Teams card), and 429s as a share of requests (target <= 1%), split into the injected ones and
 the ones the client caused by going too fast.
@@ -55,6 +59,7 @@ from store.models import OutboxRow, PersonRow
 from store.uow import UnitOfWorkFactory
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.teams_connector import FakeConnector
+from tests.fakes.threaded import in_own_thread
 
 KEY_RE = re.compile(r"hello (k\d+)")
 
@@ -109,7 +114,7 @@ async def drain(db: Database, disp: Dispatcher, timeout: float) -> dict[str, int
     t0 = time.monotonic()
     totals = {"sent": 0, "failed": 0, "retried": 0, "deferred": 0, "passes": 0}
     while time.monotonic() - t0 < timeout:
-        r = await disp.deliver(datetime.now(UTC))
+        r = await disp.deliver(datetime.now(UTC), follow=True)
         totals["passes"] += 1
         for k in ("sent", "failed", "retried", "deferred"):
             totals[k] += getattr(r, k)
@@ -159,7 +164,9 @@ async def bench_slack(n: int, per_minute: int, p429: float, tmp: Path) -> dict[s
 async def bench_teams(n: int, per_second: int, p429: float, tmp: Path) -> dict[str, Any]:
     from adapters.teams.client import TeamsChat
 
-    async with FakeConnector() as fake:
+    # The connector answers from a thread of its own (as the real service answers from elsewhere):
+    # its work does not delay the dispatcher's event loop, nor ours its arrival stamps.
+    async with in_own_thread(FakeConnector()) as fake:
         fake.rate_limit(per_conversation_per_second=7, tenant_budget=per_second, tenant_window=1.0, retry_after=1.0)
         fake.random_429(p429, (1.0,), seed=11)
         db = await make_db(tmp / "teams.db", n, "teams", fake.url)
@@ -191,12 +198,12 @@ async def bench_teams(n: int, per_second: int, p429: float, tmp: Path) -> dict[s
 def report(r: dict[str, Any]) -> bool:
     ratio = r["elapsed"] / r["minimum"] if r["minimum"] else float("inf")
     share = (r["injected_429"] + r["enforced_429"]) / max(1, r["requests"])
-    ok_time = ratio <= 1.1
+    ok_time = ratio <= 1.05
     ok_loss = r["lost"] == 0 and r["duplicated"] == 0 and r["states"] == {"sent": r["prompts"]}
     ok_429 = share <= 0.01
     print(f"\n== {r['platform']}: {r['prompts']} prompts to {r['prompts']} users, budget {r['budget']}")
     print(f"   elapsed {r['elapsed']:.1f} s, theoretical minimum {r['minimum']:.1f} s -> ratio {ratio:.3f} "
-          f"(target <= 1.1: {'met' if ok_time else 'MISSED'})")
+          f"(target <= 1.05: {'met' if ok_time else 'MISSED'})")
     print(f"   outbox {r['states']}; received {r['delivered']}, lost {r['lost']}, duplicated {r['duplicated']} "
           f"({'met' if ok_loss else 'MISSED'})")
     print(f"   requests {r['requests']}, 429s {r['injected_429'] + r['enforced_429']} = {share:.2%} "

@@ -27,7 +27,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -76,6 +77,15 @@ class DeliveryResult:
         self.refused = other.refused or self.refused
         self.last_error = other.last_error or self.last_error
         self.sent_keys.extend(other.sent_keys)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What one claim of a pass read along with its rows."""
+
+    started: float  # when it was claimed (time.monotonic): no row waits past max_wait from here
+    originals: dict[str, OutboxItem]  # rows that updates replace, by key
+    revoked: Mapping[str, str]  # recipients cut off (access revoked), with why
 
 
 def backoff(attempt: int) -> float:
@@ -179,7 +189,13 @@ class Dispatcher:
             await uow.commit()
         return rows
 
-    async def deliver(self, now: datetime, *, limit: int = 200) -> DeliveryResult:
+    async def deliver(self, now: datetime, *, limit: int = 200, follow: bool = False) -> DeliveryResult:
+        """One pass: claim up to `limit` due rows and deliver them.
+
+        `follow`: claim the next `limit` rows while the last few of this pass still wait for their
+        slots, and so on until nothing more is due at `now`: a drain then has no gap between passes
+        (claim, read, settle, claim again) in which a rate budget would go unused.
+        """
         offset = now.timestamp() - time.monotonic()
         self._offset = offset if self._offset is None else max(self._offset, offset)
         result = DeliveryResult()
@@ -187,51 +203,105 @@ class Dispatcher:
         result.refused = self.refused
         if not rows:
             return result
-        started = time.monotonic()
-        async with self.uow.read() as uow:
-            people = await uow.people.by_ids(r.recipient_id for r in rows)
-            states = {pid: uow.people.state(p) for pid, p in people.items()}
-            originals = await uow.outbox.by_keys(r.replaces_key or "" for r in rows)
-            # An uninstall or a revoked token (bot/services/access.py): nothing more goes to them.
-            revoked = cut_off(await uow.access.active(), people)
-        # One conversation's rows go in order (as queued); different conversations go side by side.
-        groups: dict[str, list[OutboxItem]] = {}
-        for row in sorted(rows, key=lambda r: r.id):
-            groups.setdefault(row.recipient_id, []).append(row)
-        if self.library is not None:
-            await self._hold(groups, states, now, result)
         gate = asyncio.Semaphore(self.concurrency)
         broken: list[BaseException] = []  # a database error: send nothing more in this pass
+        # One conversation's rows go in order (as queued), across claims too; different
+        # conversations go side by side.
+        queues: dict[str, deque[tuple[OutboxItem, _Batch]]] = {}
+        live: set[int] = set()  # claimed by this pass, not yet settled: their leases are renewed
+        low_water = max(2 * self.concurrency, limit // 4)
+        need_more = asyncio.Event()
+        people: dict[str, PersonRecord] = {}  # shared by the pass's claims (a DM opened is kept)
+        tasks: list[asyncio.Task[None]] = []
 
-        async def run(group: list[OutboxItem]) -> None:
-            for row in group:
-                if broken:
-                    # Left `sending`: reclaimed as in doubt when the lease ends (Slack: looked up first).
-                    return
-                if row.recipient_id in revoked:
-                    await self._settle(row, state=PARKED, error=f"access revoked: {revoked[row.recipient_id]}"[:300])
-                    continue
-                person = people.get(row.recipient_id)
-                if person is not None and person.dm_id and self.limiter.limited(person.platform):
-                    # Wait for this conversation's next slot without holding a concurrency slot.
-                    wait = self.limiter.delay(person.platform, person.dm_id)
-                    if 0 < wait <= self.max_wait - (time.monotonic() - started):
-                        await asyncio.sleep(wait)
-                async with gate:
-                    if broken:
-                        return
-                    DELIVERY_ID.set(row.key)  # this group's task: its log lines carry the delivery id
+        async def run(rid: str) -> None:
+            queue = queues[rid]
+            try:
+                while queue and not broken:  # rows left `sending` when broken: reclaimed as in doubt
+                    row, batch = queue.popleft()
                     try:
-                        await self._one(row, person, originals.get(row.replaces_key or ""), now, result, started,
-                                        people)
-                    except Exception as exc:
-                        broken.append(exc)
-                        raise
+                        await one(row, batch)
+                    finally:
+                        live.discard(row.id)
+                        if len(live) <= low_water:
+                            need_more.set()
+            finally:
+                if queues.get(rid) is queue:
+                    del queues[rid]
+                need_more.set()
 
-        renewal = asyncio.create_task(self._renew_leases([r.id for r in rows]))
+        async def one(row: OutboxItem, batch: _Batch) -> None:
+            if row.recipient_id in batch.revoked:
+                await self._settle(row, state=PARKED, error=f"access revoked: {batch.revoked[row.recipient_id]}"[:300])
+                return
+            person = people.get(row.recipient_id)
+            if person is not None and person.dm_id and self.limiter.limited(person.platform):
+                # Wait for this conversation's next slot without holding a concurrency slot.
+                wait = self.limiter.delay(person.platform, person.dm_id)
+                if 0 < wait <= self.max_wait - (time.monotonic() - batch.started):
+                    await asyncio.sleep(wait)
+            async with gate:
+                if broken:
+                    return
+                DELIVERY_ID.set(row.key)  # this group's task: its log lines carry the delivery id
+                try:
+                    await self._one(row, person, batch.originals.get(row.replaces_key or ""), now, result,
+                                    batch.started, people)
+                except Exception as exc:
+                    broken.append(exc)
+                    raise
+
+        async def add(claimed: list[OutboxItem]) -> None:
+            started = time.monotonic()
+            live.update(r.id for r in claimed)
+            async with self.uow.read() as uow:
+                fresh = await uow.people.by_ids(r.recipient_id for r in claimed)
+                states = {pid: uow.people.state(p) for pid, p in fresh.items()}
+                originals = await uow.outbox.by_keys(r.replaces_key or "" for r in claimed)
+                # An uninstall or a revoked token (bot/services/access.py): nothing more goes to them.
+                revoked = cut_off(await uow.access.active(), fresh)
+            for pid, person in fresh.items():
+                known = people.get(pid)  # a DM this pass opened meanwhile stays known
+                people[pid] = person if known is None or person.dm_id or not known.dm_id else known
+            groups: dict[str, list[OutboxItem]] = {}
+            for row in sorted(claimed, key=lambda r: r.id):
+                groups.setdefault(row.recipient_id, []).append(row)
+            if self.library is not None:
+                await self._hold(groups, states, now, result)
+                kept = {r.id for g in groups.values() for r in g}
+                live.difference_update(r.id for r in claimed if r.id not in kept)  # held: settled
+            batch = _Batch(started, originals, revoked)
+            for rid, group in groups.items():
+                if not group:
+                    continue
+                queue = queues.get(rid)
+                if queue is None:
+                    queue = queues[rid] = deque()
+                    tasks.append(asyncio.create_task(run(rid)))
+                queue.extend((row, batch) for row in group)
+
+        async def feed() -> None:
+            while follow and not broken:
+                if len(live) > low_water:
+                    need_more.clear()
+                    await need_more.wait()  # set as rows settle, and as each conversation's task ends
+                    continue
+                more = await self.claim(now, limit)
+                if not more:
+                    return
+                await add(more)
+
+        renewal = asyncio.create_task(self._renew_leases(live))
+        feeding: asyncio.Task[None] | None = None
         try:
-            outcomes = await asyncio.gather(*(run(g) for g in groups.values()), return_exceptions=True)
+            await add(rows)
+            feeding = asyncio.create_task(feed())
+            await asyncio.wait([feeding])  # no rows are added after it ends
+            outcomes: list[BaseException | None] = list(await asyncio.gather(*tasks, return_exceptions=True))
+            outcomes.append(feeding.exception())
         finally:
+            if feeding is not None and not feeding.done():
+                feeding.cancel()
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
@@ -276,7 +346,7 @@ class Dispatcher:
                 await self._settle(row, state="pending", next_at=at, error=None, attempts=row.attempts - 1)
                 result.held += 1
 
-    async def _renew_leases(self, ids: list[int]) -> None:
+    async def _renew_leases(self, ids: Collection[int]) -> None:
         """Keep the leases of this pass's unsettled rows while the pass runs.
 
         Without it a pass slower than its lease (a starved process, a platform taking its time)
@@ -288,7 +358,7 @@ class Dispatcher:
             await asyncio.sleep(period)
             try:
                 async with self.uow() as uow:
-                    await uow.outbox.renew(ids, self.owner, self.current() + self.lease)
+                    await uow.outbox.renew(list(ids), self.owner, self.current() + self.lease)
                     await uow.commit()
             except Exception:  # the pass itself reports a broken database; keep trying meanwhile
                 log.warning("could not renew delivery leases", exc_info=True)
@@ -308,6 +378,15 @@ class Dispatcher:
                            error=row.error, attempts=row.attempts - 1)
         result.deferred += 1
         return False
+
+    @contextlib.contextmanager
+    def _in_flight(self, platform: str, conversation: str) -> Iterator[None]:
+        """Around the platform call a limiter slot was taken for: tell the limiter when it ended,
+        however it ended (limits counted until the answer, scheduler/ratelimit.py)."""
+        try:
+            yield
+        finally:
+            self.limiter.finished(platform, conversation)
 
     async def _one(self, row: OutboxItem, person: PersonRecord | None, original: OutboxItem | None, now: datetime,
                    result: DeliveryResult, started: float | None = None,
@@ -356,8 +435,9 @@ class Dispatcher:
                 # An update is a platform call like a send: it waits for the same rate limiter.
                 if not await self._slot(row, person.platform, conversation, started, result):
                     return
-                await port.update(SentRef(original.conversation_id or conversation, original.message_id), message,
-                                  address=address)
+                with self._in_flight(person.platform, conversation):
+                    await port.update(SentRef(original.conversation_id or conversation, original.message_id),
+                                      message, address=address)
                 await self._settle(row, state="sent", sent_at=now, conversation=original.conversation_id,
                                    message_id=original.message_id)
                 result.sent += 1
@@ -382,15 +462,16 @@ class Dispatcher:
                         return
             if not await self._slot(row, person.platform, conversation, started, result):
                 return
-            if row.in_doubt and not port.capabilities.reconcile:
-                # Recorded before the resend leaves: if this process dies too, the next claim sees
-                # the one resend already spent and never sends a third copy.
-                row = replace(row, ambiguous=True)
-                async with self.uow() as uow:
-                    await uow.outbox.mark_ambiguous(row.id, self.owner)
-                    await uow.commit()
-                result.ambiguous += 1
-            ref = await port.send(conversation, message, row.key, address=address)
+            with self._in_flight(person.platform, conversation):
+                if row.in_doubt and not port.capabilities.reconcile:
+                    # Recorded before the resend leaves: if this process dies too, the next claim sees
+                    # the one resend already spent and never sends a third copy.
+                    row = replace(row, ambiguous=True)
+                    async with self.uow() as uow:
+                        await uow.outbox.mark_ambiguous(row.id, self.owner)
+                        await uow.commit()
+                    result.ambiguous += 1
+                ref = await port.send(conversation, message, row.key, address=address)
             await self._settle(row, state="sent", sent_at=now, conversation=ref.conversation_id,
                                message_id=ref.message_id)
             result.sent += 1

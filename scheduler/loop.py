@@ -55,7 +55,7 @@ class DeliveryLoop:
         total = DeliveryResult()
         async with self._kick_lock:
             for _ in range(1000):
-                r = await self.dispatcher.deliver(now or self.now())
+                r = await self.dispatcher.deliver(now or self.now(), follow=True)
                 total.add(r)
                 if not (r.sent or r.failed or r.expired or r.retried):
                     break

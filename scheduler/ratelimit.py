@@ -7,6 +7,13 @@ scope (the Slack workspace, the Teams app in one tenant). A scope is limited by
 - an optional smooth rate (GCRA token bucket, `rate` per second with `burst`), which is what
   spreads a large wave evenly instead of firing a window's whole budget at once.
 
+A scope whose limit has `until_done` counts each send in its windows from the moment it starts
+until its answer came back (`limiter.finished(...)`), and then for the window's length: a request
+reaches the platform no later than its answer reaches us, so "fewer than `count` sends in flight or
+answered within the last `seconds`" can never let `count` arrivals fall in one window of the
+platform's, however late a send left or however long the network or a busy event loop held it.
+That is what lets the Teams tenant budget be used at 100% (start-stamped windows need headroom).
+
 `await limiter.acquire(platform, key)` waits until both the key's scope and the platform's global
 scope allow one more send, then takes the slot. A 429 is fed back with `limiter.rate_limited(...)`:
 the key is paused for `Retry-After` seconds (nothing for that key is released before), and when
@@ -31,6 +38,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+# Headroom of `until_done` windows (seconds): answers need no network margin, only a hair for the
+# platform's clock running a touch faster than ours.
+DONE_MARGIN = 0.001
+# Seconds of a tenant's budget that may go back to back under its smooth rate after a pause (a
+# pass boundary, a stalled event loop): its 1 s window still holds whatever the burst.
+TENANT_CATCH_UP = 0.25
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -39,11 +53,13 @@ class Limit:
     windows: tuple[tuple[int, float], ...] = ()  # (count, seconds): at most count per any window
     rate: float | None = None  # smooth rate per second (GCRA); None: windows only
     burst: float = 1  # how many may go back to back under `rate` (a fraction: slack for late wake-ups)
+    # Windows count a send from its start until `seconds` after its answer (see the module doc).
+    until_done: bool = False
 
     def scaled(self, factor: float) -> Limit:
         """This limit shared by 1/factor processes (each gets `factor` of the budget)."""
         return Limit(tuple((max(1, int(c * factor)), s) for c, s in self.windows),
-                     self.rate * factor if self.rate else None, max(1.0, self.burst * factor))
+                     self.rate * factor if self.rate else None, max(1.0, self.burst * factor), self.until_done)
 
 
 @dataclass(frozen=True)
@@ -58,50 +74,78 @@ class PlatformLimits:
 class _Scope:
     """Send log and token bucket of one key (or one platform's global budget)."""
 
-    __slots__ = ("last_used", "limit", "logs", "margin", "paused_until", "tat")
+    __slots__ = ("in_flight", "last_used", "limit", "logs", "margin", "paused_until", "tat")
 
     def __init__(self, limit: Limit, margin: float = 0.0) -> None:
         self.limit = limit
-        self.margin = margin
+        # Answer stamps are never earlier than the platform's arrival stamps: no network headroom.
+        self.margin = min(margin, DONE_MARGIN) if limit.until_done else margin
+        # Send times on the limiter's clock, or (until_done) answer times on its steady clock.
         self.logs = [deque[float]() for _ in limit.windows]
+        self.in_flight = 0  # until_done: sends started and not yet answered
         self.tat = float("-inf")  # GCRA theoretical arrival time
         self.paused_until = float("-inf")
         self.last_used = float("-inf")
 
-    def wait(self, now: float) -> float:
-        """Seconds until one more send is allowed (0: now)."""
-        ready = self.paused_until
+    def wait(self, now: float, steady: float) -> float:
+        """Seconds until one more send is allowed (0: now). `steady`: the steady clock's now."""
+        delay = self.paused_until - now
+        t = steady if self.limit.until_done else now
         for (count, seconds), log in zip(self.limit.windows, self.logs):
-            while log and now - log[0] >= seconds + self.margin:
+            while log and t - log[0] >= seconds + self.margin:
                 log.popleft()
-            if len(log) >= count:
-                ready = max(ready, log[len(log) - count] + seconds + self.margin)
+            over = self.in_flight + len(log) - count  # how many must leave the window first, minus one
+            if over >= len(log):
+                # Held by sends still in flight: none frees a slot before a whole window after its
+                # answer, which comes at the earliest now; look again then.
+                delay = max(delay, seconds + self.margin)
+            elif over >= 0:
+                delay = max(delay, log[over] + seconds + self.margin - t)
         if self.limit.rate:
             interval = 1.0 / self.limit.rate
-            ready = max(ready, max(self.tat, now) - (self.limit.burst - 1) * interval)
-        return max(0.0, ready - now)
+            delay = max(delay, max(self.tat, now) - (self.limit.burst - 1) * interval - now)
+        return max(0.0, delay)
 
     def take(self, now: float) -> None:
-        for (count, _), log in zip(self.limit.windows, self.logs):
-            log.append(now)
-            while len(log) > count:
-                log.popleft()
+        if self.limit.until_done:
+            self.in_flight += 1
+        else:
+            self._log(now)
         if self.limit.rate:
             self.tat = max(self.tat, now) + 1.0 / self.limit.rate
         self.last_used = now
 
+    def done(self, now: float, steady: float) -> None:
+        """A send taken from this scope was answered (or failed): until_done windows count it from
+        `steady` (the steady clock: never re-based, so a window is never cut short)."""
+        if self.limit.until_done and self.in_flight > 0:
+            self.in_flight -= 1
+            self._log(steady)
+            self.last_used = max(self.last_used, now)
+
+    def _log(self, now: float) -> None:
+        for (count, _), log in zip(self.limit.windows, self.logs):
+            log.append(now)
+            while len(log) > count:
+                log.popleft()
+
     def idle(self, now: float) -> bool:
         horizon = max((s for _, s in self.limit.windows), default=0.0)
-        return now - self.last_used > horizon and now >= self.paused_until and now >= self.tat
+        return (self.in_flight == 0 and now - self.last_used > horizon and now >= self.paused_until
+                and now >= self.tat)
 
 
 class RateLimiter:
     def __init__(self, limits: Mapping[str, PlatformLimits] | None = None, *,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, margin: float = 0.05) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, margin: float = 0.05,
+                 steady: Callable[[], float] = time.monotonic) -> None:
         """`margin`: seconds added to every window, so network jitter between our clock and the
-        platform's arrival stamps never makes a paced send look early."""
+        platform's arrival stamps never makes a paced send look early. `steady`: the clock of
+        `until_done` windows, one that is never moved (the dispatcher's clock is re-based forward
+        to each pass's `now`, which would cut such a window short)."""
         self.margin = margin
+        self.steady = steady
         self.limits: dict[str, PlatformLimits] = dict(DEFAULT_LIMITS if limits is None else limits)
         self.clock = clock
         self.sleep = sleep
@@ -141,24 +185,34 @@ class RateLimiter:
         """Seconds `acquire` would wait right now (0 when a send may go at once)."""
         if platform not in self.limits:
             return 0.0
-        now = self.clock()
+        now, steady = self.clock(), self.steady()
         k, g = self._scopes(platform, key)
-        return max(k.wait(now), g.wait(now))
+        return max(k.wait(now, steady), g.wait(now, steady))
 
     def try_acquire(self, platform: str, key: str) -> float:
         """Take a slot if one is free now and return 0; else take nothing and return the wait."""
         if platform not in self.limits:
             return 0.0
-        now = self.clock()
+        now, steady = self.clock(), self.steady()
         k, g = self._scopes(platform, key)
-        wait = max(k.wait(now), g.wait(now))
+        wait = max(k.wait(now, steady), g.wait(now, steady))
         if wait <= 0:
             k.take(now)
             g.take(now)
         return wait
 
+    def finished(self, platform: str, key: str) -> None:
+        """The send a slot was taken for (`acquire`/`try_acquire`) got its answer or failed: call it
+        exactly once per slot taken, however the send ended. Only `until_done` limits use it."""
+        if platform not in self.limits:
+            return
+        now, steady = self.clock(), self.steady()
+        for scope in (self._keys.get((platform, key)), self._global.get(platform)):
+            if scope is not None:
+                scope.done(now, steady)
+
     async def acquire(self, platform: str, conversation_id: str, *, max_wait: float | None = None) -> bool:
-        """Wait for a slot for one send to `conversation_id` and take it.
+        """Wait for a slot for one send to `conversation_id` and take it (then call `finished`).
 
         With `max_wait`, gives up (taking nothing, returning False) instead of waiting longer than
         that in total; the caller reschedules the send.
@@ -238,13 +292,14 @@ def teams_limits(per_conversation_per_second: int = 7, tenant_per_second: int = 
     tenant = max(1, int(tenant_per_second))
     windows = tuple(sorted({(per_conv, 1.0), (max(per_conv, 8), 2.0), (60, 30.0), (1800, 3600.0)},
                            key=lambda w: w[1]))
-    # Paced smoothly at 95% of the tenant budget: the connector counts a sliding 1 s window at
-    # arrival, so sends released in clumps at window edges (or arriving with a little network
-    # jitter) would be refused; evenly spaced sends with 5% headroom are not. A burst of 1.25 lets
-    # a send that woke up a few ms late not push every later one back, and still keeps any 1 s
-    # under 1.25 + 0.95 x budget < budget (budgets above 25/s; the 1 s window caps the rest).
+    # The connector counts a sliding 1 s window at arrival. The tenant window counts each send
+    # until 1 s after its answer (`until_done`), which no send-time jitter can push over the
+    # budget, so the tenant is paced at 100% of it; the smooth rate only spreads a wave evenly
+    # (short answers on an unclogged event loop) and lets a send that woke late catch up.
     return PlatformLimits(per_key=Limit(windows=windows),
-                          global_=Limit(windows=((tenant, 1.0),), rate=tenant * 0.95, burst=1.25))
+                          global_=Limit(windows=((tenant, 1.0),), rate=float(tenant),
+                                        burst=max(1.0, tenant * TENANT_CATCH_UP),
+                                        until_done=True))
 
 
 DEFAULT_LIMITS: dict[str, PlatformLimits] = {"slack": slack_limits(), "teams": teams_limits()}

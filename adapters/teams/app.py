@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,6 +38,7 @@ from msrest.serialization import Model
 from adapters.background import WorkPool
 from adapters.guard import json_depth_ok, read_body
 from adapters.teams.client import card_activity, make_adapter
+from adapters.teams.connectors import reuse_clients
 from adapters.teams.lifecycle import installation_change
 from adapters.teams.parse import (
     INVOKE_CARD_ACTION,
@@ -286,74 +286,6 @@ class TeamsEndpoint:
     local_mode: bool
 
 
-class _CachedConnectors:
-    """Connector clients reused per (app id, service URL, audience), as botbuilder's older
-    `BotFrameworkAdapter` does. `CloudAdapter` builds a new `ConnectorClient` for every turn and
-    every proactive send; building one costs ~3 ms of CPU (msrest's retry policy computes its
-    status list with a quadratic list comprehension), which at 100 actions/s is a third of a core.
-    Credentials live on the client and refresh their own tokens, so reuse is safe."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.clients: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self.token_clients: dict[tuple[Any, ...], Any] = {}
-
-    def wrap(self, factory: Any) -> Any:
-        if factory is None or isinstance(factory, _CachingFactory):
-            return factory
-        return _CachingFactory(factory, self)
-
-
-class _CachingFactory:
-    def __init__(self, inner: Any, cache: _CachedConnectors) -> None:
-        self.inner = inner
-        self.cache = cache
-
-    async def create(self, service_url: str, audience: str | None = None) -> Any:
-        key = (getattr(self.inner, "_app_id", None), service_url, audience)
-        clients = self.cache.clients
-        client = clients.get(key)
-        if client is None:
-            client = await self.inner.create(service_url, audience)
-            clients[key] = client
-            while len(clients) > self.cache.size:
-                clients.popitem(last=False)
-        else:
-            clients.move_to_end(key)
-        return client
-
-
-def _reuse_connectors(adapter: CloudAdapter) -> _CachedConnectors:
-    """Make the adapter's turns and proactive sends share cached connector clients."""
-    existing = getattr(adapter, "_hplj_connectors", None)
-    if isinstance(existing, _CachedConnectors):
-        return existing
-    cache = _CachedConnectors()
-    auth = adapter.bot_framework_authentication
-    make_factory = auth.create_connector_factory
-
-    def create_connector_factory(claims_identity: Any) -> Any:
-        return cache.wrap(make_factory(claims_identity))
-
-    make_token_client = auth.create_user_token_client
-
-    async def create_user_token_client(claims_identity: Any) -> Any:
-        # Same story: a token API client (another msrest configuration) per turn otherwise.
-        claims = getattr(claims_identity, "claims", None) or {}
-        key = tuple(str(claims.get(k) or "") for k in ("aud", "appid", "azp", "ver"))
-        client = cache.token_clients.get(key)
-        if client is None:
-            client = await make_token_client(claims_identity)
-            if len(cache.token_clients) < cache.size:
-                cache.token_clients[key] = client
-        return client
-
-    auth.create_connector_factory = create_connector_factory
-    auth.create_user_token_client = create_user_token_client
-    adapter._hplj_connectors = cache
-    return cache
-
-
 def _bad(reason: str, status: int = 400) -> web.Response:
     code = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden"}.get(status, "BadRequest")
     return web.json_response({"error": {"code": code, "message": reason}}, status=status)
@@ -408,7 +340,7 @@ def mount_teams(
     `TeamsChat` for outbound sends). `allowed_tenants`: the tenant ids (lower case) whose
     activities are handled; others get 403 and nothing is stored (None: any tenant)."""
     adapter = adapter or make_adapter(app_id, app_password, tenant_id, app_type)
-    connectors = _reuse_connectors(adapter)
+    reuse_clients(adapter)
     bot = HpljTeamsBot(handler, greeting=greeting, remember_on_message=remember_on_message)
     local = not (app_id or "").strip()
     if local:
@@ -447,7 +379,6 @@ def mount_teams(
         if tenant_refused(body, allowed_tenants):
             log.info("teams: refused an activity from a tenant outside MICROSOFT_ALLOWED_TENANTS")
             return _bad("this tenant may not use this bot", 403)
-        auth.connector_factory = connectors.wrap(auth.connector_factory)
         token = _RAW.set(body)
         try:
             invoke_response = await adapter.process_activity(auth, activity, bot.on_turn)

@@ -52,6 +52,7 @@ from botbuilder.schema import (
 )
 
 from adapters.teams.cloud import BotCloud, CloudCredentialFactory
+from adapters.teams.connectors import ReusedClients
 from adapters.teams.directory import GraphDirectory
 from adapters.teams.graph import GraphError
 from adapters.teams.render import CARD_CONTENT_TYPE, fits, render_card, summary
@@ -73,7 +74,8 @@ ProfileLookup = Callable[[str], "Profile | None | Awaitable[Profile | None]"]
 def make_adapter(app_id: str = "", app_password: str = "", tenant_id: str = "",
                  app_type: str = "MultiTenant", cloud: BotCloud | None = None) -> CloudAdapter:
     """A `CloudAdapter` configured like the Bot Framework samples (empty app id: local mode);
-    `cloud`: the Bot Framework endpoints to use instead of the public cloud's."""
+    `cloud`: the Bot Framework endpoints to use instead of the public cloud's. Its connector
+    clients are kept across turns (adapters/teams/connectors.py)."""
     config = SimpleNamespace(
         APP_ID=app_id or "",
         APP_PASSWORD=app_password or "",
@@ -82,9 +84,9 @@ def make_adapter(app_id: str = "", app_password: str = "", tenant_id: str = "",
         **(cloud.sdk_configuration() if cloud is not None else {}),
     )
     if cloud is None:
-        return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        return CloudAdapter(ReusedClients(ConfigurationBotFrameworkAuthentication(config)))
     factory = CloudCredentialFactory(ConfigurationServiceClientCredentialFactory(config), app_password or "")
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory))
+    return CloudAdapter(ReusedClients(ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory)))
 
 
 def reference_from_address(address: dict[str, Any], conversation_id: str | None = None) -> ConversationReference:
