@@ -208,7 +208,7 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
 
     def service() -> BotService:
         svc = BotService(db, library, {"sim": chat}, clock)
-        svc.kick_delay = 0
+        svc.delivery.kick_delay = 0  # (BotService has no kick_delay of its own: the loop waits 50 ms per kick)
         return svc
 
     svc = service()
