@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select, text, update
+from sqlalchemy import Table, Update, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store import hotpath
@@ -80,8 +80,10 @@ class OutboxRepository:
             await _run_sql(self._s, _settle_sql(tuple(values)),
                           (*(_ENCODE[c](v) for c, v in values.items()), row_id, owner))
             return
-        await self._s.execute(update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.lease_owner == owner)
-                              .values(**values))
+        # PostgreSQL: a Core UPDATE kept per column set (no ORM bulk-update machinery, no statement
+        # built per row; SQLAlchemy's compiled cache and asyncpg's prepared statement do the rest)
+        await self._s.execute(_settle_statement(tuple(values)),
+                              {**{f"v_{c}": v for c, v in values.items()}, "w_id": row_id, "w_owner": owner})
 
     async def mark_ambiguous(self, row_id: int, owner: str) -> None:
         """Record, before it leaves, that the one resend of a row in doubt is being spent."""
@@ -177,6 +179,18 @@ async def _run_sql(session: AsyncSession, sql: str, params: tuple[Any, ...]) -> 
         raw.execute(sql, params)
     else:
         await (await session.connection()).exec_driver_sql(sql, params)
+
+
+_SETTLE_STATEMENTS: dict[tuple[str, ...], Update] = {}
+
+
+def _settle_statement(columns: tuple[str, ...]) -> Update:
+    stmt = _SETTLE_STATEMENTS.get(columns)
+    if stmt is None:
+        stmt = _SETTLE_STATEMENTS[columns] = (
+            update(_OUTBOX).where(_OUTBOX.c.id == bindparam("w_id"), _OUTBOX.c.lease_owner == bindparam("w_owner"))
+            .values({c: bindparam(f"v_{c}") for c in columns}))
+    return stmt
 
 
 def _settle_sql(columns: tuple[str, ...]) -> str:
