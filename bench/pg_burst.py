@@ -2,7 +2,7 @@
 and 4 worker processes while 2 `hplj serve` web processes answer clicks.
 
     .venv/bin/python bench/pg_burst.py [--prompts 100000] [--workers 1,2,4] [--web 2] [--rate 20]
-                                       [--database postgresql | postgresql://...]
+                                       [--database postgresql | postgresql://...] [--profile-workers]
 
 Set-up: bench/population.py builds N participants (one manager per 10) whose `focus-situation`
 prompt is due at TICK_AT, after a warm-up tick fired (and this script marks delivered) their first
