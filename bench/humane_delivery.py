@@ -208,7 +208,7 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
 
     def service() -> BotService:
         svc = BotService(db, library, {"sim": chat}, clock)
-        svc.kick_delay = 0
+        svc.delivery.kick_delay = 0  # (BotService has no kick_delay of its own: the loop waits 50 ms per kick)
         return svc
 
     svc = service()
@@ -248,7 +248,12 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
     pending_kills = list(downtimes)
     step = timedelta(minutes=step_min)
     _ = itertools  # (heap order ties are broken by `seq`)
+    next_report = SIM_START + timedelta(weeks=1)
     while now < end:
+        if now >= next_report:  # progress, so a long run can be extrapolated while it runs
+            print(f"  week {(next_report - SIM_START).days // 7} simulated after {time.monotonic() - t0:.0f}s "
+                  f"(CPU {time.process_time():.0f}s, {passes} passes, {len(chat.log)} sent)", flush=True)
+            next_report += timedelta(weeks=1)
         chat.down = any(a <= now < b for a, b in outages)
         if down_until is None and pending_kills and now >= pending_kills[0][0]:
             _, restart = pending_kills.pop(0)
@@ -361,7 +366,8 @@ async def run(people: int, weeks: int, step_min: int, seed: int) -> None:
     delivered = {d.key for d in chat.log}
     lost = sum(1 for r in outbox if r.state in ("failed", "pending", "sending")) + \
         sum(1 for r in outbox if r.state == "sent" and not r.at_once and r.key not in delivered)
-    print(f"simulated {weeks} weeks in {elapsed:.0f}s ({passes} worker passes); outbox {dict(states)}")
+    print(f"simulated {weeks} weeks in {elapsed:.0f}s ({passes} worker passes); outbox {dict(states)}; "
+          f"process CPU {time.process_time():.0f}s in all")
     print(f"of which the product (actions, worker passes) {work:.0f}s, {1000 * work / max(1, passes):.1f} ms per "
           f"pass; the simulation's bookkeeping {book:.1f}s, {1000 * book / max(1, passes):.2f} ms per pass")
     print(f"messages sent: {len(chat.log)} ({len(met_fault & delivered)} met an outage or downtime)")

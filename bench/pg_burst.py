@@ -2,7 +2,7 @@
 and 4 worker processes while 2 `hplj serve` web processes answer clicks.
 
     .venv/bin/python bench/pg_burst.py [--prompts 100000] [--workers 1,2,4] [--web 2] [--rate 20]
-                                       [--database postgresql | postgresql://...]
+                                       [--database postgresql | postgresql://...] [--profile-workers]
 
 Set-up: bench/population.py builds N participants (one manager per 10) whose `focus-situation`
 prompt is due at TICK_AT, after a warm-up tick fired (and this script marks delivered) their first
@@ -148,7 +148,10 @@ async def one_run(k: int, url: str, n: int, args: argparse.Namespace, fake_url: 
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         outs = [open(tmp / f"run-{k}-worker-{i}.out", "wb") for i in range(k)]  # noqa: SIM115, ASYNC230
-        workers = [subprocess.Popen([sys.executable, str(WORKER), "--db", url, "--at", pop.TICK_AT.isoformat(),  # noqa: ASYNC220
+        def profiled(i: int) -> list[str]:  # --profile-workers: each worker under cProfile (call counts)
+            return ["-m", "cProfile", "-o", str(tmp / f"run-{k}-worker-{i}.prof")] if args.profile_workers else []
+
+        workers = [subprocess.Popen([sys.executable, *profiled(i), str(WORKER), "--db", url, "--at", pop.TICK_AT.isoformat(),  # noqa: ASYNC220
                                      "--slack", api_url, "--max-seconds", str(args.max_seconds)],
                                     cwd=ROOT, env=env, stdout=outs[i], stderr=log) for i in range(k)]
         lat: list[float] = []
@@ -268,6 +271,7 @@ async def main() -> int:
     ap.add_argument("--rate", type=float, default=20.0, help="clicks + commands per second during the burst")
     ap.add_argument("--max-seconds", type=float, default=1800.0)
     ap.add_argument("--database", default="postgresql")
+    ap.add_argument("--profile-workers", action="store_true", help="run each worker under cProfile (files kept)")
     ap.add_argument("--child", choices=["fake"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--people", type=Path, help=argparse.SUPPRESS)
@@ -277,6 +281,7 @@ async def main() -> int:
         return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="hplj-burst-"))
+    print(f"work directory (logs, worker output): {tmp}", flush=True)
     server = args.database if "://" in args.database else pg_population.start_cluster()
     template, people, clicks = await asyncio.to_thread(build_template, tmp, args.prompts, server)
     (tmp / "people.txt").write_text("\n".join(people))

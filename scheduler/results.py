@@ -30,7 +30,7 @@ from journeys.evaluation.final_digest import (
 )
 from journeys.evaluation.followup import follow_up
 from journeys.evaluation.interviews import verdicts
-from journeys.evaluation.scorecards import cohort_achievement, team_figures
+from journeys.evaluation.scorecards import TeamFigures, cohort_achievement, team_figures
 from journeys.evaluation.stories import storied, story_lines
 from journeys.evaluation.success_case import evaluate
 from journeys.evaluation.value import business_figures
@@ -140,12 +140,19 @@ async def closing_lines(uow: AbstractUnitOfWork, library: dict[str, Journey], en
     for cohort in sorted({e.cohort for e in chosen}):
         ids = [r.id for r in await uow.enrollments.cohort_rows(cohort, without_unenrolled=True)]
         events = await uow.events.of_enrollments(ids)
+        # The figures depend on the cohort and the reader's calendar and zone only: computed once
+        # per calendar and zone, not once per member (a closing wave of a 1,000-person cohort
+        # otherwise walked the cohort's events 1,000 times).
+        figures_for: dict[tuple[str, int, object], TeamFigures] = {}
         for e in (x for x in chosen if x.cohort == cohort):
             journey = library.get(e.journey_id)
             if journey is None:
                 continue
-            figures = team_figures(journey, events, ids, as_of=now, calendar=timekeeping.calendar_for(journey, e.person),
-                                   tz=timekeeping.tz_of(journey, e.person))
+            cal, tz = timekeeping.calendar_for(journey, e.person), timekeeping.tz_of(journey, e.person)
+            seen = (journey.id, id(cal), tz)
+            figures = figures_for.get(seen)
+            if figures is None:
+                figures = figures_for[seen] = team_figures(journey, events, ids, as_of=now, calendar=cal, tz=tz)
             line = cohort_achievement(figures, min_group)
             if line:
                 out[e.id] = line
