@@ -210,12 +210,7 @@ class RowWriter:
         """Rows changed (for an INSERT .. ON CONFLICT DO NOTHING: rows really inserted)."""
         if not rows:
             return 0
-        raw = await _inline_sqlite3(session)
-        if raw is not None:  # this transaction holds the write lock: nothing to wait for
-            return int(raw.executemany(self.sql, self.tuples(rows)).rowcount)
-        conn = await session.connection()
-        result = await conn.exec_driver_sql(self.sql, self.tuples(rows))
-        return int(result.rowcount)
+        return await run_many(session, self.sql, self.tuples(rows))
 
 
 async def run_sql(session: AsyncSession, sql: str, params: Sequence[Any]) -> int:
@@ -225,6 +220,15 @@ async def run_sql(session: AsyncSession, sql: str, params: Sequence[Any]) -> int
         return int(raw.execute(sql, tuple(params)).rowcount)
     conn = await session.connection()
     return int((await conn.exec_driver_sql(sql, tuple(params))).rowcount)
+
+
+async def run_many(session: AsyncSession, sql: str, params: list[tuple[Any, ...]]) -> int:
+    """One statement of store/'s own SQL run for each parameter tuple on the driver; rows changed."""
+    raw = await _inline_sqlite3(session)
+    if raw is not None:  # this transaction holds the write lock: nothing to wait for
+        return int(raw.executemany(sql, params).rowcount)
+    conn = await session.connection()
+    return int((await conn.exec_driver_sql(sql, params)).rowcount)
 
 
 async def _inline_sqlite3(session: AsyncSession) -> sqlite3.Connection | None:

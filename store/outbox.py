@@ -22,6 +22,8 @@ class OutboxRepository:
 
     async def claim(self, now: datetime, limit: int, *, lease_until: datetime, owner: str) -> list[OutboxItem]:
         """Due rows (and rows whose sender's lease ran out, now in doubt), leased to `owner`, as claimed."""
+        if hotpath.fast(self._s):
+            return await _claim_on_driver(self._s, now, limit, lease_until, owner)
         stmt = (
             select(OutboxRow)
             .where(text(OUTBOX_LIVE),  # the partial index ix_outbox_live
@@ -30,8 +32,6 @@ class OutboxRepository:
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(limit)
         )
-        if hotpath.fast(self._s):
-            return await _claim_on_driver(self._s, now, limit, lease_until, owner)
         if self._skip_locked:
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list((await self._s.execute(stmt)).scalars().all())
@@ -77,8 +77,8 @@ class OutboxRepository:
         if hotpath.fast(self._s):
             # One settle per row sent (the busiest write of a burst or an outage): the same UPDATE
             # as below on the driver, without building and compiling a statement each time.
-            await _run_sql(self._s, _settle_sql(tuple(values)),
-                          (*(_ENCODE[c](v) for c, v in values.items()), row_id, owner))
+            await hotpath.run_sql(self._s, _settle_sql(tuple(values)),
+                                 (*(_ENCODE[c](v) for c, v in values.items()), row_id, owner))
             return
         # PostgreSQL: a Core UPDATE kept per column set (no ORM bulk-update machinery, no statement
         # built per row; SQLAlchemy's compiled cache and asyncpg's prepared statement do the rest)
@@ -164,21 +164,8 @@ async def _claim_on_driver(session: AsyncSession, now: datetime, limit: int, lea
                           lease_owner=owner, attempts=r.attempts + 1) for r in rows]
     until = hotpath.sqlite_datetime(lease_until)
     params = [(int(bool(r.in_doubt)), until, owner, r.attempts, r.id) for r in claimed]
-    raw = await hotpath._inline_sqlite3(session)
-    if raw is not None:
-        raw.executemany(_CLAIM_SET, params)
-    else:
-        await (await session.connection()).exec_driver_sql(_CLAIM_SET, params)
+    await hotpath.run_many(session, _CLAIM_SET, params)
     return [outbox_item(r) for r in claimed]
-
-
-async def _run_sql(session: AsyncSession, sql: str, params: tuple[Any, ...]) -> None:
-    """One statement with parameters already encoded, on the driver (store/hotpath.py's path)."""
-    raw = await hotpath._inline_sqlite3(session)  # this write transaction holds the lock
-    if raw is not None:
-        raw.execute(sql, params)
-    else:
-        await (await session.connection()).exec_driver_sql(sql, params)
 
 
 _SETTLE_STATEMENTS: dict[tuple[str, ...], Update] = {}
