@@ -253,6 +253,12 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
     if prompt.step_id.endswith(COACH_CHECK) or day_of.is_day_of(prompt.step_id):
         out.replies.append(_reply(reply.person_id, "Nothing to answer here; thanks for following up!", journey))
         return out
+    if not journey.has_step(prompt.step_id):
+        # the closing prompt (never sent with buttons) or a step the journey file no longer has:
+        # only a forged or very old button reaches here, and it must not end in a traceback
+        out.replies.append(_reply(reply.person_id, "There's nothing to answer on this message, so nothing "
+                                  "was changed. Type `status` to see what's open.", journey))
+        return out
     if prompt.status in ("answered", "done"):
         when = format_local(prompt.answered_at or prompt.sent_at or now, tz_of(journey, _person(enrollment, reply.person_id)))
         out.replies.append(_reply(reply.person_id, f"You already answered this ({when}). Nothing was changed.", journey))

@@ -147,6 +147,13 @@ def _value(name: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmSta
     return "(details kept private)" if private else typed(mtm.situation)
 
 
+def has_card(journey: Journey, prompt: PromptState) -> bool:
+    """Whether `render_prompt` can draw this prompt: not the closing prompt (it is sent as a plain
+    message) nor a step the journey file no longer has."""
+    return (prompt.step_id.endswith(COACH_CHECK) or day_of.is_day_of(prompt.step_id)
+            or journey.has_step(prompt.step_id))
+
+
 def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
                   *, closed: bool = False, note: str = "", reminder: bool = False,
                   now: datetime | None = None) -> Message:

@@ -177,7 +177,7 @@ class InboundHandler:
             enrollments = await uow.enrollments.states([prompt.enrollment_id])
             e = enrollments[prompt.enrollment_id]
             journey = self.library.get(e.journey_id)
-            if journey is None:
+            if journey is None or not rendering.has_card(journey, prompt):
                 return None
             mtm = await uow.mtms.get(prompt.mtm_id) if prompt.mtm_id else None
             return rendering.render_prompt(journey, e, prompt, mtm)

@@ -6,6 +6,7 @@ The same world as the Slack scenario: the real `BotService` on a SQLite file beh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from store.models import AuditRow, InboundRow, MtmRow, PersonRow
+from adapters.slack.render import BUTTON_ACTION_PREFIX, button_value
+from store.models import AuditRow, InboundRow, MtmRow, PersonRow, PromptRow
 from tests.e2e.success_cases import SUCCESS_WITH_CONTACT, classified
 from tests.e2e.test_slack_scenario import (
     ADMIN,
@@ -205,3 +207,37 @@ async def test_a_unicode_digit_in_the_consent_thread_is_asked_again(world: World
     said = json.dumps([c.params for c in w.posts_to(ANA)[before:]], ensure_ascii=False)
     assert "went wrong" not in said and "Nothing was saved" in said, said
     assert [e.kind for e in await w.rows(select(EventRow)) if e.kind == "interview_consent"] == []
+
+
+async def test_a_forged_button_on_any_stored_prompt_is_answered_in_words(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """A button value names a prompt id, so a forged click can name any stored prompt, including
+    the closing prompt (never sent with buttons) and a step the journey file no longer has. Each
+    click, by the prompt's own recipient, gets a 200 and words, never a traceback; nothing is
+    recorded for the closing prompt."""
+    w = world
+    await enroll(w)
+    caplog.set_level(logging.INFO)
+    async with w.db.write() as s:  # a step removed from the journey file since it was scheduled
+        row = (await s.execute(select(PromptRow).where(PromptRow.step_id == "~close"))).scalars().first()
+        assert row is not None
+        closing_id, recipient = row.id, row.recipient_id
+        gone = PromptRow(**{c.name: getattr(row, c.name) for c in PromptRow.__table__.columns})
+        gone.id, gone.step_id = row.enrollment_id + ".no-longer-in-the-file", "no-longer-in-the-file"
+        s.add(gone)
+    users = {ANA.id: ANA, BEN.id: BEN}
+    person = await w.scalar(select(PersonRow).where(PersonRow.id == recipient))
+    user = users[person.platform_user_id]
+    message = {"ts": "1800000000.000100"}
+    for pid in (closing_id, gone.id):
+        said = len(w.ephemerals_to(user)) + len(w.fake.responses)
+        assert await w.click(user, message, BUTTON_ACTION_PREFIX + "yes", button_value(pid, "yes")) == 200
+        assert await w.click(user, message, "hplj:form", button_value(pid, "form")) == 200
+        for _ in range(200):  # both answers are posted after the ack
+            if len(w.ephemerals_to(user)) + len(w.fake.responses) >= said + 2:
+                break
+            await asyncio.sleep(0.05)
+    told = " ".join(w.ephemerals_to(user)) + json.dumps(w.fake.responses)
+    assert "nothing to answer on this message" in told and "no longer open" in told
+    assert (await w.prompt(closing_id)).status == "scheduled"
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
