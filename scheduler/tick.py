@@ -34,7 +34,7 @@ from scheduler import results
 from scheduler.roles import process_facilitators, with_endorsements
 from store.people import PersonRecord
 from store.records import DueDigest
-from store.uow import AbstractUnitOfWork, UnitsOfWork, WriteMark
+from store.uow import AbstractUnitOfWork, PreparedSave, UnitsOfWork, WriteMark
 
 log = logging.getLogger("hplj.tick")
 
@@ -67,7 +67,7 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
                 _decide(library, b, now)
             await uow.prompts.park(b.parked)
             result.fired += len(b.rows)
-            result.queued += await uow.save(b.combined, now, loaded={r.id: r for r in b.rows})
+            result.queued += await uow.save(b.combined, now, loaded=b.loaded, prepared=b.prepared)
             mark = await uow.mark()
             following = await _claim(uow, library, now, batch, min_group) if mark is not None else None
             if mark is None or following is None:
@@ -75,7 +75,7 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
                 if mark is None:
                     continue
                 break  # nothing else was due as this batch committed
-            await uow.commit_while(partial(_decide, library, following, now))
+            await uow.commit_while(partial(_decide_ahead, uow, library, following, now))
             ahead = (mark, following)
     result.digests = await process_digests(units, library, now, min_group=min_group)
     result.digests += await process_facilitators(units, library, now, min_group=min_group)
@@ -94,6 +94,11 @@ class _Batch:
     achieved: dict[str, str]
     combined: Outcome = field(default_factory=Outcome)
     parked: list[str] = field(default_factory=list)
+    prepared: PreparedSave | None = None  # the writes of `combined`, worked out ahead
+
+    @property
+    def loaded(self) -> dict[str, PromptState]:
+        return {r.id: r for r in self.rows}
 
 
 async def _claim(uow: AbstractUnitOfWork, library: dict[str, Journey], now: datetime, batch: int,
@@ -132,6 +137,12 @@ def _decide(library: dict[str, Journey], b: _Batch, now: datetime) -> None:
         b.combined.extend(out)
     group_manager_cards(library, b.enrollments, b.combined)
     group_escalations(library, b.enrollments, b.combined, now)
+
+
+def _decide_ahead(uow: AbstractUnitOfWork, library: dict[str, Journey], b: _Batch, now: datetime) -> None:
+    """`_decide`, and the writes of its decisions worked out too (while the previous batch commits)."""
+    _decide(library, b, now)
+    b.prepared = uow.prepare(b.combined, now, b.loaded)
 
 
 async def closing_context(uow: AbstractUnitOfWork, rows: list[PromptState]

@@ -40,7 +40,7 @@ from store.enrollments import (
 from store.forget import forget_person
 from store.interview_slots import InterviewSlotsRepository
 from store.outbox import OutboxRepository
-from store.outcomes import OutcomesRepository
+from store.outcomes import OutcomesRepository, PreparedSave
 from store.overlap import WriteMark, commit_while, mark, unchanged_since
 from store.people import PeopleRepository, PersonRecord
 from store.repositories import (
@@ -98,8 +98,10 @@ class AbstractUnitOfWork(ABC):
     async def flush(self) -> None: ...
 
     @abstractmethod
-    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
-        """Persist one engine decision; returns how many new outbox rows it queued."""
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None,
+                   prepared: PreparedSave | None = None) -> int:
+        """Persist one engine decision; returns how many new outbox rows it queued. `loaded`: the
+        prompts as read in this unit (the tick's claim); `prepared`: `prepare`'s result for them."""
 
     @abstractmethod
     async def queue(self, outcome: Outcome, now: datetime) -> int:
@@ -125,6 +127,11 @@ class AbstractUnitOfWork(ABC):
         """Commit, running `work` (pure: no database, no await) meanwhile; its result."""
         await self.commit()
         return work()
+
+    def prepare(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState]) -> PreparedSave | None:
+        """`save(outcome, now, loaded)`'s writes worked out without the database, to pass to a
+        later `save` (pure; None: `save` works them out itself)."""
+        return None
 
 
 class UnitsOfWork(Protocol):
@@ -204,9 +211,13 @@ class UnitOfWork(AbstractUnitOfWork):
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None,
+                   prepared: PreparedSave | None = None) -> int:
         """Persist one engine decision; returns how many new outbox rows it queued."""
-        return await self._outcomes.save(outcome, now, loaded=loaded)
+        return await self._outcomes.save(outcome, now, loaded=loaded, prepared=prepared)
+
+    def prepare(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState]) -> PreparedSave | None:
+        return self._outcomes.prepare(outcome, now, loaded)
 
     async def queue(self, outcome: Outcome, now: datetime) -> int:
         """Queue only the decision's outgoing messages."""
@@ -252,7 +263,7 @@ class UnitOfWorkFactory:
         await self.db.compact()
 
 
-__all__ = ["AbstractUnitOfWork", "UnitOfWork", "UnitOfWorkFactory", "UnitsOfWork", "WriteMark"]
+__all__ = ["AbstractUnitOfWork", "PreparedSave", "UnitOfWork", "UnitOfWorkFactory", "UnitsOfWork", "WriteMark"]
 
 
 # A write that broke a uniqueness rule (a concurrent duplicate): callers treat it as "already done".
