@@ -165,3 +165,36 @@ async def test_a_write_of_this_process_between_two_batches_is_noticed(make_world
     assert spied.answers[0] is False
     assert got is not None and (got.status, got.next_at, got.deliveries) == ("answered", None, 0)
     assert not [r for r in rows_of(path, "outbox", "key") if str(r[0]).startswith(f"{answered[0]}:")]
+
+
+async def test_a_batch_stays_saved_when_deciding_the_next_one_fails(make_world, library, tmp_path, monkeypatch):
+    """The next batch's decision fails (a bug, a bad journey) while the batch before commits: that
+    batch's messages stay queued, the error reaches the caller, and the next pass starts over."""
+    import pytest
+
+    import scheduler.tick as tick
+
+    (path,) = await copies_of_an_enrolled_world(make_world, tmp_path, ["world.db"])
+    at = INSTANTS[0]
+    db = Database(f"sqlite:///{path}")
+    units = UnitOfWorkFactory(db)
+    decide = tick._decide
+    calls: list[int] = []
+    before = len(rows_of(path, "outbox", "key"))
+
+    def failing_second(*args: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        decide(*args)  # type: ignore[arg-type]
+
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(tick, "_decide", failing_second)
+            with pytest.raises(RuntimeError, match="boom"):
+                await process_due(units, library, at, batch=1)
+        assert len(rows_of(path, "outbox", "key")) == before + 1  # the first batch's message
+        again = await process_due(units, library, at, batch=1)
+    finally:
+        await db.dispose()
+    assert again.fired >= 2 and len(rows_of(path, "outbox", "key")) == before + 1 + again.queued
