@@ -12,7 +12,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from journeys.state import Outcome
+from scheduler import tick
 from scheduler.tick import process_due
 from store.db import Database
 from store.uow import AbstractUnitOfWork, UnitOfWork, UnitOfWorkFactory, WriteMark
@@ -170,10 +173,6 @@ async def test_a_write_of_this_process_between_two_batches_is_noticed(make_world
 async def test_a_batch_stays_saved_when_deciding_the_next_one_fails(make_world, library, tmp_path, monkeypatch):
     """The next batch's decision fails (a bug, a bad journey) while the batch before commits: that
     batch's messages stay queued, the error reaches the caller, and the next pass starts over."""
-    import pytest
-
-    import scheduler.tick as tick
-
     (path,) = await copies_of_an_enrolled_world(make_world, tmp_path, ["world.db"])
     at = INSTANTS[0]
     db = Database(f"sqlite:///{path}")
