@@ -31,6 +31,7 @@ from journeys.schedule import (
 )
 from journeys.state import EnrollmentState, MtmState, Outcome, PromptState
 from scheduler import results
+from scheduler.collections_paused import fewer_collections
 from scheduler.roles import process_facilitators, with_endorsements
 from store.people import PersonRecord
 from store.records import DueDigest
@@ -54,6 +55,15 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
     store/overlap.py), the next batch is read before that transaction commits and decided while it
     commits; the next transaction uses those decisions only if nobody wrote in between, else it
     claims and decides again."""
+    with fewer_collections():
+        result = await _process_prompts(units, library, now, batch, min_group)
+    result.digests = await process_digests(units, library, now, min_group=min_group)
+    result.digests += await process_facilitators(units, library, now, min_group=min_group)
+    return result
+
+
+async def _process_prompts(units: UnitsOfWork, library: dict[str, Journey], now: datetime, batch: int,
+                           min_group: int) -> TickResult:
     result = TickResult()
     ahead: tuple[WriteMark, _Batch] | None = None
     while True:
@@ -77,8 +87,6 @@ async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: date
                 break  # nothing else was due as this batch committed
             await uow.commit_while(partial(_decide_ahead, uow, library, following, now))
             ahead = (mark, following)
-    result.digests = await process_digests(units, library, now, min_group=min_group)
-    result.digests += await process_facilitators(units, library, now, min_group=min_group)
     return result
 
 
