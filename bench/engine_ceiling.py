@@ -9,7 +9,9 @@ task. At TICK_AT exactly `--due` prompts are due (each participant's `focus-situ
 Per repeat, on two fresh copies of that database file (same schema, indexes, WAL, pragmas):
 - tick: the real `scheduler.tick.process_due` (claims due prompts by the `next_at` index in
   batches of `--batch`, loads enrollments/people, `engine.fire`, renders, saves prompts, events
-  and outbox rows in one transaction per batch) through SQLAlchemy + aiosqlite;
+  and outbox rows in one transaction per batch) through SQLAlchemy + aiosqlite; since issue 25's
+  third pass the next batch is decided while the previous one commits on a worker thread
+  (store/overlap.py), so the tick may use a second core where the ceiling uses one;
 - ceiling: a plain `sqlite3` loop doing only the minimal writes per due step, in transactions of
   the same `--batch` steps (`BEGIN IMMEDIATE` ... `COMMIT`): one outbox insert (the very rows the
   tick produced, payload included, already serialized) and one prompt state update by primary key

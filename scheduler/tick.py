@@ -9,8 +9,9 @@ outbox's unique delivery key catches any decision made twice anyway.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from journeys import engine, lifecycle
 from journeys.definition import Journey
@@ -28,12 +29,13 @@ from journeys.schedule import (
     leader_gone,
     manager_digest,
 )
-from journeys.state import MtmState, Outcome, PromptState
+from journeys.state import EnrollmentState, MtmState, Outcome, PromptState
 from scheduler import results
+from scheduler.collections_paused import fewer_collections
 from scheduler.roles import process_facilitators, with_endorsements
 from store.people import PersonRecord
 from store.records import DueDigest
-from store.uow import AbstractUnitOfWork, UnitsOfWork
+from store.uow import AbstractUnitOfWork, PreparedSave, UnitsOfWork, WriteMark
 
 log = logging.getLogger("hplj.tick")
 
@@ -47,47 +49,108 @@ class TickResult:
 
 async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: datetime, *, batch: int = 500,
                       min_group: int = MIN_GROUP) -> TickResult:
-    """Turn every prompt due at `now` into outbox rows; cost follows the due work only."""
-    result = TickResult()
-    while True:
-        async with units() as uow:
-            rows = await uow.prompts.due(now, batch)
-            if not rows:
-                break
-            enrollments = await with_endorsements(uow, library, rows,
-                                                  await uow.enrollments.states({r.enrollment_id for r in rows}))
-            mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
-            combined = Outcome()
-            parked: list[str] = []
-            closing = await closing_context(uow, [r for r in rows if r.step_id == CLOSE_STEP])
-            achieved = await results.closing_lines(uow, library, enrollments.values(),
-                                                   [r for r in rows if r.step_id == CLOSE_STEP], now, min_group)
-            for r in rows:
-                e = enrollments.get(r.enrollment_id)
-                journey = library.get(e.journey_id) if e else None
-                if e is None or journey is None:
-                    log.warning("prompt %s has no loadable journey; parked", r.id)
-                    parked.append(r.id)
-                    continue
-                if r.step_id == CLOSE_STEP:
-                    prompts, e_mtms = closing.get(e.id, ([], []))
-                    out = lifecycle.fire_close(journey, e, r, prompts, e_mtms, now, cohort_line=achieved.get(e.id, ""))
-                else:
-                    out = engine.fire(journey, e, r, mtms.get(r.mtm_id or ""), now)
-                for p in out.prompts:
-                    if p.next_at is not None and p.next_at <= now and p.id == r.id:
-                        # never spin on the same prompt within one pass
-                        out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
-                combined.extend(out)
-            group_manager_cards(library, enrollments, combined)
-            group_escalations(library, enrollments, combined, now)
-            await uow.prompts.park(parked)
-            result.fired += len(rows)
-            result.queued += await uow.save(combined, now, loaded={r.id: r for r in rows})
-            await uow.commit()
+    """Turn every prompt due at `now` into outbox rows; cost follows the due work only.
+
+    Each batch is claimed, decided and saved in one transaction. Where the store can (SQLite,
+    store/overlap.py), the next batch is read before that transaction commits and decided while it
+    commits; the next transaction uses those decisions only if nobody wrote in between, else it
+    claims and decides again."""
+    with fewer_collections():
+        result = await _process_prompts(units, library, now, batch, min_group)
     result.digests = await process_digests(units, library, now, min_group=min_group)
     result.digests += await process_facilitators(units, library, now, min_group=min_group)
     return result
+
+
+async def _process_prompts(units: UnitsOfWork, library: dict[str, Journey], now: datetime, batch: int,
+                           min_group: int) -> TickResult:
+    result = TickResult()
+    ahead: tuple[WriteMark, _Batch] | None = None
+    while True:
+        async with units() as uow:
+            b = ahead[1] if ahead is not None and await uow.unchanged_since(ahead[0]) else None
+            ahead = None
+            if b is None:
+                b = await _claim(uow, library, now, batch, min_group)
+                if b is None:
+                    break
+                _decide(library, b, now)
+            await uow.prompts.park(b.parked)
+            result.fired += len(b.rows)
+            result.queued += await uow.save(b.combined, now, loaded=b.loaded, prepared=b.prepared)
+            mark = await uow.mark()
+            following = await _claim(uow, library, now, batch, min_group) if mark is not None else None
+            if mark is None or following is None:
+                await uow.commit()
+                if mark is None:
+                    continue
+                break  # nothing else was due as this batch committed
+            await uow.commit_while(partial(_decide_ahead, uow, library, following, now))
+            ahead = (mark, following)
+    return result
+
+
+@dataclass
+class _Batch:
+    """Claimed due prompts and everything the engine decides them from (read in one transaction);
+    `_decide` fills in what to save."""
+
+    rows: list[PromptState]
+    enrollments: dict[str, EnrollmentState]
+    mtms: dict[str, MtmState]
+    closing: dict[str, tuple[list[PromptState], list[MtmState]]]
+    achieved: dict[str, str]
+    combined: Outcome = field(default_factory=Outcome)
+    parked: list[str] = field(default_factory=list)
+    prepared: PreparedSave | None = None  # the writes of `combined`, worked out ahead
+
+    @property
+    def loaded(self) -> dict[str, PromptState]:
+        return {r.id: r for r in self.rows}
+
+
+async def _claim(uow: AbstractUnitOfWork, library: dict[str, Journey], now: datetime, batch: int,
+                 min_group: int) -> _Batch | None:
+    """Claim up to `batch` due prompts and read what deciding them needs; None: nothing is due."""
+    rows = await uow.prompts.due(now, batch)
+    if not rows:
+        return None
+    enrollments = await with_endorsements(uow, library, rows,
+                                          await uow.enrollments.states({r.enrollment_id for r in rows}))
+    mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
+    closing = await closing_context(uow, [r for r in rows if r.step_id == CLOSE_STEP])
+    achieved = await results.closing_lines(uow, library, enrollments.values(),
+                                           [r for r in rows if r.step_id == CLOSE_STEP], now, min_group)
+    return _Batch(rows, enrollments, mtms, closing, achieved)
+
+
+def _decide(library: dict[str, Journey], b: _Batch, now: datetime) -> None:
+    """The engine's decisions for a claimed batch (pure: no database, no await)."""
+    for r in b.rows:
+        e = b.enrollments.get(r.enrollment_id)
+        journey = library.get(e.journey_id) if e else None
+        if e is None or journey is None:
+            log.warning("prompt %s has no loadable journey; parked", r.id)
+            b.parked.append(r.id)
+            continue
+        if r.step_id == CLOSE_STEP:
+            prompts, e_mtms = b.closing.get(e.id, ([], []))
+            out = lifecycle.fire_close(journey, e, r, prompts, e_mtms, now, cohort_line=b.achieved.get(e.id, ""))
+        else:
+            out = engine.fire(journey, e, r, b.mtms.get(r.mtm_id or ""), now)
+        for p in out.prompts:
+            if p.next_at is not None and p.next_at <= now and p.id == r.id:
+                # never spin on the same prompt within one pass
+                out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
+        b.combined.extend(out)
+    group_manager_cards(library, b.enrollments, b.combined)
+    group_escalations(library, b.enrollments, b.combined, now)
+
+
+def _decide_ahead(uow: AbstractUnitOfWork, library: dict[str, Journey], b: _Batch, now: datetime) -> None:
+    """`_decide`, and the writes of its decisions worked out too (while the previous batch commits)."""
+    _decide(library, b, now)
+    b.prepared = uow.prepare(b.combined, now, b.loaded)
 
 
 async def closing_context(uow: AbstractUnitOfWork, rows: list[PromptState]

@@ -80,12 +80,28 @@ def sqlite_json(v: Any) -> str:
     """What SQLAlchemy's JSON type stores (`json.dumps`; None too is the JSON `null`), a dataclass
     (an outbox `Message`) as `json.dumps(dataclasses.asdict(v))` would write it."""
     if type(v) is dict:  # an event's data, notes: the common case first
-        return _encode(v)
+        return _small_dict_json(v) if len(v) <= 2 else _encode(v)
     if is_dataclass(v) and not isinstance(v, type):
         return dataclass_json(v)
     return _encode(v)
 
 
+def _small_dict_json(v: dict[Any, Any]) -> str:
+    """A dict of one or two str: str items (a `sent` event's `{"step": ...}`), encoded once per
+    process: the tick writes the same few for a whole cohort. Keyed by its items in order (plain
+    str only, so 1 and True never share a text); anything else is encoded as it is."""
+    items = tuple(v.items())
+    if not all(type(k) is str and type(x) is str for k, x in items):
+        return _encode(v)
+    hit = _SMALL_DICTS.get(items)
+    if hit is None:
+        if len(_SMALL_DICTS) >= 4096:
+            _SMALL_DICTS.clear()
+        hit = _SMALL_DICTS[items] = _encode(v)
+    return hit
+
+
+_SMALL_DICTS: dict[tuple[tuple[Any, Any], ...], str] = {}
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring_ascii
 # `json.dumps(v, default=...)` builds this very encoder on every call: built once instead
 _encode: Callable[[Any], str] = json.JSONEncoder(default=_dataclass_fields).encode

@@ -23,7 +23,7 @@ from typing import Any, Self
 from journeys.messages import Outgoing
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
 from store.mappers import enrollment_state
-from store.outcomes import _merged_notes
+from store.outcomes import PreparedSave, _merged_notes
 from store.people import EngineView, PersonRecord, person_changes
 from store.records import AuditEntry, EnrollmentRecord
 from store.uow import AbstractUnitOfWork
@@ -361,8 +361,9 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
     async def flush(self) -> None:
         """Every change is visible in this unit at once."""
 
-    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
-        """As the database's: the enrollments' changes (notes merged into what is stored), the
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None,
+                   prepared: PreparedSave | None = None) -> int:
+        """As the database's (nothing is ever prepared here): the enrollments' changes (notes merged into what is stored), the
         prompts and moments that matter as they now are, the events, then the outbox messages."""
         for e in outcome.enrollments:
             r = self._work.enrollments.get(e.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,12 +24,18 @@ class OutcomesRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None,
+                   prepared: PreparedSave | None = None) -> int:
         """Persist one engine decision; returns how many new outbox rows it queued.
 
-        `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick).
+        `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick);
+        `prepared`: their writes worked out ahead (`prepare`).
         """
-        return await _save_outcome(self._s, outcome, now, loaded)
+        return await _save_outcome(self._s, outcome, now, loaded, prepared)
+
+    def prepare(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState]) -> PreparedSave | None:
+        """`save(outcome, now, loaded)`'s writes worked out now, without the database (pure)."""
+        return prepare_save(outcome, now, loaded) if hotpath.fast(self._s) else None
 
     async def queue(self, outcome: Outcome, now: datetime) -> int:
         """Queue only the decision's outgoing messages (and its card change); returns how many were new."""
@@ -58,14 +64,12 @@ async def _save_prompts(session: AsyncSession, prompts: Sequence[PromptState]) -
     await session.execute(_upsert(session, PromptRow.__table__, (*_PROMPT_FIELDS, "claimed_until")), rows)
 
 
-async def _save_prompt_changes(session: AsyncSession, loaded: Mapping[str, PromptState],
-                              prompts: Sequence[PromptState]) -> None:
-    """`_save_prompts` for prompts read in this same transaction (the tick's claim): the rows are
-    locked and as loaded, so an UPDATE of the fields that changed writes the same result as the
-    upsert, with a fraction of the parameters. Prompts not in `loaded` go through `_save_prompts`."""
+def _prompt_changes(loaded: Mapping[str, PromptState], prompts: Sequence[PromptState]
+                    ) -> tuple[list[PromptState], dict[tuple[str, ...], list[dict[str, Any]]]] | None:
+    """The prompts not in `loaded` (new), and the others grouped by the fields that changed, each
+    as the UPDATE's parameters; None when a prompt comes twice (the upsert keeps their order)."""
     if len({p.id for p in prompts}) != len(prompts):
-        await _save_prompts(session, prompts)  # the same prompt twice: keep the upsert's order
-        return
+        return None
     new: list[PromptState] = []
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for p in prompts:
@@ -76,11 +80,28 @@ async def _save_prompt_changes(session: AsyncSession, loaded: Mapping[str, Promp
         now_, before = vars(p), vars(old)  # frozen dataclasses: their fields are their __dict__
         changed = tuple(f for f in _PROMPT_FIELDS if now_[f] != before[f])
         groups.setdefault(changed, []).append({"b_id": p.id, **{f: now_[f] for f in changed}})
+    return new, groups
+
+
+def _prompt_updater(changed: tuple[str, ...]) -> hotpath.RowWriter:
+    return hotpath.updater(cast(Table, PromptRow.__table__), changed, key_param="b_id", fixed="claimed_until = NULL")
+
+
+async def _save_prompt_changes(session: AsyncSession, loaded: Mapping[str, PromptState],
+                              prompts: Sequence[PromptState]) -> None:
+    """`_save_prompts` for prompts read in this same transaction (the tick's claim): the rows are
+    locked and as loaded, so an UPDATE of the fields that changed writes the same result as the
+    upsert, with a fraction of the parameters. Prompts not in `loaded` go through `_save_prompts`."""
+    split = _prompt_changes(loaded, prompts)
+    if split is None:
+        await _save_prompts(session, prompts)  # the same prompt twice: keep the upsert's order
+        return
+    new, groups = split
     await _save_prompts(session, new)
     t = cast(Table, PromptRow.__table__)
     if hotpath.fast(session):
         for changed, rows in groups.items():
-            await hotpath.updater(t, changed, key_param="b_id", fixed="claimed_until = NULL").run(session, rows)
+            await _prompt_updater(changed).run(session, rows)
         return
     for changed, rows in groups.items():
         stmt = (update(t).where(t.c.id == bindparam("b_id"))
@@ -108,11 +129,16 @@ def _merged_notes(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str
 
 
 async def _save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
-                       loaded: Mapping[str, PromptState] | None = None) -> int:
+                       loaded: Mapping[str, PromptState] | None = None, prepared: PreparedSave | None = None) -> int:
     """Persist one engine decision; returns how many new outbox rows it queued.
 
     `loaded`: the prompts as read earlier in this transaction, when the caller has them (the tick).
+    `prepared`: `prepare_save`'s result for them, when the caller worked it out ahead.
     """
+    if loaded is not None and hotpath.fast(session):
+        prepared = prepared or prepare_save(outcome, now, loaded)
+        if prepared is not None:
+            return await _run_prepared(session, prepared)
     for e in outcome.enrollments:
         notes = e.notes
         if notes:  # merged into what is stored now: a participant and their manager may answer at once
@@ -141,9 +167,13 @@ async def _save_outcome(session: AsyncSession, outcome: Outcome, now: datetime,
     return await _queue_outgoing(session, outcome, now)
 
 
-async def _save_events(session: AsyncSession, events: Iterable[JourneyEvent]) -> None:
-    rows = [{"kind": e.kind, "enrollment_id": e.enrollment_id, "prompt_id": e.prompt_id, "at": e.at, "data": e.data}
+def _event_rows(events: Iterable[JourneyEvent]) -> list[dict[str, Any]]:
+    return [{"kind": e.kind, "enrollment_id": e.enrollment_id, "prompt_id": e.prompt_id, "at": e.at, "data": e.data}
             for e in events]
+
+
+async def _save_events(session: AsyncSession, events: Iterable[JourneyEvent]) -> None:
+    rows = _event_rows(events)
     if rows and hotpath.fast(session):
         await _EVENT_INSERT.run(session, rows)
     elif rows:
@@ -187,11 +217,11 @@ def _plain(value: Any) -> Any:
     return out
 
 
-async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime) -> int:
-    outgoing = outcome.queued()  # the card change too, unless the application showed it in place
-    if not outgoing:
-        return 0
-    enrollment_of = {p.id: p.enrollment_id for p in outcome.prompts}
+def _outbox_rows(outcome: Outcome, now: datetime) -> tuple[list[dict[str, Any]], set[str]]:
+    """The outbox rows of a decision's messages (the card change too, unless the application
+    showed it in place), and the topics whose older waiting message they replace."""
+    outgoing = outcome.queued()
+    enrollment_of = {p.id: p.enrollment_id for p in outcome.prompts} if outgoing else {}
     rows = []
     for o in outgoing:
         pid = o.message.prompt_id
@@ -200,7 +230,7 @@ async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime
             "recipient_id": o.message.recipient_id,
             "enrollment_id": (o.enrollment_id or enrollment_of.get(pid or "")
                               or (pid.rsplit(".", 1)[0] if pid else None)),
-            "payload": o.message,  # serialised once, below: == o.message.to_json()
+            "payload": o.message,  # serialised once, when written: == o.message.to_json()
             "replaces_key": o.replaces_key,
             "state": "pending",
             "attempts": 0,
@@ -211,13 +241,23 @@ async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime
             "at_once": o.at_once or o.replaces_key is not None,
             "topic": o.topic,
         })
-    topics = {o.topic for o in outgoing if o.topic}
+    return rows, {o.topic for o in outgoing if o.topic}
+
+
+def _replaced(topics: set[str], rows: Sequence[Mapping[str, Any]]) -> tuple[str, tuple[Any, ...]]:
+    """SQLite's UPDATE cancelling the messages still waiting on these topics, but for `rows`."""
+    keys = [r["key"] for r in rows]
+    return (_REPLACED.format(topics=", ".join("?" * len(topics)), keys=", ".join("?" * len(keys))),
+            (_REPLACED_WHY, *topics, *keys))
+
+
+async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime) -> int:
+    rows, topics = _outbox_rows(outcome, now)
+    if not rows:
+        return 0
     if topics and hotpath.fast(session):
         # A newer digest replaces one still waiting (e.g. held through an outage): never both.
-        keys = [r["key"] for r in rows]
-        await hotpath.run_sql(session, _REPLACED.format(topics=", ".join("?" * len(topics)),
-                                                        keys=", ".join("?" * len(keys))),
-                              (_REPLACED_WHY, *topics, *keys))
+        await hotpath.run_sql(session, *_replaced(topics, rows))
     elif topics:
         await session.execute(update(OutboxRow).where(OutboxRow.topic.in_(topics), OutboxRow.state == "pending",
                                                       OutboxRow.key.not_in([r["key"] for r in rows]))
@@ -234,3 +274,41 @@ async def _queue_outgoing(session: AsyncSession, outcome: Outcome, now: datetime
             .returning(OutboxRow.__table__.c.key))
     result = await session.execute(stmt, rows)
     return len(result.all())
+
+
+@dataclass(frozen=True)
+class PreparedSave:
+    """A tick decision's writes on SQLite's driver, worked out without the database (so while the
+    previous batch commits, store/overlap.py): statements with their parameter tuples, in the
+    order `_save_outcome` runs them, then the outbox insert, whose row count is what was queued."""
+
+    statements: tuple[tuple[str, list[tuple[Any, ...]]], ...]
+    outbox: list[tuple[Any, ...]]
+
+
+def prepare_save(outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState]) -> PreparedSave | None:
+    """The writes of a decision on prompts all read in the saving transaction (the tick's), for
+    SQLite's driver; None when it needs more than prompt updates, events and outbox rows."""
+    if outcome.enrollments or outcome.mtms or outcome.cancel_pending_for:
+        return None
+    split = _prompt_changes(loaded, outcome.prompts)
+    if split is None or split[0]:
+        return None
+    statements = []
+    for changed, changes in split[1].items():
+        writer = _prompt_updater(changed)
+        statements.append((writer.sql, writer.tuples(changes)))
+    events = _event_rows(outcome.events)
+    if events:
+        statements.append((_EVENT_INSERT.sql, _EVENT_INSERT.tuples(events)))
+    rows, topics = _outbox_rows(outcome, now)
+    if rows and topics:
+        sql, replaced = _replaced(topics, rows)
+        statements.append((sql, [replaced]))
+    return PreparedSave(tuple(statements), _OUTBOX_INSERT.tuples(rows) if rows else [])
+
+
+async def _run_prepared(session: AsyncSession, prepared: PreparedSave) -> int:
+    for sql, params in prepared.statements:
+        await hotpath.run_many(session, sql, params)
+    return await hotpath.run_many(session, _OUTBOX_INSERT.sql, prepared.outbox) if prepared.outbox else 0

@@ -15,11 +15,11 @@ in-memory implementation for service tests that need no database.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +40,8 @@ from store.enrollments import (
 from store.forget import forget_person
 from store.interview_slots import InterviewSlotsRepository
 from store.outbox import OutboxRepository
-from store.outcomes import OutcomesRepository
+from store.outcomes import OutcomesRepository, PreparedSave
+from store.overlap import WriteMark, commit_while, mark, unchanged_since
 from store.people import PeopleRepository, PersonRecord
 from store.repositories import (
     AdminsStore,
@@ -52,6 +53,8 @@ from store.repositories import (
     PromptsStore,
 )
 from store.views import Views
+
+T = TypeVar("T")
 
 
 class AbstractUnitOfWork(ABC):
@@ -95,8 +98,10 @@ class AbstractUnitOfWork(ABC):
     async def flush(self) -> None: ...
 
     @abstractmethod
-    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
-        """Persist one engine decision; returns how many new outbox rows it queued."""
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None,
+                   prepared: PreparedSave | None = None) -> int:
+        """Persist one engine decision; returns how many new outbox rows it queued. `loaded`: the
+        prompts as read in this unit (the tick's claim); `prepared`: `prepare`'s result for them."""
 
     @abstractmethod
     async def queue(self, outcome: Outcome, now: datetime) -> int:
@@ -106,6 +111,27 @@ class AbstractUnitOfWork(ABC):
     async def forget(self, person: PersonRecord, now: datetime, actor_id: str | None) -> int:
         """Remove everything stored about `person` (journey facts stay as anonymous numbers);
         returns how many of their enrollments became anonymous."""
+
+    # Overlapping a commit with the next batch's decisions (store/overlap.py). By default there is
+    # nothing to overlap: no mark, and `commit_while` commits, then works.
+
+    async def mark(self) -> WriteMark | None:
+        """After this unit's last write: what `unchanged_since` compares with; None: no overlap."""
+        return None
+
+    async def unchanged_since(self, before: WriteMark) -> bool:
+        """First thing in a unit: nothing was written since `before`'s unit committed."""
+        return False
+
+    async def commit_while(self, work: Callable[[], T]) -> T:
+        """Commit, running `work` (pure: no database, no await) meanwhile; its result."""
+        await self.commit()
+        return work()
+
+    def prepare(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState]) -> PreparedSave | None:
+        """`save(outcome, now, loaded)`'s writes worked out without the database, to pass to a
+        later `save` (pure; None: `save` works them out itself)."""
+        return None
 
 
 class UnitsOfWork(Protocol):
@@ -185,13 +211,30 @@ class UnitOfWork(AbstractUnitOfWork):
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None) -> int:
+    async def save(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState] | None = None,
+                   prepared: PreparedSave | None = None) -> int:
         """Persist one engine decision; returns how many new outbox rows it queued."""
-        return await self._outcomes.save(outcome, now, loaded=loaded)
+        return await self._outcomes.save(outcome, now, loaded=loaded, prepared=prepared)
+
+    def prepare(self, outcome: Outcome, now: datetime, loaded: Mapping[str, PromptState]) -> PreparedSave | None:
+        return self._outcomes.prepare(outcome, now, loaded)
 
     async def queue(self, outcome: Outcome, now: datetime) -> int:
         """Queue only the decision's outgoing messages."""
         return await self._outcomes.queue(outcome, now)
+
+    async def mark(self) -> WriteMark | None:
+        return None if self._read_only else await mark(self.session)
+
+    async def unchanged_since(self, before: WriteMark) -> bool:
+        return not self._read_only and await unchanged_since(self.session, before)
+
+    async def commit_while(self, work: Callable[[], T]) -> T:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        out = await commit_while(self.session, work)
+        self._committed = True
+        return out
 
     async def forget(self, person: PersonRecord, now: datetime, actor_id: str | None) -> int:
         return await forget_person(self.session, self.db.is_sqlite, self.audit, person, now, actor_id)
@@ -220,7 +263,7 @@ class UnitOfWorkFactory:
         await self.db.compact()
 
 
-__all__ = ["AbstractUnitOfWork", "UnitOfWork", "UnitOfWorkFactory", "UnitsOfWork"]
+__all__ = ["AbstractUnitOfWork", "PreparedSave", "UnitOfWork", "UnitOfWorkFactory", "UnitsOfWork", "WriteMark"]
 
 
 # A write that broke a uniqueness rule (a concurrent duplicate): callers treat it as "already done".

@@ -38,3 +38,16 @@ def test_a_message_is_written_as_json_dumps_of_asdict(message: Message) -> None:
 def test_other_values_are_written_as_json_dumps(value: dict[str, object]) -> None:
     assert sqlite_json(value) == json.dumps(value)
     assert sqlite_json([value]) == json.dumps([value])
+
+
+SMALL = st.dictionaries(st.sampled_from(["step", "n", "why", "1"]),
+                        st.one_of(st.sampled_from(["focus-situation", "started", "1", ""]), st.booleans(),
+                                  st.sampled_from([0, 1]), st.none(), TEXT), max_size=2)
+
+
+@given(st.lists(SMALL, min_size=1, max_size=6))
+def test_small_dicts_kept_once_are_json_dumps_of_each(values: list[dict[str, object]]) -> None:
+    """An event's data (`{"step": ...}`) is encoded once per process: equal-looking dicts with 1
+    and True, or keys in another order, still get their own text."""
+    for v in values + values[::-1]:
+        assert sqlite_json(v) == json.dumps(v)
