@@ -67,6 +67,33 @@ def compress(journey: Journey, enrollment: EnrollmentState, prompts: list[Prompt
     return [moved.get(p.id, p) for p in prompts if p.id not in dropped]
 
 
+def after_preparation(journey: Journey, enrollment: EnrollmentState, prompts: list[PromptState]) -> list[PromptState]:
+    """The manager's expectations card after the participant's preparation, whatever their zones.
+
+    Both are timed in their recipient's own day, so a participant in a later zone than their
+    manager (New York under London) would get their picture-of-success question after the card
+    that should show it. Such a card moves to the manager's next working day at the same local
+    time while that is still before the start; otherwise to their first open moment `GAP` after
+    the participant's last preparation step."""
+    cfg = journey.manager_support.expectations
+    manager = enrollment.manager
+    if cfg is None or manager is None:
+        return prompts
+    card = next((p for p in prompts if p.step_id == cfg.step), None)
+    prep = [p.due_at for p in prompts if p.step_id in (cfg.consent_step, *cfg.shares)]
+    if card is None or not prep or max(prep) < card.due_at:
+        return prompts
+    cal, tz = timekeeping.calendar_for(journey, manager), timekeeping.tz_of(journey, manager)
+    local = card.due_at.astimezone(tz)
+    day = cal.add_working_days(local.date(), 1)
+    slot = cal.local_slot(day, local.time().replace(second=0, microsecond=0), tz)
+    if day >= enrollment.start or slot < max(prep):
+        later = max(prep) + GAP
+        slot = later if cal.is_open(later, tz) else cal.next_open(later, tz)
+    moved = card.with_(due_at=slot, next_at=slot)
+    return [moved if p.id == card.id else p for p in prompts]
+
+
 def compressed_titles(journey: Journey, enrollment: EnrollmentState, now: datetime) -> list[str]:
     """The before-phase steps whose time has already passed at enrollment (in journey order)."""
     out: list[str] = []

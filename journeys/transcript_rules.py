@@ -252,12 +252,15 @@ def before_phase_order(t: Transcript) -> Iterable[Breach]:
     for i, s in enumerate(t.sent):
         if s.about is None or s.kind.step_id != t.expectations_step:
             continue
-        if s.kind.name == f"step:{t.expectations_step}" and s.about not in carded:
-            carded.add(s.about)
-            missing = [p for p in t.preparation if first_prep.get((s.about, p), len(t.sent)) > i]
-            if missing:
-                yield _breach(t, "before-phase-order", s, f"the expectations card about {t.names.get(s.about)} "
-                              f"comes before their preparation: {', '.join(missing)}")
+        if s.kind.name == f"step:{t.expectations_step}":
+            for who in _on_card(t, s):
+                if who in carded:
+                    continue
+                carded.add(who)
+                missing = [p for p in t.preparation if first_prep.get((who, p), len(t.sent)) > i]
+                if missing:
+                    yield _breach(t, "before-phase-order", s, f"the expectations card about {t.names.get(who)} "
+                                  f"comes before their preparation: {', '.join(missing)}")
         elif s.kind.name in (ESCALATION, LEADER_ESCALATION):
             answered = {a.step_id for a in t.actions if a.user == s.about and a.at <= s.at}
             missing = [p for p in t.preparation if p not in answered]
@@ -266,6 +269,13 @@ def before_phase_order(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "before-phase-order", s, f"escalation about {t.names.get(s.about)}'s "
                               f"expectations conversation {days} days before the start, before they prepared "
                               f"({', '.join(missing)})")
+
+
+def _on_card(t: Transcript, s: Sent) -> list[str]:
+    """Everyone a manager's card is about: the person it is keyed to, and, on a card for several
+    reports, each other participant it names."""
+    named = [u for u in sorted(t.participants) if u != s.about and t.names.get(u) and t.names[u] in s.text]
+    return ([s.about] if s.about else []) + named
 
 
 def card_closed_when_done(t: Transcript) -> Iterable[Breach]:
