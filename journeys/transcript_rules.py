@@ -558,6 +558,40 @@ def stuck_says_since(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "stuck-says-since", s, "no date or count of working days", line.strip())
 
 
+_NUDGE = re.compile(r"^(.+?) may be stuck\.")
+_STILL = re.compile(r"^Still no answer from (\S+)(?: to “[^”]*”)? since " + _DAY + r" \(\d+ working days?\)")
+
+
+def _nudged(s: Sent) -> set[str]:
+    """The first names a manager's digest says may be stuck, or still have not answered."""
+    out: set[str] = set()
+    for line in plain(s.message.text).splitlines():
+        m = _NUDGE.match(line.strip()) or _STILL.match(line.strip())
+        if m:
+            out |= {n.strip() for n in re.split(r",| and ", m.group(1)) if n.strip()}
+    return out
+
+
+def stuck_nudge_once(t: Transcript) -> Iterable[Breach]:
+    """A manager hears that a report may be stuck once per silence: the nudge naming a report
+    does not come back in that manager's next weekly digest unless something changed; a later
+    reminder, at a longer interval, says what is still unanswered, since when and for how many
+    working days."""
+    last: dict[str, Sent] = {}
+    for s in (x for x in t.sent if x.kind.name == DIGEST):
+        before = last.get(s.recipient)
+        last[s.recipient] = s
+        for line in plain(s.message.text).splitlines():
+            if line.strip().startswith("Still no answer") and not _STILL.match(line.strip()):
+                yield _breach(t, "stuck-nudge-once", s, "a repeated nudge without since when", line.strip())
+        if before is None or (s.local.date() - before.local.date()).days > 8:
+            continue
+        again = sorted(_nudged(s) & _nudged(before))
+        if again:
+            yield _breach(t, "stuck-nudge-once", s, f"{', '.join(again)} nudged again, as in the digest of "
+                          f"{before.local:%a %d %b}")
+
+
 _TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
 
 
@@ -577,7 +611,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
-                           waiting_says_what, stuck_says_since)
+                           waiting_says_what, stuck_says_since, stuck_nudge_once)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:
