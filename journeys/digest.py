@@ -53,6 +53,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         # a before-phase prompt has lost its point once the journey has started (it closes then)
         started = today >= r.enrollment.start
         live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]
+        asked = own  # all of theirs, the before phase's included: a silence may have begun there
         own = [p for p in own if p in live]
         mine = [p for p in live if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
@@ -64,7 +65,9 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
             lines.append(f"  • ⚠️ no response to “{rendering.prompt_title(journey, current)}” "
                          + _waiting_since(journey, person, current, now, limit))
             first = typed(person.name.split()[0])
-            silence = stuck_silence(journey, person, manager, own, late, now)
+            silence = stuck_silence(journey, person, manager, asked, late, r.enrollment.start,
+                                    lambda p: _before_phase_prompt(journey, p), now,
+                                    [p for p in r.prompts if p.recipient_id == manager.id])
             if silence.weeks == 0:
                 stuck_names.append(first)
             elif silence.weeks % REPEAT_WEEKS == 0:

@@ -7,7 +7,8 @@ An open prompt is stuck once it has waited `stuck_after` working days (the journ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from journeys.definition import Journey
 from journeys.state import Person, PromptState
@@ -48,28 +49,45 @@ class Silence:
 
 
 def stuck_silence(journey: Journey, person: Person, manager: Person, own: list[PromptState],
-                  late: list[PromptState], now: datetime) -> Silence:
+                  late: list[PromptState], start: date, before_phase: Callable[[PromptState], bool],
+                  now: datetime, theirs: list[PromptState]) -> Silence:
     """The silence a stuck participant is in, so their manager hears of it once, not weekly.
 
     It began with the first prompt sent after their last answer, when one of those is late (they
-    have gone quiet); otherwise with their oldest late prompt (they answer, but leave that one). It
-    first counted as stuck at the start of their day `stuck_after` working days later (as
-    `is_stuck` counts), so the manager was first told in the first digest from then on, and the
-    weeks are counted from that digest's week. A new silence (they answered, then went quiet again)
-    or a new item left aside starts again at week 0."""
+    have gone quiet; `own`: all their prompts, the before phase's included); otherwise with their
+    oldest late prompt (they answer, but leave that one). The weeks count from the first earlier
+    weekly digest that showed it (a prompt of it waiting `stuck_after` working days, as `is_stuck`
+    counts, and not a before-phase prompt once the journey had started). A new silence (they
+    answered, then went quiet again) or a new item left aside starts again at week 0. `theirs`:
+    the manager's own prompts for this report (before the start, a digest needs one waiting)."""
     answered = [p.answered_at for p in own if p.answered_at is not None]
     last = max(answered, default=None)
     after = [p for p in own if p.status in ("open", "expired") and p.sent_at is not None
              and (last is None or p.sent_at > last)]  # asked and never answered (a one-way message is "done")
     quiet = any(p in after for p in late)
     began = min(after if quiet else late, key=lambda p: (p.sent_at or p.due_at, p.id))
+    pool = after if quiet else [began]
     cal, tz = calendar_for(journey, person), tz_of(journey, person)
-    day = cal.add_working_days(local_date(began.sent_at or began.due_at, tz), stuck_after(journey))
-    counted = datetime.combine(day, time(0), tz)
-    first = next_digest_at(journey, manager, counted - timedelta(seconds=1))
-    if first is None:
-        return Silence(began, 0, quiet)
+    limit = stuck_after(journey)
+
     mtz = tz_of(journey, manager)
-    this, then = local_date(now, mtz), local_date(first, mtz)
-    weeks = ((this - timedelta(days=this.weekday())) - (then - timedelta(days=then.weekday()))).days // 7
-    return Silence(began, max(0, weeks), quiet)
+
+    def waiting(p: PromptState, at: datetime) -> bool:
+        return p.sent_at is not None and p.sent_at <= at and (p.answered_at is None or p.answered_at > at)
+
+    def shown(at: datetime) -> bool:
+        started = local_date(at, mtz) >= start  # as the digest judges it: the manager's day
+        if not started and not any(waiting(p, at) for p in theirs):
+            return False  # before the start a digest goes only with something waiting for the manager
+        day = local_date(at, tz)
+        return any(waiting(p, at) and not (started and before_phase(p))
+                   and cal.working_days_between(local_date(p.sent_at or at, tz), day) >= limit for p in pool)
+
+    slot = next_digest_at(journey, manager, began.sent_at or began.due_at)
+    while slot is not None and slot < now - timedelta(hours=1):  # the digests before this one
+        if shown(slot):
+            this, then = local_date(now, mtz), local_date(slot, mtz)
+            weeks = ((this - timedelta(days=this.weekday())) - (then - timedelta(days=then.weekday()))).days // 7
+            return Silence(began, max(0, weeks), quiet)
+        slot = next_digest_at(journey, manager, slot + timedelta(hours=1))
+    return Silence(began, 0, quiet)

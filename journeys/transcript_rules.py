@@ -25,6 +25,7 @@ from journeys.transcript import (
     DIGEST,
     ESCALATION,
     FINAL_DIGEST,
+    INTERVIEW,
     LEADER_BRIEF,
     LEADER_DIGEST,
     LEADER_ESCALATION,
@@ -127,8 +128,10 @@ def past_as_future(t: Transcript) -> Iterable[Breach]:
 def _daily_kind(s: Sent) -> str:
     """A step's card is one kind per step; a support request or a notice carrying one person's
     answer (a shared reflection, an approved plan) is one kind per step and person, as each is
-    about its own moment; escalations, digests and tasks are one kind whoever they are about."""
-    if s.kind.step_kind == "manager_request" or s.kind.name.startswith("notice:"):
+    about its own moment, as is an interviewer's notice of a candidate's answer; escalations,
+    digests and tasks are one kind whoever they are about."""
+    if s.kind.step_kind == "manager_request" or s.kind.name.startswith("notice:") or \
+            s.kind.name == f"{INTERVIEW}consent":
         return f"{s.kind.name}:{s.kind.step_kind}:{s.about}"
     return s.kind.name
 
@@ -605,13 +608,46 @@ def time_said_once(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "time-said-once", s, "the same time twice on one line", line.strip())
 
 
+def time_listed_once(t: Transcript) -> Iterable[Breach]:
+    """Each time is listed once in a message: no message names the same day and time in two places
+    (an interviewer's candidates and their calendar list each held or booked time once; a hold's
+    "until" deadline is not a listed time)."""
+    for s in t.sent:
+        seen: dict[tuple[str, ...], str] = {}
+        for line in plain(s.message.text).splitlines():
+            for m in _TIME.finditer(line):
+                found = m.groups()
+                if line[:m.start()].rstrip().endswith("until"):
+                    continue  # how long a time is held: the same deadline may hold several
+                if found in seen and seen[found] != line:
+                    yield _breach(t, "time-listed-once", s, f"{found[0]} {found[1]} {found[2]} listed again "
+                                  f"(first: “{seen[found].strip()[:60]}”)", line.strip())
+                seen.setdefault(found, line)
+
+
+def one_per_minute(t: Transcript) -> Iterable[Breach]:
+    """Several things of one kind make one message: nobody gets two messages of the same kind in
+    the same minute (an interviewer's interviews of the day, answers to their invitations, two
+    people's notices), whoever each is about."""
+    seen: dict[tuple[str, str, str], Sent] = {}
+    for s in t.sent:
+        if s.asks and s.kind.step_id:
+            continue  # a step's cards: `compressed` and the grouped manager cards
+        key = (s.recipient, s.kind.name, s.local.strftime("%Y-%m-%d %H:%M"))
+        if key in seen:
+            yield _breach(t, "one-per-minute", s, f"a second {s.kind.name} message in the same minute")
+        else:
+            seen[key] = s
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
-                           waiting_says_what, stuck_says_since, stuck_nudge_once)
+                           waiting_says_what, stuck_says_since, stuck_nudge_once,
+                           time_listed_once, one_per_minute)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

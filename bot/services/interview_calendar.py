@@ -8,12 +8,14 @@ candidates can never hold or book the same time, even when two processes invite 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
-from journeys.evaluation.interviews import hold_until, propose_slots, reminder_at
+from journeys.evaluation.interview_day import DayInterview, day_message
+from journeys.evaluation.interview_day import topic as day_topic
+from journeys.evaluation.interviews import hold_until, propose_slots, reminder_at, self_reported
 from journeys.messages import Message, Outgoing
 from journeys.text import typed
 from journeys.timekeeping import format_slot
@@ -32,26 +34,46 @@ async def hold_times(uow: AbstractUnitOfWork, journey: Journey, interviewer_id: 
                                           lambda slot: hold_until(now, slot), now)
 
 
+async def interviewer_day(uow: AbstractUnitOfWork, interviewer_id: str, slot: datetime,
+                          tz: ZoneInfo) -> list[DayInterview]:
+    """Every interview booked on the interviewer's day of `slot` (their zone), with who and what
+    they said in the survey."""
+    day = slot.astimezone(tz).date()
+    held = await uow.interview_slots.calendar(interviewer_id, datetime.combine(day, time(0), tz))
+    booked = [h for h in held if h.state == "booked" and h.slot_at.astimezone(tz).date() == day]
+    owners = {eid: pid for eid, pid, _ in await uow.enrollments.people_of([h.enrollment_id for h in booked])}
+    people = await uow.people.by_ids(list(owners.values()))
+    events = await uow.events.of_enrollments(list(owners))
+    names = {eid: people[pid].name or "" for eid, pid in owners.items() if pid in people}
+    return [DayInterview(h.slot_at, names.get(h.enrollment_id, ""), self_reported(events, h.enrollment_id))
+            for h in booked]
+
+
 def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetime, *,
-              participant: tuple[str, str, Who], interviewer: tuple[str, str, Who]) -> list[Outgoing]:
+              participant: tuple[str, str, Who], interviewer: tuple[str, str, Who],
+              day: list[DayInterview], cohort: str) -> list[Outgoing]:
     """The day's reminder to each of the two people, (id, name, calendar), in their own time;
-    stale once the interview is over."""
+    stale once the interview is over. The interviewer's names every interview of their `day`
+    (this one included) in one message, which replaces the day's message still waiting."""
     minutes = journey.interviews.minutes
     (pid, pname, pwho), (iid, iname, iwho) = participant, interviewer
+    if not any(d.slot == slot for d in day):
+        day = [*day, DayInterview(slot, pname, None)]
+    title, text = day_message(day, iwho[1], minutes, cohort)
     texts = (
-        (pid, pwho, (f"Today at {format_slot(slot, pwho[1])[-5:]} (your time): your {minutes}-minute conversation "
-                     f"with {typed(iname or 'L&D')} about how {journey.title} went for you.")),
-        (iid, iwho, (f"Today at {format_slot(slot, iwho[1])[-5:]} (your time): Success Case interview with "
-                     f"{typed(pname or 'a participant')} ({minutes} min). The guides: `interviews <cohort>`; "
-                     "afterwards `interview` and their name with `notes` records what you found.")),
+        (pid, pwho, "Interview today", (f"Today at {format_slot(slot, pwho[1])[-5:]} (your time): your "
+                                        f"{minutes}-minute conversation with {typed(iname or 'L&D')} about how "
+                                        f"{journey.title} went for you."), [slot], None),
+        (iid, iwho, title, text, sorted(d.slot for d in day),
+         day_topic(iid, slot.astimezone(iwho[1]).date())),
     )
     out = []
-    for who_id, who, text in texts:
-        at = reminder_at(slot, who, now)
+    for who_id, who, heading, body, slots, topic in texts:
+        at = reminder_at(slots[0], who, now)
         out.append(Outgoing(f"interview:{enrollment_id}:reminder:{who_id}",
-                            Message(who_id, text, title="Interview today", journey_title=journey.title,
+                            Message(who_id, body, title=heading, journey_title=journey.title,
                                     audience="admin" if who_id == iid else "participant"),
-                            stale_at_iso=(slot + timedelta(minutes=minutes)).isoformat(),
+                            stale_at_iso=(slots[-1] + timedelta(minutes=minutes)).isoformat(),
                             not_before_iso=at.isoformat() if at > now else None,
-                            at_once=True, enrollment_id=enrollment_id))
+                            at_once=True, enrollment_id=enrollment_id, topic=topic))
     return out

@@ -364,6 +364,12 @@ def consent_status(events: Iterable[JourneyEvent], enrollment_id: str) -> Status
     return f.status if f is not None else "to_invite"
 
 
+def self_reported(events: Iterable[JourneyEvent], enrollment_id: str) -> str | None:
+    """What the candidate said in the Success Case survey (`success`, `not_applied`…), if anything."""
+    f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
+    return f.classification if f is not None else None
+
+
 def invited_slots(events: Iterable[JourneyEvent], enrollment_id: str) -> tuple[datetime, ...]:
     f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
     return f.slots if f is not None else ()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journeys.definition import Journey
-from journeys.transcript import Transcript
-from journeys.transcript_rules import stuck_nudge_once
+from journeys.transcript import Transcript, classify
+from journeys.transcript_rules import one_per_minute, stuck_nudge_once, time_listed_once
 from tests.unit.journeys.test_transcript_rules import START, at, names, sent, transcript
 
 NUDGE = "Ana may be stuck. A two-minute check-in this week (what's getting in the way?) is the single biggest thing."
@@ -28,3 +28,32 @@ def test_stuck_nudge_once_rule(journey: Journey) -> None:
     vague = "Still no answer from Ana for weeks."
     assert names(list(stuck_nudge_once(digests(journey, NUDGE, "", vague)))) == ["stuck-nudge-once"]
     assert not list(stuck_nudge_once(digests(journey, NUDGE, NUDGE, every=14)))  # a fortnight apart is not the next week
+
+
+def test_time_listed_once_rule(journey: Journey) -> None:
+    def reply(text: str) -> Transcript:
+        return transcript(journey, [sent(at(START + timedelta(days=30), 9, 30), "ben", "reply:interviews", journey,
+                                         role="manager", text=text)])
+
+    twice = ("1. Ana Silva — a concrete situation; asked, no answer yet; held: Mon 11 Jan 10:00, Tue 12 Jan 10:00\n"
+             "Your interview calendar (your time):\n  Mon 11 Jan 10:00 — Ana Silva, held until then")
+    found = list(time_listed_once(reply(twice)))
+    assert names(found) == ["time-listed-once"] and "11 Jan 10:00" in found[0].detail
+    once = ("1. Ana Silva — a concrete situation; asked, no answer yet; 2 times held (your calendar below)\n"
+            "  Mon 11 Jan 10:00 — Ana Silva, held until Fri 8 Jan 09:30\n"
+            "  Tue 12 Jan 10:00 — Ana Silva, held until Fri 8 Jan 09:30")  # one deadline for both holds
+    assert not list(time_listed_once(reply(once)))
+
+
+def test_one_per_minute_rule(journey: Journey) -> None:
+    day = START + timedelta(days=30)
+    three = [sent(at(day, 9), "lee", f"interview:e{i}:reminder:lee", journey, role="leader",
+                  text=f"Today at 1{i}:00 (your time): Success Case interview with someone") for i in range(3)]
+    found = list(one_per_minute(transcript(journey, three)))
+    assert names(found) == ["one-per-minute"] * 2
+    spread = [sent(at(day, 9 + i), "lee", f"interview:e{i}:consent", journey, role="leader") for i in range(3)]
+    assert not list(one_per_minute(transcript(journey, spread)))
+    # a different kind in the same minute is not the same thing said again
+    other = sent(at(day, 9), "lee", "interview:e1:consent", journey, role="leader")
+    assert not list(one_per_minute(transcript(journey, [three[0], other])))
+    assert classify("interview:e1:reminder:lee", journey).name == "interview:reminder"
