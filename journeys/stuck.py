@@ -6,8 +6,8 @@ An open prompt is stuck once it has waited `stuck_after` working days (the journ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from journeys.definition import Journey

@@ -128,10 +128,10 @@ def past_as_future(t: Transcript) -> Iterable[Breach]:
 def _daily_kind(s: Sent) -> str:
     """A step's card is one kind per step; a support request or a notice carrying one person's
     answer (a shared reflection, an approved plan) is one kind per step and person, as each is
-    about its own moment, as is an interviewer's notice of a candidate's answer; escalations,
-    digests and tasks are one kind whoever they are about."""
-    if s.kind.step_kind == "manager_request" or s.kind.name.startswith("notice:") or \
-            s.kind.name == f"{INTERVIEW}consent":
+    about its own moment, as are an interview's messages (an answer; the reminder, the working day
+    before when the day opens with the interview, beside that day's own); escalations, digests
+    and tasks are one kind whoever they are about."""
+    if s.kind.step_kind == "manager_request" or s.kind.name.startswith(("notice:", INTERVIEW)):
         return f"{s.kind.name}:{s.kind.step_kind}:{s.about}"
     return s.kind.name
 
@@ -640,6 +640,25 @@ def one_per_minute(t: Transcript) -> Iterable[Breach]:
             seen[key] = s
 
 
+_TODAY_AT = re.compile(r"(?:\b[Tt]oday at |^• )(\d\d):(\d\d)\b", re.MULTILINE)
+_AHEAD = timedelta(hours=1)
+
+
+def reminded_ahead(t: Transcript) -> Iterable[Breach]:
+    """A reminder comes in time to be of use: an interview's reminder saying what happens today
+    reaches its reader at least an hour before the first time it names (when their working day
+    opens with the interview, it comes the working day before)."""
+    for s in (x for x in t.sent if x.kind.name == f"{INTERVIEW}reminder"):
+        text = plain(s.message.text)
+        if "today" not in text.lower():
+            continue
+        times = [s.local.replace(hour=int(h), minute=int(m), second=0, microsecond=0)
+                 for h, m in _TODAY_AT.findall(text)]
+        if times and min(times) - s.local < _AHEAD:
+            yield _breach(t, "reminded-ahead", s, f"arrives {int((min(times) - s.local).total_seconds() // 60)} "
+                          f"minutes before {min(times):%H:%M}")
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
@@ -647,7 +666,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
                            waiting_says_what, stuck_says_since, stuck_nudge_once,
-                           time_listed_once, one_per_minute)
+                           time_listed_once, one_per_minute, reminded_ahead)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

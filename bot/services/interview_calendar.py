@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
-from journeys.evaluation.interview_day import DayInterview, day_message
+from journeys.evaluation.interview_day import DayInterview, day_message, told_in, when_words
 from journeys.evaluation.interview_day import topic as day_topic
 from journeys.evaluation.interviews import hold_until, propose_slots, reminder_at, self_reported
 from journeys.messages import Message, Outgoing
@@ -35,9 +35,9 @@ async def hold_times(uow: AbstractUnitOfWork, journey: Journey, interviewer_id: 
 
 
 async def interviewer_day(uow: AbstractUnitOfWork, interviewer_id: str, slot: datetime,
-                          tz: ZoneInfo) -> list[DayInterview]:
+                          tz: ZoneInfo) -> tuple[list[DayInterview], frozenset[datetime]]:
     """Every interview booked on the interviewer's day of `slot` (their zone), with who and what
-    they said in the survey."""
+    they said in the survey; and the times a day message that already went named."""
     day = slot.astimezone(tz).date()
     held = await uow.interview_slots.calendar(interviewer_id, datetime.combine(day, time(0), tz))
     booked = [h for h in held if h.state == "booked" and h.slot_at.astimezone(tz).date() == day]
@@ -45,32 +45,43 @@ async def interviewer_day(uow: AbstractUnitOfWork, interviewer_id: str, slot: da
     people = await uow.people.by_ids(list(owners.values()))
     events = await uow.events.of_enrollments(list(owners))
     names = {eid: people[pid].name or "" for eid, pid in owners.items() if pid in people}
-    return [DayInterview(h.slot_at, names.get(h.enrollment_id, ""), self_reported(events, h.enrollment_id))
-            for h in booked]
+    items = [DayInterview(h.slot_at, names.get(h.enrollment_id, ""), self_reported(events, h.enrollment_id))
+             for h in booked]
+    # what the day's messages that already went named: recalled, not told again
+    rows = await uow.outbox.by_keys(reminder_key(h.enrollment_id, interviewer_id) for h in booked)
+    texts = [str(r.payload.get("text", "")) for r in rows.values() if r.state in ("sent", "sending")]
+    return items, told_in(texts, items, tz)
+
+
+def reminder_key(enrollment_id: str, who_id: str) -> str:
+    return f"interview:{enrollment_id}:reminder:{who_id}"
 
 
 def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetime, *,
               participant: tuple[str, str, Who], interviewer: tuple[str, str, Who],
-              day: list[DayInterview], cohort: str) -> list[Outgoing]:
+              day: list[DayInterview], cohort: str, told: frozenset[datetime] = frozenset()) -> list[Outgoing]:
     """The day's reminder to each of the two people, (id, name, calendar), in their own time;
     stale once the interview is over. The interviewer's names every interview of their `day`
-    (this one included) in one message, which replaces the day's message still waiting."""
+    (this one included) in one message, which replaces the day's message still waiting; those a
+    message that went named (`told`) are only recalled ("one more interview today …")."""
     minutes = journey.interviews.minutes
     (pid, pname, pwho), (iid, iname, iwho) = participant, interviewer
     if not any(d.slot == slot for d in day):
         day = [*day, DayInterview(slot, pname, None)]
-    title, text = day_message(day, iwho[1], minutes, cohort)
+    slots = sorted(d.slot for d in day if d.slot not in told) or [slot]  # the day's not yet told
+    theirs, mine = reminder_at(slot, pwho, now), reminder_at(slots[0], iwho, now)
+    title, text = day_message(day, iwho[1], minutes, cohort, mine, told)
+    when = when_words(slot, theirs, pwho[1])
     texts = (
-        (pid, pwho, "Interview today", (f"Today at {format_slot(slot, pwho[1])[-5:]} (your time): your "
-                                        f"{minutes}-minute conversation with {typed(iname or 'L&D')} about how "
-                                        f"{journey.title} went for you."), [slot], None),
-        (iid, iwho, title, text, sorted(d.slot for d in day),
-         day_topic(iid, slot.astimezone(iwho[1]).date())),
+        (pid, theirs, f"Interview {when}", (f"{when[:1].upper()}{when[1:]} at {format_slot(slot, pwho[1])[-5:]} "
+                                            f"(your time): your {minutes}-minute conversation with "
+                                            f"{typed(iname or 'L&D')} about how {journey.title} went for you."),
+         [slot], None),
+        (iid, mine, title, text, slots, day_topic(iid, slot.astimezone(iwho[1]).date())),
     )
     out = []
-    for who_id, who, heading, body, slots, topic in texts:
-        at = reminder_at(slots[0], who, now)
-        out.append(Outgoing(f"interview:{enrollment_id}:reminder:{who_id}",
+    for who_id, at, heading, body, slots, topic in texts:
+        out.append(Outgoing(reminder_key(enrollment_id, who_id),
                             Message(who_id, body, title=heading, journey_title=journey.title,
                                     audience="admin" if who_id == iid else "participant"),
                             stale_at_iso=(slots[-1] + timedelta(minutes=minutes)).isoformat(),

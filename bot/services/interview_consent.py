@@ -106,11 +106,11 @@ async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: R
         me = uow.people.state(person)
         them = uow.people.state(interviewer)
         ihours = (timekeeping.calendar_for(journey, them), timekeeping.tz_of(journey, them))
-        day = await interviewer_day(uow, interviewer.id, slot, ihours[1])
+        day, told = await interviewer_day(uow, interviewer.id, slot, ihours[1])
         out.outgoing += reminders(journey, eid, slot, now,
                                   participant=(person.id, person.name or "", (timekeeping.calendar_for(journey, me), tz)),
                                   interviewer=(interviewer.id, interviewer.name or "", ihours), day=day,
-                                  cohort=row.cohort)
+                                  cohort=row.cohort, told=told)
     if reply.button is None:  # typed: the request's card closes later, so say at once what was saved
         out.replies.append(Message(person.id, note))
     return out

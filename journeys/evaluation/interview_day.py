@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from journeys.text import typed
-from journeys.timekeeping import format_slot
+from journeys.timekeeping import format_day, format_slot
 
 # What to ask, by what the candidate said in the survey (Brinkerhoff: a success case is verified
 # with its evidence and valued; a non-success case tells what in the performance system got in the way).
@@ -38,19 +38,49 @@ def topic(interviewer_id: str, day: date) -> str:
     return f"interview-day:{interviewer_id}:{day.isoformat()}"
 
 
-def day_message(items: list[DayInterview], tz: ZoneInfo, minutes: int, cohort: str) -> tuple[str, str]:
-    """(title, text) of the interviewer's message for the day: each interview once, in order."""
+def when_words(slot: datetime, at: datetime, tz: ZoneInfo) -> str:
+    """The interview's day as read at `at`: "today", "tomorrow" or "on Mon 1 Feb" (reader's zone)."""
+    day, read = slot.astimezone(tz).date(), at.astimezone(tz).date()
+    if day == read:
+        return "today"
+    return "tomorrow" if (day - read).days == 1 else f"on {format_day(day)}"
+
+
+def day_message(items: list[DayInterview], tz: ZoneInfo, minutes: int, cohort: str,
+                at: datetime | None = None, told: frozenset[datetime] = frozenset()) -> tuple[str, str]:
+    """(title, text) of the interviewer's message for the day: each interview once, in order;
+    `at`: when it is read (default: on the day). `told`: the times a message that already went
+    named (`told_in`): those are only recalled by time and name, the others named with what to ask."""
     ordered = sorted(items, key=lambda i: i.slot)
-    title = "Interview today" if len(ordered) == 1 else f"{len(ordered)} interviews today"
-    several = len(ordered) != 1
-    head = f"Your Success Case interview{'s' if several else ''} today ({minutes} min{' each' if several else ''}"
+    listed = [i for i in ordered if i.slot not in told] or ordered
+    when = when_words(listed[0].slot, at or listed[0].slot, tz)
+    several = len(listed) != 1
+    if len(listed) < len(ordered):
+        title = f"{'One' if not several else len(listed)} more interview{'s' if several else ''} {when}"
+        head = f"{title.replace(' interview', ' Success Case interview', 1)} ({minutes} min{' each' if several else ''}"
+    else:
+        title = f"Interview {when}" if not several else f"{len(listed)} interviews {when}"
+        head = f"Your Success Case interview{'s' if several else ''} {when} ({minutes} min{' each' if several else ''}"
     lines = [head + ", your time):"]
-    for i in ordered:
+    for i in listed:
         ask = _ASK.get(i.self_reported or "", "how the journey went for them")
-        lines.append(f"• {i.slot.astimezone(tz):%H:%M} {typed(i.name or 'a participant')}: ask about {ask}")
+        lines.append(f"{_named(i, tz)}: ask about {ask}")
+    others = [i for i in ordered if i not in listed]
+    if others:
+        lines.append(f"Also {when}, as told before: " + ", ".join(_named(i, tz)[2:] for i in others) + ".")
     lines.append(f"The guides: `interviews {cohort}`; afterwards `interview` and their name with `notes` "
                  "records what you found.")
     return title, "\n".join(lines)
+
+
+def _named(i: DayInterview, tz: ZoneInfo) -> str:
+    return f"• {i.slot.astimezone(tz):%H:%M} {typed(i.name or 'a participant')}"
+
+
+def told_in(texts: list[str], items: list[DayInterview], tz: ZoneInfo) -> frozenset[datetime]:
+    """The times of `items` that a day message already delivered (`texts`) named with what to ask."""
+    lines = {line.split(": ask about", 1)[0] for text in texts for line in text.splitlines() if ": ask about" in line}
+    return frozenset(i.slot for i in items if _named(i, tz) in lines)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Delivery instants come from the demo's own SQLite outbox (kept in tmp via `db_pa
 from __future__ import annotations
 
 import asyncio
+import re
 import itertools
 import sqlite3
 from collections import defaultdict
@@ -216,8 +217,6 @@ def test_report_matches_the_personas(demo):
 def test_demo_prints_ranked_candidates_a_calendar_without_clashes_and_the_value_with_its_return(demo):
     """Issue 21 in the demo: the ranking with its reasons, times held then booked on the
     interviewer's calendar (never two at once), verified stories, value a month and the return."""
-    import re
-
     summary, _, _ = demo
     printed = plain("\n".join(PRINTED))
     assert "Success cases, strongest evidence first:" in printed
@@ -238,25 +237,29 @@ def test_demo_prints_ranked_candidates_a_calendar_without_clashes_and_the_value_
         ranking = reply.split("Your interview calendar")[0]
         assert "candidates for Success Case interviews" in ranking
         assert not re.search(r"\w{3} \d+ \w{3} \d\d:\d\d", ranking), ranking
-    assert "Today at" in printed  # the participant's reminder on the day
+    # the participant's reminder: the working day before, for an interview when their day opens
+    assert "On Mon 28 Jun at 09:00 (your time): your 30-minute conversation with" in printed
     report = "\n".join(summary.report)
     assert "Verified story 1 (interview notes" in report
     assert "Estimated value: £2,100 a month." in report and "Return: 5.6 : 1 over a year" in report
 
 
 def test_the_interviewer_gets_one_message_for_the_days_interviews(demo):
-    # Lena has three interviews on Mon 28 Jun: one message at the start of her day names each
-    # once, in order, in her time (Paris), with what to ask; never one message per interview
+    # Lena (Paris) has three interviews on Mon 28 Jun, the first at 09:00 when her day opens. The
+    # two booked by Friday morning make one message on Friday afternoon (a reminder at 09:00 on the
+    # day would come with the first interview); Dev, booked as it went, is told as one more on the
+    # day. Each interview is named once across them, with what to ask; never one message per interview
     _, sent, _ = demo
     lena = new_messages(sent, "lena")
-    day = [s for s in lena if s.title.endswith(("interviews today", "Interview today"))]
-    assert [s.title for s in day] == ["3 interviews today"]
-    text = plain(day[0].text)
-    lines = [line for line in text.splitlines() if line.startswith("• ")]
-    assert [line.split(":", 2)[0] + ":" + line.split(":", 2)[1] for line in lines] == [
+    day = [s for s in lena if re.search(r"(?i)\binterviews? (today|tomorrow|on )", s.title)]
+    paris = ZoneInfo("Europe/Paris")
+    assert [(s.title, s.at.astimezone(paris).strftime("%a %H:%M")) for s in day] == [
+        ("2 interviews on Mon 28 Jun", "Fri 15:30"), ("One more interview today", "Mon 09:00")]
+    named = [line for s in day for line in plain(s.text).splitlines() if line.startswith("• ")]
+    assert [line.split(":", 2)[0] + ":" + line.split(":", 2)[1] for line in named] == [
         "• 09:00 Fatima Zahra", "• 10:00 Ana Silva", "• 15:00 Dev Patel"]
-    assert "success story" in lines[1] and "got in the way" in lines[2]  # what to ask each one
-    assert day[0].at.astimezone(ZoneInfo("Europe/Paris")).strftime("%a %H:%M") == "Mon 09:00"
+    assert "success story" in named[1] and "got in the way" in named[2]  # what to ask each one
+    assert "Also today, as told before: 09:00 Fatima Zahra, 10:00 Ana Silva." in plain(day[1].text)
     minutes = [(s.title, s.at.replace(second=0, microsecond=0)) for s in lena if s.title != "Interview consent"]
     # never two of a kind in the same minute (left: two answers given in the same minute of her
     # working hours still make two consent notices; answers given while she is away make one)

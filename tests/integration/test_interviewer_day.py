@@ -46,18 +46,18 @@ def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) ->
         if m:
             booked[m.group(3)] = (m.group(1), m.group(2))
     assert set(booked) == {"Dina Lowe", "Ada Moss", "Kai Ito", "Ned Park", "Ivy Chen"}
-    # the day message names every interview of its day once, at her time, at the start of her day
+    # each interview is named once, with what to ask, in a message for its day, at her time, at
+    # least half an hour before it; a message recalls the day's others without telling them again
     said: Counter[str] = Counter()
     for s in days:
         text = plain(s.message.text)
-        day = f"{s.local.day} {s.local:%b}"
         for name, (when, hour) in booked.items():
-            if when == day:
-                assert text.count(name) == 1 and f"• {hour} {name}: ask about" in text
+            if f"{hour} {name}: ask about" in text:
                 said[name] += 1
-        assert s.local.tzname() in ("CET", "CEST") and s.local.strftime("%H:%M") <= min(
-            h for n, (d, h) in booked.items() if d == day)
-    assert set(said) == set(booked) and max(said.values()) == 1
+                at = s.local.replace(day=int(when.split()[0]), hour=int(hour[:2]), minute=int(hour[3:]))
+                assert at - s.local >= timedelta(minutes=30), (name, s.local)
+        assert s.local.tzname() in ("CET", "CEST")
+    assert said == Counter(dict.fromkeys(booked, 1)), said
     # nothing of one kind twice in the same minute; answers given overnight come as one message
     minutes = Counter((s.kind.name, s.local.strftime("%Y-%m-%d %H:%M")) for s in oli)
     assert max(minutes.values()) == 1, minutes

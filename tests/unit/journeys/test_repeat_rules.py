@@ -7,7 +7,12 @@ from datetime import timedelta
 
 from journeys.definition import Journey
 from journeys.transcript import Transcript, classify
-from journeys.transcript_rules import one_per_minute, stuck_nudge_once, time_listed_once
+from journeys.transcript_rules import (
+    one_per_minute,
+    reminded_ahead,
+    stuck_nudge_once,
+    time_listed_once,
+)
 from tests.unit.journeys.test_transcript_rules import START, at, names, sent, transcript
 
 NUDGE = "Ana may be stuck. A two-minute check-in this week (what's getting in the way?) is the single biggest thing."
@@ -57,3 +62,17 @@ def test_one_per_minute_rule(journey: Journey) -> None:
     other = sent(at(day, 9), "lee", "interview:e1:consent", journey, role="leader")
     assert not list(one_per_minute(transcript(journey, [three[0], other])))
     assert classify("interview:e1:reminder:lee", journey).name == "interview:reminder"
+
+
+def test_reminded_ahead_rule(journey: Journey) -> None:
+    day = START + timedelta(days=30)
+
+    def reminder(hh: int, mm: int, text: str) -> Transcript:
+        return transcript(journey, [sent(at(day, hh, mm), "ana", "interview:e1:reminder:ana", journey, text=text)])
+
+    late = list(reminded_ahead(reminder(9, 0, "Today at 09:00 (your time): your 30-minute conversation with Lee.")))
+    assert names(late) == ["reminded-ahead"] and "0 minutes" in late[0].detail
+    agenda = "Your Success Case interviews today (30 min each, your time):\n• 09:10 Ana Silva: ask about it"
+    assert names(list(reminded_ahead(reminder(9, 0, agenda)))) == ["reminded-ahead"]
+    assert not list(reminded_ahead(reminder(9, 0, "Today at 10:00 (your time): your conversation with Lee.")))
+    assert not list(reminded_ahead(reminder(15, 30, "Tomorrow at 09:00 (your time): your conversation with Lee.")))
