@@ -659,6 +659,24 @@ def reminded_ahead(t: Transcript) -> Iterable[Breach]:
                           f"minutes before {min(times):%H:%M}")
 
 
+_PRACTICE = re.compile(r"^\*?Practice:\*? (safe practice|a real, harder moment)(.*)$", re.MULTILINE)
+
+
+def practice_as_chosen(t: Transcript) -> Iterable[Breach]:
+    """A card about a planned moment does not contradict its own step: when the person chose
+    another kind of practice than their plan step suggested (a real moment in the "safe practice"
+    step), the card says it was their choice."""
+    for s in t.sent:
+        step = t.journey.step(s.kind.step_id) if s.kind.step_id and t.journey.has_step(s.kind.step_id) else None
+        plan = getattr(step, "for_mtm", None)
+        suggested = getattr(t.journey.step(plan), "practice", None) if plan and t.journey.has_step(plan) else None
+        for m in _PRACTICE.finditer(plain(s.message.text)):
+            chosen = "safe" if m.group(1) == "safe practice" else "real"
+            if suggested in ("safe", "real") and chosen != suggested and "choice" not in m.group(2):
+                yield _breach(t, "practice-as-chosen", s, f"says {m.group(1)} under a {suggested} step, as if "
+                              "it were the step's", m.group(0))
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
@@ -666,7 +684,8 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
                            waiting_says_what, stuck_says_since, stuck_nudge_once,
-                           time_listed_once, one_per_minute, reminded_ahead)
+                           time_listed_once, one_per_minute, reminded_ahead,
+                           practice_as_chosen)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

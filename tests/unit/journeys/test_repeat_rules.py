@@ -9,6 +9,7 @@ from journeys.definition import Journey
 from journeys.transcript import Transcript, classify
 from journeys.transcript_rules import (
     one_per_minute,
+    practice_as_chosen,
     reminded_ahead,
     stuck_nudge_once,
     time_listed_once,
@@ -76,3 +77,14 @@ def test_reminded_ahead_rule(journey: Journey) -> None:
     assert names(list(reminded_ahead(reminder(9, 0, agenda)))) == ["reminded-ahead"]
     assert not list(reminded_ahead(reminder(9, 0, "Today at 10:00 (your time): your conversation with Lee.")))
     assert not list(reminded_ahead(reminder(15, 30, "Tomorrow at 09:00 (your time): your conversation with Lee.")))
+
+
+def test_practice_as_chosen_rule(journey: Journey) -> None:
+    def card(line: str) -> Transcript:
+        return transcript(journey, [sent(at(START + timedelta(days=3)), "ben", "e1.support-safe:1", journey,
+                                         role="manager", about="ana", text=f"Ana has planned a moment.\n{line}")])
+
+    assert names(list(practice_as_chosen(card("*Practice:* a real, harder moment")))) == ["practice-as-chosen"]
+    assert not list(practice_as_chosen(card("*Practice:* a real, harder moment (their choice; this step "
+                                            "suggested safe practice)")))
+    assert not list(practice_as_chosen(card("*Practice:* safe practice")))
