@@ -641,12 +641,12 @@ def one_per_minute(t: Transcript) -> Iterable[Breach]:
 
 
 _TODAY_AT = re.compile(r"(?:\b[Tt]oday at |^• )(\d\d):(\d\d)\b", re.MULTILINE)
-_AHEAD = timedelta(hours=1)
+_AHEAD = timedelta(minutes=30)  # as journeys/evaluation/interviews.AHEAD
 
 
 def reminded_ahead(t: Transcript) -> Iterable[Breach]:
     """A reminder comes in time to be of use: an interview's reminder saying what happens today
-    reaches its reader at least an hour before the first time it names (when their working day
+    reaches its reader at least half an hour before the first time it names (when their working day
     opens with the interview, it comes the working day before)."""
     for s in (x for x in t.sent if x.kind.name == f"{INTERVIEW}reminder"):
         text = plain(s.message.text)

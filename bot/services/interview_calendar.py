@@ -15,7 +15,13 @@ from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation.interview_day import DayInterview, day_message, told_in, when_words
 from journeys.evaluation.interview_day import topic as day_topic
-from journeys.evaluation.interviews import hold_until, propose_slots, reminder_at, self_reported
+from journeys.evaluation.interviews import (
+    AHEAD,
+    hold_until,
+    propose_slots,
+    reminder_at,
+    self_reported,
+)
 from journeys.messages import Message, Outgoing
 from journeys.text import typed
 from journeys.timekeeping import format_slot
@@ -63,22 +69,30 @@ def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetim
     """The day's reminder to each of the two people, (id, name, calendar), in their own time;
     stale once the interview is over. The interviewer's names every interview of their `day`
     (this one included) in one message, which replaces the day's message still waiting; those a
-    message that went named (`told`) are only recalled ("one more interview today …")."""
+    message that went named (`told`) are only recalled ("one more interview today …"). No reminder
+    of an interview it would reach less than `AHEAD` before (booked the evening before it, at the
+    start of the day)."""
     minutes = journey.interviews.minutes
     (pid, pname, pwho), (iid, iname, iwho) = participant, interviewer
     if not any(d.slot == slot for d in day):
         day = [*day, DayInterview(slot, pname, None)]
-    slots = sorted(d.slot for d in day if d.slot not in told) or [slot]  # the day's not yet told
-    theirs, mine = reminder_at(slot, pwho, now), reminder_at(slots[0], iwho, now)
-    title, text = day_message(day, iwho[1], minutes, cohort, mine, told)
-    when = when_words(slot, theirs, pwho[1])
-    texts = (
-        (pid, theirs, f"Interview {when}", (f"{when[:1].upper()}{when[1:]} at {format_slot(slot, pwho[1])[-5:]} "
-                                            f"(your time): your {minutes}-minute conversation with "
-                                            f"{typed(iname or 'L&D')} about how {journey.title} went for you."),
-         [slot], None),
-        (iid, mine, title, text, slots, day_topic(iid, slot.astimezone(iwho[1]).date())),
-    )
+    # the day's not yet told, but those it is too late to remind of (booked after the afternoon
+    # before, for the start of the day): the answer's notice, that morning, is their reminder
+    slots = sorted(d.slot for d in day if d.slot not in told)
+    while slots and reminder_at(slots[0], iwho, now) > slots[0] - AHEAD:
+        slots.pop(0)
+    texts: list[tuple[str, datetime, str, str, list[datetime], str | None]] = []
+    theirs = reminder_at(slot, pwho, now)
+    if theirs <= slot - AHEAD or theirs <= now:  # booked on the day, in their hours: at once
+        when = when_words(slot, theirs, pwho[1])
+        texts.append((pid, theirs, f"Interview {when}", (
+            f"{when[:1].upper()}{when[1:]} at {format_slot(slot, pwho[1])[-5:]} (your time): your {minutes}-minute "
+            f"conversation with {typed(iname or 'L&D')} about how {journey.title} went for you."), [slot], None))
+    if slots:
+        mine = reminder_at(slots[0], iwho, now)
+        shown = [d for d in day if d.slot in slots or d.slot in told]
+        title, text = day_message(shown, iwho[1], minutes, cohort, mine, told)
+        texts.append((iid, mine, title, text, slots, day_topic(iid, slot.astimezone(iwho[1]).date())))
     out = []
     for who_id, at, heading, body, slots, topic in texts:
         out.append(Outgoing(reminder_key(enrollment_id, who_id),
