@@ -67,6 +67,45 @@ def compress(journey: Journey, enrollment: EnrollmentState, prompts: list[Prompt
     return [moved.get(p.id, p) for p in prompts if p.id not in dropped]
 
 
+def after_preparation(journey: Journey, enrollment: EnrollmentState, prompts: list[PromptState]) -> list[PromptState]:
+    """The manager's expectations card after the participant's preparation, whatever their zones.
+
+    Both are timed in their recipient's own day, so a participant in a later zone than their
+    manager (New York under London) would get their picture-of-success question after the card
+    that should show it. Such a card moves to the manager's first open moment `GAP` after the
+    participant's last preparation step (later that day, or their next working morning);
+    `one_card_time` then keeps a manager's cards of one enrollment together."""
+    cfg = journey.manager_support.expectations
+    manager = enrollment.manager
+    if cfg is None or manager is None:
+        return prompts
+    card = next((p for p in prompts if p.step_id == cfg.step), None)
+    prep = [p.due_at for p in prompts if p.step_id in (cfg.consent_step, *cfg.shares)]
+    if card is None or not prep or max(prep) < card.due_at:
+        return prompts
+    cal, tz = timekeeping.calendar_for(journey, manager), timekeeping.tz_of(journey, manager)
+    later = max(prep) + GAP
+    slot = later if cal.is_open(later, tz) else cal.next_open(later, tz)
+    moved = card.with_(due_at=slot, next_at=slot)
+    return [moved if p.id == card.id else p for p in prompts]
+
+
+def one_card_time(journey: Journey, prompts: list[PromptState]) -> list[PromptState]:
+    """The expectations cards of reports enrolled together go to their manager at one time, the
+    latest of theirs, so they stay one card naming each (journeys/manager_card.py) when one of them
+    had to wait for a report's preparation in a later zone."""
+    cfg = journey.manager_support.expectations
+    if cfg is None:
+        return prompts
+    latest: dict[str, datetime] = {}
+    for p in prompts:
+        if p.step_id == cfg.step and p.status == "scheduled":
+            latest[p.recipient_id] = max(latest.get(p.recipient_id, p.due_at), p.due_at)
+    return [p.with_(due_at=latest[p.recipient_id], next_at=latest[p.recipient_id])
+            if p.step_id == cfg.step and p.status == "scheduled" and p.due_at != latest[p.recipient_id] else p
+            for p in prompts]
+
+
 def compressed_titles(journey: Journey, enrollment: EnrollmentState, now: datetime) -> list[str]:
     """The before-phase steps whose time has already passed at enrollment (in journey order)."""
     out: list[str] = []

@@ -10,7 +10,7 @@ from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.progress import AFTER_THE_END, BEFORE_THE_START, progress_of, week_label
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
-from journeys.stuck import is_stuck, stuck_after
+from journeys.stuck import REPEAT_WEEKS, is_stuck, stuck_after, stuck_silence
 from journeys.text import typed
 from journeys.wording import weekday_name
 
@@ -38,6 +38,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
     lines: list[str] = []
     waiting_for_you = 0
     stuck_names: list[str] = []
+    still: list[str] = []  # a silence nudged before, said again at a longer interval with its figures
     for r in sorted(active, key=lambda r: r.enrollment.person.name.lower()):
         person = r.enrollment.person
         own = [p for p in r.prompts if p.recipient_id == person.id]
@@ -52,6 +53,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         # a before-phase prompt has lost its point once the journey has started (it closes then)
         started = today >= r.enrollment.start
         live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]
+        asked = own  # all of theirs, the before phase's included: a silence may have begun there
         own = [p for p in own if p in live]
         mine = [p for p in live if p.recipient_id == manager.id and p.status == "open"]
         for p in mine:
@@ -59,14 +61,26 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
             lines.append(f"  • waiting for you: {rendering.prompt_title(journey, p)}")
         late = [p for p in own if is_stuck(journey, person, p, now)]
         if late and r.enrollment.status == "active":
-            stuck_names.append(typed(person.name.split()[0]))
             current = max(late, key=lambda p: (p.sent_at or p.due_at, p.id))  # the latest, not the oldest
             lines.append(f"  • ⚠️ no response to “{rendering.prompt_title(journey, current)}” "
                          + _waiting_since(journey, person, current, now, limit))
+            first = typed(person.name.split()[0])
+            silence = stuck_silence(journey, person, manager, asked, late, r.enrollment.start,
+                                    lambda p: _before_phase_prompt(journey, p), now,
+                                    [p for p in r.prompts if p.recipient_id == manager.id])
+            if silence.weeks == 0:
+                stuck_names.append(first)
+            elif silence.weeks % REPEAT_WEEKS == 0:
+                what = "" if silence.quiet else f" to “{rendering.prompt_title(journey, silence.prompt)}”"
+                still.append(f"Still no answer from {first}{what} "
+                             + _waiting_since(journey, person, silence.prompt, now, limit)
+                             + ". If you have not had that check-in yet, it still helps most.")
     nudge = ""
     if stuck_names:
         nudge = (f"\n\n{', '.join(stuck_names)} may be stuck. A two-minute check-in this week "
                  "(what's getting in the way?) is the single biggest thing you can do for their learning.")
+    if still:
+        nudge += "\n\n" + "\n".join(still)
     week = today - timedelta(days=today.weekday())
     return Message(
         recipient_id=manager.id,

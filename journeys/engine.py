@@ -106,6 +106,7 @@ def schedule_enrollment(journey: Journey, enrollment: EnrollmentState, now: date
                 next_at=due,
             )
         )
+    out.prompts = before_phase.after_preparation(journey, enrollment, out.prompts)  # zones apart: card after
     out.prompts = before_phase.compress(journey, enrollment, out.prompts, now)  # a late enrollment: spaced
     out.events.append(JourneyEvent("enrolled", enrollment.id, now, data={"start": enrollment.start.isoformat()}))
     return out

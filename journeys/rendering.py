@@ -234,11 +234,24 @@ def _form_label(step: Step) -> str:
     }.get(step.kind, "Answer")
 
 
+def practice_words(journey: Journey, mtm: MtmState, own: bool = False) -> str:
+    """How real the moment is; when the person chose otherwise than their plan step suggested (a
+    real moment in the "safe practice" step), said as their choice, so the card does not contradict
+    its own title."""
+    words = "safe practice" if mtm.practice == "safe" else "a real, harder moment"
+    step = journey.step(mtm.plan_step_id) if journey.has_step(mtm.plan_step_id) else None
+    suggested = getattr(step, "practice", None)
+    if suggested in ("safe", "real") and suggested != mtm.practice:
+        return (f"{words} ({'your' if own else 'their'} choice; this step suggested "
+                f"{'safe practice' if suggested == 'safe' else 'a real moment'})")
+    return words
+
+
 def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, reader: Person) -> str:
     lines = [
         f"*When:* {format_day(mtm.when)}",
         f"*Behaviour:* {journey.behaviour_text(mtm.behaviour)}",
-        f"*Practice:* {'safe practice' if mtm.practice == 'safe' else 'a real, harder moment'}",
+        f"*Practice:* {practice_words(journey, mtm, reader.id == enrollment.person.id)}",
     ]
     if mtm.share_plan or reader.id == enrollment.person.id:
         lines.insert(0, f"*Moment:* {typed(mtm.situation)}")

@@ -16,7 +16,7 @@ from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.text import plain
 
-Role = Literal["participant", "manager", "leader", "facilitator"]
+Role = Literal["participant", "manager", "leader", "facilitator", "interviewer"]
 
 # Kinds of messages that are not a step's card (the delivery key's suffix, or its prefix).
 ESCALATION = "escalation"  # a participant stuck: their manager is told
@@ -28,6 +28,8 @@ FACILITATOR = "facilitator"  # a cohort's facilitator: the brief before the work
 CLOSING = "closing"
 SCORECARD = "scorecard"  # a manager's (or a leader's, of their managers) scorecard at the end
 FINAL_DIGEST = "final_digest"  # the senior leader's final digest, after the follow-up and interviews
+INTERVIEW = "interview:"  # a Success Case interview's message: `interview:<purpose>` (invite, consent, reminder…)
+REPLY = "reply:"  # the bot's answer to a command someone typed (`reply:interviews`)
 _SUFFIX_KINDS = {"esc": ESCALATION, "leader": LEADER_ESCALATION, "closing": CLOSING}
 
 
@@ -45,7 +47,8 @@ class Kind:
 
 def classify(delivery_key: str, journey: Journey) -> Kind:
     """The kind of a delivery from its outbox key (`{enrollment}.{step}:{n}`, `...:esc`,
-    `digest:...`, `leader:...`, `leader-brief:...`, `scorecard:...`, `final-digest:...`, `facilitator:...`)."""
+    `digest:...`, `leader:...`, `leader-brief:...`, `scorecard:...`, `final-digest:...`, `facilitator:...`,
+    `interview:{enrollment}:{purpose}...`), or of a command's reply (`reply:{command}`)."""
     if delivery_key.startswith("digest:"):
         return Kind(DIGEST)
     if delivery_key.startswith("leader-brief:"):
@@ -58,6 +61,12 @@ def classify(delivery_key: str, journey: Journey) -> Kind:
         return Kind(SCORECARD)
     if delivery_key.startswith("final-digest:"):
         return Kind(FINAL_DIGEST)
+    if delivery_key.startswith((INTERVIEW, REPLY)):  # `interview:{enrollment}:{purpose}…`, `reply:{command}`
+        head, _, rest = delivery_key.partition(":")
+        if head == "reply":
+            return Kind(delivery_key)
+        enrollment_id, _, purpose = rest.partition(":")
+        return Kind(f"{INTERVIEW}{purpose.partition(':')[0]}", enrollment_id=enrollment_id or None)
     base, _, suffix = delivery_key.rpartition(":")
     enrollment_id, _, step_id = base.partition(".")
     step = next((s for s in journey.steps if s.id == step_id), None)

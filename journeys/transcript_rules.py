@@ -25,6 +25,7 @@ from journeys.transcript import (
     DIGEST,
     ESCALATION,
     FINAL_DIGEST,
+    INTERVIEW,
     LEADER_BRIEF,
     LEADER_DIGEST,
     LEADER_ESCALATION,
@@ -127,8 +128,10 @@ def past_as_future(t: Transcript) -> Iterable[Breach]:
 def _daily_kind(s: Sent) -> str:
     """A step's card is one kind per step; a support request or a notice carrying one person's
     answer (a shared reflection, an approved plan) is one kind per step and person, as each is
-    about its own moment; escalations, digests and tasks are one kind whoever they are about."""
-    if s.kind.step_kind == "manager_request" or s.kind.name.startswith("notice:"):
+    about its own moment, as are an interview's messages (an answer; the reminder, the working day
+    before when the day opens with the interview, beside that day's own); escalations, digests
+    and tasks are one kind whoever they are about."""
+    if s.kind.step_kind == "manager_request" or s.kind.name.startswith(("notice:", INTERVIEW)):
         return f"{s.kind.name}:{s.kind.step_kind}:{s.about}"
     return s.kind.name
 
@@ -252,12 +255,15 @@ def before_phase_order(t: Transcript) -> Iterable[Breach]:
     for i, s in enumerate(t.sent):
         if s.about is None or s.kind.step_id != t.expectations_step:
             continue
-        if s.kind.name == f"step:{t.expectations_step}" and s.about not in carded:
-            carded.add(s.about)
-            missing = [p for p in t.preparation if first_prep.get((s.about, p), len(t.sent)) > i]
-            if missing:
-                yield _breach(t, "before-phase-order", s, f"the expectations card about {t.names.get(s.about)} "
-                              f"comes before their preparation: {', '.join(missing)}")
+        if s.kind.name == f"step:{t.expectations_step}":
+            for who in _on_card(t, s):
+                if who in carded:
+                    continue
+                carded.add(who)
+                missing = [p for p in t.preparation if first_prep.get((who, p), len(t.sent)) > i]
+                if missing:
+                    yield _breach(t, "before-phase-order", s, f"the expectations card about {t.names.get(who)} "
+                                  f"comes before their preparation: {', '.join(missing)}")
         elif s.kind.name in (ESCALATION, LEADER_ESCALATION):
             answered = {a.step_id for a in t.actions if a.user == s.about and a.at <= s.at}
             missing = [p for p in t.preparation if p not in answered]
@@ -266,6 +272,13 @@ def before_phase_order(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "before-phase-order", s, f"escalation about {t.names.get(s.about)}'s "
                               f"expectations conversation {days} days before the start, before they prepared "
                               f"({', '.join(missing)})")
+
+
+def _on_card(t: Transcript, s: Sent) -> list[str]:
+    """Everyone a manager's card is about: the person it is keyed to, and, on a card for several
+    reports, each other participant it names."""
+    named = [u for u in sorted(t.participants) if u != s.about and t.names.get(u) and t.names[u] in s.text]
+    return ([s.about] if s.about else []) + named
 
 
 def card_closed_when_done(t: Transcript) -> Iterable[Breach]:
@@ -548,6 +561,40 @@ def stuck_says_since(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "stuck-says-since", s, "no date or count of working days", line.strip())
 
 
+_NUDGE = re.compile(r"^(.+?) may be stuck\.")
+_STILL = re.compile(r"^Still no answer from (\S+)(?: to “[^”]*”)? since " + _DAY + r" \(\d+ working days?\)")
+
+
+def _nudged(s: Sent) -> set[str]:
+    """The first names a manager's digest says may be stuck, or still have not answered."""
+    out: set[str] = set()
+    for line in plain(s.message.text).splitlines():
+        m = _NUDGE.match(line.strip()) or _STILL.match(line.strip())
+        if m:
+            out |= {n.strip() for n in re.split(r",| and ", m.group(1)) if n.strip()}
+    return out
+
+
+def stuck_nudge_once(t: Transcript) -> Iterable[Breach]:
+    """A manager hears that a report may be stuck once per silence: the nudge naming a report
+    does not come back in that manager's next weekly digest unless something changed; a later
+    reminder, at a longer interval, says what is still unanswered, since when and for how many
+    working days."""
+    last: dict[str, Sent] = {}
+    for s in (x for x in t.sent if x.kind.name == DIGEST):
+        before = last.get(s.recipient)
+        last[s.recipient] = s
+        for line in plain(s.message.text).splitlines():
+            if line.strip().startswith("Still no answer") and not _STILL.match(line.strip()):
+                yield _breach(t, "stuck-nudge-once", s, "a repeated nudge without since when", line.strip())
+        if before is None or (s.local.date() - before.local.date()).days > 8:
+            continue
+        again = sorted(_nudged(s) & _nudged(before))
+        if again:
+            yield _breach(t, "stuck-nudge-once", s, f"{', '.join(again)} nudged again, as in the digest of "
+                          f"{before.local:%a %d %b}")
+
+
 _TIME = re.compile(_DAY + r",? (\d\d:\d\d)")
 
 
@@ -561,13 +608,84 @@ def time_said_once(t: Transcript) -> Iterable[Breach]:
                 yield _breach(t, "time-said-once", s, "the same time twice on one line", line.strip())
 
 
+def time_listed_once(t: Transcript) -> Iterable[Breach]:
+    """Each time is listed once in a message: no message names the same day and time in two places
+    (an interviewer's candidates and their calendar list each held or booked time once; a hold's
+    "until" deadline is not a listed time)."""
+    for s in t.sent:
+        seen: dict[tuple[str, ...], str] = {}
+        for line in plain(s.message.text).splitlines():
+            for m in _TIME.finditer(line):
+                found = m.groups()
+                if line[:m.start()].rstrip().endswith("until"):
+                    continue  # how long a time is held: the same deadline may hold several
+                if found in seen and seen[found] != line:
+                    yield _breach(t, "time-listed-once", s, f"{found[0]} {found[1]} {found[2]} listed again "
+                                  f"(first: “{seen[found].strip()[:60]}”)", line.strip())
+                seen.setdefault(found, line)
+
+
+def one_per_minute(t: Transcript) -> Iterable[Breach]:
+    """Several things of one kind make one message: nobody gets two messages of the same kind in
+    the same minute (an interviewer's interviews of the day, answers to their invitations, two
+    people's notices), whoever each is about."""
+    seen: dict[tuple[str, str, str], Sent] = {}
+    for s in t.sent:
+        if s.asks and s.kind.step_id:
+            continue  # a step's cards: `compressed` and the grouped manager cards
+        key = (s.recipient, s.kind.name, s.local.strftime("%Y-%m-%d %H:%M"))
+        if key in seen:
+            yield _breach(t, "one-per-minute", s, f"a second {s.kind.name} message in the same minute")
+        else:
+            seen[key] = s
+
+
+_TODAY_AT = re.compile(r"(?:\b[Tt]oday at |^• )(\d\d):(\d\d)\b", re.MULTILINE)
+_AHEAD = timedelta(minutes=30)  # as journeys/evaluation/interviews.AHEAD
+
+
+def reminded_ahead(t: Transcript) -> Iterable[Breach]:
+    """A reminder comes in time to be of use: an interview's reminder saying what happens today
+    reaches its reader at least half an hour before the first time it names (when their working day
+    opens with the interview, it comes the working day before)."""
+    for s in (x for x in t.sent if x.kind.name == f"{INTERVIEW}reminder"):
+        text = plain(s.message.text)
+        if "today" not in text.lower():
+            continue
+        times = [s.local.replace(hour=int(h), minute=int(m), second=0, microsecond=0)
+                 for h, m in _TODAY_AT.findall(text)]
+        if times and min(times) - s.local < _AHEAD:
+            yield _breach(t, "reminded-ahead", s, f"arrives {int((min(times) - s.local).total_seconds() // 60)} "
+                          f"minutes before {min(times):%H:%M}")
+
+
+_PRACTICE = re.compile(r"^\*?Practice:\*? (safe practice|a real, harder moment)(.*)$", re.MULTILINE)
+
+
+def practice_as_chosen(t: Transcript) -> Iterable[Breach]:
+    """A card about a planned moment does not contradict its own step: when the person chose
+    another kind of practice than their plan step suggested (a real moment in the "safe practice"
+    step), the card says it was their choice."""
+    for s in t.sent:
+        step = t.journey.step(s.kind.step_id) if s.kind.step_id and t.journey.has_step(s.kind.step_id) else None
+        plan = getattr(step, "for_mtm", None)
+        suggested = getattr(t.journey.step(plan), "practice", None) if plan and t.journey.has_step(plan) else None
+        for m in _PRACTICE.finditer(plain(s.message.text)):
+            chosen = "safe" if m.group(1) == "safe practice" else "real"
+            if suggested in ("safe", "real") and chosen != suggested and "choice" not in m.group(2):
+                yield _breach(t, "practice-as-chosen", s, f"says {m.group(1)} under a {suggested} step, as if "
+                              "it were the step's", m.group(0))
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
                            unfilled_placeholder, echoed_numbering, final_digest_last, scorecard_at_the_end,
                            closing_names_nobody_else, facilitator_counts_only, endorsement_in_welcome,
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
-                           waiting_says_what, stuck_says_since)
+                           waiting_says_what, stuck_says_since, stuck_nudge_once,
+                           time_listed_once, one_per_minute, reminded_ahead,
+                           practice_as_chosen)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

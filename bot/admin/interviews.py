@@ -52,7 +52,9 @@ def invitation(journey: Journey, enrollment_id: str, person: PersonRecord, inter
                     journey_id=journey.id)
 
 
-def _line(c: Candidate, name: str, tz: ZoneInfo) -> str:
+def _line(c: Candidate, name: str, tz: ZoneInfo, shown: frozenset[tuple[str, datetime]] = frozenset()) -> str:
+    """One candidate's line; their held or booked times only when the calendar below (`shown`:
+    (enrollment, time) pairs) does not list them already: each time is said once."""
     why = c.why or {"swapped": "swapped in by an interviewer", "other": "added by an interviewer"}.get(c.reason, "")
     place = f"{c.rank}. " if c.rank and c.reason != "swapped" else "• "
     tail = " (swapped in)" if c.reason == "swapped" else ""
@@ -66,7 +68,13 @@ def _line(c: Candidate, name: str, tz: ZoneInfo) -> str:
             text += f", value {v.units:g}"
     if c.verdict is None and c.slots and c.status in ("invited", "agreed"):
         what = "booked" if c.status == "agreed" else "held"
-        text += f"; {what}: " + ", ".join(format_slot(s, tz) for s in c.slots)
+        own = [s for s in c.slots if (c.enrollment_id, s) not in shown]
+        if own:
+            text += f"; {what}: " + ", ".join(format_slot(s, tz) for s in own)
+        elif c.status == "invited":
+            text += f"; {len(c.slots)} time{'s' if len(c.slots) != 1 else ''} held (your calendar below)"
+        else:
+            text += "; booked (your calendar below)"
     return text
 
 
@@ -90,7 +98,7 @@ CONCRETE_WORDS = 6  # an evidence answer this long names a situation; "used it, 
 
 
 def _ranking_lines(chosen: list[Candidate], success: list[Ranked], others: list[Ranked], names: dict[str, str],
-                   tz: ZoneInfo) -> list[str]:
+                   tz: ZoneInfo, shown: frozenset[tuple[str, datetime]] = frozenset()) -> list[str]:
     picked = {c.enrollment_id for c in chosen}
     lines: list[str] = []
     for title, reason, ranked in (("Success cases, strongest evidence first:", ("success",), success),
@@ -101,7 +109,7 @@ def _ranking_lines(chosen: list[Candidate], success: list[Ranked], others: list[
         if not group and not ranked:
             continue
         lines.append(title)
-        lines += ["  " + _line(c, names.get(c.enrollment_id, "?"), tz) for c in group]
+        lines += ["  " + _line(c, names.get(c.enrollment_id, "?"), tz, shown) for c in group]
         spare = [r for r in ranked if r.enrollment_id not in picked][:2]
         lines += [f"  next in line: {r.rank}. {typed(names.get(r.enrollment_id, '?'))} — {r.why}" for r in spare]
     return lines
@@ -178,7 +186,8 @@ async def interviews(ctx: Ctx, cmd: Interviews) -> HandlerResult:
     lines = ([swapped] if swapped else []) + [
         f"{len(chosen)} candidate{'s' if len(chosen) != 1 else ''} for Success Case interviews"
         + (f"; {invited} asked for consent just now" if invited else "") + ":"]
-    lines += _ranking_lines(chosen, success, others, names, tz)
+    shown = frozenset((h.enrollment_id, h.slot_at) for h in held)  # the calendar below lists these
+    lines += _ranking_lines(chosen, success, others, names, tz, shown)
     lines += calendar_lines(held, names, tz)
     lines.append("")
     lines += guide(journey, Candidate("", "", "other", "to_invite"))

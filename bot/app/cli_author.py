@@ -63,20 +63,31 @@ def preview(
         sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
 
 
+ROLES = ("participant", "manager", "leader", "facilitator", "interviewer")
+
+
 def audit(
     files: Annotated[list[Path], typer.Argument(help="Journey files to audit.")],
     start: Annotated[str | None, typer.Option(help="Start date (default: the Monday after next).")] = None,
+    show: Annotated[str | None, typer.Option(
+        help="Also print what a role received, in each reader's time: participant, manager, leader, "
+             "facilitator, interviewer or all.")] = None,
 ) -> None:
     """Run each journey for the audit's personas and check every message against the rules;
     print each breach (persona, message, rule) and exit 1 on any."""
     # lazy: only this command needs it (the CLI starts fast)
-    from bot.devtools.journey_audit import audit_journey
+    from bot.devtools.journey_audit import audit_journey, received
 
+    if show is not None and show not in (*ROLES, "all"):
+        raise typer.BadParameter(f"{'|'.join(ROLES)}|all, not {show!r}", param_hint="--show")
     first = _start(start)
     total = 0
     for f in files:
         journey = _journey(f)
         transcript, breaches = asyncio.run(audit_journey(journey, first))
+        if show is not None:
+            sys.stdout.write(f"{f}: what the {show if show != 'all' else 'cast'} received\n\n"
+                             + "\n\n".join(received(transcript, show)) + "\n\n")
         for b in breaches:
             sys.stdout.write(f"{f}: {b}\n")
         total += len(breaches)

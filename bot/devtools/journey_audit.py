@@ -29,10 +29,15 @@ async def audit_journey(journey: Journey, start: date) -> tuple[Transcript, list
 async def preview_journey(journey: Journey, start: date, role: str, fmt: str) -> list[Any]:
     """Every message the role receives, in order: text blocks, or the platform's JSON payloads."""
     transcript = await Simulation(journey, start, preview_cast()).run()
+    return received(transcript, role, fmt)
+
+
+def received(transcript: Transcript, role: str, fmt: str = "text") -> list[Any]:
+    """What one role (or `all`) received, in order, as each reader sees it in their own time."""
     render: Callable[[Any], Any] = message_renderer(fmt)
     out: list[Any] = []
     for s in transcript.sent:
-        if s.role != role:
+        if role not in (s.role, "all"):
             continue
         when = f"{s.local:%a %d %b %Y %H:%M} {s.local.tzname()}"
         if fmt == "text":

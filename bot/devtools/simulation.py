@@ -22,11 +22,11 @@ from bot.services.clock import SimulatedClock
 from bot.services.facilitators import assign
 from journeys import timekeeping
 from journeys.calendar import zone
-from journeys.definition import Journey
+from journeys.definition import Journey, is_follow_up_survey
 from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
-from journeys.transcript import Action, Role, Sent, Transcript, classify
+from journeys.transcript import REPLY, Action, Role, Sent, Transcript, classify
 from ports.chat import InboundAction
 from store.db import Database
 from store.migrate import upgrade_async
@@ -50,6 +50,7 @@ class Persona:
     manager: str | None = None  # a participant's manager, a manager's own manager (their leader)
     late: bool = False  # enrolled on the Friday evening (UTC) before a Monday start
     delay: timedelta = timedelta(hours=1)
+    story: str | None = None  # their answer to the Success Case survey's classification (default: not applied)
 
 
 def audit_cast() -> list[Persona]:
@@ -64,7 +65,7 @@ def audit_cast() -> list[Persona]:
         Persona("tomo", "Tomo Sato", "Asia/Tokyo", "JP", "manager", "diligent", "manager in Tokyo",
                 manager="lea", delay=timedelta(hours=3)),
         Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "diligent participant",
-                manager="max"),
+                manager="max", story="success"),
         Persona("ivan", "Ivan Grey", "America/New_York", "US", "participant", "ignores", "ignores everything",
                 manager="max"),
         Persona("fay", "Fay Reed", "Europe/London", "GB", "participant", "free_text", "types instead of pressing",
@@ -72,14 +73,16 @@ def audit_cast() -> list[Persona]:
         Persona("stan", "Stan Cole", "Europe/London", "GB", "participant", "stops", "stops the journey",
                 manager="max"),
         Persona("kai", "Kai Ito", "Asia/Tokyo", "JP", "participant", "diligent", "diligent participant in Tokyo",
-                manager="max", delay=timedelta(hours=5)),
+                manager="max", delay=timedelta(hours=5), story="success"),
         Persona("ada", "Ada Moss", "America/New_York", "US", "participant", "diligent",
-                "participant of the silent manager", manager="sol"),
+                "participant of the silent manager", manager="sol", story="success"),
         Persona("ned", "Ned Park", "America/New_York", "US", "participant", "ignores",
                 "ignores everything, under the silent manager", manager="sol"),
         Persona("lia", "Lia Tan", "Asia/Tokyo", "JP", "participant", "diligent", "late enrollment",
                 manager="tomo", late=True),
         Persona("rae", "Rae Quinn", "Europe/London", "GB", "facilitator", "diligent", "workshop facilitator"),
+        Persona("oli", "Oli Ward", "Europe/Paris", "FR", "interviewer", "diligent",
+                "L&D lead who runs the Success Case interviews"),
     ]
 
 
@@ -102,9 +105,10 @@ class _Planned:
     action: InboundAction | None = field(compare=False, default=None)
     record: Action | None = field(compare=False, default=None)
     enroll: bool = field(compare=False, default=False)
+    command: str | None = field(compare=False, default=None)  # an admin command the user types
 
 
-def _answer(journey: Journey, msg: Message, today: date) -> dict[str, Any] | None:
+def _answer(journey: Journey, msg: Message, today: date, story: str | None = None) -> dict[str, Any] | None:
     """A sensible answer to a card: a button (Done with what was agreed, Approve, yes to sharing,
     else the first choice) or the form's fields filled in."""
     step_id = (msg.prompt_id or "").split(".", 1)[-1]
@@ -134,7 +138,7 @@ def _answer(journey: Journey, msg: Message, today: date) -> dict[str, Any] | Non
             out[f.id] = "yes"
         elif f.kind in ("choice", "rating") and f.options:
             values_ = [o.value for o in f.options]
-            out[f.id] = "yes" if "yes" in values_ else values_[min(len(values_) - 1, 3)]
+            out[f.id] = "yes" if "yes" in values_ else story if story in values_ else values_[min(len(values_) - 1, 3)]
         elif f.kind == "multi_choice" and f.options:
             out[f.id] = [f.options[0].value]
         elif f.kind in ("text", "long_text"):
@@ -151,6 +155,7 @@ class Simulation:
         self.cast = {p.user: p for p in cast}
         self.default_tz = default_tz
         self._answered: set[str] = set()  # who answered a card already (the one who stops does so next)
+        self._interviews_planned = False
         self.begin = datetime.combine(start - timedelta(days=35), time(6, 0), UTC)
         self.stop_at = datetime.combine(start + timedelta(days=7 * journey_weeks(journey) + 84), time(0, 0), UTC)
 
@@ -169,7 +174,8 @@ class Simulation:
         for p in self.cast.values():
             console.add_user(p.user, p.name, f"{p.user}@example.com", p.tz)
         service = BotService(db, {self.journey.id: self.journey}, {"console": console}, clock,
-                             default_tz=self.default_tz)
+                             default_tz=self.default_tz,
+                             bootstrap_admins={p.user for p in self.cast.values() if p.role == "interviewer"})
         ids: dict[str, str] = {}
         for p in self.cast.values():
             ids[p.user] = (await service.ensure_person("console", p.user, name=p.name, tz=p.tz,
@@ -225,6 +231,9 @@ class Simulation:
                     group = [p for p in self.cast.values() if p.manager == item.user and p.late]
                     await self._enroll(service, ids, group, item.user, t, clock.now())
                     continue
+                if item.command is not None:
+                    await self._command(service, item, t, keys)
+                    continue
                 assert item.action is not None
                 await service.handle_action(item.action)
                 await service.settle()
@@ -241,6 +250,8 @@ class Simulation:
                     continue
                 t.sent.append(self._record(clock.now(), persona, d.delivery_id, d.message))
                 keys.append(d.delivery_id)
+                for when, user_, line in self._interviews_after(t.sent[-1]):
+                    heapq.heappush(planned, _Planned(when, next(seq), user_, command=line))
                 for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq):
                     heapq.heappush(planned, _Planned(when, next(seq), user, action, record))
             seen = len(console.sent)
@@ -266,6 +277,37 @@ class Simulation:
                              cohort="audit")
         for p in group:
             t.enrolled_at[p.user] = now
+
+    def _interviews_after(self, s: Sent) -> list[tuple[datetime, str, str]]:
+        """The interviewer's `interviews <cohort>` a week after the Success Case survey first went
+        out (candidates are asked for consent, their times held), and again the next working day
+        (the calendar, now booked); at 09:30 their time."""
+        step = s.kind.step_id
+        if self._interviews_planned or s.kind.reminder or s.kind.step_kind != "survey" or step is None \
+                or is_follow_up_survey(self.journey.step(step)):
+            return []
+        self._interviews_planned = True
+        out = []
+        for p in (x for x in self.cast.values() if x.role == "interviewer"):
+            tz = zone(p.tz)
+            day = timekeeping.local_date(s.at, tz) + timedelta(days=7)
+            for _ in range(2):
+                while day.weekday() >= 5:
+                    day += timedelta(days=1)
+                out.append((datetime.combine(day, time(9, 30), tz).astimezone(UTC), p.user, "interviews audit"))
+                day += timedelta(days=1)
+        return out
+
+    async def _command(self, service: BotService, item: _Planned, t: Transcript, keys: list[str]) -> None:
+        """An admin command typed; its reply is recorded as the person reads it (`reply:<command>`)."""
+        assert item.command is not None
+        now = item.at
+        result = await service.handle_command("console", item.user, item.command, f"sim-command-{item.seq}")
+        await service.settle()
+        name = item.command.split()[0]
+        for r in result.replies:
+            t.sent.append(self._record(now, self.cast[item.user], f"{REPLY}{name}", r))
+            keys.append(f"{REPLY}{name}:{item.seq}")
 
     def _record(self, now: datetime, persona: Persona, delivery_id: str, message: Message) -> Sent:
         # local time, hours and subject are filled in once the run is over (they need the store)
@@ -297,7 +339,7 @@ class Simulation:
                 pick = next((values.index(v) for v in ("yes", "approve", "done") if v in values), 0)
                 return [typed(str(pick + 1))]
             return [typed("1: A call with a customer next week, where I paraphrase before I answer.")]
-        answer = _answer(self.journey, msg, today)
+        answer = _answer(self.journey, msg, today, p.story)
         if answer is None:
             return []
         out = [(when, InboundAction("console", p.user, f"sim-{next(seq)}", msg.prompt_id, answer.get("button"),

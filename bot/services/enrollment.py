@@ -75,6 +75,7 @@ class Enrollment:
                 uow.audit.record(now, actor_id, "enroll", pid,
                                  {"enrollment": eid, "journey": journey_id, "cohort": cohort_name_})
             await uow.flush()
+            combined.prompts = before_phase.one_card_time(journey, combined.prompts)  # one card for the manager
             result.prompts = len(combined.prompts)  # what people will get (the closing prompts are not sent)
             combined.prompts.extend(closings)
             await uow.save(combined, now)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.services.interview_calendar import reminders
+from bot.services.interview_answers import answers_notice
+from bot.services.interview_calendar import interviewer_day, reminders
 from bot.services.interview_invitation import invitation_message, invite_key
 from journeys import timekeeping
 from journeys.definition import Journey
+from journeys.evaluation.interview_day import Answer
 from journeys.evaluation.interviews import (
     INVITED,
     consent_choice,
@@ -98,22 +100,17 @@ async def answer_consent(uow: AbstractUnitOfWork, person: PersonRecord, reply: R
                   card=CardChange(Outgoing(invite_key(eid) + ":u1", closed, replaces_key=invite_key(eid),
                                            journey_id=journey.id, at_once=True)))
     if interviewer is not None:
-        itz = timekeeping.tz_of(journey, uow.people.state(interviewer))
-        text = (f"{typed(person.name)} agreed to a Success Case interview on "
-                f"{format_slot(slot, itz)} (your time). "
-                f"Type `interview` and their name to record what it verified."
-                if agreed and slot else f"{typed(person.name)} declined the Success Case interview.")
-        out.outgoing.append(timekeeping.notice(journey, uow.people.state(interviewer),
-                                          f"interview:{eid}:consent", Message(
-                                              interviewer.id, text, title="Interview consent",
-                                              journey_title=journey.title, audience="admin"), now))
+        out.outgoing.append(await answers_notice(uow, journey, row.cohort, interviewer, eid,
+                                                 Answer(person.name or "", agreed, slot), now))
     if agreed and slot is not None and interviewer is not None:  # on the day, both are reminded
         me = uow.people.state(person)
         them = uow.people.state(interviewer)
+        ihours = (timekeeping.calendar_for(journey, them), timekeeping.tz_of(journey, them))
+        day, told = await interviewer_day(uow, interviewer.id, slot, ihours[1])
         out.outgoing += reminders(journey, eid, slot, now,
                                   participant=(person.id, person.name or "", (timekeeping.calendar_for(journey, me), tz)),
-                                  interviewer=(interviewer.id, interviewer.name or "",
-                                               (timekeeping.calendar_for(journey, them), timekeeping.tz_of(journey, them))))
+                                  interviewer=(interviewer.id, interviewer.name or "", ihours), day=day,
+                                  cohort=row.cohort, told=told)
     if reply.button is None:  # typed: the request's card closes later, so say at once what was saved
         out.replies.append(Message(person.id, note))
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -233,12 +233,24 @@ def hold_until(now: datetime, slot: datetime) -> datetime:
     return min(now + HOLD, slot)
 
 
+AHEAD = timedelta(minutes=30)  # a reminder closer to the interview than this comes too late to help
+
+
 def reminder_at(slot: datetime, who: tuple[WorkCalendar, ZoneInfo], now: datetime) -> datetime:
-    """The interview day's reminder: when that person's working day opens (so it arrives in their
-    working hours, on the day), or at once when the booking is made later that day."""
+    """The interview's reminder: when that person's working day opens, so it arrives in their
+    working hours on the day, or at once when the booking is made later that day. When their day
+    opens with the interview (less than `AHEAD` before it), it comes in the afternoon of their
+    working day before instead, if that is still to come."""
     cal, tz = who
-    morning = datetime.combine(slot.astimezone(tz).date(), datetime.min.time(), tz)
-    return max(now, min(cal.next_open(morning, tz), slot))
+    day = slot.astimezone(tz).date()
+    morning = min(cal.next_open(datetime.combine(day, time.min, tz), tz), slot)
+    if slot - morning >= AHEAD or now >= morning:
+        return max(now, morning)
+    before = cal.add_working_days(day, -1)
+    afternoon = max(datetime.combine(before, cal.day_end) - timedelta(hours=2), datetime.combine(before, cal.day_start))
+    at = max(now, cal.local_slot(before, afternoon.time(), tz))
+    at = at if cal.is_open(at, tz) else cal.next_open(at, tz)
+    return at if at <= slot - AHEAD else max(now, morning)
 
 
 def non_success_guide(journey: Journey) -> list[str]:
@@ -362,6 +374,12 @@ def typed_consent(text: str, slots: Sequence[datetime]) -> str | None:
 def consent_status(events: Iterable[JourneyEvent], enrollment_id: str) -> Status:
     f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
     return f.status if f is not None else "to_invite"
+
+
+def self_reported(events: Iterable[JourneyEvent], enrollment_id: str) -> str | None:
+    """What the candidate said in the Success Case survey (`success`, `not_applied`…), if anything."""
+    f = _facts(e for e in events if e.enrollment_id == enrollment_id).get(enrollment_id)
+    return f.classification if f is not None else None
 
 
 def invited_slots(events: Iterable[JourneyEvent], enrollment_id: str) -> tuple[datetime, ...]:

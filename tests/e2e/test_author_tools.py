@@ -73,6 +73,19 @@ def test_audit_prints_each_breach_with_persona_message_and_rule(tmp_path: Path) 
     assert r.stdout.rstrip().splitlines()[-1].endswith("breach(es)")
 
 
+def test_audit_shows_what_a_role_received_in_each_readers_time() -> None:
+    # the interviewer (Paris) reads their interviews: one message for a day, with what to ask
+    r = hplj("audit", str(ROOT / "journeys" / "library" / "active-listening.yml"), "--start", "2027-03-01",
+             "--show", "interviewer")
+    assert r.returncode == 0, r.stdout + r.stderr
+    shown = r.stdout.split("what the interviewer received")[1]
+    assert "→ Oli Ward (reply:interviews)" in shown and "→ Oli Ward (interview:reminder)" in shown
+    assert " CEST → " in shown and "ask about" in shown  # Paris in April
+    assert "→ Dina Lowe" not in shown  # that role only
+    r = hplj("audit", str(AUTHOR), "--show", "ceo")
+    assert r.returncode == 2 and "--show" in r.stderr and "interviewer|all, not 'ceo'" in r.stderr
+
+
 def test_audit_of_a_broken_file_says_where() -> None:
     r = hplj("audit", str(ROOT / "tests" / "fixtures" / "journeys" / "broken" / "unknown_step_kind.yml"))
     assert r.returncode == 2 and "unknown_step_kind.yml:10:11:" in r.stderr

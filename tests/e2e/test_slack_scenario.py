@@ -380,7 +380,11 @@ async def test_the_whole_journey_over_slack(world: World) -> None:
     await w.tick(at_local(START - timedelta(days=7), "10:31", CHEN.tz))
     w.prompt_message(CHEN, "focus-situation")
     assert not w.posts_to(BEN)
-    await w.tick(at_local(START - timedelta(days=5), "17:45", BEN.tz))  # Wed 2 Dec, whole working day
+    # Wed 2 Dec: Ben's card (14:00 Berlin) waits for Chen's picture of success (10:00 New York, 16:00
+    # Berlin) and an hour more, past Ben's working day: it comes on Thu 3 Dec, when his day opens
+    await w.tick(at_local(START - timedelta(days=5), "17:45", BEN.tz))
+    assert not w.posts_to(BEN)
+    await w.tick(at_local(START - timedelta(days=4), "10:00", BEN.tz))
     exp_posts = [c for c in w.posts_to(BEN) if "expectations" in c.params["metadata"]["event_payload"].get(
         "prompt_id", "")]
     # one card for both reports, each by name, with a Done button per report (nothing else that day)

@@ -13,7 +13,7 @@ from journeys import before_phase, engine, timekeeping
 from journeys.calendar import WorkCalendar
 from journeys.digest import ReportView, build_digest
 from journeys.relative import starts_phrase
-from journeys.state import EnrollmentState, PromptState
+from journeys.state import EnrollmentState, Person, PromptState
 from journeys.text import plain
 from tests.unit.journeys.test_message_flow import ANA, BEN, START, london
 
@@ -116,3 +116,22 @@ def test_digest_names_the_current_step_and_counts_only_what_she_did(journey):
     text = plain(digest.text)
     assert "0 of 11 of their steps done" in text  # a welcome she received is not a step she did
     assert "no response to “Plan a safe practice moment”" in text
+
+
+def test_a_participant_in_a_later_zone_prepares_before_the_managers_card(journey):
+    # Ned in New York, his manager Ben in London: his picture-of-success question comes at 10:00
+    # New York (15:00 London), after Ben's 14:00 London card of the same day. The card moves to an
+    # hour after it, in Ben's hours, still before the start: Ben sees what Ned could share.
+    ned = EnrollmentState("e2", "active-listening", Person("ned", "Ned Park", "America/New_York"), BEN, START)
+    ps = {p.step_id: p for p in engine.schedule_enrollment(journey, ned, london(3, 1, 9)).prompts}
+    card, last_prep = ps["expectations"], max(ps[s].due_at for s in ("share-line-of-sight", "success-picture"))
+    assert card.due_at > last_prep
+    assert card.due_at == london(4, 7, 16) and card.due_at.date() < START
+    # the same manager's card about Ana, in his own zone, would stay at 14:00; enrolled together,
+    # both go at 16:00, so Ben still gets one card naming each
+    ana = schedule(journey, london(3, 1, 9))
+    assert ana["expectations"].due_at == london(4, 7, 14)
+    both = before_phase.one_card_time(journey, [*ana.values(), *ps.values()])
+    assert {p.due_at for p in both if p.step_id == "expectations"} == {london(4, 7, 16)}
+    assert [p.due_at for p in both if p.step_id == "success-picture"] == [ana["success-picture"].due_at,
+                                                                          ps["success-picture"].due_at]

@@ -435,3 +435,20 @@ def test_dst_change_does_not_shift_local_time(journey):
     ps = scheduled(journey, enrollment(start=date(2027, 3, 30)))
     assert ps["expectations"].due_at.astimezone(LONDON).time() == time(14)
     assert ps["kickoff"].due_at.astimezone(LONDON).time() == time(9, 30)
+
+
+def test_a_real_moment_planned_in_the_safe_step_is_said_as_their_choice(journey):
+    # Ana picks "a real, harder moment" in "Plan a safe practice moment": Ben's card, titled "Back a
+    # safe practice moment", says it was her choice instead of contradicting its own title
+    e = enrollment()
+    opened, now = open_plan(journey, e)
+    at = now + timedelta(hours=1)
+    out = engine.answer(journey, e, opened, None,
+                        Reply("ana", "k1", opened.id, values={**plan_values(date(2027, 4, 19)), "practice": "real"}), at)
+    _, sent = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, out.mtms[0])
+    text = plain(sent.outgoing[0].message.text)
+    assert "Practice: a real, harder moment (their choice; this step suggested safe practice)" in text.replace("*", "")
+    # as the step suggests: said plainly
+    out, at = planned(journey, enrollment(), date(2027, 4, 19))
+    _, sent = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, out.mtms[0])
+    assert "Practice: safe practice\n" in plain(sent.outgoing[0].message.text).replace("*", "") + "\n"

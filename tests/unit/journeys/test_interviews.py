@@ -174,9 +174,14 @@ def test_held_slots_are_skipped_for_the_next_candidate_and_reminders_come_on_the
     assert hold_until(T0, T0 + timedelta(days=9)) == T0 + HOLD
     slot = first[0]
     # on the day, in working hours: when that person's working day opens (09:00 London, 08:00 UTC in
-    # summer), which for an interview at the very start of the day is its start
+    # summer), half an hour before an interview at 09:30
     assert reminder_at(second[0], london, T0) == second[0].replace(hour=8, minute=0)
-    assert reminder_at(slot, london, T0) == slot
+    # an interview at the very start of the day (Tue 09:00): a reminder then would come with it, so
+    # it comes in the afternoon of the working day before (Mon 15:00 London, 14:00 UTC)
+    assert slot == datetime(2027, 5, 25, 8, tzinfo=UTC)
+    assert reminder_at(slot, london, T0) == datetime(2027, 5, 24, 14, tzinfo=UTC)
+    evening = datetime(2027, 5, 24, 19, tzinfo=UTC)  # booked after that afternoon: on the day after all
+    assert reminder_at(slot, london, evening) == slot
     new_york = (cal(9, 17), ZoneInfo("America/New_York"))  # 09:00 there is 13:00 UTC
     assert reminder_at(slot + timedelta(hours=6), new_york, T0) == slot + timedelta(hours=5)
     late = second[0] - timedelta(minutes=10)  # booked that morning, after the day opened: at once

@@ -51,8 +51,10 @@ def test_own_late_hours_move_prompts_into_them(journey):
     ps = scheduled(journey, enroll(ana))
     assert ps["kickoff"].due_at == local(NY, 2027, 4, 12, 13)
     assert ps["why-it-matters"].due_at == local(NY, 2027, 4, 2, 13)
-    # the manager without own hours keeps the journey's 14:00 London slot
-    assert ps["expectations"].due_at == local(LONDON, 2027, 4, 7, 14)
+    # the manager's card (the journey's 14:00 London) waits for her picture-of-success question,
+    # 13:00 New York (18:00 London): an hour after it, his day has ended, so his next morning
+    assert ps["success-picture"].due_at == local(NY, 2027, 4, 7, 13)
+    assert ps["expectations"].due_at == local(LONDON, 2027, 4, 8, 9)
 
 
 def test_fire_outside_own_hours_waits_for_them_even_inside_the_journeys(journey):

@@ -277,3 +277,22 @@ def test_every_rule_is_written_down(rule: Rule) -> None:
 def test_check_runs_every_rule_and_describes_them(journey: Journey) -> None:
     assert check(transcript(journey, [])) == []
     assert len(describe_rules()) == len(RULES)
+
+
+def test_the_before_phase_in_order_for_everyone_on_a_grouped_card(journey: Journey) -> None:
+    # Ben's card for Ana and Dev is keyed to Ana (prepared); Dev's picture of success came later
+    ready = [sent(at(START - timedelta(days=6 - i)), "ana", f"e1.{s}:1", journey, buttons=True)
+             for i, s in enumerate(("focus-situation", "share-line-of-sight", "success-picture"))]
+    dev = [sent(at(START - timedelta(days=6 - i)), "dev", f"e2.{s}:1", journey, buttons=True, about="dev")
+           for i, s in enumerate(("focus-situation", "share-line-of-sight"))]
+    card = sent(at(START - timedelta(days=4), 14), "ben", "e1.expectations:1", journey, role="manager", about="ana",
+                buttons=True, text="For 2 of your team: *Ana Silva* and *Dev Patel*. The same applies to each of them")
+    dev_late = sent(at(START - timedelta(days=4), 15), "dev", "e2.success-picture:1", journey, buttons=True,
+                    about="dev")
+    t = transcript(journey, [*ready, *dev, card, dev_late])
+    t.names["dev"] = "Dev Patel"
+    t.participants.add("dev")
+    bad = list(before_phase_order(t))
+    assert names(bad) == ["before-phase-order"] and "Dev Patel" in bad[0].detail and "success-picture" in bad[0].detail
+    t.sent = [*ready, *dev, dev_late, card]
+    assert not list(before_phase_order(t))

@@ -1,0 +1,71 @@
+"""The interviewer's Success Case interviews, as they reach her: one message for the day's
+interviews, one for the answers given while she was away; each time once in `interviews`.
+
+The journey lived through the real service, SQLite store, scheduler tick and console adapter (the
+simulation `hplj audit` runs), with Oli Ward in Paris interviewing people in London, New York and
+Tokyo, who all answer the survey with a success story and take the first time offered (two of
+them in their evening, at night in Paris).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from datetime import date, timedelta
+
+from bot.devtools.simulation import Persona, Simulation
+from journeys.definition import Journey
+from journeys.text import plain
+
+
+def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) -> None:
+    cast = [
+        Persona("max", "Max Turner", "Europe/London", "GB", "manager", "diligent", "manager"),
+        Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "London",
+                manager="max", story="success"),
+        Persona("ada", "Ada Moss", "America/New_York", "US", "participant", "diligent", "New York",
+                manager="max", story="success"),
+        Persona("kai", "Kai Ito", "Asia/Tokyo", "JP", "participant", "diligent", "Tokyo", manager="max",
+                story="success"),
+        # two who answer late in their evening, in the night in Paris
+        Persona("ned", "Ned Park", "America/New_York", "US", "participant", "diligent", "New York, evenings",
+                manager="max", story="success", delay=timedelta(hours=10)),
+        Persona("ivy", "Ivy Chen", "America/New_York", "US", "participant", "diligent", "New York, evenings",
+                manager="max", story="success", delay=timedelta(hours=11)),
+        Persona("oli", "Oli Ward", "Europe/Paris", "FR", "interviewer", "diligent", "interviewer"),
+    ]
+    t = asyncio.run(Simulation(journey, date(2027, 4, 12), cast).run())
+    oli = [s for s in t.sent if s.recipient == "oli"]
+    days = [s for s in oli if s.kind.name == "interview:reminder"]
+    booked = {}  # name -> the Paris time of their interview, from the calendar Oli was shown
+    replies = [plain(s.message.text) for s in oli if s.kind.name == "reply:interviews"]
+    assert len(replies) == 2
+    for line in replies[1].split("Your interview calendar")[1].splitlines():
+        m = re.match(r"\s+\w{3} (\d+ \w{3}) (\d\d:\d\d) — (.+), booked$", line)
+        if m:
+            booked[m.group(3)] = (m.group(1), m.group(2))
+    assert set(booked) == {"Dina Lowe", "Ada Moss", "Kai Ito", "Ned Park", "Ivy Chen"}
+    # each interview is named once, with what to ask, in a message for its day, at her time, at
+    # least half an hour before it; a message recalls the day's others without telling them again
+    said: Counter[str] = Counter()
+    for s in days:
+        text = plain(s.message.text)
+        for name, (when, hour) in booked.items():
+            if f"{hour} {name}: ask about" in text:
+                said[name] += 1
+                at = s.local.replace(day=int(when.split()[0]), hour=int(hour[:2]), minute=int(hour[3:]))
+                assert at - s.local >= timedelta(minutes=30), (name, s.local)
+        assert s.local.tzname() in ("CET", "CEST")
+    assert said == Counter(dict.fromkeys(booked, 1)), said
+    # nothing of one kind twice in the same minute; answers given overnight come as one message
+    minutes = Counter((s.kind.name, s.local.strftime("%Y-%m-%d %H:%M")) for s in oli)
+    assert max(minutes.values()) == 1, minutes
+    answers = [s for s in oli if s.kind.name == "interview:consent"]
+    assert sum(plain(s.message.text).count("agreed") for s in answers) == 5  # each answer told once
+    night = [plain(s.message.text) for s in answers if "While you were away" in plain(s.message.text)]
+    assert len(night) == 1 and "Ned Park: agreed" in night[0] and "Ivy Chen: agreed" in night[0]
+    # the ranking does not list again the times the calendar lists
+    for reply in replies:
+        ranking = reply.split("Your interview calendar")[0]
+        assert not re.search(r"\w{3} \d+ \w{3} \d\d:\d\d", ranking)
