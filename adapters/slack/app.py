@@ -5,8 +5,9 @@
 Request path: `SlackInbound.handle_http` first verifies the signature with slack_sdk's
 `SignatureVerifier` (401 on a bad or stale signature, before anything is parsed: bolt's own
 adapter parses first and answers a malformed `payload=` with 500, docs/platform-pitfalls.md), then checks the
-body is a well-formed Slack payload (400 otherwise), then hands it to the bolt `AsyncApp`, which
-verifies the signature again and dispatches to the listeners below.
+body is a well-formed Slack payload (400 otherwise), then hands the parsed body to the bolt
+`AsyncApp`, which dispatches to the listeners below (its own verification middleware is off: the
+check has been made, on the raw bytes, and the body is parsed once).
 
 Every listener acks and hands the rest of its work — the `BotHandler` call, `chat.update`,
 ephemeral replies, `views.open` — to a small pool of workers (`workers` at a time, FIFO), then
@@ -112,7 +113,9 @@ class SlackInbound:
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=signing_secret if not socket_mode else None,
-            request_verification_enabled=not socket_mode,
+            # handle_http verifies every HTTP request with slack_sdk's SignatureVerifier before
+            # anything is parsed; bolt's middleware would run the same check a second time
+            request_verification_enabled=False,
             # listeners ack, queue their work and return: the response goes out at once
             process_before_response=True,
             name="hplj",
@@ -131,10 +134,13 @@ class SlackInbound:
             body = parse_slack_body(text, request.content_type)
             if not well_formed(body):
                 raise ValueError("unexpected payload shape")
+            # Parsed once, here: bolt takes an already parsed body only outside its "http" mode,
+            # whose sole other differences are re-parsing and re-verifying (done above)
             bolt_req = AsyncBoltRequest(
-                body=text,
+                body=body,
                 query=request.query_string,
-                headers={k: v for k, v in request.headers.items()},
+                headers=dict(request.headers.items()),
+                mode="socket_mode",
             )
         except Exception as exc:  # noqa: BLE001 - any unreadable body is the sender's fault
             log.info("slack: refused malformed request: %s", exc)
