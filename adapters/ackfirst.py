@@ -55,20 +55,26 @@ class AckFirstQueue:
             await self._room.wait()
         self.jobs.append((work, args))
         self._idle.clear()
-        if len(self._runners) < self.workers:
-            task = asyncio.get_running_loop().create_task(self._run())
-            self._runners.add(task)
-            task.add_done_callback(self._runners.discard)
+        self._start_runner()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued job (and any job those queue in turn) has run, up to `timeout`."""
         self._bind()
         if not self.jobs and not self._runners:
             return
+        if self.jobs and not self._runners:  # queued on an earlier event loop
+            self._idle.clear()
+            self._start_runner()
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
             self.log.warning("%d jobs after the ack still queued after %.0f s", len(self.jobs), timeout)
+
+    def _start_runner(self) -> None:
+        if len(self._runners) < self.workers:
+            task = asyncio.get_running_loop().create_task(self._run())
+            self._runners.add(task)
+            task.add_done_callback(self._runners.discard)
 
     def _bind(self) -> None:
         loop = asyncio.get_running_loop()

@@ -114,3 +114,16 @@ async def test_a_busy_loop_defers_the_job_which_still_runs_within_max_defer() ->
     await hogging
     assert done == ["job"]  # ran although the loop never became quick
     assert queue.deferred >= 1  # but stepped aside first
+
+
+def test_work_left_queued_when_an_event_loop_ended_runs_on_the_next_drain() -> None:
+    queue = AckFirstQueue(1, log)
+    done: list[str] = []
+
+    async def job() -> None:
+        done.append("job")
+
+    asyncio.run(queue.put(job))  # the loop ends (its runner cancelled) before the job starts
+    assert done == [] and len(queue) == 1
+    asyncio.run(queue.drain(timeout=5))
+    assert done == ["job"]
