@@ -327,6 +327,12 @@ async def wait_for_work(db: Path, before: int, expected: int, ended: float, time
     return done, max(0.0, last - ended)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report(name: str, r: dict[str, Any]) -> str:
     lat = r["lat"]
     kinds = ", ".join(f"{k} p50 {pct(v, 50) * 1000:.1f} / p99 {pct(v, 99) * 1000:.1f} ms (n={len(v)})"
@@ -336,7 +342,9 @@ def report(name: str, r: dict[str, Any]) -> str:
             f"max {max(lat) * 1000 if lat else float('nan'):.1f} ms  mean {statistics.fmean(lat) * 1000:.1f} ms\n"
             f"      by kind: {kinds}\n"
             f"      driver lag (scheduled instant -> request handed to the client): p50 "
-            f"{pct(r['lag'], 50) * 1000:.1f} ms, p99 {pct(r['lag'], 99) * 1000:.1f} ms")
+            f"{pct(r['lag'], 50) * 1000:.1f} ms, p99 {pct(r['lag'], 99) * 1000:.1f} ms\n"
+            f"      server CPU while driven: {r['cpu']:.2f} s = {r['cpu'] / max(1, r['total']) * 1e3:.3f} ms "
+            f"per request ({r['total']} requests incl. warm-up)")
 
 
 async def main() -> int:
@@ -397,19 +405,24 @@ async def main() -> int:
 
         print(f"driving each server open-loop at {args.rate:.0f} req/s for {args.seconds:.0f} s "
               f"(+{args.warmup:.0f} s warm-up) from {args.drivers} driver process(es), pre-signed bodies; mix: 1/2 button clicks, 1/4 /journey help, 1/4 /journey status")
+        cpu0 = cpu_seconds(procs[1].pid)
         bare = await drive(f"http://127.0.0.1:{bare_port}/slack/events", make_requests(clicks, fake_url),
                            args.rate, args.seconds, args.warmup, args.drivers, tmp)
+        bare["cpu"], bare["total"] = cpu_seconds(procs[1].pid) - cpu0, int((args.warmup + args.seconds) * args.rate)
         print(report("bare", bare))
         before = inbound_count(tmp / "hplj.db")
+        cpu0 = cpu_seconds(procs[2].pid)
         hplj = await drive(f"http://127.0.0.1:{hplj_port}/slack/events", make_requests(clicks, fake_url),
                            args.rate, args.seconds, args.warmup, args.drivers, tmp)
         ended = time.perf_counter()
+        hplj["cpu"], hplj["total"] = cpu_seconds(procs[2].pid) - cpu0, int((args.warmup + args.seconds) * args.rate)
         print(report("hplj", hplj))
         # The ack comes first; the work after it must still all happen, and keep up with the load.
         expected = (int((args.warmup + args.seconds) * args.rate) + 1) // 2  # every other request is a click
         done, lag = await wait_for_work(tmp / "hplj.db", before, expected, ended)
         print(f"work after the ack: {done}/{expected} clicks recorded by hplj (inbound rows), the last "
-              f"{lag * 1000:.0f} ms after the final request was answered")
+              f"{lag * 1000:.0f} ms after the final request was answered; hplj CPU until then "
+              f"{(cpu_seconds(procs[2].pid) - cpu0) / max(1, hplj['total']) * 1e3:.3f} ms per request")
         ratio = pct(hplj["lat"], 99) / pct(bare["lat"], 99)
         worst = max(hplj["lat"] + bare["lat"])
         ok_ratio, ok_deadline = ratio <= 2.0, worst < 3.0 and not hplj["errors"] and set(hplj["statuses"]) == {200}

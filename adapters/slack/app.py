@@ -5,15 +5,17 @@
 Request path: `SlackInbound.handle_http` first verifies the signature with slack_sdk's
 `SignatureVerifier` (401 on a bad or stale signature, before anything is parsed: bolt's own
 adapter parses first and answers a malformed `payload=` with 500, docs/platform-pitfalls.md), then checks the
-body is a well-formed Slack payload (400 otherwise), then hands it to the bolt `AsyncApp`, which
-verifies the signature again and dispatches to the listeners below.
+body is a well-formed Slack payload (400 otherwise), then hands the parsed body to the bolt
+`AsyncApp`, which dispatches to the listeners below (its own verification middleware is off: the
+check has been made, on the raw bytes, and the body is parsed once).
 
 Every listener acks and hands the rest of its work — the `BotHandler` call, `chat.update`,
-ephemeral replies, `views.open` — to a small pool of workers (`workers` at a time, FIFO), then
-returns, so bolt (process_before_response=True) answers Slack at once. Neither bolt's own
-post-ack mode (it polls for the ack every 10 ms, then runs the listener's tail as an unbounded
-task per request) nor unbounded tasks: at a steady load the post-ack work is bounded and every
-ack waits behind at most `workers` slices of it on the event loop. `drain()` waits for that work
+ephemeral replies, `views.open` — to a bounded queue (`AckFirstQueue`: `workers` at a time, FIFO,
+each started when the loop is not busy answering requests), then returns, so bolt
+(process_before_response=True) answers Slack at once. Neither bolt's own post-ack mode (it polls
+for the ack every 10 ms, then runs the listener's tail as an unbounded task per request) nor
+unbounded tasks: under a burst the acks go first and the work catches up after; when the queue
+is full the ack waits, so an overload shows as slow answers, never as lost work. `drain()` waits for that work
 (shutdown, tests). The work is deduplicated by the bot's inbound table, so a request Slack
 retries because this process died before doing it is still done once. Web API calls and
 `response_url` posts share one aiohttp session (slack_sdk otherwise opens a session, and a
@@ -40,7 +42,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.background import WorkPool
+from adapters.ackfirst import AckFirstQueue
 from adapters.guard import json_depth_ok, read_body
 from adapters.slack.client import (
     find_message,
@@ -106,13 +108,15 @@ class SlackInbound:
         self.command = command
         self.client = client or make_web_client(token, api_url)
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
-        self._work = WorkPool(workers, log)
+        self._work = AckFirstQueue(workers, log)
         self._http_session: Any = None  # aiohttp.ClientSession shared by Web API and response_url calls
         self._own_session = False
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=signing_secret if not socket_mode else None,
-            request_verification_enabled=not socket_mode,
+            # handle_http verifies every HTTP request with slack_sdk's SignatureVerifier before
+            # anything is parsed; bolt's middleware would run the same check a second time
+            request_verification_enabled=False,
             # listeners ack, queue their work and return: the response goes out at once
             process_before_response=True,
             name="hplj",
@@ -131,10 +135,13 @@ class SlackInbound:
             body = parse_slack_body(text, request.content_type)
             if not well_formed(body):
                 raise ValueError("unexpected payload shape")
+            # Parsed once, here: bolt takes an already parsed body only outside its "http" mode,
+            # whose sole other differences are re-parsing and re-verifying (done above)
             bolt_req = AsyncBoltRequest(
-                body=text,
+                body=body,
                 query=request.query_string,
-                headers={k: v for k, v in request.headers.items()},
+                headers=dict(request.headers.items()),
+                mode="socket_mode",
             )
         except Exception as exc:  # noqa: BLE001 - any unreadable body is the sender's fault
             log.info("slack: refused malformed request: %s", exc)
@@ -173,9 +180,10 @@ class SlackInbound:
         """Wait for work started after acks (use on shutdown and in tests)."""
         await self._work.drain(timeout)
 
-    def _spawn(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Run `work(*args)` after the ack, at most `workers` at a time, in arrival order."""
-        self._work.spawn(work, *args)
+    async def _spawn(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `work(*args)` after the ack, at most `workers` at a time, in arrival order, when the
+        loop is not busy answering requests (adapters/ackfirst.py)."""
+        await self._work.put(work, *args)
 
     # --- listeners: ack, queue the work, return ---------------------------------------------------
     def _register(self) -> None:
@@ -191,30 +199,30 @@ class SlackInbound:
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._command, body)
+        await self._spawn(self._command, body)
 
     async def _on_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        self._spawn(self._button, body, client)
+        await self._spawn(self._button, body, client)
 
     async def _on_form_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        self._spawn(self._form_button, body, client)
+        await self._spawn(self._form_button, body, client)
 
     async def _on_view_submission(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        self._spawn(self._view_submission, body, client)
+        await self._spawn(self._view_submission, body, client)
 
     async def _on_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        self._spawn(self._message, body, client)  # bolt acks events itself
+        await self._spawn(self._message, body, client)  # bolt acks events itself
 
     async def _on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        self._spawn(self._home_opened, body, client)
+        await self._spawn(self._home_opened, body, client)
 
     async def _on_access(self, body: dict[str, Any]) -> None:
-        self._spawn(self._access, body)
+        await self._spawn(self._access, body)
 
     # --- the work after the ack --------------------------------------------------------------
     async def _access(self, body: dict[str, Any]) -> None:

@@ -88,6 +88,18 @@ async def test_slash_command_reaches_handler_and_replies_ephemerally(slack):
     assert posted["blocks"][0]["type"] == "section"
 
 
+async def test_a_command_whose_text_says_payload_is_still_answered(slack):
+    """Bolt's own body parser reads any form body containing the word "payload" as an empty
+    interactive payload (the command was dropped); the endpoint parses once and hands bolt that."""
+    slack.handler.command_result = HandlerResult(replies=(Message(recipient_id="", text="Here is the help."),))
+    form = slash_command_form(user_id="UADMIN", text="help payload", response_url=slack.fake.response_url("cmd2"))
+    resp = await slack.post_form(form)
+    assert resp.status == 200
+    [posted] = await slack.fake.wait_for_response_url(1)
+    assert [c[2] for c in slack.handler.commands] == ["help payload"]
+    assert "Here is the help." in posted["text"]
+
+
 @pytest.mark.parametrize("case", ["forged", "stale", "missing", "garbage_ts"])
 async def test_bad_signatures_get_401_and_change_nothing(slack, case):
     form = slash_command_form(
