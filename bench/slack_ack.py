@@ -283,7 +283,7 @@ async def drive(url: str, reqs: Any, rate: float, seconds: float, warmup: float,
 def pct(xs: list[float], p: float) -> float:
     if not xs:
         return float("nan")
-    return xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))]
+    return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -377,8 +377,8 @@ async def main() -> int:
         fake_port, bare_port, hplj_port = free_port(), free_port(), free_port()
         fake_url = f"http://127.0.0.1:{fake_port}"
         api_url = f"{fake_url}/api/"
-        log = open(tmp / "children.log", "wb")  # noqa: SIM115
-        procs.append(subprocess.Popen([py, __file__, "--child", "fake", "--port", str(fake_port)],
+        log = open(tmp / "children.log", "wb")  # noqa: SIM115, ASYNC230 (set-up, before any timing)
+        procs.append(subprocess.Popen([py, __file__, "--child", "fake", "--port", str(fake_port)],  # noqa: ASYNC220
                                       cwd=ROOT, stdout=log, stderr=log))
         await asyncio.sleep(0.5)
         env = {"DATABASE_URL": f"sqlite:///{tmp / 'hplj.db'}", "SLACK_SIGNING_SECRET": SECRET,
@@ -394,11 +394,11 @@ async def main() -> int:
         clicks = await prepare(env)
         print(f"prepared: {len(PARTICIPANTS)} enrolled, {len(clicks) // 3} delivered expectations prompts, "
               f"{len(clicks)} distinct clicks; db {tmp / 'hplj.db'}")
-        procs.append(subprocess.Popen([py, __file__, "--child", "bare", "--port", str(bare_port),
+        procs.append(subprocess.Popen([py, __file__, "--child", "bare", "--port", str(bare_port),  # noqa: ASYNC220
                                        "--api-url", api_url], cwd=ROOT, stdout=log, stderr=log))
         serve_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         prof = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())] if args.profile else []
-        procs.append(subprocess.Popen([py, *prof, "-m", "bot.app.cli", "serve", "--port", str(hplj_port), "--host",
+        procs.append(subprocess.Popen([py, *prof, "-m", "bot.app.cli", "serve", "--port", str(hplj_port), "--host",  # noqa: ASYNC220
                                        "127.0.0.1"], cwd=tmp, env=serve_env, stdout=log, stderr=log))
         await wait_healthy(f"http://127.0.0.1:{bare_port}/healthz", procs[1])
         await wait_healthy(f"http://127.0.0.1:{hplj_port}/healthz", procs[2])

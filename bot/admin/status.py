@@ -66,8 +66,8 @@ async def _person(ctx: Ctx, person: PersonRecord) -> HandlerResult:
     async with ctx.service.uow.read() as uow:
         view = await uow.views.person_status(person.id)
         me = uow.people.state(person)
-    lines = [f"*{label(person)}* ({person.platform} {person.platform_user_id}, "
-             f"time zone {person.tz or ctx.service.default_tz})"]
+    lines = [(f"*{label(person)}* ({person.platform} {person.platform_user_id}, "
+             f"time zone {person.tz or ctx.service.default_tz})")]
     if person.opted_out_at:
         lines.append(f"Opted out on {person.opted_out_at.date().isoformat()}.")
     if not view.enrollments:

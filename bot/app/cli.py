@@ -110,7 +110,7 @@ def _parse_at(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
     try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2026-12-01T09:30:00Z",
                                  param_hint="--at") from None

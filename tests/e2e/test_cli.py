@@ -18,7 +18,7 @@ SAMPLE = ROOT / "journeys" / "library" / "active-listening.yml"
 
 def hplj(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], check=False, capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=120)
 
 

@@ -7,8 +7,8 @@ Delivery instants come from the demo's own SQLite outbox (kept in tmp via `db_pa
 from __future__ import annotations
 
 import asyncio
-import re
 import itertools
+import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
@@ -300,13 +300,13 @@ def test_silent_manager_is_escalated_to_her_manager_by_name_in_the_leaders_hours
         assert cal.is_open(m.at, tz), m.at
         for p in PARTICIPANTS:  # nothing a participant typed reaches the leader
             assert not any(s and s in m.text for s in (*p.situations, *p.reflections))
-    digest = [m for m in new_messages(sent, "hana") if "Manager support" in m.title][0]
+    digest = next(m for m in new_messages(sent, "hana") if "Manager support" in m.title)
     assert "Waiting more than a working day for: Grace Liu" in plain(digest.text)
     assert "Expectations conversations held before the start: 3 of 5." in plain(digest.text)
 
 
 def test_expired_request_offers_the_fallback_and_no_reminder_after_the_moment(demo):
-    summary, sent, _ = demo
+    _summary, sent, _ = demo
     for who in ("dev", "eli"):
         told = [m for m in new_messages(sent, who) if "didn't get to your support request" in m.text]
         assert told, who
@@ -321,7 +321,7 @@ def test_expired_request_offers_the_fallback_and_no_reminder_after_the_moment(de
 def test_expectations_agreed_reach_the_participant_and_consent_decides_sharing(demo):
     summary, sent, _ = demo
     from bot.devtools.demo import AGREED
-    ana_plan = [m for m in summary.delivered["ana"] if step_of(m.prompt_id) == "mtm-safe"][0]
+    ana_plan = next(m for m in summary.delivered["ana"] if step_of(m.prompt_id) == "mtm-safe")
     assert f"You and Ben agreed: “{AGREED}”" in plain(ana_plan.text)
     shared = {m.user for m in new_messages(sent, "ben") + new_messages(sent, "grace")
               if "shared their line of sight" in m.title}

@@ -519,9 +519,9 @@ async def test_forged_and_stale_signatures_get_401_and_change_nothing(world: Wor
     stale = int(time.time()) - 6 * 60
     for body, ctype in ((click, "application/x-www-form-urlencoded"), (cmd, "application/x-www-form-urlencoded"),
                         (event, "application/json")):
-        cases = [dict(secret="not-the-secret"), dict(timestamp=stale), dict(sign=False),
-                 dict(sign=False, headers={"X-Slack-Request-Timestamp": str(int(time.time())),
-                                           "X-Slack-Signature": "v0=" + "0" * 64})]
+        cases = [{"secret": "not-the-secret"}, {"timestamp": stale}, {"sign": False},
+                 {"sign": False, "headers": {"X-Slack-Request-Timestamp": str(int(time.time())),
+                                           "X-Slack-Signature": "v0=" + "0" * 64}}]
         for kw in cases:
             status, _ = await w.post_raw(body, ctype, **kw)  # type: ignore[arg-type]
             assert status == 401, (ctype, kw)

@@ -574,7 +574,7 @@ async def test_a_non_admins_command_is_refused_and_changes_nothing(world: World)
 
 async def test_a_redelivered_activity_changes_state_once(world: World) -> None:
     w = world
-    pid, card = await _enrolled_world(w)
+    pid, _card = await _enrolled_world(w)
     # Ben's grouped card (Ana and Chen) has a Done per report; what was agreed for one report is
     # the submission of that prompt's agreement form
     data = {"prompt_id": pid, "f.agreed": "One safe 1:1 first."}

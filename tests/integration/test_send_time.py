@@ -7,6 +7,7 @@ when each message reaches them, in their own zone.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -135,7 +136,7 @@ async def test_outage_then_recovery_at_3am_sends_nothing_before_9_then_everythin
     to_ben = [m for m in chat.log if m.to == "ben"]
     assert [m.key for m in to_ben] == order
     assert to_ben[0].at.astimezone(BERLIN).strftime("%H:%M") == "09:00"
-    gaps = [(b.at - a.at).total_seconds() for a, b in zip(to_ben, to_ben[1:])]
+    gaps = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(to_ben)]
     assert all(g >= 60 for g in gaps), gaps  # spread, not a burst
 
 
