@@ -1,6 +1,7 @@
-"""Work an adapter does after its HTTP response has gone out (Slack's post-ack work, Teams'
-extra replies): bounded, so at a steady load the response path waits behind at most `workers`
-slices of it on the event loop, and drainable, for shutdown and tests."""
+"""Work an adapter does after its HTTP response has gone out (Teams' extra replies; Slack's work
+after the ack uses `adapters/ackfirst.py`, which also lets a burst's acks go first): bounded, so at
+a steady load the response path waits behind at most `workers` slices of it on the event loop,
+and drainable, for shutdown and tests."""
 
 from __future__ import annotations
 
