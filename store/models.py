@@ -96,12 +96,15 @@ class EnrollmentRow(Base):
     start: Mapped[date] = mapped_column(Date)
     events: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")
-    cohort: Mapped[str] = mapped_column(String(120), index=True)
+    cohort: Mapped[str] = mapped_column(String(120))
     paused_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     # the before phase joined up (journeys/expectations.py): typed text, so `forget` drops it
     notes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    __table_args__ = (Index("ix_enrollments_journey_status", "journey_id", "status"),)
+    # ix_enrollments_overview: the admin overview counts (cohort, journey, status) from the index
+    # alone, and every query by cohort uses it as it used the cohort index it replaced.
+    __table_args__ = (Index("ix_enrollments_journey_status", "journey_id", "status"),
+                      Index("ix_enrollments_overview", "cohort", "journey_id", "status"))
 
 
 class PromptRow(Base):
@@ -161,6 +164,7 @@ class EventRow(Base):
 # The outbox rows still to deliver, as literal SQL: a query that says it (not a bound parameter)
 # can use the partial index on both SQLite and PostgreSQL.
 OUTBOX_LIVE = "state IN ('pending', 'sending')"
+OUTBOX_FAILED = "state = 'failed'"
 
 
 class OutboxRow(Base):
@@ -193,9 +197,13 @@ class OutboxRow(Base):
     # ix_outbox_live: only the rows still to deliver (the claim and the next-due question say
     # OUTBOX_LIVE so SQLite and PostgreSQL pick it; delivered rows have no next_attempt_at and
     # would otherwise be walked first, NULLs sorting first)
+    # ix_outbox_failed: only failed rows, so the overview's "failed per cohort" reads those few
+    # instead of the whole outbox
     __table_args__ = (Index("ix_outbox_due", "next_attempt_at"),
                       Index("ix_outbox_live", "next_attempt_at", "id", sqlite_where=text(OUTBOX_LIVE),
-                            postgresql_where=text(OUTBOX_LIVE)))
+                            postgresql_where=text(OUTBOX_LIVE)),
+                      Index("ix_outbox_failed", "enrollment_id", sqlite_where=text(OUTBOX_FAILED),
+                            postgresql_where=text(OUTBOX_FAILED)))
 
 
 class InboundRow(Base):
