@@ -9,6 +9,7 @@ from journeys import before_phase, rendering, timekeeping
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.progress import AFTER_THE_END, BEFORE_THE_START, progress_of, week_label
+from journeys.relative import day_words
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from journeys.stuck import REPEAT_WEEKS, is_stuck, stuck_after, stuck_silence
 from journeys.text import typed
@@ -49,7 +50,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         for m in sorted(r.mtms, key=lambda m: m.when):
             if m.status in ("planned", "postponed") and m.when >= today:
                 what = typed(m.situation[:70]) if m.share_plan else "details kept private"
-                lines.append(f"  • upcoming moment: {timekeeping.format_day(m.when)} — {what}")
+                lines.append(f"  • upcoming moment: {day_words(m.when, today)} — {what}")
         # a before-phase prompt has lost its point once the journey has started (it closes then)
         started = today >= r.enrollment.start
         live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]

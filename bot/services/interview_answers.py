@@ -34,7 +34,9 @@ async def answers_notice(uow: AbstractUnitOfWork, journey: Journey, cohort: str,
         release = cal.next_open(now, tz)
         topic = answers_topic(interviewer.id, release)
         answers = await _while_away(uow, cohort, interviewer.id, enrollment_id, release, now, cal, tz) + answers
-    title, text = answers_message(answers, tz)
+    read = timekeeping.released_at(journey, them, now)
+    title, text = answers_message(answers, tz, read)
+    # no expiry for "tomorrow at 10:00": a late word is better than never learning of the booking
     notice = timekeeping.notice(journey, them, f"interview:{enrollment_id}:consent", Message(
         interviewer.id, text, title=title, journey_title=journey.title, audience="admin"), now)
     return replace(notice, topic=topic)

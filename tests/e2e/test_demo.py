@@ -313,7 +313,7 @@ def test_expired_request_offers_the_fallback_and_no_reminder_after_the_moment(de
         assert all("go ahead on your own" in plain(m.text) for m in told)
     for m in new_messages(sent, "grace"):
         if m.text.startswith("Friendly reminder") and "*When:* " in m.text:
-            day = m.text.split("*When:* ", 1)[1].split("\n", 1)[0]
+            day = m.text.split("*When:* ", 1)[1].split("\n", 1)[0].split(", ")[-1]  # "tomorrow, Tue 5 Jan"
             moment = datetime.strptime(f"{day} 2027", "%a %d %b %Y").date()
             assert m.at.astimezone(ZoneInfo("America/New_York")).date() < moment, (m.key, day)
 
