@@ -705,6 +705,27 @@ def day_named_right(t: Transcript) -> Iterable[Breach]:
                                   line.strip())
 
 
+_STILL_SINCE = re.compile(r"[Ss]till no answer (?:from \S+ )?since " + _DAY + r" \(\d+ working days?\)")
+
+
+def escalation_says_since(t: Transcript) -> Iterable[Breach]:
+    """A manager told again that a report may be stuck, with no answer from them in between, is
+    not told as if it were the first time: the escalation says since when there has been no
+    answer, with the working days (on a message about several reports, that report's line)."""
+    told: dict[tuple[str, str], datetime] = {}
+    for s in (x for x in t.sent if x.kind.name == ESCALATION):
+        for who in _on_card(t, s):
+            before = told.get((s.recipient, who))
+            told[(s.recipient, who)] = s.at
+            if before is None or any(a.user == who and before < a.at <= s.at for a in t.actions):
+                continue
+            name = t.names.get(who, who)
+            lines = [line for line in plain(s.message.text).splitlines() if name in line] if s.about != who else []
+            if not _STILL_SINCE.search("\n".join(lines) if lines else plain(s.message.text)):
+                yield _breach(t, "escalation-says-since", s, f"{name} escalated again, as if for the first time "
+                              f"(told before on {before.astimezone(s.local.tzinfo):%a %d %b})")
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
@@ -713,7 +734,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
                            waiting_says_what, stuck_says_since, stuck_nudge_once,
                            time_listed_once, one_per_minute, reminded_ahead,
-                           practice_as_chosen, day_named_right)
+                           practice_as_chosen, day_named_right, escalation_says_since)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

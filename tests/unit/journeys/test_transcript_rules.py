@@ -320,3 +320,18 @@ def test_the_readers_today_and_tomorrow_are_called_so(journey: Journey) -> None:
     ])
     assert not list(day_named_right(good))
 
+
+def test_a_second_escalation_of_one_silence_says_since_when(journey: Journey) -> None:
+    from journeys.transcript_rules import escalation_says_since
+    first = sent(at(START + timedelta(days=10), 9), "ben", "e1.mtm-safe:esc", journey, role="manager", about="ana",
+                 title="Ana may be stuck", text="Ana Silva has not responded to “Plan” for 6 working days.")
+    again = sent(at(START + timedelta(days=24), 9), "ben", "e1.mtm-real:esc", journey, role="manager", about="ana",
+                 title="Ana may be stuck", text="Ana Silva has not responded to “Plan a real one” for 6 working days.")
+    found = list(escalation_says_since(transcript(journey, [first, again])))
+    assert [b.rule for b in found] == ["escalation-says-since"] and "Thu 17 Dec" in found[0].detail
+    said = sent(again.at, "ben", "e1.mtm-real:esc", journey, role="manager", about="ana", title="Still no answer from Ana",
+                text="Still no answer from Ana since Mon 7 Dec (13 working days): 2 items waiting, now also “Plan”.")
+    assert not list(escalation_says_since(transcript(journey, [first, said])))
+    # she answered something in between: a new silence, told as new
+    acted = [Action(at(START + timedelta(days=14)), "ana", "mtm-safe", prompt_id="e1.mtm-safe", button="x")]
+    assert not list(escalation_says_since(transcript(journey, [first, again], acted)))
