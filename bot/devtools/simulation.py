@@ -26,7 +26,7 @@ from journeys.definition import Journey, is_follow_up_survey
 from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
-from journeys.transcript import REPLY, Action, Role, Sent, Transcript, classify
+from journeys.transcript import INTERVIEW, REPLY, Action, Role, Sent, Transcript, classify
 from ports.chat import InboundAction
 from store.db import Database
 from store.migrate import upgrade_async
@@ -51,6 +51,7 @@ class Persona:
     late: bool = False  # enrolled on the Friday evening (UTC) before a Monday start
     delay: timedelta = timedelta(hours=1)
     story: str | None = None  # their answer to the Success Case survey's classification (default: not applied)
+    consent_delay: timedelta | None = None  # how long they take over an interview request (default: `delay`)
 
 
 def audit_cast() -> list[Persona]:
@@ -64,8 +65,9 @@ def audit_cast() -> list[Persona]:
                 manager="lea"),
         Persona("tomo", "Tomo Sato", "Asia/Tokyo", "JP", "manager", "diligent", "manager in Tokyo",
                 manager="lea", delay=timedelta(hours=3)),
+        # Dina answers the interview request in the afternoon, in the same minute as Ada in New York
         Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "diligent participant",
-                manager="max", story="success"),
+                manager="max", story="success", consent_delay=timedelta(hours=6)),
         Persona("ivan", "Ivan Grey", "America/New_York", "US", "participant", "ignores", "ignores everything",
                 manager="max"),
         Persona("fay", "Fay Reed", "Europe/London", "GB", "participant", "free_text", "types instead of pressing",
@@ -252,7 +254,8 @@ class Simulation:
                 keys.append(d.delivery_id)
                 for when, user_, line in self._interviews_after(t.sent[-1]):
                     heapq.heappush(planned, _Planned(when, next(seq), user_, command=line))
-                for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq):
+                invite = t.sent[-1].kind.name == f"{INTERVIEW}invite"
+                for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq, invite):
                     heapq.heappush(planned, _Planned(when, next(seq), user, action, record))
             seen = len(console.sent)
         # whom each delivery is about, whether it came in the recipient's hours, how it looks now
@@ -315,12 +318,12 @@ class Simulation:
                     None, None)
 
     def _respond(self, p: Persona, msg: Message, now: datetime, stopped: set[str],
-                 seq: itertools.count[int]) -> list[tuple[datetime, InboundAction, Action]]:
+                 seq: itertools.count[int], invite: bool = False) -> list[tuple[datetime, InboundAction, Action]]:
         if p.behaviour == "ignores" or p.user in stopped:
             return []
         if msg.prompt_id is None or msg.closed or not (msg.buttons or msg.fields):
             return []
-        when = now + p.delay
+        when = now + (p.consent_delay if invite and p.consent_delay is not None else p.delay)
         today = timekeeping.local_date(now, zone(p.tz))
         step_id = msg.prompt_id.split(".", 1)[-1]
 

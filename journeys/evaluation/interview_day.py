@@ -104,9 +104,9 @@ def slot_words(slot: datetime, at: datetime, tz: ZoneInfo) -> str:
     return f"{when} at {slot.astimezone(tz):%H:%M}" if when in ("today", "tomorrow") else f"on {format_slot(slot, tz)}"
 
 
-def answers_message(answers: list[Answer], tz: ZoneInfo, at: datetime) -> tuple[str, str]:
+def answers_message(answers: list[Answer], tz: ZoneInfo, at: datetime, away: bool = True) -> tuple[str, str]:
     """(title, text) telling the interviewer who answered, as read at `at`: one answer in a
-    sentence, several (given while they were away, delivered together) as one list."""
+    sentence, several (given in the same minute, or while they were `away`) as one list."""
     tail = "Type `interview` and their name to record what it verified."
     if len(answers) == 1:
         a = answers[0]
@@ -114,7 +114,8 @@ def answers_message(answers: list[Answer], tz: ZoneInfo, at: datetime) -> tuple[
             return "Interview consent", (f"{typed(a.name)} agreed to a Success Case interview "
                                          f"{slot_words(a.slot, at, tz)} (your time). {tail}")
         return "Interview consent", f"{typed(a.name)} declined the Success Case interview."
-    lines = [f"While you were away, {len(answers)} people answered your Success Case interview request:"]
+    lines = [(f"{'While you were away, ' if away else ''}{len(answers)} people answered your Success Case "
+              "interview request:")]
     for a in sorted(answers, key=lambda a: (a.slot is None, a.slot or datetime.min, a.name)):
         lines.append(f"• {typed(a.name)}: " + (f"agreed, {slot_words(a.slot, at, tz).removeprefix('on ')} (your time)"
                                                  if a.agreed and a.slot is not None else "declined"))
