@@ -49,6 +49,7 @@ class Persona:
     describe: str
     manager: str | None = None  # a participant's manager, a manager's own manager (their leader)
     late: bool = False  # enrolled on the Friday evening (UTC) before a Monday start
+    added: timedelta | None = None  # enrolled this long after the others, in an `enroll` of their own
     delay: timedelta = timedelta(hours=1)
     story: str | None = None  # their answer to the Success Case survey's classification (default: not applied)
     consent_delay: timedelta | None = None  # how long they take over an interview request (default: `delay`)
@@ -68,8 +69,8 @@ def audit_cast() -> list[Persona]:
         # Dina answers the interview request in the afternoon, in the same minute as Ada in New York
         Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "diligent participant",
                 manager="max", story="success", consent_delay=timedelta(hours=6)),
-        Persona("ivan", "Ivan Grey", "America/New_York", "US", "participant", "ignores", "ignores everything",
-                manager="max"),
+        Persona("ivan", "Ivan Grey", "America/New_York", "US", "participant", "ignores",
+                "ignores everything; added a day after the others", manager="max", added=timedelta(days=1)),
         Persona("fay", "Fay Reed", "Europe/London", "GB", "participant", "free_text", "types instead of pressing",
                 manager="max"),
         Persona("stan", "Stan Cole", "Europe/London", "GB", "participant", "stops", "stops the journey",
@@ -107,6 +108,7 @@ class _Planned:
     action: InboundAction | None = field(compare=False, default=None)
     record: Action | None = field(compare=False, default=None)
     enroll: bool = field(compare=False, default=False)
+    group: tuple[str, ...] = field(compare=False, default=())  # whom an `enroll` adds (default: the late)
     command: str | None = field(compare=False, default=None)  # an admin command the user types
 
 
@@ -204,7 +206,11 @@ class Simulation:
         seq = itertools.count()
         managers = sorted({p.manager for p in self.cast.values() if p.role == "participant" and p.manager})
         for m in managers:
-            now_group = [p for p in self.cast.values() if p.manager == m and p.role == "participant" and not p.late]
+            now_group = [p for p in self.cast.values() if p.manager == m and p.role == "participant" and not p.late
+                         and p.added is None]
+            for p in self.cast.values():
+                if p.manager == m and p.role == "participant" and p.added is not None:
+                    heapq.heappush(planned, _Planned(clock.now() + p.added, next(seq), m, enroll=True, group=(p.user,)))
             late_group = [p for p in self.cast.values() if p.manager == m and p.role == "participant" and p.late]
             if now_group:
                 await self._enroll(service, ids, now_group, m, t, clock.now())
@@ -230,7 +236,8 @@ class Simulation:
             while planned and planned[0].at <= clock.now():
                 item = heapq.heappop(planned)
                 if item.enroll:
-                    group = [p for p in self.cast.values() if p.manager == item.user and p.late]
+                    group = ([self.cast[u] for u in item.group] if item.group else
+                             [p for p in self.cast.values() if p.manager == item.user and p.late])
                     await self._enroll(service, ids, group, item.user, t, clock.now())
                     continue
                 if item.command is not None:
