@@ -106,6 +106,23 @@ def one_card_time(journey: Journey, prompts: list[PromptState]) -> list[PromptSt
             for p in prompts]
 
 
+def join_pending_card(journey: Journey, prompts: list[PromptState], pending: list[PromptState],
+                      now: datetime) -> list[PromptState]:
+    """`one_card_time` for reports enrolled later under the same manager: the new reports' cards
+    join the manager's expectations card still waiting (`pending`, of the same cohort), so the
+    manager still gets one card. Returns `prompts` aligned, plus each pending prompt whose time
+    moved (to a later report's time, when that one must wait for its preparation)."""
+    cfg = journey.manager_support.expectations
+    if cfg is None:
+        return one_card_time(journey, prompts)
+    ahead = {p.id: p for p in pending if p.step_id == cfg.step and p.status == "scheduled"
+             and p.next_at is not None and p.next_at > now}
+    new = {p.recipient_id for p in prompts if p.step_id == cfg.step and p.status == "scheduled"}
+    joined = [p for p in ahead.values() if p.recipient_id in new]
+    aligned = one_card_time(journey, [*prompts, *joined])
+    return [p for p in aligned if p.id not in ahead or p.due_at != ahead[p.id].due_at]
+
+
 def compressed_titles(journey: Journey, enrollment: EnrollmentState, now: datetime) -> list[str]:
     """The before-phase steps whose time has already passed at enrollment (in journey order)."""
     out: list[str] = []

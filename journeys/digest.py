@@ -9,8 +9,9 @@ from journeys import before_phase, rendering, timekeeping
 from journeys.definition import Journey
 from journeys.messages import Message
 from journeys.progress import AFTER_THE_END, BEFORE_THE_START, progress_of, week_label
+from journeys.relative import day_words
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
-from journeys.stuck import REPEAT_WEEKS, is_stuck, stuck_after, stuck_silence
+from journeys.stuck import REPEAT_WEEKS, is_stuck, stuck_after, stuck_silence, waiting_since
 from journeys.text import typed
 from journeys.wording import weekday_name
 
@@ -49,7 +50,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         for m in sorted(r.mtms, key=lambda m: m.when):
             if m.status in ("planned", "postponed") and m.when >= today:
                 what = typed(m.situation[:70]) if m.share_plan else "details kept private"
-                lines.append(f"  • upcoming moment: {timekeeping.format_day(m.when)} — {what}")
+                lines.append(f"  • upcoming moment: {day_words(m.when, today)} — {what}")
         # a before-phase prompt has lost its point once the journey has started (it closes then)
         started = today >= r.enrollment.start
         live = [p for p in r.prompts if not (started and _before_phase_prompt(journey, p))]
@@ -63,7 +64,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         if late and r.enrollment.status == "active":
             current = max(late, key=lambda p: (p.sent_at or p.due_at, p.id))  # the latest, not the oldest
             lines.append(f"  • ⚠️ no response to “{rendering.prompt_title(journey, current)}” "
-                         + _waiting_since(journey, person, current, now, limit))
+                         + waiting_since(journey, person, current, now, limit))
             first = typed(person.name.split()[0])
             silence = stuck_silence(journey, person, manager, asked, late, r.enrollment.start,
                                     lambda p: _before_phase_prompt(journey, p), now,
@@ -73,7 +74,7 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
             elif silence.weeks % REPEAT_WEEKS == 0:
                 what = "" if silence.quiet else f" to “{rendering.prompt_title(journey, silence.prompt)}”"
                 still.append(f"Still no answer from {first}{what} "
-                             + _waiting_since(journey, person, silence.prompt, now, limit)
+                             + waiting_since(journey, person, silence.prompt, now, limit)
                              + ". If you have not had that check-in yet, it still helps most.")
     nudge = ""
     if stuck_names:
@@ -91,17 +92,6 @@ def build_digest(journey: Journey, manager: Person, reports: list[ReportView], n
         context=f"{journey.title} · sent every {weekday_name(journey.manager_digest.day) if journey.manager_digest else 'week'}",
         audience="manager",
     )
-
-
-def _waiting_since(journey: Journey, person: Person, p: PromptState, now: datetime, limit: int) -> str:
-    """How long the participant has left it, as the week's figure: "since Tue 27 Apr (8 working
-    days)" (in their calendar), so a line that comes back next week says what changed."""
-    if p.sent_at is None:
-        return f"for {limit}+ working days"
-    cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
-    sent = timekeeping.local_date(p.sent_at, tz)
-    days = cal.working_days_between(sent, timekeeping.local_date(now, tz))
-    return f"since {timekeeping.format_day(sent)} ({days} working day{'s' if days != 1 else ''})"
 
 
 def _before_phase_prompt(journey: Journey, p: PromptState) -> bool:

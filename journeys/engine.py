@@ -40,6 +40,7 @@ from journeys.mtm_dates import mtm_answer_problem
 from journeys.mtm_plan import situation_of
 from journeys.next_moments import is_loop_step
 from journeys.progress import AFTER_THE_END, week_label
+from journeys.relative import day_words, on_day
 from journeys.rendering import (
     COACH_CHECK,
     _update_of,
@@ -73,6 +74,7 @@ from journeys.timekeeping import (
     format_local,
     local_date,
     notice,
+    read_on,
     tz_of,
 )
 from journeys.wording import plural, saved_text
@@ -445,7 +447,8 @@ def _plan_mtm(journey: Journey, enrollment: EnrollmentState, answered: PromptSta
     asked = f" I've asked {first_name(manager)} for support." if manager and requests else ""
     if manager is not None and requests:
         asked += _lead_time_warning(journey, manager, mtm, now)
-    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {format_day(mtm.when)}."
+    told = day_words(mtm.when, local_date(now, tz_of(journey, enrollment.person)))
+    out.replies.append(_reply(enrollment.person.id, f"Your moment is planned for {told}."
                                                     f"{asked}{followup}", journey))
     return out
 
@@ -585,10 +588,11 @@ def _manager_request(journey: Journey, enrollment: EnrollmentState, prompt: Prom
     label = "Approved" if choice == "approve" else "Coaching"
     _close(journey, enrollment, answered, mtm, f"✅ {label} ({format_local(now, tz_of(journey, manager))})", out)
     mname = first_name(manager)
-    when = f" for {format_day(mtm.when)}" if mtm else ""
+    read = read_on(journey, enrollment.person, now)  # the day it reaches them, in their hours
+    when = f" for {day_words(mtm.when, read)}" if mtm else ""
     text = (f"{mname} approved your plan{when}. Go for it!" if choice == "approve"
-            else f"{mname} would like to coach you before your moment{when}. Expect a short chat; "
-                 "bring your plan and one question.")
+            else f"{mname} would like to coach you before your moment{' ' + on_day(mtm.when, read) if mtm else ''}. "
+                 "Expect a short chat; bring your plan and one question.")
     out.outgoing.append(notice(journey, enrollment.person, f"{prompt.id}:notice", Message(
         recipient_id=enrollment.person.id, title="Your manager responded", text=text,
         journey_title=journey.title, context=journey.title), now))

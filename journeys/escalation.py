@@ -20,6 +20,7 @@ from datetime import datetime
 from journeys import before_phase, escalation_groups, rendering, support, timekeeping
 from journeys.definition import Journey, ManagerRequestStep, ManagerTaskStep, Step
 from journeys.messages import Message, Outgoing
+from journeys.relative import on_day, starts_phrase
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
 
 Fire = Callable[[Journey, EnrollmentState, PromptState, "MtmState | None", datetime], Outcome]
@@ -108,7 +109,7 @@ def _leader_notice(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     ltz = timekeeping.tz_of(journey, leader)
     asked = timekeeping.format_day(timekeeping.local_date(prompt.sent_at or now, ltz))
     if isinstance(step, ManagerRequestStep):
-        moment = f" on {timekeeping.format_day(mtm.when)}" if mtm is not None else ""
+        moment = f" {on_day(mtm.when, timekeeping.read_on(journey, leader, now))}" if mtm is not None else ""
         title = f"{m} hasn't answered {p}'s support request"
         text = (f"{m} hasn't answered {p}'s request to back a moment that matters{moment} "
                 f"(asked {asked}). A word from you helps: ask {m} to Approve, Coach, or say "
@@ -117,7 +118,7 @@ def _leader_notice(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
         title_of = step.title or step.id
         title = f"{m} hasn't done “{title_of}” for {p}"
         text = (f"{m} hasn't marked “{title_of}” with {p} as done (asked {asked}); {p}'s journey "
-                f"starts {timekeeping.format_day(enrollment.start)}. People whose manager holds this "
+                f"{starts_phrase(enrollment.start, timekeeping.read_on(journey, leader, now), timekeeping.calendar_for(journey, leader))}. People whose manager holds this "
                 f"conversation before the start apply far more of what they learn: a nudge from you counts.")
     message = Message(
         recipient_id=leader.id, title=title, text=text, journey_title=journey.title,

@@ -25,6 +25,7 @@ from typing import Literal
 from journeys import timekeeping
 from journeys.definition import Journey, QuestionStep, When
 from journeys.messages import Message, Outgoing
+from journeys.relative import day_words
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
 
 Stage = Literal["brief", "progress", "done"]
@@ -115,7 +116,8 @@ def decide(journey: Journey, facilitator: Person, stage: Stage, cohort: CohortVi
     if stage == BRIEF:
         if timekeeping.local_date(now, tz) > day:  # the workshop is over: its brief has lost its point
             return FacilitatorDecision(PROGRESS, max(progress, now))
-        message = build_brief(journey, facilitator, cohort, day, min_group=min_group)
+        message = build_brief(journey, facilitator, cohort, day, min_group=min_group,
+                              today=timekeeping.local_date(now, tz))
         return FacilitatorDecision(PROGRESS, progress, Outgoing(f"{key}:brief", message, journey_id=journey.id))
     message = build_progress(journey, facilitator, cohort, day, min_group=min_group)
     return FacilitatorDecision(DONE, None, Outgoing(f"{key}:progress", message, journey_id=journey.id))
@@ -221,8 +223,10 @@ def _context(journey: Journey, cohort: CohortView) -> str:
     return f"{journey.title} · cohort {cohort.name} · for you as its facilitator · counts only, no names"
 
 
-def build_brief(journey: Journey, facilitator: Person, cohort: CohortView, day: date, *, min_group: int) -> Message:
-    """Before the workshop: who is coming (a count), what they want from it, what they plan."""
+def build_brief(journey: Journey, facilitator: Person, cohort: CohortView, day: date, *, min_group: int,
+                today: date | None = None) -> Message:
+    """Before the workshop: who is coming (a count), what they want from it, what they plan.
+    `today`: the facilitator's day it is sent ("the Workshop tomorrow, Wed 16 Dec")."""
     n = len(cohort.live)
     lines = [f"*Why it matters:* {journey.ppp.business_goal}",
              f"*Who is coming:* {_people(n)} (names and what they wrote are not shared with you)."]
@@ -233,9 +237,11 @@ def build_brief(journey: Journey, facilitator: Person, cohort: CohortView, day: 
         lines += focus_lines(journey, cohort, min_group=min_group)
         lines += moment_lines(journey, cohort, min_group=min_group)
     lines.append("After the workshop you'll get the cohort's progress, as counts.")
-    where = (f"{next(e.title for e in journey.events if e.id == workshop_event(journey))} on "
-             if workshop_event(journey) else "start on ")
-    return Message(recipient_id=facilitator.id, title=f"Your brief for the {where}{timekeeping.format_day(day)}",
+    when = day_words(day, today) if today is not None else timekeeping.format_day(day)
+    on = "" if when.startswith(("today", "tomorrow")) else "on "
+    where = (f"{next(e.title for e in journey.events if e.id == workshop_event(journey))} {on}"
+             if workshop_event(journey) else f"start {on}")
+    return Message(recipient_id=facilitator.id, title=f"Your brief for the {where}{when}",
                    text="\n".join(lines), journey_title=journey.title, context=_context(journey, cohort),
                    audience="manager")
 

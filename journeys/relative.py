@@ -32,3 +32,24 @@ def starts_phrase(start: date, today: date, cal: WorkCalendar) -> str:
     if start < this_monday + timedelta(days=14):
         return f"starts next week, on {_day(start)}"
     return f"starts on {_day(start)}"
+
+
+def day_words(d: date, today: date) -> str:
+    """A day as read on `today`: "today, Tue 5 Jan", "tomorrow, Tue 5 Jan" or "Tue 5 Jan". The date
+    stays, so a message scrolled back to later still says which day it meant."""
+    if d == today:
+        return f"today, {_day(d)}"
+    if d == today + timedelta(days=1):
+        return f"tomorrow, {_day(d)}"
+    return _day(d)
+
+
+def on_day(d: date, today: date) -> str:
+    """`day_words` after a noun: "today, Tue 5 Jan", "tomorrow, Tue 5 Jan" or "on Tue 5 Jan"."""
+    words = day_words(d, today)
+    return words if words.startswith(("today", "tomorrow")) else f"on {words}"
+
+
+def is_relative(d: date, today: date) -> bool:
+    """Whether `day_words` says "today" or "tomorrow": a text that does is true only on `today`."""
+    return today <= d <= today + timedelta(days=1)

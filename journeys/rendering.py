@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from journeys import day_of, endorsement, expectations
@@ -24,7 +24,7 @@ from journeys.forms import (
 )
 from journeys.messages import Button, FormField, Link, Message, Outgoing
 from journeys.progress import week_label
-from journeys.relative import starts_phrase
+from journeys.relative import day_words, starts_phrase
 from journeys.state import (
     CardChange,
     EnrollmentState,
@@ -105,9 +105,22 @@ def fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState
         if name not in seen:
             seen[name] = _value(name, journey, enrollment, mtm, reader, today)
         value = seen[name]
+        if value is not None and today is not None and (name == "mtm_date" or name.startswith("event_")):
+            value = _day_as_read(value, out, today)
         out.append("{" + name + "}" if value is None else value)
         out.append(pieces[i + 1])
     return "".join(out)
+
+
+def _day_as_read(value: str, out: list[str], today: date) -> str:
+    """A date placeholder that falls on the reader's today or tomorrow says so ("on {event_x}"
+    becomes "tomorrow, Wed 31 Mar"); `out` is the text so far, its "on " dropped."""
+    for d in (today, today + timedelta(days=1)):
+        if value == format_day(d):
+            if out[-1].endswith(" on "):
+                out[-1] = out[-1][:-3]
+            return day_words(d, today)
+    return value
 
 
 def _value(name: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
@@ -160,7 +173,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     """A prompt's card as its reader sees it on the day it is sent (`now`; else its send or due
     time): the week label and date-relative words are computed for that day."""
     if prompt.step_id.endswith(COACH_CHECK):
-        return _coach_check_message(journey, enrollment, prompt, mtm)
+        return _coach_check_message(journey, enrollment, prompt, mtm, now)
     if day_of.is_day_of(prompt.step_id):
         return day_of.message(journey, enrollment, prompt, mtm)
     step = journey.step(prompt.step_id)
@@ -169,7 +182,7 @@ def render_prompt(journey: Journey, enrollment: EnrollmentState, prompt: PromptS
     today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, reader))
     text = fill(step.text, journey, enrollment, mtm, reader, today)
     if isinstance(step, ManagerRequestStep) and mtm is not None:
-        text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader)
+        text += "\n\n" + _mtm_summary(journey, enrollment, mtm, reader, today)
     text += expectations.card_section(journey, enrollment, step)
     text += endorsement.welcome_section(journey, enrollment, step)
     if reminder:
@@ -247,9 +260,9 @@ def practice_words(journey: Journey, mtm: MtmState, own: bool = False) -> str:
     return words
 
 
-def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, reader: Person) -> str:
+def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, reader: Person, today: date) -> str:
     lines = [
-        f"*When:* {format_day(mtm.when)}",
+        f"*When:* {day_words(mtm.when, today)}",
         f"*Behaviour:* {journey.behaviour_text(mtm.behaviour)}",
         f"*Practice:* {practice_words(journey, mtm, reader.id == enrollment.person.id)}",
     ]
@@ -261,10 +274,11 @@ def _mtm_summary(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, r
 
 
 def _coach_check_message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState,
-                         mtm: MtmState | None) -> Message:
+                         mtm: MtmState | None, now: datetime | None) -> Message:
     name = first_name(enrollment.person)
-    when = f" for {format_day(mtm.when)}" if mtm else ""
     manager = enrollment.manager or enrollment.person
+    today = local_date(now or prompt.sent_at or prompt.due_at, tz_of(journey, manager))
+    when = f" for {day_words(mtm.when, today)}" if mtm else ""
     return Message(
         recipient_id=manager.id,
         title="Coaching follow-up",

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from journeys.definition import Journey
 from journeys.state import Person, PromptState
-from journeys.timekeeping import calendar_for, local_date, next_digest_at, tz_of
+from journeys.timekeeping import calendar_for, format_day, local_date, next_digest_at, tz_of
 
 STUCK_AFTER_DEFAULT = 3  # a journey without a manager digest
 REPEAT_WEEKS = 2  # a silence the manager was told of comes back every other week, not every week
@@ -91,3 +91,14 @@ def stuck_silence(journey: Journey, person: Person, manager: Person, own: list[P
             return Silence(began, max(0, weeks), quiet)
         slot = next_digest_at(journey, manager, slot + timedelta(hours=1))
     return Silence(began, 0, quiet)
+
+
+def waiting_since(journey: Journey, person: Person, p: PromptState, now: datetime, limit: int) -> str:
+    """How long the participant has left it, as the week's figure: "since Tue 27 Apr (8 working
+    days)" (in their calendar), so a line that comes back next week says what changed."""
+    if p.sent_at is None:
+        return f"for {limit}+ working days"
+    cal, tz = calendar_for(journey, person), tz_of(journey, person)
+    sent = local_date(p.sent_at, tz)
+    days = cal.working_days_between(sent, local_date(now, tz))
+    return f"since {format_day(sent)} ({days} working day{'s' if days != 1 else ''})"

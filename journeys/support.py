@@ -9,11 +9,13 @@ as a barrier, never free text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 from journeys import rendering, timekeeping
 from journeys.definition import CANT_REASONS, Journey, ManagerRequestStep
-from journeys.messages import Button, Message, Reply
+from journeys.messages import Button, Message, Outgoing, Reply
+from journeys.relative import day_words, is_relative, on_day
 from journeys.state import EnrollmentState, JourneyEvent, MtmState, Outcome, PromptState
 
 CANT = "cant"
@@ -49,15 +51,19 @@ def fallback_text(journey: Journey) -> str:
 
 
 def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,
-                        opening: str, key: str, now: datetime) -> Outcome:
+                        opening: Callable[[str], str], key: str, now: datetime) -> Outcome:
+    """`opening`: the first sentence, given how the moment's day reads ("today, Tue 5 Jan", "on
+    Tue 5 Jan") on the day the notice reaches the participant."""
     follow = any(s.kind == "mtm_follow_up" and getattr(s, "for_mtm", None) == mtm.plan_step_id
                  for s in journey.steps)
-    text = (f"{opening} That's OK, and your plan still stands:\n{fallback_text(journey)}"
+    read = timekeeping.read_on(journey, enrollment.person, now)
+    day = on_day(mtm.when, read)
+    text = (f"{opening(day)} That's OK, and your plan still stands:\n{fallback_text(journey)}"
             + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
-    message = Message(recipient_id=enrollment.person.id, title=f"Your moment on {timekeeping.format_day(mtm.when)}",
+    message = Message(recipient_id=enrollment.person.id, title=f"Your moment {day.split(',')[0]}",
                       text=text, journey_title=journey.title, context=journey.title)
     return Outcome(outgoing=[timekeeping.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
-                                           enrollment.id)])
+                                                enrollment.id, read if is_relative(mtm.when, read) else None)])
 
 
 def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,
@@ -69,19 +75,38 @@ def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     day = timekeeping.format_day(mtm.when)
     out.card = rendering.closed_card(journey, enrollment, prompt, mtm, f"⌛ Closed: the moment was on {day}.")
     if prompt.status == "open" and enrollment.manager is not None:  # the manager saw it: tell them, once
-        p = timekeeping.first_name(enrollment.person)
-        out.outgoing.append(timekeeping.notice(journey, enrollment.manager, f"{prompt.id}:expired-manager", Message(
-            recipient_id=enrollment.manager.id, title=f"{p}'s moment has come",
-            text=(f"{p}'s moment that matters is on {day}, so the request to back it has closed. "
-                  f"A two-minute “how did it go?” with {p} afterwards still counts."),
-            journey_title=journey.title, context=f"{journey.title} about {timekeeping.typed_name(enrollment.person)}",
-            audience="manager"), now, enrollment.id))
+        out.outgoing.append(_manager_notice(journey, enrollment, prompt, mtm, now))
     manager = timekeeping.first_name(enrollment.manager)
-    opening = (f"{manager} didn't get to your support request before your moment on {day}."
-               if prompt.status == "open" else  # never sent: the manager's working hours came too late
-               f"Your support request couldn't reach {manager} in their working hours before your moment on {day}.")
+    opening: Callable[[str], str] = (
+        (lambda d: f"{manager} didn't get to your support request before your moment {d}.")
+        if prompt.status == "open" else  # never sent: the manager's working hours came too late
+        (lambda d: f"Your support request couldn't reach {manager} in their working hours before your moment {d}."))
     out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "expired", now))
     return out
+
+
+def _manager_notice(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,
+                    now: datetime) -> Outgoing:
+    """The manager hears, in their working hours, that the request closed: the moment's day as it
+    reads on the day it reaches them ("is today", "is tomorrow" for a manager in a zone behind),
+    and never later than that day, when those words would be false."""
+    manager = enrollment.manager
+    assert manager is not None
+    p = timekeeping.first_name(enrollment.person)
+    read = timekeeping.read_on(journey, manager, now)
+    words = day_words(mtm.when, read)
+    if is_relative(mtm.when, read):
+        title, is_on = f"{p}'s moment is {words.split(',')[0]}", f"is {words}"
+    elif mtm.when > read:  # a moment on a day off: the request closes on the working day before
+        title, is_on = f"{p}'s moment on {words}", f"is on {words}"
+    else:  # a manager in a zone far ahead: their day after it
+        title, is_on = f"{p}'s moment has come", f"was on {words}"
+    return timekeeping.notice(journey, manager, f"{prompt.id}:expired-manager", Message(
+        recipient_id=manager.id, title=title,
+        text=(f"{p}'s moment that matters {is_on}, so the request to back it has closed. "
+              f"A two-minute “how did it go?” with {p} afterwards still counts."),
+        journey_title=journey.title, context=f"{journey.title} about {timekeeping.typed_name(enrollment.person)}",
+        audience="manager"), now, enrollment.id, read if is_relative(mtm.when, read) else None)
 
 
 def _reason_of(reply: Reply, prompt: PromptState) -> tuple[bool, str | None]:
@@ -141,8 +166,9 @@ def cant_this_time(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
     note = f"🚫 Can't this time: {_REASONS[reason].lower()} ({timekeeping.format_local(now, tz)})"
     out.card = rendering.closed_card(journey, enrollment, prompt, mtm, note)
     if mtm is not None:
-        opening = f"{timekeeping.first_name(manager)} can't back your moment on {timekeeping.format_day(mtm.when)} this time."
-        out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "cant", now))
+        who = timekeeping.first_name(manager)
+        out.extend(_participant_notice(journey, enrollment, prompt, mtm,
+                                       lambda d: f"{who} can't back your moment {d} this time.", "cant", now))
     out.replies.append(Message(recipient_id=manager.id, journey_title=journey.title,
                                text=f"Thanks for saying so. I've let {name} know and offered other support."))
     return out

@@ -8,7 +8,7 @@ in the reader's zone.
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -157,14 +157,34 @@ def _is_open(cal: WorkCalendar, tz: ZoneInfo, now: datetime) -> bool:
     return cal.is_open(now, tz)
 
 
-def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime,
-           enrollment_id: str | None = None) -> Outgoing:
-    """A message caused by someone else's action, held until the recipient's working hours."""
+def released_at(journey: Journey, recipient: Person, now: datetime) -> datetime:
+    """When a notice made `now` reaches its recipient: now in their working hours, else when their
+    next working hours open."""
     cal = calendar_for(journey, recipient)
     tz = tz_of(journey, recipient)
-    when = now if cal.is_open(now, tz) else cal.next_open(now, tz)
+    return now if cal.is_open(now, tz) else cal.next_open(now, tz)
+
+
+def read_on(journey: Journey, recipient: Person, now: datetime) -> date:
+    """The recipient's own date when a notice made `now` reaches them: what "today" means in it."""
+    return local_date(released_at(journey, recipient, now), tz_of(journey, recipient))
+
+
+def day_ends(journey: Journey, recipient: Person, day: date) -> datetime:
+    """The end of `day` in the recipient's zone (UTC): a text saying "today" or "tomorrow" for that
+    day is false after it, so it must not go out later."""
+    return datetime.combine(day + timedelta(days=1), time(0), tz_of(journey, recipient)).astimezone(UTC)
+
+
+def notice(journey: Journey, recipient: Person, key: str, message: Message, now: datetime,
+           enrollment_id: str | None = None, true_on: date | None = None) -> Outgoing:
+    """A message caused by someone else's action, held until the recipient's working hours.
+    `true_on`: the recipient's day its words are true for (it says "today" or "tomorrow"): it
+    expires rather than reach them after that day."""
+    when = released_at(journey, recipient, now)
+    stale = day_ends(journey, recipient, true_on).isoformat() if true_on is not None else None
     return Outgoing(key, message, not_before_iso=when.isoformat() if when > now else None, journey_id=journey.id,
-                    enrollment_id=enrollment_id)
+                    enrollment_id=enrollment_id, stale_at_iso=stale)
 
 
 def next_digest_at(journey: Journey, manager: Person, now: datetime) -> datetime | None:

@@ -29,6 +29,7 @@ from journeys.transcript import (
     LEADER_BRIEF,
     LEADER_DIGEST,
     LEADER_ESCALATION,
+    REPLY,
     SCORECARD,
     Sent,
     Transcript,
@@ -677,6 +678,54 @@ def practice_as_chosen(t: Transcript) -> Iterable[Breach]:
                               "it were the step's", m.group(0))
 
 
+_NEAR_WORD = re.compile(r"\b(today|tomorrow)\b", re.IGNORECASE)
+
+
+def day_named_right(t: Transcript) -> Iterable[Breach]:
+    """A day the reader is living is called by its name: no message names the reader's own today
+    or tomorrow (in their zone, on the day they get it) only as a weekday and date; it says
+    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"). A week's label
+    ("week of Mon 7 Dec") names a week, not a day; a reply to a command (a listing asked for) is
+    not checked."""
+    for s in t.sent:
+        if s.kind.name.startswith(REPLY):
+            continue
+        today = s.local.date()
+        for line in plain(s.message.title + "\n" + s.message.text).splitlines():
+            for m in re.finditer(_DAY, line):
+                if line[:m.start()].endswith("week of "):
+                    continue
+                d = _resolve(m.group(1), m.group(2), today)
+                if d is None or d not in (today, today + timedelta(days=1)):
+                    continue
+                word = "today" if d == today else "tomorrow"
+                said = [w.group(1).lower() for w in _NEAR_WORD.finditer(line[max(0, m.start() - 40):m.start()])]
+                if word not in said:
+                    yield _breach(t, "day-named-right", s, f"names {m.group(0)}, the reader's {word}, by its date",
+                                  line.strip())
+
+
+_STILL_SINCE = re.compile(r"[Ss]till no answer (?:from \S+ )?since " + _DAY + r" \(\d+ working days?\)")
+
+
+def escalation_says_since(t: Transcript) -> Iterable[Breach]:
+    """A manager told again that a report may be stuck, with no answer from them in between, is
+    not told as if it were the first time: the escalation says since when there has been no
+    answer, with the working days (on a message about several reports, that report's line)."""
+    told: dict[tuple[str, str], datetime] = {}
+    for s in (x for x in t.sent if x.kind.name == ESCALATION):
+        for who in _on_card(t, s):
+            before = told.get((s.recipient, who))
+            told[(s.recipient, who)] = s.at
+            if before is None or any(a.user == who and before < a.at <= s.at for a in t.actions):
+                continue
+            name = t.names.get(who, who)
+            lines = [line for line in plain(s.message.text).splitlines() if name in line] if s.about != who else []
+            if not _STILL_SINCE.search("\n".join(lines) if lines else plain(s.message.text)):
+                yield _breach(t, "escalation-says-since", s, f"{name} escalated again, as if for the first time "
+                              f"(told before on {before.astimezone(s.local.tzinfo):%a %d %b})")
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
@@ -685,7 +734,7 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
                            waiting_says_what, stuck_says_since, stuck_nudge_once,
                            time_listed_once, one_per_minute, reminded_ahead,
-                           practice_as_chosen)
+                           practice_as_chosen, day_named_right, escalation_says_since)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

@@ -16,7 +16,7 @@ from functools import partial
 from journeys import engine, lifecycle
 from journeys.definition import Journey
 from journeys.ending import CLOSE_STEP
-from journeys.escalation_groups import group_escalations
+from journeys.escalation_groups import group_escalations, will_tell_manager
 from journeys.evaluation.success_case import MIN_GROUP
 from journeys.manager_card import group_manager_cards
 from journeys.schedule import (
@@ -100,6 +100,7 @@ class _Batch:
     mtms: dict[str, MtmState]
     closing: dict[str, tuple[list[PromptState], list[MtmState]]]
     achieved: dict[str, str]
+    history: dict[str, list[PromptState]]  # the other prompts of enrollments that may escalate
     combined: Outcome = field(default_factory=Outcome)
     parked: list[str] = field(default_factory=list)
     prepared: PreparedSave | None = None  # the writes of `combined`, worked out ahead
@@ -119,9 +120,10 @@ async def _claim(uow: AbstractUnitOfWork, library: dict[str, Journey], now: date
                                           await uow.enrollments.states({r.enrollment_id for r in rows}))
     mtms = await uow.mtms.by_ids({r.mtm_id for r in rows if r.mtm_id})
     closing = await closing_context(uow, [r for r in rows if r.step_id == CLOSE_STEP])
+    history = await _escalation_history(uow, library, enrollments, rows, now)
     achieved = await results.closing_lines(uow, library, enrollments.values(),
                                            [r for r in rows if r.step_id == CLOSE_STEP], now, min_group)
-    return _Batch(rows, enrollments, mtms, closing, achieved)
+    return _Batch(rows, enrollments, mtms, closing, achieved, history)
 
 
 def _decide(library: dict[str, Journey], b: _Batch, now: datetime) -> None:
@@ -144,13 +146,28 @@ def _decide(library: dict[str, Journey], b: _Batch, now: datetime) -> None:
                 out.prompts[out.prompts.index(p)] = p.with_(next_at=now + timedelta(minutes=1))
         b.combined.extend(out)
     group_manager_cards(library, b.enrollments, b.combined)
-    group_escalations(library, b.enrollments, b.combined, now)
+    group_escalations(library, b.enrollments, b.combined, now, b.history)
 
 
 def _decide_ahead(uow: AbstractUnitOfWork, library: dict[str, Journey], b: _Batch, now: datetime) -> None:
     """`_decide`, and the writes of its decisions worked out too (while the previous batch commits)."""
     _decide(library, b, now)
     b.prepared = uow.prepare(b.combined, now, b.loaded)
+
+
+async def _escalation_history(uow: AbstractUnitOfWork, library: dict[str, Journey],
+                              enrollments: dict[str, EnrollmentState], rows: list[PromptState],
+                              now: datetime) -> dict[str, list[PromptState]]:
+    """All prompts of the enrollments whose participant may be escalated to their manager in this
+    pass: a later escalation in one silence says since when (escalation_groups.still_silent).
+    Read only for those few enrollments."""
+    ids = sorted({r.enrollment_id for r in rows if (e := enrollments.get(r.enrollment_id)) is not None
+                  and (j := library.get(e.journey_id)) is not None and will_tell_manager(j, e, r, now)})
+    found: dict[str, list[PromptState]] = {i: [] for i in ids}
+    if ids:
+        for p in await uow.prompts.of_enrollments(ids):
+            found[p.enrollment_id].append(p)
+    return found
 
 
 async def closing_context(uow: AbstractUnitOfWork, rows: list[PromptState]

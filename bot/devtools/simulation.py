@@ -26,7 +26,7 @@ from journeys.definition import Journey, is_follow_up_survey
 from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
-from journeys.transcript import REPLY, Action, Role, Sent, Transcript, classify
+from journeys.transcript import INTERVIEW, REPLY, Action, Role, Sent, Transcript, classify
 from ports.chat import InboundAction
 from store.db import Database
 from store.migrate import upgrade_async
@@ -49,8 +49,10 @@ class Persona:
     describe: str
     manager: str | None = None  # a participant's manager, a manager's own manager (their leader)
     late: bool = False  # enrolled on the Friday evening (UTC) before a Monday start
+    added: timedelta | None = None  # enrolled this long after the others, in an `enroll` of their own
     delay: timedelta = timedelta(hours=1)
     story: str | None = None  # their answer to the Success Case survey's classification (default: not applied)
+    consent_delay: timedelta | None = None  # how long they take over an interview request (default: `delay`)
 
 
 def audit_cast() -> list[Persona]:
@@ -64,10 +66,11 @@ def audit_cast() -> list[Persona]:
                 manager="lea"),
         Persona("tomo", "Tomo Sato", "Asia/Tokyo", "JP", "manager", "diligent", "manager in Tokyo",
                 manager="lea", delay=timedelta(hours=3)),
+        # Dina answers the interview request in the afternoon, in the same minute as Ada in New York
         Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "diligent participant",
-                manager="max", story="success"),
-        Persona("ivan", "Ivan Grey", "America/New_York", "US", "participant", "ignores", "ignores everything",
-                manager="max"),
+                manager="max", story="success", consent_delay=timedelta(hours=6)),
+        Persona("ivan", "Ivan Grey", "America/New_York", "US", "participant", "ignores",
+                "ignores everything; added a day after the others", manager="max", added=timedelta(days=1)),
         Persona("fay", "Fay Reed", "Europe/London", "GB", "participant", "free_text", "types instead of pressing",
                 manager="max"),
         Persona("stan", "Stan Cole", "Europe/London", "GB", "participant", "stops", "stops the journey",
@@ -105,6 +108,7 @@ class _Planned:
     action: InboundAction | None = field(compare=False, default=None)
     record: Action | None = field(compare=False, default=None)
     enroll: bool = field(compare=False, default=False)
+    group: tuple[str, ...] = field(compare=False, default=())  # whom an `enroll` adds (default: the late)
     command: str | None = field(compare=False, default=None)  # an admin command the user types
 
 
@@ -202,7 +206,11 @@ class Simulation:
         seq = itertools.count()
         managers = sorted({p.manager for p in self.cast.values() if p.role == "participant" and p.manager})
         for m in managers:
-            now_group = [p for p in self.cast.values() if p.manager == m and p.role == "participant" and not p.late]
+            now_group = [p for p in self.cast.values() if p.manager == m and p.role == "participant" and not p.late
+                         and p.added is None]
+            for p in self.cast.values():
+                if p.manager == m and p.role == "participant" and p.added is not None:
+                    heapq.heappush(planned, _Planned(clock.now() + p.added, next(seq), m, enroll=True, group=(p.user,)))
             late_group = [p for p in self.cast.values() if p.manager == m and p.role == "participant" and p.late]
             if now_group:
                 await self._enroll(service, ids, now_group, m, t, clock.now())
@@ -228,7 +236,8 @@ class Simulation:
             while planned and planned[0].at <= clock.now():
                 item = heapq.heappop(planned)
                 if item.enroll:
-                    group = [p for p in self.cast.values() if p.manager == item.user and p.late]
+                    group = ([self.cast[u] for u in item.group] if item.group else
+                             [p for p in self.cast.values() if p.manager == item.user and p.late])
                     await self._enroll(service, ids, group, item.user, t, clock.now())
                     continue
                 if item.command is not None:
@@ -252,7 +261,8 @@ class Simulation:
                 keys.append(d.delivery_id)
                 for when, user_, line in self._interviews_after(t.sent[-1]):
                     heapq.heappush(planned, _Planned(when, next(seq), user_, command=line))
-                for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq):
+                invite = t.sent[-1].kind.name == f"{INTERVIEW}invite"
+                for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq, invite):
                     heapq.heappush(planned, _Planned(when, next(seq), user, action, record))
             seen = len(console.sent)
         # whom each delivery is about, whether it came in the recipient's hours, how it looks now
@@ -315,12 +325,12 @@ class Simulation:
                     None, None)
 
     def _respond(self, p: Persona, msg: Message, now: datetime, stopped: set[str],
-                 seq: itertools.count[int]) -> list[tuple[datetime, InboundAction, Action]]:
+                 seq: itertools.count[int], invite: bool = False) -> list[tuple[datetime, InboundAction, Action]]:
         if p.behaviour == "ignores" or p.user in stopped:
             return []
         if msg.prompt_id is None or msg.closed or not (msg.buttons or msg.fields):
             return []
-        when = now + p.delay
+        when = now + (p.consent_delay if invite and p.consent_delay is not None else p.delay)
         today = timekeeping.local_date(now, zone(p.tz))
         step_id = msg.prompt_id.split(".", 1)[-1]
 

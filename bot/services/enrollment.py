@@ -75,8 +75,10 @@ class Enrollment:
                 uow.audit.record(now, actor_id, "enroll", pid,
                                  {"enrollment": eid, "journey": journey_id, "cohort": cohort_name_})
             await uow.flush()
-            combined.prompts = before_phase.one_card_time(journey, combined.prompts)  # one card for the manager
             result.prompts = len(combined.prompts)  # what people will get (the closing prompts are not sent)
+            pending = await self._pending_cards(uow, journey_id, manager_id, cohort_name_,
+                                                {eid for _, eid in result.enrolled}) if result.enrolled else []
+            combined.prompts = before_phase.join_pending_card(journey, combined.prompts, pending, now)  # one card
             combined.prompts.extend(closings)
             await uow.save(combined, now)
             if manager_row is not None and journey.manager_digest is not None and result.enrolled:
@@ -85,6 +87,17 @@ class Enrollment:
                 await self._brief_leader(uow, journey, manager_row, start)
             await uow.commit()
         return result
+
+    @staticmethod
+    async def _pending_cards(uow: AbstractUnitOfWork, journey_id: str, manager_id: str | None, cohort: str,
+                             new: set[str]) -> list[PromptState]:
+        """The manager's own prompts for the reports already in this cohort (their expectations card
+        may still be waiting: a report enrolled later joins it)."""
+        if manager_id is None:
+            return []
+        ids = [i for i in await uow.enrollments.managed_open(manager_id, journey_id) if i not in new]
+        same = [i for i, e in (await uow.enrollments.states(ids)).items() if e.cohort == cohort]
+        return await uow.prompts.of_enrollments(same, recipient_id=manager_id) if same else []
 
     async def _brief_leader(self, uow: AbstractUnitOfWork, journey: Journey, manager_row: PersonRecord, start: date) -> None:
         """The manager's own manager gets their kickoff brief before the start (scheduler/tick.py)."""

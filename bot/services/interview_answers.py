@@ -1,16 +1,16 @@
-"""The interviewer hears who answered their Success Case interview request, once per opening.
+"""The interviewer hears who answered their Success Case interview request, once per moment.
 
-An answer given in the interviewer's working hours reaches them at once, in a sentence. Answers
-given while they are away all wait for the same moment (their day opening), so each new one
-re-writes that one waiting message with every answer given since they left (the outbox's `topic`
-replaces the one still waiting): "While you were away, 2 people answered …", not two messages in
-the same minute.
+An answer given in the interviewer's working hours reaches them at the turn of the minute, in a
+sentence: answers given in the same minute wait for that one moment, so the second re-writes the
+message still waiting with both (the outbox's `topic` replaces it): "2 people answered …", not two
+messages in the same minute. Answers given while they are away all wait for their day opening, in
+the same way: "While you were away, 2 people answered …".
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from journeys import timekeeping
@@ -28,23 +28,30 @@ async def answers_notice(uow: AbstractUnitOfWork, journey: Journey, cohort: str,
     """The notice of `answer` (the one just given, not saved yet) to the interviewer."""
     them = uow.people.state(interviewer)
     cal, tz = timekeeping.calendar_for(journey, them), timekeeping.tz_of(journey, them)
-    answers = [answer]
-    topic = None
-    if not cal.is_open(now, tz):
-        release = cal.next_open(now, tz)
-        topic = answers_topic(interviewer.id, release)
-        answers = await _while_away(uow, cohort, interviewer.id, enrollment_id, release, now, cal, tz) + answers
-    title, text = answers_message(answers, tz)
+    release = _release(cal, tz, now)
+    topic = answers_topic(interviewer.id, release)
+    answers = await _given_with(uow, cohort, interviewer.id, enrollment_id, release, now, cal, tz) + [answer]
+    title, text = answers_message(answers, tz, release, away=not cal.is_open(now, tz))
+    # no expiry for "tomorrow at 10:00": a late word is better than never learning of the booking
     notice = timekeeping.notice(journey, them, f"interview:{enrollment_id}:consent", Message(
         interviewer.id, text, title=title, journey_title=journey.title, audience="admin"), now)
-    return replace(notice, topic=topic)
+    return replace(notice, topic=topic, not_before_iso=release.isoformat() if release > now else None)
 
 
-async def _while_away(uow: AbstractUnitOfWork, cohort: str, interviewer_id: str, enrollment_id: str,
+def _release(cal: WorkCalendar, tz: ZoneInfo, at: datetime) -> datetime:
+    """When an answer given `at` reaches the interviewer: the turn of the minute in their hours
+    (so answers of one minute go together), else the opening of their next working hours."""
+    if not cal.is_open(at, tz):
+        return cal.next_open(at, tz)
+    turn = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return turn if cal.is_open(turn, tz) else at  # the last minute of their day: at once, alone
+
+
+async def _given_with(uow: AbstractUnitOfWork, cohort: str, interviewer_id: str, enrollment_id: str,
                       release: datetime, now: datetime, cal: WorkCalendar,
                       tz: ZoneInfo) -> list[Answer]:
-    """The other answers to this interviewer's requests given since their hours last closed (each
-    would be delivered at `release` too)."""
+    """The other answers to this interviewer's requests that are delivered at `release` too (given
+    in the same minute of their hours, or since their hours last closed)."""
     ids, _ = await uow.enrollments.cohort_journey(cohort)
     events = await uow.events.of_enrollments(ids)
     invited_by: dict[str, str] = {}
@@ -54,8 +61,7 @@ async def _while_away(uow: AbstractUnitOfWork, cohort: str, interviewer_id: str,
     latest: dict[str, tuple[bool, datetime | None]] = {}
     for e in sorted(events, key=lambda e: e.at):
         if (e.kind == CONSENT and e.enrollment_id != enrollment_id and invited_by.get(e.enrollment_id) == interviewer_id
-                and "recorded_by" not in e.data and e.at <= now and not cal.is_open(e.at, tz)
-                and cal.next_open(e.at, tz) == release):
+                and "recorded_by" not in e.data and e.at <= now and _release(cal, tz, e.at) == release):
             slot = e.data.get("slot")
             latest[e.enrollment_id] = (e.data.get("agreed") is True,
                                        datetime.fromisoformat(slot) if isinstance(slot, str) else None)

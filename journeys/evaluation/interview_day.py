@@ -97,19 +97,27 @@ def answers_topic(interviewer_id: str, release: datetime) -> str:
     return f"interview-answers:{interviewer_id}:{release.isoformat()}"
 
 
-def answers_message(answers: list[Answer], tz: ZoneInfo) -> tuple[str, str]:
-    """(title, text) telling the interviewer who answered: one answer in a sentence, several (given
-    while they were away, delivered together) as one list."""
+def slot_words(slot: datetime, at: datetime, tz: ZoneInfo) -> str:
+    """An interview's time as read at `at`: "today at 10:00", "tomorrow at 10:00" or "on Mon 1 Feb
+    10:00" (reader's zone)."""
+    when = when_words(slot, at, tz)
+    return f"{when} at {slot.astimezone(tz):%H:%M}" if when in ("today", "tomorrow") else f"on {format_slot(slot, tz)}"
+
+
+def answers_message(answers: list[Answer], tz: ZoneInfo, at: datetime, away: bool = True) -> tuple[str, str]:
+    """(title, text) telling the interviewer who answered, as read at `at`: one answer in a
+    sentence, several (given in the same minute, or while they were `away`) as one list."""
     tail = "Type `interview` and their name to record what it verified."
     if len(answers) == 1:
         a = answers[0]
         if a.agreed and a.slot is not None:
-            return "Interview consent", (f"{typed(a.name)} agreed to a Success Case interview on "
-                                         f"{format_slot(a.slot, tz)} (your time). {tail}")
+            return "Interview consent", (f"{typed(a.name)} agreed to a Success Case interview "
+                                         f"{slot_words(a.slot, at, tz)} (your time). {tail}")
         return "Interview consent", f"{typed(a.name)} declined the Success Case interview."
-    lines = [f"While you were away, {len(answers)} people answered your Success Case interview request:"]
+    lines = [(f"{'While you were away, ' if away else ''}{len(answers)} people answered your Success Case "
+              "interview request:")]
     for a in sorted(answers, key=lambda a: (a.slot is None, a.slot or datetime.min, a.name)):
-        lines.append(f"• {typed(a.name)}: " + (f"agreed, {format_slot(a.slot, tz)} (your time)"
+        lines.append(f"• {typed(a.name)}: " + (f"agreed, {slot_words(a.slot, at, tz).removeprefix('on ')} (your time)"
                                                  if a.agreed and a.slot is not None else "declined"))
     if any(a.agreed for a in answers):
         lines.append(tail)

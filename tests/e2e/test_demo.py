@@ -260,10 +260,13 @@ def test_the_interviewer_gets_one_message_for_the_days_interviews(demo):
         "• 09:00 Fatima Zahra", "• 10:00 Ana Silva", "• 15:00 Dev Patel"]
     assert "success story" in named[1] and "got in the way" in named[2]  # what to ask each one
     assert "Also today, as told before: 09:00 Fatima Zahra, 10:00 Ana Silva." in plain(day[1].text)
-    minutes = [(s.title, s.at.replace(second=0, microsecond=0)) for s in lena if s.title != "Interview consent"]
-    # never two of a kind in the same minute (left: two answers given in the same minute of her
-    # working hours still make two consent notices; answers given while she is away make one)
+    # never two of a kind in the same minute: answers given in the same minute of her working hours
+    # make one message, as answers given while she is away do
+    kinds = {"Interview consent": "answers", "Interview answers": "answers"}
+    minutes = [(kinds.get(s.title, s.title), s.at.replace(second=0, microsecond=0)) for s in lena]
     assert len(minutes) == len(set(minutes))
+    together = [plain(s.text) for s in lena if s.title == "Interview answers"]
+    assert any(t.startswith("2 people answered your Success Case interview request:") for t in together), together
 
 
 def test_demo_prints_the_leader_brief_the_escalation_and_the_expired_request(demo):
@@ -313,7 +316,7 @@ def test_expired_request_offers_the_fallback_and_no_reminder_after_the_moment(de
         assert all("go ahead on your own" in plain(m.text) for m in told)
     for m in new_messages(sent, "grace"):
         if m.text.startswith("Friendly reminder") and "*When:* " in m.text:
-            day = m.text.split("*When:* ", 1)[1].split("\n", 1)[0]
+            day = m.text.split("*When:* ", 1)[1].split("\n", 1)[0].split(", ")[-1]  # "tomorrow, Tue 5 Jan"
             moment = datetime.strptime(f"{day} 2027", "%a %d %b %Y").date()
             assert m.at.astimezone(ZoneInfo("America/New_York")).date() < moment, (m.key, day)
 

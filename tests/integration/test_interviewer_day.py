@@ -69,3 +69,26 @@ def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) ->
     for reply in replies:
         ranking = reply.split("Your interview calendar")[0]
         assert not re.search(r"\w{3} \d+ \w{3} \d\d:\d\d", ranking)
+
+
+def test_two_answers_in_the_same_minute_of_her_hours_make_one_message(journey: Journey) -> None:
+    """Dina and Eve, in London, answer Oli's request at the same minute of her working day."""
+    cast = [
+        Persona("max", "Max Turner", "Europe/London", "GB", "manager", "diligent", "manager"),
+        Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "London",
+                manager="max", story="success"),
+        Persona("eve", "Eve Hart", "Europe/London", "GB", "participant", "diligent", "London",
+                manager="max", story="success"),
+        Persona("oli", "Oli Ward", "Europe/Paris", "FR", "interviewer", "diligent", "interviewer"),
+    ]
+    t = asyncio.run(Simulation(journey, date(2027, 4, 12), cast).run())
+    invites = {s.message.prompt_id for s in t.sent if s.kind.name == "interview:invite"}
+    answered = {a.user: a.at for a in t.actions if a.prompt_id in invites}
+    assert set(answered) >= {"dina", "eve"} and answered["dina"] == answered["eve"]  # the same minute
+    told = [s for s in t.sent if s.recipient == "oli" and s.kind.name == "interview:consent"]
+    (one,) = told
+    text = plain(one.message.text)
+    assert plain(one.message.title) == "Interview answers"
+    assert text.startswith("2 people answered your Success Case interview request:")  # not "while you were away"
+    assert "Dina Lowe: agreed" in text and "Eve Hart: agreed" in text
+    assert one.in_hours and timedelta(0) < one.at - answered["dina"] <= timedelta(minutes=1)

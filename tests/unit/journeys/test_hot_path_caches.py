@@ -23,13 +23,13 @@ from journeys.calendar import WorkCalendar
 from journeys.definition import Journey, step_recipient
 from journeys.forms import buttons_for, fields_for
 from journeys.messages import Link
-from journeys.relative import starts_phrase
+from journeys.relative import day_words, starts_phrase
 from journeys.rendering import fill, render_prompt
 from journeys.state import EnrollmentState, MtmState, Person, PromptState
 from journeys.text import typed
 from journeys.timekeeping import calendar_for, event_date, first_name, format_day
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_DATED = re.compile(r"( on )?\{([a-z_]+)\}")
 
 
 def reference_fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm: MtmState | None,
@@ -54,7 +54,17 @@ def reference_fill(text: str, journey: Journey, enrollment: EnrollmentState, mtm
         values["practice"] = "safe practice" if mtm.practice == "safe" else "a real moment"
         private = reader is not None and reader.id != enrollment.person.id and not mtm.share_plan
         values["situation"] = "(details kept private)" if private else typed(mtm.situation)
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    dates = {n for n in values if n == "mtm_date" or n.startswith("event_")}
+
+    def one(m: re.Match[str]) -> str:
+        on, name = m.group(1) or "", m.group(2)
+        if name in dates and today is not None:  # the reader's today or tomorrow says so, its "on" dropped
+            near = {format_day(d): d for d in (today, today + timedelta(days=1))}
+            if values[name] in near:
+                return (" " if on else "") + day_words(near[values[name]], today)
+        return on + values.get(name, "{" + name + "}")
+
+    return _DATED.sub(one, text)
 
 
 NAMES = st.sampled_from(["Ana Silva", "Ben", "  ", "<@U123> *bold*", "Zoë O'Neil", "x y z"])

@@ -77,7 +77,8 @@ def test_silent_manager_is_escalated_once_to_her_manager_by_name_in_the_leaders_
     # escalation waits for Hana's next working morning, where a day's escalations go out together
     assert fired.astimezone(TOKYO) == datetime(2027, 4, 19, 9, 0, tzinfo=TOKYO)  # Monday 09:00 Tokyo
     text = plain(o.message.text)
-    assert "Grace hasn't answered Dev's request to back a moment that matters on Tue 20 Apr" in text
+    # Monday in Tokyo: the moment is Hana's tomorrow, and said so
+    assert "Grace hasn't answered Dev's request to back a moment that matters tomorrow, Tue 20 Apr" in text
     assert "Call with the outage customer" not in text  # nothing the participant typed
     assert o.enrollment_id == "e1"  # so `forget` and `stop` find it in the outbox
     assert o.not_before_iso is None  # decided in Hana's working hours

@@ -8,7 +8,8 @@ Ana (participant) and Ben (manager) in London; start Mon 12 Apr 2027; mtm-safe i
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from journeys import engine, support
 from journeys.conversation import handle_text
@@ -18,6 +19,7 @@ from journeys.state import PromptState
 from journeys.text import plain
 from tests.unit.journeys.test_engine import (
     ANA,
+    BEN,
     enrollment,
     fire_sent,
     london,
@@ -91,11 +93,36 @@ def test_an_expired_request_tells_the_manager_once_in_his_hours(journey):
     res = engine.fire(journey, e, req.with_(next_at=ends), mtm, ends)
     notes = [o for o in res.outgoing if o.message.recipient_id == "ben" and o.message.prompt_id is None]
     (note,) = notes
-    assert "Ana's moment that matters is on Fri 16 Apr, so the request to back it has closed" in \
+    # held to his morning, which is the moment's day itself: it says "today", and goes that day or never
+    assert plain(note.message.title) == "Ana's moment is today"
+    assert "Ana's moment that matters is today, Fri 16 Apr, so the request to back it has closed" in \
         plain(note.message.text)
     assert note.not_before_iso == london(2027, 4, 16, 9).isoformat()  # in his hours, not at midnight
+    assert note.stale_at_iso == london(2027, 4, 17, 0).isoformat()
     assert note.delivery_key.endswith(":expired-manager")
     assert isinstance(req, PromptState)
+    (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
+    assert plain(told.message.title) == "Your moment today"
+    assert "Ben didn't get to your support request before your moment today, Fri 16 Apr." in plain(told.message.text)
+
+
+def test_a_manager_in_a_zone_behind_hears_the_moment_is_tomorrow(journey):
+    """Ana in Tokyo, Ben in New York: her moment's day begins at 11:00 on his Thursday."""
+    ana, ben = replace(ANA, tz="Asia/Tokyo"), replace(BEN, tz="America/New_York")
+    e = enrollment(person=ana, manager=ben)
+    out, _ = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    new_york = ZoneInfo("America/New_York")
+    req, _ = fire_sent(journey, e, prompts_by_step(out)["support-safe"],
+                       datetime(2027, 4, 14, 10, tzinfo=new_york).astimezone(UTC), mtm)
+    assert req.status == "open"
+    ends = support.expires_at(journey, e, mtm)
+    res = engine.fire(journey, e, req.with_(next_at=ends), mtm, ends)
+    (note,) = [o for o in res.outgoing if o.message.recipient_id == "ben" and o.message.prompt_id is None]
+    assert plain(note.message.title) == "Ana's moment is tomorrow"
+    assert "Ana's moment that matters is tomorrow, Fri 16 Apr, so the request" in plain(note.message.text)
+    assert note.not_before_iso is None  # 11:00 on his Thursday: in his hours, at once
+    assert note.stale_at_iso == datetime(2027, 4, 16, tzinfo=new_york).astimezone(UTC).isoformat()
 
 
 def test_a_postponed_moment_moves_its_morning_nudge_to_the_new_day(journey):

@@ -296,3 +296,42 @@ def test_the_before_phase_in_order_for_everyone_on_a_grouped_card(journey: Journ
     assert names(bad) == ["before-phase-order"] and "Dev Patel" in bad[0].detail and "success-picture" in bad[0].detail
     t.sent = [*ready, *dev, dev_late, card]
     assert not list(before_phase_order(t))
+
+
+def test_the_readers_today_and_tomorrow_are_called_so(journey: Journey) -> None:
+    from journeys.transcript_rules import day_named_right
+    fri = START + timedelta(days=4)  # Fri 11 Dec
+    bad = transcript(journey, [
+        sent(at(fri, 9), "ben", "e1.support-safe:expired-manager", journey, role="manager", about="ana",
+             title="Ana's moment has come", text="Ana's moment that matters is on Fri 11 Dec, so the request closed."),
+        sent(at(fri - timedelta(days=1)), "ben", "e1.support-safe:1", journey, role="manager", about="ana",
+             buttons=True, text="*When:* Fri 11 Dec"),
+    ])
+    found = list(day_named_right(bad))
+    assert [b.detail for b in found] == ["names Fri 11 Dec, the reader's today, by its date",
+                                         "names Fri 11 Dec, the reader's tomorrow, by its date"]
+    good = transcript(journey, [
+        sent(at(fri, 9), "ben", "e1.support-safe:expired-manager", journey, role="manager", about="ana",
+             title="Ana's moment is today", text="Ana's moment that matters is today, Fri 11 Dec, so it closed."),
+        sent(at(fri - timedelta(days=1)), "ben", "e1.support-safe:1", journey, role="manager", about="ana",
+             buttons=True, text="*When:* tomorrow, Fri 11 Dec"),
+        sent(at(fri, 9), "ben", "digest:b:j:x", journey, role="manager", title="Your weekly digest · week of Mon 7 Dec",
+             text="  • upcoming moment: Mon 14 Dec — a call"),
+    ])
+    assert not list(day_named_right(good))
+
+
+def test_a_second_escalation_of_one_silence_says_since_when(journey: Journey) -> None:
+    from journeys.transcript_rules import escalation_says_since
+    first = sent(at(START + timedelta(days=10), 9), "ben", "e1.mtm-safe:esc", journey, role="manager", about="ana",
+                 title="Ana may be stuck", text="Ana Silva has not responded to “Plan” for 6 working days.")
+    again = sent(at(START + timedelta(days=24), 9), "ben", "e1.mtm-real:esc", journey, role="manager", about="ana",
+                 title="Ana may be stuck", text="Ana Silva has not responded to “Plan a real one” for 6 working days.")
+    found = list(escalation_says_since(transcript(journey, [first, again])))
+    assert [b.rule for b in found] == ["escalation-says-since"] and "Thu 17 Dec" in found[0].detail
+    said = sent(again.at, "ben", "e1.mtm-real:esc", journey, role="manager", about="ana", title="Still no answer from Ana",
+                text="Still no answer from Ana since Mon 7 Dec (13 working days): 2 items waiting, now also “Plan”.")
+    assert not list(escalation_says_since(transcript(journey, [first, said])))
+    # she answered something in between: a new silence, told as new
+    acted = [Action(at(START + timedelta(days=14)), "ana", "mtm-safe", prompt_id="e1.mtm-safe", button="x")]
+    assert not list(escalation_says_since(transcript(journey, [first, again], acted)))
