@@ -67,7 +67,7 @@ async def test_a_full_backlog_holds_the_answers_back_and_loses_no_click(fake, sl
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     try:
         slack.handler.delay = 0.02
         statuses = await post_all(slack.session, f"http://127.0.0.1:{port}/slack/events",
