@@ -10,6 +10,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -226,8 +227,10 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
                      scheduler: bool = True) -> None:
     metrics = Metrics()
     # The outbox's sends step aside while requests wait for their answers (a burst of clicks
-    # queues a card update each): the answers keep the core, the updates follow.
-    service = await build_service(settings, library, scheduler=scheduler, metrics=metrics, pace=step_aside)
+    # queues a card update each): the answers keep the core, the updates follow (each send waits
+    # at most 1 s for a quiet turn of the loop; a card update has no 3-s deadline).
+    service = await build_service(settings, library, scheduler=scheduler, metrics=metrics,
+                                  pace=partial(step_aside, max_defer=1.0))
     metrics.platforms(service.ports)
     app = build_app(service, settings, metrics)
     runner = GuardedRunner(app, Limits.from_settings(settings), access_log=None)
