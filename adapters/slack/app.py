@@ -42,7 +42,6 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -61,6 +60,7 @@ from adapters.slack.client import (
     prompt_id_of,
 )
 from adapters.slack.files import FileUploadError, send_file
+from adapters.slack.form import form_fields
 from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
 from adapters.slack.lifecycle import access_change
 from adapters.slack.parse import (
@@ -483,7 +483,7 @@ def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
     if content_type == "application/json" or text.startswith("{"):
         data = _json(text)
     else:
-        params = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+        params = form_fields(text)  # parse_qsl's result, decoded in C (adapters/slack/form.py)
         if "payload" in text:
             payload = params.get("payload")
             data = _json(payload) if payload is not None else params
