@@ -30,10 +30,13 @@ Job = tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]
 async def step_aside(*, probe: float = 0.0005, busy_turn: float = 0.002, backoff: float = 0.005,
                      max_defer: float = 0.25) -> int:
     """Return once the loop is quick to come back to a timer (nothing is queued: requests that
-    arrived are handled before timers are), or after `max_defer`; returns how often it waited."""
+    arrived are handled before timers are), or after `max_defer`; returns how often it waited.
+    Each wait doubles, up to 8 x `backoff`: a long burst (or a machine whose other jobs slow every
+    turn) costs a few wake-ups per second, not hundreds."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + max_defer
     waited = 0
+    pause = backoff
     while True:
         start = loop.time()
         await asyncio.sleep(probe)
@@ -41,7 +44,8 @@ async def step_aside(*, probe: float = 0.0005, busy_turn: float = 0.002, backoff
         if end - start < probe + busy_turn or end >= give_up:
             return waited
         waited += 1
-        await asyncio.sleep(backoff)
+        await asyncio.sleep(min(pause, max(0.0, give_up - end)))
+        pause = min(2 * pause, 8 * backoff)
 
 
 class AckFirstQueue:
