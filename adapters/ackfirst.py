@@ -9,7 +9,11 @@ loop; while that turn takes longer than `busy_turn` (requests are queued behind 
 steps aside for `backoff` and measures again, for at most `max_defer` per job, so a sustained
 overload still moves the work on. The queue holds at most `max_backlog` jobs; when it is full,
 `put` waits for room, and the acknowledgement with it: an overload then shows as slow answers,
-never as lost work.
+never as lost work. A job whose point is lost after a few seconds (opening a form: Slack's
+trigger_id is valid for 3 s) is `urgent`: it starts at once, ahead of the queue.
+
+`step_aside()` is the same measure on its own, for other background work of the process (the
+outbox's sends, scheduler/delivery.py) that must not take the core from the answers either.
 """
 
 from __future__ import annotations
@@ -21,6 +25,27 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 Job = tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]
+
+
+async def step_aside(*, probe: float = 0.0005, busy_turn: float = 0.002, backoff: float = 0.005,
+                     max_defer: float = 0.25) -> int:
+    """Return once the loop is quick to come back to a timer (nothing is queued: requests that
+    arrived are handled before timers are), or after `max_defer`; returns how often it waited.
+    Each wait doubles, up to 8 x `backoff`: a long burst (or a machine whose other jobs slow every
+    turn) costs a few wake-ups per second, not hundreds."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + max_defer
+    waited = 0
+    pause = backoff
+    while True:
+        start = loop.time()
+        await asyncio.sleep(probe)
+        end = loop.time()
+        if end - start < probe + busy_turn or end >= give_up:
+            return waited
+        waited += 1
+        await asyncio.sleep(min(pause, max(0.0, give_up - end)))
+        pause = min(2 * pause, 8 * backoff)
 
 
 class AckFirstQueue:
@@ -39,6 +64,7 @@ class AckFirstQueue:
         self.jobs: deque[Job] = deque()
         self.deferred = 0  # how often a runner stepped aside for the loop's other work
         self._runners: set[asyncio.Task[None]] = set()
+        self._urgent: set[asyncio.Task[None]] = set()
         # events are made per event loop (tests and the CLI may run several loops in turn)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._idle = asyncio.Event()
@@ -47,9 +73,16 @@ class AckFirstQueue:
     def __len__(self) -> int:
         return len(self.jobs)
 
-    async def put(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Queue `work(*args)`; waits while `max_backlog` jobs are already waiting."""
+    async def put(self, work: Callable[..., Awaitable[Any]], *args: Any, urgent: bool = False) -> None:
+        """Queue `work(*args)`; waits while `max_backlog` jobs are already waiting. `urgent`: start
+        it now, beside the queue (not counted against `workers` or `max_backlog`)."""
         self._bind()
+        if urgent:
+            self._idle.clear()
+            task = asyncio.get_running_loop().create_task(self._one(work, args))
+            self._urgent.add(task)
+            task.add_done_callback(self._urgent_done)
+            return
         while len(self.jobs) >= self.max_backlog:
             self._room.clear()
             await self._room.wait()
@@ -60,7 +93,7 @@ class AckFirstQueue:
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued job (and any job those queue in turn) has run, up to `timeout`."""
         self._bind()
-        if not self.jobs and not self._runners:
+        if not self.jobs and not self._runners and not self._urgent:
             return
         if self.jobs and not self._runners:  # queued on an earlier event loop
             self._idle.clear()
@@ -80,7 +113,18 @@ class AckFirstQueue:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._idle, self._room = loop, asyncio.Event(), asyncio.Event()
-            self._runners = set()
+            self._runners, self._urgent = set(), set()
+
+    async def _one(self, work: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        try:
+            await work(*args)
+        except Exception:
+            self.log.exception("work after the response failed")
+
+    def _urgent_done(self, task: asyncio.Task[None]) -> None:
+        self._urgent.discard(task)
+        if not self._runners and not self.jobs and not self._urgent:
+            self._idle.set()
 
     async def _run(self) -> None:
         try:
@@ -90,27 +134,14 @@ class AckFirstQueue:
                     break
                 work, args = self.jobs.popleft()
                 self._room.set()
-                try:
-                    await work(*args)
-                except Exception:
-                    self.log.exception("work after the response failed")
+                await self._one(work, args)
         finally:
             me = asyncio.current_task()
             if me is not None:
                 self._runners.discard(me)
-            if not self._runners and not self.jobs:
+            if not self._runners and not self.jobs and not self._urgent:
                 self._idle.set()
 
     async def _step_aside(self) -> None:
-        """Return once the loop is quick to come back to a timer (nothing is queued: requests that
-        arrived are handled before timers are), or after `max_defer`."""
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.max_defer
-        while True:
-            start = loop.time()
-            await asyncio.sleep(self.probe)
-            end = loop.time()
-            if end - start < self.probe + self.busy_turn or end >= give_up:
-                return
-            self.deferred += 1
-            await asyncio.sleep(self.backoff)
+        self.deferred += await step_aside(probe=self.probe, busy_turn=self.busy_turn, backoff=self.backoff,
+                                          max_defer=self.max_defer)

@@ -314,8 +314,9 @@ def inbound_count(db: Path) -> int:
         conn.close()
 
 
-async def wait_for_work(db: Path, before: int, expected: int, ended: float, timeout: float = 60) -> tuple[int, float]:
-    """Poll hplj's inbound table until every click is recorded (or it stops moving)."""
+async def wait_for_work(db: Path, before: int, expected: int, ended: float, timeout: float = 300) -> tuple[int, float]:
+    """Poll hplj's inbound table until every click is recorded (or it stops moving for 5 s): a
+    burst's work may take minutes after it."""
     done, last, moved = 0, ended, time.perf_counter()
     while time.perf_counter() - ended < timeout:
         now_done = inbound_count(db) - before

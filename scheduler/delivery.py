@@ -28,7 +28,7 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -111,8 +111,12 @@ class Dispatcher:
                  limiter: RateLimiter | None = None, limits: Mapping[str, PlatformLimits] | None = None,
                  concurrency: int = 16, max_wait: float | None = None, lease: timedelta | None = None,
                  single: bool = False, scheduler: bool = True, library: Mapping[str, Journey] | None = None,
-                 default_tz: str = "UTC", observe: Callable[[str, str], None] | None = None) -> None:
+                 default_tz: str = "UTC", observe: Callable[[str, str], None] | None = None,
+                 pace: Callable[[], Awaitable[object]] | None = None) -> None:
         self.uow = uow
+        # Awaited before each send: the web process's steps aside while requests wait for their
+        # answers (adapters/ackfirst.py), so a burst of clicks is answered before their card updates.
+        self.pace = pace
         # Told (platform, outcome) for every row settled: sent, failed, retried, rate_limited, expired
         # (the web process's /metrics counters).
         self.observe = observe or (lambda platform, outcome: None)
@@ -241,6 +245,8 @@ class Dispatcher:
                 if 0 < wait <= self.max_wait - (time.monotonic() - batch.started):
                     await asyncio.sleep(wait)
             async with gate:
+                if self.pace is not None:
+                    await self.pace()
                 if broken:
                     return
                 DELIVERY_ID.set(row.key)  # this group's task: its log lines carry the delivery id

@@ -9,6 +9,16 @@ body is a well-formed Slack payload (400 otherwise), then hands the parsed body 
 `AsyncApp`, which dispatches to the listeners below (its own verification middleware is off: the
 check has been made, on the raw bytes, and the body is parsed once).
 
+A click on one of our buttons (`block_actions` whose first action is an `hplj:btn:` button: bolt
+routes on that one) is answered 200 right there, without bolt: Slack ignores the body of that
+answer, and everything bolt would do with the click comes after the answer anyway. The body's text
+(compact: a few KB, not a parsed tree) goes to the queue below, and its job dispatches it through
+bolt as any request (bolt's `ack()` then answers nobody; the listener runs the work in place).
+Everything whose answer carries something — commands, form submissions (`response_action`),
+events (url_verification, ssl_check) — and the form button (its listener must call `views.open`
+within the trigger_id's 3 s: its work is `urgent`, ahead of the queue) goes through bolt before
+the answer, as before.
+
 Every listener acks and hands the rest of its work — the `BotHandler` call, `chat.update`,
 ephemeral replies, `views.open` — to a bounded queue (`AckFirstQueue`: `workers` at a time, FIFO,
 each started when the loop is not busy answering requests), then returns, so bolt
@@ -29,9 +39,9 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -50,6 +60,7 @@ from adapters.slack.client import (
     prompt_id_of,
 )
 from adapters.slack.files import FileUploadError, send_file
+from adapters.slack.form import form_fields
 from adapters.slack.lifecycle import EVENTS as ACCESS_EVENTS
 from adapters.slack.lifecycle import access_change
 from adapters.slack.parse import (
@@ -80,6 +91,10 @@ log = logging.getLogger("hplj.slack")
 DEFAULT_PATH = "/slack/events"
 DEFAULT_COMMAND = "/journey"
 SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
+DEFAULT_BACKLOG = 50_000  # HPLJ_SLACK_BACKLOG: requests whose work may wait (README, Operations)
+# Set while a queued click is dispatched through bolt after its answer: the listener then does its
+# work in place instead of queuing it a second time.
+_IN_JOB: ContextVar[bool] = ContextVar("hplj_slack_in_job", default=False)
 
 
 class SlackInbound:
@@ -96,6 +111,7 @@ class SlackInbound:
         socket_mode: bool = False,
         client: AsyncWebClient | None = None,
         workers: int = 4,
+        backlog: int = DEFAULT_BACKLOG,
     ) -> None:
         if not socket_mode and not (signing_secret or "").strip():
             raise ValueError(
@@ -108,7 +124,7 @@ class SlackInbound:
         self.command = command
         self.client = client or make_web_client(token, api_url)
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
-        self._work = AckFirstQueue(workers, log)
+        self._work = AckFirstQueue(workers, log, max_backlog=backlog)
         self._http_session: Any = None  # aiohttp.ClientSession shared by Web API and response_url calls
         self._own_session = False
         self.bolt = AsyncApp(
@@ -147,8 +163,23 @@ class SlackInbound:
             log.info("slack: refused malformed request: %s", exc)
             return web.json_response({"error": "malformed request"}, status=400)
         self._http()  # the shared session, before bolt copies the client for this request
+        if _our_button(body):
+            await self._work.put(self._dispatch_later, text, request.content_type)
+            return web.Response(status=200, text="")  # what bolt answers for an empty ack()
         bolt_resp = await self.bolt.async_dispatch(bolt_req)
         return await to_aiohttp_response(bolt_resp)
+
+    async def _dispatch_later(self, text: str, content_type: str) -> None:
+        """A click answered already: bolt routes it now, and its listener does the work in place."""
+        token = _IN_JOB.set(True)
+        try:
+            self._http()
+            bolt_req = AsyncBoltRequest(body=parse_slack_body(text, content_type), mode="socket_mode")
+            resp = await self.bolt.async_dispatch(bolt_req)
+            if resp.status >= 400:
+                log.warning("slack: a click answered earlier was not handled (%d)", resp.status)
+        finally:
+            _IN_JOB.reset(token)
 
     def _http(self) -> Any:
         """The aiohttp session for this loop (created on first use; also the Web API client's)."""
@@ -180,10 +211,14 @@ class SlackInbound:
         """Wait for work started after acks (use on shutdown and in tests)."""
         await self._work.drain(timeout)
 
-    async def _spawn(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def _spawn(self, work: Callable[..., Awaitable[Any]], *args: Any, urgent: bool = False) -> None:
         """Run `work(*args)` after the ack, at most `workers` at a time, in arrival order, when the
-        loop is not busy answering requests (adapters/ackfirst.py)."""
-        await self._work.put(work, *args)
+        loop is not busy answering requests (adapters/ackfirst.py); `urgent`: at once. In a queued
+        job (a click answered before bolt saw it), run it in place."""
+        if _IN_JOB.get():
+            await work(*args)
+            return
+        await self._work.put(work, *args, urgent=urgent)
 
     # --- listeners: ack, queue the work, return ---------------------------------------------------
     def _register(self) -> None:
@@ -207,7 +242,8 @@ class SlackInbound:
 
     async def _on_form_button(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await self._spawn(self._form_button, body, client)
+        # views.open needs the trigger_id, valid for 3 s: not behind a burst of queued clicks
+        await self._spawn(self._form_button, body, client, urgent=True)
 
     async def _on_view_submission(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient
@@ -407,6 +443,16 @@ class SlackInbound:
         )
 
 
+def _our_button(body: dict[str, Any]) -> bool:
+    """A click bolt would route to `_on_button` (it matches on the first action only)."""
+    if body.get("type") != "block_actions":
+        return False
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    action_id = first.get("action_id") if isinstance(first, dict) else None
+    return isinstance(action_id, str) and action_id.startswith(BUTTON_ACTION_PREFIX)
+
+
 def _note(text: str) -> Message:
     return Message(recipient_id="", text=text)
 
@@ -437,7 +483,7 @@ def parse_slack_body(text: str, content_type: str | None) -> dict[str, Any]:
     if content_type == "application/json" or text.startswith("{"):
         data = _json(text)
     else:
-        params = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+        params = form_fields(text)  # parse_qsl's result, decoded in C (adapters/slack/form.py)
         if "payload" in text:
             payload = params.get("payload")
             data = _json(payload) if payload is not None else params
@@ -547,10 +593,12 @@ def mount_slack(
     api_url: str | None = None,
     path: str = DEFAULT_PATH,
     command: str = DEFAULT_COMMAND,
+    backlog: int = DEFAULT_BACKLOG,
 ) -> SlackInbound:
     """Add `POST {path}` to `web_app`; raises ValueError without a signing secret."""
     inbound = SlackInbound(
-        handler, token=token, signing_secret=signing_secret, api_url=api_url, command=command
+        handler, token=token, signing_secret=signing_secret, api_url=api_url, command=command,
+        backlog=backlog,
     )
     web_app.router.add_post(path, inbound.handle_http)
 

@@ -10,11 +10,13 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from adapters.ackfirst import step_aside
 from bot.app.http_server import GuardedRunner, Limits
 from bot.app.metrics import Metrics, mount_operations
 from bot.app.public_pages import mount_public_pages
@@ -109,14 +111,16 @@ def message_renderer(fmt: str) -> Callable[[Message], Any]:
 async def build_service(settings: Settings, library: dict[str, Journey], *, clock: Clock | None = None,
                         create: bool = True, db: Database | None = None, scheduler: bool = True,
                         console: ChatPort | None = None, metrics: Metrics | None = None,
-                        ports: dict[str, ChatPort] | None = None) -> BotService:
+                        ports: dict[str, ChatPort] | None = None,
+                        pace: Callable[[], Awaitable[object]] | None = None) -> BotService:
     """The whole bot for `hplj serve`, `worker`, `tick`, `enroll --csv`, `demo` and `chat`, built once.
 
     `create`: bring the database up to date first (migrations, missing closing prompts) and lift
     the revocations a new Slack token ends. `scheduler`: this process runs the scheduler (on SQLite
     only such a process delivers). `metrics`: counts this process's deliveries (for /metrics).
     `ports`: the chat ports to use instead of those the settings configure (a test's recording
-    port); everything else is built from the settings as for a deployment."""
+    port); everything else is built from the settings as for a deployment. `pace`: awaited before
+    each outbox send (the web process's: sends wait while requests are waiting for answers)."""
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     if create:
@@ -130,7 +134,8 @@ async def build_service(settings: Settings, library: dict[str, Journey], *, cloc
     service = BotService(db, library, ports, clock, default_tz=settings.default_timezone,
                          bootstrap_admins=settings.admin_ids(), settings=settings,
                          dispatcher=build_dispatcher(settings, db, ports, library=library, scheduler=scheduler,
-                                                     observe=metrics.delivery if metrics is not None else None),
+                                                     observe=metrics.delivery if metrics is not None else None,
+                                                     pace=pace),
                          people=people)
     if create:
         await service.access.reinstalled()  # a new Slack token after an uninstall: reachable again
@@ -148,7 +153,8 @@ def console_settings(db_path: Path, admins: Iterable[str]) -> Settings:
 
 def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort], *,
                      library: dict[str, Journey] | None = None, scheduler: bool = True,
-                     observe: Callable[[str, str], None] | None = None) -> Dispatcher:
+                     observe: Callable[[str, str], None] | None = None,
+                     pace: Callable[[], Awaitable[object]] | None = None) -> Dispatcher:
     """The outbox dispatcher with the configured rate limits, concurrency and lease, checking each
     row against its recipient's calendar at send time."""
     return Dispatcher(UnitOfWorkFactory(db, settings.default_timezone or "UTC"), ports,
@@ -156,7 +162,7 @@ def build_dispatcher(settings: Settings, db: Database, ports: dict[str, ChatPort
                       concurrency=int(getattr(settings, "delivery_concurrency", 16) or 16),
                       lease=timedelta(seconds=float(getattr(settings, "delivery_lease_seconds", 60) or 60)),
                       single=True, scheduler=scheduler, library=library,
-                      default_tz=settings.default_timezone or "UTC", observe=observe)
+                      default_tz=settings.default_timezone or "UTC", observe=observe, pace=pace)
 
 
 def serve_problem(settings: Settings) -> str | None:
@@ -187,7 +193,7 @@ def build_app(service: BotService, settings: Settings | None, metrics: Metrics |
         from adapters.slack.app import mount_slack
 
         mount_slack(app, service, signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
-                    api_url=settings.slack_api_url)
+                    api_url=settings.slack_api_url, backlog=settings.slack_backlog)
     if settings is not None and (settings.microsoft_app_id or settings.teams_local_mode):
         # lazy: only for a configured platform (an unused SDK is never imported)
         from adapters.teams.app import check_production_auth, mount_teams
@@ -220,7 +226,11 @@ def build_app(service: BotService, settings: Settings | None, metrics: Metrics |
 async def run_server(settings: Settings, library: dict[str, Journey], *, port: int, host: str = "0.0.0.0",
                      scheduler: bool = True) -> None:
     metrics = Metrics()
-    service = await build_service(settings, library, scheduler=scheduler, metrics=metrics)
+    # The outbox's sends step aside while requests wait for their answers (a burst of clicks
+    # queues a card update each): the answers keep the core, the updates follow (each send waits
+    # at most 1 s for a quiet turn of the loop; a card update has no 3-s deadline).
+    service = await build_service(settings, library, scheduler=scheduler, metrics=metrics,
+                                  pace=partial(step_aside, max_defer=1.0))
     metrics.platforms(service.ports)
     app = build_app(service, settings, metrics)
     runner = GuardedRunner(app, Limits.from_settings(settings), access_log=None)

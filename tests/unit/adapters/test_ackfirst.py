@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from adapters.ackfirst import AckFirstQueue
+from adapters.ackfirst import AckFirstQueue, step_aside
 
 log = logging.getLogger("test.ackfirst")
 
@@ -50,7 +51,8 @@ async def test_no_more_than_workers_jobs_at_once() -> None:
     assert peak == 3
 
 
-async def test_a_full_queue_makes_put_wait_until_a_job_starts() -> None:
+async def a_full_queue() -> tuple[AckFirstQueue, asyncio.Event, list[str], Callable[[str], Awaitable[None]]]:
+    """One worker busy with job "a" until `release` is set, job "b" waiting: the queue (1) is full."""
     queue = AckFirstQueue(1, log, max_backlog=1)
     release = asyncio.Event()
     done: list[str] = []
@@ -63,6 +65,11 @@ async def test_a_full_queue_makes_put_wait_until_a_job_starts() -> None:
     while len(queue):
         await asyncio.sleep(0.001)
     await queue.put(job, "b")  # waits in the queue: it is full now
+    return queue, release, done, job
+
+
+async def test_a_full_queue_makes_put_wait_until_a_job_starts() -> None:
+    queue, release, done, job = await a_full_queue()
     third = asyncio.create_task(queue.put(job, "c"))
     await asyncio.sleep(0.01)
     assert not third.done()  # the caller (an ack) waits rather than losing the work
@@ -127,3 +134,39 @@ def test_work_left_queued_when_an_event_loop_ended_runs_on_the_next_drain() -> N
     assert done == [] and len(queue) == 1
     asyncio.run(queue.drain(timeout=5))
     assert done == ["job"]
+
+
+async def test_an_urgent_job_starts_at_once_ahead_of_a_full_queue_and_drain_waits_for_it() -> None:
+    queue, release, done, _job = await a_full_queue()
+
+    async def urgent() -> None:
+        await asyncio.sleep(0)
+        done.append("urgent")
+
+    await queue.put(urgent, urgent=True)  # does not wait for room
+    for _ in range(50):
+        if done:
+            break
+        await asyncio.sleep(0.001)
+    assert done == ["urgent"]  # while the queued jobs still wait
+    release.set()
+    await queue.drain()
+    assert done == ["urgent", "a", "b"]
+
+
+async def test_step_aside_waits_while_the_loop_is_busy_and_still_returns() -> None:
+    stop = False
+
+    async def hog() -> None:  # loop turns of 10 ms, again and again
+        while not stop:
+            busy_until = time.perf_counter() + 0.01
+            while time.perf_counter() < busy_until:
+                pass
+            await asyncio.sleep(0)
+
+    hogging = asyncio.create_task(hog())
+    await asyncio.sleep(0)
+    waited = await step_aside(max_defer=0.1)
+    stop = True
+    await hogging
+    assert waited >= 1  # stepped aside, and still came back (max_defer)
