@@ -12,7 +12,9 @@ SQLite statement takes tens of microseconds, while aiosqlite's hand-off to its t
 costs more than that for every cursor call (~4 per statement, ~60 per inbound action measured),
 and under load each hand-off also waits its turn in the busy loop. Only lock waits would block,
 so those connections never wait inside SQLite (busy timeout 0): "database is locked" (another
-process writing) is retried with asyncio sleeps, up to the same 30 s. PostgreSQL: a normal pool;
+process writing) is retried with asyncio sleeps, up to the same 30 s. For the same reason those
+connections never checkpoint the WAL inside a `COMMIT` (`wal_autocheckpoint=0`): store/checkpoint.py
+checkpoints on a thread of its own after writes. PostgreSQL: a normal pool;
 claims use SKIP LOCKED.
 """
 
