@@ -14,13 +14,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from store.checkpoint import LIMIT
 from store.db import Database
 
 ROW = 200_000  # bytes per write: ~50 pages of the WAL
 WRITES = 40  # 2,000 pages: twice SQLite's automatic checkpoint threshold
 
 
-async def _db(tmp_path: Path, *, period: float = 3600.0, limit: int = 4_000) -> tuple[Database, Path]:
+async def _db(tmp_path: Path, *, period: float = 3600.0, limit: int = LIMIT) -> tuple[Database, Path]:
     # by default a period far longer than the test: a checkpoint runs only when the test settles it
     db = Database(f"sqlite:///{tmp_path / 'x.db'}", checkpoint_period=period, checkpoint_limit=limit)
     async with db.write() as s:
@@ -84,7 +85,7 @@ async def test_the_checkpoint_runs_by_itself_after_a_write(tmp_path: Path) -> No
 
 
 async def test_past_the_limit_a_checkpoint_holds_the_writers_so_it_completes(tmp_path: Path) -> None:
-    db, wal = await _db(tmp_path, limit=0)  # every checkpoint after the first holds the write queue
+    db, wal = await _db(tmp_path, limit=0)  # every checkpoint ends with a second one holding the writers
     checkpointer = db.checkpointer
     assert checkpointer is not None
     await _write(db, 0)
