@@ -12,7 +12,9 @@ SQLite statement takes tens of microseconds, while aiosqlite's hand-off to its t
 costs more than that for every cursor call (~4 per statement, ~60 per inbound action measured),
 and under load each hand-off also waits its turn in the busy loop. Only lock waits would block,
 so those connections never wait inside SQLite (busy timeout 0): "database is locked" (another
-process writing) is retried with asyncio sleeps, up to the same 30 s. PostgreSQL: a normal pool;
+process writing) is retried with asyncio sleeps, up to the same 30 s. For the same reason those
+connections never checkpoint the WAL inside a `COMMIT` (`wal_autocheckpoint=0`): store/checkpoint.py
+checkpoints on a thread of its own after writes. PostgreSQL: a normal pool;
 claims use SKIP LOCKED.
 """
 
@@ -40,6 +42,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
+from store.checkpoint import LIMIT as CHECKPOINT_LIMIT
+from store.checkpoint import PERIOD as CHECKPOINT_PERIOD
+from store.checkpoint import WalCheckpointer
 from store.dburl import DatabaseUrlError, translate
 from store.models import Base
 
@@ -148,11 +153,13 @@ def async_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, checkpoint_period: float = CHECKPOINT_PERIOD,
+                 checkpoint_limit: int = CHECKPOINT_LIMIT) -> None:
         target = translate(url)  # DatabaseUrlError: one sentence naming what is wrong
         self.url = target.url
         self.is_sqlite = target.is_sqlite
         self.inline = False  # SQLite statements run on the loop's thread (file databases)
+        self.checkpointer: WalCheckpointer | None = None  # inline SQLite: WAL checkpoints off the loop
         # Statement parameters hold people's words (reflections, situations): never in a log line
         # or an exception message, echo or not.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -169,6 +176,8 @@ class Database:
                 # only a connection returned mid-transaction (one statement less per session)
                 kwargs["pool_reset_on_return"] = None
                 self.inline = True
+                self.checkpointer = WalCheckpointer(path, self._exclusive, period=checkpoint_period,
+                                                    limit=checkpoint_limit)
             else:
                 kwargs["poolclass"] = NullPool
         else:
@@ -198,6 +207,8 @@ class Database:
             # inline connections must not block the loop: _InlineSqlite retries "locked" itself
             cur.execute(f"PRAGMA busy_timeout={0 if inline else 30000}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if inline:  # no checkpoint inside a request's COMMIT: store/checkpoint.py runs them
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.execute("PRAGMA cache_size=-16000")  # 16 MB page cache per connection
@@ -242,6 +253,19 @@ class Database:
             if lock is not None:
                 _WRITING.reset(token)
                 lock.release()
+            if self.checkpointer is not None:
+                self.checkpointer.wrote()
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """This process's SQLite writers held back (behind those already queued), for a WAL
+        checkpoint that must complete."""
+        lock = self._write_lock()
+        await lock.acquire(False)
+        try:
+            yield
+        finally:
+            lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -272,6 +296,8 @@ class Database:
             log.exception("could not compact the SQLite file after forget")
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
         await self.engine.dispose()
 
 

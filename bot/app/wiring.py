@@ -248,11 +248,7 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
         loop = TickLoop(service.delivery, settings.tick_seconds, on_pass=_tick_observer(metrics))
         app["tick_loop"] = loop
         loop.start()
-    # Everything loaded so far (libraries, journeys, SQLAlchemy metadata) lives as long as the
-    # process: frozen out of the cyclic GC, a full collection under load takes a few ms instead
-    # of ~90 ms (measured), which otherwise lands in the latency tail of whatever request is open.
-    gc.collect()
-    gc.freeze()
+    settle_heap(rarer_full_collections=True)
     log.info("%s", summary(settings, role="serve", address=f"http://{host}:{port}", scheduler=scheduler))
     socket_mode = None
     if settings.slack_app_token and settings.slack_bot_token:
@@ -270,6 +266,21 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
     await runner.cleanup()
     await service.dispatcher.release()
     await service.db.dispose()
+
+
+def settle_heap(*, rarer_full_collections: bool = False) -> None:
+    """After start-up: everything loaded so far (libraries, journeys, SQLAlchemy metadata) lives as
+    long as the process, so it is frozen out of the cyclic GC (a full collection under load then
+    takes a few ms instead of ~90 ms, measured). `rarer_full_collections` (the web process): a full
+    collection still stops the event loop for ~10 ms in the middle of whatever requests are open
+    (twice in 20 s of 50 Teams clicks a second, BENCHMARKS.md issue 25), so it runs ten times less
+    often; reference counting frees almost everything, and the young generations are unchanged."""
+    gc.collect()
+    gc.freeze()
+    if rarer_full_collections:
+        young, middle, full = gc.get_threshold()
+        if full:
+            gc.set_threshold(young, middle, full * 10)
 
 
 def _tick_observer(metrics: Metrics) -> Callable[[float, bool], None]:
@@ -302,8 +313,7 @@ async def run_worker(settings: Settings, library: dict[str, Journey]) -> None:
     loop.start()
     # as in serve: what start-up loaded stays for the process; out of the cyclic GC, the
     # collections a tick's allocations trigger no longer walk it (BENCHMARKS.md, engine ceiling)
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     address = f"http://0.0.0.0:{settings.metrics_port} (/metrics, /readyz)" if settings.metrics_port else None
     log.info("%s", summary(settings, role="worker", address=address, scheduler=True))
     await wait_for_signal()
