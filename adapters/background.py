@@ -15,8 +15,10 @@ class WorkPool:
     """At most `workers` jobs at a time, started in arrival order; a failing job is logged."""
 
     def __init__(self, workers: int, log: logging.Logger, *,
-                 on_spawn: Callable[[asyncio.Task[Any]], None] | None = None) -> None:
+                 on_spawn: Callable[[asyncio.Task[Any]], None] | None = None,
+                 pace: Callable[[], Awaitable[object]] | None = None) -> None:
         self.workers = max(1, workers)
+        self.pace = pace  # awaited before each job starts (the web process: until no request waits)
         self.log = log
         self.on_spawn = on_spawn
         self.pending: set[asyncio.Task[Any]] = set()
@@ -46,6 +48,8 @@ class WorkPool:
 
     async def _bounded(self, work: Callable[..., Awaitable[Any]], *args: Any) -> None:
         async with self._semaphore():
+            if self.pace is not None:
+                await self.pace()
             try:
                 await work(*args)
             except Exception:

@@ -294,8 +294,10 @@ def invoke(user_aad: str, service_url: str, prompt_id: str, value: str, n: int) 
     }).encode()
 
 
-async def drive(url: str, bodies: list[bytes], rate: float) -> tuple[list[float], dict[int, int], int]:
-    """Open loop: body i is sent at t0 + i/rate. Returns latencies (ms, from the scheduled time)."""
+async def drive(url: str, bodies: list[bytes], rate: float,
+                by_index: dict[int, float] | None = None) -> tuple[list[float], dict[int, int], int]:
+    """Open loop: body i is sent at t0 + i/rate. Returns latencies (ms, from the scheduled time);
+    `by_index`, when given, also gets each request's latency under its position in `bodies`."""
     import aiohttp
 
     latencies: list[float] = []
@@ -303,7 +305,7 @@ async def drive(url: str, bodies: list[bytes], rate: float) -> tuple[list[float]
     errors = 0
     conn = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=180)) as session:
-        async def one(body: bytes, scheduled: float) -> None:
+        async def one(i: int, body: bytes, scheduled: float) -> None:
             nonlocal errors
             try:
                 async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
@@ -315,6 +317,8 @@ async def drive(url: str, bodies: list[bytes], rate: float) -> tuple[list[float]
                 errors += 1
                 return
             latencies.append((time.perf_counter() - scheduled) * 1000)
+            if by_index is not None:
+                by_index[i] = latencies[-1]
 
         t0 = time.perf_counter() + 0.2
         tasks = []
@@ -323,9 +327,40 @@ async def drive(url: str, bodies: list[bytes], rate: float) -> tuple[list[float]
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(body, scheduled)))
+            tasks.append(asyncio.create_task(one(i, body, scheduled)))
         await asyncio.gather(*tasks)
     return latencies, statuses, errors
+
+
+def request_kinds(order: list[tuple[str, str, str]]) -> list[str]:
+    """What each planned request is, in the product's terms (for the per-kind latencies)."""
+    seen: set[tuple[str, str]] = set()
+    kinds = []
+    for _, pid, val in order:
+        key = (pid, val)
+        if key in seen:
+            kinds.append("double click")
+        elif val == AGREE:
+            kinds.append("agreement form")
+        else:
+            kinds.append("manager Done" if val == "done" else "focus choice")
+        seen.add(key)
+    return kinds
+
+
+def print_kinds(name: str, by_index: dict[int, float], kinds: list[str]) -> None:
+    """p50/p99 per kind of request, and which kinds the slowest 2% are: the tail has a cause."""
+    cut = pct(list(by_index.values()), 98)
+    per: dict[str, list[float]] = {}
+    for i, ms in by_index.items():
+        per.setdefault(kinds[i], []).append(ms)
+    slow: dict[str, int] = {}
+    for i, ms in by_index.items():
+        if ms >= cut:
+            slow[kinds[i]] = slow.get(kinds[i], 0) + 1
+    for kind, values in sorted(per.items()):
+        print(f"      {kind:15s} n={len(values):4d}  p50={pct(values, 50):6.1f} ms  p99={pct(values, 99):6.1f} ms  "
+              f"in the slowest 2%: {slow.get(kind, 0)}")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -392,6 +427,7 @@ def main() -> None:
                 order.insert(random.randrange(i + 1, min(len(order), i + 40) + 1), (uid, pid, AGREE))
         for r in repeats:  # a re-answer (a double click) is placed after its first answer
             order.insert(random.randrange(order.index(r) + 1, len(order) + 1), r)
+        kinds = request_kinds(order)
         hplj_bodies = [invoke(uid, url, pid, val, i) for i, (uid, pid, val) in enumerate(order)]
         bare_bodies = [invoke(uid, url, pid, val, i) for i, (uid, pid, val) in enumerate(order)]
 
@@ -421,12 +457,14 @@ def main() -> None:
             asyncio.run(drive(endpoint, warm, args.rate))
             time.sleep(1.0)  # let the warm-up's deliveries finish before measuring
             t = time.perf_counter()
-            lat, statuses, errors = asyncio.run(drive(endpoint, bodies, args.rate))
+            by_index: dict[int, float] = {}
+            lat, statuses, errors = asyncio.run(drive(endpoint, bodies, args.rate, by_index))
             elapsed = time.perf_counter() - t
             results[name] = (lat, statuses, errors, elapsed)
             print(f"{name:5s} n={len(lat)} in {elapsed:.1f}s  p50={pct(lat, 50):7.1f} ms  p99={pct(lat, 99):7.1f} ms  "
                   f"max={max(lat):7.1f} ms  mean={statistics.fmean(lat):6.1f} ms  http={statuses}  "
                   f"non-200 invoke bodies/errors={errors}")
+            print_kinds(name, by_index, kinds)
         time.sleep(1.0)  # let hplj's background replies finish
         answered = asyncio.run(_answered(db_url, [pid for _, pid, _ in plan]))
         updates = connector.counts().get("PUT", 0)

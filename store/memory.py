@@ -298,6 +298,9 @@ class MemoryPrompts:
     async def get(self, prompt_id: str) -> PromptState | None:
         return self._m.prompts.get(prompt_id)
 
+    async def many(self, ids: Iterable[str]) -> dict[str, PromptState]:
+        return {i: self._m.prompts[i] for i in set(ids) if i in self._m.prompts}
+
     async def exists(self, prompt_id: str) -> bool:
         return prompt_id in self._m.prompts
 

@@ -14,6 +14,10 @@ from store.mappers import as_utc, outbox_item
 from store.models import OUTBOX_LIVE, HeartbeatRow, OutboxRow
 from store.records import OutboxItem, Settlement
 
+_O = cast(Table, OutboxRow.__table__)
+# built once: a grouped card's update reads its delivered card on every report's Done
+_BY_KEYS = select(*_O.c).where(_O.c.key.in_(bindparam("keys", expanding=True)))
+
 
 class OutboxRepository:
     def __init__(self, session: AsyncSession, skip_locked: bool) -> None:
@@ -50,7 +54,7 @@ class OutboxRepository:
         wanted = {k for k in keys if k}
         if not wanted:
             return {}
-        rows = (await self._s.execute(select(*OutboxRow.__table__.c).where(OutboxRow.key.in_(wanted)))).all()
+        rows = (await self._s.execute(_BY_KEYS, {"keys": sorted(wanted)})).all()
         return {r.key: outbox_item(r) for r in rows}
 
     async def prompt_replied_to(self, recipient_id: str, message_id: str) -> str | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -142,13 +142,14 @@ class HpljTeamsBot(ActivityHandler):
     """Turns activities into `BotHandler` calls and renders what comes back."""
 
     def __init__(self, handler: BotHandler, *, greeting: Callable[[Profile], Message] | None = None,
-                 remember_on_message: bool = True) -> None:
+                 remember_on_message: bool = True, pace: Callable[[], Awaitable[object]] | None = None) -> None:
         self.handler = handler
         self.greeting = greeting or default_greeting
         self.remember_on_message = remember_on_message
         # The bot's `settle()` (tests, demo) waits for this work too, when it offers `track`.
         track = getattr(handler, "track", None)
-        self._later = WorkPool(4, log, on_spawn=track if callable(track) else None)
+        # `pace`: the extra replies wait for a turn of the loop with no request waiting (hplj serve)
+        self._later = WorkPool(4, log, on_spawn=track if callable(track) else None, pace=pace)
         self._rostered: set[str] = set()  # users whose roster e-mail this process has asked for
 
     def _send_later(self, context: TurnContext, messages: list[Message]) -> None:
@@ -335,13 +336,16 @@ def mount_teams(
     greeting: Callable[[Profile], Message] | None = None,
     remember_on_message: bool = True,
     allowed_tenants: frozenset[str] | None = None,
+    pace: Callable[[], Awaitable[object]] | None = None,
 ) -> TeamsEndpoint:
     """Add `POST {path}` to `web_app`; returns the endpoint (its `adapter` can be shared with
     `TeamsChat` for outbound sends). `allowed_tenants`: the tenant ids (lower case) whose
-    activities are handled; others get 403 and nothing is stored (None: any tenant)."""
+    activities are handled; others get 403 and nothing is stored (None: any tenant). `pace`:
+    awaited before each extra reply is posted (after the invoke's answer), so a burst's answers
+    go first."""
     adapter = adapter or make_adapter(app_id, app_password, tenant_id, app_type)
     reuse_clients(adapter)
-    bot = HpljTeamsBot(handler, greeting=greeting, remember_on_message=remember_on_message)
+    bot = HpljTeamsBot(handler, greeting=greeting, remember_on_message=remember_on_message, pace=pace)
     local = not (app_id or "").strip()
     if local:
         log.warning(LOCAL_MODE_WARNING, path)

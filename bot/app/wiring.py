@@ -181,9 +181,11 @@ def serve_problem(settings: Settings) -> str | None:
     return problem
 
 
-def build_app(service: BotService, settings: Settings | None, metrics: Metrics | None = None) -> web.Application:
+def build_app(service: BotService, settings: Settings | None, metrics: Metrics | None = None, *,
+              pace: Callable[[], Awaitable[object]] | None = None) -> web.Application:
     """The web application `hplj serve` runs: health, the configured platforms, the dashboard
-    (and, given `metrics`, /metrics and /readyz)."""
+    (and, given `metrics`, /metrics and /readyz). `pace`: what Teams' extra replies wait for
+    before they are posted (see `run_server`)."""
     app = base_app(service)
     if metrics is not None:
         app.middlewares.append(metrics.middleware())
@@ -206,7 +208,7 @@ def build_app(service: BotService, settings: Settings | None, metrics: Metrics |
         mount_teams(app, service, app_id=settings.microsoft_app_id, app_password=settings.microsoft_app_password,
                     tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type or "MultiTenant",
                     adapter=port.adapter if isinstance(port, TeamsChat) else None,
-                    allowed_tenants=allowed_tenants(settings))
+                    allowed_tenants=allowed_tenants(settings), pace=pace)
         graph = port.graph if isinstance(port, TeamsChat) else None
         if graph is not None:
             async def close_graph(_app: web.Application) -> None:
@@ -232,7 +234,8 @@ async def run_server(settings: Settings, library: dict[str, Journey], *, port: i
     service = await build_service(settings, library, scheduler=scheduler, metrics=metrics,
                                   pace=partial(step_aside, max_defer=1.0))
     metrics.platforms(service.ports)
-    app = build_app(service, settings, metrics)
+    # Teams' extra replies ("Thanks, saved …", after the refreshed card) step aside the same way.
+    app = build_app(service, settings, metrics, pace=partial(step_aside, max_defer=1.0))
     runner = GuardedRunner(app, Limits.from_settings(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

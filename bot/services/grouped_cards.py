@@ -33,9 +33,10 @@ async def regroup(uow: AbstractUnitOfWork, library: dict[str, Journey], outcome:
     if len(ids) < 2:
         return
     latest = {p.id: p for p in outcome.prompts}
+    stored = await uow.prompts.many(pid for pid in ids if pid not in latest)  # one read, not one per report
     members: list[PromptState] = []
     for pid in ids:
-        p = latest.get(pid) or await uow.prompts.get(pid)
+        p = latest.get(pid) or stored.get(pid)
         if p is not None and p.recipient_id == card.recipient_id:
             members.append(p)
     enrollments = await uow.enrollments.states({p.enrollment_id for p in members})
