@@ -52,7 +52,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.ackfirst import AckFirstQueue
+from adapters.ackfirst import DEFAULT_BACKLOG, AckFirstQueue
 from adapters.guard import json_depth_ok, read_body
 from adapters.slack.client import (
     find_message,
@@ -91,7 +91,6 @@ log = logging.getLogger("hplj.slack")
 DEFAULT_PATH = "/slack/events"
 DEFAULT_COMMAND = "/journey"
 SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
-DEFAULT_BACKLOG = 50_000  # HPLJ_SLACK_BACKLOG: requests whose work may wait (README, Operations)
 # Set while a queued click is dispatched through bolt after its answer: the listener then does its
 # work in place instead of queuing it a second time.
 _IN_JOB: ContextVar[bool] = ContextVar("hplj_slack_in_job", default=False)

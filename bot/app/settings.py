@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.ackfirst import DEFAULT_BACKLOG
 from journeys.evaluation.success_case import MIN_GROUP
 
 
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     slack_app_token: str = Field(default="", alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     # Slack requests answered whose work may wait in memory (a burst); when full, answers wait too
-    slack_backlog: int = Field(default=50_000, ge=1, alias="HPLJ_SLACK_BACKLOG")
+    slack_backlog: int = Field(default=DEFAULT_BACKLOG, ge=1, alias="HPLJ_SLACK_BACKLOG")
     # ids of the workspace's custom profile fields holding directory facts (empty: not used)
     slack_field_manager: str = Field(default="", alias="HPLJ_SLACK_FIELD_MANAGER")
     slack_field_working_hours: str = Field(default="", alias="HPLJ_SLACK_FIELD_WORKING_HOURS")

@@ -8,26 +8,17 @@ Dina in London who answers everything. Each escalation is read as Jun reads it.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from datetime import date
 
-from bot.devtools.simulation import Persona, Simulation
-from journeys.definition import Journey
 from journeys.text import plain
-from journeys.transcript import ESCALATION
+from journeys.transcript import ESCALATION, Transcript
 
 _STILL = re.compile(r"^Still no answer from Ned since (\w{3} \d+ \w{3}) \((\d+) working days\): (\d+) items waiting, "
                     r"now also “([^”]+)”")
 
 
-def test_later_escalations_of_one_silence_say_since_when_and_how_much_waits(journey: Journey) -> None:
-    cast = [
-        Persona("jun", "Jun Mori", "Asia/Tokyo", "JP", "manager", "diligent", "manager in Tokyo"),
-        Persona("ned", "Ned Park", "America/New_York", "US", "participant", "ignores", "silent", manager="jun"),
-        Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "diligent", manager="jun"),
-    ]
-    t = asyncio.run(Simulation(journey, date(2027, 4, 12), cast).run())
+def test_later_escalations_of_one_silence_say_since_when_and_how_much_waits(silent_report: Transcript) -> None:
+    t = silent_report
     about_ned = [s for s in t.sent if s.kind.name == ESCALATION and s.recipient == "jun" and "Ned" in s.text]
     assert len(about_ned) >= 2, [plain(s.message.title) for s in about_ned]
     first, *later = about_ned

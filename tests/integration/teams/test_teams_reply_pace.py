@@ -70,10 +70,10 @@ async def test_the_reply_after_a_refreshed_card_waits_for_the_pace() -> None:
     body = json.loads((FIXTURES / "invoke_button.json").read_text(encoding="utf-8"))
     body["serviceUrl"] = fake.url
     try:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(server.make_url("/api/messages"), json=body) as resp:
-                assert resp.status == 200
-                answer = await resp.json()
+        async with aiohttp.ClientSession() as session, \
+                session.post(server.make_url("/api/messages"), json=body) as resp:
+            assert resp.status == 200
+            answer = await resp.json()
         # the answer (the refreshed card) came while the reply was held back
         assert answer["type"] == "application/vnd.microsoft.card.adaptive"
         assert "Agreed: two one-to-ones a month." in json.dumps(answer["value"])
