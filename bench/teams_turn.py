@@ -20,7 +20,10 @@
    request i is sent at t0 + i/rate whatever happened before; latency is measured from that
    scheduled time, so queueing shows up). Against hplj every prompt is answered once, and a
    fraction `--twice` are answered a second time (a double click: new activity id, same prompt).
-5. Prints p50/p99 for both and the p99 ratio. Target: hplj p99 <= 2x the bare bot's p99.
+5. Prints p50/p99 for both and the p99 ratio. Target: hplj p99 <= 2x the bare bot's p99 (issue 25,
+   below saturation: <= 1x). Also, per kind of request (a manager's Done, the agreement form, a
+   participant's focus choice, a double click), p50/p99 and how many of the slowest 2% it holds:
+   that is how the tail was traced to the agreement form (issue 25, eighth round).
 
 The FakeConnector runs in its own process (it receives hplj's reply messages after each answer;
 the refreshed card is the invoke's own answer, so the outbox PUTs nothing: one update per click);
