@@ -183,8 +183,9 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         return escalation_groups.tell_manager(journey, enrollment, prompt,
                                               lambda at: before_phase.capped(at, close), now)
     if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when
-                       or day_of.moved_away(journey, enrollment, prompt, mtm)):
-        out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
+                       or day_of.moved_away(journey, enrollment, prompt, mtm) or day_of.already_told(enrollment, mtm)):
+        # the day has passed, it's moved, or its words went in the morning's notice (support.py)
+        out.prompts.append(prompt.with_(status="expired", next_at=None))
         return out
     if not _is_open(cal, tz, now):
         out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))

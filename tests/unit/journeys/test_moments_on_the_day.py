@@ -103,7 +103,33 @@ def test_an_expired_request_tells_the_manager_once_in_his_hours(journey):
     assert isinstance(req, PromptState)
     (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
     assert plain(told.message.title) == "Your moment today"
-    assert "Ben didn't get to your support request before your moment today, Fri 16 Apr." in plain(told.message.text)
+    assert "Ben didn't get to your support request before your moment today." in plain(told.message.text)
+
+
+def test_on_the_moments_morning_the_expired_request_and_the_nudge_are_one_message(journey):
+    """Ana's request expires at midnight; her morning brings one message at 09:00 with her plan
+    and the fallback, and the day-of nudge due then stands down."""
+    e = enrollment()
+    out, at = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    req, _ = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, mtm)
+    ends = support.expires_at(journey, e, mtm)
+    res = engine.fire(journey, e, req.with_(next_at=ends), mtm, ends)
+    (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
+    text = plain(told.message.text)
+    assert told.not_before_iso == london(2027, 4, 16, 9).isoformat()
+    assert plain(told.message.title) == "Your moment today"
+    assert text.index("Today is your moment that matters: Weekly 1:1 with Sam") < text.index(
+        "Ben didn't get to your support request before your moment today. That's OK, and your plan still stands:")
+    assert "*A first sentence to try:* “So what I'm hearing is … Have I got that right?”" in text
+    assert "• Ask the L&D coach for a quick word" in text and text.endswith("I'll ask you how it went afterwards.")
+    (noted,) = res.enrollments
+    nudge = prompts_by_step(out)["mtm-safe~day-of"]
+    assert nudge.due_at == london(2027, 4, 16, 9)
+    later = engine.fire(journey, noted, nudge, mtm, nudge.due_at)
+    assert later.outgoing == [] and later.prompts[0].status == "expired"
+    # without that morning notice (the request was answered), the nudge goes as before
+    assert len(engine.fire(journey, e, nudge, mtm, nudge.due_at).outgoing) == 1
 
 
 def test_a_manager_in_a_zone_behind_hears_the_moment_is_tomorrow(journey):
