@@ -29,7 +29,6 @@ from journeys.transcript import (
     LEADER_BRIEF,
     LEADER_DIGEST,
     LEADER_ESCALATION,
-    REPLY,
     SCORECARD,
     Sent,
     Transcript,
@@ -684,9 +683,9 @@ _NEAR_WORD = re.compile(r"\b(today|tomorrow)\b", re.IGNORECASE)
 def day_named_right(t: Transcript) -> Iterable[Breach]:
     """A day the reader is living is called by its name: no message names the reader's own today
     or tomorrow (in their zone, on the day they get it) only as a weekday and date; it says
-    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"). A week's label
-    ("week of Mon 7 Dec") names a week, not a day; a reply to a command (a listing asked for) is
-    not checked."""
+    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"). Replies to a
+    person's commands (`status`, `interviews`) too, as read when the reply is made. A week's label
+    ("week of Mon 7 Dec") names a week, not a day."""
     for s in t.sent:
         today = s.local.date()
         for line in plain(s.message.title + "\n" + s.message.text).splitlines():
