@@ -678,14 +678,16 @@ def practice_as_chosen(t: Transcript) -> Iterable[Breach]:
 
 
 _NEAR_WORD = re.compile(r"\b(today|tomorrow)\b", re.IGNORECASE)
+_GLUED = re.compile(r"\b(today|tomorrow), $", re.IGNORECASE)
 
 
 def day_named_right(t: Transcript) -> Iterable[Breach]:
     """A day the reader is living is called by its name: no message names the reader's own today
     or tomorrow (in their zone, on the day they get it) only as a weekday and date; it says
-    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"). Replies to a
-    person's commands (`status`, `interviews`) too, as read when the reply is made. A week's label
-    ("week of Mon 7 Dec") names a week, not a day."""
+    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"), and such a word is
+    true of the date it comes with on the day the message arrives (however late it was delivered).
+    Replies to a person's commands (`status`, `interviews`) too, as read when the reply is made. A
+    week's label ("week of Mon 7 Dec") names a week, not a day."""
     for s in t.sent:
         today = s.local.date()
         for line in plain(s.message.title + "\n" + s.message.text).splitlines():
@@ -693,6 +695,12 @@ def day_named_right(t: Transcript) -> Iterable[Breach]:
                 if line[:m.start()].endswith("week of "):
                     continue
                 d = _resolve(m.group(1), m.group(2), today)
+                glued = _GLUED.search(line[:m.start()])  # "tomorrow, Fri 16 Apr": the word says which day
+                if d is not None and glued and glued.group(1).lower() != {today: "today", today + timedelta(days=1):
+                                                                          "tomorrow"}.get(d):
+                    yield _breach(t, "day-named-right", s, f"says {glued.group(1).lower()} for {m.group(0)}, which is "
+                                  f"not the reader's {glued.group(1).lower()} the day they get it", line.strip())
+                    continue
                 if d is None or d not in (today, today + timedelta(days=1)):
                     continue
                 word = "today" if d == today else "tomorrow"
