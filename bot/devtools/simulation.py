@@ -165,6 +165,7 @@ class Simulation:
         self.default_tz = default_tz
         self._answered: set[str] = set()  # who answered a card already (the one who stops does so next)
         self._interviews_planned = False
+        self._asked_status: set[tuple[str, date]] = set()  # (who, UTC day) a `status` was typed
         self.begin = datetime.combine(start - timedelta(days=35), time(6, 0), UTC)
         self.stop_at = datetime.combine(start + timedelta(days=7 * journey_weeks(journey) + 84), time(0, 0), UTC)
 
@@ -266,7 +267,9 @@ class Simulation:
                 keys.append(d.delivery_id)
                 for when, user_, line in self._interviews_after(t.sent[-1]):
                     heapq.heappush(planned, _Planned(when, next(seq), user_, command=line))
-                if persona.asks_status and plain(d.message.title) == MOMENT_TODAY:
+                if persona.asks_status and plain(d.message.title) == MOMENT_TODAY \
+                        and (user, clock.now().date()) not in self._asked_status:  # once that morning
+                    self._asked_status.add((user, clock.now().date()))
                     heapq.heappush(planned, _Planned(clock.now() + timedelta(minutes=30), next(seq), user,
                                                      command="status", typed=True))
                 invite = t.sent[-1].kind.name == f"{INTERVIEW}invite"
