@@ -173,3 +173,29 @@ def test_a_postponed_moment_moves_its_morning_nudge_to_the_new_day(journey):
     stale = first.with_(status="scheduled", next_at=first.due_at)
     old_day = engine.fire(journey, e, stale, moved, first.due_at)
     assert old_day.outgoing == [] and old_day.prompts[0].status == "expired"
+
+
+def test_a_cant_that_reaches_her_on_the_moments_morning_is_that_mornings_one_message(journey):
+    """Ben, in New York, says he can't at 14:00 his Thursday (19:00 in London, after Ana's day):
+    she hears at 09:00 on Friday, the moment's day, in the morning message itself."""
+    ben = replace(BEN, tz="America/New_York")
+    e = enrollment(manager=ben)
+    out, at = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    req, _ = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, mtm)
+    res = engine.answer(journey, e, req, mtm, Reply("ben", "k-cant", req.id, button="cant:no_time"),
+                        london(2027, 4, 15, 19))
+    (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
+    assert told.not_before_iso == london(2027, 4, 16, 9).isoformat()
+    text = plain(told.message.text)
+    assert plain(told.message.title) == "Your moment today"
+    assert text.startswith("Today is your moment that matters: Weekly 1:1 with Sam")
+    assert "Ben can't back your moment today this time. That's OK, and your plan still stands:" in text
+    (noted,) = res.enrollments
+    nudge = prompts_by_step(out)["mtm-safe~day-of"]
+    assert engine.fire(journey, noted, nudge, mtm, nudge.due_at).outgoing == []
+    # said on Wednesday, it reaches her that day: a note of its own, and the morning nudge still comes
+    early = engine.answer(journey, e, req, mtm, Reply("ben", "k-cant2", req.id, button="cant:no_time"),
+                          london(2027, 4, 14, 15))
+    assert not early.enrollments and "can't back your moment on Fri 16 Apr this time" in plain(
+        next(o for o in early.outgoing if o.message.recipient_id == "ana").message.text)
