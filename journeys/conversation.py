@@ -15,6 +15,7 @@ from journeys.forms import fields_for, next_field, parse_day
 from journeys.messages import Message, Reply
 from journeys.person_view import PersonView
 from journeys.progress import progress_of, week_label
+from journeys.relative import day_words, time_words
 from journeys.routing import candidates, route_typed, strip_number
 from journeys.state import Outcome, PromptState
 from journeys.text import typed
@@ -183,7 +184,7 @@ def _snooze(view: PersonView, rest: str, now: datetime) -> Outcome:
         out.extend(engine.snooze(view.journeys[e.journey_id], e, [p], until, now))
     n = len(open_prompts)
     out.replies.append(_msg(view, f"Snoozed {n} prompt{'s' if n > 1 else ''} until "
-                                  f"{timekeeping.format_local(until, tz)}."))
+                                  f"{time_words(until, tz, today, zone=True)}."))
     return out
 
 
@@ -225,7 +226,8 @@ def status_message(view: PersonView, now: datetime) -> Message:
         journey = view.journeys[e.journey_id]
         tz = timekeeping.tz_of(journey, view.person)
         prompts = [p for p in view.prompts if p.enrollment_id == e.id and p.recipient_id == view.person.id]
-        week = week_label(journey, e.start, timekeeping.local_date(now, tz))
+        today = timekeeping.local_date(now, tz)  # days are named as read now ("tomorrow, Tue 8 Dec")
+        week = week_label(journey, e.start, today)
         progress = progress_of(journey, view.person.id, prompts).own_text()
         lines.append(f"*{journey.title}* — {e.status}, {week}, {progress}")
         open_now = [p for p in prompts if p.status == "open"]
@@ -234,12 +236,12 @@ def status_message(view: PersonView, now: datetime) -> Message:
         upcoming = sorted((p for p in prompts if p.status == "scheduled"), key=lambda p: p.due_at)
         if upcoming and e.status == "active":
             nxt = upcoming[0]
-            lines.append(f"  • next: {rendering.prompt_title(journey, nxt)} — {timekeeping.format_local(nxt.due_at, tz)}")
+            lines.append(f"  • next: {rendering.prompt_title(journey, nxt)} — {time_words(nxt.due_at, tz, today, zone=True)}")
         for m in view.mtms.values():
             if m.enrollment_id == e.id:
                 mgr = {"approved": ", approved by your manager", "coach": ", your manager is coaching you"}.get(
                     m.manager_response or "", "")
-                lines.append(f"  • moment that matters: {timekeeping.format_day(m.when)} — {typed(m.situation[:80])} "
+                lines.append(f"  • moment that matters: {day_words(m.when, today)} — {typed(m.situation[:80])} "
                              f"({m.status}{mgr})")
     managed = view.managed()
     if managed:

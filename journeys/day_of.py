@@ -9,6 +9,7 @@ tip of the coaching guide. It is a one-way message (closed, nothing to answer), 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from journeys import timekeeping
@@ -55,20 +56,54 @@ def _coach_tip(journey: Journey, mtm: MtmState) -> str:
     return first
 
 
+def plan_lines(journey: Journey, enrollment: EnrollmentState, mtm: MtmState) -> list[str]:
+    """The plan as the participant reads it on the day: what, which habit, a first sentence, the
+    manager's coaching tip when they chose to coach."""
+    behaviour = next((b for b in journey.ppp.behaviours if b.id == mtm.behaviour), None)
+    opener = (behaviour.opener if behaviour is not None and behaviour.opener else DEFAULT_OPENER)
+    lines = [f"Today is your moment that matters: {typed(mtm.situation)}",
+             f"*Your habit:* {journey.behaviour_text(mtm.behaviour)}",
+             f"*A first sentence to try:* “{opener}”"]
+    tip = _coach_tip(journey, mtm)
+    if tip:
+        lines.append(f"*{timekeeping.first_name(enrollment.manager)}'s coaching tip:* {tip}")
+    return lines
+
+
+CLUMSY = "It's fine if it feels clumsy."
+AFTERWARDS = "I'll ask you how it went afterwards."
+
+
 def message(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None) -> Message:
     person = enrollment.person
     if mtm is None:  # the moment is gone (forgotten): say nothing specific
         text = "Today is the day of your moment that matters. Good luck!"
     else:
-        behaviour = next((b for b in journey.ppp.behaviours if b.id == mtm.behaviour), None)
-        opener = (behaviour.opener if behaviour is not None and behaviour.opener else DEFAULT_OPENER)
-        lines = [f"Today is your moment that matters: {typed(mtm.situation)}",
-                 f"*Your habit:* {journey.behaviour_text(mtm.behaviour)}",
-                 f"*A first sentence to try:* “{opener}”"]
-        tip = _coach_tip(journey, mtm)
-        if tip:
-            lines.append(f"*{timekeeping.first_name(enrollment.manager)}'s coaching tip:* {tip}")
-        lines.append("It's fine if it feels clumsy. I'll ask you how it went afterwards.")
-        text = "\n".join(lines)
-    return Message(recipient_id=person.id, title="Your moment today", text=text, journey_title=journey.title,
+        text = "\n".join([*plan_lines(journey, enrollment, mtm), f"{CLUMSY} {AFTERWARDS}"])
+    return Message(recipient_id=person.id, title=TITLE, text=text, journey_title=journey.title,
                    prompt_id=prompt.id, context=journey.title, closed=True)
+
+
+TITLE = "Your moment today"
+_TOLD = "day-of-told:"  # enrollment note: the moment's day-of words went in another message
+
+
+def carried(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, now: datetime) -> bool:
+    """A notice made `now` about this moment reaches the participant on its day, no later than the
+    nudge would: it carries the nudge's words, and the nudge stands down (one message, not two)."""
+    if mtm.status not in ("planned", "postponed"):
+        return False
+    person = enrollment.person
+    cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
+    at = timekeeping.released_at(journey, person, now)
+    return (timekeeping.local_date(at, tz) == mtm.when and cal.is_working_day(mtm.when)
+            and at <= cal.local_slot(mtm.when, cal.day_start, tz))
+
+
+def told(enrollment: EnrollmentState, mtm: MtmState) -> EnrollmentState:
+    """The enrollment noting that the moment's day-of words went out in another message."""
+    return replace(enrollment, notes={**enrollment.notes, _TOLD + mtm.id: mtm.when.isoformat()})
+
+
+def already_told(enrollment: EnrollmentState, mtm: MtmState) -> bool:
+    return enrollment.notes.get(_TOLD + mtm.id) == mtm.when.isoformat()

@@ -51,6 +51,7 @@ from journeys.rendering import (
     recipient_of,
     render_prompt,
 )
+from journeys.reread import DAY, ON, dated
 from journeys.state import (
     CardChange,
     EnrollmentState,
@@ -183,8 +184,9 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         return escalation_groups.tell_manager(journey, enrollment, prompt,
                                               lambda at: before_phase.capped(at, close), now)
     if on_the_day and (mtm is None or mtm.status not in ("planned", "postponed") or local_date(now, tz) > mtm.when
-                       or day_of.moved_away(journey, enrollment, prompt, mtm)):
-        out.prompts.append(prompt.with_(status="expired", next_at=None))  # the day has passed, or it's moved
+                       or day_of.moved_away(journey, enrollment, prompt, mtm) or day_of.already_told(enrollment, mtm)):
+        # the day has passed, it's moved, or its words went in the morning's notice (support.py)
+        out.prompts.append(prompt.with_(status="expired", next_at=None))
         return out
     if not _is_open(cal, tz, now):
         out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))
@@ -593,9 +595,12 @@ def _manager_request(journey: Journey, enrollment: EnrollmentState, prompt: Prom
     text = (f"{mname} approved your plan{when}. Go for it!" if choice == "approve"
             else f"{mname} would like to coach you before your moment{' ' + on_day(mtm.when, read) if mtm else ''}. "
                  "Expect a short chat; bring your plan and one question.")
-    out.outgoing.append(notice(journey, enrollment.person, f"{prompt.id}:notice", Message(
-        recipient_id=enrollment.person.id, title="Your manager responded", text=text,
-        journey_title=journey.title, context=journey.title), now))
+    told = Message(recipient_id=enrollment.person.id, title="Your manager responded", text=text,
+                   journey_title=journey.title, context=journey.title)
+    if mtm is not None:  # it never expires: a late delivery says the day as read then (reread.py)
+        told = dated(told, [(DAY if choice == "approve" else ON, mtm.when.isoformat())], read,
+                     tz_of(journey, enrollment.person))
+    out.outgoing.append(notice(journey, enrollment.person, f"{prompt.id}:notice", told, now))
     if choice == "coach":
         out.replies.append(_reply(manager.id, fill(step.coach_guide, journey, enrollment, mtm, manager), journey,
                                   title="Coaching guide"))

@@ -77,6 +77,11 @@ class Message:
     audience: Audience = "participant"
     attachment_name: str = ""  # a file to attach (CSV report, JSON export)
     attachment_text: str = ""
+    # Day words that must stay true when it is delivered later than planned (journeys/reread.py):
+    # (form, ISO value) of each, and the reader's day (`dated_on`) and zone they were written for.
+    dated: tuple[tuple[str, str], ...] = ()
+    dated_on: str = ""
+    dated_in: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,6 +117,9 @@ class Message:
             audience=data.get("audience", "participant"),
             attachment_name=data.get("attachment_name", ""),
             attachment_text=data.get("attachment_text", ""),
+            dated=tuple((str(a), str(b)) for a, b in data.get("dated", ())),
+            dated_on=data.get("dated_on", ""),
+            dated_in=data.get("dated_in", ""),
         )
 
 

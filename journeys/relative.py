@@ -7,7 +7,8 @@ how the journey's start stands on the day the reader gets the message.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
 
@@ -53,3 +54,11 @@ def on_day(d: date, today: date) -> str:
 def is_relative(d: date, today: date) -> bool:
     """Whether `day_words` says "today" or "tomorrow": a text that does is true only on `today`."""
     return today <= d <= today + timedelta(days=1)
+
+
+def time_words(at: datetime, tz: ZoneInfo, today: date, *, zone: bool = False) -> str:
+    """A time in the reader's zone as read on their `today`: "tomorrow, Fri 29 Jan 10:00" (with
+    `zone`: "tomorrow, Fri 29 Jan, 10:00 (Europe/Paris)"), for listings a person asks for."""
+    loc = at.astimezone(tz)
+    words = day_words(loc.date(), today)
+    return f"{words}, {loc:%H:%M} ({tz.key})" if zone else f"{words} {loc:%H:%M}"

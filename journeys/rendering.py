@@ -65,7 +65,7 @@ def prompt_title(journey: Journey, p: PromptState) -> str:
     if p.step_id.endswith(COACH_CHECK):
         return "coaching follow-up"
     if day_of.is_day_of(p.step_id):
-        return "your moment today"
+        return "your plan on the morning of your moment"  # listed ahead: not "today"
     if p.step_id == CLOSE_STEP:
         return "end of the journey"
     step = journey.step(p.step_id)

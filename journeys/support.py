@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-from journeys import rendering, timekeeping
+from journeys import day_of, rendering, timekeeping
 from journeys.definition import CANT_REASONS, Journey, ManagerRequestStep
 from journeys.messages import Button, Message, Outgoing, Reply
 from journeys.relative import day_words, is_relative, on_day
@@ -57,13 +57,24 @@ def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: P
     follow = any(s.kind == "mtm_follow_up" and getattr(s, "for_mtm", None) == mtm.plan_step_id
                  for s in journey.steps)
     read = timekeeping.read_on(journey, enrollment.person, now)
-    day = on_day(mtm.when, read)
-    text = (f"{opening(day)} That's OK, and your plan still stands:\n{fallback_text(journey)}"
-            + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
-    message = Message(recipient_id=enrollment.person.id, title=f"Your moment {day.split(',')[0]}",
+    out = Outcome()
+    if day_of.carried(journey, enrollment, mtm, now):
+        # it reaches them on the moment's morning, with the day-of nudge: one message says both
+        text = "\n".join([*day_of.plan_lines(journey, enrollment, mtm), "",
+                          f"{opening('today')} That's OK, and your plan still stands:", fallback_text(journey), "",
+                          f"{day_of.CLUMSY} {day_of.AFTERWARDS}" if follow else day_of.CLUMSY])
+        title = day_of.TITLE
+        out.enrollments.append(day_of.told(enrollment, mtm))
+    else:
+        day = on_day(mtm.when, read)
+        text = (f"{opening(day)} That's OK, and your plan still stands:\n{fallback_text(journey)}"
+                + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
+        title = f"Your moment {day.split(',')[0]}"
+    message = Message(recipient_id=enrollment.person.id, title=title,
                       text=text, journey_title=journey.title, context=journey.title)
-    return Outcome(outgoing=[timekeeping.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
-                                                enrollment.id, read if is_relative(mtm.when, read) else None)])
+    out.outgoing.append(timekeeping.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
+                                           enrollment.id, read if is_relative(mtm.when, read) else None))
+    return out
 
 
 def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,

@@ -29,7 +29,6 @@ from journeys.transcript import (
     LEADER_BRIEF,
     LEADER_DIGEST,
     LEADER_ESCALATION,
-    REPLY,
     SCORECARD,
     Sent,
     Transcript,
@@ -679,23 +678,29 @@ def practice_as_chosen(t: Transcript) -> Iterable[Breach]:
 
 
 _NEAR_WORD = re.compile(r"\b(today|tomorrow)\b", re.IGNORECASE)
+_GLUED = re.compile(r"\b(today|tomorrow), $", re.IGNORECASE)
 
 
 def day_named_right(t: Transcript) -> Iterable[Breach]:
     """A day the reader is living is called by its name: no message names the reader's own today
     or tomorrow (in their zone, on the day they get it) only as a weekday and date; it says
-    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"). A week's label
-    ("week of Mon 7 Dec") names a week, not a day; a reply to a command (a listing asked for) is
-    not checked."""
+    "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"), and such a word is
+    true of the date it comes with on the day the message arrives (however late it was delivered).
+    Replies to a person's commands (`status`, `interviews`) too, as read when the reply is made. A
+    week's label ("week of Mon 7 Dec") names a week, not a day."""
     for s in t.sent:
-        if s.kind.name.startswith(REPLY):
-            continue
         today = s.local.date()
         for line in plain(s.message.title + "\n" + s.message.text).splitlines():
             for m in re.finditer(_DAY, line):
                 if line[:m.start()].endswith("week of "):
                     continue
                 d = _resolve(m.group(1), m.group(2), today)
+                glued = _GLUED.search(line[:m.start()])  # "tomorrow, Fri 16 Apr": the word says which day
+                if d is not None and glued and glued.group(1).lower() != {today: "today", today + timedelta(days=1):
+                                                                          "tomorrow"}.get(d):
+                    yield _breach(t, "day-named-right", s, f"says {glued.group(1).lower()} for {m.group(0)}, which is "
+                                  f"not the reader's {glued.group(1).lower()} the day they get it", line.strip())
+                    continue
                 if d is None or d not in (today, today + timedelta(days=1)):
                     continue
                 word = "today" if d == today else "tomorrow"
@@ -726,6 +731,40 @@ def escalation_says_since(t: Transcript) -> Iterable[Breach]:
                               f"(told before on {before.astimezone(s.local.tzinfo):%a %d %b})")
 
 
+def _moment_of(t: Transcript, s: Sent) -> tuple[str, str] | None:
+    """(enrollment, plan step) of the moment that matters a message is about: its plan card, its
+    day-of nudge, a request, notice, coach check or reflection of that moment; None otherwise."""
+    step_id, enrollment = s.kind.step_id, s.kind.enrollment_id
+    if not step_id or not enrollment:
+        return None
+    base = step_id.split("~", 1)[0]  # `<plan>~day-of`, `<plan>~20270105~day-of`, `<request>~coach-check`
+    if not t.journey.has_step(base):
+        return None
+    step = t.journey.step(base)
+    plan = getattr(step, "for_mtm", None) or (base if step.kind == "mtm_plan" else None)
+    return (enrollment, plan) if plan else None
+
+
+_SAME_TIME = timedelta(minutes=5)  # the backlog's spacing of one person's held rows is a minute
+
+
+def one_message_per_moment(t: Transcript) -> Iterable[Breach]:
+    """One moment, one message at a time: nobody gets two messages about the same moment that
+    matters (its plan, its day-of nudge, its request or its notices) within a few minutes of each
+    other, whatever their kinds; what there is to say then is said in one."""
+    last: dict[tuple[str, str, str], Sent] = {}
+    for s in sorted(t.sent, key=lambda x: x.at):
+        moment = _moment_of(t, s)
+        if moment is None or s.kind.reminder:
+            continue
+        key = (s.recipient, *moment)
+        before = last.get(key)
+        if before is not None and abs(s.at - before.at) < _SAME_TIME:
+            yield _breach(t, "one-message-per-moment", s, f"a second message about the moment of "
+                          f"{moment[1]} at the same time ({before.kind.name}, then {s.kind.name})")
+        last[key] = s
+
+
 RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, compressed, week_labels,
                            honest_progress, after_the_end, lost_its_point, before_phase_order,
                            card_closed_when_done, after_stop,
@@ -734,7 +773,8 @@ RULES: tuple[Rule, ...] = (outside_hours, past_as_future, repeated_same_day, com
                            digest_news_only, time_said_once, shared_in_the_card, named_not_handled,
                            waiting_says_what, stuck_says_since, stuck_nudge_once,
                            time_listed_once, one_per_minute, reminded_ahead,
-                           practice_as_chosen, day_named_right, escalation_says_since)
+                           practice_as_chosen, day_named_right, escalation_says_since,
+                           one_message_per_moment)
 
 
 def check(t: Transcript, rules: Iterable[Rule] = RULES) -> list[Breach]:

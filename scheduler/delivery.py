@@ -35,6 +35,7 @@ from typing import Protocol
 
 from journeys.definition import Journey
 from journeys.messages import Message
+from journeys.reread import reread
 from journeys.state import Person
 from ports.chat import ChatPort, DeliveryError, SentRef
 from scheduler.log_context import DELIVERY_ID
@@ -415,7 +416,7 @@ class Dispatcher:
             result.failed += 1
             self.observe(person.platform, "failed")
             return
-        message = Message.from_json(row.payload)
+        message = reread(Message.from_json(row.payload), now)  # its day words as read now, however late
         try:
             address = person.address  # how to reach them, as stored (a Teams conversation reference)
             conversation = person.dm_id or await port.open_dm(person.platform_user_id, address=address)

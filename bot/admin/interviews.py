@@ -8,7 +8,7 @@ verdicts as events. Nothing anyone said in an interview is stored: only codes an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.admin.context import AdminError, Ctx, existing
@@ -36,9 +36,10 @@ from journeys.evaluation.interviews import (
 from journeys.evaluation.scm_selection import Evidence, Ranked
 from journeys.messages import Outgoing
 from journeys.ppp import measured_outcomes, units
+from journeys.relative import time_words
 from journeys.state import Outcome
 from journeys.text import typed
-from journeys.timekeeping import calendar_for, format_slot, tz_of
+from journeys.timekeeping import calendar_for, tz_of
 from ports.chat import HandlerResult
 from store.interview_slots import Held
 from store.people import PersonRecord
@@ -52,7 +53,8 @@ def invitation(journey: Journey, enrollment_id: str, person: PersonRecord, inter
                     journey_id=journey.id)
 
 
-def _line(c: Candidate, name: str, tz: ZoneInfo, shown: frozenset[tuple[str, datetime]] = frozenset()) -> str:
+def _line(c: Candidate, name: str, tz: ZoneInfo, today: date,
+          shown: frozenset[tuple[str, datetime]] = frozenset()) -> str:
     """One candidate's line; their held or booked times only when the calendar below (`shown`:
     (enrollment, time) pairs) does not list them already: each time is said once."""
     why = c.why or {"swapped": "swapped in by an interviewer", "other": "added by an interviewer"}.get(c.reason, "")
@@ -70,7 +72,7 @@ def _line(c: Candidate, name: str, tz: ZoneInfo, shown: frozenset[tuple[str, dat
         what = "booked" if c.status == "agreed" else "held"
         own = [s for s in c.slots if (c.enrollment_id, s) not in shown]
         if own:
-            text += f"; {what}: " + ", ".join(format_slot(s, tz) for s in own)
+            text += f"; {what}: " + ", ".join(time_words(s, tz, today) for s in own)
         elif c.status == "invited":
             text += f"; {len(c.slots)} time{'s' if len(c.slots) != 1 else ''} held (your calendar below)"
         else:
@@ -98,7 +100,7 @@ CONCRETE_WORDS = 6  # an evidence answer this long names a situation; "used it, 
 
 
 def _ranking_lines(chosen: list[Candidate], success: list[Ranked], others: list[Ranked], names: dict[str, str],
-                   tz: ZoneInfo, shown: frozenset[tuple[str, datetime]] = frozenset()) -> list[str]:
+                   tz: ZoneInfo, today: date, shown: frozenset[tuple[str, datetime]] = frozenset()) -> list[str]:
     picked = {c.enrollment_id for c in chosen}
     lines: list[str] = []
     for title, reason, ranked in (("Success cases, strongest evidence first:", ("success",), success),
@@ -109,13 +111,13 @@ def _ranking_lines(chosen: list[Candidate], success: list[Ranked], others: list[
         if not group and not ranked:
             continue
         lines.append(title)
-        lines += ["  " + _line(c, names.get(c.enrollment_id, "?"), tz, shown) for c in group]
+        lines += ["  " + _line(c, names.get(c.enrollment_id, "?"), tz, today, shown) for c in group]
         spare = [r for r in ranked if r.enrollment_id not in picked][:2]
         lines += [f"  next in line: {r.rank}. {typed(names.get(r.enrollment_id, '?'))} — {r.why}" for r in spare]
     return lines
 
 
-def held_until(slot: datetime, expires: datetime | None, tz: ZoneInfo) -> str:
+def held_until(slot: datetime, expires: datetime | None, tz: ZoneInfo, today: date) -> str:
     """How long a proposed time stays held, said once: a hold that lasts until the time itself is
     "until then"; one that ends earlier that day gives only the hour; otherwise the day and hour."""
     if expires is None:
@@ -124,17 +126,18 @@ def held_until(slot: datetime, expires: datetime | None, tz: ZoneInfo) -> str:
         return "held until then"
     if expires.astimezone(tz).date() == slot.astimezone(tz).date():
         return f"held until {expires.astimezone(tz):%H:%M} that day"
-    return f"held until {format_slot(expires, tz)}"
+    return f"held until {time_words(expires, tz, today)}"
 
 
-def calendar_lines(held: list[Held], names: dict[str, str], tz: ZoneInfo) -> list[str]:
-    """The interviewer's calendar: one line per time, held or booked, never two at once."""
+def calendar_lines(held: list[Held], names: dict[str, str], tz: ZoneInfo, today: date) -> list[str]:
+    """The interviewer's calendar: one line per time, held or booked, never two at once; their
+    `today` and tomorrow are called so ("tomorrow, Fri 29 Jan 10:00")."""
     if not held:
         return []
     lines = ["Your interview calendar (your time; each time is held for one person until they answer):"]
     for h in held:
-        state = "booked" if h.state == "booked" else held_until(h.slot_at, h.expires_at, tz)
-        lines.append(f"  {format_slot(h.slot_at, tz)} — {typed(names.get(h.enrollment_id, '?'))}, {state}")
+        state = "booked" if h.state == "booked" else held_until(h.slot_at, h.expires_at, tz, today)
+        lines.append(f"  {time_words(h.slot_at, tz, today)} — {typed(names.get(h.enrollment_id, '?'))}, {state}")
     return lines
 
 
@@ -187,8 +190,9 @@ async def interviews(ctx: Ctx, cmd: Interviews) -> HandlerResult:
         f"{len(chosen)} candidate{'s' if len(chosen) != 1 else ''} for Success Case interviews"
         + (f"; {invited} asked for consent just now" if invited else "") + ":"]
     shown = frozenset((h.enrollment_id, h.slot_at) for h in held)  # the calendar below lists these
-    lines += _ranking_lines(chosen, success, others, names, tz, shown)
-    lines += calendar_lines(held, names, tz)
+    today = ctx.now.astimezone(tz).date()
+    lines += _ranking_lines(chosen, success, others, names, tz, today, shown)
+    lines += calendar_lines(held, names, tz, today)
     lines.append("")
     lines += guide(journey, Candidate("", "", "other", "to_invite"))
     lines.append("")

@@ -22,10 +22,12 @@ from bot.services.clock import SimulatedClock
 from bot.services.facilitators import assign
 from journeys import timekeeping
 from journeys.calendar import zone
+from journeys.day_of import TITLE as MOMENT_TODAY
 from journeys.definition import Journey, is_follow_up_survey
 from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
+from journeys.text import plain
 from journeys.transcript import INTERVIEW, REPLY, Action, Role, Sent, Transcript, classify
 from ports.chat import InboundAction
 from store.db import Database
@@ -53,6 +55,7 @@ class Persona:
     delay: timedelta = timedelta(hours=1)
     story: str | None = None  # their answer to the Success Case survey's classification (default: not applied)
     consent_delay: timedelta | None = None  # how long they take over an interview request (default: `delay`)
+    asks_status: bool = False  # types `status` half an hour after their moment's morning message
 
 
 def audit_cast() -> list[Persona]:
@@ -78,7 +81,8 @@ def audit_cast() -> list[Persona]:
         Persona("kai", "Kai Ito", "Asia/Tokyo", "JP", "participant", "diligent", "diligent participant in Tokyo",
                 manager="max", delay=timedelta(hours=5), story="success"),
         Persona("ada", "Ada Moss", "America/New_York", "US", "participant", "diligent",
-                "participant of the silent manager", manager="sol", story="success"),
+                "participant of the silent manager; checks `status` on her moment's morning", manager="sol",
+                story="success", asks_status=True),
         Persona("ned", "Ned Park", "America/New_York", "US", "participant", "ignores",
                 "ignores everything, under the silent manager", manager="sol"),
         Persona("lia", "Lia Tan", "Asia/Tokyo", "JP", "participant", "diligent", "late enrollment",
@@ -110,6 +114,7 @@ class _Planned:
     enroll: bool = field(compare=False, default=False)
     group: tuple[str, ...] = field(compare=False, default=())  # whom an `enroll` adds (default: the late)
     command: str | None = field(compare=False, default=None)  # an admin command the user types
+    typed: bool = False  # `command` is a person's own command (`status`), typed in their DM
 
 
 def _answer(journey: Journey, msg: Message, today: date, story: str | None = None) -> dict[str, Any] | None:
@@ -160,6 +165,7 @@ class Simulation:
         self.default_tz = default_tz
         self._answered: set[str] = set()  # who answered a card already (the one who stops does so next)
         self._interviews_planned = False
+        self._asked_status: set[tuple[str, date]] = set()  # (who, UTC day) a `status` was typed
         self.begin = datetime.combine(start - timedelta(days=35), time(6, 0), UTC)
         self.stop_at = datetime.combine(start + timedelta(days=7 * journey_weeks(journey) + 84), time(0, 0), UTC)
 
@@ -261,6 +267,11 @@ class Simulation:
                 keys.append(d.delivery_id)
                 for when, user_, line in self._interviews_after(t.sent[-1]):
                     heapq.heappush(planned, _Planned(when, next(seq), user_, command=line))
+                if persona.asks_status and plain(d.message.title) == MOMENT_TODAY \
+                        and (user, clock.now().date()) not in self._asked_status:  # once that morning
+                    self._asked_status.add((user, clock.now().date()))
+                    heapq.heappush(planned, _Planned(clock.now() + timedelta(minutes=30), next(seq), user,
+                                                     command="status", typed=True))
                 invite = t.sent[-1].kind.name == f"{INTERVIEW}invite"
                 for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq, invite):
                     heapq.heappush(planned, _Planned(when, next(seq), user, action, record))
@@ -309,10 +320,13 @@ class Simulation:
         return out
 
     async def _command(self, service: BotService, item: _Planned, t: Transcript, keys: list[str]) -> None:
-        """An admin command typed; its reply is recorded as the person reads it (`reply:<command>`)."""
+        """An admin command (or a person's own, `typed`); its reply is recorded as the person reads
+        it (`reply:<command>`)."""
         assert item.command is not None
         now = item.at
-        result = await service.handle_command("console", item.user, item.command, f"sim-command-{item.seq}")
+        key = f"sim-command-{item.seq}"
+        result = (await service.handle_action(InboundAction("console", item.user, key, text=item.command))
+                  if item.typed else await service.handle_command("console", item.user, item.command, key))
         await service.settle()
         name = item.command.split()[0]
         for r in result.replies:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from journeys import timekeeping
+from journeys import reread, timekeeping
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
 from journeys.evaluation.interview_day import Answer, answers_message, answers_topic
@@ -32,9 +32,13 @@ async def answers_notice(uow: AbstractUnitOfWork, journey: Journey, cohort: str,
     topic = answers_topic(interviewer.id, release)
     answers = await _given_with(uow, cohort, interviewer.id, enrollment_id, release, now, cal, tz) + [answer]
     title, text = answers_message(answers, tz, release, away=not cal.is_open(now, tz))
-    # no expiry for "tomorrow at 10:00": a late word is better than never learning of the booking
-    notice = timekeeping.notice(journey, them, f"interview:{enrollment_id}:consent", Message(
-        interviewer.id, text, title=title, journey_title=journey.title, audience="admin"), now)
+    # no expiry for "tomorrow at 10:00": a late word is better than never learning of the booking,
+    # and a late delivery says the day as read then (journeys/reread.py)
+    form = reread.SLOT if len(answers) == 1 else reread.SLOT_BARE
+    message = reread.dated(Message(interviewer.id, text, title=title, journey_title=journey.title, audience="admin"),
+                           [(form, a.slot.isoformat()) for a in answers if a.agreed and a.slot is not None],
+                           release.astimezone(tz).date(), tz)
+    notice = timekeeping.notice(journey, them, f"interview:{enrollment_id}:consent", message, now)
     return replace(notice, topic=topic, not_before_iso=release.isoformat() if release > now else None)
 
 

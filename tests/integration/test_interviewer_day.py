@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.devtools.simulation import Persona, Simulation
 from journeys.definition import Journey
@@ -42,10 +42,20 @@ def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) ->
     replies = [plain(s.message.text) for s in oli if s.kind.name == "reply:interviews"]
     assert len(replies) == 2
     for line in replies[1].split("Your interview calendar")[1].splitlines():
-        m = re.match(r"\s+\w{3} (\d+ \w{3}) (\d\d:\d\d) — (.+), booked$", line)
+        m = re.match(r"\s+(?:today, |tomorrow, )?\w{3} (\d+ \w{3}) (\d\d:\d\d) — (.+), booked$", line)
         if m:
             booked[m.group(3)] = (m.group(1), m.group(2))
     assert set(booked) == {"Dina Lowe", "Ada Moss", "Kai Ito", "Ned Park", "Ivy Chen"}
+    # her calendar names her today and tomorrow (in Paris, when she asked) as such, the date beside
+    asked = [s for s in oli if s.kind.name == "reply:interviews"]
+    relative = 0
+    for s, reply in zip(asked, replies, strict=True):
+        for m in re.finditer(r"^\s+((?:today|tomorrow), )?\w{3} (\d+) (\w{3}) \d\d:\d\d — ", reply, re.MULTILINE):
+            day = datetime.strptime(f"{m.group(2)} {m.group(3)} {s.local.year}", "%d %b %Y").date()
+            want = {s.local.date(): "today, ", s.local.date() + timedelta(days=1): "tomorrow, "}.get(day)
+            assert m.group(1) == want, (s.local, m.group(0))
+            relative += want is not None
+    assert relative >= 2  # the case is there: times held for tomorrow, then booked for today
     # each interview is named once, with what to ask, in a message for its day, at her time, at
     # least half an hour before it; a message recalls the day's others without telling them again
     said: Counter[str] = Counter()

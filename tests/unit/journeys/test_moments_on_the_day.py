@@ -103,7 +103,33 @@ def test_an_expired_request_tells_the_manager_once_in_his_hours(journey):
     assert isinstance(req, PromptState)
     (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
     assert plain(told.message.title) == "Your moment today"
-    assert "Ben didn't get to your support request before your moment today, Fri 16 Apr." in plain(told.message.text)
+    assert "Ben didn't get to your support request before your moment today." in plain(told.message.text)
+
+
+def test_on_the_moments_morning_the_expired_request_and_the_nudge_are_one_message(journey):
+    """Ana's request expires at midnight; her morning brings one message at 09:00 with her plan
+    and the fallback, and the day-of nudge due then stands down."""
+    e = enrollment()
+    out, at = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    req, _ = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, mtm)
+    ends = support.expires_at(journey, e, mtm)
+    res = engine.fire(journey, e, req.with_(next_at=ends), mtm, ends)
+    (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
+    text = plain(told.message.text)
+    assert told.not_before_iso == london(2027, 4, 16, 9).isoformat()
+    assert plain(told.message.title) == "Your moment today"
+    assert text.index("Today is your moment that matters: Weekly 1:1 with Sam") < text.index(
+        "Ben didn't get to your support request before your moment today. That's OK, and your plan still stands:")
+    assert "*A first sentence to try:* “So what I'm hearing is … Have I got that right?”" in text
+    assert "• Ask the L&D coach for a quick word" in text and text.endswith("I'll ask you how it went afterwards.")
+    (noted,) = res.enrollments
+    nudge = prompts_by_step(out)["mtm-safe~day-of"]
+    assert nudge.due_at == london(2027, 4, 16, 9)
+    later = engine.fire(journey, noted, nudge, mtm, nudge.due_at)
+    assert later.outgoing == [] and later.prompts[0].status == "expired"
+    # without that morning notice (the request was answered), the nudge goes as before
+    assert len(engine.fire(journey, e, nudge, mtm, nudge.due_at).outgoing) == 1
 
 
 def test_a_manager_in_a_zone_behind_hears_the_moment_is_tomorrow(journey):
@@ -147,3 +173,29 @@ def test_a_postponed_moment_moves_its_morning_nudge_to_the_new_day(journey):
     stale = first.with_(status="scheduled", next_at=first.due_at)
     old_day = engine.fire(journey, e, stale, moved, first.due_at)
     assert old_day.outgoing == [] and old_day.prompts[0].status == "expired"
+
+
+def test_a_cant_that_reaches_her_on_the_moments_morning_is_that_mornings_one_message(journey):
+    """Ben, in New York, says he can't at 14:00 his Thursday (19:00 in London, after Ana's day):
+    she hears at 09:00 on Friday, the moment's day, in the morning message itself."""
+    ben = replace(BEN, tz="America/New_York")
+    e = enrollment(manager=ben)
+    out, at = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    req, _ = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, mtm)
+    res = engine.answer(journey, e, req, mtm, Reply("ben", "k-cant", req.id, button="cant:no_time"),
+                        london(2027, 4, 15, 19))
+    (told,) = [o for o in res.outgoing if o.message.recipient_id == "ana"]
+    assert told.not_before_iso == london(2027, 4, 16, 9).isoformat()
+    text = plain(told.message.text)
+    assert plain(told.message.title) == "Your moment today"
+    assert text.startswith("Today is your moment that matters: Weekly 1:1 with Sam")
+    assert "Ben can't back your moment today this time. That's OK, and your plan still stands:" in text
+    (noted,) = res.enrollments
+    nudge = prompts_by_step(out)["mtm-safe~day-of"]
+    assert engine.fire(journey, noted, nudge, mtm, nudge.due_at).outgoing == []
+    # said on Wednesday, it reaches her that day: a note of its own, and the morning nudge still comes
+    early = engine.answer(journey, e, req, mtm, Reply("ben", "k-cant2", req.id, button="cant:no_time"),
+                          london(2027, 4, 14, 15))
+    assert not early.enrollments and "can't back your moment on Fri 16 Apr this time" in plain(
+        next(o for o in early.outgoing if o.message.recipient_id == "ana").message.text)

@@ -335,3 +335,38 @@ def test_a_second_escalation_of_one_silence_says_since_when(journey: Journey) ->
     # she answered something in between: a new silence, told as new
     acted = [Action(at(START + timedelta(days=14)), "ana", "mtm-safe", prompt_id="e1.mtm-safe", button="x")]
     assert not list(escalation_says_since(transcript(journey, [first, again], acted)))
+
+
+def test_a_day_word_glued_to_a_date_is_true_the_day_it_arrives(journey: Journey) -> None:
+    """An approval written on Thursday ("for tomorrow, Fri 11 Dec") but delivered on Friday, a
+    command's reply listing Friday's interview on Thursday by its date alone."""
+    from journeys.transcript_rules import day_named_right
+    fri = START + timedelta(days=4)  # Fri 11 Dec
+    late = sent(at(fri, 10), "ana", "e1.support-safe:notice", journey, title="Your manager responded",
+                text="Ben approved your plan for tomorrow, Fri 11 Dec. Go for it!")
+    listing = sent(at(fri - timedelta(days=1), 9, 30), "ben", "reply:interviews", journey, role="manager",
+                   text="Your interview calendar:\n  Fri 11 Dec 10:00 — Ana Silva, booked")
+    found = list(day_named_right(transcript(journey, [late, listing])))
+    assert [b.detail for b in found] == [
+        "says tomorrow for Fri 11 Dec, which is not the reader's tomorrow the day they get it",
+        "names Fri 11 Dec, the reader's tomorrow, by its date"]
+    on_time = sent(at(fri, 10), "ana", "e1.support-safe:notice", journey, title="Your manager responded",
+                   text="Ben approved your plan for today, Fri 11 Dec. Go for it!")
+    listed = sent(at(fri - timedelta(days=1), 9, 30), "ben", "reply:interviews", journey, role="manager",
+                  text="Your interview calendar:\n  tomorrow, Fri 11 Dec 10:00 — Ana Silva, booked")
+    assert not list(day_named_right(transcript(journey, [on_time, listed])))
+
+
+def test_two_messages_about_one_moment_at_one_time_are_one_too_many(journey: Journey) -> None:
+    from journeys.transcript_rules import one_message_per_moment
+    mon = START + timedelta(days=14)  # Mon 21 Dec
+    expired = sent(at(mon, 9), "ana", "e1.support-safe:expired", journey, title="Your moment today",
+                   text="Ben didn't get to your support request before your moment today, Mon 21 Dec.")
+    nudge = sent(at(mon, 9), "ana", "e1.mtm-safe~day-of:1", journey, title="Your moment today",
+                 text="Today is your moment that matters: a call")
+    (b,) = one_message_per_moment(transcript(journey, [expired, nudge]))
+    assert b.rule == "one-message-per-moment" and "notice:expired, then" in b.detail
+    # the same moment later that day (news: the manager answered), or another moment: fine
+    later = sent(at(mon, 15), "ana", "e1.support-safe:notice", journey, text="Ben approved your plan.")
+    other = sent(at(mon, 9), "ana", "e1.mtm-real~day-of:1", journey, text="Today is your moment that matters: b")
+    assert not list(one_message_per_moment(transcript(journey, [expired, later, other])))

@@ -23,7 +23,8 @@ MESSAGES = st.builds(
     Message, TEXT, TEXT, title=TEXT, journey_title=TEXT, prompt_id=st.one_of(st.none(), TEXT), buttons=BUTTONS,
     fields=FIELDS, form_label=TEXT, links=st.lists(st.builds(Link, TEXT, TEXT), max_size=2).map(tuple),
     context=TEXT, facts=st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple), closed=st.booleans(),
-    audience=st.sampled_from(["participant", "manager", "admin"]), attachment_name=TEXT, attachment_text=TEXT)
+    audience=st.sampled_from(["participant", "manager", "admin"]), attachment_name=TEXT, attachment_text=TEXT,
+    dated=st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple), dated_on=TEXT, dated_in=TEXT)
 
 
 @given(MESSAGES)
