@@ -45,7 +45,11 @@ class EnrollmentsRepository:
 
     async def record(self, enrollment_id: str) -> EnrollmentRecord | None:
         """The enrollment's columns, or None."""
-        row = (await self._s.execute(_ENROLLMENT_BY_ID, {"id": enrollment_id})).first()
+        if hotpath.fast(self._s):
+            found = await _ENROLLMENT_READER.where(self._s, "id = ?", (enrollment_id,))
+            row = found[0] if found else None
+        else:
+            row = (await self._s.execute(_ENROLLMENT_BY_ID, {"id": enrollment_id})).first()
         return enrollment_record(row) if row is not None else None
 
     async def states(self, ids: Iterable[str]) -> dict[str, EnrollmentState]:
@@ -221,7 +225,11 @@ class PromptsRepository:
         self._skip_locked = skip_locked
 
     async def get(self, prompt_id: str) -> PromptState | None:
-        row = (await self._s.execute(_PROMPT_BY_ID, {"id": prompt_id})).first()
+        if hotpath.fast(self._s):
+            found = await _DUE_READER.where(self._s, "id = ?", (prompt_id,))
+            row = found[0] if found else None
+        else:
+            row = (await self._s.execute(_PROMPT_BY_ID, {"id": prompt_id})).first()
         return prompt_state(row) if row is not None else None
 
     async def many(self, ids: Iterable[str]) -> dict[str, PromptState]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -17,6 +17,7 @@ from store.records import OutboxItem, Settlement
 _O = cast(Table, OutboxRow.__table__)
 # built once: a grouped card's update reads its delivered card on every report's Done
 _BY_KEYS = select(*_O.c).where(_O.c.key.in_(bindparam("keys", expanding=True)))
+_ROW_READER = hotpath.RowReader(_O, [c.name for c in _O.columns])  # the same read on SQLite's driver
 
 
 class OutboxRepository:
@@ -54,7 +55,10 @@ class OutboxRepository:
         wanted = {k for k in keys if k}
         if not wanted:
             return {}
-        rows = (await self._s.execute(_BY_KEYS, {"keys": sorted(wanted)})).all()
+        if hotpath.fast(self._s):
+            rows: Sequence[Any] = await _ROW_READER.by_ids(self._s, sorted(wanted), key="key")
+        else:
+            rows = (await self._s.execute(_BY_KEYS, {"keys": sorted(wanted)})).all()
         return {r.key: outbox_item(r) for r in rows}
 
     async def prompt_replied_to(self, recipient_id: str, message_id: str) -> str | None:

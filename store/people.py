@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from journeys.state import Person
+from store import hotpath
 from store.mappers import person_state
 from store.models import PersonRow
 from store.sql import dialect_insert, new_id
@@ -59,6 +60,10 @@ class PersonRecord:
 
 
 _COLUMNS = tuple(f.name for f in fields(PersonRecord))
+
+
+# The same reads on SQLite's driver (store/hotpath.py): every click reads its person first.
+_RECORD_READER = hotpath.RowReader(_PEOPLE, _COLUMNS)
 
 
 def record(row: Any) -> PersonRecord:
@@ -113,7 +118,11 @@ class PeopleRepository(EngineView):
         """By platform user id; with `alias`, on Teams also by the channel account id (`29:...`) in
         the stored conversation reference, since mentions often carry only that."""
         params = {"platform": platform, "uid": user_id}
-        row = (await self._s.execute(_BY_PLATFORM_ID, params)).first()
+        if hotpath.fast(self._s):
+            found = await _RECORD_READER.where(self._s, "platform = ? AND platform_user_id = ?", (platform, user_id))
+            row = found[0] if found else None
+        else:
+            row = (await self._s.execute(_BY_PLATFORM_ID, params)).first()
         if row is None and alias and platform == "teams" and user_id.startswith("29:"):
             row = (await self._s.execute(_BY_TEAMS_ALIAS, params)).first()
         return record(row) if row is not None else None
@@ -126,6 +135,8 @@ class PeopleRepository(EngineView):
         wanted = list({i for i in ids if i})
         if not wanted:
             return {}
+        if hotpath.fast(self._s):
+            return {r.id: record(r) for r in await _RECORD_READER.by_ids(self._s, wanted)}
         return {r.id: record(r) for r in (await self._s.execute(_BY_IDS, {"ids": wanted})).all()}
 
     async def by_email(self, email: str) -> list[PersonRecord]:
