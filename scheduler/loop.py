@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +33,10 @@ KICK_DELAY = 0.05
 
 class DeliveryLoop:
     def __init__(self, units: UnitsOfWork, library: dict[str, Journey], dispatcher: Dispatcher,
-                 now: Callable[[], datetime], *, min_group: int = MIN_GROUP) -> None:
+                 now: Callable[[], datetime], *, min_group: int = MIN_GROUP,
+                 pace: Callable[[], Awaitable[object]] | None = None) -> None:
         self.units = units
+        self.pace = pace  # the web process's: the tick's batches let waiting requests go first
         self.library = library
         self.dispatcher = dispatcher
         self.now = now
@@ -47,7 +49,7 @@ class DeliveryLoop:
     async def tick(self, now: datetime | None = None) -> tuple[TickResult, DeliveryResult]:
         """One full pass: due prompts -> outbox -> platforms. `hplj tick --at` calls this."""
         at = now or self.now()
-        result = await process_due(self.units, self.library, at, min_group=self.min_group)
+        result = await process_due(self.units, self.library, at, min_group=self.min_group, pace=self.pace)
         delivered = await self.drain(at)
         return result, delivered
 

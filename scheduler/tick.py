@@ -9,6 +9,7 @@ outbox's unique delivery key catches any decision made twice anyway.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -48,25 +49,32 @@ class TickResult:
 
 
 async def process_due(units: UnitsOfWork, library: dict[str, Journey], now: datetime, *, batch: int = 500,
-                      min_group: int = MIN_GROUP) -> TickResult:
+                      min_group: int = MIN_GROUP, pace: Callable[[], Awaitable[object]] | None = None) -> TickResult:
     """Turn every prompt due at `now` into outbox rows; cost follows the due work only.
 
     Each batch is claimed, decided and saved in one transaction. Where the store can (SQLite,
     store/overlap.py), the next batch is read before that transaction commits and decided while it
     commits; the next transaction uses those decisions only if nobody wrote in between, else it
-    claims and decides again."""
+    claims and decides again.
+
+    `pace` (the web process's): awaited between batches, so requests that arrived while a batch
+    was decided are answered before the next one holds the event loop."""
     with fewer_collections():
-        result = await _process_prompts(units, library, now, batch, min_group)
+        result = await _process_prompts(units, library, now, batch, min_group, pace)
     result.digests = await process_digests(units, library, now, min_group=min_group)
     result.digests += await process_facilitators(units, library, now, min_group=min_group)
     return result
 
 
 async def _process_prompts(units: UnitsOfWork, library: dict[str, Journey], now: datetime, batch: int,
-                           min_group: int) -> TickResult:
+                           min_group: int, pace: Callable[[], Awaitable[object]] | None) -> TickResult:
     result = TickResult()
     ahead: tuple[WriteMark, _Batch] | None = None
+    first = True
     while True:
+        if pace is not None and not first:
+            await pace()  # a request that wrote meanwhile only costs the batch decided ahead
+        first = False
         async with units() as uow:
             b = ahead[1] if ahead is not None and await uow.unchanged_since(ahead[0]) else None
             ahead = None

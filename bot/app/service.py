@@ -46,8 +46,10 @@ class BotService(BotHandler):
         self.settings = settings
         self.uow = UnitOfWorkFactory(db, default_tz)
         self.dispatcher = dispatcher or Dispatcher(self.uow, self.ports, library=library, default_tz=default_tz)
+        # the web process's pace (its dispatcher's) also spaces the tick's batches
         self.delivery = DeliveryLoop(self.uow, library, self.dispatcher, self.clock.now,
-                                     min_group=settings.min_group_size if settings else MIN_GROUP)
+                                     min_group=settings.min_group_size if settings else MIN_GROUP,
+                                     pace=self.dispatcher.pace)
         self.people = people or PeopleDirectory(self.uow, self.clock, self.bootstrap_admins,
                                                 admin_tenants=allowed_tenants(settings))
         self.enrollment = Enrollment(self.uow, library, self.clock, default_tz)
