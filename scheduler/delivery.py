@@ -208,113 +208,7 @@ class Dispatcher:
         result.refused = self.refused
         if not rows:
             return result
-        gate = asyncio.Semaphore(self.concurrency)
-        broken: list[BaseException] = []  # a database error: send nothing more in this pass
-        # One conversation's rows go in order (as queued), across claims too; different
-        # conversations go side by side.
-        queues: dict[str, deque[tuple[OutboxItem, _Batch]]] = {}
-        live: set[int] = set()  # claimed by this pass, not yet settled: their leases are renewed
-        low_water = max(2 * self.concurrency, limit // 4)
-        need_more = asyncio.Event()
-        people: dict[str, PersonRecord] = {}  # shared by the pass's claims (a DM opened is kept)
-        tasks: list[asyncio.Task[None]] = []
-
-        async def run(rid: str) -> None:
-            queue = queues[rid]
-            try:
-                while queue and not broken:  # rows left `sending` when broken: reclaimed as in doubt
-                    row, batch = queue.popleft()
-                    try:
-                        await one(row, batch)
-                    finally:
-                        live.discard(row.id)
-                        if len(live) <= low_water:
-                            need_more.set()
-            finally:
-                if queues.get(rid) is queue:
-                    del queues[rid]
-                need_more.set()
-
-        async def one(row: OutboxItem, batch: _Batch) -> None:
-            if row.recipient_id in batch.revoked:
-                await self._settle(row, state=PARKED, error=f"access revoked: {batch.revoked[row.recipient_id]}"[:300])
-                return
-            person = people.get(row.recipient_id)
-            if person is not None and person.dm_id and self.limiter.limited(person.platform):
-                # Wait for this conversation's next slot without holding a concurrency slot.
-                wait = self.limiter.delay(person.platform, person.dm_id)
-                if 0 < wait <= self.max_wait - (time.monotonic() - batch.started):
-                    await asyncio.sleep(wait)
-            async with gate:
-                if self.pace is not None:
-                    await self.pace()
-                if broken:
-                    return
-                DELIVERY_ID.set(row.key)  # this group's task: its log lines carry the delivery id
-                try:
-                    await self._one(row, person, batch.originals.get(row.replaces_key or ""), now, result,
-                                    batch.started, people)
-                except Exception as exc:
-                    broken.append(exc)
-                    raise
-
-        async def add(claimed: list[OutboxItem]) -> None:
-            started = time.monotonic()
-            live.update(r.id for r in claimed)
-            async with self.uow.read() as uow:
-                fresh = await uow.people.by_ids(r.recipient_id for r in claimed)
-                states = {pid: uow.people.state(p) for pid, p in fresh.items()}
-                originals = await uow.outbox.by_keys(r.replaces_key or "" for r in claimed)
-                # An uninstall or a revoked token (bot/services/access.py): nothing more goes to them.
-                revoked = cut_off(await uow.access.active(), fresh)
-            for pid, person in fresh.items():
-                known = people.get(pid)  # a DM this pass opened meanwhile stays known
-                people[pid] = person if known is None or person.dm_id or not known.dm_id else known
-            groups: dict[str, list[OutboxItem]] = {}
-            for row in sorted(claimed, key=lambda r: r.id):
-                groups.setdefault(row.recipient_id, []).append(row)
-            if self.library is not None:
-                await self._hold(groups, states, now, result)
-                kept = {r.id for g in groups.values() for r in g}
-                live.difference_update(r.id for r in claimed if r.id not in kept)  # held: settled
-            batch = _Batch(started, originals, revoked)
-            for rid, group in groups.items():
-                if not group:
-                    continue
-                queue = queues.get(rid)
-                if queue is None:
-                    queue = queues[rid] = deque()
-                    tasks.append(asyncio.create_task(run(rid)))
-                queue.extend((row, batch) for row in group)
-
-        async def feed() -> None:
-            while follow and not broken:
-                if len(live) > low_water:
-                    need_more.clear()
-                    await need_more.wait()  # set as rows settle, and as each conversation's task ends
-                    continue
-                more = await self.claim(now, limit)
-                if not more:
-                    return
-                await add(more)
-
-        renewal = asyncio.create_task(self._renew_leases(live))
-        feeding: asyncio.Task[None] | None = None
-        try:
-            await add(rows)
-            feeding = asyncio.create_task(feed())
-            await asyncio.wait([feeding])  # no rows are added after it ends
-            outcomes: list[BaseException | None] = list(await asyncio.gather(*tasks, return_exceptions=True))
-            outcomes.append(feeding.exception())
-        finally:
-            if feeding is not None and not feeding.done():
-                feeding.cancel()
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
-        for o in outcomes:
-            if isinstance(o, BaseException):
-                raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
+        await _Pass(self, now, limit, follow, result).run(rows)
         return result
 
     async def _hold(self, groups: dict[str, list[OutboxItem]], people: Mapping[str, Person], now: datetime,
@@ -534,3 +428,126 @@ class Dispatcher:
         async with self.uow() as uow:
             await uow.outbox.settle(row.id, self.owner, how)
             await uow.commit()
+
+
+class _Pass:
+    """One delivery pass's state (`Dispatcher.deliver`): the claimed rows queued per conversation,
+    one task per conversation, and, with `follow`, more claims as the queues run low."""
+
+    def __init__(self, dispatcher: Dispatcher, now: datetime, limit: int, follow: bool,
+                 result: DeliveryResult) -> None:
+        self.d = dispatcher
+        self.now = now
+        self.limit = limit
+        self.follow = follow
+        self.result = result
+        self.gate = asyncio.Semaphore(dispatcher.concurrency)
+        self.broken: list[BaseException] = []  # a database error: send nothing more in this pass
+        # One conversation's rows go in order (as queued), across claims too; different
+        # conversations go side by side.
+        self.queues: dict[str, deque[tuple[OutboxItem, _Batch]]] = {}
+        self.live: set[int] = set()  # claimed by this pass, not yet settled: their leases are renewed
+        self.low_water = max(2 * dispatcher.concurrency, limit // 4)
+        self.need_more = asyncio.Event()
+        self.people: dict[str, PersonRecord] = {}  # shared by the pass's claims (a DM opened is kept)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def run(self, rows: list[OutboxItem]) -> None:
+        renewal = asyncio.create_task(self.d._renew_leases(self.live))
+        feeding: asyncio.Task[None] | None = None
+        try:
+            await self.add(rows)
+            feeding = asyncio.create_task(self.feed())
+            await asyncio.wait([feeding])  # no rows are added after it ends
+            outcomes: list[BaseException | None] = list(await asyncio.gather(*self.tasks, return_exceptions=True))
+            outcomes.append(feeding.exception())
+        finally:
+            if feeding is not None and not feeding.done():
+                feeding.cancel()
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+        for o in outcomes:
+            if isinstance(o, BaseException):
+                raise o  # rows left `sending` are reclaimed as in doubt when their lease ends
+
+    async def conversation(self, rid: str) -> None:
+        queue = self.queues[rid]
+        try:
+            while queue and not self.broken:  # rows left `sending` when broken: reclaimed as in doubt
+                row, batch = queue.popleft()
+                try:
+                    await self.one(row, batch)
+                finally:
+                    self.live.discard(row.id)
+                    if len(self.live) <= self.low_water:
+                        self.need_more.set()
+        finally:
+            if self.queues.get(rid) is queue:
+                del self.queues[rid]
+            self.need_more.set()
+
+    async def one(self, row: OutboxItem, batch: _Batch) -> None:
+        d = self.d
+        if row.recipient_id in batch.revoked:
+            await d._settle(row, state=PARKED, error=f"access revoked: {batch.revoked[row.recipient_id]}"[:300])
+            return
+        person = self.people.get(row.recipient_id)
+        if person is not None and person.dm_id and d.limiter.limited(person.platform):
+            # Wait for this conversation's next slot without holding a concurrency slot.
+            wait = d.limiter.delay(person.platform, person.dm_id)
+            if 0 < wait <= d.max_wait - (time.monotonic() - batch.started):
+                await asyncio.sleep(wait)
+        async with self.gate:
+            if d.pace is not None:
+                await d.pace()
+            if self.broken:
+                return
+            DELIVERY_ID.set(row.key)  # this group's task: its log lines carry the delivery id
+            try:
+                await d._one(row, person, batch.originals.get(row.replaces_key or ""), self.now, self.result,
+                             batch.started, self.people)
+            except Exception as exc:
+                self.broken.append(exc)
+                raise
+
+    async def add(self, claimed: list[OutboxItem]) -> None:
+        d = self.d
+        started = time.monotonic()
+        self.live.update(r.id for r in claimed)
+        async with d.uow.read() as uow:
+            fresh = await uow.people.by_ids(r.recipient_id for r in claimed)
+            states = {pid: uow.people.state(p) for pid, p in fresh.items()}
+            originals = await uow.outbox.by_keys(r.replaces_key or "" for r in claimed)
+            # An uninstall or a revoked token (bot/services/access.py): nothing more goes to them.
+            revoked = cut_off(await uow.access.active(), fresh)
+        for pid, person in fresh.items():
+            known = self.people.get(pid)  # a DM this pass opened meanwhile stays known
+            self.people[pid] = person if known is None or person.dm_id or not known.dm_id else known
+        groups: dict[str, list[OutboxItem]] = {}
+        for row in sorted(claimed, key=lambda r: r.id):
+            groups.setdefault(row.recipient_id, []).append(row)
+        if d.library is not None:
+            await d._hold(groups, states, self.now, self.result)
+            kept = {r.id for g in groups.values() for r in g}
+            self.live.difference_update(r.id for r in claimed if r.id not in kept)  # held: settled
+        batch = _Batch(started, originals, revoked)
+        for rid, group in groups.items():
+            if not group:
+                continue
+            queue = self.queues.get(rid)
+            if queue is None:
+                queue = self.queues[rid] = deque()
+                self.tasks.append(asyncio.create_task(self.conversation(rid)))
+            queue.extend((row, batch) for row in group)
+
+    async def feed(self) -> None:
+        while self.follow and not self.broken:
+            if len(self.live) > self.low_water:
+                self.need_more.clear()
+                await self.need_more.wait()  # set as rows settle, and as each conversation's task ends
+                continue
+            more = await self.d.claim(self.now, self.limit)
+            if not more:
+                return
+            await self.add(more)
