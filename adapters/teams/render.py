@@ -354,7 +354,8 @@ def render_text(msg: Message) -> str:
         lines.append(f"{link.label}: {link.url}" if link.label else link.url)
     if msg.context:
         lines.append(msg.context)
-    return plain("\n".join(lines)) if lines else " "
+    # never empty (Teams refuses an empty message): lines of control characters alone clean to ""
+    return plain("\n".join(lines)) or " "
 
 
 def reply_text(msg: Message) -> tuple[str, str]:
