@@ -188,6 +188,12 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         # the day has passed, it's moved, or its words went in the morning's notice (support.py)
         out.prompts.append(prompt.with_(status="expired", next_at=None))
         return out
+    if on_the_day and mtm is not None and not prompt.answers.get("waited") \
+            and support.expiry_pending(journey, enrollment, mtm, now):
+        # a late pass (worker down overnight) has the request's expiry due too: its notice carries
+        # these words, so the nudge waits a minute for it, whichever of the two the pass takes first
+        out.prompts.append(prompt.with_(next_at=now + timedelta(minutes=1), answers={"waited": True}))
+        return out
     if not _is_open(cal, tz, now):
         out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))
         return out
