@@ -688,8 +688,9 @@ def day_named_right(t: Transcript) -> Iterable[Breach]:
     or tomorrow (in their zone, on the day they get it) only as a weekday and date; it says
     "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"), and such a word is
     true of the date it comes with on the day the message arrives (however late it was delivered).
-    Replies to a person's commands (`status`, `interviews`) and to their clicks ("You already
-    answered this today, …") too, as read when the reply is made. A
+    Replies to a person's commands (`status`, `interviews`, an admin's `status <user>`, read on
+    the admin's day) and to their clicks ("You already answered this today, …") too, as read when
+    the reply is made. A
     week's label ("week of Mon 7 Dec") names a week, not a day."""
     for s in t.sent:
         today = s.local.date()

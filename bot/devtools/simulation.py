@@ -27,6 +27,7 @@ from journeys.definition import Journey, is_follow_up_survey
 from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
+from journeys.state import Person
 from journeys.text import plain
 from journeys.transcript import INTERVIEW, REPLY, Action, Role, Sent, Transcript, classify
 from ports.chat import InboundAction
@@ -279,6 +280,13 @@ class Simulation:
                     self._asked_status.add((user, clock.now().date()))
                     heapq.heappush(planned, _Planned(clock.now() + timedelta(minutes=30), next(seq), user,
                                                      command="status", typed=True))
+                    for admin in (p for p in self.cast.values() if p.role == "interviewer"):
+                        # the L&D lead looks her up that day too, in their hours: when her next prompt comes
+                        at = clock.now() + timedelta(minutes=35)
+                        cal = timekeeping.calendar_for(self.journey, Person(admin.user, admin.name, admin.tz,
+                                                                            admin.country))
+                        if cal.is_open(at, zone(admin.tz)):
+                            heapq.heappush(planned, _Planned(at, next(seq), admin.user, command=f"status @{user}"))
                 invite = t.sent[-1].kind.name == f"{INTERVIEW}invite"
                 for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq, invite):
                     heapq.heappush(planned, _Planned(when, next(seq), user, action, record))
