@@ -161,7 +161,11 @@ def _answer(journey: Journey, msg: Message, today: date, story: str | None = Non
 class Simulation:
     """One journey, one cohort of personas, one start date; `run` returns the transcript."""
 
-    def __init__(self, journey: Journey, start: date, cast: list[Persona], *, default_tz: str = "Europe/London") -> None:
+    def __init__(self, journey: Journey, start: date, cast: list[Persona], *, default_tz: str = "Europe/London",
+                 down: tuple[datetime, datetime] | None = None) -> None:
+        """`down`: (from, until) UTC, the bot is down: nothing runs in between, what fell due runs
+        in the first pass after it."""
+        self.down = down
         self.journey = journey
         self.start = start
         self.cast = {p.user: p for p in cast}
@@ -240,6 +244,8 @@ class Simulation:
             if not candidates:
                 break
             nxt = max(min(candidates), clock.now())
+            if self.down is not None and self.down[0] <= nxt < self.down[1]:
+                nxt = self.down[1]
             if nxt > self.stop_at:
                 break
             clock.set(nxt)

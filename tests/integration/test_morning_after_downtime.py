@@ -10,13 +10,16 @@ dispatcher on a simulated clock.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.devtools.simulation import Persona, Simulation
 from bot.services.clock import SimulatedClock
 from journeys.text import plain
+from journeys.transcript_rules import check, one_message_per_moment
 from ports.chat import InboundAction
 from tests.integration.test_send_time import OutageChat, db, library, people, tick  # noqa: F401 (fixtures)
 from tests.worlds import service_on
@@ -58,3 +61,23 @@ async def test_after_a_night_down_the_moments_morning_is_one_message(db, library
     assert text.index("Today is your moment that matters: Weekly 1:1 with Sam") < text.index(
         "Ben didn't get to your support request before your moment today. That's OK, and your plan still stands:")
     assert text.endswith("I'll ask you how it went afterwards.")
+
+
+def test_the_audit_rule_sees_one_message_on_the_morning_after_a_night_down(library) -> None:  # noqa: F811
+    """The same through the simulation `hplj audit` runs: Ada (New York) and Sol, her manager, who
+    never answers. The bot is down from the evening before her moment until 10:30 on its day; the
+    `one-message-per-moment` rule finds nothing, and her morning brings one "Your moment today"
+    (her first moment's; her second has its morning as usual)."""
+    cast = [Persona("sol", "Sol Ortega", "America/New_York", "US", "manager", "ignores", "silent manager"),
+            Persona("ada", "Ada Moss", "America/New_York", "US", "participant", "diligent", "participant",
+                    manager="sol")]
+    journey = library["active-listening"]
+    lived = asyncio.run(Simulation(journey, date(2026, 12, 14), cast).run())
+    morning = next(s for s in lived.sent if s.recipient == "ada" and plain(s.message.title) == "Your moment today")
+    down = (morning.at - timedelta(hours=12), morning.at + timedelta(minutes=90))
+    t = asyncio.run(Simulation(journey, date(2026, 12, 14), cast, down=down).run())
+    assert check(t, [one_message_per_moment]) == []
+    after = [s for s in t.sent if s.recipient == "ada" and down[1] <= s.at < down[1] + timedelta(hours=1)]
+    (one,) = after
+    assert plain(one.message.title) == "Your moment today"
+    assert "Sol didn't get to your support request before your moment today." in plain(one.message.text)
