@@ -88,16 +88,21 @@ TITLE = "Your moment today"
 _TOLD = "day-of-told:"  # enrollment note: the moment's day-of words went in another message
 
 
-def carried(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, now: datetime) -> bool:
+def carried(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, now: datetime,
+            due: datetime | None = None) -> bool:
     """A notice made `now` about this moment reaches the participant on its day, no later than the
-    nudge would: it carries the nudge's words, and the nudge stands down (one message, not two)."""
+    nudge would: it carries the nudge's words, and the nudge stands down (one message, not two).
+    `due`: when the notice was due, if before `now` (a request's expiry processed late, after a
+    worker was down): due before the nudge, it still carries it, since the nudge waits for it
+    (`engine._fire`, `support.expiry_pending`) whatever order the late tick takes them in."""
     if mtm.status not in ("planned", "postponed"):
         return False
     person = enrollment.person
     cal, tz = timekeeping.calendar_for(journey, person), timekeeping.tz_of(journey, person)
     at = timekeeping.released_at(journey, person, now)
+    slot = cal.local_slot(mtm.when, cal.day_start, tz)
     return (timekeeping.local_date(at, tz) == mtm.when and cal.is_working_day(mtm.when)
-            and at <= cal.local_slot(mtm.when, cal.day_start, tz))
+            and min(at, due or at) <= slot)
 
 
 def told(enrollment: EnrollmentState, mtm: MtmState) -> EnrollmentState:
@@ -107,3 +112,15 @@ def told(enrollment: EnrollmentState, mtm: MtmState) -> EnrollmentState:
 
 def already_told(enrollment: EnrollmentState, mtm: MtmState) -> bool:
     return enrollment.notes.get(_TOLD + mtm.id) == mtm.when.isoformat()
+
+
+_NOTICED = "request-noticed:"  # enrollment note: the participant heard how the moment's request ended
+
+
+def noticed(enrollment: EnrollmentState, mtm: MtmState) -> EnrollmentState:
+    """The enrollment noting that the participant was told how the moment's request ended."""
+    return replace(enrollment, notes={**enrollment.notes, _NOTICED + mtm.id: True})
+
+
+def was_noticed(enrollment: EnrollmentState, mtm: MtmState) -> bool:
+    return bool(enrollment.notes.get(_NOTICED + mtm.id)) or already_told(enrollment, mtm)

@@ -7,7 +7,7 @@ calls `answer` for replies; both persist the returned `Outcome` in one transacti
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 # escalation, expectations and support use the engine's helpers: a cycle resolved at call time
@@ -40,7 +40,7 @@ from journeys.mtm_dates import mtm_answer_problem
 from journeys.mtm_plan import situation_of
 from journeys.next_moments import is_loop_step
 from journeys.progress import AFTER_THE_END, week_label
-from journeys.relative import day_words, on_day
+from journeys.relative import day_words, on_day, time_words
 from journeys.rendering import (
     COACH_CHECK,
     _update_of,
@@ -188,6 +188,12 @@ def _fire(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mt
         # the day has passed, it's moved, or its words went in the morning's notice (support.py)
         out.prompts.append(prompt.with_(status="expired", next_at=None))
         return out
+    if on_the_day and mtm is not None and not prompt.answers.get("waited") \
+            and support.expiry_pending(journey, enrollment, mtm, now):
+        # a late pass (worker down overnight) has the request's expiry due too: its notice carries
+        # these words, so the nudge waits a minute for it, whichever of the two the pass takes first
+        out.prompts.append(prompt.with_(next_at=now + timedelta(minutes=1), answers={"waited": True}))
+        return out
     if not _is_open(cal, tz, now):
         out.prompts.append(prompt.with_(next_at=before_phase.capped(cal.next_open(now, tz), close)))
         return out
@@ -247,6 +253,21 @@ def _reply(person: str, text: str, journey: Journey | None = None, title: str = 
     return Message(recipient_id=person, text=text, title=title, journey_title=journey.title if journey else "")
 
 
+def _already_answered(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, reply: Reply,
+                      now: datetime) -> str:
+    """When they answered, as the reader lives it at the reply: "today, Mon 7 Dec, 10:00 (…)" the
+    same day (a double click), "yesterday, …" the day after, the date alone before that."""
+    tz = tz_of(journey, _person(enrollment, reply.person_id))
+    at = prompt.answered_at or prompt.sent_at or now
+    today = local_date(now, tz)
+    words = time_words(at, tz, today, zone=True)
+    if local_date(at, tz) == today - timedelta(days=1):
+        words = f"yesterday, {words}"
+    elif not words.startswith("today"):
+        words = f"on {words}"
+    return f"You already answered this {words}. Nothing was changed."
+
+
 def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState | None,
            reply: Reply, now: datetime) -> Outcome:
     """Apply a button press, form submission or typed text to one prompt."""
@@ -265,8 +286,7 @@ def answer(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, m
                                   "was changed. Type `status` to see what's open.", journey))
         return out
     if prompt.status in ("answered", "done"):
-        when = format_local(prompt.answered_at or prompt.sent_at or now, tz_of(journey, _person(enrollment, reply.person_id)))
-        out.replies.append(_reply(reply.person_id, f"You already answered this ({when}). Nothing was changed.", journey))
+        out.replies.append(_reply(reply.person_id, _already_answered(journey, enrollment, prompt, reply, now), journey))
         return out
     if (prompt.status in ("expired", "cancelled") or enrollment.status in ("stopped", "unenrolled")
             or (enrollment.status == "completed" and not live(journey, enrollment, prompt))):

@@ -82,6 +82,9 @@ class Message:
     dated: tuple[tuple[str, str], ...] = ()
     dated_on: str = ""
     dated_in: str = ""
+    # The interview times (UTC ISO) an interviewer's day message names with what to ask: what it
+    # told, kept as data (bot/services/interview_calendar.py reads it back), never parsed from text.
+    told: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +123,7 @@ class Message:
             dated=tuple((str(a), str(b)) for a, b in data.get("dated", ())),
             dated_on=data.get("dated_on", ""),
             dated_in=data.get("dated_in", ""),
+            told=tuple(str(t) for t in data.get("told", ())),
         )
 
 

@@ -62,3 +62,13 @@ def time_words(at: datetime, tz: ZoneInfo, today: date, *, zone: bool = False) -
     loc = at.astimezone(tz)
     words = day_words(loc.date(), today)
     return f"{words}, {loc:%H:%M} ({tz.key})" if zone else f"{words} {loc:%H:%M}"
+
+
+
+def their_time_words(at: datetime, tz: ZoneInfo, whose: str, reader_today: date) -> str:
+    """A time in someone else's zone, read by another person (an admin) on their own day:
+    "tomorrow, Tue 8 Dec, 09:30 (Ana's time, America/New_York)" or "on Mon 14 Dec, …". The date
+    and hour are theirs, labelled so; the day word says which date that is for the reader, who
+    acts on it in their own day."""
+    loc = at.astimezone(tz)
+    return f"{on_day(loc.date(), reader_today)}, {loc:%H:%M} ({whose} time, {tz.key})"

@@ -50,15 +50,26 @@ def fallback_text(journey: Journey) -> str:
     return "\n".join(lines[o] for o in fb.offer)
 
 
+def expiry_pending(journey: Journey, enrollment: EnrollmentState, mtm: MtmState, now: datetime) -> bool:
+    """The moment's support request, unanswered, was due to expire by `now` and the participant
+    has not heard of it yet: after a worker was down, the expiry and the day-of nudge are due in
+    the same pass, and the expiry's notice is the one that carries the nudge's words."""
+    return (enrollment.manager is not None and mtm.manager_response is None
+            and not day_of.was_noticed(enrollment, mtm)
+            and any(isinstance(s, ManagerRequestStep) and s.for_mtm == mtm.plan_step_id for s in journey.steps)
+            and expires_at(journey, enrollment, mtm) <= now)
+
+
 def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: PromptState, mtm: MtmState,
-                        opening: Callable[[str], str], key: str, now: datetime) -> Outcome:
+                        opening: Callable[[str], str], key: str, now: datetime,
+                        due: datetime | None = None) -> Outcome:
     """`opening`: the first sentence, given how the moment's day reads ("today, Tue 5 Jan", "on
-    Tue 5 Jan") on the day the notice reaches the participant."""
+    Tue 5 Jan") on the day the notice reaches the participant. `due`: when it was due (`carried`)."""
     follow = any(s.kind == "mtm_follow_up" and getattr(s, "for_mtm", None) == mtm.plan_step_id
                  for s in journey.steps)
     read = timekeeping.read_on(journey, enrollment.person, now)
     out = Outcome()
-    if day_of.carried(journey, enrollment, mtm, now):
+    if day_of.carried(journey, enrollment, mtm, now, due):
         # it reaches them on the moment's morning, with the day-of nudge: one message says both
         text = "\n".join([*day_of.plan_lines(journey, enrollment, mtm), "",
                           f"{opening('today')} That's OK, and your plan still stands:", fallback_text(journey), "",
@@ -70,6 +81,7 @@ def _participant_notice(journey: Journey, enrollment: EnrollmentState, prompt: P
         text = (f"{opening(day)} That's OK, and your plan still stands:\n{fallback_text(journey)}"
                 + ("\n\nI'll check in with you afterwards, as planned." if follow else ""))
         title = f"Your moment {day.split(',')[0]}"
+        out.enrollments.append(day_of.noticed(enrollment, mtm))
     message = Message(recipient_id=enrollment.person.id, title=title,
                       text=text, journey_title=journey.title, context=journey.title)
     out.outgoing.append(timekeeping.notice(journey, enrollment.person, f"{prompt.id}:{key}", message, now,
@@ -92,7 +104,8 @@ def expire_request(journey: Journey, enrollment: EnrollmentState, prompt: Prompt
         (lambda d: f"{manager} didn't get to your support request before your moment {d}.")
         if prompt.status == "open" else  # never sent: the manager's working hours came too late
         (lambda d: f"Your support request couldn't reach {manager} in their working hours before your moment {d}."))
-    out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "expired", now))
+    out.extend(_participant_notice(journey, enrollment, prompt, mtm, opening, "expired", now,
+                                   expires_at(journey, enrollment, mtm)))
     return out
 
 

@@ -29,6 +29,7 @@ from journeys.transcript import (
     LEADER_BRIEF,
     LEADER_DIGEST,
     LEADER_ESCALATION,
+    REPLY,
     SCORECARD,
     Sent,
     Transcript,
@@ -61,9 +62,10 @@ def _breach(t: Transcript, rule: str, s: Sent, detail: str, quote: str = "") -> 
 def outside_hours(t: Transcript) -> Iterable[Breach]:
     """Nothing arrives outside the reader's hours: every delivery falls on one of the recipient's
     working days (their public holidays excluded) within their working hours and outside quiet
-    hours, in their own time zone."""
+    hours, in their own time zone. A reply to what the person just did (a command, a click) comes
+    when they act."""
     for s in t.sent:
-        if not s.in_hours:
+        if not s.in_hours and not s.kind.name.startswith(REPLY):
             yield _breach(t, "outside-hours", s, "delivered outside the recipient's working hours")
 
 
@@ -686,7 +688,9 @@ def day_named_right(t: Transcript) -> Iterable[Breach]:
     or tomorrow (in their zone, on the day they get it) only as a weekday and date; it says
     "today" or "tomorrow" (a date may follow it, as in "tomorrow, Mon 7 Dec"), and such a word is
     true of the date it comes with on the day the message arrives (however late it was delivered).
-    Replies to a person's commands (`status`, `interviews`) too, as read when the reply is made. A
+    Replies to a person's commands (`status`, `interviews`, an admin's `status <user>`, read on
+    the admin's day) and to their clicks ("You already answered this today, …") too, as read when
+    the reply is made. A
     week's label ("week of Mon 7 Dec") names a week, not a day."""
     for s in t.sent:
         today = s.local.date()

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.services.host import Services
 from journeys.admin.commands import UserRef
+from journeys.calendar import zone
 from journeys.messages import Link, Message
+from journeys.relative import their_time_words
+from journeys.state import Person
+from journeys.timekeeping import first_name
 from ports.chat import ChatPort, HandlerResult, Profile
 from store.people import PersonRecord
 
@@ -152,3 +157,11 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*(str(c) for c in r)) for r in rows]
     return "```\n" + "\n".join(line.rstrip() for line in out) + "\n```"
+
+
+def as_admin_reads(ctx: Ctx, at: datetime, tz: ZoneInfo, person: Person) -> str:
+    """A time of `person`'s, in their zone and labelled so, with "today" / "tomorrow" as the
+    admin reading the reply lives it (their own zone and day): "tomorrow, Tue 8 Dec, 09:30 (Ana's
+    time, America/New_York)". The admin acts on it today; the person lives it at that hour."""
+    mine = zone(ctx.actor.tz or ctx.service.default_tz)
+    return their_time_words(at, tz, f"{first_name(person)}'s", ctx.now.astimezone(mine).date())

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from bot.admin.context import LIST_LIMIT, AdminError, Ctx, Found, existing, find, label, names
+from bot.admin.context import (
+    LIST_LIMIT,
+    AdminError,
+    Ctx,
+    Found,
+    as_admin_reads,
+    existing,
+    find,
+    label,
+    names,
+)
 from bot.services import directory
 from bot.services.chain_check import circles_with_stored
 from bot.services.enrollment import EnrollResult
@@ -229,7 +239,8 @@ async def resume(ctx: Ctx, cmd: Resume) -> HandlerResult:
         me = r.person
         journey = ctx.service.library[r.journey_id]
         upcoming = sorted(p.due_at for p in out.prompts if p.status == "scheduled")
-        nxt = f"; next prompt {timekeeping.format_local(upcoming[0], timekeeping.tz_of(journey, me))}" if upcoming else ""
+        nxt = (f"; next prompt {as_admin_reads(ctx, upcoming[0], timekeeping.tz_of(journey, me), me)}"
+               if upcoming else "")
         shift = next((ev.data.get("shift_days") for ev in out.events if ev.kind == "resumed"), 0)
         lines.append(f"Resumed {label(person)} in {journey.title}: the schedule moved {shift} working days{nxt}.")
     return ctx.reply("\n".join(lines), "Resumed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
-from bot.admin.context import LIST_LIMIT, AdminError, Ctx, existing, label, table
+from bot.admin.context import LIST_LIMIT, AdminError, Ctx, as_admin_reads, existing, label, table
 from bot.services.access import describe
 from bot.services.facilitators import status_lines as facilitator_lines
 from journeys import rendering, timekeeping
@@ -93,7 +93,7 @@ async def _person(ctx: Ctx, person: PersonRecord) -> HandlerResult:
                          "until `resume`.")
         elif upcoming:
             nxt = upcoming[0]
-            lines.append(f"• Next: {_step_title(journey, nxt.step_id)} on {timekeeping.format_local(nxt.due_at, tz)}")
+            lines.append(f"• Next: {_step_title(journey, nxt.step_id)} {as_admin_reads(ctx, nxt.due_at, tz, me)}")
         else:
             lines.append("• Next: nothing scheduled")
         lines.append(f"• Reminders sent: {sum(p.reminders_sent for p in mine)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from journeys.definition import Journey, is_follow_up_survey
 from journeys.endorsement import SENTENCE
 from journeys.messages import Message
 from journeys.progress import journey_weeks
+from journeys.state import Person
 from journeys.text import plain
 from journeys.transcript import INTERVIEW, REPLY, Action, Role, Sent, Transcript, classify
 from ports.chat import InboundAction
@@ -56,6 +57,7 @@ class Persona:
     story: str | None = None  # their answer to the Success Case survey's classification (default: not applied)
     consent_delay: timedelta | None = None  # how long they take over an interview request (default: `delay`)
     asks_status: bool = False  # types `status` half an hour after their moment's morning message
+    clicks_twice: bool = False  # presses their first answered button again ten minutes later
 
 
 def audit_cast() -> list[Persona]:
@@ -79,7 +81,7 @@ def audit_cast() -> list[Persona]:
         Persona("stan", "Stan Cole", "Europe/London", "GB", "participant", "stops", "stops the journey",
                 manager="max"),
         Persona("kai", "Kai Ito", "Asia/Tokyo", "JP", "participant", "diligent", "diligent participant in Tokyo",
-                manager="max", delay=timedelta(hours=5), story="success"),
+                manager="max", delay=timedelta(hours=5), story="success", clicks_twice=True),
         Persona("ada", "Ada Moss", "America/New_York", "US", "participant", "diligent",
                 "participant of the silent manager; checks `status` on her moment's morning", manager="sol",
                 story="success", asks_status=True),
@@ -115,6 +117,7 @@ class _Planned:
     group: tuple[str, ...] = field(compare=False, default=())  # whom an `enroll` adds (default: the late)
     command: str | None = field(compare=False, default=None)  # an admin command the user types
     typed: bool = False  # `command` is a person's own command (`status`), typed in their DM
+    again: bool = False  # `action` repeats a press already made: its reply is recorded (`reply:click`)
 
 
 def _answer(journey: Journey, msg: Message, today: date, story: str | None = None) -> dict[str, Any] | None:
@@ -158,11 +161,16 @@ def _answer(journey: Journey, msg: Message, today: date, story: str | None = Non
 class Simulation:
     """One journey, one cohort of personas, one start date; `run` returns the transcript."""
 
-    def __init__(self, journey: Journey, start: date, cast: list[Persona], *, default_tz: str = "Europe/London") -> None:
+    def __init__(self, journey: Journey, start: date, cast: list[Persona], *, default_tz: str = "Europe/London",
+                 down: tuple[datetime, datetime] | None = None) -> None:
+        """`down`: (from, until) UTC, the bot is down: nothing runs in between, what fell due runs
+        in the first pass after it."""
+        self.down = down
         self.journey = journey
         self.start = start
         self.cast = {p.user: p for p in cast}
         self.default_tz = default_tz
+        self._clicked_twice: set[str] = set()
         self._answered: set[str] = set()  # who answered a card already (the one who stops does so next)
         self._interviews_planned = False
         self._asked_status: set[tuple[str, date]] = set()  # (who, UTC day) a `status` was typed
@@ -236,6 +244,8 @@ class Simulation:
             if not candidates:
                 break
             nxt = max(min(candidates), clock.now())
+            if self.down is not None and self.down[0] <= nxt < self.down[1]:
+                nxt = self.down[1]
             if nxt > self.stop_at:
                 break
             clock.set(nxt)
@@ -250,8 +260,12 @@ class Simulation:
                     await self._command(service, item, t, keys)
                     continue
                 assert item.action is not None
-                await service.handle_action(item.action)
+                result = await service.handle_action(item.action)
                 await service.settle()
+                if item.again:
+                    for r in result.replies:
+                        t.sent.append(self._record(clock.now(), self.cast[item.user], f"{REPLY}click", r))
+                        keys.append(f"{REPLY}click:{item.seq}")
                 if item.record is not None and item.record.text == STOP_CONFIRM:
                     t.stopped[item.record.user] = clock.now()
                 if item.record is not None:
@@ -272,9 +286,20 @@ class Simulation:
                     self._asked_status.add((user, clock.now().date()))
                     heapq.heappush(planned, _Planned(clock.now() + timedelta(minutes=30), next(seq), user,
                                                      command="status", typed=True))
+                    for admin in (p for p in self.cast.values() if p.role == "interviewer"):
+                        # the L&D lead looks her up that day too, in their hours: when her next prompt comes
+                        at = clock.now() + timedelta(minutes=35)
+                        cal = timekeeping.calendar_for(self.journey, Person(admin.user, admin.name, admin.tz,
+                                                                            admin.country))
+                        if cal.is_open(at, zone(admin.tz)):
+                            heapq.heappush(planned, _Planned(at, next(seq), admin.user, command=f"status @{user}"))
                 invite = t.sent[-1].kind.name == f"{INTERVIEW}invite"
                 for when, action, record in self._respond(persona, d.message, clock.now(), started_stop, seq, invite):
                     heapq.heappush(planned, _Planned(when, next(seq), user, action, record))
+                    if persona.clicks_twice and action.prompt_id and user not in self._clicked_twice:
+                        self._clicked_twice.add(user)  # a double click on a slow connection, once
+                        heapq.heappush(planned, _Planned(when + timedelta(minutes=10), next(seq), user,
+                                                         replace(action, key=f"{action.key}-again"), again=True))
             seen = len(console.sent)
         # whom each delivery is about, whether it came in the recipient's hours, how it looks now
         async with service.uow.read() as uow:

@@ -8,12 +8,18 @@ candidates can never hold or book the same time, even when two processes invite 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from journeys.calendar import WorkCalendar
 from journeys.definition import Journey
-from journeys.evaluation.interview_day import DayInterview, day_message, told_in, when_words
+from journeys.evaluation.interview_day import (
+    DayInterview,
+    day_message,
+    told_in,
+    told_now,
+    when_words,
+)
 from journeys.evaluation.interview_day import topic as day_topic
 from journeys.evaluation.interviews import (
     AHEAD,
@@ -55,8 +61,8 @@ async def interviewer_day(uow: AbstractUnitOfWork, interviewer_id: str, slot: da
              for h in booked]
     # what the day's messages that already went named: recalled, not told again
     rows = await uow.outbox.by_keys(reminder_key(h.enrollment_id, interviewer_id) for h in booked)
-    texts = [str(r.payload.get("text", "")) for r in rows.values() if r.state in ("sent", "sending")]
-    return items, told_in(texts, items, tz)
+    told = [tuple(r.payload.get("told", ())) for r in rows.values() if r.state in ("sent", "sending")]
+    return items, told_in(told, items)
 
 
 def reminder_key(enrollment_id: str, who_id: str) -> str:
@@ -82,6 +88,7 @@ def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetim
     while slots and reminder_at(slots[0], iwho, now) > slots[0] - AHEAD:
         slots.pop(0)
     texts: list[tuple[str, datetime, str, str, list[datetime], str | None]] = []
+    named: tuple[str, ...] = ()  # the times the interviewer's message names with what to ask
     theirs = reminder_at(slot, pwho, now)
     if theirs <= slot - AHEAD or theirs <= now:  # booked on the day, in their hours: at once
         when = when_words(slot, theirs, pwho[1])
@@ -93,11 +100,13 @@ def reminders(journey: Journey, enrollment_id: str, slot: datetime, now: datetim
         shown = [d for d in day if d.slot in slots or d.slot in told]
         title, text = day_message(shown, iwho[1], minutes, cohort, mine, told)
         texts.append((iid, mine, title, text, slots, day_topic(iid, slot.astimezone(iwho[1]).date())))
+        named = tuple(at.astimezone(UTC).isoformat() for at in told_now(shown, told))
     out = []
     for who_id, at, heading, body, slots, topic in texts:
         out.append(Outgoing(reminder_key(enrollment_id, who_id),
                             Message(who_id, body, title=heading, journey_title=journey.title,
-                                    audience="admin" if who_id == iid else "participant"),
+                                    audience="admin" if who_id == iid else "participant",
+                                    told=named if who_id == iid else ()),
                             stale_at_iso=(slots[-1] + timedelta(minutes=minutes)).isoformat(),
                             not_before_iso=at.isoformat() if at > now else None,
                             at_once=True, enrollment_id=enrollment_id, topic=topic))

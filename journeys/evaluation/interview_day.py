@@ -52,7 +52,8 @@ def day_message(items: list[DayInterview], tz: ZoneInfo, minutes: int, cohort: s
     `at`: when it is read (default: on the day). `told`: the times a message that already went
     named (`told_in`): those are only recalled by time and name, the others named with what to ask."""
     ordered = sorted(items, key=lambda i: i.slot)
-    listed = [i for i in ordered if i.slot not in told] or ordered
+    named = set(told_now(items, told))
+    listed = [i for i in ordered if i.slot in named]
     when = when_words(listed[0].slot, at or listed[0].slot, tz)
     several = len(listed) != 1
     if len(listed) < len(ordered):
@@ -77,10 +78,18 @@ def _named(i: DayInterview, tz: ZoneInfo) -> str:
     return f"• {i.slot.astimezone(tz):%H:%M} {typed(i.name or 'a participant')}"
 
 
-def told_in(texts: list[str], items: list[DayInterview], tz: ZoneInfo) -> frozenset[datetime]:
-    """The times of `items` that a day message already delivered (`texts`) named with what to ask."""
-    lines = {line.split(": ask about", 1)[0] for text in texts for line in text.splitlines() if ": ask about" in line}
-    return frozenset(i.slot for i in items if _named(i, tz) in lines)
+def told_now(items: list[DayInterview], told: frozenset[datetime]) -> tuple[datetime, ...]:
+    """The times `day_message` names with what to ask: those not `told` before (all, if every
+    one was), in order. The outbox row keeps them (`Message.told`), so what went is data."""
+    slots = sorted(i.slot for i in items)
+    return tuple(s for s in slots if s not in told) or tuple(slots)
+
+
+def told_in(told: list[tuple[str, ...]], items: list[DayInterview]) -> frozenset[datetime]:
+    """The times of `items` that a day message already delivered named with what to ask: each
+    delivered message's `Message.told` (ISO times), never its wording."""
+    said = {datetime.fromisoformat(at) for times in told for at in times}
+    return frozenset(i.slot for i in items if i.slot in said)
 
 
 @dataclass(frozen=True)

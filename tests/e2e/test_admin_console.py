@@ -157,7 +157,7 @@ async def test_status_overview_person_and_cohort(world):
     text = await world.text("status @ana")
     assert "Ana Silva" in text and "active, cohort `spring-leads`" in text
     assert "Next: Expectations conversation" not in text  # that one is the manager's
-    assert "(Europe/London)" in text and "Reminders sent: 0" in text and "Failed deliveries: none" in text
+    assert "(Ana's time, Europe/London)" in text and "Reminders sent: 0" in text and "Failed deliveries: none" in text
     # a failed delivery shows with its reason
     from ports.chat import DeliveryError
 

@@ -13,14 +13,16 @@ import asyncio
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.devtools.simulation import Persona, Simulation
+from bot.services import interview_calendar
 from journeys.definition import Journey
 from journeys.text import plain
 
 
-def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) -> None:
-    cast = [
+def _cast() -> list[Persona]:
+    return [
         Persona("max", "Max Turner", "Europe/London", "GB", "manager", "diligent", "manager"),
         Persona("dina", "Dina Lowe", "Europe/London", "GB", "participant", "diligent", "London",
                 manager="max", story="success"),
@@ -35,7 +37,10 @@ def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) ->
                 manager="max", story="success", delay=timedelta(hours=11)),
         Persona("oli", "Oli Ward", "Europe/Paris", "FR", "interviewer", "diligent", "interviewer"),
     ]
-    t = asyncio.run(Simulation(journey, date(2027, 4, 12), cast).run())
+
+
+def test_one_message_per_day_and_per_opening_each_time_once(journey: Journey) -> None:
+    t = asyncio.run(Simulation(journey, date(2027, 4, 12), _cast()).run())
     oli = [s for s in t.sent if s.recipient == "oli"]
     days = [s for s in oli if s.kind.name == "interview:reminder"]
     booked = {}  # name -> the Paris time of their interview, from the calendar Oli was shown
@@ -102,3 +107,23 @@ def test_two_answers_in_the_same_minute_of_her_hours_make_one_message(journey: J
     assert text.startswith("2 people answered your Success Case interview request:")  # not "while you were away"
     assert "Dina Lowe: agreed" in text and "Eve Hart: agreed" in text
     assert one.in_hours and timedelta(0) < one.at - answered["dina"] <= timedelta(minutes=1)
+
+
+def test_what_the_day_message_told_is_known_whatever_its_wording(journey: Journey, monkeypatch) -> None:
+    """The same journey with the day message worded otherwise (": ask them about" for ": ask
+    about", as a later release might say it): what a delivered message told is read from the data
+    it was sent with, so every interview is still named once with what to ask, and a message after
+    one that went recalls the others by time and name only."""
+    original = interview_calendar.day_message
+
+    def reworded(*args: Any, **kwargs: Any) -> tuple[str, str]:
+        title, text = original(*args, **kwargs)
+        return title, text.replace(": ask about ", ": ask them about ")
+
+    monkeypatch.setattr(interview_calendar, "day_message", reworded)
+    t = asyncio.run(Simulation(journey, date(2027, 4, 12), _cast()).run())
+    days = [plain(s.message.text) for s in t.sent if s.recipient == "oli" and s.kind.name == "interview:reminder"]
+    asked = Counter(m.group(1) for text in days
+                    for m in re.finditer(r"^• \d\d:\d\d (.+): ask them about ", text, re.MULTILINE))
+    assert asked == Counter(dict.fromkeys(["Dina Lowe", "Ada Moss", "Kai Ito", "Ned Park", "Ivy Chen"], 1)), asked
+    assert any(", as told before: " in text for text in days)  # the case is there: a day message went first

@@ -273,8 +273,22 @@ def test_double_answer_says_already_answered_and_changes_nothing(journey):
     second = engine.answer(journey, e, done, None, Reply("ben", "k2", q.id, button="done"),
                            p.due_at + timedelta(minutes=1))
     assert second.prompts == [] and second.outgoing == [] and second.events == []
-    assert "already answered" in second.replies[0].text
-    assert "Wed 7 Apr, 14:00 (Europe/London)" in second.replies[0].text
+    assert second.replies[0].text == ("You already answered this today, Wed 7 Apr, 14:00 (Europe/London). "
+                                      "Nothing was changed.")
+
+
+def test_already_answered_names_the_day_as_the_reader_lives_it_when_they_click_again(journey):
+    e = enrollment()
+    p = scheduled(journey, e)["expectations"]
+    q, _ = fire_sent(journey, e, p, p.due_at)
+    (done,) = engine.answer(journey, e, q, None, Reply("ben", "k1", q.id, button="done",
+                                                       values={"agreed": "A safe moment first."}), p.due_at).prompts
+
+    def again(at):
+        return engine.answer(journey, e, done, None, Reply("ben", "k2", q.id, button="done"), at).replies[0].text
+
+    assert "this yesterday, Wed 7 Apr, 14:00 (Europe/London)." in again(london(2027, 4, 8, 9))
+    assert "this on Wed 7 Apr, 14:00 (Europe/London)." in again(london(2027, 4, 12, 9))
 
 
 def test_remind_me_tomorrow_moves_the_task_to_the_next_working_morning(journey):

@@ -45,8 +45,9 @@ def test_the_morning_of_the_moment_brings_the_plan_a_first_sentence_and_the_coac
     assert "*Your habit:* Paraphrase what you heard before you respond" in text
     assert "*A first sentence to try:* “So what I'm hearing is … Have I got that right?”" in text
     assert "*Ben's coaching tip:* Ask which habit they'll try" in text
-    # without coaching there is no tip; once the day has passed, nothing is sent
-    assert "coaching tip" not in plain(engine.fire(journey, e, nudge, mtm, nudge.due_at).outgoing[0].message.text)
+    # without coaching (Ben approved) there is no tip; once the day has passed, nothing is sent
+    approved = replace(mtm, manager_response="approved")
+    assert "coaching tip" not in plain(engine.fire(journey, e, nudge, approved, nudge.due_at).outgoing[0].message.text)
     late = engine.fire(journey, e, nudge.with_(next_at=london(2027, 4, 19, 9)), mtm, london(2027, 4, 19, 9))
     assert late.outgoing == [] and late.prompts[0].status == "expired"
 
@@ -129,7 +130,47 @@ def test_on_the_moments_morning_the_expired_request_and_the_nudge_are_one_messag
     later = engine.fire(journey, noted, nudge, mtm, nudge.due_at)
     assert later.outgoing == [] and later.prompts[0].status == "expired"
     # without that morning notice (the request was answered), the nudge goes as before
-    assert len(engine.fire(journey, e, nudge, mtm, nudge.due_at).outgoing) == 1
+    assert len(engine.fire(journey, e, nudge, replace(mtm, manager_response="approved"), nudge.due_at).outgoing) == 1
+
+
+def _one_morning_message(journey, first: str):
+    """The worker was down from Thursday evening until Fri 16 Apr 10:30: Ana's request expiry (due
+    at midnight) and her day-of nudge (due 09:00) are both due in one pass; `first` is taken first.
+    Returns what reaches Ana in that pass and the next minute."""
+    e = enrollment()
+    out, at = planned(journey, e, date(2027, 4, 16))
+    mtm = out.mtms[0]
+    req, _ = fire_sent(journey, e, prompts_by_step(out)["support-safe"], at, mtm)
+    req = req.with_(next_at=support.expires_at(journey, e, mtm))
+    nudge = prompts_by_step(out)["mtm-safe~day-of"]
+    late = london(2027, 4, 16, 10, 30)
+    order = [req, nudge] if first == "expiry" else [nudge, req]
+    sent, enrollments, after = [], [], {}
+    for p in order:  # one batch: both decided from the same enrollment, as the tick does
+        res = engine.fire(journey, e, p, mtm, late)
+        sent += [o for o in res.outgoing if o.message.recipient_id == "ana"]
+        enrollments += res.enrollments
+        after.update({q.id: q for q in res.prompts})
+    e2 = enrollments[-1] if enrollments else e
+    waiting = after[nudge.id]
+    if waiting.status == "scheduled" and waiting.next_at is not None:  # the next minute's pass
+        res = engine.fire(journey, e2, waiting, mtm, waiting.next_at)
+        sent += [o for o in res.outgoing if o.message.recipient_id == "ana"]
+        after[nudge.id] = res.prompts[-1]
+    return sent, after[nudge.id]
+
+
+def test_after_a_night_down_the_expiry_and_the_nudge_are_one_message_in_either_order(journey):
+    """Whichever of the two the late pass takes first, Ana gets one "Your moment today" that
+    morning: her plan, then the news that Ben didn't get to the request, with the fallback."""
+    for first in ("expiry", "nudge"):
+        sent, nudge = _one_morning_message(journey, first)
+        (told,) = sent
+        text = plain(told.message.text)
+        assert plain(told.message.title) == "Your moment today", first
+        assert text.index("Today is your moment that matters: Weekly 1:1 with Sam") < text.index(
+            "Ben didn't get to your support request before your moment today."), first
+        assert nudge.status == "expired", first
 
 
 def test_a_manager_in_a_zone_behind_hears_the_moment_is_tomorrow(journey):
@@ -154,7 +195,7 @@ def test_a_manager_in_a_zone_behind_hears_the_moment_is_tomorrow(journey):
 def test_a_postponed_moment_moves_its_morning_nudge_to_the_new_day(journey):
     e = enrollment()
     out, _ = planned(journey, e, date(2027, 4, 16))  # Fri 16 Apr
-    mtm = out.mtms[0]
+    mtm = replace(out.mtms[0], manager_response="approved")  # Ben backed it
     first = prompts_by_step(out)["mtm-safe~day-of"]
     first, _ = fire_sent(journey, e, first, first.due_at, mtm)  # the nudge on Fri 16 Apr went out
     reflect = prompts_by_step(out)["reflect-safe"]
@@ -197,5 +238,7 @@ def test_a_cant_that_reaches_her_on_the_moments_morning_is_that_mornings_one_mes
     # said on Wednesday, it reaches her that day: a note of its own, and the morning nudge still comes
     early = engine.answer(journey, e, req, mtm, Reply("ben", "k-cant2", req.id, button="cant:no_time"),
                           london(2027, 4, 14, 15))
-    assert not early.enrollments and "can't back your moment on Fri 16 Apr this time" in plain(
+    assert "can't back your moment on Fri 16 Apr this time" in plain(
         next(o for o in early.outgoing if o.message.recipient_id == "ana").message.text)
+    (heard,) = early.enrollments  # she heard how the request ended, in a note of its own
+    assert len(engine.fire(journey, heard, nudge, mtm, nudge.due_at).outgoing) == 1

@@ -7,11 +7,13 @@ Ana in London plans her moment for Fri 16 Apr 2027 (journeys/ engine API: `handl
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from journeys.conversation import handle_text
 from journeys.messages import Reply
 from journeys.person_view import PersonView
+from journeys.relative import their_time_words
 from journeys.text import plain
 from tests.unit.journeys.test_engine import ANA, enrollment, london, planned
 
@@ -51,3 +53,15 @@ def test_snooze_says_until_tomorrow(journey):
                       [p.with_(recipient_id="ana") for p in opened if p.step_id == "support-safe"])
     res = handle_text(view, Reply("ana", "k-snooze", text="snooze"), london(2027, 4, 14, 15))  # Wed
     assert "until tomorrow, Thu 15 Apr, 09:00 (Europe/London)." in plain(res.replies[-1].text)
+
+
+
+def test_a_time_of_someone_elses_names_the_readers_day_and_keeps_their_hour() -> None:
+    """An admin reads Ana's (New York) next prompt: the date and hour are Ana's, labelled so; the
+    word says which date that is for the admin, on the admin's own day."""
+    ny = ZoneInfo("America/New_York")
+    at = datetime(2027, 4, 9, 14, tzinfo=UTC)  # Fri 10:00 in New York
+    assert their_time_words(at, ny, "Ana's", date(2027, 4, 8)) == \
+        "tomorrow, Fri 9 Apr, 10:00 (Ana's time, America/New_York)"
+    assert their_time_words(at, ny, "Ana's", date(2027, 4, 9)).startswith("today, Fri 9 Apr, 10:00")
+    assert their_time_words(at, ny, "Ana's", date(2027, 4, 1)) == "on Fri 9 Apr, 10:00 (Ana's time, America/New_York)"

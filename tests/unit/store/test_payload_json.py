@@ -24,7 +24,8 @@ MESSAGES = st.builds(
     fields=FIELDS, form_label=TEXT, links=st.lists(st.builds(Link, TEXT, TEXT), max_size=2).map(tuple),
     context=TEXT, facts=st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple), closed=st.booleans(),
     audience=st.sampled_from(["participant", "manager", "admin"]), attachment_name=TEXT, attachment_text=TEXT,
-    dated=st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple), dated_on=TEXT, dated_in=TEXT)
+    dated=st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple), dated_on=TEXT, dated_in=TEXT,
+    told=st.lists(TEXT, max_size=2).map(tuple))
 
 
 @given(MESSAGES)
