@@ -46,8 +46,7 @@ class EnrollmentsRepository:
     async def record(self, enrollment_id: str) -> EnrollmentRecord | None:
         """The enrollment's columns, or None."""
         if hotpath.fast(self._s):
-            found = await _ENROLLMENT_READER.where(self._s, "id = ?", (enrollment_id,))
-            row = found[0] if found else None
+            row = await _ENROLLMENT_READER.first(self._s, "id = ?", (enrollment_id,))
         else:
             row = (await self._s.execute(_ENROLLMENT_BY_ID, {"id": enrollment_id})).first()
         return enrollment_record(row) if row is not None else None
@@ -226,8 +225,7 @@ class PromptsRepository:
 
     async def get(self, prompt_id: str) -> PromptState | None:
         if hotpath.fast(self._s):
-            found = await _DUE_READER.where(self._s, "id = ?", (prompt_id,))
-            row = found[0] if found else None
+            row = await _DUE_READER.first(self._s, "id = ?", (prompt_id,))
         else:
             row = (await self._s.execute(_PROMPT_BY_ID, {"id": prompt_id})).first()
         return prompt_state(row) if row is not None else None

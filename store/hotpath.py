@@ -389,6 +389,11 @@ class RowReader:
             out.append(make(values))
         return out
 
+    async def first(self, session: AsyncSession, clause: str, params: Sequence[Any]) -> Any | None:
+        """The first row matching `clause`, or None (a read by key)."""
+        found = await self.where(session, clause, params)
+        return found[0] if found else None
+
     async def by_ids(self, session: AsyncSession, ids: Sequence[str], key: str = "id") -> list[Any]:
         if not ids:
             return []

@@ -119,8 +119,7 @@ class PeopleRepository(EngineView):
         the stored conversation reference, since mentions often carry only that."""
         params = {"platform": platform, "uid": user_id}
         if hotpath.fast(self._s):
-            found = await _RECORD_READER.where(self._s, "platform = ? AND platform_user_id = ?", (platform, user_id))
-            row = found[0] if found else None
+            row = await _RECORD_READER.first(self._s, "platform = ? AND platform_user_id = ?", (platform, user_id))
         else:
             row = (await self._s.execute(_BY_PLATFORM_ID, params)).first()
         if row is None and alias and platform == "teams" and user_id.startswith("29:"):
