@@ -9,16 +9,12 @@ downtime (tests/integration/test_send_time.py).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from bot.services.clock import SimulatedClock
 from journeys.text import plain
 from ports.chat import InboundAction
-from tests.integration.test_send_time import OutageChat, db, library, people, tick  # noqa: F401 (fixtures)
-from tests.worlds import service_on
-
-LONDON = ZoneInfo("Europe/London")
+from tests.integration.friday_moment import LONDON, ana_plans_friday
+from tests.integration.test_send_time import OutageChat, db, library, tick  # noqa: F401 (fixtures)
 
 
 def _texts(chat: OutageChat, who: str, key_end: str) -> list[tuple[datetime, str]]:
@@ -28,19 +24,7 @@ def _texts(chat: OutageChat, who: str, key_end: str) -> list[tuple[datetime, str
 
 
 async def test_an_approval_delivered_a_day_late_says_today(db, library) -> None:  # noqa: F811
-    chat = OutageChat()
-    svc = await service_on(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 4, 1, 10, tzinfo=UTC)))
-    ids = await people(svc, chat, {"ana": ("Europe/London", "GB"), "ben": ("Europe/London", "GB")})
-    res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2027, 4, 12))
-    eid = res.enrolled[0][1]
-    at = datetime(2027, 4, 1, 12, tzinfo=LONDON)
-    while at <= datetime(2027, 4, 14, 10, 30, tzinfo=LONDON):  # up to the plan card (Wed 14 Apr 10:00)
-        await tick(svc, chat, at)
-        at += timedelta(hours=1) if at.hour in range(8, 18) else timedelta(hours=4)
-    await svc.handle_action(InboundAction("memory", "ana", "plan-1", f"{eid}.mtm-safe", values={
-        "situation": "Weekly 1:1 with Sam, who has been quiet", "date": "2027-04-16", "behaviour": "paraphrase",
-        "practice": "safe", "share": "yes"}))
-    await svc.settle()
+    svc, chat, eid = await ana_plans_friday(db, library)
     await tick(svc, chat, datetime(2027, 4, 14, 11, 30, tzinfo=LONDON))  # the request reaches Ben
     chat.down = True  # down from Thursday afternoon until Friday 10:00
     await tick(svc, chat, datetime(2027, 4, 15, 15, 55, tzinfo=LONDON))

@@ -11,38 +11,21 @@ dispatcher on a simulated clock.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from bot.devtools.simulation import Persona, Simulation
-from bot.services.clock import SimulatedClock
 from journeys.text import plain
 from journeys.transcript_rules import check, one_message_per_moment
-from ports.chat import InboundAction
-from tests.integration.test_send_time import OutageChat, db, library, people, tick  # noqa: F401 (fixtures)
-from tests.worlds import service_on
-
-LONDON = ZoneInfo("Europe/London")
+from tests.integration.friday_moment import LONDON, ana_plans_friday
+from tests.integration.test_send_time import OutageChat, db, library, tick  # noqa: F401 (fixtures)
 
 
 @pytest.mark.parametrize("back_at", [datetime(2027, 4, 16, 9, 0, tzinfo=LONDON),
                                      datetime(2027, 4, 16, 10, 30, tzinfo=LONDON)])
 async def test_after_a_night_down_the_moments_morning_is_one_message(db, library, back_at) -> None:  # noqa: F811
-    chat = OutageChat()
-    svc = await service_on(db, library, {"memory": chat}, SimulatedClock(datetime(2027, 4, 1, 10, tzinfo=UTC)))
-    ids = await people(svc, chat, {"ana": ("Europe/London", "GB"), "ben": ("Europe/London", "GB")})
-    res = await svc.enroll("active-listening", [ids["ana"]], ids["ben"], date(2027, 4, 12))
-    eid = res.enrolled[0][1]
-    at = datetime(2027, 4, 1, 12, tzinfo=LONDON)
-    while at <= datetime(2027, 4, 14, 10, 30, tzinfo=LONDON):  # up to the plan card (Wed 14 Apr 10:00)
-        await tick(svc, chat, at)
-        at += timedelta(hours=1) if at.hour in range(8, 18) else timedelta(hours=4)
-    await svc.handle_action(InboundAction("memory", "ana", "plan-1", f"{eid}.mtm-safe", values={
-        "situation": "Weekly 1:1 with Sam, who has been quiet", "date": "2027-04-16", "behaviour": "paraphrase",
-        "practice": "safe", "share": "yes"}))
-    await svc.settle()
+    svc, chat, _ = await ana_plans_friday(db, library)
     at = datetime(2027, 4, 14, 11, 30, tzinfo=LONDON)
     while at <= datetime(2027, 4, 15, 20, tzinfo=LONDON):  # the request reaches Ben; he never answers
         await tick(svc, chat, at)
